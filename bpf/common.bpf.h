@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the BPF programs: session membership, lock-free
+ * accounting (tracing programs may not take bpf_spin_lock), drop counting. */
+#ifndef MO_COMMON_BPF_H
+#define MO_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "maps.bpf.h"
+
+#define MO_DROP(field) __sync_fetch_and_add(&mo_sess.drops.field, 1)
+
+/* *p = max(*p, v), lock-free; a bounded number of tries, then counted. */
+static __always_inline void atomic_max(__s64 *p, __s64 v)
+{
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		__s64 old = *(volatile __s64 *)p;
+
+		if (old >= v)
+			return;
+		if (__sync_val_compare_and_swap(p, old, v) == old)
+			return;
+	}
+}
+
+/* The session's record of this process, or NULL when it is not observed. */
+static __always_inline struct mo_proc *session_proc(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&mo_procs, &tgid);
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline struct mo_phase *phase_at(__u32 id)
+{
+	return bpf_map_lookup_elem(&mo_phases, &id);
+}
+
+/* This process's counters in the innermost open phase, created on first use
+ * with the given RSS peak seed. NULL (counted) when the map is full. */
+static __always_inline struct mo_pstat *pstat_get(__u32 tgid, __u32 phase, __s64 rss_seed)
+{
+	struct mo_pstat_key key = { .tgid = tgid, .phase = phase };
+	struct mo_pstat *ps = bpf_map_lookup_elem(&mo_pstats, &key);
+	struct mo_pstat zero = { .rss_peak = rss_seed };
+
+	if (ps)
+		return ps;
+	if (bpf_map_update_elem(&mo_pstats, &key, &zero, BPF_NOEXIST) && !bpf_map_lookup_elem(&mo_pstats, &key)) {
+		MO_DROP(pstats);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&mo_pstats, &key);
+}
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel-version differences, isolated here with the commit each covers. */
+#ifndef MO_CORE_FIXES_BPF_H
+#define MO_CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* Before 6.2 (f1a7941243c1 "mm: convert mm's rss stats into percpu_counter")
+ * mm->rss_stat was a struct of atomic_long_t. */
+struct mm_rss_stat___old {
+	atomic_long_t count[4];
+};
+
+struct mm_struct___old {
+	struct mm_rss_stat___old rss_stat;
+};
+
+/* An mm's counter for one member, in pages. After 6.2 this is the percpu
+ * counter's shared part: off by at most batch x CPUs pages. Used only to seed
+ * a process at fork/exec; kmem:rss_stat then gives exact sums. */
+static __always_inline __s64 mm_counter_approx(struct mm_struct *mm, int member)
+{
+	__s64 pages;
+
+	if (!bpf_core_field_exists(struct mm_struct___old, rss_stat.count)) {
+		pages = BPF_CORE_READ(mm, rss_stat[member & 3].count);
+	} else {
+		struct mm_struct___old *old = (void *)mm;
+
+		pages = BPF_CORE_READ(old, rss_stat.count[member & 3].counter);
+	}
+	return pages > 0 ? pages : 0;
+}
+
+/* The process an mm belongs to. mm->owner (CONFIG_MEMCG) also names the
+ * parent for a vfork child that borrows its mm until exec. */
+static __always_inline __u32 mm_owner_tgid(struct task_struct *task)
+{
+	if (bpf_core_field_exists(struct mm_struct, owner)) {
+		struct task_struct *owner = BPF_CORE_READ(task, mm, owner);
+
+		if (owner)
+			return BPF_CORE_READ(owner, tgid);
+	}
+	return BPF_CORE_READ(task, tgid);
+}
+
+#endif

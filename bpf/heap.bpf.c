@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Allocator probes (--heap): requested bytes, counts, live and peak live bytes
+ * per process and phase. The loader attaches them to the allocator each
+ * process really maps; these programs only count. */
+#include "common.bpf.h"
+
+enum heap_kind {
+	HEAP_MALLOC,
+	HEAP_REALLOC,
+	HEAP_POSIX_MEMALIGN,
+};
+
+/* The allocator call a thread is in. Nested calls (realloc(NULL, n) calling
+ * malloc, reallocarray calling realloc) are counted once, by the outer one. */
+struct heap_call {
+	__u32 depth;
+	__u32 kind;
+	__u64 size;
+	__u64 old_ptr;		/* realloc: the block it replaces; posix_memalign: memptr */
+	__u64 sp;		/* stack pointer at the outer entry */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct heap_call);
+} mo_heap_calls SEC(".maps");
+
+static __always_inline struct mo_proc *heap_proc(__u32 tgid)
+{
+	struct mo_proc *p = session_proc(tgid);
+
+	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED)))
+		return NULL;
+	if (!(p->flags & MO_PROC_HEAP_SEEN))
+		__sync_fetch_and_or(&p->flags, MO_PROC_HEAP_SEEN);
+	return p;
+}
+
+static __always_inline int heap_enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_ptr)
+{
+	struct heap_call *call;
+	__u64 sp = PT_REGS_SP(ctx);
+
+	if (!heap_proc(current_tgid()))
+		return 0;
+	call = bpf_task_storage_get(&mo_heap_calls, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call) {
+		MO_DROP(allocs);
+		return 0;
+	}
+	/* At or above the outer frame: that call returned unseen (a lost
+	 * uretprobe); start afresh rather than ignore this thread for good. */
+	if (call->depth && sp >= call->sp)
+		call->depth = 0;
+	if (call->depth++ == 0) {
+		call->kind = kind;
+		call->size = size;
+		call->old_ptr = old_ptr;
+		call->sp = sp;
+	}
+	return 0;
+}
+
+static __always_inline void heap_live_add(struct mo_proc *p, struct mo_pstat *ps, __u32 phase, __s64 delta)
+{
+	__s64 live = __sync_fetch_and_add(&p->heap_live, delta) + delta;
+	__s64 sess = __sync_fetch_and_add(&mo_sess.heap_live, delta) + delta;
+	struct mo_phase *ph;
+
+	if (delta <= 0)
+		return;
+	atomic_max(&p->heap_peak_live, live);
+	atomic_max(&mo_sess.heap_peak, sess);
+	if (ps)
+		atomic_max(&ps->heap_peak_live, live);
+	ph = phase_at(phase);
+	if (ph)
+		atomic_max(&ph->heap_peak, sess);
+}
+
+static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
+{
+	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
+	__u32 phase = mo_sess.cur_phase;
+	struct mo_pstat *ps = pstat_get(tgid, phase, p->rss_sum);
+	struct mo_alloc *a;
+	struct mo_phase *ph;
+	__u64 size;
+
+	a = bpf_map_lookup_elem(&mo_allocs, &key);
+	if (!a) {
+		if (ps)
+			__sync_fetch_and_add(&ps->free_unknown_count, 1);
+		return;
+	}
+	size = a->size;
+	if (bpf_map_delete_elem(&mo_allocs, &key))
+		return;		/* a concurrent free of the same block won */
+	if (ps) {
+		__sync_fetch_and_add(&ps->free_bytes, size);
+		__sync_fetch_and_add(&ps->free_count, 1);
+	}
+	ph = phase_at(phase);
+	if (ph) {
+		__sync_fetch_and_add(&ph->free_bytes, size);
+		__sync_fetch_and_add(&ph->free_count, 1);
+	}
+	__sync_fetch_and_add(&mo_sess.free_bytes, size);
+	__sync_fetch_and_add(&mo_sess.free_count, 1);
+	heap_live_add(p, ps, phase, -(__s64)size);
+}
+
+static __always_inline void heap_alloc(struct mo_proc *p, __u32 tgid, __u64 ptr, __u64 size)
+{
+	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
+	__u32 phase = mo_sess.cur_phase;
+	struct mo_alloc rec = { .size = size, .phase = phase, .stack_id = -1 };
+	struct mo_pstat *ps;
+	struct mo_phase *ph;
+	bool tracked = true;
+	long err;
+
+	err = bpf_map_update_elem(&mo_allocs, &key, &rec, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		/* The block was freed by a path we do not see; it is not live. */
+		MO_DROP(missed_frees);
+		heap_free(p, tgid, ptr);
+		err = bpf_map_update_elem(&mo_allocs, &key, &rec, BPF_ANY);
+	}
+	if (err) {
+		MO_DROP(allocs);
+		tracked = false;
+	}
+	ps = pstat_get(tgid, phase, p->rss_sum);
+	if (ps) {
+		__sync_fetch_and_add(&ps->alloc_bytes, size);
+		__sync_fetch_and_add(&ps->alloc_count, 1);
+	}
+	ph = phase_at(phase);
+	if (ph) {
+		__sync_fetch_and_add(&ph->alloc_bytes, size);
+		__sync_fetch_and_add(&ph->alloc_count, 1);
+	}
+	__sync_fetch_and_add(&mo_sess.alloc_bytes, size);
+	__sync_fetch_and_add(&mo_sess.alloc_count, 1);
+	if (tracked)
+		heap_live_add(p, ps, phase, size);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mo_malloc, __u64 size)
+{
+	return heap_enter(ctx, HEAP_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mo_calloc, __u64 n, __u64 size)
+{
+	return heap_enter(ctx, HEAP_MALLOC, n * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mo_realloc, __u64 old, __u64 size)
+{
+	return heap_enter(ctx, HEAP_REALLOC, size, old);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mo_reallocarr, __u64 old, __u64 n, __u64 size)
+{
+	return heap_enter(ctx, HEAP_REALLOC, n * size, old);
+}
+
+/* memalign(align, size) and aligned_alloc(align, size) */
+SEC("uprobe")
+int BPF_KPROBE(mo_memalign, __u64 align, __u64 size)
+{
+	return heap_enter(ctx, HEAP_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mo_posix_memal, __u64 memptr, __u64 align, __u64 size)
+{
+	return heap_enter(ctx, HEAP_POSIX_MEMALIGN, size, memptr);
+}
+
+/* valloc(size) and pvalloc(size) */
+SEC("uprobe")
+int BPF_KPROBE(mo_valloc, __u64 size)
+{
+	return heap_enter(ctx, HEAP_MALLOC, size, 0);
+}
+
+/* Return of any allocating call above: the block's address is known now. */
+SEC("uretprobe")
+int BPF_KRETPROBE(mo_alloc_ret, __u64 ret)
+{
+	__u32 tgid = current_tgid();
+	struct mo_proc *p = heap_proc(tgid);
+	struct heap_call *call;
+	__u64 ptr = ret;
+
+	if (!p)
+		return 0;
+	call = bpf_task_storage_get(&mo_heap_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!call || !call->depth || --call->depth)
+		return 0;
+	switch (call->kind) {
+	case HEAP_REALLOC:
+		/* realloc(p, 0) frees p and returns NULL; a failed realloc keeps p. */
+		if (call->old_ptr && (ptr || !call->size))
+			heap_free(p, tgid, call->old_ptr);
+		break;
+	case HEAP_POSIX_MEMALIGN:
+		if ((int)ret != 0 || bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->old_ptr))
+			ptr = 0;
+		break;
+	}
+	if (ptr)
+		heap_alloc(p, tgid, ptr, call->size);
+	return 0;
+}
+
+/* free(ptr). The loader may attach this past the entry instruction (to the
+ * first one the kernel emulates), as long as ptr is still in the register. */
+SEC("uprobe")
+int BPF_KPROBE(mo_free, __u64 ptr)
+{
+	__u32 tgid = current_tgid();
+	struct mo_proc *p;
+	struct heap_call *call;
+
+	if (!ptr)
+		return 0;
+	p = heap_proc(tgid);
+	if (!p)
+		return 0;
+	call = bpf_task_storage_get(&mo_heap_calls, bpf_get_current_task_btf(), 0, 0);
+	/* Inside realloc: the outer call accounts for this block. */
+	if (call && call->depth && PT_REGS_SP(ctx) < call->sp)
+		return 0;
+	heap_free(p, tgid, ptr);
+	return 0;
+}

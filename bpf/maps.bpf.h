@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps and globals shared by every BPF program of memobs. Defined once, in
+ * maps.bpf.c; every other file sees them as externs that the static linker
+ * (bpftool gen object) resolves into one skeleton. */
+#ifndef MO_MAPS_BPF_H
+#define MO_MAPS_BPF_H
+
+#include "memobs_abi.h"
+
+#ifdef MO_DEFINE_MAPS
+#define MO_SHARED
+#else
+#define MO_SHARED extern
+#endif
+
+MO_SHARED const volatile struct mo_config mo_cfg;
+MO_SHARED struct mo_session mo_sess;
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct mo_proc);
+} mo_procs SEC(".maps");
+
+/* kmem:rss_stat names an mm by a hash; this maps it back to the process. */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mo_mm_owner SEC(".maps");
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_PSTATS);
+	__type(key, struct mo_pstat_key);
+	__type(value, struct mo_pstat);
+} mo_pstats SEC(".maps");
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MO_MAX_PHASES);
+	__type(key, __u32);
+	__type(value, struct mo_phase);
+} mo_phases SEC(".maps");
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_ALLOCS);
+	__type(key, struct mo_alloc_key);
+	__type(value, struct mo_alloc);
+} mo_allocs SEC(".maps");
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_EXES);
+	__type(key, struct mo_exe_key);
+	__type(value, __u32);
+} mo_exes SEC(".maps");
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MO_RINGBUF_BYTES);
+} mo_events SEC(".maps");
+
+#endif

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "rss.bpf.h"
+
+/* kmem:rss_stat fires on every change of an mm counter with the exact new
+ * value (the kernel sums the percpu counter for the event). curr=1 means the
+ * mm is current's; otherwise (reclaim, fork copy, teardown) the mm is named
+ * only by its hash, which we learned from an earlier curr=1 event. */
+SEC("tracepoint/kmem/rss_stat")
+int mo_rss_stat(struct trace_event_raw_rss_stat *ctx)
+{
+	__u32 mm_id = ctx->mm_id, tgid;
+	struct mo_proc *p;
+
+	if (ctx->member < 0 || ctx->member >= MO_RSS_NR)
+		return 0;
+	if (ctx->curr) {
+		tgid = mm_owner_tgid(bpf_get_current_task_btf());
+	} else {
+		__u32 *owner = bpf_map_lookup_elem(&mo_mm_owner, &mm_id);
+
+		if (!owner)
+			return 0;
+		tgid = *owner;
+	}
+	p = session_proc(tgid);
+	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED)))
+		return 0;
+	if (ctx->curr && p->mm_id != mm_id) {
+		if (bpf_map_update_elem(&mo_mm_owner, &mm_id, &tgid, BPF_ANY))
+			MO_DROP(mm_ids);
+		else
+			p->mm_id = mm_id;
+	}
+	rss_set(p, tgid, ctx->member, ctx->size);
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* RSS accounting shared by rss.bpf.c (kmem:rss_stat) and tree.bpf.c (seeding
+ * a process at fork/exec, zeroing it at exit). */
+#ifndef MO_RSS_BPF_H
+#define MO_RSS_BPF_H
+
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+
+/* Set one member of a process to an absolute value and carry the change into
+ * the process sum, the session sum, their peaks, and the innermost phase.
+ * xchg makes each change count exactly once however the updates interleave. */
+static __always_inline void rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
+{
+	__s64 old, delta, sum, sess;
+	__u32 phase;
+	struct mo_phase *ph;
+	struct mo_pstat *ps;
+
+	member &= MO_RSS_NR - 1;
+	old = __sync_lock_test_and_set(&p->rss[member], bytes);
+	delta = bytes - old;
+	if (!delta)
+		return;
+	atomic_max(&p->rss_peak[member], bytes);
+	__sync_fetch_and_add(&mo_sess.rss[member], delta);
+	if (member == MO_RSS_SWAP)
+		return;
+
+	sum = __sync_fetch_and_add(&p->rss_sum, delta) + delta;
+	atomic_max(&p->rss_peak_sum, sum);
+	sess = __sync_fetch_and_add(&mo_sess.rss_sum, delta) + delta;
+	atomic_max(&mo_sess.rss_peak, sess);
+
+	phase = mo_sess.cur_phase;
+	ph = phase_at(phase);
+	if (ph)
+		atomic_max(&ph->rss_peak, sess);
+	/* The value before this change also held inside the phase. */
+	ps = pstat_get(tgid, phase, sum - delta);
+	if (ps)
+		atomic_max(&ps->rss_peak, sum);
+}
+
+/* Seed every member from the mm's own counters (fork, exec). */
+static __always_inline void rss_seed(struct mo_proc *p, __u32 tgid, struct mm_struct *mm)
+{
+	__s64 page = mo_cfg.page_size;
+
+#pragma unroll
+	for (int m = 0; m < MO_RSS_NR; m++)
+		rss_set(p, tgid, m, mm ? mm_counter_approx(mm, m) * page : 0);
+}
+
+#endif

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The process tree: which processes belong to the session, from fork, exec
+ * and exit, with what user space needs to name them. */
+#include "rss.bpf.h"
+
+#define SIGSTOP 19
+
+static __always_inline bool observes(__u32 parent_tgid)
+{
+	return mo_cfg.mode == MO_MODE_HOST || session_proc(parent_tgid);
+}
+
+/* sched_process_fork: a child of a session process joins the session.
+ * Threads (CLONE_THREAD) share their leader's record. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid), ptgid = BPF_CORE_READ(parent, tgid);
+	struct mo_proc init = {}, *p;
+	struct mo_ev_fork *ev;
+	struct mm_struct *mm;
+
+	if (BPF_CORE_READ(child, pid) != tgid || !observes(ptgid))
+		return 0;
+	init.ppid = ptgid;
+	init.start_ns = bpf_ktime_get_ns();
+	BPF_CORE_READ_STR_INTO(&init.comm, child, comm);
+	if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
+		/* Full, or the pid was reused before its record was harvested. */
+		MO_DROP(processes);
+		if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_ANY))
+			return 0;
+	}
+	p = session_proc(tgid);
+	if (!p)
+		return 0;
+	__sync_fetch_and_add(&mo_sess.nprocs, 1);
+	/* A vfork/CLONE_VM child borrows the parent's mm: it has no RSS of its own. */
+	mm = BPF_CORE_READ(child, mm);
+	if (mm && mm != BPF_CORE_READ(parent, mm))
+		rss_seed(p, tgid, mm);
+
+	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
+	if (!ev) {
+		MO_DROP(events);
+		return 0;
+	}
+	ev->hdr.type = MO_EV_FORK;
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = init.start_ns;
+	ev->ppid = ptgid;
+	__builtin_memcpy(ev->comm, init.comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* Stop a process at its first exec of an executable not seen before, so that
+ * the loader can attach probes to it before it runs (SIGCONT follows). */
+static __always_inline bool gate_exec(struct linux_binprm *bprm, struct mo_ev_exec *ev)
+{
+	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
+	struct mo_exe_key key = {};
+	__u32 inspecting = MO_EXE_INSPECTING, *state;
+
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	ev->exe_dev = key.dev;
+	ev->exe_ino = key.ino;
+	if (!mo_cfg.gate_exec)
+		return false;
+	state = bpf_map_lookup_elem(&mo_exes, &key);
+	if (state && *state == MO_EXE_READY)
+		return false;
+	if (!state && bpf_map_update_elem(&mo_exes, &key, &inspecting, BPF_NOEXIST))
+		return false;	/* full: run ungated rather than stop without end */
+	return bpf_send_signal(SIGSTOP) == 0;
+}
+
+/* sched_process_exec: the process becomes a new program. Its memory so far
+ * (memobs's own copy, for the launched command) is replaced by the new mm. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct mo_proc *p = session_proc(tgid);
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long arg_start, arg_end;
+	struct mo_ev_exec *ev;
+	__u32 len;
+
+	if (!p) {
+		struct mo_proc init = {};
+
+		if (mo_cfg.mode != MO_MODE_HOST)
+			return 0;
+		init.ppid = BPF_CORE_READ(task, real_parent, tgid);
+		init.start_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
+			MO_DROP(processes);
+			return 0;
+		}
+		p = session_proc(tgid);
+		if (!p)
+			return 0;
+		__sync_fetch_and_add(&mo_sess.nprocs, 1);
+	}
+	if (p->mm_id)
+		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
+	p->mm_id = 0;
+	__sync_fetch_and_and(&p->flags, ~MO_PROC_PENDING_EXEC);
+	BPF_CORE_READ_STR_INTO(&p->comm, task, comm);
+	rss_seed(p, tgid, mm);
+
+	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
+	if (!ev) {
+		MO_DROP(events);
+		return 0;
+	}
+	ev->hdr.type = MO_EV_EXEC;
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(ev->comm, p->comm, sizeof(ev->comm));
+	bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), BPF_CORE_READ(bprm, filename));
+	/* argv was just written by exec: its pages are present. */
+	arg_start = BPF_CORE_READ(mm, arg_start);
+	arg_end = BPF_CORE_READ(mm, arg_end);
+	len = arg_end - arg_start;
+	if (len > MO_ARGS_LEN)
+		len = MO_ARGS_LEN;
+	if (bpf_probe_read_user(ev->args, len, (void *)arg_start))
+		len = 0;
+	ev->args_len = len;
+	ev->flags = gate_exec(bprm, ev) ? MO_EXEC_STOPPED : 0;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* The wait status the parent will see (SIGNAL_GROUP_EXIT: exit_group or a
+ * fatal signal set it for the whole group). */
+static __always_inline __s32 exit_status(struct task_struct *task)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+
+	if (BPF_CORE_READ(sig, flags) & 0x00000004 /* SIGNAL_GROUP_EXIT */)
+		return BPF_CORE_READ(sig, group_exit_code);
+	return BPF_CORE_READ(task, exit_code);
+}
+
+/* sched_process_exit of the last thread: the process leaves the session sums
+ * (its record keeps its last values: RSS and heap outstanding at exit). The
+ * record goes to user space, or stays flagged for harvest when the ring
+ * buffer is full. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(mo_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct mo_proc *p = session_proc(tgid);
+	struct mo_ev_exit *ev;
+
+	if (!p || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (__sync_fetch_and_or(&p->flags, MO_PROC_EXITED) & MO_PROC_EXITED)
+		return 0;
+	p->end_ns = bpf_ktime_get_ns();
+	p->exit_code = exit_status(task);
+#pragma unroll
+	for (int m = 0; m < MO_RSS_NR; m++)
+		__sync_fetch_and_sub(&mo_sess.rss[m], p->rss[m]);
+	__sync_fetch_and_sub(&mo_sess.rss_sum, p->rss_sum);
+	__sync_fetch_and_sub(&mo_sess.heap_live, p->heap_live);
+	__sync_fetch_and_sub(&mo_sess.nprocs, 1);
+	if (p->mm_id)
+		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
+
+	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
+	if (!ev)
+		return 0;
+	ev->hdr.type = MO_EV_EXIT;
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = p->end_ns;
+	__builtin_memcpy(&ev->proc, p, sizeof(ev->proc));
+	bpf_ringbuf_submit(ev, 0);
+	bpf_map_delete_elem(&mo_procs, &tgid);
+	return 0;
+}

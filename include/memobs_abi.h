@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one contract between the BPF programs (bpf/) and the loader (user/):
+ * limits, enums, map keys and values, ring-buffer records. Included by both
+ * sides; BPF includes it after vmlinux.h, user space after <linux/types.h>.
+ */
+#ifndef MEMOBS_ABI_H
+#define MEMOBS_ABI_H
+
+#define MO_NAME_LEN 64		/* phase names and mark labels, NUL included */
+#define MO_COMM_LEN 16
+#define MO_PATH_LEN 256
+#define MO_ARGS_LEN 512		/* argv bytes captured at exec, NUL-separated */
+#define MO_PHASE_DEPTH 16	/* open phases at once (spec: >= 8) */
+#define MO_MAX_PHASES 4096	/* phase instances per run */
+#define MO_PHASE_ROOT 0		/* the run itself, named "main" */
+#define MO_PHASE_NONE 0xffffffffu
+
+/* Default map sizes; the loader may change them before load. */
+#define MO_MAX_PROCS 32768	/* live processes of the session */
+#define MO_MAX_PSTATS 65536	/* (process, phase) pairs not yet harvested */
+#define MO_MAX_ALLOCS 1048576	/* outstanding heap blocks */
+#define MO_MAX_EXES 4096	/* executables seen by the exec gate */
+#define MO_RINGBUF_BYTES (8u << 20)
+
+/* Order matches the kernel's MM_FILEPAGES.. (kmem:rss_stat "member"). */
+enum mo_rss_member {
+	MO_RSS_FILE,
+	MO_RSS_ANON,
+	MO_RSS_SWAP,
+	MO_RSS_SHMEM,
+	MO_RSS_NR,
+};
+
+enum mo_mode {
+	MO_MODE_TREE,		/* a command or a pid and its descendants */
+	MO_MODE_HOST,		/* every process (-a) */
+};
+
+struct mo_config {
+	__u32 mode;		/* enum mo_mode */
+	__u32 gate_exec;	/* stop new executables until the loader inspected them */
+	__u32 heap;		/* allocator probes are attached */
+	__u32 page_size;
+};
+
+enum mo_proc_flags {
+	MO_PROC_PENDING_EXEC = 1u << 0,	/* launched by memobs, not yet exec'd: its
+					 * memory is memobs's copy, not the target's */
+	MO_PROC_EXITED = 1u << 1,
+	MO_PROC_HEAP_SEEN = 1u << 2,	/* an allocator probe fired in it */
+	MO_PROC_ROOT = 1u << 3,
+};
+
+/* Value of mo_procs, keyed by tgid. Sizes in bytes. */
+struct mo_proc {
+	__u32 ppid;
+	__u32 flags;		/* enum mo_proc_flags */
+	__u64 start_ns;		/* CLOCK_MONOTONIC */
+	__u64 end_ns;
+	__s32 exit_code;	/* kernel wait status (as in waitpid) */
+	__u32 mm_id;		/* kmem:rss_stat's hashed mm, learned from curr=1 */
+	__s64 rss[MO_RSS_NR];
+	__s64 rss_peak[MO_RSS_NR];
+	__s64 rss_sum;		/* file + anon + shmem */
+	__s64 rss_peak_sum;
+	__s64 heap_live;
+	__s64 heap_peak_live;
+	char comm[MO_COMM_LEN];
+};
+
+struct mo_pstat_key {
+	__u32 tgid;
+	__u32 phase;
+};
+
+/* Value of mo_pstats: one process's figures inside one phase (exclusive). */
+struct mo_pstat {
+	__u64 alloc_bytes;
+	__u64 alloc_count;
+	__u64 free_bytes;
+	__u64 free_count;
+	__u64 free_unknown_count;	/* frees of blocks allocated before we looked */
+	__s64 rss_peak;			/* the process's peak RSS while the phase was innermost */
+	__s64 heap_peak_live;
+};
+
+struct mo_alloc_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct mo_alloc {
+	__u64 size;
+	__u32 phase;
+	__s32 stack_id;
+};
+
+enum mo_phase_flags {
+	MO_PHASE_OPEN = 1u << 0,
+	MO_PHASE_ENDED = 1u << 1,
+	MO_PHASE_NAME_PENDING = 1u << 2,	/* BPF could not read the name */
+	MO_PHASE_IMPLICIT_END = 1u << 3,	/* closed because an outer phase ended */
+	MO_PHASE_NAME_TRUNCATED = 1u << 4,
+};
+
+/* Element of the mo_phases array, indexed by phase id. */
+struct mo_phase {
+	char name[MO_NAME_LEN];
+	__u32 parent;
+	__u32 depth;
+	__u32 flags;		/* enum mo_phase_flags */
+	__u32 opener_tgid;
+	__u64 start_ns;
+	__u64 end_ns;
+	__s64 rss_baseline;
+	__s64 rss_peak;
+	__s64 rss_end;
+	__s64 heap_baseline;
+	__s64 heap_peak;
+	__s64 heap_end;
+	__u64 items;
+	__u64 alloc_bytes;
+	__u64 alloc_count;
+	__u64 free_bytes;
+	__u64 free_count;
+};
+
+struct mo_phase_slot {
+	__u32 id;
+	__u32 name_hash;
+};
+
+/* Everything BPF could not record is counted here and reaches the report. */
+struct mo_drops {
+	__u64 events;		/* ring buffer full */
+	__u64 processes;	/* mo_procs full or a pid reused before harvest */
+	__u64 pstats;		/* mo_pstats full */
+	__u64 allocs;		/* mo_allocs full: block not tracked as live */
+	__u64 stacks;
+	__u64 phases;		/* phase table full or nesting too deep */
+	__u64 phase_lock;	/* phase stack contended past the retry bound */
+	__u64 marker_reads;	/* marker string unreadable from BPF (fallback used) */
+	__u64 unmatched_ends;	/* phase_end naming no open phase */
+	__u64 mm_ids;		/* mm owner map full */
+	__u64 missed_frees;	/* an address re-allocated without a seen free */
+};
+
+/* Session-wide state, in .bss, shared by all BPF programs and read by user
+ * space through the skeleton's mmap. */
+struct mo_session {
+	__s64 rss[MO_RSS_NR];
+	__s64 rss_sum;
+	__s64 rss_peak;
+	__s64 heap_live;
+	__s64 heap_peak;
+	__u64 alloc_bytes;
+	__u64 alloc_count;
+	__u64 free_bytes;
+	__u64 free_count;
+	__s64 nprocs;
+	__u32 phase_lock;
+	__u32 depth;		/* open marker phases; the root is below them */
+	__u32 cur_phase;	/* innermost open phase */
+	__u32 next_phase;
+	struct mo_phase_slot stack[MO_PHASE_DEPTH];
+	struct mo_drops drops;
+};
+
+enum mo_event_type {
+	MO_EV_FORK = 1,
+	MO_EV_EXEC,
+	MO_EV_EXIT,
+	MO_EV_PHASE_BEGIN,
+	MO_EV_PHASE_END,
+	MO_EV_PHASE_UNMATCHED,
+	MO_EV_MARK,
+};
+
+struct mo_ev_hdr {
+	__u32 type;		/* enum mo_event_type */
+	__u32 tgid;
+	__u64 ts_ns;
+};
+
+struct mo_ev_fork {
+	struct mo_ev_hdr hdr;
+	__u32 ppid;
+	__u32 pad;
+	char comm[MO_COMM_LEN];
+};
+
+enum mo_exec_flags {
+	MO_EXEC_STOPPED = 1u << 0,	/* the exec gate sent SIGSTOP: send SIGCONT */
+};
+
+struct mo_ev_exec {
+	struct mo_ev_hdr hdr;
+	__u32 flags;		/* enum mo_exec_flags */
+	__u32 args_len;
+	__u64 exe_dev;
+	__u64 exe_ino;
+	char comm[MO_COMM_LEN];
+	char filename[MO_PATH_LEN];
+	char args[MO_ARGS_LEN];
+};
+
+struct mo_ev_exit {
+	struct mo_ev_hdr hdr;
+	struct mo_proc proc;
+};
+
+/* Phase begin/end/unmatched and marks. name_addr is set when BPF could not
+ * read the string, so that user space reads it from /proc/PID/mem. */
+struct mo_ev_phase {
+	struct mo_ev_hdr hdr;
+	__u32 phase;
+	__u32 flags;		/* enum mo_phase_flags */
+	__u64 name_addr;
+	char name[MO_NAME_LEN];
+};
+
+struct mo_exe_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+enum mo_exe_state {
+	MO_EXE_INSPECTING = 1,
+	MO_EXE_READY = 2,
+};
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the Debian packages memobs builds and tests with. Idempotent and silent when all
+# are present; run as root (or under sudo).
+set -euo pipefail
+
+packages=(
+	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev
+	systemtap-sdt-dev libdw-dev pkg-config
+	# tests: ground truth (/usr/bin/time), python targets, ASan runtime
+	time python3 libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root: sudo $0" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

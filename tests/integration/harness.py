@@ -1,0 +1,86 @@
+"""Shared helpers for integration tests: run memobs for real, read its run
+document, compare with the kernel's own figures. Each test file calls
+run_tests(globals()); every function named test_* is one test and prints
+"ok - name" or "not ok - name" (tests/run.sh counts them)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+MEMOBS = os.path.join(BUILD, "memobs")
+MEMOBS_ASAN = os.path.join(BUILD, "asan", "memobs")
+PROGS = os.path.join(BUILD, "tests", "progs")
+MiB = 1 << 20
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; reported as a failure with the reason,
+    because a skipped check is a check that cannot fail."""
+
+
+def prog(name):
+    return os.path.join(PROGS, name)
+
+
+def memobs(args, cmd=None, check_rc=None, binary=None, timeout=300, env=None):
+    """Run memobs with args (and `-- cmd`), write the run document to a temp
+    file and return (completed process, document or None)."""
+    out = tempfile.NamedTemporaryFile(prefix="memobs-", suffix=".json", delete=False)
+    out.close()
+    os.unlink(out.name)
+    argv = [binary or MEMOBS, "-o", out.name] + list(args)
+    if cmd is not None:
+        argv += ["--"] + list(cmd)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    doc = None
+    if os.path.exists(out.name):
+        with open(out.name) as f:
+            doc = json.load(f)
+        os.unlink(out.name)
+    if check_rc is not None and proc.returncode != check_rc:
+        raise AssertionError("memobs exited %d, expected %d\nstderr:\n%s" % (proc.returncode, check_rc, proc.stderr))
+    return proc, doc
+
+
+def procs_by_comm(doc, comm):
+    return [p for p in doc["processes"] if p["comm"] == comm]
+
+
+def phase(doc, name):
+    found = [p for p in doc["phases"] if p["name"] == name]
+    assert found, "no phase %r in %s" % (name, [p["name"] for p in doc["phases"]])
+    return found[0]
+
+
+def gnu_time_maxrss(cmd):
+    """Peak RSS in bytes of cmd as /usr/bin/time -f %M reports it (KiB)."""
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".time") as t:
+        subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%M"] + list(cmd), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(t.read().strip().splitlines()[-1]) * 1024
+
+
+def assert_near(actual, expected, rel=0.0, abs_=0, what="value"):
+    tol = max(abs(expected) * rel, abs_)
+    assert abs(actual - expected) <= tol, "%s: %d vs expected %d (tolerance %d, off by %.2f%%)" % (
+        what, actual, expected, tol, 100.0 * (actual - expected) / expected if expected else 0)
+
+
+def run_tests(namespace):
+    names = sorted(n for n in namespace if n.startswith("test_") and callable(namespace[n]))
+    failed = 0
+    for name in names:
+        try:
+            namespace[name]()
+            print("ok - %s" % name)
+        except Exception as e:  # every failure is reported, the run goes on
+            failed += 1
+            print("not ok - %s" % name)
+            for line in ("".join(traceback.format_exception(e))).rstrip().splitlines():
+                print("#   " + line)
+        sys.stdout.flush()
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,53 @@
+# Tests: `make test` installs what is missing (as root), builds everything and
+# runs tests/run.sh, which ends with "N passed, N failed".
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_OBJS  := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(USER_SRCS))
+ASAN_PURE  := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(PURE_SRCS))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+PROG_SRCS  := $(wildcard tests/progs/*.c)
+PROG_BINS  := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
+# Known-shape targets: frame pointers for stacks, no inlining surprises.
+PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -Iinclude
+
+$(BUILD)/asan/obj/%.o: user/%.c | $(BUILD)/asan/obj
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(BPF_USER_SRCS)): $(BUILD)/memobs.skel.h
+
+$(BUILD)/asan/memobs: $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_PURE) | $(BUILD)/tests/unit
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests $< $(ASAN_PURE) $(LDLIBS) -o $@
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS)) | $(BUILD)/tests/bpf
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS)) $(LDLIBS) -o $@
+
+$(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
+	$(call msg,PROG,$@)
+	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ $(if $(findstring static,$*),-static,)
+
+$(BUILD)/asan/obj $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/progs:
+	$(Q)mkdir -p $@
+
+install-deps:
+	$(Q)scripts/install-deps.sh
+
+tests-build: all $(BUILD)/asan/memobs $(UNIT_BINS) $(BPFT_BINS) $(PROG_BINS)
+
+test: install-deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)BUILD=$(BUILD) tests/run.sh $(T)
+
+.PHONY: install-deps tests-build test
+
+-include $(wildcard $(BUILD)/asan/obj/*.d)

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands. Each takes its own argv (argv[0] is the subcommand name) and
+ * returns memobs's exit code (exitcodes.h). Only cmd_* may print results. */
+#ifndef MO_COMMANDS_H
+#define MO_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#endif

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json_util.h"
+
+cJSON *json_int(int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return cJSON_CreateRaw(buf);
+}
+
+cJSON *json_add_int(cJSON *obj, const char *name, int64_t v)
+{
+	cJSON *item = json_int(v);
+
+	if (item && !cJSON_AddItemToObject(obj, name, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
+cJSON *json_add_num(cJSON *obj, const char *name, double v, int decimals)
+{
+	char buf[48];
+	cJSON *item;
+
+	if (!isfinite(v))
+		return cJSON_AddNullToObject(obj, name);
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	item = cJSON_CreateRaw(buf);
+	if (item && !cJSON_AddItemToObject(obj, name, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
+/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+char *json_utf8_clean(const char *s)
+{
+	const unsigned char *in = (const unsigned char *)s;
+	size_t n = strlen(s);
+	char *out = malloc(n * 3 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*in) {
+		size_t len = utf8_seq_len(in);
+
+		if (len == 1 && *in < 0x20 && *in != '\t')
+			len = 0;
+		if (len) {
+			memcpy(o, in, len);
+			o += len;
+			in += len;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			in++;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+cJSON *json_str(const char *s)
+{
+	char *clean;
+	cJSON *item;
+
+	if (!s)
+		return cJSON_CreateNull();
+	clean = json_utf8_clean(s);
+	if (!clean)
+		return NULL;
+	item = cJSON_CreateString(clean);
+	free(clean);
+	return item;
+}
+
+cJSON *json_add_str(cJSON *obj, const char *name, const char *s)
+{
+	cJSON *item = json_str(s);
+
+	if (item && !cJSON_AddItemToObject(obj, name, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
+const cJSON *json_path(const cJSON *root, const char *path)
+{
+	char key[128];
+	const char *dot;
+
+	while (root && *path) {
+		size_t len;
+
+		dot = strchr(path, '.');
+		len = dot ? (size_t)(dot - path) : strlen(path);
+		if (len >= sizeof(key))
+			return NULL;
+		memcpy(key, path, len);
+		key[len] = 0;
+		root = cJSON_GetObjectItemCaseSensitive(root, key);
+		path += len + (dot ? 1 : 0);
+	}
+	return root;
+}
+
+double json_num(const cJSON *obj, const char *path, double fallback)
+{
+	const cJSON *item = json_path(obj, path);
+
+	return cJSON_IsNumber(item) ? item->valuedouble : fallback;
+}
+
+const char *json_string(const cJSON *obj, const char *path, const char *fallback)
+{
+	const cJSON *item = json_path(obj, path);
+
+	return cJSON_IsString(item) ? item->valuestring : fallback;
+}

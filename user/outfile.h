@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Output files: created as the invoking user, never through a symlink,
+ * replaced atomically (temp file + rename) or appended under flock. On
+ * failure the reason goes into err (one line) and -errno is returned. */
+#ifndef MO_OUTFILE_H
+#define MO_OUTFILE_H
+
+#include <stddef.h>
+#include "invoker.h"
+
+/* Write data to path, replacing it whole or not at all. */
+int outfile_write(const struct mo_invoker *inv, const char *path, const char *data, size_t len,
+		  char *err, size_t errlen);
+
+/* Append one line (data must end in '\n') with a single write under an
+ * exclusive lock; creates the file and its parent directory when missing. */
+int outfile_append(const struct mo_invoker *inv, const char *path, const char *data, size_t len,
+		   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "run.h"
+
+void run_init(struct mo_run *run)
+{
+	memset(run, 0, sizeof(*run));
+	run->exit_status = -1;
+}
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void run_free(struct mo_run *run)
+{
+	for (size_t i = 0; i < run->nprocs; i++) {
+		free(run->procs[i].exe);
+		free_strv(run->procs[i].argv);
+		free(run->procs[i].phases);
+	}
+	free(run->procs);
+	free(run->phases);
+	free(run->timeline);
+	free(run->marks);
+	free_strv(run->command);
+	free(run->cwd);
+	free(run->label);
+	memset(run, 0, sizeof(*run));
+}
+
+/* Grow *arr (of *n elements of size sz) by one, zeroed; NULL on ENOMEM. */
+static void *grow(void **arr, size_t *n, size_t sz)
+{
+	void *p;
+
+	/* Capacity is 16, then doubles: full exactly when n is 16 x 2^k. */
+	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0)) {
+		size_t want = *n ? *n * 2 : 16;
+
+		p = realloc(*arr, want * sz);
+		if (!p)
+			return NULL;
+		*arr = p;
+	}
+	p = (char *)*arr + *n * sz;
+	memset(p, 0, sz);
+	(*n)++;
+	return p;
+}
+
+struct mo_proc_rec *run_add_proc(struct mo_run *run)
+{
+	struct mo_proc_rec *p = grow((void **)&run->procs, &run->nprocs, sizeof(*p));
+
+	if (p) {
+		p->end_s = -1;
+		p->exit_status = -1;
+	}
+	return p;
+}
+
+struct mo_phase_rec *run_add_phase(struct mo_run *run)
+{
+	return grow((void **)&run->phases, &run->nphases, sizeof(struct mo_phase_rec));
+}
+
+struct mo_mark_rec *run_add_mark(struct mo_run *run)
+{
+	return grow((void **)&run->marks, &run->nmarks, sizeof(struct mo_mark_rec));
+}
+
+int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat)
+{
+	struct mo_proc_phase *pp;
+
+	for (size_t i = 0; i < proc->nphases; i++) {
+		pp = &proc->phases[i];
+		if (pp->phase != phase)
+			continue;
+		/* The same pair harvested twice (live, then at the end): merge. */
+		pp->stat.alloc_bytes += stat->alloc_bytes;
+		pp->stat.alloc_count += stat->alloc_count;
+		pp->stat.free_bytes += stat->free_bytes;
+		pp->stat.free_count += stat->free_count;
+		pp->stat.free_unknown_count += stat->free_unknown_count;
+		if (stat->rss_peak > pp->stat.rss_peak)
+			pp->stat.rss_peak = stat->rss_peak;
+		if (stat->heap_peak_live > pp->stat.heap_peak_live)
+			pp->stat.heap_peak_live = stat->heap_peak_live;
+		return 0;
+	}
+	pp = grow((void **)&proc->phases, &proc->nphases, sizeof(*pp));
+	if (!pp)
+		return -ENOMEM;
+	pp->phase = phase;
+	pp->stat = *stat;
+	return 0;
+}
+
+int run_add_sample(struct mo_run *run, const struct mo_sample *s, size_t max_samples)
+{
+	struct mo_sample *slot;
+
+	if (max_samples >= 2 && run->ntimeline >= max_samples) {
+		size_t j = 0;
+
+		for (size_t i = 0; i + 1 < run->ntimeline; i += 2) {
+			struct mo_sample *a = &run->timeline[i], *b = &run->timeline[i + 1];
+
+			run->timeline[j++] = a->rss >= b->rss ? *a : *b;
+		}
+		if (run->ntimeline % 2)
+			run->timeline[j++] = run->timeline[run->ntimeline - 1];
+		run->ntimeline = j;
+	}
+	slot = grow((void **)&run->timeline, &run->ntimeline, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	*slot = *s;
+	return 0;
+}
+
+void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < proc->nphases; i++) {
+		const struct mo_pstat *s = &proc->phases[i].stat;
+
+		sum->alloc_bytes += s->alloc_bytes;
+		sum->alloc_count += s->alloc_count;
+		sum->free_bytes += s->free_bytes;
+		sum->free_count += s->free_count;
+		sum->free_unknown_count += s->free_unknown_count;
+	}
+	sum->heap_peak_live = proc->heap_peak_live;
+	sum->rss_peak = proc->rss_peak;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct mo_command_group *x = a, *y = b;
+
+	if (x->rss_peak_max != y->rss_peak_max)
+		return x->rss_peak_max < y->rss_peak_max ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+struct mo_command_group *run_by_command(const struct mo_run *run, size_t *count)
+{
+	struct mo_command_group *groups = calloc(run->nprocs ? run->nprocs : 1, sizeof(*groups));
+	size_t n = 0;
+
+	if (!groups)
+		return NULL;
+	for (size_t i = 0; i < run->nprocs; i++) {
+		const struct mo_proc_rec *p = &run->procs[i];
+		struct mo_pstat heap;
+		size_t g;
+
+		for (g = 0; g < n; g++)
+			if (!strcmp(groups[g].comm, p->comm))
+				break;
+		if (g == n)
+			memcpy(groups[n++].comm, p->comm, sizeof(p->comm));
+		run_proc_heap(p, &heap);
+		groups[g].processes++;
+		groups[g].heap_alloc_bytes += heap.alloc_bytes;
+		if (p->rss_peak > groups[g].rss_peak_max)
+			groups[g].rss_peak_max = p->rss_peak;
+	}
+	qsort(groups, n, sizeof(*groups), cmp_group);
+	*count = n;
+	return groups;
+}
+
+bool run_phase_within(const struct mo_run *run, size_t inner, size_t outer)
+{
+	for (unsigned hops = 0; inner < run->nphases && hops <= MO_PHASE_DEPTH + 1; hops++) {
+		if (inner == outer)
+			return true;
+		if (run->phases[inner].parent == inner)
+			return false;
+		inner = run->phases[inner].parent;
+	}
+	return false;
+}
+
+int64_t run_proc_phase_rss_peak(const struct mo_run *run, const struct mo_proc_rec *proc, size_t phase)
+{
+	int64_t peak = 0;
+
+	for (size_t i = 0; i < proc->nphases; i++)
+		if (proc->phases[i].stat.rss_peak > peak && run_phase_within(run, proc->phases[i].phase, phase))
+			peak = proc->phases[i].stat.rss_peak;
+	return peak;
+}
+
+size_t run_phase_top_procs(const struct mo_run *run, size_t phase, size_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nprocs; i++) {
+		int64_t peak = run_proc_phase_rss_peak(run, &run->procs[i], phase);
+		size_t j;
+
+		if (peak <= 0)
+			continue;
+		/* Insertion into the short sorted list. */
+		for (j = n; j > 0; j--) {
+			if (run_proc_phase_rss_peak(run, &run->procs[out[j - 1]], phase) >= peak)
+				break;
+			if (j < max)
+				out[j] = out[j - 1];
+		}
+		if (j < max) {
+			out[j] = i;
+			if (n < max)
+				n++;
+		}
+	}
+	return n;
+}
+
+int run_wait_status_to_exit(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The in-memory run document: everything one observation found, in user
+ * units (bytes, seconds since the start). Built by the run loop, rendered by
+ * run_json.c and report_text.c. No libbpf here. */
+#ifndef MO_RUN_H
+#define MO_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "memobs_abi.h"
+
+/* Figures of one process inside one phase (exclusive: while it was the
+ * innermost open phase). */
+struct mo_proc_phase {
+	size_t phase;			/* index into run->phases */
+	struct mo_pstat stat;
+};
+
+struct mo_proc_rec {
+	pid_t pid;
+	pid_t ppid;
+	char comm[MO_COMM_LEN];
+	char *exe;			/* path at exec, or NULL */
+	char **argv;			/* NULL-terminated, or NULL */
+	double start_s;
+	double end_s;			/* < 0: still running at the end */
+	int exit_status;		/* shell style (128+N for signal N), -1 unknown */
+	bool exited;
+	bool heap_probed;
+	int64_t rss_peak;		/* max of file+anon+shmem */
+	int64_t rss_peak_member[MO_RSS_NR];
+	int64_t rss_end;
+	int64_t heap_live;		/* outstanding at exit (or at the end) */
+	int64_t heap_peak_live;
+	struct mo_proc_phase *phases;
+	size_t nphases;
+};
+
+struct mo_phase_rec {
+	char name[MO_NAME_LEN];
+	size_t parent;			/* index; the root is its own parent */
+	unsigned depth;
+	double start_s;
+	double end_s;
+	bool unclosed;			/* still open when the session ended */
+	bool implicit_end;		/* closed by the end of an enclosing phase */
+	bool name_truncated;
+	bool name_from_proc_mem;	/* BPF could not read it; read from /proc */
+	uint64_t items;
+	int64_t rss_baseline, rss_peak, rss_end;
+	int64_t heap_baseline, heap_peak, heap_end;
+	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
+};
+
+struct mo_sample {
+	double t;
+	int64_t rss;
+	int64_t rss_member[MO_RSS_NR];
+	int64_t heap_live;
+	int64_t nprocs;
+	size_t phase;
+};
+
+struct mo_mark_rec {
+	double t;
+	pid_t pid;
+	size_t phase;
+	char label[MO_NAME_LEN];
+};
+
+struct mo_git {
+	char commit[41];
+	char branch[128];
+	bool dirty;
+	bool present;
+};
+
+struct mo_run {
+	/* metadata */
+	char **command;			/* NULL-terminated; NULL in -p/-a mode */
+	pid_t target_pid;		/* -p */
+	bool host_wide;
+	char *cwd;
+	char *label;
+	char host[256];
+	char kernel[128];
+	char time_utc[32];		/* ISO 8601, start of the run */
+	int ncpus;
+	struct mo_git git;
+	bool heap;
+	double interval_s;
+
+	double duration_s;
+	int exit_status;		/* the command's, -1 in -p/-a mode */
+
+	/* totals */
+	int64_t rss_peak;
+	int64_t heap_peak;
+	uint64_t alloc_bytes, alloc_count, free_bytes, free_count, free_unknown_count;
+
+	struct mo_phase_rec *phases;	/* [0] is the root phase "main" */
+	size_t nphases;
+	struct mo_proc_rec *procs;
+	size_t nprocs;
+	struct mo_sample *timeline;
+	size_t ntimeline;
+	struct mo_mark_rec *marks;
+	size_t nmarks;
+	struct mo_drops drops;
+	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */
+};
+
+void run_init(struct mo_run *run);
+void run_free(struct mo_run *run);
+
+/* Append helpers: return the new element (zeroed) or NULL on ENOMEM. */
+struct mo_proc_rec *run_add_proc(struct mo_run *run);
+struct mo_phase_rec *run_add_phase(struct mo_run *run);
+struct mo_mark_rec *run_add_mark(struct mo_run *run);
+int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat);
+
+/* Append a timeline sample; past max_samples, halve the resolution keeping
+ * the highest RSS of each merged pair, so the document stays bounded and the
+ * peak survives. 0/-ENOMEM. */
+int run_add_sample(struct mo_run *run, const struct mo_sample *s, size_t max_samples);
+
+/* Per-command grouping ("which tool of my build uses most"). */
+struct mo_command_group {
+	char comm[MO_COMM_LEN];
+	size_t processes;
+	int64_t rss_peak_max;
+	uint64_t heap_alloc_bytes;
+};
+
+/* Groups sorted by rss_peak_max, descending. Caller frees. NULL+errno. */
+struct mo_command_group *run_by_command(const struct mo_run *run, size_t *count);
+
+/* Heap totals of a process, summed over its phases. */
+void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum);
+
+/* The process's own peak RSS inside a phase, inclusive of its nested phases. */
+int64_t run_proc_phase_rss_peak(const struct mo_run *run, const struct mo_proc_rec *proc, size_t phase);
+
+/* Indices of processes by descending peak RSS inside a phase (inclusive), at
+ * most max of them, with a peak > 0. Returns the count written to out. */
+size_t run_phase_top_procs(const struct mo_run *run, size_t phase, size_t *out, size_t max);
+
+/* Is phase `inner` the phase `outer` or nested in it? */
+bool run_phase_within(const struct mo_run *run, size_t inner, size_t outer);
+
+/* Shell-style status from a kernel wait status. */
+int run_wait_status_to_exit(int wait_status);
+
+#endif
