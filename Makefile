@@ -19,7 +19,8 @@ endif
 
 PKGS      := libbpf libcjson libdw libelf capstone
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+CFLAGS    += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
+             -Wno-format-truncation \
              -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
              -DMEMOBS_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm
@@ -49,7 +50,7 @@ deps-check:
 		echo "memobs: missing $$p (Debian package $$d): run sudo scripts/install-deps.sh" >&2; exit 1; }; done
 	@for t in $(CLANG) $(BPFTOOL); do command -v $$t >/dev/null || { \
 		echo "memobs: missing $$t (Debian packages clang, bpftool): run sudo scripts/install-deps.sh" >&2; exit 1; }; done
-	@test -f /usr/include/sys/sdt.h || { \
+	@echo '#include <sys/sdt.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { \
 		echo "memobs: missing <sys/sdt.h> (Debian package systemtap-sdt-dev): run sudo scripts/install-deps.sh" >&2; exit 1; }
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf

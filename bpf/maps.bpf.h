@@ -14,7 +14,7 @@
 #endif
 
 MO_SHARED const volatile struct mo_config mo_cfg;
-MO_SHARED struct mo_session mo_sess;
+MO_SHARED struct mo_state mo_sess;
 
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

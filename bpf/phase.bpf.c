@@ -23,16 +23,18 @@ static __always_inline void phase_unlock(void)
 	__sync_lock_test_and_set(&mo_sess.phase_lock, 0);
 }
 
-/* FNV-1a of a NUL-terminated name; 0 is kept for "name not read". */
-static __always_inline __u32 name_hash(const char *name)
+/* FNV-1a 64 of a NUL-terminated name: phases match on it (a collision
+ * among the few open phases is not a practical concern). 0 is kept for
+ * "name not read". */
+static __always_inline __u64 name_hash(const char *name)
 {
-	__u32 h = 2166136261u;
+	__u64 h = 14695981039346656037ull;
 
 #pragma unroll
 	for (int i = 0; i < MO_NAME_LEN; i++) {
 		if (!name[i])
 			break;
-		h = (h ^ (__u8)name[i]) * 16777619u;
+		h = (h ^ (__u8)name[i]) * 1099511628211ull;
 	}
 	return h ?: 1;
 }
@@ -123,18 +125,6 @@ int BPF_USDT(mo_phase_begin, const char *uname)
 	return 0;
 }
 
-static __always_inline bool names_equal(const char *a, const char *b)
-{
-#pragma unroll
-	for (int i = 0; i < MO_NAME_LEN; i++) {
-		if (a[i] != b[i])
-			return false;
-		if (!a[i])
-			break;
-	}
-	return true;
-}
-
 /* Close one phase: its end values, and its peaks carried into its parent,
  * whose window contains it. */
 static __always_inline void close_phase(__u32 id, __u32 extra_flags, __u64 now)
@@ -160,7 +150,8 @@ static __always_inline void close_phase(__u32 id, __u32 extra_flags, __u64 now)
 SEC("usdt")
 int BPF_USDT(mo_phase_end, const char *uname)
 {
-	__u32 tgid = current_tgid(), flags = 0, hash, depth, found = MO_PHASE_DEPTH, id = MO_PHASE_NONE;
+	__u32 tgid = current_tgid(), flags = 0, depth, found = MO_PHASE_DEPTH, id = MO_PHASE_NONE;
+	__u64 hash;
 	char name[MO_NAME_LEN];
 	__u64 now = bpf_ktime_get_ns();
 
@@ -174,14 +165,10 @@ int BPF_USDT(mo_phase_end, const char *uname)
 #pragma unroll
 	for (int i = MO_PHASE_DEPTH - 1; i >= 0; i--) {
 		struct mo_phase_slot *slot = &mo_sess.stack[i];
-		struct mo_phase *ph;
 
 		if (i >= depth || found != MO_PHASE_DEPTH)
 			continue;
 		if (hash && slot->name_hash && slot->name_hash != hash)
-			continue;
-		ph = phase_at(slot->id);
-		if (hash && slot->name_hash && (!ph || !names_equal(ph->name, name)))
 			continue;
 		found = i;
 		id = slot->id;

@@ -128,8 +128,9 @@ struct mo_phase {
 };
 
 struct mo_phase_slot {
+	__u64 name_hash;	/* FNV-1a 64 of the name; 0: name not read */
 	__u32 id;
-	__u32 name_hash;
+	__u32 pad;
 };
 
 /* Everything BPF could not record is counted here and reaches the report. */
@@ -149,7 +150,7 @@ struct mo_drops {
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user
  * space through the skeleton's mmap. */
-struct mo_session {
+struct mo_state {
 	__s64 rss[MO_RSS_NR];
 	__s64 rss_sum;
 	__s64 rss_peak;

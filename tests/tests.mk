@@ -24,9 +24,14 @@ $(BUILD)/asan/memobs: $(ASAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_PURE) | $(BUILD)/tests/unit
+# An archive, so that a unit test pulls in only the modules it uses.
+$(BUILD)/asan/libpure.a: $(ASAN_PURE)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/asan/libpure.a | $(BUILD)/tests/unit
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests $< $(ASAN_PURE) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests $< $(BUILD)/asan/libpure.a $(LDLIBS) -o $@
 
 $(BUILD)/tests/bpf/%: tests/bpf/%.c $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS)) | $(BUILD)/tests/bpf
 	$(call msg,TEST,$@)

@@ -14,7 +14,6 @@ static const struct {
 	{ "history", cmd_history, "trend table of past runs" },
 	{ "compare", cmd_compare, "two runs side by side, per phase" },
 	{ "check", cmd_check, "CI gate: exit 1 when a metric grew past its bound" },
-	{ "report", cmd_report, "render a saved run (summary, exports)" },
 };
 
 static void usage(FILE *out)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -31,6 +33,9 @@ void run_free(struct mo_run *run)
 	free(run->phases);
 	free(run->timeline);
 	free(run->marks);
+	for (size_t i = 0; i < run->nwarnings; i++)
+		free(run->warnings[i]);
+	free(run->warnings);
 	free_strv(run->command);
 	free(run->cwd);
 	free(run->label);
@@ -104,6 +109,34 @@ int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_p
 	pp->phase = phase;
 	pp->stat = *stat;
 	return 0;
+}
+
+#define MAX_WARNINGS 100
+
+void run_add_warning(struct mo_run *run, const char *fmt, ...)
+{
+	char **slot, *line;
+	va_list ap;
+	int n;
+
+	if (run->nwarnings == MAX_WARNINGS) {
+		slot = grow((void **)&run->warnings, &run->nwarnings, sizeof(*slot));
+		if (slot)
+			*slot = strdup("(further warnings left out)");
+		return;
+	}
+	if (run->nwarnings > MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	slot = grow((void **)&run->warnings, &run->nwarnings, sizeof(*slot));
+	if (slot)
+		*slot = line;
+	else
+		free(line);
 }
 
 int run_add_sample(struct mo_run *run, const struct mo_sample *s, size_t max_samples)

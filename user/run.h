@@ -111,6 +111,8 @@ struct mo_run {
 	size_t nmarks;
 	struct mo_drops drops;
 	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */
+	char **warnings;		/* one line each, for the report */
+	size_t nwarnings;
 };
 
 void run_init(struct mo_run *run);
@@ -121,6 +123,8 @@ struct mo_proc_rec *run_add_proc(struct mo_run *run);
 struct mo_phase_rec *run_add_phase(struct mo_run *run);
 struct mo_mark_rec *run_add_mark(struct mo_run *run);
 int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat);
+/* Record a warning for the report (at most 100; later ones are counted). */
+void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Append a timeline sample; past max_samples, halve the resolution keeping
  * the highest RSS of each merged pair, so the document stays bounded and the
