@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "elfinfo.h"
+
+struct mo_elf {
+	int fd;
+	Elf *elf;
+};
+
+struct mo_elf *elf__open(const char *path)
+{
+	struct mo_elf *e;
+	int err;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->fd < 0)
+		goto err_free;
+	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
+		errno = ENOEXEC;
+		goto err_close;
+	}
+	return e;
+
+err_close:
+	err = errno;
+	if (e->elf)
+		elf_end(e->elf);
+	close(e->fd);
+	errno = err;
+err_free:
+	err = errno;
+	free(e);
+	errno = err;
+	return NULL;
+}
+
+void elf__free(struct mo_elf *e)
+{
+	if (!e)
+		return;
+	elf_end(e->elf);
+	close(e->fd);
+	free(e);
+}
+
+/* File offset of a virtual address, through the PT_LOAD that maps it. */
+static int vaddr_to_offset(Elf *elf, uint64_t addr, uint64_t *offset)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (addr >= ph.p_vaddr && addr < ph.p_vaddr + ph.p_filesz) {
+			*offset = addr - ph.p_vaddr + ph.p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int find_in_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *name, struct mo_elf_func *out)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+
+	for (size_t i = 0; data && i < count; i++) {
+		GElf_Sym sym;
+		const char *sname;
+		int type;
+
+		if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			continue;
+		sname = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!sname || strcmp(sname, name))
+			continue;
+		out->addr = sym.st_value;
+		out->size = sym.st_size;
+		return vaddr_to_offset(elf, sym.st_value, &out->offset);
+	}
+	return -ENOENT;
+}
+
+int elf__func(struct mo_elf *e, const char *name, struct mo_elf_func *out)
+{
+	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
+
+	for (size_t k = 0; k < 2; k++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(e->elf, scn))) {
+			GElf_Shdr sh;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != order[k])
+				continue;
+			if (!find_in_symtab(e->elf, scn, &sh, name, out))
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+size_t elf__read(struct mo_elf *e, uint64_t offset, void *buf, size_t len)
+{
+	ssize_t n = pread(e->fd, buf, len, offset);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+bool elf__is_static(struct mo_elf *e)
+{
+	char buf[8];
+
+	return elf__interp(e, buf, sizeof(buf)) == -ENOENT;
+}
+
+int elf__interp(struct mo_elf *e, char *buf, size_t buflen)
+{
+	size_t n;
+
+	if (elf_getphdrnum(e->elf, &n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		size_t len;
+
+		if (!gelf_getphdr(e->elf, i, &ph) || ph.p_type != PT_INTERP)
+			continue;
+		len = ph.p_filesz < buflen ? ph.p_filesz : buflen - 1;
+		len = elf__read(e, ph.p_offset, buf, len);
+		buf[len] = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Call fn on each note of the sections of type SHT_NOTE; stop when it
+ * returns true. */
+static bool each_note(struct mo_elf *e, bool (*fn)(const GElf_Nhdr *, const char *, const char *, void *),
+		      void *arg)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *base = data->d_buf;
+
+			if (fn(&nh, base + name_off, base + desc_off, arg))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A stapsdt note's desc: pc, base, semaphore (3 addresses), then
+ * "provider\0name\0args\0". */
+static bool is_provider(const GElf_Nhdr *nh, const char *name, const char *desc, void *provider)
+{
+	size_t skip = 3 * sizeof(uint64_t);
+
+	if (nh->n_type != 3 || nh->n_namesz != sizeof("stapsdt") || strcmp(name, "stapsdt"))
+		return false;
+	if (nh->n_descsz <= skip)
+		return false;
+	return strnlen(desc + skip, nh->n_descsz - skip) < nh->n_descsz - skip &&
+	       !strcmp(desc + skip, provider);
+}
+
+bool elf__has_usdt(struct mo_elf *e, const char *provider)
+{
+	return each_note(e, is_provider, (void *)provider);
+}
+
+struct build_id_out {
+	char *buf;
+	size_t len;
+};
+
+static bool take_build_id(const GElf_Nhdr *nh, const char *name, const char *desc, void *arg)
+{
+	struct build_id_out *out = arg;
+
+	if (nh->n_type != NT_GNU_BUILD_ID || strcmp(name, "GNU") || !nh->n_descsz ||
+	    nh->n_descsz * 2 + 1 > out->len)
+		return false;
+	for (size_t i = 0; i < nh->n_descsz; i++)
+		snprintf(out->buf + 2 * i, 3, "%02x", (unsigned char)desc[i]);
+	return true;
+}
+
+int elf__build_id(struct mo_elf *e, char *buf, size_t buflen)
+{
+	struct build_id_out out = { buf, buflen };
+
+	return each_note(e, take_build_id, &out) ? 0 : -ENOENT;
+}

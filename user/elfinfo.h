@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What memobs needs to know of an executable or library, read with libelf:
+ * function symbols as file offsets (what uprobes take), whether it is
+ * statically linked, whether it carries memobs's USDT markers, its build id. */
+#ifndef MO_ELFINFO_H
+#define MO_ELFINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mo_elf;
+
+struct mo_elf_func {
+	uint64_t addr;		/* st_value */
+	uint64_t size;
+	uint64_t offset;	/* file offset of the first instruction */
+};
+
+/* Open path; NULL+errno (ENOEXEC: not an ELF file). Free with elf__free. */
+struct mo_elf *elf__open(const char *path);
+void elf__free(struct mo_elf *elf);
+
+/* A defined function named `name` (.symtab, else .dynsym). 0 or -ENOENT. */
+int elf__func(struct mo_elf *elf, const char *name, struct mo_elf_func *out);
+
+/* Up to len bytes of the file at offset; returns the count read (0 on error). */
+size_t elf__read(struct mo_elf *elf, uint64_t offset, void *buf, size_t len);
+
+/* No PT_INTERP: nothing else will be mapped for it (static or static-pie). */
+bool elf__is_static(struct mo_elf *elf);
+
+/* Does .note.stapsdt hold a probe of this provider? */
+bool elf__has_usdt(struct mo_elf *elf, const char *provider);
+
+/* The GNU build id as lowercase hex into buf; 0, or -ENOENT without one. */
+int elf__build_id(struct mo_elf *elf, char *buf, size_t buflen);
+
+/* PT_INTERP's path into buf; 0, or -ENOENT for a static file. */
+int elf__interp(struct mo_elf *elf, char *buf, size_t buflen);
+
+#endif
