@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The observed command: forked held (before exec) until every probe is in
+ * place, then released. Under sudo it runs as the invoking user, with
+ * memobs's environment and working directory. */
+#ifndef MO_LAUNCH_H
+#define MO_LAUNCH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "invoker.h"
+
+struct mo_launch {
+	pid_t pid;
+	int release_fd;		/* write end: one byte lets the child exec */
+	int status_fd;		/* read end: EOF on exec, errno when it failed */
+};
+
+/* Fork the held child. env: extra NAME=VALUE strings (NULL-terminated) set
+ * in it. 0, or -errno with the reason in err. */
+int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, char *const env[],
+		 char *err, size_t errlen);
+
+/* Let the child exec and learn whether it could. 0 when it runs; otherwise
+ * it has exited and the return is 126 (cannot execute) or 127 (not found),
+ * or 125 (memobs could not set it up), with the reason in err. */
+int launch_release(struct mo_launch *l, char *err, size_t errlen);
+
+/* Kill a child that was never released. */
+void launch_abort(struct mo_launch *l);
+
+#endif

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "meta.h"
+
+/* Run git with args as the invoker; its stdout into out (NUL-terminated).
+ * Returns the byte count, or -1 when git failed or is missing. */
+static ssize_t run_git(const struct mo_invoker *inv, char *const args[], char *out, size_t len)
+{
+	int pipefd[2], status;
+	ssize_t total = 0, n;
+	char sink[256];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		dup2(pipefd[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		/* As root in a user's tree git refuses ("dubious ownership"). */
+		if (invoker_become(inv))
+			_exit(127);
+		execvp("git", args);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((size_t)total + 1 < len && (n = read(pipefd[0], out + total, len - 1 - total)) > 0)
+		total += n;
+	/* Drain what does not fit, so that git never blocks on a full pipe. */
+	while (read(pipefd[0], sink, sizeof(sink)) > 0)
+		;
+	close(pipefd[0]);
+	out[total] = 0;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	return total;
+}
+
+void meta_parse_git(const char *rev_parse, size_t status_len, struct mo_git *git)
+{
+	const char *nl = strchr(rev_parse, '\n');
+	size_t n = nl ? (size_t)(nl - rev_parse) : strlen(rev_parse);
+
+	memset(git, 0, sizeof(*git));
+	if (n != 40 || strspn(rev_parse, "0123456789abcdef") < 40)
+		return;
+	memcpy(git->commit, rev_parse, 40);
+	if (nl) {
+		const char *b = nl + 1;
+		size_t blen = strcspn(b, "\n");
+
+		if (blen >= sizeof(git->branch))
+			blen = sizeof(git->branch) - 1;
+		memcpy(git->branch, b, blen);
+	}
+	git->dirty = status_len > 0;
+	git->present = true;
+}
+
+static void fill_git(struct mo_run *run, const struct mo_invoker *inv)
+{
+	char *rev_args[] = { "git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD", NULL };
+	char *status_args[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
+	char rev[256], status[4096];
+	ssize_t status_len;
+
+	if (run_git(inv, rev_args, rev, sizeof(rev)) <= 0)
+		return;
+	status_len = run_git(inv, status_args, status, sizeof(status));
+	meta_parse_git(rev, status_len > 0 ? (size_t)status_len : 0, &run->git);
+}
+
+int meta_fill(struct mo_run *run, const struct mo_invoker *inv)
+{
+	struct utsname uts;
+	struct tm tm;
+	time_t now = time(NULL);
+	char cwd[4096];
+
+	if (!uname(&uts)) {
+		snprintf(run->host, sizeof(run->host), "%s", uts.nodename);
+		snprintf(run->kernel, sizeof(run->kernel), "%s", uts.release);
+	}
+	gmtime_r(&now, &tm);
+	strftime(run->time_utc, sizeof(run->time_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	run->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (getcwd(cwd, sizeof(cwd))) {
+		run->cwd = strdup(cwd);
+		if (!run->cwd)
+			return -ENOMEM;
+	}
+	fill_git(run, inv);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Run metadata: when, where (host, kernel, CPUs, cwd) and which code (git). */
+#ifndef MO_META_H
+#define MO_META_H
+
+#include "invoker.h"
+#include "run.h"
+
+/* Fill the metadata fields of run. The git figures are read by running git
+ * as the invoking user in the working directory; outside a work tree (or
+ * without git) run->git.present stays false. 0/-ENOMEM. */
+int meta_fill(struct mo_run *run, const struct mo_invoker *inv);
+
+/* Parse `git rev-parse HEAD --abbrev-ref HEAD` output and the length of
+ * `git status --porcelain` output into *git. Pure, for tests. */
+void meta_parse_git(const char *rev_parse, size_t status_len, struct mo_git *git);
+
+#endif

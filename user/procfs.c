@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "procfs.h"
+
+/* "Key:\t  123 kB" -> bytes. */
+static bool kb_value(const char *line, const char *end, const char *key, __s64 *out)
+{
+	size_t klen = strlen(key);
+	long long v = 0;
+	const char *p;
+
+	if ((size_t)(end - line) <= klen || strncmp(line, key, klen) || line[klen] != ':')
+		return false;
+	for (p = line + klen + 1; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX / 1024 - 9) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v * 1024;
+	return true;
+}
+
+static bool int_value(const char *line, const char *end, const char *key, long long *out)
+{
+	size_t klen = strlen(key);
+	char buf[32];
+	size_t n;
+	char *stop;
+
+	if ((size_t)(end - line) <= klen || strncmp(line, key, klen) || line[klen] != ':')
+		return false;
+	line += klen + 1;
+	while (line < end && (*line == ' ' || *line == '\t'))
+		line++;
+	n = end - line < (long)sizeof(buf) - 1 ? (size_t)(end - line) : sizeof(buf) - 1;
+	memcpy(buf, line, n);
+	buf[n] = 0;
+	errno = 0;
+	*out = strtoll(buf, &stop, 10);
+	return !errno && stop != buf;
+}
+
+int procfs_parse_status(const char *text, size_t len, struct mo_proc_status *out)
+{
+	const char *p = text, *end = text + len;
+	bool named = false;
+	long long v;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p);
+
+		if (!eol)
+			eol = end;
+		if (eol - p > 6 && !strncmp(p, "Name:\t", 6)) {
+			size_t n = eol - p - 6;
+
+			if (n >= sizeof(out->name))
+				n = sizeof(out->name) - 1;
+			memcpy(out->name, p + 6, n);
+			out->name[n] = 0;
+			named = true;
+		} else if (int_value(p, eol, "PPid", &v)) {
+			out->ppid = v;
+		} else if (int_value(p, eol, "Uid", &v)) {
+			out->uid = v;
+		} else if (kb_value(p, eol, "RssAnon", &out->rss[MO_RSS_ANON]) ||
+			   kb_value(p, eol, "RssFile", &out->rss[MO_RSS_FILE]) ||
+			   kb_value(p, eol, "RssShmem", &out->rss[MO_RSS_SHMEM])) {
+			out->has_rss = true;
+		} else {
+			kb_value(p, eol, "VmSwap", &out->rss[MO_RSS_SWAP]);
+		}
+		p = eol + 1;
+	}
+	return named ? 0 : -EINVAL;
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, total = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((size_t)total < len && (n = read(fd, buf + total, len - total)) > 0)
+		total += n;
+	if (n < 0 && !total)
+		total = -errno;
+	close(fd);
+	return total;
+}
+
+int procfs_status(pid_t pid, struct mo_proc_status *out)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return procfs_parse_status(buf, n, out);
+}
+
+ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	return read_file(path, buf, len);
+}
+
+int procfs_read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (!len)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len - 1, addr);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EFAULT;
+	buf[n] = 0;
+	return 0;
+}

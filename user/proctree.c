@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "proctree.h"
+
+/* Open addressing, pid -> index in run->procs; grows at 1/2 load. */
+struct mo_proctree {
+	struct mo_run *run;
+	__u64 t0_ns;
+	pid_t *keys;		/* 0 = empty */
+	size_t *vals;
+	size_t cap, used;
+	pid_t *exited;
+	size_t nexited, exited_cap;
+	pid_t *taken;		/* what the last proctree__take_exited returned */
+};
+
+static size_t slot_of(const struct mo_proctree *pt, pid_t pid)
+{
+	size_t i = ((size_t)pid * 2654435761u) & (pt->cap - 1);
+
+	while (pt->keys[i] && pt->keys[i] != pid)
+		i = (i + 1) & (pt->cap - 1);
+	return i;
+}
+
+static int grow_index(struct mo_proctree *pt)
+{
+	size_t old_cap = pt->cap, cap = old_cap ? old_cap * 2 : 1024;
+	pid_t *old_keys = pt->keys;
+	size_t *old_vals = pt->vals;
+
+	pt->keys = calloc(cap, sizeof(*pt->keys));
+	pt->vals = calloc(cap, sizeof(*pt->vals));
+	if (!pt->keys || !pt->vals) {
+		free(pt->keys);
+		free(pt->vals);
+		pt->keys = old_keys;
+		pt->vals = old_vals;
+		return -ENOMEM;
+	}
+	pt->cap = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old_keys[i])
+			continue;
+		size_t s = slot_of(pt, old_keys[i]);
+
+		pt->keys[s] = old_keys[i];
+		pt->vals[s] = old_vals[i];
+	}
+	free(old_keys);
+	free(old_vals);
+	return 0;
+}
+
+struct mo_proctree *proctree__new(struct mo_run *run, __u64 t0_ns)
+{
+	struct mo_proctree *pt = calloc(1, sizeof(*pt));
+
+	if (!pt)
+		return NULL;
+	pt->run = run;
+	pt->t0_ns = t0_ns;
+	if (grow_index(pt)) {
+		free(pt);
+		return NULL;
+	}
+	return pt;
+}
+
+void proctree__free(struct mo_proctree *pt)
+{
+	if (!pt)
+		return;
+	free(pt->keys);
+	free(pt->vals);
+	free(pt->exited);
+	free(pt->taken);
+	free(pt);
+}
+
+long proctree__find(const struct mo_proctree *pt, pid_t pid)
+{
+	size_t s = slot_of(pt, pid);
+
+	return pt->keys[s] ? (long)pt->vals[s] : -1;
+}
+
+static double secs(const struct mo_proctree *pt, __u64 ns)
+{
+	return ns > pt->t0_ns ? (double)(ns - pt->t0_ns) / 1e9 : 0.0;
+}
+
+/* A new record for pid, which becomes the one the index names. */
+static long new_record(struct mo_proctree *pt, pid_t pid)
+{
+	struct mo_proc_rec *rec;
+	size_t s;
+
+	if ((pt->used + 1) * 2 > pt->cap && grow_index(pt))
+		return -ENOMEM;
+	rec = run_add_proc(pt->run);
+	if (!rec)
+		return -ENOMEM;
+	rec->pid = pid;
+	s = slot_of(pt, pid);
+	if (!pt->keys[s])
+		pt->used++;
+	pt->keys[s] = pid;
+	pt->vals[s] = pt->run->nprocs - 1;
+	return pt->run->nprocs - 1;
+}
+
+long proctree__fork(struct mo_proctree *pt, pid_t pid, pid_t ppid, const char *comm, __u64 ts_ns)
+{
+	long idx = new_record(pt, pid);
+	struct mo_proc_rec *rec;
+
+	if (idx < 0)
+		return idx;
+	rec = &pt->run->procs[idx];
+	rec->ppid = ppid;
+	rec->start_s = secs(pt, ts_ns);
+	memcpy(rec->comm, comm, sizeof(rec->comm));
+	rec->comm[sizeof(rec->comm) - 1] = 0;
+	return idx;
+}
+
+/* The live record of pid, created when its fork was not seen (host mode, a
+ * dropped event, the -p target). */
+static long live_record(struct mo_proctree *pt, pid_t pid)
+{
+	long idx = proctree__find(pt, pid);
+
+	if (idx >= 0 && !pt->run->procs[idx].exited)
+		return idx;
+	return new_record(pt, pid);
+}
+
+char **proctree_split_args(const char *args, size_t len)
+{
+	size_t n = 0, k = 0;
+	char **argv;
+
+	for (size_t i = 0; i < len; i++)
+		if (!args[i] || i + 1 == len)
+			n++;
+	if (!n)
+		return NULL;
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	for (size_t i = 0; i < len && k < n;) {
+		size_t l = strnlen(args + i, len - i);
+
+		argv[k] = strndup(args + i, l);
+		if (!argv[k]) {
+			while (k--)
+				free(argv[k]);
+			free(argv);
+			return NULL;
+		}
+		k++;
+		i += l + 1;
+	}
+	return argv;
+}
+
+long proctree__exec(struct mo_proctree *pt, pid_t pid, const char *comm, const char *filename,
+		    const char *args, size_t args_len)
+{
+	long idx = live_record(pt, pid);
+	struct mo_proc_rec *rec;
+
+	if (idx < 0)
+		return idx;
+	rec = &pt->run->procs[idx];
+	memcpy(rec->comm, comm, sizeof(rec->comm));
+	rec->comm[sizeof(rec->comm) - 1] = 0;
+	free(rec->exe);
+	rec->exe = filename && *filename ? strdup(filename) : NULL;
+	if (rec->argv) {
+		for (char **a = rec->argv; *a; a++)
+			free(*a);
+		free(rec->argv);
+	}
+	rec->argv = proctree_split_args(args, args_len);
+	return idx;
+}
+
+static void take_figures(struct mo_proctree *pt, struct mo_proc_rec *rec, const struct mo_proc *p)
+{
+	if (!rec->comm[0])
+		memcpy(rec->comm, p->comm, sizeof(rec->comm));
+	rec->comm[sizeof(rec->comm) - 1] = 0;
+	if (!rec->ppid)
+		rec->ppid = p->ppid;
+	if (p->start_ns && !rec->start_s)
+		rec->start_s = secs(pt, p->start_ns);
+	rec->rss_peak = p->rss_peak_sum;
+	for (int m = 0; m < MO_RSS_NR; m++)
+		rec->rss_peak_member[m] = p->rss_peak[m];
+	rec->rss_end = p->rss_sum;
+	rec->heap_live = p->heap_live;
+	rec->heap_peak_live = p->heap_peak_live;
+	rec->heap_probed = p->flags & MO_PROC_HEAP_SEEN;
+}
+
+long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *final)
+{
+	long idx = live_record(pt, pid);
+	struct mo_proc_rec *rec;
+
+	if (idx < 0)
+		return idx;
+	rec = &pt->run->procs[idx];
+	take_figures(pt, rec, final);
+	rec->exited = true;
+	rec->end_s = secs(pt, final->end_ns);
+	rec->exit_status = run_wait_status_to_exit(final->exit_code);
+	if (pt->nexited == pt->exited_cap) {
+		size_t cap = pt->exited_cap ? pt->exited_cap * 2 : 64;
+		pid_t *grown = realloc(pt->exited, cap * sizeof(*grown));
+
+		if (!grown)
+			return idx;	/* its BPF leftovers are swept at the end */
+		pt->exited = grown;
+		pt->exited_cap = cap;
+	}
+	pt->exited[pt->nexited++] = pid;
+	return idx;
+}
+
+long proctree__running(struct mo_proctree *pt, pid_t pid, const struct mo_proc *cur)
+{
+	long idx = live_record(pt, pid);
+
+	if (idx >= 0)
+		take_figures(pt, &pt->run->procs[idx], cur);
+	return idx;
+}
+
+int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, __u32 phase, const struct mo_pstat *stat)
+{
+	long idx = proctree__find(pt, pid);
+
+	if (idx < 0)
+		idx = new_record(pt, pid);
+	if (idx < 0)
+		return idx;
+	return run_proc_add_phase(&pt->run->procs[idx], phase, stat);
+}
+
+size_t proctree__take_exited(struct mo_proctree *pt, const pid_t **pids)
+{
+	size_t n = pt->nexited;
+
+	free(pt->taken);
+	pt->taken = pt->exited;
+	pt->exited = NULL;
+	pt->nexited = pt->exited_cap = 0;
+	*pids = pt->taken;
+	return n;
+}

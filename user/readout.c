@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "phases.h"
+#include "procfs.h"
+#include "proctree.h"
+#include "readout.h"
+#include "session.h"
+
+struct mo_readout {
+	struct mo_session *sess;
+	struct mo_run *run;
+	struct mo_proctree *tree;
+	__u64 t0_ns;
+	struct mo_phase_name_fix *fixes;	/* names recovered from /proc/PID/mem */
+	size_t nfixes;
+	char (*names)[MO_NAME_LEN];		/* by phase id, for the status line */
+	size_t nnames;
+	const pid_t *sweep;			/* exited pids being swept, sorted */
+	size_t nsweep;
+};
+
+struct mo_readout *readout__new(struct mo_session *sess, struct mo_run *run, struct mo_proctree *tree,
+				__u64 t0_ns)
+{
+	struct mo_readout *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->sess = sess;
+	r->run = run;
+	r->tree = tree;
+	r->t0_ns = t0_ns;
+	return r;
+}
+
+void readout__free(struct mo_readout *r)
+{
+	if (!r)
+		return;
+	free(r->fixes);
+	free(r->names);
+	free(r);
+}
+
+static void remember_name(struct mo_readout *r, __u32 id, const char *name)
+{
+	if (id >= MO_MAX_PHASES)
+		return;
+	if (id >= r->nnames) {
+		size_t n = id + 64 < MO_MAX_PHASES ? id + 64 : MO_MAX_PHASES;
+		char (*grown)[MO_NAME_LEN] = realloc(r->names, n * sizeof(*grown));
+
+		if (!grown)
+			return;
+		memset(grown + r->nnames, 0, (n - r->nnames) * sizeof(*grown));
+		r->names = grown;
+		r->nnames = n;
+	}
+	memcpy(r->names[id], name, MO_NAME_LEN);
+	r->names[id][MO_NAME_LEN - 1] = 0;
+}
+
+const char *readout__phase_name(struct mo_readout *r, __u32 id)
+{
+	if (id == MO_PHASE_ROOT)
+		return "main";
+	return id < r->nnames && r->names[id][0] ? r->names[id] : NULL;
+}
+
+/* The marker's string, from the record or, when BPF could not read it,
+ * from the process's memory while it still lives. */
+static const char *marker_name(struct mo_readout *r, const struct mo_ev_phase *ev, char *buf)
+{
+	memcpy(buf, ev->name, MO_NAME_LEN);
+	buf[MO_NAME_LEN - 1] = 0;
+	if (!(ev->flags & MO_PHASE_NAME_PENDING))
+		return buf;
+	if (procfs_read_string(ev->hdr.tgid, ev->name_addr, buf, MO_NAME_LEN)) {
+		run_add_warning(r->run, "pid %u: a marker's name could not be read (page not present, process gone)",
+				ev->hdr.tgid);
+		return NULL;
+	}
+	r->run->marker_fallbacks++;
+	return buf;
+}
+
+static void add_fix(struct mo_readout *r, __u32 id, const char *name)
+{
+	struct mo_phase_name_fix *grown = realloc(r->fixes, (r->nfixes + 1) * sizeof(*grown));
+
+	if (!grown)
+		return;
+	r->fixes = grown;
+	r->fixes[r->nfixes].id = id;
+	memcpy(r->fixes[r->nfixes].name, name, MO_NAME_LEN);
+	r->nfixes++;
+}
+
+void readout__marker_event(struct mo_readout *r, const void *data, size_t len)
+{
+	const struct mo_ev_phase *ev = data;
+	char buf[MO_NAME_LEN];
+	const char *name;
+	struct mo_mark_rec *mark;
+
+	if (len < sizeof(*ev))
+		return;
+	name = marker_name(r, ev, buf);
+	switch (ev->hdr.type) {
+	case MO_EV_PHASE_BEGIN:
+		if (!name)
+			break;
+		remember_name(r, ev->phase, name);
+		if (ev->flags & MO_PHASE_NAME_PENDING)
+			add_fix(r, ev->phase, name);
+		break;
+	case MO_EV_PHASE_UNMATCHED:
+		run_add_warning(r->run, "pid %u: phase_end(\"%s\") matched no open phase; ignored", ev->hdr.tgid,
+				name ? name : "?");
+		break;
+	case MO_EV_MARK:
+		mark = run_add_mark(r->run);
+		if (!mark)
+			break;
+		mark->t = ev->hdr.ts_ns > r->t0_ns ? (double)(ev->hdr.ts_ns - r->t0_ns) / 1e9 : 0;
+		mark->pid = ev->hdr.tgid;
+		mark->phase = ev->phase < MO_MAX_PHASES ? ev->phase : MO_PHASE_ROOT;
+		memcpy(mark->label, name ? name : "?", name ? MO_NAME_LEN : 2);
+		mark->label[MO_NAME_LEN - 1] = 0;
+		break;
+	}
+}
+
+static bool take_exited_proc(void *ctx, __u32 tgid, const struct mo_proc *p)
+{
+	struct mo_readout *r = ctx;
+
+	if (!(p->flags & MO_PROC_EXITED))
+		return false;
+	proctree__exit(r->tree, tgid, p);
+	return true;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Is tgid one that exited and whose pid no live process took since? */
+static bool swept(struct mo_readout *r, __u32 tgid)
+{
+	pid_t pid = tgid;
+	long idx;
+
+	if (!r->nsweep || !bsearch(&pid, r->sweep, r->nsweep, sizeof(pid), cmp_pid))
+		return false;
+	idx = proctree__find(r->tree, pid);
+	return idx >= 0 && r->run->procs[idx].exited;
+}
+
+static bool take_swept_pstat(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v)
+{
+	struct mo_readout *r = ctx;
+
+	if (!swept(r, k->tgid))
+		return false;
+	proctree__add_pstat(r->tree, k->tgid, k->phase, v);
+	return true;
+}
+
+static bool drop_swept_alloc(void *ctx, __u32 tgid)
+{
+	return swept(ctx, tgid);
+}
+
+void readout__harvest(struct mo_readout *r)
+{
+	pid_t *pids;
+
+	session__each_proc(r->sess, take_exited_proc, r);
+	r->nsweep = proctree__take_exited(r->tree, (const pid_t **)&pids);
+	if (!r->nsweep)
+		return;
+	qsort(pids, r->nsweep, sizeof(*pids), cmp_pid);
+	r->sweep = pids;
+	session__each_pstat(r->sess, take_swept_pstat, r);
+	if (r->run->heap)
+		session__drop_allocs(r->sess, drop_swept_alloc, r);
+	r->nsweep = 0;
+}
+
+static bool take_any_proc(void *ctx, __u32 tgid, const struct mo_proc *p)
+{
+	struct mo_readout *r = ctx;
+
+	if (p->flags & MO_PROC_EXITED)
+		proctree__exit(r->tree, tgid, p);
+	else
+		proctree__running(r->tree, tgid, p);
+	return false;
+}
+
+static bool take_any_pstat(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v)
+{
+	proctree__add_pstat(((struct mo_readout *)ctx)->tree, k->tgid, k->phase, v);
+	return false;
+}
+
+static int read_phases(struct mo_readout *r, __u64 end_ns)
+{
+	const volatile struct mo_state *st = session__state(r->sess);
+	struct mo_phase_end_state end = {
+		.t0_ns = r->t0_ns, .end_ns = end_ns, .rss = st->rss_sum, .heap_live = st->heap_live,
+	};
+	size_t n = st->next_phase < MO_MAX_PHASES ? st->next_phase : MO_MAX_PHASES;
+	struct mo_phase *table = calloc(n ? n : 1, sizeof(*table));
+	int err;
+
+	if (!table)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		session__read_phase(r->sess, i, &table[i]);
+	err = phases_from_bpf(r->run, table, n, r->fixes, r->nfixes, &end);
+	free(table);
+	return err;
+}
+
+int readout__final(struct mo_readout *r, __u64 end_ns)
+{
+	const volatile struct mo_state *st = session__state(r->sess);
+	struct mo_run *run = r->run;
+
+	session__each_proc(r->sess, take_any_proc, r);
+	session__each_pstat(r->sess, take_any_pstat, r);
+	run->rss_peak = st->rss_peak;
+	run->heap_peak = st->heap_peak;
+	run->alloc_bytes = st->alloc_bytes;
+	run->alloc_count = st->alloc_count;
+	run->free_bytes = st->free_bytes;
+	run->free_count = st->free_count;
+	for (size_t i = 0; i < run->nprocs; i++) {
+		struct mo_pstat heap;
+
+		run_proc_heap(&run->procs[i], &heap);
+		run->free_unknown_count += heap.free_unknown_count;
+	}
+	memcpy(&run->drops, (const void *)&st->drops, sizeof(run->drops));
+	return read_phases(r, end_ns);
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include "memobs_abi.h"
+#include "memobs.skel.h"
+#include "log.h"
+#include "session.h"
+
+struct mo_session {
+	struct memobs_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[3];
+};
+
+/* libbpf's messages are kept, not printed: on a failed load they are the
+ * verifier's log, saved to a file; with -v they are printed as they come. */
+static char *libbpf_log;
+static size_t libbpf_log_len;
+#define LIBBPF_LOG_MAX (8u << 20)
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *msg, *grown;
+	int n;
+
+	if (log_verbose() && level != LIBBPF_DEBUG)
+		return vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
+	if (n <= 0)
+		return 0;
+	if (libbpf_log_len + n <= LIBBPF_LOG_MAX && (grown = realloc(libbpf_log, libbpf_log_len + n + 1))) {
+		libbpf_log = grown;
+		memcpy(libbpf_log + libbpf_log_len, msg, n + 1);
+		libbpf_log_len += n;
+	}
+	free(msg);
+	return n;
+}
+
+static void save_libbpf_log(const char *path, char *err, size_t errlen, const char *what, int code)
+{
+	int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+	bool saved = fd >= 0 && libbpf_log && write(fd, libbpf_log, libbpf_log_len) == (ssize_t)libbpf_log_len;
+
+	if (fd >= 0)
+		close(fd);
+	snprintf(err, errlen, "%s: %s%s%s", what, strerror(-code), saved ? "; libbpf and verifier log in " : "",
+		 saved ? path : "");
+}
+
+static void set_heap_autoload(struct memobs_bpf *skel, bool on)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.mo_malloc, skel->progs.mo_calloc, skel->progs.mo_realloc,
+		skel->progs.mo_reallocarr, skel->progs.mo_memalign, skel->progs.mo_posix_memal,
+		skel->progs.mo_valloc, skel->progs.mo_alloc_ret, skel->progs.mo_free,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], on);
+}
+
+static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
+{
+	int err = 0;
+
+	skel->rodata->mo_cfg.mode = opts->mode;
+	skel->rodata->mo_cfg.gate_exec = opts->gate_exec;
+	skel->rodata->mo_cfg.heap = opts->heap;
+	skel->rodata->mo_cfg.page_size = sysconf(_SC_PAGESIZE);
+	if (opts->max_procs) {
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_procs, opts->max_procs);
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_mm_owner, opts->max_procs);
+	}
+	if (opts->max_allocs)
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, opts->max_allocs);
+	if (!opts->heap)
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, 1);
+	set_heap_autoload(skel, opts->heap);
+	return err;
+}
+
+struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn on_event, void *ctx,
+				 char *err, size_t errlen)
+{
+	struct mo_session *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	libbpf_set_print(libbpf_print);
+	s->skel = memobs_bpf__open();
+	if (!s->skel) {
+		ret = -errno;
+		save_libbpf_log(opts->verifier_log, err, errlen, "cannot open the BPF object", ret);
+		goto err_free;
+	}
+	ret = configure(s->skel, opts);
+	if (ret) {
+		snprintf(err, errlen, "cannot size the BPF maps: %s", strerror(-ret));
+		goto err_free;
+	}
+	ret = memobs_bpf__load(s->skel);
+	if (ret) {
+		save_libbpf_log(opts->verifier_log, err, errlen, "cannot load the BPF programs", ret);
+		goto err_free;
+	}
+	s->links[0] = bpf_program__attach(s->skel->progs.mo_fork);
+	s->links[1] = bpf_program__attach(s->skel->progs.mo_exec);
+	s->links[2] = bpf_program__attach(s->skel->progs.mo_exit);
+	for (int i = 0; i < 3; i++)
+		if (!s->links[i]) {
+			ret = -errno;
+			save_libbpf_log(opts->verifier_log, err, errlen, "cannot attach to the sched tracepoints", ret);
+			goto err_free;
+		}
+	s->skel->links.mo_rss_stat = bpf_program__attach(s->skel->progs.mo_rss_stat);
+	if (!s->skel->links.mo_rss_stat) {
+		ret = -errno;
+		save_libbpf_log(opts->verifier_log, err, errlen, "cannot attach to tracepoint kmem:rss_stat", ret);
+		goto err_free;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.mo_events), (ring_buffer_sample_fn)on_event, ctx, NULL);
+	if (!s->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(-ret));
+		goto err_free;
+	}
+	free(libbpf_log);
+	libbpf_log = NULL;
+	libbpf_log_len = 0;
+	return s;
+
+err_free:
+	session__free(s);
+	errno = -ret;
+	return NULL;
+}
+
+void session__free(struct mo_session *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	for (int i = 0; i < 3; i++)
+		bpf_link__destroy(s->links[i]);
+	memobs_bpf__destroy(s->skel);
+	free(s);
+	free(libbpf_log);
+	libbpf_log = NULL;
+	libbpf_log_len = 0;
+}
+
+struct memobs_bpf *session__skel(struct mo_session *s)
+{
+	return s->skel;
+}
+
+const volatile struct mo_state *session__state(struct mo_session *s)
+{
+	return &s->skel->bss->mo_sess;
+}
+
+int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
+		      const __s64 rss[MO_RSS_NR])
+{
+	struct mo_proc p = { .ppid = ppid, .flags = flags, .start_ns = start_ns };
+	__u32 key = pid;
+
+	if (rss) {
+		/* Seed as BPF would: the process and session sums, their peaks. */
+		volatile struct mo_state *sess = &s->skel->bss->mo_sess;
+
+		for (int m = 0; m < MO_RSS_NR; m++) {
+			p.rss[m] = p.rss_peak[m] = rss[m];
+			__atomic_fetch_add(&sess->rss[m], rss[m], __ATOMIC_SEQ_CST);
+			if (m != MO_RSS_SWAP)
+				p.rss_sum += rss[m];
+		}
+		p.rss_peak_sum = p.rss_sum;
+		__atomic_fetch_add(&sess->rss_sum, p.rss_sum, __ATOMIC_SEQ_CST);
+		if (sess->rss_sum > sess->rss_peak)
+			sess->rss_peak = sess->rss_sum;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_procs), &key, &p, BPF_ANY))
+		return -errno;
+	__atomic_fetch_add(&s->skel->bss->mo_sess.nprocs, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int session__start_root_phase(struct mo_session *s, __u64 start_ns)
+{
+	struct mo_phase root = { .name = "main", .flags = MO_PHASE_OPEN, .start_ns = start_ns };
+	__u32 key = MO_PHASE_ROOT;
+	volatile struct mo_state *sess = &s->skel->bss->mo_sess;
+
+	root.rss_baseline = root.rss_peak = sess->rss_sum;
+	root.heap_baseline = root.heap_peak = sess->heap_live;
+	sess->cur_phase = MO_PHASE_ROOT;
+	sess->next_phase = MO_PHASE_ROOT + 1;
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_phases), &key, &root, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int session__poll(struct mo_session *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+int session__poll_fd(struct mo_session *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino)
+{
+	struct mo_exe_key key = { .dev = dev, .ino = ino };
+	__u32 ready = MO_EXE_READY;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_exes), &key, &ready, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_phases), &id, out))
+		return -errno;
+	return 0;
+}
+
+/* Iterate a hash map by key, deleting what fn accepts. Keys are collected
+ * first: deleting while walking with get_next_key restarts the walk. */
+static void each_entry(int fd, size_t key_size, size_t value_size,
+		       bool (*visit)(void *ctx, const void *key, const void *value), void *ctx)
+{
+	char *keys = NULL, *value = malloc(value_size), *prev = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!value)
+		return;
+	for (;;) {
+		if (n == cap) {
+			char *grown = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
+
+			if (!grown)
+				break;
+			keys = grown;
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + n * key_size))
+			break;
+		prev = keys + n * key_size;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const void *key = keys + i * key_size;
+
+		if (bpf_map_lookup_elem(fd, key, value))
+			continue;
+		if (visit(ctx, key, value))
+			bpf_map_delete_elem(fd, key);
+	}
+	free(keys);
+	free(value);
+}
+
+struct proc_visit {
+	bool (*fn)(void *ctx, __u32 tgid, const struct mo_proc *p);
+	void *ctx;
+};
+
+static bool visit_proc(void *ctx, const void *key, const void *value)
+{
+	struct proc_visit *v = ctx;
+
+	return v->fn(v->ctx, *(const __u32 *)key, value);
+}
+
+void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, const struct mo_proc *p),
+			void *ctx)
+{
+	struct proc_visit v = { fn, ctx };
+
+	each_entry(bpf_map__fd(s->skel->maps.mo_procs), sizeof(__u32), sizeof(struct mo_proc), visit_proc, &v);
+}
+
+struct pstat_visit {
+	bool (*fn)(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v);
+	void *ctx;
+};
+
+static bool visit_pstat(void *ctx, const void *key, const void *value)
+{
+	struct pstat_visit *v = ctx;
+
+	return v->fn(v->ctx, key, value);
+}
+
+void session__each_pstat(struct mo_session *s,
+			 bool (*fn)(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v), void *ctx)
+{
+	struct pstat_visit v = { fn, ctx };
+
+	each_entry(bpf_map__fd(s->skel->maps.mo_pstats), sizeof(struct mo_pstat_key), sizeof(struct mo_pstat),
+		   visit_pstat, &v);
+}
+
+struct alloc_visit {
+	bool (*fn)(void *ctx, __u32 tgid);
+	void *ctx;
+};
+
+static bool visit_alloc(void *ctx, const void *key, const void *value)
+{
+	struct alloc_visit *v = ctx;
+
+	(void)value;
+	return v->fn(v->ctx, ((const struct mo_alloc_key *)key)->tgid);
+}
+
+void session__drop_allocs(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid), void *ctx)
+{
+	struct alloc_visit v = { fn, ctx };
+
+	each_entry(bpf_map__fd(s->skel->maps.mo_allocs), sizeof(struct mo_alloc_key), sizeof(struct mo_alloc),
+		   visit_alloc, &v);
+}

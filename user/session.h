@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The BPF side of an observation: the skeleton's lifecycle (open, size,
+ * load, attach tracepoints), its ring buffer and its maps. The only module
+ * besides attach_* that includes the skeleton. */
+#ifndef MO_SESSION_H
+#define MO_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "memobs_abi.h"
+
+struct mo_session;
+struct memobs_bpf;
+
+struct mo_session_opts {
+	enum mo_mode mode;
+	bool heap;
+	bool gate_exec;
+	__u32 max_procs;
+	__u32 max_allocs;
+	const char *verifier_log;	/* where a failed load writes the verifier's log */
+};
+
+/* Called for each ring-buffer record; return 0 to go on. */
+typedef int (*mo_event_fn)(void *ctx, const void *data, size_t len);
+
+/* Open, size, load and attach the always-on programs (process tree, RSS).
+ * NULL on failure with the reason in err, errno set. */
+struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn on_event, void *ctx,
+				 char *err, size_t errlen);
+void session__free(struct mo_session *s);
+
+struct memobs_bpf *session__skel(struct mo_session *s);
+
+/* The session-wide counters, live (the skeleton's mmap of .bss). */
+const volatile struct mo_state *session__state(struct mo_session *s);
+
+/* Put a process into the session (the launched command or -p PID), with
+ * its current RSS by member in bytes (NULL: unknown yet). 0/-errno. */
+int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
+		      const __s64 rss[MO_RSS_NR]);
+
+/* Open the root phase "main" at start_ns. 0/-errno. */
+int session__start_root_phase(struct mo_session *s, __u64 start_ns);
+
+/* Deliver pending ring-buffer records; wait up to timeout_ms for the first.
+ * Returns records handled or -errno. */
+int session__poll(struct mo_session *s, int timeout_ms);
+/* A file descriptor that becomes readable when records are pending. */
+int session__poll_fd(struct mo_session *s);
+
+/* The exec gate may let this executable run from now on. */
+int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino);
+
+int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out);
+
+/* Visit records left in mo_procs: fn(ctx, tgid, proc); when fn returns true
+ * the record is deleted from the map. */
+void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, const struct mo_proc *p),
+			void *ctx);
+
+/* Same for mo_pstats. */
+void session__each_pstat(struct mo_session *s,
+			 bool (*fn)(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v), void *ctx);
+
+/* Delete outstanding heap blocks of processes for which fn says so. */
+void session__drop_allocs(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid), void *ctx);
+
+#endif

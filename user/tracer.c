@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "attach_heap.h"
+#include "attach_usdt.h"
+#include "log.h"
+#include "phases.h"
+#include "procfs.h"
+#include "proctree.h"
+#include "readout.h"
+#include "session.h"
+#include "status.h"
+#include "tracer.h"
+
+struct mo_tracer {
+	struct mo_tracer_opts opts;
+	struct mo_run *run;
+	struct mo_session *sess;
+	struct mo_heap_probes *heap;
+	struct mo_usdt_probes *usdt;
+	struct mo_proctree *tree;
+	struct mo_readout *readout;
+	pid_t root;
+	int pidfd;
+	int sigfd;
+	__u64 t0_ns;
+	__u64 end_ns;
+	bool stop;		/* a stop signal in -p/-a mode */
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The C library memobs itself maps: the one the targets use unless they
+ * live in another mount namespace or bring their own. */
+static int own_libc(char *path, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[4096];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/'), *base;
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = 0;
+		base = strrchr(file, '/') + 1;
+		if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5)) {
+			snprintf(path, len, "%s", file);
+			err = 0;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* Probes that must be in place before the command runs. */
+static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
+{
+	char libc[4096];
+	int ret;
+
+	if (t->opts.heap) {
+		ret = own_libc(libc, sizeof(libc));
+		if (ret) {
+			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
+			return ret;
+		}
+		ret = heap_probes__attach_file(t->heap, libc, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	/* `memobs mark` runs this very binary; the FFI library is found by the
+	 * Python module through MEMOBS_LIB. */
+	ret = usdt_probes__attach_file(t->usdt, "/proc/self/exe", err, errlen);
+	if (ret >= 0 && t->opts.libmemobs && !access(t->opts.libmemobs, R_OK))
+		ret = usdt_probes__attach_file(t->usdt, t->opts.libmemobs, err, errlen);
+	return ret < 0 ? ret : 0;
+}
+
+/* The exec gate stopped pid at its first exec of a new executable: probe
+ * what it carries (its own malloc, markers), then let it run. */
+static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
+{
+	char path[64], err[512];
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
+	if (t->opts.heap && heap_probes__defines_malloc(path) &&
+	    heap_probes__attach_file(t->heap, path, err, sizeof(err)) < 0)
+		run_add_warning(t->run, "%s", err);
+	if (usdt_probes__attach_file(t->usdt, path, err, sizeof(err)) < 0)
+		run_add_warning(t->run, "%s", err);
+	session__exe_ready(t->sess, ev->exe_dev, ev->exe_ino);
+	kill(ev->hdr.tgid, SIGCONT);
+}
+
+static int on_event(void *ctx, const void *data, size_t len)
+{
+	struct mo_tracer *t = ctx;
+	const struct mo_ev_hdr *hdr = data;
+
+	if (len < sizeof(*hdr) || !t->tree)
+		return 0;
+	switch (hdr->type) {
+	case MO_EV_FORK: {
+		const struct mo_ev_fork *ev = data;
+
+		proctree__fork(t->tree, hdr->tgid, ev->ppid, ev->comm, hdr->ts_ns);
+		break;
+	}
+	case MO_EV_EXEC: {
+		const struct mo_ev_exec *ev = data;
+
+		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len);
+		if (ev->flags & MO_EXEC_STOPPED)
+			inspect_exe(t, ev);
+		break;
+	}
+	case MO_EV_EXIT:
+		proctree__exit(t->tree, hdr->tgid, &((const struct mo_ev_exit *)data)->proc);
+		break;
+	default:
+		readout__marker_event(t->readout, data, len);
+	}
+	return 0;
+}
+
+struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen)
+{
+	struct mo_session_opts sopts = {
+		.mode = opts->mode,
+		.heap = opts->heap,
+		.gate_exec = opts->mode == MO_MODE_TREE,
+		.max_procs = opts->max_procs,
+		.max_allocs = opts->max_allocs,
+		.verifier_log = opts->verifier_log,
+	};
+	struct mo_tracer *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->opts = *opts;
+	t->run = run;
+	t->pidfd = t->sigfd = -1;
+	t->sess = session__open(&sopts, on_event, t, err, errlen);
+	if (!t->sess)
+		goto err_free;
+	t->heap = heap_probes__new(session__skel(t->sess));
+	t->usdt = usdt_probes__new(session__skel(t->sess));
+	if (!t->heap || !t->usdt) {
+		snprintf(err, errlen, "out of memory");
+		goto err_free;
+	}
+	if (attach_upfront(t, err, errlen))
+		goto err_free;
+	return t;
+
+err_free:
+	tracer__free(t);
+	return NULL;
+}
+
+void tracer__free(struct mo_tracer *t)
+{
+	if (!t)
+		return;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->sigfd >= 0)
+		close(t->sigfd);
+	readout__free(t->readout);
+	proctree__free(t->tree);
+	heap_probes__free(t->heap);
+	usdt_probes__free(t->usdt);
+	session__free(t->sess);
+	free(t);
+}
+
+int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *err, size_t errlen)
+{
+	struct mo_proc_status st;
+	int ret;
+
+	t->root = pid;
+	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot attach to pid %d: %s", pid,
+			 ret == -ESRCH ? "no such process" : strerror(-ret));
+		return ret;
+	}
+	if (pending_exec)
+		return session__add_proc(t->sess, pid, getpid(), MO_PROC_PENDING_EXEC | MO_PROC_ROOT, mono_ns(), NULL);
+	ret = procfs_status(pid, &st);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach to pid %d: %s", pid,
+			 ret == -ESRCH ? "no such process" : strerror(-ret));
+		return ret;
+	}
+	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.rss);
+	if (ret)
+		snprintf(err, errlen, "cannot attach to pid %d: %s", pid, strerror(-ret));
+	return ret;
+}
+
+int tracer__add_all(struct mo_tracer *t)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct mo_proc_status st;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == getpid() || procfs_status(pid, &st) || !st.has_rss)
+			continue;
+		if (!session__add_proc(t->sess, pid, st.ppid, 0, mono_ns(), st.rss))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int tracer__start(struct mo_tracer *t)
+{
+	t->t0_ns = mono_ns();
+	t->tree = proctree__new(t->run, t->t0_ns);
+	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns);
+	if (!t->tree || !t->readout)
+		return -ENOMEM;
+	return session__start_root_phase(t->sess, t->t0_ns);
+}
+
+static void sample(struct mo_tracer *t, __u64 now)
+{
+	const volatile struct mo_state *st = session__state(t->sess);
+	struct mo_sample s = {
+		.t = (double)(now - t->t0_ns) / 1e9,
+		.rss = st->rss_sum,
+		.heap_live = st->heap_live,
+		.nprocs = st->nprocs,
+		.phase = st->cur_phase,
+	};
+
+	for (int m = 0; m < MO_RSS_NR; m++)
+		s.rss_member[m] = st->rss[m];
+	run_add_sample(t->run, &s, t->opts.max_samples);
+}
+
+static void show_status(struct mo_tracer *t, __u64 now)
+{
+	const volatile struct mo_state *st = session__state(t->sess);
+	char line[256];
+
+	status_format(line, sizeof(line), (double)(now - t->t0_ns) / 1e9, st->nprocs, st->rss_sum, st->rss_peak,
+		      t->opts.heap ? st->heap_live : -1, readout__phase_name(t->readout, st->cur_phase));
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+}
+
+/* A stop signal: in command mode it goes on to the command when sent to
+ * memobs alone (kill), not when the terminal sent it to the whole group. */
+static void on_signal(struct mo_tracer *t, bool forward)
+{
+	struct signalfd_siginfo si;
+
+	while (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (!forward) {
+			t->stop = true;
+			continue;
+		}
+		if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
+			kill(t->root, si.ssi_signo);
+	}
+}
+
+static int open_sigfd(struct mo_tracer *t)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	t->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return t->sigfd < 0 ? -errno : 0;
+}
+
+int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *status)
+{
+	__u64 interval = t->opts.interval_s * 1e9, next_sample = t->t0_ns, next_tick = t->t0_ns + 1000000000ull;
+	__u64 deadline = t->opts.duration_s > 0 ? t->t0_ns + (__u64)(t->opts.duration_s * 1e9) : 0;
+	bool root_done = false;
+	int ret;
+
+	if (!interval)
+		interval = 100000000ull;
+	ret = open_sigfd(t);
+	if (ret)
+		return ret;
+	while (!root_done && !t->stop) {
+		struct pollfd fds[3] = {
+			{ .fd = session__poll_fd(t->sess), .events = POLLIN },
+			{ .fd = t->sigfd, .events = POLLIN },
+			{ .fd = t->pidfd, .events = POLLIN },
+		};
+		__u64 now = mono_ns(), wake;
+
+		if (now >= next_sample) {
+			sample(t, now);
+			next_sample += interval * ((now - next_sample) / interval + 1);
+		}
+		if (now >= next_tick) {
+			readout__harvest(t->readout);
+			if (t->opts.status_line)
+				show_status(t, now);
+			next_tick += 1000000000ull;
+		}
+		if (deadline && now >= deadline)
+			break;
+		wake = next_sample < next_tick ? next_sample : next_tick;
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (poll(fds, t->pidfd >= 0 ? 3 : 2, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 &&
+		    errno != EINTR)
+			return -errno;
+		if (fds[0].revents)
+			session__poll(t->sess, 0);
+		if (fds[1].revents)
+			on_signal(t, forward);
+		if (t->pidfd >= 0 && fds[2].revents)
+			root_done = true;
+	}
+	t->end_ns = mono_ns();
+	if (own_child && root_done)
+		waitpid(t->root, status, 0);
+	if (t->opts.status_line)
+		fprintf(stderr, "\r\033[K");
+	return 0;
+}
+
+int tracer__finish(struct mo_tracer *t)
+{
+	size_t nsites;
+	const struct mo_heap_site *sites = heap_probes__sites(t->heap, &nsites);
+
+	/* Whatever BPF submitted up to the root's exit is in the buffer. */
+	session__poll(t->sess, 0);
+	sample(t, t->end_ns);
+	t->run->duration_s = (double)(t->end_ns - t->t0_ns) / 1e9;
+	t->run->heap = t->opts.heap;
+	t->run->interval_s = t->opts.interval_s;
+	for (size_t i = 0; i < nsites; i++)
+		if (!sites[i].emulated)
+			log_info("probe on %s in %s is single-stepped (%s): each call costs several times more",
+				 sites[i].func, sites[i].file, sites[i].insn);
+	return readout__final(t->readout, t->end_ns);
+}

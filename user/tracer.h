@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* One observation from attach to readout: loads the BPF side, follows the
+ * session's events (process tree, exec gate, markers), samples the timeline,
+ * and at the end reads everything into the run document. */
+#ifndef MO_TRACER_H
+#define MO_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "run.h"
+
+struct mo_tracer;
+
+struct mo_tracer_opts {
+	enum mo_mode mode;
+	bool heap;
+	double interval_s;		/* timeline sampling */
+	size_t max_samples;		/* timeline bound before downsampling */
+	double duration_s;		/* stop after this long (0: at the root's end or a signal) */
+	bool status_line;		/* one refreshed line on stderr */
+	const char *libmemobs;		/* libmemobs.so to attach markers in, or NULL */
+	const char *verifier_log;
+	__u32 max_procs;
+	__u32 max_allocs;
+};
+
+/* Load and attach. NULL with the reason in err. */
+struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen);
+void tracer__free(struct mo_tracer *t);
+
+/* The root of the session: a command held before exec (pending_exec: its
+ * memory so far is memobs's copy, not counted) or a running process (its
+ * current memory is read from /proc). 0, or -errno with the reason in err. */
+int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *err, size_t errlen);
+
+/* Host mode: every process running now joins the session. Returns how many. */
+int tracer__add_all(struct mo_tracer *t);
+
+/* Start the clock and the root phase; call right before the root runs.
+ * 0/-errno. */
+int tracer__start(struct mo_tracer *t);
+
+/* Follow the session until the root exits (its wait status in *status when
+ * it is memobs's child), the duration elapses, or a stop signal comes.
+ * forward_signals: pass SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to memobs on to
+ * the root and keep waiting for it. 0/-errno. */
+int tracer__follow(struct mo_tracer *t, bool own_child, bool forward_signals, int *status);
+
+/* Read everything into the run document. 0/-errno. */
+int tracer__finish(struct mo_tracer *t);
+
+#endif
