@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memobs [OPTIONS] -- CMD | -p PID | -a: observe, then report. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "commands.h"
+#include "exitcodes.h"
+#include "history.h"
+#include "invoker.h"
+#include "launch.h"
+#include "log.h"
+#include "meta.h"
+#include "outfile.h"
+#include "report_text.h"
+#include "run.h"
+#include "run_json.h"
+#include "tracer.h"
+#include "units.h"
+
+#define MAX_TIMELINE_SAMPLES 4096
+
+struct run_opts {
+	struct mo_tracer_opts tracer;
+	const char *output;
+	const char *history;
+	const char *label;
+	pid_t pid;
+	bool all;
+	bool quiet;
+	char **command;
+};
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memobs [OPTIONS] -- COMMAND [ARGS...]\n"
+		"       memobs [OPTIONS] -p PID\n"
+		"       memobs [OPTIONS] -a\n\n"
+		"Observe memory (RSS by kind, the process tree, phases; the heap with --heap) of a\n"
+		"command and every process it starts, of a running process, or of the whole host.\n\n"
+		"  -o, --output FILE     write the run document (JSON) to FILE ('-': stdout)\n"
+		"      --heap            also trace the allocator (malloc family): heap live/peak, counts\n"
+		"  -p, --pid PID         attach to a running process and what it starts from then on\n"
+		"  -a, --all             every process on the host (until Ctrl-C or --duration)\n"
+		"      --duration SEC    stop observing after SEC seconds (-p, -a)\n"
+		"      --history[=PATH]  append the run to PATH (default %s)\n"
+		"      --label LABEL     label the run (history, check)\n"
+		"      --interval MS     timeline sampling interval (default 100)\n"
+		"      --max-procs N     processes observed at once (default %u)\n"
+		"      --max-allocs N    live heap blocks tracked (default %u)\n"
+		"  -q, --quiet           no summary on stderr\n"
+		"  -v, --verbose         say what memobs does (probes, libbpf)\n"
+		"  -h, --help            this help\n\n"
+		"exit status: COMMAND's own (128+N if signal N killed it); 125 memobs failed;\n"
+		"126 COMMAND cannot be executed; 127 COMMAND not found; 2 usage error.\n",
+		HISTORY_DEFAULT_PATH, MO_MAX_PROCS, MO_MAX_ALLOCS);
+}
+
+static bool parse_number(const char *s, double min, double max, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return s != end && !*end && !errno && *out >= min && *out <= max;
+}
+
+/* 0 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "heap", no_argument, NULL, OPT_HEAP },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "history", optional_argument, NULL, OPT_HISTORY },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
+		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	double v;
+	int c;
+
+	o->tracer.interval_s = 0.1;
+	/* '+': stop at the first non-option, so that `memobs make -j2` keeps -j2. */
+	while ((c = getopt_long(argc, argv, "+o:p:aqvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_HEAP:
+			o->tracer.heap = true;
+			break;
+		case 'p':
+			if (!parse_number(optarg, 1, INT_MAX, &v) || v != (pid_t)v) {
+				log_err("-p: '%s' is not a process id", optarg);
+				return MO_EXIT_USAGE;
+			}
+			o->pid = v;
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case OPT_DURATION:
+			if (!parse_number(optarg, 0.001, 1e9, &o->tracer.duration_s)) {
+				log_err("--duration: '%s' is not a number of seconds", optarg);
+				return MO_EXIT_USAGE;
+			}
+			break;
+		case OPT_HISTORY:
+			o->history = optarg ? optarg : HISTORY_DEFAULT_PATH;
+			break;
+		case OPT_LABEL:
+			o->label = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (!parse_number(optarg, 1, 3600000, &v)) {
+				log_err("--interval: '%s' is not a number of milliseconds (1 or more)", optarg);
+				return MO_EXIT_USAGE;
+			}
+			o->tracer.interval_s = v / 1000;
+			break;
+		case OPT_MAX_PROCS:
+		case OPT_MAX_ALLOCS:
+			if (!parse_number(optarg, 16, 1 << 26, &v)) {
+				log_err("--max-%s: '%s' is not a count between 16 and 67108864",
+					c == OPT_MAX_PROCS ? "procs" : "allocs", optarg);
+				return MO_EXIT_USAGE;
+			}
+			*(c == OPT_MAX_PROCS ? &o->tracer.max_procs : &o->tracer.max_allocs) = v;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			log_set_verbose(true);
+			break;
+		case 'h':
+			run_usage(stdout);
+			return -1;
+		default:
+			run_usage(stderr);
+			return MO_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		o->command = argv + optind;
+	if (!!o->command + !!o->pid + o->all != 1) {
+		log_err("say what to observe: -- COMMAND, -p PID or -a (one of them)");
+		return MO_EXIT_USAGE;
+	}
+	if (o->tracer.duration_s && o->command) {
+		log_err("--duration applies to -p and -a; a command is observed until it exits");
+		return MO_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* libbpf attaches classic tracepoints through tracefs: mount it if it is not. */
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) || !stat("/sys/kernel/debug/tracing/events", &st))
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		log_info("cannot mount tracefs on /sys/kernel/tracing: %s", strerror(errno));
+	else
+		log_info("mounted tracefs on /sys/kernel/tracing");
+}
+
+/* libmemobs.so beside this binary (build/) or in ../lib (installed). */
+static void find_libmemobs(char *path, size_t len)
+{
+	char self[PATH_MAX], *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	path[0] = 0;
+	if (n <= 0)
+		return;
+	self[n] = 0;
+	dir = dirname(self);
+	snprintf(path, len, "%s/libmemobs.so", dir);
+	if (access(path, R_OK))
+		snprintf(path, len, "%s/../lib/libmemobs.so", dir);
+	if (access(path, R_OK))
+		path[0] = 0;
+}
+
+static int copy_command(struct mo_run *run, char **command)
+{
+	size_t n = 0;
+
+	while (command[n])
+		n++;
+	run->command = calloc(n + 1, sizeof(*run->command));
+	if (!run->command)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(run->command[i] = strdup(command[i])))
+			return -ENOMEM;
+	return 0;
+}
+
+static int write_outputs(const struct run_opts *o, const struct mo_run *run, const struct mo_invoker *inv)
+{
+	char err[512];
+	int rc = 0;
+
+	if (!o->quiet)
+		report_text(stderr, run);
+	if (o->output) {
+		char *doc = run_json_render(run, true);
+
+		if (!doc) {
+			log_err("cannot render the run document: out of memory");
+			return MO_EXIT_FAILURE;
+		}
+		if (!strcmp(o->output, "-")) {
+			fputs(doc, stdout);
+			fputc('\n', stdout);
+		} else if (outfile_write(inv, o->output, doc, strlen(doc), err, sizeof(err))) {
+			log_err("%s; the summary above is all that was kept", err);
+			rc = MO_EXIT_FAILURE;
+		}
+		free(doc);
+	}
+	if (o->history) {
+		char *line = run_json_render(run, false);
+
+		if (!line || history_append(inv, o->history, line, err, sizeof(err))) {
+			log_err("%s", line ? err : "cannot render the run document: out of memory");
+			rc = MO_EXIT_FAILURE;
+		}
+		free(line);
+	}
+	return rc;
+}
+
+static void block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* Start the command held, attach, release it. Returns 0 or an exit code. */
+static int start_command(struct mo_tracer *t, struct run_opts *o, const struct mo_invoker *inv,
+			 struct mo_launch *l, const char *libmemobs)
+{
+	char env_lib[PATH_MAX + 16], err[512];
+	char *env[] = { env_lib, NULL };
+	int rc;
+
+	snprintf(env_lib, sizeof(env_lib), "MEMOBS_LIB=%s", libmemobs);
+	if (launch_start(l, o->command, inv, libmemobs[0] ? env : NULL, err, sizeof(err))) {
+		log_err("%s", err);
+		return MO_EXIT_FAILURE;
+	}
+	if (tracer__add_root(t, l->pid, true, err, sizeof(err)) || tracer__start(t)) {
+		log_err("%s", err);
+		launch_abort(l);
+		return MO_EXIT_FAILURE;
+	}
+	rc = launch_release(l, err, sizeof(err));
+	if (rc)
+		log_err("cannot run '%s': %s", o->command[0], err);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {};
+	struct mo_invoker inv;
+	struct mo_launch launch = { .pid = -1 };
+	struct mo_tracer *t = NULL;
+	struct mo_run run;
+	char libmemobs[PATH_MAX], err[512];
+	int rc, status = 0;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? MO_EXIT_OK : rc;
+	invoker_get(&inv);
+	run_init(&run);
+	run.label = o.label ? strdup(o.label) : NULL;
+	run.target_pid = o.pid;
+	run.host_wide = o.all;
+	if ((o.command && copy_command(&run, o.command)) || meta_fill(&run, &inv)) {
+		log_err("out of memory");
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	block_stop_signals();
+	ensure_tracefs();
+	find_libmemobs(libmemobs, sizeof(libmemobs));
+	o.tracer.mode = o.all ? MO_MODE_HOST : MO_MODE_TREE;
+	o.tracer.max_samples = MAX_TIMELINE_SAMPLES;
+	o.tracer.status_line = isatty(STDERR_FILENO) && !o.quiet;
+	o.tracer.libmemobs = libmemobs;
+	o.tracer.verifier_log = "/tmp/memobs-bpf.log";
+	t = tracer__new(&o.tracer, &run, err, sizeof(err));
+	if (!t) {
+		if (errno == EPERM)
+			log_err("%s: memobs needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE): run it with sudo", err);
+		else
+			log_err("%s", err);
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	if (o.command) {
+		rc = start_command(t, &o, &inv, &launch, libmemobs);
+		if (rc)
+			goto out;
+	} else if (o.pid) {
+		if (tracer__add_root(t, o.pid, false, err, sizeof(err)) || tracer__start(t)) {
+			log_err("%s", err);
+			rc = MO_EXIT_FAILURE;
+			goto out;
+		}
+	} else {
+		log_info("observing %d processes", tracer__add_all(t));
+		tracer__start(t);
+	}
+	rc = tracer__follow(t, o.command != NULL, o.command != NULL, &status);
+	if (!rc)
+		rc = tracer__finish(t);
+	if (rc) {
+		log_err("observation failed: %s", strerror(-rc));
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	if (o.command)
+		run.exit_status = run_wait_status_to_exit(status);
+	rc = write_outputs(&o, &run, &inv);
+	if (!rc && o.command)
+		rc = run.exit_status;
+out:
+	tracer__free(t);
+	run_free(&run);
+	return rc;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "report_text.h"
+#include "units.h"
+
+#define TOP 10
+
+static const char *sz(int64_t v, char *buf, size_t len)
+{
+	return units_fmt_size(v, buf, len);
+}
+
+static void print_header(FILE *out, const struct mo_run *run)
+{
+	char a[32];
+
+	fprintf(out, "memobs: ");
+	if (run->command)
+		for (char **c = run->command; *c; c++)
+			fprintf(out, "%s%s", c == run->command ? "" : " ", *c);
+	else if (run->host_wide)
+		fprintf(out, "all processes");
+	else
+		fprintf(out, "pid %d", run->target_pid);
+	fprintf(out, "  (%.2f s, %zu process%s", run->duration_s, run->nprocs, run->nprocs == 1 ? "" : "es");
+	if (run->exit_status >= 0)
+		fprintf(out, ", exit %d", run->exit_status);
+	fprintf(out, ")\n  session peak RSS %s\n", sz(run->rss_peak, a, sizeof(a)));
+	if (run->heap) {
+		char b[32], c[32];
+
+		fprintf(out, "  heap: peak live %s, allocated %s in %llu calls, freed %s in %llu calls",
+			sz(run->heap_peak, a, sizeof(a)), sz(run->alloc_bytes, b, sizeof(b)),
+			(unsigned long long)run->alloc_count, sz(run->free_bytes, c, sizeof(c)),
+			(unsigned long long)run->free_count);
+		if (run->free_unknown_count)
+			fprintf(out, " (+%llu frees of blocks from before memobs looked)",
+				(unsigned long long)run->free_unknown_count);
+		fputc('\n', out);
+	}
+}
+
+static void print_phases(FILE *out, const struct mo_run *run)
+{
+	if (run->nphases <= 1 && !(run->nphases == 1 && run->phases[0].items))
+		return;
+	fprintf(out, "\n  %-24s %9s  %-36s %12s %12s %12s\n", "phase", "duration", "RSS baseline -> peak (+over)",
+		"heap +over", "alloc", "per item");
+	for (size_t i = 0; i < run->nphases; i++) {
+		const struct mo_phase_rec *ph = &run->phases[i];
+		char name[96], rss[96], a[32], b[32], c[32], d[32], e[32], per[32] = "";
+
+		snprintf(name, sizeof(name), "%*s%s%s", (int)(2 * ph->depth), "", ph->name, ph->unclosed ? " (unclosed)" : "");
+		snprintf(rss, sizeof(rss), "%s -> %s (+%s)", sz(ph->rss_baseline, a, sizeof(a)), sz(ph->rss_peak, b, sizeof(b)),
+			 sz(ph->rss_peak - ph->rss_baseline, c, sizeof(c)));
+		if (ph->items)
+			snprintf(per, sizeof(per), "%s/item",
+				 sz((ph->rss_peak - ph->rss_baseline) / (int64_t)ph->items, e, sizeof(e)));
+		fprintf(out, "  %-24s %8.2fs  %-36s %12s %12s %12s\n", name, ph->end_s - ph->start_s, rss,
+			run->heap ? sz(ph->heap_peak - ph->heap_baseline, d, sizeof(d)) : "-",
+			run->heap ? sz(ph->alloc_bytes, e, sizeof(e)) : "-", per);
+	}
+}
+
+static int cmp_peak(const void *a, const void *b, void *arg)
+{
+	const struct mo_run *run = arg;
+	int64_t x = run->procs[*(const size_t *)a].rss_peak, y = run->procs[*(const size_t *)b].rss_peak;
+
+	return (x < y) - (x > y);
+}
+
+static void print_processes(FILE *out, const struct mo_run *run)
+{
+	size_t *idx = malloc(run->nprocs * sizeof(*idx)), n = run->nprocs < TOP ? run->nprocs : TOP;
+
+	if (!idx || !run->nprocs) {
+		free(idx);
+		return;
+	}
+	for (size_t i = 0; i < run->nprocs; i++)
+		idx[i] = i;
+	qsort_r(idx, run->nprocs, sizeof(*idx), cmp_peak, (void *)run);
+	fprintf(out, "\n  top processes by peak RSS:\n  %8s %-16s %11s %11s %11s %11s %6s\n", "pid", "comm", "peak RSS",
+		"anon", "file", "heap peak", "exit");
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_proc_rec *p = &run->procs[idx[i]];
+		char a[32], b[32], c[32], d[32], ex[16];
+
+		if (!p->exited)
+			snprintf(ex, sizeof(ex), "alive");
+		else if (p->exit_status < 0)
+			snprintf(ex, sizeof(ex), "?");
+		else
+			snprintf(ex, sizeof(ex), "%d", p->exit_status);
+		fprintf(out, "  %8d %-16s %11s %11s %11s %11s %6s\n", p->pid, p->comm, sz(p->rss_peak, a, sizeof(a)),
+			sz(p->rss_peak_member[MO_RSS_ANON], b, sizeof(b)), sz(p->rss_peak_member[MO_RSS_FILE], c, sizeof(c)),
+			run->heap ? (p->heap_probed ? sz(p->heap_peak_live, d, sizeof(d)) : "no probes") : "-", ex);
+	}
+	free(idx);
+}
+
+static void print_commands(FILE *out, const struct mo_run *run)
+{
+	size_t n = 0;
+	struct mo_command_group *g = run_by_command(run, &n);
+
+	if (g && n > 1) {
+		fprintf(out, "\n  by command:\n  %-16s %9s %13s %12s\n", "comm", "processes", "max peak RSS", "allocated");
+		for (size_t i = 0; i < n && i < TOP; i++) {
+			char a[32], b[32];
+
+			fprintf(out, "  %-16s %9zu %13s %12s\n", g[i].comm, g[i].processes,
+				sz(g[i].rss_peak_max, a, sizeof(a)), run->heap ? sz(g[i].heap_alloc_bytes, b, sizeof(b)) : "-");
+		}
+	}
+	free(g);
+}
+
+static void print_drops(FILE *out, const struct mo_run *run)
+{
+	const struct mo_drops *d = &run->drops;
+	const struct {
+		const char *what;
+		uint64_t n;
+	} rows[] = {
+		{ "events (ring buffer full)", d->events }, { "processes (table full)", d->processes },
+		{ "process-phase records", d->pstats }, { "heap blocks not tracked", d->allocs },
+		{ "stacks", d->stacks }, { "phases", d->phases }, { "phase lock", d->phase_lock },
+		{ "mm ids", d->mm_ids }, { "missed frees", d->missed_frees },
+	};
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!rows[i].n)
+			continue;
+		fprintf(out, "%s%s %llu", any ? ", " : "\n  drops: ", rows[i].what, (unsigned long long)rows[i].n);
+		any = true;
+	}
+	fprintf(out, any ? "\n" : "\n  drops: none\n");
+	for (size_t i = 0; i < run->nwarnings; i++)
+		fprintf(out, "  warning: %s\n", run->warnings[i] ? run->warnings[i] : "?");
+}
+
+void report_text(FILE *out, const struct mo_run *run)
+{
+	print_header(out, run);
+	print_phases(out, run);
+	print_processes(out, run);
+	print_commands(out, run);
+	print_drops(out, run);
+}

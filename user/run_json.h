@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The run document as JSON (DESIGN.md, "The run document"), rendered from
+ * a struct mo_run. */
+#ifndef MO_RUN_JSON_H
+#define MO_RUN_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "run.h"
+
+#define RUN_JSON_SCHEMA 1
+
+/* The document as a cJSON tree (caller deletes), NULL on ENOMEM. */
+cJSON *run_json_build(const struct mo_run *run);
+
+/* The document as text, one line when !pretty (history lines). Caller
+ * frees; NULL on ENOMEM. */
+char *run_json_render(const struct mo_run *run, bool pretty);
+
+#endif
