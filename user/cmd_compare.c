@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memobs compare A B: two runs side by side, totals then phase by phase. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "compare.h"
+#include "exitcodes.h"
+#include "history_cli.h"
+#include "json_util.h"
+#include "log.h"
+#include "units.h"
+
+struct side {
+	const char *ref;
+	cJSON *doc;
+	size_t line;
+};
+
+static void compare_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memobs compare [--history=PATH] [--format table|json] A B\n"
+		"A and B: @-1 (the newest run), @-2, ..., a commit prefix, a label, or a run document file (-o).\n"
+		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n"
+		"  --format FORMAT  table (default) or json\n");
+}
+
+static void print_side(const char *which, const struct side *s)
+{
+	char desc[256];
+
+	history_describe(s->doc, desc, sizeof(desc));
+	if (s->line)
+		printf("%s  %s (history line %zu): %s\n", which, s->ref, s->line, desc);
+	else
+		printf("%s  %s: %s\n", which, s->ref, desc);
+}
+
+static void print_row(const struct mo_compare_row *r, int width, const char *indent)
+{
+	char a[48] = "-", b[48] = "-", d[48] = "-", pct[48];
+
+	if (r->has_a)
+		units_fmt(r->a, r->unit, a, sizeof(a));
+	if (r->has_b)
+		units_fmt(r->b, r->unit, b, sizeof(b));
+	if (r->has_a && r->has_b) {
+		units_fmt_delta(r->b - r->a, r->unit, d, sizeof(d));
+		units_fmt_pct(units_change_pct(r->a, r->b), pct, sizeof(pct));
+	} else {
+		snprintf(pct, sizeof(pct), "only in %s", r->has_a ? "A" : "B");
+	}
+	printf("%s%-*s %12s %12s %12s %10s\n", indent, width, r->metric, a, b, d, pct);
+}
+
+static void print_table(const struct mo_compare *c, const struct side *a, const struct side *b)
+{
+	const int width = 24;
+
+	print_side("A", a);
+	print_side("B", b);
+	printf("\n%-*s %12s %12s %12s %10s\n", width, "metric", "A", "B", "change", "change %");
+	for (size_t i = 0; i < c->ntotals; i++)
+		print_row(&c->totals[i], width, "");
+	for (size_t i = 0; i < c->nphases; i++) {
+		const struct mo_compare_phase *p = &c->phases[i];
+
+		printf("phase %s%s\n", p->name, p->in_a && p->in_b ? "" : p->in_a ? " (only in A)" : " (only in B)");
+		for (size_t j = 0; j < p->nrows; j++)
+			print_row(&p->rows[j], width - 2, "  ");
+	}
+}
+
+static cJSON *add_value(cJSON *o, const char *name, bool has, double v, enum mo_unit unit)
+{
+	if (!has)
+		return cJSON_AddNullToObject(o, name);
+	if (unit == MO_UNIT_SECONDS)
+		return json_add_num(o, name, v, 3);
+	return json_add_int(o, name, (int64_t)v);
+}
+
+static cJSON *row_json(const struct mo_compare_row *r)
+{
+	static const char *const unit_names[] = { [MO_UNIT_BYTES] = "bytes", [MO_UNIT_SECONDS] = "s",
+						  [MO_UNIT_COUNT] = "count" };
+	cJSON *o = cJSON_CreateObject();
+	bool both = r->has_a && r->has_b;
+
+	if (!o || !json_add_str(o, "metric", r->metric) || !json_add_str(o, "unit", unit_names[r->unit]) ||
+	    !add_value(o, "a", r->has_a, r->a, r->unit) || !add_value(o, "b", r->has_b, r->b, r->unit) ||
+	    !add_value(o, "change", both, r->b - r->a, r->unit) ||
+	    !json_add_num(o, "change_pct", both ? units_change_pct(r->a, r->b) : NAN, 2)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *side_json(const struct side *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !json_add_str(o, "ref", s->ref) || !(s->line ? json_add_int(o, "line", s->line) :
+						       cJSON_AddNullToObject(o, "line")) ||
+	    !json_add_str(o, "time_utc", json_string(s->doc, "time_utc", NULL)) ||
+	    !json_add_str(o, "commit", json_string(s->doc, "git.commit", NULL)) ||
+	    !json_add_str(o, "label", history_label(s->doc))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool add_rows(cJSON *arr, const struct mo_compare_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cJSON *row = row_json(&rows[i]);
+
+		if (!row || !cJSON_AddItemToArray(arr, row)) {
+			cJSON_Delete(row);
+			return false;
+		}
+	}
+	return true;
+}
+
+static cJSON *compare_json(const struct mo_compare *c, const struct side *a, const struct side *b)
+{
+	cJSON *root = cJSON_CreateObject(), *totals, *phases, *side;
+	bool ok = root != NULL;
+
+	ok = ok && (side = side_json(a)) && cJSON_AddItemToObject(root, "a", side);
+	ok = ok && (side = side_json(b)) && cJSON_AddItemToObject(root, "b", side);
+	ok = ok && (totals = cJSON_AddArrayToObject(root, "totals")) && add_rows(totals, c->totals, c->ntotals);
+	ok = ok && (phases = cJSON_AddArrayToObject(root, "phases"));
+	for (size_t i = 0; ok && i < c->nphases; i++) {
+		cJSON *p = cJSON_CreateObject(), *rows;
+
+		if (!p || !cJSON_AddItemToArray(phases, p)) {
+			cJSON_Delete(p);
+			ok = false;
+			break;
+		}
+		ok = json_add_str(p, "name", c->phases[i].name) &&
+		     cJSON_AddBoolToObject(p, "in_a", c->phases[i].in_a) &&
+		     cJSON_AddBoolToObject(p, "in_b", c->phases[i].in_b) &&
+		     (rows = cJSON_AddArrayToObject(p, "metrics")) && add_rows(rows, c->phases[i].rows, c->phases[i].nrows);
+	}
+	if (!ok) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static int print_json(const struct mo_compare *c, const struct side *a, const struct side *b)
+{
+	cJSON *root = compare_json(c, a, b);
+	char *text = root ? cJSON_Print(root) : NULL;
+
+	cJSON_Delete(root);
+	if (!text) {
+		log_err("compare: out of memory");
+		return MO_EXIT_FAILURE;
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	return MO_EXIT_OK;
+}
+
+static int resolve(const struct mo_history *h, bool have_history, const char *path, struct side *s)
+{
+	char err[512];
+	int ret = history_resolve(h, s->ref, &s->doc, &s->line, err, sizeof(err));
+
+	if (!ret)
+		return 0;
+	if (ret == -ENOMEM)
+		log_err("compare: out of memory");
+	else if (!have_history && s->ref[0] == '@')
+		history_cli_missing("compare", path);
+	else
+		log_err("compare: %s%s%s", err, have_history ? "" : "; and there is no history at ",
+			have_history ? "" : path);
+	return ret;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "history", required_argument, NULL, 'H' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *path = HISTORY_DEFAULT_PATH, *format = "table";
+	struct side a = {}, b = {};
+	struct mo_history h;
+	struct mo_compare c = {};
+	bool have_history;
+	int opt, ret, rc = MO_EXIT_USAGE;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			path = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'h':
+			compare_usage(stdout);
+			return MO_EXIT_OK;
+		default:
+			compare_usage(stderr);
+			return MO_EXIT_USAGE;
+		}
+	}
+	if (strcmp(format, "table") && strcmp(format, "json")) {
+		log_err("compare: unknown format '%s' (table or json)", format);
+		return MO_EXIT_USAGE;
+	}
+	if (argc - optind != 2) {
+		compare_usage(stderr);
+		return MO_EXIT_USAGE;
+	}
+	a.ref = argv[optind];
+	b.ref = argv[optind + 1];
+	ret = history_cli_load("compare", path, &h, false);
+	if (ret && ret != -ENOENT)
+		goto out;
+	have_history = !ret;
+	if (resolve(&h, have_history, path, &a) || resolve(&h, have_history, path, &b))
+		goto out;
+	if (compare_runs(a.doc, b.doc, &c)) {
+		log_err("compare: out of memory");
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	if (!strcmp(format, "json")) {
+		rc = print_json(&c, &a, &b);
+	} else {
+		print_table(&c, &a, &b);
+		rc = MO_EXIT_OK;
+	}
+out:
+	compare_free(&c);
+	cJSON_Delete(a.doc);
+	cJSON_Delete(b.doc);
+	history_free(&h);
+	return rc;
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include "history_cli.h"
+#include "log.h"
+
+void history_cli_missing(const char *cmd, const char *path)
+{
+	log_err("%s: no history at %s: record runs with `memobs --history=%s -- COMMAND`, "
+		"or name the file with --history=PATH", cmd, path, path);
+}
+
+int history_cli_load(const char *cmd, const char *path, struct mo_history *h, bool required)
+{
+	char err[512];
+	int ret = history_load(path, h, err, sizeof(err));
+
+	for (size_t i = 0; i < h->nwarnings; i++)
+		log_warn("%s", h->warnings[i]);
+	if (ret == -ENOENT) {
+		if (required)
+			history_cli_missing(cmd, path);
+	} else if (ret) {
+		log_err("%s: %s", cmd, err);
+	}
+	return ret;
+}

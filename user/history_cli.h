@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the subcommands reading the history share: loading it with its
+ * warnings and errors said once, on stderr, prefixed with the subcommand. */
+#ifndef MO_HISTORY_CLI_H
+#define MO_HISTORY_CLI_H
+
+#include <stdbool.h>
+#include "history.h"
+
+/* Load the history at path into *h (free with history_free in any case),
+ * printing a warning per skipped line. A missing file is an error said
+ * with what to do when `required`, and silent otherwise (the caller may
+ * not need a history: run document files). Returns 0 or -errno. */
+int history_cli_load(const char *cmd, const char *path, struct mo_history *h, bool required);
+
+/* Say that path holds no history, and how to record one. */
+void history_cli_missing(const char *cmd, const char *path);
+
+#endif
