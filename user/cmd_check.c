@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memobs check: the CI gate. Exit 0 when every metric stays within its
+ * bound, 1 when one grew past it, 2 on bad input. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "exitcodes.h"
+#include "gate.h"
+#include "history_cli.h"
+#include "log.h"
+#include "units.h"
+
+struct check_opts {
+	const char *path;
+	const char *run_file;
+	const char *baseline_ref;
+	const char *label;
+	struct mo_threshold *thresholds;
+	size_t nthresholds;
+};
+
+/* The runs compared: the run checked and its baseline. */
+struct check_runs {
+	cJSON *current;		/* owned */
+	size_t current_line;	/* 0: from --run FILE */
+	const cJSON **baseline;	/* borrowed from the history, or baseline_own */
+	size_t *baseline_lines;
+	size_t nbaseline;
+	cJSON *baseline_own;	/* --baseline REF */
+};
+
+static void check_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memobs check [--history=PATH] [--run FILE] [--baseline REF] [--label L]\n"
+		"                    --max-growth METRIC=PCT [--max-growth METRIC=PCT ...]\n"
+		"Compare a run (default: the newest in the history) with a baseline (default: per metric, the\n"
+		"median of the %d runs before it with the same label, or without a label the same command).\n"
+		"Exit 0 when every metric is within its bound, 1 when one grew past it, 2 on bad input.\n"
+		"  --history=PATH            the history file (default " HISTORY_DEFAULT_PATH ")\n"
+		"  --run FILE                check this run document (memobs -o) instead\n"
+		"  --baseline REF            compare with one run: @-2, a commit prefix, a label or a file\n"
+		"  --label L                 the run series: check the newest run labelled L\n"
+		"  --max-growth METRIC=PCT   allowed growth, e.g. peak_rss=10%% or phase.render.heap.peak_live=5%%;\n"
+		"                            metrics: peak_rss, peak_heap, alloc_bytes, alloc_count, duration,\n"
+		"                            phase.NAME.FIELD (FIELD: duration_s, items, rss.peak, heap.peak_live, ...)\n",
+		GATE_BASELINE_RUNS);
+}
+
+static int add_threshold(struct check_opts *o, const char *arg)
+{
+	struct mo_threshold *t = realloc(o->thresholds, (o->nthresholds + 1) * sizeof(*t));
+	char err[768];
+
+	if (!t) {
+		log_err("check: out of memory");
+		return -ENOMEM;
+	}
+	o->thresholds = t;
+	if (metrics_parse_threshold(arg, &t[o->nthresholds], err, sizeof(err))) {
+		log_err("check: --max-growth %s", err);
+		return -EINVAL;
+	}
+	o->nthresholds++;
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit code to leave with (--help, bad usage). */
+static int parse_opts(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option opts[] = {
+		{ "history", required_argument, NULL, 'H' },
+		{ "run", required_argument, NULL, 'r' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "max-growth", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int opt;
+
+	o->path = HISTORY_DEFAULT_PATH;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			o->path = optarg;
+			break;
+		case 'r':
+			o->run_file = optarg;
+			break;
+		case 'b':
+			o->baseline_ref = optarg;
+			break;
+		case 'l':
+			o->label = optarg;
+			break;
+		case 'm':
+			if (add_threshold(o, optarg))
+				return MO_EXIT_USAGE;
+			break;
+		case 'h':
+			check_usage(stdout);
+			return MO_EXIT_OK;
+		default:
+			check_usage(stderr);
+			return MO_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		log_err("check: unexpected argument '%s' (see memobs check --help)", argv[optind]);
+		return MO_EXIT_USAGE;
+	}
+	if (!o->nthresholds) {
+		log_err("check: no --max-growth given: name the metrics to gate, e.g. --max-growth peak_rss=10%%");
+		return MO_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* The run checked: --run FILE, or the newest of the series in history. */
+static int pick_current(const struct check_opts *o, const struct mo_history *h, bool have_history,
+			struct check_runs *r, long *index)
+{
+	char err[512];
+
+	*index = h->nruns;
+	if (o->run_file) {
+		if (history_read_file(o->run_file, &r->current, err, sizeof(err))) {
+			log_err("check: --run: %s", err);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!have_history) {
+		history_cli_missing("check", o->path);
+		return -ENOENT;
+	}
+	*index = gate_newest(h, o->label);
+	if (*index < 0) {
+		if (o->label)
+			log_err("check: no run labelled '%s' in %s: record one with `memobs --history=%s --label %s -- COMMAND`",
+				o->label, o->path, o->path, o->label);
+		else
+			log_err("check: %s holds no run: record one with `memobs --history=%s -- COMMAND`", o->path,
+				o->path);
+		return -ENOENT;
+	}
+	r->current = cJSON_Duplicate(h->runs[*index].doc, true);
+	r->current_line = h->runs[*index].line;
+	if (!r->current) {
+		log_err("check: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void say_no_baseline(const struct check_opts *o, const cJSON *current)
+{
+	const char *label = o->label ? o->label : history_label(current);
+
+	if (label)
+		log_err("check: no baseline: no earlier run labelled '%s' in %s: record one first, or pass --baseline REF",
+			label, o->path);
+	else
+		log_err("check: no baseline: no earlier run of the same command without a label in %s: record one "
+			"first, label runs (--label), or pass --baseline REF", o->path);
+}
+
+static int pick_baseline(const struct check_opts *o, const struct mo_history *h, bool have_history, long index,
+			 struct check_runs *r)
+{
+	size_t idx[GATE_BASELINE_RUNS];
+	char err[512];
+
+	r->baseline = calloc(GATE_BASELINE_RUNS, sizeof(*r->baseline));
+	r->baseline_lines = calloc(GATE_BASELINE_RUNS, sizeof(*r->baseline_lines));
+	if (!r->baseline || !r->baseline_lines) {
+		log_err("check: out of memory");
+		return -ENOMEM;
+	}
+	if (o->baseline_ref) {
+		int ret = history_resolve(h, o->baseline_ref, &r->baseline_own, &r->baseline_lines[0], err,
+					  sizeof(err));
+
+		if (ret && !have_history && o->baseline_ref[0] == '@')
+			history_cli_missing("check", o->path);
+		else if (ret)
+			log_err("check: --baseline: %s", err);
+		if (ret)
+			return ret;
+		r->baseline[0] = r->baseline_own;
+		r->nbaseline = 1;
+		return 0;
+	}
+	if (!have_history) {
+		history_cli_missing("check", o->path);
+		return -ENOENT;
+	}
+	r->nbaseline = gate_pick_baseline(h, index, r->current, o->label, idx, GATE_BASELINE_RUNS);
+	if (!r->nbaseline) {
+		say_no_baseline(o, r->current);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < r->nbaseline; i++) {
+		r->baseline[i] = h->runs[idx[i]].doc;
+		r->baseline_lines[i] = h->runs[idx[i]].line;
+	}
+	return 0;
+}
+
+static void print_runs(const struct check_opts *o, const struct check_runs *r)
+{
+	char desc[256];
+
+	history_describe(r->current, desc, sizeof(desc));
+	if (r->current_line)
+		printf("run:      history line %zu: %s\n", r->current_line, desc);
+	else
+		printf("run:      %s: %s\n", o->run_file, desc);
+	if (o->baseline_ref) {
+		history_describe(r->baseline[0], desc, sizeof(desc));
+		printf("baseline: %s: %s\n", o->baseline_ref, desc);
+		return;
+	}
+	printf("baseline: median of %zu run%s (history line%s", r->nbaseline, r->nbaseline == 1 ? "" : "s",
+	       r->nbaseline == 1 ? "" : "s");
+	for (size_t i = r->nbaseline; i-- > 0;)
+		printf(" %zu%s", r->baseline_lines[i], i ? "," : ")\n");
+}
+
+static void print_gate(const struct mo_gate *g)
+{
+	const struct mo_gate_row *worst = NULL;
+	char base[48], cur[48], pct[32], bound[32];
+	int width = 20;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < g->nrows; i++)
+		if ((int)strlen(g->rows[i].metric) > width)
+			width = strlen(g->rows[i].metric);
+	printf("\n%-*s %12s %12s %9s %8s  %s\n", width, "metric", "baseline", "current", "change", "bound", "verdict");
+	for (size_t i = 0; i < g->nrows; i++) {
+		const struct mo_gate_row *row = &g->rows[i];
+
+		snprintf(bound, sizeof(bound), "+%g%%", row->bound_pct);
+		printf("%-*s %12s %12s %9s %8s  %s\n", width, row->metric,
+		       units_fmt(row->baseline, row->unit, base, sizeof(base)),
+		       units_fmt(row->current, row->unit, cur, sizeof(cur)),
+		       units_fmt_pct(row->change_pct, pct, sizeof(pct)), bound, row->pass ? "PASS" : "FAIL");
+		if (!row->pass && (!worst || row->change_pct - row->bound_pct > worst->change_pct - worst->bound_pct))
+			worst = row;
+		failed += !row->pass;
+	}
+	if (g->pass) {
+		printf("\nPASS: %zu metric%s within bounds\n", g->nrows, g->nrows == 1 ? "" : "s");
+		return;
+	}
+	printf("\nFAIL: %zu of %zu metric%s grew past the bound (worst: %s %s, bound +%g%%)\n", failed, g->nrows,
+	       g->nrows == 1 ? "" : "s", worst->metric, units_fmt_pct(worst->change_pct, pct, sizeof(pct)),
+	       worst->bound_pct);
+}
+
+static void free_runs(struct check_runs *r)
+{
+	cJSON_Delete(r->current);
+	cJSON_Delete(r->baseline_own);
+	free(r->baseline);
+	free(r->baseline_lines);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_opts o = {};
+	struct check_runs r = {};
+	struct mo_history h = {};
+	struct mo_gate g = {};
+	bool have_history;
+	char err[768];
+	long index;
+	int rc = parse_opts(argc, argv, &o), ret;
+
+	if (rc >= 0)
+		goto out_opts;
+	rc = MO_EXIT_USAGE;
+	/* Without a history, --run FILE --baseline FILE still make a gate. */
+	ret = history_cli_load("check", o.path, &h, false);
+	if (ret && ret != -ENOENT)
+		goto out;
+	have_history = !ret;
+	if (pick_current(&o, &h, have_history, &r, &index) || pick_baseline(&o, &h, have_history, index, &r))
+		goto out;
+	ret = gate_evaluate(r.current, r.baseline, r.nbaseline, o.thresholds, o.nthresholds, &g, err, sizeof(err));
+	if (ret) {
+		log_err("check: %s", err);
+		rc = ret == -ENOMEM ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
+		goto out;
+	}
+	print_runs(&o, &r);
+	print_gate(&g);
+	rc = g.pass ? MO_EXIT_OK : MO_EXIT_REGRESSION;
+out:
+	gate_free(&g);
+	free_runs(&r);
+	history_free(&h);
+out_opts:
+	free(o.thresholds);
+	return rc;
+}
