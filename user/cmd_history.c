@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memobs history: the last runs as a trend table (or a JSON array). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "exitcodes.h"
+#include "history_cli.h"
+#include "json_util.h"
+#include "log.h"
+#include "metrics.h"
+#include "units.h"
+
+#define DEFAULT_RUNS 20
+#define ROOT_PHASE "main"
+/* Up to this many phases of short names get a column each; more are listed
+ * as name=peak in one column. */
+#define MAX_PHASE_COLUMNS 4
+#define MAX_PHASE_COLUMN_WIDTH 16
+
+struct phase_names {
+	const char **names;	/* borrowed from the documents */
+	size_t n;
+};
+
+static void history_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memobs history [--history=PATH] [-n N] [--label L] [--format table|json]\n"
+		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n"
+		"  -n N             the last N runs (default %d)\n"
+		"  --label L        only runs labelled L\n"
+		"  --format FORMAT  table (default) or json\n", DEFAULT_RUNS);
+}
+
+static const struct mo_phase_field *field(const char *path)
+{
+	for (size_t i = 0; i < METRICS_NPHASE_FIELDS; i++)
+		if (!strcmp(metrics_phase_fields[i].path, path))
+			return &metrics_phase_fields[i];
+	return NULL;
+}
+
+/* The phases of the runs shown, in order of first appearance, but the root. */
+static int collect_phases(const struct mo_history_run *const *runs, size_t n, struct phase_names *pn)
+{
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *p;
+
+		cJSON_ArrayForEach(p, json_path(runs[i]->doc, "phases")) {
+			const char *name = json_string(p, "name", NULL), **grown;
+			size_t k;
+
+			if (!name || !strcmp(name, ROOT_PHASE))
+				continue;
+			for (k = 0; k < pn->n && strcmp(pn->names[k], name); k++)
+				;
+			if (k < pn->n)
+				continue;
+			grown = realloc(pn->names, (pn->n + 1) * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			pn->names = grown;
+			pn->names[pn->n++] = name;
+		}
+	}
+	return 0;
+}
+
+static bool phase_columns(const struct phase_names *pn)
+{
+	if (pn->n > MAX_PHASE_COLUMNS)
+		return false;
+	for (size_t i = 0; i < pn->n; i++)
+		if (strlen(pn->names[i]) > MAX_PHASE_COLUMN_WIDTH)
+			return false;
+	return true;
+}
+
+static const char *metric_str(const cJSON *run, const char *metric, char *buf, size_t len)
+{
+	char err[256];
+	double v;
+
+	if (metrics_get(run, metric, &v, err, sizeof(err)))
+		return "-";
+	return units_fmt(v, metrics_unit(metric), buf, len);
+}
+
+static void short_time(const cJSON *run, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.19s", json_string(run, "time_utc", "-"));
+	if (buf[0] && strlen(buf) > 10 && buf[10] == 'T')
+		buf[10] = ' ';
+}
+
+static void short_commit(const cJSON *run, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.7s%s", json_string(run, "git.commit", "-"),
+		 cJSON_IsTrue(json_path(run, "git.dirty")) ? "+" : "");
+}
+
+static void print_phase_list(const cJSON *run, const struct phase_names *pn)
+{
+	const char *sep = "";
+	char buf[48];
+
+	for (size_t k = 0; k < pn->n; k++) {
+		double v;
+
+		if (metrics_phase(run, pn->names[k], field("rss.peak"), &v))
+			continue;
+		printf("%s%s=%s", sep, pn->names[k], units_fmt_size(v, buf, sizeof(buf)));
+		sep = ", ";
+	}
+}
+
+static void print_trend(const struct mo_history_run *const *runs, size_t n)
+{
+	static const char *const metrics[] = { "peak_rss", "peak_heap" };
+	char err[256], pct[32];
+	const char *sep = ": ";
+
+	if (n < 2)
+		return;
+	printf("\ntrend over %zu runs (first -> last)", n);
+	for (size_t i = 0; i < 2; i++) {
+		double first, last;
+
+		if (metrics_get(runs[0]->doc, metrics[i], &first, err, sizeof(err)) ||
+		    metrics_get(runs[n - 1]->doc, metrics[i], &last, err, sizeof(err)))
+			continue;
+		printf("%s%s %s", sep, metrics[i], units_fmt_pct(units_change_pct(first, last), pct, sizeof(pct)));
+		sep = ", ";
+	}
+	printf("\n");
+}
+
+static void print_table(const struct mo_history_run *const *runs, size_t n, const struct phase_names *pn)
+{
+	bool columns = phase_columns(pn);
+	int label_w = 5;
+	char a[48], b[48], c[48], t[32], commit[16];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *label = history_label(runs[i]->doc);
+
+		if (label && (int)strlen(label) > label_w)
+			label_w = strlen(label);
+	}
+	printf("%-5s %-19s %-8s %-*s %10s %11s %11s", "line", "time (UTC)", "commit", label_w, "label", "duration",
+	       "peak RSS", "peak heap");
+	for (size_t k = 0; columns && k < pn->n; k++)
+		printf(" %11s", pn->names[k]);
+	printf("%s\n", !columns ? "  phase RSS peaks" : "");
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *run = runs[i]->doc;
+
+		short_time(run, t, sizeof(t));
+		short_commit(run, commit, sizeof(commit));
+		printf("%-5zu %-19s %-8s %-*s %10s %11s %11s", runs[i]->line, t, commit, label_w,
+		       history_label(run) ? history_label(run) : "-", metric_str(run, "duration", a, sizeof(a)),
+		       metric_str(run, "peak_rss", b, sizeof(b)), metric_str(run, "peak_heap", c, sizeof(c)));
+		for (size_t k = 0; columns && k < pn->n; k++) {
+			double v;
+
+			printf(" %11s", metrics_phase(run, pn->names[k], field("rss.peak"), &v) ? "-" :
+			       units_fmt_size(v, a, sizeof(a)));
+		}
+		if (!columns) {
+			printf("  ");
+			print_phase_list(run, pn);
+		}
+		printf("\n");
+	}
+	print_trend(runs, n);
+}
+
+static cJSON *metric_json(const cJSON *run, cJSON *o, const char *name, const char *metric)
+{
+	char err[256];
+	double v;
+
+	if (metrics_get(run, metric, &v, err, sizeof(err)))
+		return cJSON_AddNullToObject(o, name);
+	if (metrics_unit(metric) == MO_UNIT_SECONDS)
+		return json_add_num(o, name, v, 3);
+	return json_add_int(o, name, (int64_t)v);
+}
+
+static bool phases_json(const cJSON *run, cJSON *o, const struct phase_names *pn)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "phases");
+
+	for (size_t k = 0; arr && k < pn->n; k++) {
+		cJSON *p;
+		double v;
+
+		if (metrics_phase(run, pn->names[k], field("rss.peak"), &v))
+			continue;
+		p = cJSON_CreateObject();
+		if (!p || !cJSON_AddItemToArray(arr, p) || !json_add_str(p, "name", pn->names[k]) ||
+		    !json_add_int(p, "rss_peak", (int64_t)v))
+			return false;
+		if (!metrics_phase(run, pn->names[k], field("heap.peak_live"), &v) &&
+		    !json_add_int(p, "heap_peak_live", (int64_t)v))
+			return false;
+	}
+	return arr != NULL;
+}
+
+static cJSON *run_json(const struct mo_history_run *r, const struct phase_names *pn)
+{
+	const cJSON *run = r->doc;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !json_add_int(o, "line", r->line) ||
+	    !json_add_str(o, "time_utc", json_string(run, "time_utc", NULL)) ||
+	    !json_add_str(o, "commit", json_string(run, "git.commit", NULL)) ||
+	    !cJSON_AddBoolToObject(o, "dirty", cJSON_IsTrue(json_path(run, "git.dirty"))) ||
+	    !json_add_str(o, "label", history_label(run)) || !metric_json(run, o, "duration_s", "duration") ||
+	    !metric_json(run, o, "peak_rss", "peak_rss") || !metric_json(run, o, "peak_heap", "peak_heap") ||
+	    !phases_json(run, o, pn)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int print_json(const struct mo_history_run *const *runs, size_t n, const struct phase_names *pn)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *text = NULL;
+
+	for (size_t i = 0; arr && i < n; i++) {
+		cJSON *o = run_json(runs[i], pn);
+
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			goto out;
+		}
+	}
+	text = arr ? cJSON_Print(arr) : NULL;
+out:
+	cJSON_Delete(arr);
+	if (!text) {
+		log_err("history: out of memory");
+		return MO_EXIT_FAILURE;
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	return MO_EXIT_OK;
+}
+
+static bool parse_count(const char *s, size_t *n)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !v)
+		return false;
+	*n = v;
+	return true;
+}
+
+/* The last n runs (labelled `label` when not NULL), oldest first. */
+static size_t select_runs(const struct mo_history *h, const char *label, size_t n,
+			  const struct mo_history_run **out)
+{
+	size_t k = 0;
+
+	for (size_t i = h->nruns; i-- > 0 && k < n;) {
+		const char *own = history_label(h->runs[i].doc);
+
+		if (!label || (own && !strcmp(own, label)))
+			out[k++] = &h->runs[i];
+	}
+	for (size_t i = 0; i < k / 2; i++) {
+		const struct mo_history_run *tmp = out[i];
+
+		out[i] = out[k - 1 - i];
+		out[k - 1 - i] = tmp;
+	}
+	return k;
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "history", required_argument, NULL, 'H' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *path = HISTORY_DEFAULT_PATH, *format = "table", *label = NULL;
+	const struct mo_history_run **runs = NULL;
+	struct phase_names pn = {};
+	size_t count = DEFAULT_RUNS, n;
+	struct mo_history h;
+	int opt, rc = MO_EXIT_USAGE;
+
+	while ((opt = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			path = optarg;
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'n':
+			if (!parse_count(optarg, &count)) {
+				log_err("history: -n '%s': give a number of runs (1 or more)", optarg);
+				return MO_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			history_usage(stdout);
+			return MO_EXIT_OK;
+		default:
+			history_usage(stderr);
+			return MO_EXIT_USAGE;
+		}
+	}
+	if (strcmp(format, "table") && strcmp(format, "json")) {
+		log_err("history: unknown format '%s' (table or json)", format);
+		return MO_EXIT_USAGE;
+	}
+	if (optind != argc) {
+		history_usage(stderr);
+		return MO_EXIT_USAGE;
+	}
+	if (history_cli_load("history", path, &h, true))
+		goto out;
+	runs = calloc(h.nruns ? h.nruns : 1, sizeof(*runs));
+	if (!runs || (n = select_runs(&h, label, count, runs), collect_phases(runs, n, &pn))) {
+		log_err("history: out of memory");
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	if (!strcmp(format, "json")) {
+		rc = print_json(runs, n, &pn);
+	} else if (!n) {
+		printf("no runs%s%s%s in %s\n", label ? " labelled '" : "", label ? label : "", label ? "'" : "", path);
+		rc = MO_EXIT_OK;
+	} else {
+		print_table(runs, n, &pn);
+		rc = MO_EXIT_OK;
+	}
+out:
+	free(pn.names);
+	free(runs);
+	history_free(&h);
+	return rc;
+}
