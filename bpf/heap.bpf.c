@@ -31,7 +31,7 @@ static __always_inline struct mo_proc *heap_proc(__u32 tgid)
 {
 	struct mo_proc *p = session_proc(tgid);
 
-	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED)))
+	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED | MO_PROC_OBSERVER)))
 		return NULL;
 	if (!(p->flags & MO_PROC_HEAP_SEEN))
 		__sync_fetch_and_or(&p->flags, MO_PROC_HEAP_SEEN);

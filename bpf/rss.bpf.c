@@ -23,7 +23,7 @@ int mo_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		tgid = *owner;
 	}
 	p = session_proc(tgid);
-	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED)))
+	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED | MO_PROC_OBSERVER)))
 		return 0;
 	if (ctx->curr && p->mm_id != mm_id) {
 		if (bpf_map_update_elem(&mo_mm_owner, &mm_id, &tgid, BPF_ANY))

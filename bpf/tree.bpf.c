@@ -56,16 +56,11 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 
 /* Stop a process at its first exec of an executable not seen before, so that
  * the loader can attach probes to it before it runs (SIGCONT follows). */
-static __always_inline bool gate_exec(struct linux_binprm *bprm, struct mo_ev_exec *ev)
+static __always_inline bool gate_exec(const struct mo_exe_key *exe)
 {
-	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
-	struct mo_exe_key key = {};
+	struct mo_exe_key key = *exe;
 	__u32 inspecting = MO_EXE_INSPECTING, *state;
 
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	ev->exe_dev = key.dev;
-	ev->exe_ino = key.ino;
 	if (!mo_cfg.gate_exec)
 		return false;
 	state = bpf_map_lookup_elem(&mo_exes, &key);
@@ -85,6 +80,8 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct mo_proc *p = session_proc(tgid);
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	unsigned long arg_start, arg_end;
+	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
+	struct mo_exe_key exe = {};
 	struct mo_ev_exec *ev;
 	__u32 len;
 
@@ -107,9 +104,17 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (p->mm_id)
 		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
 	p->mm_id = 0;
-	__sync_fetch_and_and(&p->flags, ~MO_PROC_PENDING_EXEC);
+	exe.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	exe.ino = BPF_CORE_READ(inode, i_ino);
 	BPF_CORE_READ_STR_INTO(&p->comm, task, comm);
-	rss_seed(p, tgid, mm);
+	if (exe.ino == mo_cfg.self_ino && exe.dev == mo_cfg.self_dev) {
+		/* memobs itself (memobs mark): the observer's tool, not the workload. */
+		rss_seed(p, tgid, NULL);
+		__sync_fetch_and_or(&p->flags, MO_PROC_OBSERVER);
+	} else {
+		rss_seed(p, tgid, mm);
+	}
+	__sync_fetch_and_and(&p->flags, ~MO_PROC_PENDING_EXEC);
 
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
 	if (!ev) {
@@ -130,7 +135,9 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (bpf_probe_read_user(ev->args, len, (void *)arg_start))
 		len = 0;
 	ev->args_len = len;
-	ev->flags = gate_exec(bprm, ev) ? MO_EXEC_STOPPED : 0;
+	ev->exe_dev = exe.dev;
+	ev->exe_ino = exe.ino;
+	ev->flags = gate_exec(&exe) ? MO_EXEC_STOPPED : 0;
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

@@ -42,6 +42,8 @@ struct mo_config {
 	__u32 gate_exec;	/* stop new executables until the loader inspected them */
 	__u32 heap;		/* allocator probes are attached */
 	__u32 page_size;
+	__u64 self_dev;		/* memobs's own executable (kernel dev_t, inode): */
+	__u64 self_ino;		/* `memobs mark` processes are not the workload */
 };
 
 enum mo_proc_flags {
@@ -50,6 +52,7 @@ enum mo_proc_flags {
 	MO_PROC_EXITED = 1u << 1,
 	MO_PROC_HEAP_SEEN = 1u << 2,	/* an allocator probe fired in it */
 	MO_PROC_ROOT = 1u << 3,
+	MO_PROC_OBSERVER = 1u << 4,	/* runs memobs itself (memobs mark): not counted */
 };
 
 /* Value of mo_procs, keyed by tgid. Sizes in bytes. */

@@ -205,6 +205,7 @@ static void take_figures(struct mo_proctree *pt, struct mo_proc_rec *rec, const 
 	rec->heap_live = p->heap_live;
 	rec->heap_peak_live = p->heap_peak_live;
 	rec->heap_probed = p->flags & MO_PROC_HEAP_SEEN;
+	rec->observer = p->flags & MO_PROC_OBSERVER;
 }
 
 long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *final)

@@ -30,6 +30,7 @@ struct mo_proc_rec {
 	int exit_status;		/* shell style (128+N for signal N), -1 unknown */
 	bool exited;
 	bool heap_probed;
+	bool observer;			/* runs memobs itself (memobs mark): not counted */
 	int64_t rss_peak;		/* max of file+anon+shmem */
 	int64_t rss_peak_member[MO_RSS_NR];
 	int64_t rss_end;

@@ -181,6 +181,8 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	else
 		cJSON_AddNullToObject(o, "exit_status");
 	cJSON_AddBoolToObject(o, "heap_probed", p->heap_probed);
+	if (p->observer)
+		cJSON_AddTrueToObject(o, "observer");
 	rss = add_obj(o, "rss");
 	json_add_int(rss, "peak", p->rss_peak);
 	json_add_int(rss, "peak_anon", p->rss_peak_member[MO_RSS_ANON]);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -68,9 +70,21 @@ static void set_heap_autoload(struct memobs_bpf *skel, bool on)
 		bpf_program__set_autoload(progs[i], on);
 }
 
+/* dev_t as the kernel keeps it in a super_block (MKDEV: 12-bit major, 20-bit minor). */
+static __u64 kernel_dev(dev_t dev)
+{
+	return ((__u64)major(dev) << 20) | minor(dev);
+}
+
 static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
 {
+	struct stat self;
 	int err = 0;
+
+	if (!stat("/proc/self/exe", &self)) {
+		skel->rodata->mo_cfg.self_dev = kernel_dev(self.st_dev);
+		skel->rodata->mo_cfg.self_ino = self.st_ino;
+	}
 
 	skel->rodata->mo_cfg.mode = opts->mode;
 	skel->rodata->mo_cfg.gate_exec = opts->gate_exec;
@@ -136,6 +150,8 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(-ret));
 		goto err_free;
 	}
+	/* memobs's own executable needs no inspection at exec. */
+	session__exe_ready(s, s->skel->rodata->mo_cfg.self_dev, s->skel->rodata->mo_cfg.self_ino);
 	free(libbpf_log);
 	libbpf_log = NULL;
 	libbpf_log_len = 0;
