@@ -312,3 +312,222 @@ char *run_json_render(const struct mo_run *run, bool pretty)
 	cJSON_Delete(doc);
 	return text;
 }
+
+static int64_t num(const cJSON *o, const char *path)
+{
+	return (int64_t)json_num(o, path, 0);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static char **parse_strv(const cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr);
+	char **v;
+
+	if (!cJSON_IsArray(arr))
+		return NULL;
+	v = calloc(n + 1, sizeof(*v));
+	for (int i = 0; v && i < n; i++) {
+		const cJSON *s = cJSON_GetArrayItem(arr, i);
+
+		v[i] = strdup(cJSON_IsString(s) ? s->valuestring : "");
+	}
+	return v;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static void parse_meta(const cJSON *doc, struct mo_run *run)
+{
+	const cJSON *git = cJSON_GetObjectItemCaseSensitive(doc, "git");
+
+	copy_str(run->time_utc, sizeof(run->time_utc), json_string(doc, "time_utc", ""));
+	copy_str(run->host, sizeof(run->host), json_string(doc, "host", ""));
+	copy_str(run->kernel, sizeof(run->kernel), json_string(doc, "kernel", ""));
+	run->ncpus = num(doc, "cpus");
+	run->command = parse_strv(cJSON_GetObjectItemCaseSensitive(doc, "command"));
+	run->target_pid = num(doc, "target_pid");
+	run->host_wide = !strcmp(json_string(doc, "mode", ""), "host");
+	run->cwd = dup_or_null(json_string(doc, "cwd", NULL));
+	run->label = dup_or_null(json_string(doc, "label", NULL));
+	if (cJSON_IsObject(git)) {
+		run->git.present = true;
+		copy_str(run->git.commit, sizeof(run->git.commit), json_string(git, "commit", ""));
+		copy_str(run->git.branch, sizeof(run->git.branch), json_string(git, "branch", ""));
+		run->git.dirty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(git, "dirty"));
+	}
+	run->heap = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "heap_traced"));
+	run->interval_s = json_num(doc, "interval_s", 0);
+	run->duration_s = json_num(doc, "duration_s", 0);
+	run->exit_status = json_num(doc, "exit_status", -1);
+	run->rss_peak = num(doc, "totals.rss.peak");
+	run->heap_peak = num(doc, "totals.heap.peak_live");
+	run->alloc_bytes = num(doc, "totals.heap.alloc_bytes");
+	run->alloc_count = num(doc, "totals.heap.alloc_count");
+	run->free_bytes = num(doc, "totals.heap.free_bytes");
+	run->free_count = num(doc, "totals.heap.free_count");
+	run->free_unknown_count = num(doc, "totals.heap.free_unknown_count");
+}
+
+static void parse_phases(const cJSON *doc, struct mo_run *run)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "phases")) {
+		struct mo_phase_rec *ph = run_add_phase(run);
+		size_t parent;
+
+		if (!ph)
+			return;
+		copy_str(ph->name, sizeof(ph->name), json_string(p, "name", ""));
+		parent = json_num(p, "parent", MO_PHASE_ROOT);
+		ph->parent = parent < run->nphases ? parent : MO_PHASE_ROOT;
+		ph->depth = num(p, "depth");
+		ph->start_s = json_num(p, "start_s", 0);
+		ph->end_s = json_num(p, "end_s", 0);
+		ph->unclosed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "unclosed"));
+		ph->implicit_end = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "implicit_end"));
+		ph->name_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_truncated"));
+		ph->items = num(p, "items");
+		ph->rss_baseline = num(p, "rss.baseline");
+		ph->rss_peak = num(p, "rss.peak");
+		ph->rss_end = num(p, "rss.end");
+		ph->heap_baseline = num(p, "heap.baseline_live");
+		ph->heap_peak = num(p, "heap.peak_live");
+		ph->heap_end = num(p, "heap.end_live");
+		ph->alloc_bytes = num(p, "heap.alloc_bytes");
+		ph->alloc_count = num(p, "heap.alloc_count");
+		ph->free_bytes = num(p, "heap.free_bytes");
+		ph->free_count = num(p, "heap.free_count");
+	}
+}
+
+static void parse_process_phases(const cJSON *p, struct mo_proc_rec *rec)
+{
+	const cJSON *pp;
+
+	cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(p, "phases")) {
+		struct mo_pstat st = {
+			.alloc_bytes = num(pp, "heap.alloc_bytes"),
+			.alloc_count = num(pp, "heap.alloc_count"),
+			.free_bytes = num(pp, "heap.free_bytes"),
+			.free_count = num(pp, "heap.free_count"),
+			.rss_peak = num(pp, "rss_peak"),
+			.heap_peak_live = num(pp, "heap.peak_live"),
+		};
+
+		run_proc_add_phase(rec, num(pp, "phase"), &st);
+	}
+}
+
+static void parse_processes(const cJSON *doc, struct mo_run *run)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "processes")) {
+		struct mo_proc_rec *rec = run_add_proc(run);
+
+		if (!rec)
+			return;
+		rec->pid = num(p, "pid");
+		rec->ppid = num(p, "ppid");
+		copy_str(rec->comm, sizeof(rec->comm), json_string(p, "comm", ""));
+		rec->exe = dup_or_null(json_string(p, "exe", NULL));
+		rec->argv = parse_strv(cJSON_GetObjectItemCaseSensitive(p, "argv"));
+		rec->start_s = json_num(p, "start_s", 0);
+		rec->exited = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "end_s"));
+		rec->end_s = json_num(p, "end_s", -1);
+		rec->exit_status = json_num(p, "exit_status", -1);
+		rec->heap_probed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "heap_probed"));
+		rec->observer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "observer"));
+		rec->rss_peak = num(p, "rss.peak");
+		rec->rss_peak_member[MO_RSS_ANON] = num(p, "rss.peak_anon");
+		rec->rss_peak_member[MO_RSS_FILE] = num(p, "rss.peak_file");
+		rec->rss_peak_member[MO_RSS_SHMEM] = num(p, "rss.peak_shmem");
+		rec->rss_peak_member[MO_RSS_SWAP] = num(p, "rss.swap_peak");
+		rec->rss_end = num(p, "rss.end");
+		rec->heap_live = num(p, "heap.live");
+		rec->heap_peak_live = num(p, "heap.peak_live");
+		parse_process_phases(p, rec);
+	}
+}
+
+static size_t phase_index(const struct mo_run *run, const char *name)
+{
+	for (size_t i = 0; name && i < run->nphases; i++)
+		if (!strcmp(run->phases[i].name, name))
+			return i;
+	return MO_PHASE_ROOT;
+}
+
+static void parse_timeline(const cJSON *doc, struct mo_run *run)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "timeline")) {
+		struct mo_sample smp = {
+			.t = json_num(s, "t", 0),
+			.rss = num(s, "rss"),
+			.rss_member = { [MO_RSS_ANON] = num(s, "rss_anon"), [MO_RSS_FILE] = num(s, "rss_file"),
+					[MO_RSS_SHMEM] = num(s, "rss_shmem"), [MO_RSS_SWAP] = num(s, "swap") },
+			.heap_live = num(s, "heap_live"),
+			.nprocs = num(s, "processes"),
+			.phase = phase_index(run, json_string(s, "phase", NULL)),
+		};
+
+		run_add_sample(run, &smp, 0);
+	}
+}
+
+static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "marks")) {
+		struct mo_mark_rec *rec = run_add_mark(run);
+
+		if (!rec)
+			break;
+		rec->t = json_num(m, "t", 0);
+		rec->pid = num(m, "pid");
+		rec->phase = phase_index(run, json_string(m, "phase", NULL));
+		copy_str(rec->label, sizeof(rec->label), json_string(m, "label", ""));
+	}
+	run->drops.events = num(doc, "drops.events");
+	run->drops.processes = num(doc, "drops.processes");
+	run->drops.stacks = num(doc, "drops.stacks");
+	run->drops.pstats = num(doc, "drops.process_phase_records");
+	run->drops.allocs = num(doc, "drops.heap_blocks");
+	run->drops.phases = num(doc, "drops.phases");
+	run->drops.phase_lock = num(doc, "drops.phase_lock");
+	run->drops.mm_ids = num(doc, "drops.mm_ids");
+	run->drops.missed_frees = num(doc, "drops.missed_frees");
+	run->drops.unmatched_ends = num(doc, "drops.unmatched_phase_ends");
+	run->drops.marker_reads = num(doc, "drops.marker_reads_in_bpf");
+	run->marker_fallbacks = num(doc, "drops.marker_names_from_proc");
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "warnings"))
+		if (cJSON_IsString(m))
+			run_add_warning(run, "%s", m->valuestring);
+}
+
+int run_json_parse(const cJSON *doc, struct mo_run *run, char *err, size_t errlen)
+{
+	if (!cJSON_IsObject(doc) || json_num(doc, "schema", -1) != RUN_JSON_SCHEMA ||
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "totals"))) {
+		snprintf(err, errlen, "not a memobs run document (schema %d)", RUN_JSON_SCHEMA);
+		return -EINVAL;
+	}
+	parse_meta(doc, run);
+	parse_phases(doc, run);
+	parse_processes(doc, run);
+	parse_timeline(doc, run);
+	parse_marks_and_drops(doc, run);
+	return 0;
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The run document as JSON (DESIGN.md, "The run document"), rendered from
- * a struct mo_run. */
+/* The run document as JSON (DESIGN.md, "The run document"): rendered from
+ * a struct mo_run, and read back into one for reports. */
 #ifndef MO_RUN_JSON_H
 #define MO_RUN_JSON_H
 
@@ -17,5 +17,10 @@ cJSON *run_json_build(const struct mo_run *run);
 /* The document as text, one line when !pretty (history lines). Caller
  * frees; NULL on ENOMEM. */
 char *run_json_render(const struct mo_run *run, bool pretty);
+
+/* Fill run (run_init'ed; free with run_free) from a parsed document.
+ * Fields a document lacks stay at their defaults. 0, or -EINVAL with the
+ * reason in err when it is not a memobs run document of this schema. */
+int run_json_parse(const cJSON *doc, struct mo_run *run, char *err, size_t errlen);
 
 #endif
