@@ -35,14 +35,6 @@ static void history_usage(FILE *out)
 		"  --format FORMAT  table (default) or json\n", DEFAULT_RUNS);
 }
 
-static const struct mo_phase_field *field(const char *path)
-{
-	for (size_t i = 0; i < METRICS_NPHASE_FIELDS; i++)
-		if (!strcmp(metrics_phase_fields[i].path, path))
-			return &metrics_phase_fields[i];
-	return NULL;
-}
-
 /* The phases of the runs shown, in order of first appearance, but the root. */
 static int collect_phases(const struct mo_history_run *const *runs, size_t n, struct phase_names *pn)
 {
@@ -110,7 +102,7 @@ static void print_phase_list(const cJSON *run, const struct phase_names *pn)
 	for (size_t k = 0; k < pn->n; k++) {
 		double v;
 
-		if (metrics_phase(run, pn->names[k], field("rss.peak"), &v))
+		if (metrics_phase(run, pn->names[k], metrics_phase_field("rss.peak"), &v))
 			continue;
 		printf("%s%s=%s", sep, pn->names[k], units_fmt_size(v, buf, sizeof(buf)));
 		sep = ", ";
@@ -166,7 +158,7 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 		for (size_t k = 0; columns && k < pn->n; k++) {
 			double v;
 
-			printf(" %11s", metrics_phase(run, pn->names[k], field("rss.peak"), &v) ? "-" :
+			printf(" %11s", metrics_phase(run, pn->names[k], metrics_phase_field("rss.peak"), &v) ? "-" :
 			       units_fmt_size(v, a, sizeof(a)));
 		}
 		if (!columns) {
@@ -198,13 +190,13 @@ static bool phases_json(const cJSON *run, cJSON *o, const struct phase_names *pn
 		cJSON *p;
 		double v;
 
-		if (metrics_phase(run, pn->names[k], field("rss.peak"), &v))
+		if (metrics_phase(run, pn->names[k], metrics_phase_field("rss.peak"), &v))
 			continue;
 		p = cJSON_CreateObject();
 		if (!p || !cJSON_AddItemToArray(arr, p) || !json_add_str(p, "name", pn->names[k]) ||
 		    !json_add_int(p, "rss_peak", (int64_t)v))
 			return false;
-		if (!metrics_phase(run, pn->names[k], field("heap.peak_live"), &v) &&
+		if (!metrics_phase(run, pn->names[k], metrics_phase_field("heap.peak_live"), &v) &&
 		    !json_add_int(p, "heap_peak_live", (int64_t)v))
 			return false;
 	}

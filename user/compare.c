@@ -6,17 +6,10 @@
 #include "json_util.h"
 #include "metrics.h"
 
-const char *const compare_fields[COMPARE_NFIELDS] = {
+/* The phase fields a comparison shows, in this order. */
+static const char *const fields[] = {
 	"duration_s", "items", "rss.peak", "rss.peak_over_baseline", "heap.peak_live", "heap.alloc_bytes",
 };
-
-static const struct mo_phase_field *phase_field(const char *path)
-{
-	for (size_t i = 0; i < METRICS_NPHASE_FIELDS; i++)
-		if (!strcmp(metrics_phase_fields[i].path, path))
-			return &metrics_phase_fields[i];
-	return NULL;
-}
 
 static bool shown(const struct mo_compare_row *row)
 {
@@ -54,11 +47,11 @@ static bool has_phase(const struct mo_compare *c, const char *name)
 static int compare_phase(const cJSON *a, const cJSON *b, const char *name, struct mo_compare_phase *p)
 {
 	p->name = strdup(name);
-	p->rows = calloc(COMPARE_NFIELDS, sizeof(*p->rows));
+	p->rows = calloc(sizeof(fields) / sizeof(fields[0]), sizeof(*p->rows));
 	if (!p->name || !p->rows)
 		return -ENOMEM;
-	for (size_t i = 0; i < COMPARE_NFIELDS; i++) {
-		const struct mo_phase_field *f = phase_field(compare_fields[i]);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct mo_phase_field *f = metrics_phase_field(fields[i]);
 		struct mo_compare_row *row = &p->rows[p->nrows];
 
 		row->metric = f->path;

@@ -32,10 +32,6 @@ struct mo_compare {
 	size_t nphases;
 };
 
-/* The phase fields a comparison shows, in this order. */
-#define COMPARE_NFIELDS 6
-extern const char *const compare_fields[COMPARE_NFIELDS];
-
 /* Compare run a with run b into *c (initialised here; free it with
  * compare_free even on error). 0 or -ENOMEM. */
 int compare_runs(const cJSON *a, const cJSON *b, struct mo_compare *c);

@@ -8,7 +8,9 @@
 #include "json_util.h"
 #include "units.h"
 
-bool gate_same_series(const cJSON *run, const char *label, const cJSON *command)
+/* Does run belong to the series: label equal when label is not NULL, else
+ * no label and a command array equal to `command`? */
+static bool same_series(const cJSON *run, const char *label, const cJSON *command)
 {
 	const char *own = history_label(run);
 
@@ -40,7 +42,7 @@ size_t gate_pick_baseline(const struct mo_history *h, size_t before, const cJSON
 	for (size_t i = before < h->nruns ? before : h->nruns; i-- > 0 && n < max;) {
 		const cJSON *run = h->runs[i].doc;
 
-		if (gate_same_series(run, label, command) && !cJSON_Compare(run, current, true))
+		if (same_series(run, label, command) && !cJSON_Compare(run, current, true))
 			out[n++] = i;
 	}
 	return n;

@@ -31,10 +31,6 @@ struct mo_gate {
 	bool pass;		/* every row passed */
 };
 
-/* Does run belong to the series: label equal when label is not NULL, else
- * no label and a command array equal to `command`? */
-bool gate_same_series(const cJSON *run, const char *label, const cJSON *command);
-
 /* The newest run of h in the series of `label` (any run when NULL), as an
  * index; -1 when there is none. */
 long gate_newest(const struct mo_history *h, const char *label);

@@ -39,6 +39,14 @@ const struct mo_phase_field metrics_phase_fields[METRICS_NPHASE_FIELDS] = {
 	"(FIELD: duration_s, items, rss.{baseline,peak,end,delta,peak_over_baseline}, " \
 	"heap.{baseline_live,peak_live,end_live,peak_over_baseline,alloc_bytes,alloc_count,free_bytes,free_count})"
 
+const struct mo_phase_field *metrics_phase_field(const char *path)
+{
+	for (size_t i = 0; i < METRICS_NPHASE_FIELDS; i++)
+		if (!strcmp(metrics_phase_fields[i].path, path))
+			return &metrics_phase_fields[i];
+	return NULL;
+}
+
 static const struct mo_metric_total *find_total(const char *name)
 {
 	for (size_t i = 0; i < METRICS_NTOTALS; i++)

@@ -57,6 +57,9 @@ struct mo_threshold {
  * names) in err. */
 int metrics_check_name(const char *name, char *err, size_t errlen);
 
+/* The phase field of that path ("rss.peak"), NULL when there is none. */
+const struct mo_phase_field *metrics_phase_field(const char *path);
+
 /* Unit of a metric that metrics_check_name accepts. */
 enum mo_unit metrics_unit(const char *name);
 

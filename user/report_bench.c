@@ -32,14 +32,6 @@ static const struct {
 	{ "duration_s", "duration", false },
 };
 
-static const struct mo_phase_field *phase_field(const char *path)
-{
-	for (size_t i = 0; i < METRICS_NPHASE_FIELDS; i++)
-		if (!strcmp(metrics_phase_fields[i].path, path))
-			return &metrics_phase_fields[i];
-	return NULL;
-}
-
 /* Is phases[index] the first entry with its name (a phase with several
  * windows is exported once), and not the root? */
 static bool first_of_name(const cJSON *phases, const cJSON *phase, const char **name)
@@ -84,7 +76,7 @@ static int gh_phases(const cJSON *run, cJSON *arr)
 		if (!first_of_name(phases, p, &name))
 			continue;
 		for (size_t i = 0; i < sizeof(phase_figures) / sizeof(phase_figures[0]); i++) {
-			const struct mo_phase_field *f = phase_field(phase_figures[i].field);
+			const struct mo_phase_field *f = metrics_phase_field(phase_figures[i].field);
 			double v;
 
 			if (!phase_figures[i].in_gh || metrics_phase(run, name, f, &v))
@@ -178,7 +170,7 @@ static int bencher_phases(const cJSON *run, const char *bench, cJSON *root)
 		if (!obj)
 			return -ENOMEM;
 		for (size_t i = 0; i < sizeof(phase_figures) / sizeof(phase_figures[0]); i++) {
-			const struct mo_phase_field *f = phase_field(phase_figures[i].field);
+			const struct mo_phase_field *f = metrics_phase_field(phase_figures[i].field);
 			double v;
 
 			if (!metrics_phase(run, name, f, &v) && bencher_add(obj, phase_figures[i].measure, f->unit, v))
