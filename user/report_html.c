@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json_util.h"
+#include "report_html.h"
+#include "report_svg.h"
+#include "report_target.h"
+#include "units.h"
+#include "xmlesc.h"
+
+#define TOP_PER_PHASE 3
+
+struct html {
+	FILE *out;
+	const struct mo_run *run;
+	int err;		/* the first failure */
+};
+
+static const char style[] =
+	"body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:24px auto;max-width:1240px;padding:0 16px;"
+	"color:#222}\n"
+	"h1{font-size:20px;margin-bottom:4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd}\n"
+	"dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:8px 0}"
+	"dl.meta dt{color:#666}dl.meta dd{margin:0}\n"
+	".chart svg{max-width:100%;height:auto;border:1px solid #eee}\n"
+	"section{overflow-x:auto}table{border-collapse:collapse;font-size:12px}"
+	"th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top;white-space:nowrap}\n"
+	"th{background:#f5f5f5;white-space:nowrap}td.n,th.n{text-align:right;white-space:nowrap}\n"
+	"table.sortable th{cursor:pointer}th[aria-sort=ascending]::after{content:' \\25B2'}"
+	"th[aria-sort=descending]::after{content:' \\25BC'}\n"
+	"tr:nth-child(even) td{background:#fafafa}td.cmd{min-width:240px;max-width:480px;white-space:normal;"
+	"overflow-wrap:anywhere}\n"
+	".stack{font-family:monospace;white-space:normal;overflow-wrap:anywhere}.stack b{color:#000}.note{color:#666}\n";
+
+/* Sort a table by the clicked header: numbers by their data-v value (first
+ * click: largest first), text alphabetically. */
+static const char script[] =
+	"document.querySelectorAll('table.sortable').forEach(function (table) {\n"
+	"  table.tHead.addEventListener('click', function (ev) {\n"
+	"    var th = ev.target.closest('th'), body = table.tBodies[0];\n"
+	"    if (!th) return;\n"
+	"    var was = th.getAttribute('aria-sort');\n"
+	"    var asc = was ? was !== 'ascending' : !th.classList.contains('n');\n"
+	"    table.tHead.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });\n"
+	"    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');\n"
+	"    function key(row) {\n"
+	"      var c = row.cells[th.cellIndex];\n"
+	"      return c.hasAttribute('data-v') ? parseFloat(c.getAttribute('data-v')) : c.textContent;\n"
+	"    }\n"
+	"    Array.prototype.slice.call(body.rows).sort(function (a, b) {\n"
+	"      var x = key(a), y = key(b);\n"
+	"      var d = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));\n"
+	"      return asc ? d : -d;\n"
+	"    }).forEach(function (row) { body.appendChild(row); });\n"
+	"  });\n"
+	"});\n";
+
+static void esc(struct html *h, const char *s)
+{
+	if (xmlesc_fputs(h->out, s) && !h->err)
+		h->err = -ENOMEM;
+}
+
+static void td(struct html *h, const char *s)
+{
+	fputs("<td>", h->out);
+	esc(h, s);
+	fputs("</td>", h->out);
+}
+
+static void td_size(struct html *h, int64_t v)
+{
+	char buf[32];
+
+	fprintf(h->out, "<td class=\"n\" data-v=\"%" PRId64 "\">%s</td>", v, units_fmt_size(v, buf, sizeof(buf)));
+}
+
+static void td_count(struct html *h, uint64_t v)
+{
+	fprintf(h->out, "<td class=\"n\" data-v=\"%" PRIu64 "\">%" PRIu64 "</td>", v, v);
+}
+
+static void td_seconds(struct html *h, double v)
+{
+	fprintf(h->out, "<td class=\"n\" data-v=\"%.6f\">%.3f</td>", v, v);
+}
+
+static void td_none(struct html *h)
+{
+	fputs("<td class=\"n\" data-v=\"-1\">-</td>", h->out);
+}
+
+/* Header cells: a leading '#' marks a numeric column. */
+static void th_cells(struct html *h, const char *const *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(h->out, cols[i][0] == '#' ? "<th class=\"n\">%s</th>" : "<th>%s</th>",
+			cols[i] + (cols[i][0] == '#'));
+}
+
+static void thead(struct html *h, const char *const *cols, size_t n)
+{
+	fputs("<thead><tr>", h->out);
+	th_cells(h, cols, n);
+	fputs("</tr></thead>\n<tbody>\n", h->out);
+}
+
+static void meta_row(struct html *h, const char *key, const char *value)
+{
+	fprintf(h->out, "<dt>%s</dt><dd>", key);
+	esc(h, value);
+	fputs("</dd>\n", h->out);
+}
+
+static void summary(struct html *h)
+{
+	const struct mo_run *run = h->run;
+	char buf[512], a[32], b[32], c[32];
+
+	meta_row(h, "time (UTC)", run->time_utc);
+	snprintf(buf, sizeof(buf), "%s, kernel %s, %d CPUs", run->host, run->kernel, run->ncpus);
+	meta_row(h, "host", buf);
+	if (run->cwd)
+		meta_row(h, "directory", run->cwd);
+	if (run->git.present) {
+		snprintf(buf, sizeof(buf), "%s on %s%s", run->git.commit, run->git.branch,
+			 run->git.dirty ? " (uncommitted changes)" : "");
+		meta_row(h, "git", buf);
+	}
+	if (run->label)
+		meta_row(h, "label", run->label);
+	snprintf(buf, sizeof(buf), "%.2f s, %zu process%s", run->duration_s, run->nprocs, run->nprocs == 1 ? "" : "es");
+	if (run->exit_status >= 0)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ", exit status %d", run->exit_status);
+	meta_row(h, "run", buf);
+	meta_row(h, "session peak RSS", units_fmt_size(run->rss_peak, a, sizeof(a)));
+	if (run->heap) {
+		snprintf(buf, sizeof(buf), "peak live %s; allocated %s in %" PRIu64 " calls, freed %s in %" PRIu64 " calls",
+			 units_fmt_size(run->heap_peak, a, sizeof(a)), units_fmt_size(run->alloc_bytes, b, sizeof(b)),
+			 run->alloc_count, units_fmt_size(run->free_bytes, c, sizeof(c)), run->free_count);
+		meta_row(h, "heap", buf);
+	} else {
+		meta_row(h, "heap", "not traced (run memobs with --heap)");
+	}
+}
+
+static void phase_row(struct html *h, size_t i)
+{
+	const struct mo_run *run = h->run;
+	const struct mo_phase_rec *ph = &run->phases[i];
+	size_t top[TOP_PER_PHASE], ntop = run_phase_top_procs(run, i, top, TOP_PER_PHASE);
+	char sz[32];
+
+	fprintf(h->out, "<tr><td style=\"padding-left:%upx\">", 8 + 16 * ph->depth);
+	esc(h, ph->name);
+	fprintf(h->out, "%s</td>", ph->unclosed ? " <span class=\"note\">(unclosed)</span>" : "");
+	td_seconds(h, ph->start_s);
+	td_seconds(h, ph->end_s - ph->start_s);
+	td_count(h, ph->items);
+	td_size(h, ph->rss_baseline);
+	td_size(h, ph->rss_peak);
+	td_size(h, ph->rss_peak - ph->rss_baseline);
+	td_size(h, ph->rss_end);
+	if (ph->items)
+		td_size(h, (ph->rss_peak - ph->rss_baseline) / (int64_t)ph->items);
+	else
+		td_none(h);
+	if (run->heap) {
+		td_size(h, ph->heap_peak);
+		td_size(h, ph->heap_peak - ph->heap_baseline);
+		td_size(h, ph->alloc_bytes);
+		td_count(h, ph->alloc_count);
+	}
+	fputs("<td>", h->out);
+	for (size_t k = 0; k < ntop; k++) {
+		const struct mo_proc_rec *p = &run->procs[top[k]];
+
+		fputs(k ? ", " : "", h->out);
+		esc(h, p->comm);
+		fprintf(h->out, " %d (%s)", p->pid, units_fmt_size(run_proc_phase_rss_peak(run, p, i), sz, sizeof(sz)));
+	}
+	fputs("</td></tr>\n", h->out);
+}
+
+static void phase_table(struct html *h)
+{
+	static const char *const cols[] = { "phase", "#start (s)", "#duration (s)", "#items", "#RSS at start",
+					    "#RSS peak", "#peak over start", "#RSS at end", "#per item" };
+	static const char *const heap_cols[] = { "#heap peak", "#heap over start", "#allocated", "#calls" };
+	static const char *const last[] = { "top processes" };
+
+	fputs("<section id=\"phases\"><h2>Phases</h2>\n<p class=\"note\">RSS is the session's (every process "
+	      "observed); a phase's figures include its nested phases, but allocations count in the innermost "
+	      "phase only.</p>\n<table>", h->out);
+	fputs("<thead><tr>", h->out);
+	th_cells(h, cols, sizeof(cols) / sizeof(cols[0]));
+	if (h->run->heap)
+		th_cells(h, heap_cols, sizeof(heap_cols) / sizeof(heap_cols[0]));
+	th_cells(h, last, 1);
+	fputs("</tr></thead>\n<tbody>\n", h->out);
+	for (size_t i = 0; i < h->run->nphases; i++)
+		phase_row(h, i);
+	fputs("</tbody></table></section>\n", h->out);
+}
+
+static void command_cell(struct html *h, char **argv)
+{
+	fputs("<td class=\"cmd\">", h->out);
+	for (char **a = argv; a && *a; a++) {
+		fputs(a == argv ? "" : " ", h->out);
+		esc(h, *a);
+	}
+	fputs("</td>", h->out);
+}
+
+static void process_row(struct html *h, const struct mo_proc_rec *p)
+{
+	char ex[16];
+	struct mo_pstat heap;
+
+	fprintf(h->out, "<tr><td class=\"n\" data-v=\"%d\">%d</td><td class=\"n\" data-v=\"%d\">%d</td>", p->pid, p->pid,
+		p->ppid, p->ppid);
+	td(h, p->comm);
+	command_cell(h, p->argv);
+	td_seconds(h, p->start_s);
+	if (p->exited)
+		td_seconds(h, p->end_s);
+	else
+		td_none(h);
+	if (!p->exited)
+		snprintf(ex, sizeof(ex), "running");
+	else if (p->exit_status < 0)
+		snprintf(ex, sizeof(ex), "?");
+	else
+		snprintf(ex, sizeof(ex), "%d", p->exit_status);
+	td(h, p->observer ? "memobs marker" : ex);
+	td_size(h, p->rss_peak);
+	td_size(h, p->rss_peak_member[MO_RSS_ANON]);
+	td_size(h, p->rss_peak_member[MO_RSS_FILE]);
+	td_size(h, p->rss_peak_member[MO_RSS_SHMEM]);
+	td_size(h, p->rss_peak_member[MO_RSS_SWAP]);
+	if (h->run->heap && p->heap_probed) {
+		run_proc_heap(p, &heap);
+		td_size(h, p->heap_peak_live);
+		td_size(h, heap.alloc_bytes);
+		td_count(h, heap.alloc_count);
+		td_size(h, p->heap_live);
+	} else if (h->run->heap) {
+		/* Four cells, not one spanning them: sorting reads cells by index. */
+		fputs("<td class=\"n\" data-v=\"-1\" title=\"memobs found no allocator to probe in this process\">"
+		      "no probes</td>", h->out);
+		for (int i = 0; i < 3; i++)
+			td_none(h);
+	}
+	fputs("</tr>\n", h->out);
+}
+
+static void process_table(struct html *h)
+{
+	static const char *const cols[] = { "#pid", "#ppid", "comm", "command", "#start (s)", "#end (s)", "exit",
+					    "#peak RSS", "#anon", "#file", "#shmem", "#swap", "#heap peak",
+					    "#allocated", "#calls", "#live at end" };
+
+	fprintf(h->out, "<section id=\"processes\"><h2>Processes (%zu)</h2>\n<p class=\"note\">Click a column "
+		"header to sort.</p>\n<table class=\"sortable\">", h->run->nprocs);
+	thead(h, cols, h->run->heap ? 16 : 12);
+	for (size_t i = 0; i < h->run->nprocs; i++)
+		process_row(h, &h->run->procs[i]);
+	fputs("</tbody></table></section>\n", h->out);
+}
+
+static void by_command(struct html *h)
+{
+	static const char *const cols[] = { "comm", "#processes", "#max peak RSS", "#allocated" };
+	size_t n = 0;
+	struct mo_command_group *g = run_by_command(h->run, &n);
+
+	if (!g && h->run->nprocs) {
+		h->err = h->err ?: -ENOMEM;
+		return;
+	}
+	fputs("<section id=\"by-command\"><h2>By command</h2>\n<table class=\"sortable\">", h->out);
+	thead(h, cols, h->run->heap ? 4 : 3);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<tr>", h->out);
+		td(h, g[i].comm);
+		td_count(h, g[i].processes);
+		td_size(h, g[i].rss_peak_max);
+		if (h->run->heap)
+			td_size(h, g[i].heap_alloc_bytes);
+		fputs("</tr>\n", h->out);
+	}
+	fputs("</tbody></table></section>\n", h->out);
+	free(g);
+}
+
+static void marks(struct html *h)
+{
+	static const char *const cols[] = { "#time (s)", "label", "phase", "#pid" };
+
+	if (!h->run->nmarks)
+		return;
+	fputs("<section id=\"marks\"><h2>Marks</h2>\n<table>", h->out);
+	thead(h, cols, 4);
+	for (size_t i = 0; i < h->run->nmarks; i++) {
+		const struct mo_mark_rec *m = &h->run->marks[i];
+
+		fputs("<tr>", h->out);
+		td_seconds(h, m->t);
+		td(h, m->label);
+		td(h, m->phase < h->run->nphases ? h->run->phases[m->phase].name : "");
+		td_count(h, m->pid);
+		fputs("</tr>\n", h->out);
+	}
+	fputs("</tbody></table></section>\n", h->out);
+}
+
+struct site_column {
+	const char *key;
+	const char *title;
+	bool bytes;
+};
+
+static void site_frames(struct html *h, const cJSON *frames)
+{
+	const cJSON *f;
+	int n = cJSON_GetArraySize(frames), i = 0;
+
+	fputs("<td class=\"stack\">", h->out);
+	cJSON_ArrayForEach(f, frames) {
+		/* Root to leaf: the leaf, where the memory was taken, stands out. */
+		fputs(i ? " &#8594; " : "", h->out);
+		fputs(i == n - 1 ? "<b>" : "", h->out);
+		esc(h, cJSON_IsString(f) ? f->valuestring : "?");
+		fputs(i == n - 1 ? "</b>" : "", h->out);
+		i++;
+	}
+	fputs("</td>", h->out);
+}
+
+/* A table of stack sites (top_allocators, rss_growth_sites), with the
+ * columns among cols that some site has. Nothing when the run has none. */
+static void sites(struct html *h, const cJSON *doc, const char *member, const char *id, const char *title,
+		  const struct site_column *cols, size_t ncols)
+{
+	const cJSON *arr = doc ? cJSON_GetObjectItemCaseSensitive(doc, member) : NULL, *site;
+	bool show[8] = {};
+	size_t rank = 0;
+
+	if (!cJSON_IsArray(arr))
+		return;
+	fprintf(h->out, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
+	if (!cJSON_GetArraySize(arr)) {
+		fputs("<p class=\"note\">none recorded</p></section>\n", h->out);
+		return;
+	}
+	fputs("<table class=\"sortable\"><thead><tr><th class=\"n\">#</th>", h->out);
+	for (size_t c = 0; c < ncols; c++) {
+		cJSON_ArrayForEach(site, arr)
+			show[c] |= cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(site, cols[c].key));
+		if (show[c])
+			fprintf(h->out, "<th class=\"n\">%s</th>", cols[c].title);
+	}
+	fputs("<th>stack (root &#8594; leaf)</th></tr></thead>\n<tbody>\n", h->out);
+	cJSON_ArrayForEach(site, arr) {
+		fputs("<tr>", h->out);
+		td_count(h, ++rank);
+		for (size_t c = 0; c < ncols; c++) {
+			double v = json_num(site, cols[c].key, -1);
+
+			if (!show[c])
+				continue;
+			if (v < 0)
+				td_none(h);
+			else if (cols[c].bytes)
+				td_size(h, (int64_t)v);
+			else
+				td_count(h, (uint64_t)v);
+		}
+		site_frames(h, cJSON_GetObjectItemCaseSensitive(site, "frames"));
+		fputs("</tr>\n", h->out);
+	}
+	fputs("</tbody></table></section>\n", h->out);
+}
+
+static void stack_sections(struct html *h, const cJSON *doc)
+{
+	static const struct site_column alloc_cols[] = {
+		{ "alloc_bytes", "allocated", true }, { "alloc_count", "calls", false }, { "live_bytes", "live at end", true },
+	};
+	static const struct site_column growth_cols[] = {
+		{ "bytes", "RSS growth", true }, { "faults", "faults", false }, { "count", "count", false },
+		{ "live_bytes", "live at end", true },
+	};
+
+	sites(h, doc, "top_allocators", "top-allocators", "Top allocators", alloc_cols,
+	      sizeof(alloc_cols) / sizeof(alloc_cols[0]));
+	sites(h, doc, "rss_growth_sites", "rss-growth-sites", "RSS growth sites", growth_cols,
+	      sizeof(growth_cols) / sizeof(growth_cols[0]));
+}
+
+static void drops(struct html *h)
+{
+	const struct mo_drops *d = &h->run->drops;
+	const struct {
+		const char *what;
+		uint64_t n;
+	} rows[] = {
+		{ "events (ring buffer full)", d->events }, { "processes (table full)", d->processes },
+		{ "process-phase records", d->pstats }, { "heap blocks not tracked", d->allocs },
+		{ "stacks", d->stacks }, { "phases (table full or nested too deep)", d->phases },
+		{ "phase lock", d->phase_lock }, { "mm ids", d->mm_ids }, { "missed frees", d->missed_frees },
+		{ "unmatched phase ends", d->unmatched_ends },
+		{ "marker names BPF could not read (read from /proc)", d->marker_reads },
+	};
+	bool any = false;
+
+	fputs("<section id=\"drops\"><h2>Drops</h2>\n", h->out);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!rows[i].n)
+			continue;
+		if (!any)
+			fputs("<table><thead><tr><th>what could not be recorded</th><th class=\"n\">count</th></tr>"
+			      "</thead>\n<tbody>\n", h->out);
+		any = true;
+		fprintf(h->out, "<tr><td>%s</td>", rows[i].what);
+		td_count(h, rows[i].n);
+		fputs("</tr>\n", h->out);
+	}
+	fputs(any ? "</tbody></table></section>\n" : "<p>none: every event was recorded.</p></section>\n", h->out);
+	if (!h->run->nwarnings)
+		return;
+	fputs("<section id=\"warnings\"><h2>Warnings</h2>\n<ul>\n", h->out);
+	for (size_t i = 0; i < h->run->nwarnings; i++) {
+		fputs("<li>", h->out);
+		esc(h, h->run->warnings[i]);
+		fputs("</li>\n", h->out);
+	}
+	fputs("</ul></section>\n", h->out);
+}
+
+int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t processes)
+{
+	struct html h = { .out = out, .run = run };
+	struct mo_svg_opts svg = { .processes = processes, .embedded = true };
+	char target[1024];
+	int ret;
+
+	report_target(run, target, sizeof(target));
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>memobs: ", out);
+	esc(&h, target);
+	fprintf(out, "</title>\n<style>\n%s</style>\n</head><body>\n<h1>memobs: ", style);
+	esc(&h, target);
+	fputs("</h1>\n<dl class=\"meta\">\n", out);
+	summary(&h);
+	fputs("</dl>\n<section id=\"timeline\" class=\"chart\"><h2>Timeline</h2>\n", out);
+	ret = report_svg(out, run, &svg);
+	if (ret && !h.err)
+		h.err = ret;
+	fputs("</section>\n", out);
+	phase_table(&h);
+	process_table(&h);
+	by_command(&h);
+	marks(&h);
+	stack_sections(&h, doc);
+	drops(&h);
+	fprintf(out, "<script>\n%s</script>\n</body></html>\n", script);
+	if (!h.err && ferror(out))
+		h.err = -EIO;
+	return h.err;
+}
