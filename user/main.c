@@ -14,6 +14,7 @@ static const struct {
 	{ "history", cmd_history, "trend table of past runs" },
 	{ "compare", cmd_compare, "two runs side by side, per phase" },
 	{ "check", cmd_check, "CI gate: exit 1 when a metric grew past its bound" },
+	{ "report", cmd_report, "a saved run again: summary, JSON, exports, SVG timeline, HTML page" },
 };
 
 static void usage(FILE *out)
