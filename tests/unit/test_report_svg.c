@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The SVG timeline and the chart geometry under it: well-formed and escaped
+ * whatever the names, degenerate timelines, nested phases, determinism. */
+#include <stdlib.h>
+#include "check.h"
+#include "chart.h"
+#include "report_fixture.h"
+#include "report_svg.h"
+
+static char *svg_of(const struct mo_run *run, size_t processes)
+{
+	struct mo_svg_opts o = { .processes = processes };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ret = report_svg(f, run, &o);
+
+	fclose(f);
+	if (ret) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool test_axes(void)
+{
+	struct mo_axis ax;
+	char buf[32];
+
+	chart_axis_bytes(32.7 * MiB, &ax);
+	ASSERT_STR_EQ(ax.unit_name, "MiB");
+	ASSERT_NEAR(ax.step, 10 * MiB, 1);
+	ASSERT_EQ(ax.nticks, 4);
+	ASSERT_STR_EQ(chart_axis_label(&ax, 4, buf, sizeof(buf)), "40 MiB");
+	ASSERT_STR_EQ(chart_axis_label(&ax, 0, buf, sizeof(buf)), "0");
+	/* A value right under a round top leaves no room for its label. */
+	chart_axis_bytes(39.9 * MiB, &ax);
+	ASSERT_EQ(ax.nticks, 5);
+	chart_axis_bytes(3.0 * (1LL << 30), &ax);
+	ASSERT_STR_EQ(ax.unit_name, "GiB");
+	ASSERT_TRUE(ax.max >= 3.0 * (1LL << 30), "3 GiB fits");
+	chart_axis_bytes(0, &ax);
+	ASSERT_TRUE(ax.max > 0, "an empty axis still has a scale");
+	chart_axis_seconds(20.07, &ax);
+	ASSERT_NEAR(ax.step, 2.5, 1e-9);
+	ASSERT_NEAR(ax.max, 22.5, 1e-9);
+	ASSERT_STR_EQ(chart_axis_label(&ax, 1, buf, sizeof(buf)), "2.5 s");
+	chart_axis_seconds(0.3, &ax);
+	ASSERT_STR_EQ(chart_axis_label(&ax, 1, buf, sizeof(buf)), "0.05 s");
+	chart_axis_seconds(3600, &ax);
+	ASSERT_STR_EQ(ax.unit_name, "min");
+	ASSERT_NEAR(ax.max, 3600, 1e-6);
+	return true;
+}
+
+static bool test_boxes(void)
+{
+	struct mo_boxes bs = {};
+	struct mo_box a = { 0, 0, 10, 10 }, b = { 10, 0, 20, 10 }, c = { 5, 5, 15, 15 };
+
+	ASSERT_TRUE(chart_boxes_fit(&bs, &a), "nothing to overlap");
+	ASSERT_EQ(chart_boxes_add(&bs, &a), 0);
+	ASSERT_TRUE(chart_boxes_fit(&bs, &b), "touching is not overlapping");
+	ASSERT_TRUE(!chart_boxes_fit(&bs, &c), "overlapping boxes");
+	chart_boxes_free(&bs);
+	ASSERT_EQ(chart_text_width("h\xc3\xa9", 10), 12);
+	return true;
+}
+
+/* Each of needles is in hay. */
+#define ASSERT_HAS(hay, ...) do { \
+	const char *const _n[] = { __VA_ARGS__ }; \
+	for (size_t _i = 0; _i < sizeof(_n) / sizeof(_n[0]); _i++) \
+		ASSERT_TRUE(strstr(hay, _n[_i]), "missing %s", _n[_i]); \
+	} while (0)
+
+/* The checker the other tests rely on does reject what it must. */
+static bool test_checker_rejects(void)
+{
+	const char *const bad[] = { "<a>&</a>", "<a><b></a></b>", "<a x=1/>", "<a>\x01</a>", "<a>\xff</a>",
+				    "<a>\xef\xbf\xbe</a>", "<a x=\"<\"/>", "<a>" };
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ASSERT_TRUE(!xml_well_formed(bad[i], false, why, sizeof(why)), "accepted %s", bad[i]);
+	ASSERT_TRUE(xml_well_formed("<a x=\"&amp;&#39;\"><b/>&lt;</a>", false, why, sizeof(why)), "%s", why);
+	return true;
+}
+
+static bool test_well_formed_and_labelled(void)
+{
+	struct mo_run run;
+	char *svg, why[160];
+
+	fixture_run(&run, NULL, 50);
+	svg = svg_of(&run, 2);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	ASSERT_TRUE(!strncmp(svg, "<?xml", 5), "standalone: XML declaration");
+	/* Phase labels, each phase's peak value, marks, legend, axes. */
+	ASSERT_HAS(svg, ">outer</text>", ">inner</text>", ">late</text>", ">first</text>", ">second</text>",
+		   ">48.0 MiB</text>", ">40.0 MiB</text>", ">64.0 MiB</text>", ">memobs: make x</text>",
+		   ">anon RSS</text>", ">file RSS</text>", ">live heap</text>", ">0</text>", ">20 MiB</text>",
+		   ">10 s</text>");
+	/* The two top processes, not memobs's own marker process. */
+	ASSERT_HAS(svg, ">cc1 100: 60.0 MiB</text>", ">ld 101: 20.0 MiB</text>");
+	ASSERT_TRUE(!strstr(svg, "memobs 102"), "memobs's own marker process is not drawn");
+	ASSERT_TRUE(!strstr(svg, "kind unknown"), "members add up: no unsplit layer");
+	free(svg);
+	return true;
+}
+
+static bool test_hostile_names_escaped(void)
+{
+	struct mo_run run;
+	char *svg, why[160];
+
+	fixture_run(&run, hostile, 20);
+	svg = svg_of(&run, 3);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	ASSERT_TRUE(!strstr(svg, "<script"), "no raw script tag");
+	ASSERT_TRUE(!strstr(svg, "]]>"), "no CDATA end");
+	ASSERT_HAS(svg, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;");
+	free(svg);
+	return true;
+}
+
+static bool test_empty_timeline(void)
+{
+	struct mo_run run;
+	char *svg, why[160];
+
+	/* No samples, no phases, no processes: a frame that says so. */
+	run_init(&run);
+	svg = svg_of(&run, 3);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	ASSERT_HAS(svg, "no timeline samples", "memobs: pid 0");
+	ASSERT_TRUE(!strstr(svg, "nan") && !strstr(svg, "inf"), "finite coordinates");
+	free(svg);
+	fixture_run(&run, NULL, 0);
+	svg = svg_of(&run, 0);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	ASSERT_HAS(svg, "no timeline samples", ">outer</text>");
+	free(svg);
+	return true;
+}
+
+static bool test_single_sample(void)
+{
+	struct mo_run run;
+	char *svg, why[160];
+
+	fixture_run(&run, NULL, 1);
+	svg = svg_of(&run, 0);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	ASSERT_TRUE(!strstr(svg, "no timeline samples"), "one sample is a timeline");
+	ASSERT_HAS(svg, "<path fill=\"#4c72b0\" d=\"M", "class=\"heap\"");
+	ASSERT_TRUE(!strstr(svg, "nan") && !strstr(svg, "inf"), "finite coordinates");
+	free(svg);
+	return true;
+}
+
+/* The band of the phase named name: its rectangle's geometry. */
+static bool band_of(const char *svg, const char *name, double *x, double *y, double *w)
+{
+	char key[80];
+	const char *t, *r;
+
+	snprintf(key, sizeof(key), "<title>%s:", name);
+	t = strstr(svg, key);
+	if (!t)
+		return false;
+	for (r = t; r > svg && strncmp(r, "<rect ", 6); r--)
+		;
+	return sscanf(r, "<rect x=\"%lf\" y=\"%lf\" width=\"%lf\"", x, y, w) == 3;
+}
+
+static bool test_nested_phase_inside_parent(void)
+{
+	struct mo_run run;
+	double ox, oy, ow, ix, iy, iw, lx, ly, lw;
+	char *svg;
+
+	fixture_run(&run, NULL, 30);
+	svg = svg_of(&run, 0);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(band_of(svg, "outer", &ox, &oy, &ow) && band_of(svg, "inner", &ix, &iy, &iw) &&
+		    band_of(svg, "late", &lx, &ly, &lw), "bands");
+	ASSERT_TRUE(ix > ox && ix + iw < ox + ow, "inner [%g,%g] within outer [%g,%g]", ix, ix + iw, ox, ox + ow);
+	ASSERT_TRUE(iy > oy, "inner starts below its parent's top");
+	ASSERT_NEAR(ly, oy, 1e-9);
+	/* Drawn after its parent, so on top of it. */
+	ASSERT_TRUE(strstr(svg, "<title>inner:") > strstr(svg, "<title>outer:"), "inner drawn after outer");
+	ASSERT_TRUE(!strstr(svg, "<title>main:"), "the root band is the whole run: not drawn");
+	free(svg);
+	return true;
+}
+
+static bool test_deterministic(void)
+{
+	struct mo_run a, b;
+	char *x, *y;
+
+	fixture_run(&a, NULL, 40);
+	fixture_run(&b, NULL, 40);
+	x = svg_of(&a, 2);
+	y = svg_of(&b, 2);
+	ASSERT_TRUE(x && y, "rendered");
+	ASSERT_STR_EQ(x, y);
+	free(y);
+	y = svg_of(&a, 2);
+	ASSERT_STR_EQ(x, y);
+	free(x);
+	free(y);
+	run_free(&a);
+	run_free(&b);
+	return true;
+}
+
+int main(void)
+{
+	RUN(test_axes);
+	RUN(test_boxes);
+	RUN(test_checker_rejects);
+	RUN(test_well_formed_and_labelled);
+	RUN(test_hostile_names_escaped);
+	RUN(test_empty_timeline);
+	RUN(test_single_sample);
+	RUN(test_nested_phase_inside_parent);
+	RUN(test_deterministic);
+	return check_summary();
+}
