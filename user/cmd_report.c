@@ -122,7 +122,8 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		return -EINVAL;
 	}
 	if (argc - optind != 1) {
-		report_usage(stderr);
+		log_err("report: give one run: a run document file or a history reference such as @-1 "
+			"(memobs report --help)");
 		return -EINVAL;
 	}
 	a->ref = argv[optind];

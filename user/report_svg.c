@@ -621,10 +621,10 @@ static void marks(struct svg *s)
 		double x = X(s, m->t), w = chart_text_width(m->label, FONT), y = s->marks_y + s->mark_row[i] * ROW;
 
 		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-			"stroke-dasharray=\"3 2\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-			"stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\"><title>%.3f s</title>", x, s->y0, x, s->y1,
-			MARK_COLOR, x, s->y1 - 6, x, s->y1 + 6, MARK_COLOR, fmin(fmax(x, s->x0 + w / 2), s->x1 - w / 2), y,
-			m->t);
+			"stroke-dasharray=\"3 2\"><title>%.3f s</title></line><line x1=\"%.1f\" y1=\"%.1f\" "
+			"x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">", x,
+			s->y0, x, s->y1, MARK_COLOR, m->t, x, s->y1 - 6, x, s->y1 + 6, MARK_COLOR,
+			fmin(fmax(x, s->x0 + w / 2), s->x1 - w / 2), y);
 		text_esc(s, m->label);
 		fprintf(s->out, "</text>\n");
 	}

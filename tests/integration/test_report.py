@@ -1,0 +1,281 @@
+"""memobs report: a real run (needs root) shown again as the summary, its
+JSON, the benchmark exports, an SVG timeline that rsvg-convert renders and an
+HTML page that headless Chromium loads and draws; bad input exits 2 with one
+line, an unwritable output 125. Needs the Debian packages librsvg2-bin and
+chromium: this test installs nothing, and fails naming the package when a
+tool is missing."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+import zlib
+
+from harness import MEMOBS, ROOT, MiB, run_tests
+
+TMP = tempfile.mkdtemp(prefix="memobs-report-")
+os.chmod(TMP, 0o711)  # the invoking user's files are written below it
+SVG_NS = "{http://www.w3.org/2000/svg}"
+PHASES = ("load", "build", "compile", "link")
+
+# Nested phases, a mark, a child process, touched memory, heap traced.
+WORKLOAD = """import subprocess, sys, time
+sys.path.insert(0, %r)
+import memobs
+keep = []
+with memobs.phase("load"):
+    keep.append(b"\\x01" * (24 << 20))
+    time.sleep(0.3)
+with memobs.phase("build"):
+    with memobs.phase("compile"):
+        subprocess.run([sys.executable, "-c", "import time; b = b'\\\\x01' * (40 << 20); time.sleep(0.4)"],
+                       check=True)
+    memobs.mark("linked")
+    with memobs.phase("link"):
+        keep.append(b"\\x02" * (16 << 20))
+        time.sleep(0.3)
+""" % os.path.join(ROOT, "emitters", "python")
+
+_run = {}
+
+
+def run_file():
+    """The run document of the workload, observed once for all the tests."""
+    if not _run:
+        script = os.path.join(TMP, "workload.py")
+        with open(script, "w") as f:
+            f.write(WORKLOAD)
+        path = os.path.join(TMP, "run.json")
+        p = subprocess.run([MEMOBS, "--heap", "-q", "--interval", "20", "-o", path, "--", "python3", script],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, "memobs exited %d:\n%s" % (p.returncode, p.stderr)
+        with open(path) as f:
+            _run["doc"] = json.load(f)
+        _run["path"] = path
+    return _run["path"], _run["doc"]
+
+
+def report(*args, **kw):
+    return subprocess.run([MEMOBS, "report"] + list(args), capture_output=True, text=True, timeout=120, **kw)
+
+
+def ok(p):
+    assert p.returncode == 0, "exit %d\nstdout:\n%s\nstderr:\n%s" % (p.returncode, p.stdout[-2000:], p.stderr)
+    return p
+
+
+def tool(name, package):
+    path = shutil.which(name)
+    assert path, "%s not found: install the Debian package %s (scripts/install-deps.sh)" % (name, package)
+    return path
+
+
+def read_png(path):
+    """(width, height, rows of (r, g, b) tuples) of an 8-bit RGB or RGBA PNG."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG: %s" % path
+    pos, idat, head = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            head = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, color, _, _, interlace = head
+    assert depth == 8 and color in (2, 6) and not interlace, "unexpected PNG format %s" % (head,)
+    bpp = 3 if color == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) if bpp == 3 or line[x * bpp + 3] else (255, 255, 255)
+                     for x in range(width)])
+        prev = line
+    return width, height, rows
+
+
+def pixel_counts(path):
+    """(pixels, non-white pixels, pixels of the anon RSS blue) of a PNG."""
+    w, h, rows = read_png(path)
+    ink = blue = 0
+    for row in rows:
+        for r, g, b in row:
+            if min(r, g, b) < 235:
+                ink += 1
+            # #4c72b0 at 85% over the pale phase bands stays clearly blue
+            if b > 140 and b - r > 50 and b - g > 25:
+                blue += 1
+    return w * h, ink, blue
+
+
+def test_text_summary_is_the_default():
+    path, doc = run_file()
+    p = ok(report(path))
+    assert "session peak RSS" in p.stdout and "heap: peak live" in p.stdout, p.stdout
+    for name in PHASES:
+        assert name in p.stdout, (name, p.stdout)
+    assert p.stdout == ok(report(path, "--format", "text")).stdout
+
+
+def test_json_is_the_document_again():
+    path, doc = run_file()
+    again = json.loads(ok(report(path, "--format", "json")).stdout)
+    assert again == doc
+    assert len(again["timeline"]) > 20 and again["processes"], "the whole run, not its history summary"
+
+
+def test_gh_benchmark_and_bencher_carry_the_figures():
+    path, doc = run_file()
+    gh = {e["name"]: e for e in json.loads(ok(report(path, "--format", "gh-benchmark")).stdout)}
+    assert abs(gh["peak_rss"]["value"] - doc["totals"]["rss"]["peak"] / MiB) < 1e-3, gh["peak_rss"]
+    assert gh["peak_rss"]["unit"] == "MiB"
+    compile_phase = [p for p in doc["phases"] if p["name"] == "compile"][0]
+    assert abs(gh["phase.compile.rss.peak"]["value"] - compile_phase["rss"]["peak"] / MiB) < 1e-3
+    bench = json.loads(ok(report(path, "--format", "bencher")).stdout)
+    name = " ".join(doc["command"])
+    assert bench[name]["peak-rss"]["value"] == doc["totals"]["rss"]["peak"], bench[name]
+    assert bench[name + "/phase/compile"]["peak-rss"]["value"] == compile_phase["rss"]["peak"]
+
+
+def test_svg_is_well_formed_labelled_and_renders():
+    path, doc = run_file()
+    svg, png = os.path.join(TMP, "t.svg"), os.path.join(TMP, "t.png")
+    p = ok(report(path, "--svg", svg, "--processes", "2"))
+    assert p.stdout == "", "only the file is asked for"
+    texts = ["".join(t.itertext()) for t in ET.parse(svg).getroot().iter(SVG_NS + "text")]
+    for name in PHASES + ("linked", "live heap", "anon RSS"):
+        assert name in texts, (name, texts)
+    assert any(t.startswith("memobs: python3 ") for t in texts), texts
+    # each phase's peak is marked with its value (MiB with one decimal)
+    assert sum(1 for t in texts if t.endswith(" MiB") and "." in t) >= len(PHASES), texts
+    subprocess.run([tool("rsvg-convert", "librsvg2-bin"), "-o", png, svg], check=True, timeout=60)
+    total, ink, blue = pixel_counts(png)
+    assert ink > total * 0.05, "the chart is nearly blank: %d of %d pixels drawn" % (ink, total)
+    assert blue > total * 0.01, "no RSS area drawn: %d blue pixels of %d" % (blue, total)
+
+
+def chromium(*args):
+    user_dir = tempfile.mkdtemp(prefix="chromium-", dir=TMP)
+    argv = [tool("chromium", "chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--user-data-dir=" + user_dir] + list(args)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=180)
+
+
+def test_html_loads_in_chromium_and_shows_the_chart():
+    path, doc = run_file()
+    page, shot = os.path.join(TMP, "t.html"), os.path.join(TMP, "shot.png")
+    ok(report(path, "--html", page, "--processes", "2"))
+    with open(page) as f:
+        html = f.read()
+    assert "src=" not in html and "href=" not in html, "self-contained: nothing to fetch"
+    p = chromium("--screenshot=" + shot, "--window-size=1200,1600", "file://" + page)
+    assert os.path.exists(shot), "no screenshot: %s" % p.stderr[-2000:]
+    total, ink, blue = pixel_counts(shot)
+    assert ink > total * 0.05, "the page is nearly blank: %d of %d pixels" % (ink, total)
+    assert blue > 5000, "the chart is not drawn: %d blue pixels" % blue
+    p = chromium("--dump-dom", "file://" + page)
+    dom = p.stdout
+    assert "<svg" in dom and 'id="timeline"' in dom, dom[:2000]
+    for name in PHASES:
+        assert ">%s</td>" % name in dom and ">%s</text>" % name in dom, name
+    procs = dom.split('id="processes"')[1].split("</table>")[0]
+    assert procs.count("<tr>") == len(doc["processes"]) + 1, "a row per process and the header"
+    assert 'id="by-command"' in dom and 'id="drops"' in dom
+
+
+def test_history_reference_gives_the_whole_run():
+    path, doc = run_file()
+    history = os.path.join(TMP, "history.jsonl")
+    with open(history, "w") as f:
+        f.write(json.dumps(doc, separators=(",", ":")) + "\n")
+        f.write("{torn line\n")
+        f.write(json.dumps(dict(doc, label="second"), separators=(",", ":")) + "\n")
+    p = ok(report("--history=" + history, "@-2", "--format", "json"))
+    assert json.loads(p.stdout) == doc
+    assert "history.jsonl:2" in p.stderr, "the skipped line is named"
+    p = ok(report("--history=" + history, "second", "--format", "json"))
+    assert json.loads(p.stdout)["timeline"] == doc["timeline"]
+
+
+def one_line(p, rc):
+    assert p.returncode == rc, "exit %d, expected %d: %s" % (p.returncode, rc, p.stderr)
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("memobs: report: "), p.stderr
+    return lines[0]
+
+
+def test_bad_input_exits_2_with_one_line():
+    path, _ = run_file()
+    corrupt, other = os.path.join(TMP, "corrupt.json"), os.path.join(TMP, "other.json")
+    with open(corrupt, "w") as f:
+        f.write('{"schema": 1, "totals": ')
+    with open(other, "w") as f:
+        json.dump({"hello": "world"}, f)
+    nohist = "--history=" + os.path.join(TMP, "none.jsonl")
+    assert "No such file" in one_line(report(os.path.join(TMP, "missing.json"), nohist), 2)
+    assert "not valid JSON" in one_line(report(corrupt, nohist), 2)
+    assert "not a run document" in one_line(report(other, nohist), 2)
+    assert "no history" in one_line(report("@-1", nohist), 2)
+    assert "unknown format" in one_line(report(path, "--format", "xml", nohist), 2)
+    assert "--processes" in one_line(report(path, "--processes", "two", "--svg", "x.svg", nohist), 2)
+    assert "one run" in one_line(report(nohist), 2)
+
+
+def test_unwritable_output_exits_125():
+    path, _ = run_file()
+    line = one_line(report(path, "--svg", os.path.join(TMP, "no", "such", "dir.svg")), 125)
+    assert "cannot write" in line
+    target, link = os.path.join(TMP, "target.svg"), os.path.join(TMP, "link.svg")
+    with open(target, "w") as f:
+        f.write("keep")
+    os.symlink(target, link)
+    assert "symbolic link" in one_line(report(path, "--html", link), 125)
+    with open(target) as f:
+        assert f.read() == "keep"
+
+
+def test_files_belong_to_the_invoking_user():
+    path, _ = run_file()
+    out = tempfile.mkdtemp(prefix="owned-", dir=TMP)
+    os.chmod(out, 0o1777)
+    env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534")
+    ok(report(path, "--svg", os.path.join(out, "t.svg"), "--html", os.path.join(out, "t.html"), env=env))
+    for name in ("t.svg", "t.html"):
+        st = os.stat(os.path.join(out, name))
+        assert (st.st_uid, st.st_gid) == (65534, 65534), (name, st.st_uid, st.st_gid)
+
+
+def test_same_run_same_pictures():
+    path, _ = run_file()
+    a, b = os.path.join(TMP, "a.svg"), os.path.join(TMP, "b.svg")
+    ok(report(path, "--svg", a, "--processes", "3"))
+    ok(report(path, "--svg", b, "--processes", "3"))
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        assert fa.read() == fb.read()
+
+
+if __name__ == "__main__":
+    try:
+        run_tests(globals())
+    finally:
+        if "KEEP" not in os.environ:
+            shutil.rmtree(TMP, ignore_errors=True)
