@@ -17,6 +17,7 @@
 #define ROW 14			/* one row of labels */
 #define INSET 14		/* a nested band starts this far below its parent's top */
 #define MAX_ROWS 6		/* label rows above the plot, and below it for marks */
+#define NO_ROW ((size_t)-1)	/* a label with no room left: its band's tooltip names it */
 #define TITLE_CHARS 110
 
 #define FONTS "DejaVu Sans, Liberation Sans, Arial, sans-serif"
@@ -179,9 +180,10 @@ static void scale(struct svg *s)
 	s->x1 = WIDTH - MARGIN_R;
 }
 
-/* Assign each label of width w centred at cx (clamped to the plot) the
- * first row where it overlaps nothing; past MAX_ROWS, the last row. Rows
- * are boxes one unit high in `used`. */
+/* The first row where a label of width w centred at cx (clamped to the
+ * plot) overlaps nothing, or NO_ROW past MAX_ROWS: dozens of short phases
+ * would otherwise bury each other's names. Rows are boxes one unit high in
+ * `used`. */
 static size_t pick_row(struct svg *s, struct mo_boxes *used, double cx, double w)
 {
 	struct mo_box b = { .x0 = fmin(fmax(cx - w / 2, s->x0), s->x1 - w) - 3 };
@@ -195,7 +197,7 @@ static size_t pick_row(struct svg *s, struct mo_boxes *used, double cx, double w
 			break;
 	}
 	if (r == MAX_ROWS)
-		r = MAX_ROWS - 1;
+		return NO_ROW;
 	b.y0 = r;
 	b.y1 = r + 1;
 	if (chart_boxes_add(used, &b) && !s->err)
@@ -219,13 +221,13 @@ static int place_rows(struct svg *s)
 			continue;
 		s->label_row[i] = pick_row(s, &used, (X(s, ph->start_s) + X(s, phase_end(ph))) / 2,
 					   chart_text_width(ph->name, FONT));
-		if (s->label_row[i] + 1 > s->label_rows)
+		if (s->label_row[i] != NO_ROW && s->label_row[i] + 1 > s->label_rows)
 			s->label_rows = s->label_row[i] + 1;
 	}
 	chart_boxes_free(&used);
 	for (size_t i = 0; i < run->nmarks; i++) {
 		s->mark_row[i] = pick_row(s, &used, X(s, run->marks[i].t), chart_text_width(run->marks[i].label, FONT));
-		if (s->mark_row[i] + 1 > s->mark_rows)
+		if (s->mark_row[i] != NO_ROW && s->mark_row[i] + 1 > s->mark_rows)
 			s->mark_rows = s->mark_row[i] + 1;
 	}
 	chart_boxes_free(&used);
@@ -531,28 +533,29 @@ static void processes(struct svg *s)
 }
 
 /* The value of a phase's peak, over its line if there is room, else in the
- * first free place above or below it. */
+ * first free place above or below it; where there is none, the line's
+ * tooltip still gives it. */
 static void peak_label(struct svg *s, struct mo_boxes *used, double x0, double x1, double y, const char *text)
 {
 	double w = chart_text_width(text, FONT), cx = (x0 + x1) / 2;
-	struct mo_box cand[8];
-	size_t n = 0, pick = 0;
+	struct mo_box cand[4];
+	size_t n = 0;
 
 	if (x1 - x0 >= w + 4)
 		cand[n++] = (struct mo_box){ x0 + 2, y - 3 - FONT, x0 + 2 + w, y - 1 };
 	cx = fmin(fmax(cx - w / 2, s->x0 + 1), s->x1 - w - 1);
-	for (int k = 0; k < 5; k++)
+	/* Two rows up at most: a label stacked further floats away from its line. */
+	for (int k = 0; k < 2; k++)
 		cand[n++] = (struct mo_box){ cx, y - 3 - FONT - k * ROW, cx + w, y - 1 - k * ROW };
 	cand[n++] = (struct mo_box){ cx, y + 2, cx + w, y + 4 + FONT };
 	for (size_t i = 0; i < n; i++) {
-		if (cand[i].y0 >= s->y0 && cand[i].y1 <= s->y1 && chart_boxes_fit(used, &cand[i])) {
-			pick = i;
-			break;
-		}
+		if (cand[i].y0 < s->y0 || cand[i].y1 > s->y1 || !chart_boxes_fit(used, &cand[i]))
+			continue;
+		if (chart_boxes_add(used, &cand[i]) && !s->err)
+			s->err = -ENOMEM;
+		fprintf(s->out, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", cand[i].x0, cand[i].y1 - 2, text);
+		return;
 	}
-	if (chart_boxes_add(used, &cand[pick]) && !s->err)
-		s->err = -ENOMEM;
-	fprintf(s->out, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", cand[pick].x0, cand[pick].y1 - 2, text);
 }
 
 static void peaks(struct svg *s)
@@ -564,6 +567,7 @@ static void peaks(struct svg *s)
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct mo_phase_rec *ph = &run->phases[i];
 		double x0 = X(s, ph->start_s), x1 = X(s, phase_end(ph)), cx = (x0 + x1) / 2;
+		char sz[32];
 
 		if (!phase_drawn(run, i))
 			continue;
@@ -572,8 +576,10 @@ static void peaks(struct svg *s)
 			x0 = cx - 4;
 			x1 = cx + 4;
 		}
-		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x0, Y(s, ph->rss_peak), x1,
-			Y(s, ph->rss_peak));
+		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"><title>", x0,
+			Y(s, ph->rss_peak), x1, Y(s, ph->rss_peak));
+		text_esc(s, ph->name);
+		fprintf(s->out, ": peak RSS %s</title></line>\n", units_fmt_size(ph->rss_peak, sz, sizeof(sz)));
 	}
 	fprintf(s->out, "</g>\n<g class=\"peak-labels\" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"3\" "
 		"paint-order=\"stroke\">\n", PEAK_COLOR);
@@ -597,10 +603,11 @@ static void phase_labels(struct svg *s)
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct mo_phase_rec *ph = &run->phases[i];
 		double cx = (X(s, ph->start_s) + X(s, phase_end(ph))) / 2, w = chart_text_width(ph->name, FONT);
-		double tx = fmin(fmax(cx, s->x0 + w / 2), s->x1 - w / 2), y = s->labels_y + 10 + s->label_row[i] * ROW;
+		double tx = fmin(fmax(cx, s->x0 + w / 2), s->x1 - w / 2), y;
 
-		if (!phase_drawn(run, i))
+		if (!phase_drawn(run, i) || s->label_row[i] == NO_ROW)
 			continue;
+		y = s->labels_y + 10 + s->label_row[i] * ROW;
 		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\">", cx, y + 3, cx, band_top(s, ph), band_colors[i % 8], tx, y);
 		text_esc(s, ph->name);
@@ -618,13 +625,17 @@ static void marks(struct svg *s)
 	fprintf(s->out, "<g class=\"marks\" text-anchor=\"middle\" fill=\"%s\">\n", MARK_COLOR);
 	for (size_t i = 0; i < run->nmarks; i++) {
 		const struct mo_mark_rec *m = &run->marks[i];
-		double x = X(s, m->t), w = chart_text_width(m->label, FONT), y = s->marks_y + s->mark_row[i] * ROW;
+		double x = X(s, m->t), w = chart_text_width(m->label, FONT);
 
 		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-			"stroke-dasharray=\"3 2\"><title>%.3f s</title></line><line x1=\"%.1f\" y1=\"%.1f\" "
-			"x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">", x,
-			s->y0, x, s->y1, MARK_COLOR, m->t, x, s->y1 - 6, x, s->y1 + 6, MARK_COLOR,
-			fmin(fmax(x, s->x0 + w / 2), s->x1 - w / 2), y);
+			"stroke-dasharray=\"3 2\"><title>", x, s->y0, x, s->y1, MARK_COLOR);
+		text_esc(s, m->label);
+		fprintf(s->out, " at %.3f s</title></line><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"%s\" stroke-width=\"2\"/>\n", m->t, x, s->y1 - 6, x, s->y1 + 6, MARK_COLOR);
+		if (s->mark_row[i] == NO_ROW)
+			continue;
+		fprintf(s->out, "<text x=\"%.1f\" y=\"%.1f\">", fmin(fmax(x, s->x0 + w / 2), s->x1 - w / 2),
+			s->marks_y + s->mark_row[i] * ROW);
 		text_esc(s, m->label);
 		fprintf(s->out, "</text>\n");
 	}

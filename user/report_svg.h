@@ -5,7 +5,9 @@
  * with each phase's peak RSS marked with its value, marks as ticks, and
  * optionally the top processes. A process has no samples of its own in the
  * run document, so it is drawn as a bar over its lifetime at its peak RSS.
- * The output depends on the run alone: the same run gives the same bytes. */
+ * Labels never overlap: one that finds no room (dozens of short phases) is
+ * left to the tooltip of what it names. The output depends on the run
+ * alone: the same run gives the same bytes. */
 #ifndef MO_REPORT_SVG_H
 #define MO_REPORT_SVG_H
 

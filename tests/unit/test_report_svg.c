@@ -206,6 +206,35 @@ static bool test_nested_phase_inside_parent(void)
 	return true;
 }
 
+/* Dozens of short phases: the labels that fit, the rest named by their
+ * band's tooltip, never a pile of overlapping text. */
+static bool test_crowded_phases(void)
+{
+	struct mo_run run;
+	char *svg, why[160], key[32];
+	size_t labels = 0;
+
+	fixture_run(&run, NULL, 30);
+	for (int i = 0; i < 80; i++) {
+		snprintf(key, sizeof(key), "page-%02d", i);
+		fixture_phase(&run, key, 1, 2, 1 + i * 0.05, 1.04 + i * 0.05, 30 * MiB);
+	}
+	svg = svg_of(&run, 0);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	for (int i = 0; i < 80; i++) {
+		snprintf(key, sizeof(key), "<title>page-%02d:", i);
+		ASSERT_TRUE(strstr(svg, key), "%s", key);
+		snprintf(key, sizeof(key), ">page-%02d</text>", i);
+		labels += strstr(svg, key) != NULL;
+	}
+	ASSERT_TRUE(labels > 10 && labels < 80, "%zu of 80 labels drawn", labels);
+	ASSERT_HAS(svg, ">outer</text>", ">late</text>");
+	free(svg);
+	return true;
+}
+
 static bool test_deterministic(void)
 {
 	struct mo_run a, b;
@@ -237,6 +266,7 @@ int main(void)
 	RUN(test_empty_timeline);
 	RUN(test_single_sample);
 	RUN(test_nested_phase_inside_parent);
+	RUN(test_crowded_phases);
 	RUN(test_deterministic);
 	return check_summary();
 }
