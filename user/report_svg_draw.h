@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The SVG timeline between its two halves: report_svg.c measures (scales,
+ * which processes, where each label goes, the layout) into a struct
+ * mo_svg_chart, report_svg_draw.c writes the elements. Private to them. */
+#ifndef MO_REPORT_SVG_DRAW_H
+#define MO_REPORT_SVG_DRAW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "chart.h"
+#include "report_svg.h"
+
+#define WIDTH 1000
+#define MARGIN_L 76
+#define MARGIN_R 24
+#define PLOT_H 320
+#define FONT 11			/* labels, px */
+#define ROW 14			/* one row of labels */
+#define NO_ROW ((size_t)-1)	/* a label with no room left: what it names has a tooltip */
+
+/* The layers of session RSS, bottom up. */
+enum mo_svg_kind { MO_SVG_ANON, MO_SVG_FILE, MO_SVG_SHMEM, MO_SVG_OTHER, MO_SVG_NR };
+
+struct mo_svg_chart {
+	FILE *out;
+	const struct mo_run *run;
+	const struct mo_svg_opts *opts;
+	int err;			/* the first failure */
+	struct mo_axis xa, ya;
+	double x0, x1, y0, y1;		/* the plot area */
+	double legend_y, labels_y, marks_y, height;
+	bool any_kind[MO_SVG_NR];	/* layers with something to show */
+	size_t *procs;			/* the processes drawn, highest peak first */
+	size_t nprocs;
+	size_t *label_row;		/* per phase: its label's row above the plot */
+	size_t *mark_row;		/* per mark: its label's row below the plot */
+	size_t label_rows, mark_rows;
+};
+
+static inline double svg_x(const struct mo_svg_chart *s, double t)
+{
+	t = t < 0 ? 0 : t > s->xa.max ? s->xa.max : t;
+	return s->x0 + t / s->xa.max * (s->x1 - s->x0);
+}
+
+static inline double svg_y(const struct mo_svg_chart *s, double v)
+{
+	v = v < 0 ? 0 : v > s->ya.max ? s->ya.max : v;
+	return s->y1 - v / s->ya.max * (s->y1 - s->y0);
+}
+
+static inline bool svg_phase_drawn(const struct mo_run *run, size_t i)
+{
+	/* The root is the whole run: a band only when it is the only phase. */
+	return i != MO_PHASE_ROOT || run->nphases == 1;
+}
+
+static inline double svg_phase_end(const struct mo_phase_rec *ph)
+{
+	return ph->end_s > ph->start_s ? ph->end_s : ph->start_s;
+}
+
+static inline double svg_proc_end(const struct mo_run *run, const struct mo_proc_rec *p)
+{
+	return p->exited && p->end_s >= p->start_s ? p->end_s : run->duration_s;
+}
+
+static inline int64_t svg_kind_value(const struct mo_sample *smp, enum mo_svg_kind k)
+{
+	int64_t split;
+
+	switch (k) {
+	case MO_SVG_ANON:
+		return smp->rss_member[MO_RSS_ANON];
+	case MO_SVG_FILE:
+		return smp->rss_member[MO_RSS_FILE];
+	case MO_SVG_SHMEM:
+		return smp->rss_member[MO_RSS_SHMEM];
+	default:
+		split = smp->rss_member[MO_RSS_ANON] + smp->rss_member[MO_RSS_FILE] + smp->rss_member[MO_RSS_SHMEM];
+		return smp->rss > split ? smp->rss - split : 0;
+	}
+}
+
+/* Rows the legend needs, wrapping at the plot's width. */
+size_t report_svg_draw_legend_rows(const struct mo_svg_chart *s);
+
+/* Write the whole document of a measured chart; failures go to s->err. */
+void report_svg_draw(struct mo_svg_chart *s);
+
+#endif
