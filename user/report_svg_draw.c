@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "report_svg_draw.h"
 #include "report_target.h"
@@ -201,31 +202,45 @@ static double band_top(const struct mo_svg_chart *s, const struct mo_phase_rec *
 	return s->y0 + fmin(depth - 1, (PLOT_H / 2) / INSET) * INSET;
 }
 
+static int cmp_depth(const void *a, const void *b, void *arg)
+{
+	const struct mo_phase_rec *phases = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (phases[i].depth != phases[j].depth)
+		return phases[i].depth < phases[j].depth ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
 /* Bands deeper down drawn later, so that each lies over its parent. */
 static void bands(struct mo_svg_chart *s)
 {
 	const struct mo_run *run = s->run;
-	unsigned max_depth = 0;
+	size_t *order = malloc((run->nphases + 1) * sizeof(*order));
 
+	if (!order) {
+		s->err = s->err ?: -ENOMEM;
+		return;
+	}
 	for (size_t i = 0; i < run->nphases; i++)
-		if (run->phases[i].depth > max_depth)
-			max_depth = run->phases[i].depth;
+		order[i] = i;
+	qsort_r(order, run->nphases, sizeof(*order), cmp_depth, run->phases);
 	fprintf(s->out, "<g class=\"phases\">\n");
-	for (unsigned d = 0; d <= max_depth; d++) {
-		for (size_t i = 0; i < run->nphases; i++) {
-			const struct mo_phase_rec *ph = &run->phases[i];
-			double x = svg_x(s, ph->start_s), w = fmax(svg_x(s, svg_phase_end(ph)) - x, 1), top = band_top(s, ph);
+	for (size_t k = 0; k < run->nphases; k++) {
+		size_t i = order[k];
+		const struct mo_phase_rec *ph = &run->phases[i];
+		double x = svg_x(s, ph->start_s), w = fmax(svg_x(s, svg_phase_end(ph)) - x, 1), top = band_top(s, ph);
 
-			if (ph->depth != d || !svg_phase_drawn(run, i))
-				continue;
-			fprintf(s->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
-				"fill-opacity=\"0.35\" stroke=\"%s\" stroke-width=\"0.5\">", x, top, w, s->y1 - top,
-				band_colors[i % 8], band_colors[i % 8]);
-			band_title(s, ph);
-			fprintf(s->out, "</rect>\n");
-		}
+		if (!svg_phase_drawn(run, i))
+			continue;
+		fprintf(s->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+			"fill-opacity=\"0.35\" stroke=\"%s\" stroke-width=\"0.5\">", x, top, w, s->y1 - top,
+			band_colors[i % 8], band_colors[i % 8]);
+		band_title(s, ph);
+		fprintf(s->out, "</rect>\n");
 	}
 	fprintf(s->out, "</g>\n");
+	free(order);
 }
 
 static void grid(struct mo_svg_chart *s)

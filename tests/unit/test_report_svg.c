@@ -235,6 +235,28 @@ static bool test_crowded_phases(void)
 	return true;
 }
 
+/* A document may hold anything: nothing hangs, nothing leaves the frame. */
+static bool test_absurd_values(void)
+{
+	struct mo_run run;
+	struct mo_sample back = { .t = -5, .rss = -1 };
+	char *svg, why[160];
+
+	fixture_run(&run, NULL, 5);
+	fixture_phase(&run, "deep", 1, UINT32_MAX, 8, 2, -7);
+	run.phases[1].start_s = -100;
+	run_add_sample(&run, &back, 0);
+	run.duration_s = -1;
+	svg = svg_of(&run, 8);
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	ASSERT_TRUE(xml_well_formed(svg, false, why, sizeof(why)), "%s", why);
+	ASSERT_HAS(svg, ">deep</text>");
+	ASSERT_TRUE(!strstr(svg, "nan") && !strstr(svg, "inf") && !strstr(svg, "=\"-"), "inside the frame");
+	free(svg);
+	return true;
+}
+
 static bool test_deterministic(void)
 {
 	struct mo_run a, b;
@@ -267,6 +289,7 @@ int main(void)
 	RUN(test_single_sample);
 	RUN(test_nested_phase_inside_parent);
 	RUN(test_crowded_phases);
+	RUN(test_absurd_values);
 	RUN(test_deterministic);
 	return check_summary();
 }
