@@ -11,6 +11,7 @@
 #include "xmlesc.h"
 
 #define TOP_PER_PHASE 3
+#define MAX_INDENT 12		/* nesting levels shown by indentation */
 
 struct html {
 	FILE *out;
@@ -153,7 +154,7 @@ static void phase_row(struct html *h, size_t i)
 	size_t top[TOP_PER_PHASE], ntop = run_phase_top_procs(run, i, top, TOP_PER_PHASE);
 	char sz[32];
 
-	fprintf(h->out, "<tr><td style=\"padding-left:%upx\">", 8 + 16 * ph->depth);
+	fprintf(h->out, "<tr><td style=\"padding-left:%upx\">", 8 + 16 * (ph->depth < MAX_INDENT ? ph->depth : MAX_INDENT));
 	esc(h, ph->name);
 	fprintf(h->out, "%s</td>", ph->unclosed ? " <span class=\"note\">(unclosed)</span>" : "");
 	td_seconds(h, ph->start_s);
