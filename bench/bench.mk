@@ -1,0 +1,26 @@
+# `make bench` (issue 8): overhead and accuracy of memobs against bpftrace, heaptrack and
+# massif on four workloads; writes bench/results.json and prints Markdown tables. Not part
+# of `make test`. Needs root and the Debian packages bpftrace heaptrack valgrind time
+# (`make bench-deps`). BENCH_QUICK=1 for a smoke run of a few minutes; see BENCHMARKS.md.
+
+BENCH_PY  ?= /usr/bin/python3
+BENCH_MEMOBS ?= $(BUILD)/memobs
+BENCH_DIR := $(BUILD)/bench
+
+$(BENCH_DIR)/malloc_pairs: bench/workloads/malloc_pairs.c | $(BENCH_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
+
+$(BENCH_DIR):
+	$(Q)mkdir -p $@
+
+bench-deps:
+	$(Q)missing=; for p in bpftrace heaptrack valgrind time bpftool; do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { echo "bench: installing$$missing" >&2; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
+
+bench: bench-deps all $(BENCH_DIR)/malloc_pairs
+	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+
+.PHONY: bench bench-deps
