@@ -202,6 +202,28 @@ def test_html_loads_in_chromium_and_shows_the_chart():
     assert 'id="by-command"' in dom and 'id="drops"' in dom
 
 
+def test_html_tables_sort_on_click():
+    path, doc = run_file()
+    page, clicked = os.path.join(TMP, "sort.html"), os.path.join(TMP, "clicked.html")
+    ok(report(path, "--html", page))
+    with open(page) as f:
+        html = f.read()
+    # Click "peak RSS": largest first; again: smallest first. Then "comm": A to Z.
+    column = ("function col(i) { return Array.from(document.querySelectorAll('#processes tbody tr'))"
+              ".map(function (r) { return r.cells[i].dataset.v || r.cells[i].textContent; }).join(','); }")
+    click = ("<script>%s var h = document.querySelectorAll('#processes th'), out = [];"
+             "h[7].click(); out.push(col(7)); h[7].click(); out.push(col(7)); h[2].click(); out.push(col(2));"
+             "document.body.setAttribute('data-sorted', out.join(';'));</script></body>" % column)
+    with open(clicked, "w") as f:
+        f.write(html.replace("</body>", click))
+    dom = chromium("--dump-dom", "file://" + clicked).stdout
+    down, up, comms = [c.split(",") for c in dom.split('data-sorted="')[1].split('"')[0].split(";")]
+    peaks = sorted(p["rss"]["peak"] for p in doc["processes"])
+    assert [int(v) for v in down] == peaks[::-1], down
+    assert [int(v) for v in up] == peaks, up
+    assert comms == sorted(p["comm"] for p in doc["processes"]), comms
+
+
 def test_history_reference_gives_the_whole_run():
     path, doc = run_file()
     history = os.path.join(TMP, "history.jsonl")
