@@ -2,7 +2,7 @@
 /* Allocator probes (--heap): requested bytes, counts, live and peak live bytes
  * per process and phase. The loader attaches them to the allocator each
  * process really maps; these programs only count. */
-#include "common.bpf.h"
+#include "stacks.bpf.h"
 
 enum heap_kind {
 	HEAP_MALLOC,
@@ -18,6 +18,7 @@ struct heap_call {
 	__u64 size;
 	__u64 old_ptr;		/* realloc: the block it replaces; posix_memalign: memptr */
 	__u64 sp;		/* stack pointer at the outer entry */
+	__s64 sample_left;	/* bytes to the next stack sample (stacks.bpf.h) */
 };
 
 struct {
@@ -97,6 +98,8 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 		return;
 	}
 	size = a->size;
+	if (a->stack_id >= 0)
+		site_release(a->stack_id, a->weight);
 	if (bpf_map_delete_elem(&mo_allocs, &key))
 		return;		/* a concurrent free of the same block won */
 	if (ps) {
@@ -113,7 +116,23 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 	heap_live_add(p, ps, phase, -(__s64)size);
 }
 
-static __always_inline void heap_alloc(struct mo_proc *p, __u32 tgid, __u64 ptr, __u64 size)
+/* Sample the allocating stack by bytes: its site is credited with the
+ * weight, and the block remembers it to take it back when freed. */
+static __always_inline void sample_site(void *ctx, struct heap_call *call, struct mo_alloc *rec)
+{
+	__u64 weight = sample_weight(&call->sample_left, rec->size, mo_cfg.alloc_sample_bytes);
+	__u64 count;
+
+	if (!weight)
+		return;
+	count = rec->size ? weight / rec->size : 1;
+	rec->stack_id = site_add(ctx, MO_SITE_ALLOC, weight, count ?: 1, true);
+	if (rec->stack_id >= 0)
+		rec->weight = weight;
+}
+
+static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct mo_proc *p, __u32 tgid,
+				       __u64 ptr, __u64 size)
 {
 	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
 	__u32 phase = mo_sess.cur_phase;
@@ -123,6 +142,7 @@ static __always_inline void heap_alloc(struct mo_proc *p, __u32 tgid, __u64 ptr,
 	bool tracked = true;
 	long err;
 
+	sample_site(ctx, call, &rec);
 	err = bpf_map_update_elem(&mo_allocs, &key, &rec, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		/* The block was freed by a path we do not see; it is not live. */
@@ -133,6 +153,8 @@ static __always_inline void heap_alloc(struct mo_proc *p, __u32 tgid, __u64 ptr,
 	if (err) {
 		MO_DROP(allocs);
 		tracked = false;
+		if (rec.stack_id >= 0)
+			site_release(rec.stack_id, rec.weight);
 	}
 	ps = pstat_get(tgid, phase, p->rss_sum);
 	if (ps) {
@@ -220,7 +242,7 @@ int BPF_KRETPROBE(mo_alloc_ret, __u64 ret)
 		break;
 	}
 	if (ptr)
-		heap_alloc(p, tgid, ptr, call->size);
+		heap_alloc(ctx, call, p, tgid, ptr, call->size);
 	return 0;
 }
 

@@ -59,6 +59,23 @@ MO_SHARED struct {
 	__type(value, __u32);
 } mo_exes SEC(".maps");
 
+/* User stacks as (build id, file offset) frames: the same code gives the same
+ * stack in every process, and it can be symbolized after the process is gone. */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, MO_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MO_STACK_DEPTH * sizeof(struct mo_stack_frame));
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+} mo_stacks SEC(".maps");
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_SITES);
+	__type(key, struct mo_site_key);
+	__type(value, struct mo_site);
+} mo_sites SEC(".maps");
+
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MO_RINGBUF_BYTES);

@@ -1,15 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "rss.bpf.h"
+#include "stacks.bpf.h"
+
+/* Bytes to the next RSS growth sample, per CPU (stacks.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} mo_rss_sample SEC(".maps");
+
+/* Sample the stack of the code that made RSS grow (a page fault, or a
+ * syscall populating memory), by bytes of growth. */
+static __always_inline void sample_growth(void *ctx, __s64 delta)
+{
+	__u32 zero = 0;
+	__s64 *left = bpf_map_lookup_elem(&mo_rss_sample, &zero);
+	__u64 weight;
+
+	if (!left)
+		return;
+	weight = sample_weight(left, delta, mo_cfg.rss_sample_bytes);
+	if (weight)
+		site_add(ctx, MO_SITE_RSS, weight, weight / mo_cfg.page_size, false);
+}
 
 /* kmem:rss_stat fires on every change of an mm counter with the exact new
  * value (the kernel sums the percpu counter for the event). curr=1 means the
- * mm is current's; otherwise (reclaim, fork copy, teardown) the mm is named
- * only by its hash, which we learned from an earlier curr=1 event. */
+ * mm is current's (and current's user stack is what made it grow);
+ * otherwise (reclaim, fork copy, teardown) the mm is named only by its hash,
+ * which we learned from an earlier curr=1 event. */
 SEC("tracepoint/kmem/rss_stat")
 int mo_rss_stat(struct trace_event_raw_rss_stat *ctx)
 {
 	__u32 mm_id = ctx->mm_id, tgid;
 	struct mo_proc *p;
+	__s64 delta;
 
 	if (ctx->member < 0 || ctx->member >= MO_RSS_NR)
 		return 0;
@@ -31,6 +57,8 @@ int mo_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		else
 			p->mm_id = mm_id;
 	}
-	rss_set(p, tgid, ctx->member, ctx->size);
+	delta = rss_set(p, tgid, ctx->member, ctx->size);
+	if (ctx->curr && delta > 0 && ctx->member != MO_RSS_SWAP)
+		sample_growth(ctx, delta);
 	return 0;
 }

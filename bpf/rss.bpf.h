@@ -9,8 +9,9 @@
 
 /* Set one member of a process to an absolute value and carry the change into
  * the process sum, the session sum, their peaks, and the innermost phase.
- * xchg makes each change count exactly once however the updates interleave. */
-static __always_inline void rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
+ * xchg makes each change count exactly once however the updates interleave.
+ * Returns the change in bytes. */
+static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
 {
 	__s64 old, delta, sum, sess;
 	__u32 phase;
@@ -21,11 +22,11 @@ static __always_inline void rss_set(struct mo_proc *p, __u32 tgid, int member, _
 	old = __sync_lock_test_and_set(&p->rss[member], bytes);
 	delta = bytes - old;
 	if (!delta)
-		return;
+		return 0;
 	atomic_max(&p->rss_peak[member], bytes);
 	__sync_fetch_and_add(&mo_sess.rss[member], delta);
 	if (member == MO_RSS_SWAP)
-		return;
+		return delta;
 
 	sum = __sync_fetch_and_add(&p->rss_sum, delta) + delta;
 	atomic_max(&p->rss_peak_sum, sum);
@@ -40,6 +41,7 @@ static __always_inline void rss_set(struct mo_proc *p, __u32 tgid, int member, _
 	ps = pstat_get(tgid, phase, sum - delta);
 	if (ps)
 		atomic_max(&ps->rss_peak, sum);
+	return delta;
 }
 
 /* Seed every member from the mm's own counters (fork, exec). */

@@ -21,6 +21,10 @@
 #define MO_MAX_PSTATS 65536	/* (process, phase) pairs not yet harvested */
 #define MO_MAX_ALLOCS 1048576	/* outstanding heap blocks */
 #define MO_MAX_EXES 4096	/* executables seen by the exec gate */
+#define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
+#define MO_MAX_SITES 16384	/* (stack, kind) sites */
+#define MO_STACK_DEPTH 32	/* frames kept per stack */
+#define MO_SAMPLE_BYTES (512u << 10)	/* default sampling period of stacks */
 #define MO_RINGBUF_BYTES (8u << 20)
 
 /* Order matches the kernel's MM_FILEPAGES.. (kmem:rss_stat "member"). */
@@ -44,6 +48,8 @@ struct mo_config {
 	__u32 page_size;
 	__u64 self_dev;		/* memobs's own executable (kernel dev_t, inode): */
 	__u64 self_ino;		/* `memobs mark` processes are not the workload */
+	__u64 alloc_sample_bytes;	/* allocation stacks: one per this many bytes (0: off) */
+	__u64 rss_sample_bytes;	/* RSS growth stacks: one per this many bytes (0: off) */
 };
 
 enum mo_proc_flags {
@@ -96,8 +102,34 @@ struct mo_alloc_key {
 
 struct mo_alloc {
 	__u64 size;
+	__u64 weight;		/* bytes its site was credited with (sampling) */
 	__u32 phase;
-	__s32 stack_id;
+	__s32 stack_id;		/* -1: not sampled */
+};
+
+enum mo_site_kind {
+	MO_SITE_ALLOC = 1,	/* allocation call sites (--heap) */
+	MO_SITE_RSS = 2,	/* code running when RSS grew (page faults) */
+};
+
+struct mo_site_key {
+	__s32 stack_id;		/* in mo_stacks */
+	__u32 kind;		/* enum mo_site_kind */
+};
+
+/* Sampled figures of one site, weighted so that totals stay unbiased. */
+struct mo_site {
+	__u64 bytes;
+	__u64 count;
+	__s64 live;		/* allocations: bytes still outstanding */
+};
+
+/* One frame of mo_stacks: the kernel's struct bpf_stack_build_id. status
+ * 1 (VALID): build_id and the file offset; 2 (IP): only the address. */
+struct mo_stack_frame {
+	__s32 status;
+	unsigned char build_id[20];
+	__u64 offset;
 };
 
 enum mo_phase_flags {
@@ -142,7 +174,8 @@ struct mo_drops {
 	__u64 processes;	/* mo_procs full or a pid reused before harvest */
 	__u64 pstats;		/* mo_pstats full */
 	__u64 allocs;		/* mo_allocs full: block not tracked as live */
-	__u64 stacks;
+	__u64 stacks;		/* stack not captured (map full, hash collision) */
+	__u64 sites;		/* site map full */
 	__u64 phases;		/* phase table full or nesting too deep */
 	__u64 phase_lock;	/* phase stack contended past the retry bound */
 	__u64 marker_reads;	/* marker string unreadable from BPF (fallback used) */

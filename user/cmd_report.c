@@ -13,6 +13,7 @@
 #include "log.h"
 #include "outfile.h"
 #include "report_bench.h"
+#include "report_folded.h"
 #include "report_html.h"
 #include "report_svg.h"
 #include "report_text.h"
@@ -27,12 +28,16 @@ struct report_args {
 	const char *ref;
 	size_t processes;
 	bool processes_given;
+	bool folded;
+	enum mo_fold_weight weight;
+	bool weight_given;
 };
 
 static void report_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: memobs report RUN [--format FORMAT] [--svg FILE] [--html FILE] [--processes N] [--history=PATH]\n"
+		"       memobs report RUN --folded [--weight alloc|live|rss]\n"
 		"RUN: a run document file (memobs -o), or from the history @-1 (the newest run), @-2, ...,\n"
 		"a commit prefix or a label.\n"
 		"  --format FORMAT  on standard output: text (the summary, the default without --svg/--html),\n"
@@ -42,6 +47,9 @@ static void report_usage(FILE *out)
 		"  --html FILE      write one self-contained page: the chart and every table\n"
 		"  --processes N    also chart the N processes of highest peak RSS (at most %d), each as a\n"
 		"                   bar over its lifetime at its peak: runs keep no per-process samples\n"
+		"  --folded         folded stacks on standard output (flamegraph.pl, inferno, speedscope)\n"
+		"  --weight W       what the folded stacks weigh: alloc (allocated bytes, the default with\n"
+		"                   --heap), live (bytes never freed), rss (RSS growth, the default without)\n"
 		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n",
 		REPORT_SVG_MAX_PROCESSES);
 }
@@ -75,6 +83,8 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		{ "svg", required_argument, NULL, 's' },
 		{ "html", required_argument, NULL, 'w' },
 		{ "processes", required_argument, NULL, 'p' },
+		{ "folded", no_argument, NULL, 'F' },
+		{ "weight", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -104,6 +114,16 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 			}
 			a->processes_given = true;
 			break;
+		case 'F':
+			a->folded = true;
+			break;
+		case 'W':
+			if (report_folded_weight(optarg, &a->weight)) {
+				log_err("report: --weight '%s': alloc, live or rss", optarg);
+				return -EINVAL;
+			}
+			a->weight_given = true;
+			break;
 		case 'h':
 			report_usage(stdout);
 			*rc = MO_EXIT_OK;
@@ -117,6 +137,14 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		log_err("report: unknown format '%s' (text, json, gh-benchmark or bencher)", a->format);
 		return -EINVAL;
 	}
+	if (a->weight_given && !a->folded) {
+		log_err("report: --weight is for --folded");
+		return -EINVAL;
+	}
+	if (a->folded && a->format) {
+		log_err("report: --folded prints folded stacks on standard output: leave out --format");
+		return -EINVAL;
+	}
 	if (a->processes_given && !a->svg && !a->html) {
 		log_err("report: --processes is for the chart: add --svg FILE or --html FILE");
 		return -EINVAL;
@@ -127,7 +155,7 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		return -EINVAL;
 	}
 	a->ref = argv[optind];
-	if (!a->format && !a->svg && !a->html)
+	if (!a->format && !a->svg && !a->html && !a->folded)
 		a->format = "text";
 	return 0;
 }
@@ -236,6 +264,13 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	if (a.format && (rc = print_format(a.format, &run, doc)))
 		goto out;
+	if (a.folded) {
+		if (!a.weight_given)
+			a.weight = run.heap ? MO_FOLD_ALLOC : MO_FOLD_RSS;
+		if ((a.weight != MO_FOLD_RSS && !run.heap) || !report_folded(stdout, &run, a.weight))
+			log_warn("report: %s has no %s stacks%s", a.ref, a.weight == MO_FOLD_RSS ? "RSS growth" : "allocation",
+				 a.weight != MO_FOLD_RSS && !run.heap ? " (it was recorded without --heap)" : "");
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		log_err("report: cannot write to standard output: %s", strerror(errno));
 		rc = MO_EXIT_FAILURE;

@@ -56,6 +56,10 @@ static void run_usage(FILE *out)
 		"      --interval MS     timeline sampling interval (default 100)\n"
 		"      --max-procs N     processes observed at once (default %u)\n"
 		"      --max-allocs N    live heap blocks tracked (default %u)\n"
+		"      --sample-bytes SIZE      allocation stacks (--heap): one sample per SIZE allocated\n"
+		"                               (default 512KiB; 1: every allocation; 0: none)\n"
+		"      --rss-sample-bytes SIZE  stacks of the code that made RSS grow: one per SIZE\n"
+		"                               (default 512KiB; 0: none)\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"  -v, --verbose         say what memobs does (probes, libbpf)\n"
 		"  -h, --help            this help\n\n"
@@ -76,7 +80,8 @@ static bool parse_number(const char *s, double min, double max, double *out)
 /* 0 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS };
+	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
+	       OPT_SAMPLE, OPT_RSS_SAMPLE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "heap", no_argument, NULL, OPT_HEAP },
@@ -88,15 +93,21 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE },
+		{ "rss-sample-bytes", required_argument, NULL, OPT_RSS_SAMPLE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	char err[256];
+	uint64_t size;
 	double v;
 	int c;
 
 	o->tracer.interval_s = 0.1;
+	o->tracer.alloc_sample_bytes = MO_SAMPLE_BYTES;
+	o->tracer.rss_sample_bytes = MO_SAMPLE_BYTES;
 	/* '+': stop at the first non-option, so that `memobs make -j2` keeps -j2. */
 	while ((c = getopt_long(argc, argv, "+o:p:aqvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -143,6 +154,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return MO_EXIT_USAGE;
 			}
 			*(c == OPT_MAX_PROCS ? &o->tracer.max_procs : &o->tracer.max_allocs) = v;
+			break;
+		case OPT_SAMPLE:
+		case OPT_RSS_SAMPLE:
+			if (units_parse_size(optarg, &size, err, sizeof(err))) {
+				log_err("--%s: %s", c == OPT_SAMPLE ? "sample-bytes" : "rss-sample-bytes", err);
+				return MO_EXIT_USAGE;
+			}
+			*(c == OPT_SAMPLE ? &o->tracer.alloc_sample_bytes : &o->tracer.rss_sample_bytes) = size;
 			break;
 		case 'q':
 			o->quiet = true;

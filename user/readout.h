@@ -12,9 +12,11 @@
 struct mo_readout;
 struct mo_session;
 struct mo_proctree;
+struct mo_buildids;
 
+/* ids: where to learn the files live processes map (for stacks), or NULL. */
 struct mo_readout *readout__new(struct mo_session *sess, struct mo_run *run, struct mo_proctree *tree,
-				__u64 t0_ns);
+				__u64 t0_ns, struct mo_buildids *ids);
 void readout__free(struct mo_readout *r);
 
 /* A phase or mark record from the ring buffer. */

@@ -118,6 +118,47 @@ static void print_commands(FILE *out, const struct mo_run *run)
 	free(g);
 }
 
+/* "leaf <- caller <- caller" (at most 4 frames). */
+static void print_frames(FILE *out, const struct mo_site_rec *site)
+{
+	for (size_t i = 0; i < site->nframes && i < 4; i++)
+		fprintf(out, "%s%s", i ? " <- " : "", site->frames[site->nframes - 1 - i]);
+	if (site->nframes > 4)
+		fprintf(out, " <- ...");
+	fputc('\n', out);
+}
+
+static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind kind, bool by_live, const char *title)
+{
+	size_t idx[TOP], n = run_top_sites(run, kind, by_live, idx, TOP);
+
+	if (!n)
+		return;
+	fprintf(out, "\n  %s:\n", title);
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_site_rec *site = &run->sites[idx[i]];
+		char a[32];
+
+		fprintf(out, "  %11s %10llu %-6s ", sz(by_live ? site->live : (int64_t)site->bytes, a, sizeof(a)),
+			(unsigned long long)site->count, kind == MO_SITE_RSS ? "pages" : "calls");
+		print_frames(out, site);
+	}
+}
+
+static void print_stacks(FILE *out, const struct mo_run *run)
+{
+	size_t stacks = 0;
+
+	print_sites(out, run, MO_SITE_ALLOC, false, "top allocation sites (sampled; bytes, calls)");
+	print_sites(out, run, MO_SITE_ALLOC, true, "top live (leaked) bytes by site at the end");
+	print_sites(out, run, MO_SITE_RSS, false, "code that made RSS grow (sampled; bytes, pages)");
+	for (size_t i = 0; i < run->nsites; i++)
+		stacks++;
+	if (stacks && run->short_stacks * 2 > stacks)
+		fprintf(out, "  note: %zu of %zu stacks have at most 2 frames: code without frame pointers;"
+			" build with -fno-omit-frame-pointer for deeper stacks\n", run->short_stacks, stacks);
+}
+
 static void print_drops(FILE *out, const struct mo_run *run)
 {
 	const struct mo_drops *d = &run->drops;
@@ -127,7 +168,8 @@ static void print_drops(FILE *out, const struct mo_run *run)
 	} rows[] = {
 		{ "events (ring buffer full)", d->events }, { "processes (table full)", d->processes },
 		{ "process-phase records", d->pstats }, { "heap blocks not tracked", d->allocs },
-		{ "stacks", d->stacks }, { "phases", d->phases }, { "phase lock", d->phase_lock },
+		{ "stacks", d->stacks }, { "sites", d->sites }, { "phases", d->phases },
+		{ "phase lock", d->phase_lock },
 		{ "mm ids", d->mm_ids }, { "missed frees", d->missed_frees },
 	};
 	bool any = false;
@@ -149,5 +191,6 @@ void report_text(FILE *out, const struct mo_run *run)
 	print_phases(out, run);
 	print_processes(out, run);
 	print_commands(out, run);
+	print_stacks(out, run);
 	print_drops(out, run);
 }

@@ -30,6 +30,9 @@ void run_free(struct mo_run *run)
 		free(run->procs[i].phases);
 	}
 	free(run->procs);
+	for (size_t i = 0; i < run->nsites; i++)
+		free_strv(run->sites[i].frames);
+	free(run->sites);
 	free(run->phases);
 	free(run->timeline);
 	free(run->marks);
@@ -109,6 +112,84 @@ int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_p
 	pp->phase = phase;
 	pp->stat = *stat;
 	return 0;
+}
+
+static uint64_t frames_hash(char **frames)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (char **f = frames; *f; f++) {
+		for (const char *c = *f; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;	/* frame separator */
+	}
+	return h;
+}
+
+static bool same_frames(char **a, char **b)
+{
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b))
+			return false;
+	return !*a && !*b;
+}
+
+int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n, uint64_t bytes,
+		 uint64_t count, int64_t live)
+{
+	uint64_t hash = frames_hash(frames);
+	struct mo_site_rec *site;
+
+	for (size_t i = 0; i < run->nsites; i++) {
+		site = &run->sites[i];
+		if (site->kind != kind || site->hash != hash || !same_frames(site->frames, frames))
+			continue;
+		site->bytes += bytes;
+		site->count += count;
+		site->live += live;
+		free_strv(frames);
+		return 0;
+	}
+	site = grow((void **)&run->sites, &run->nsites, sizeof(*site));
+	if (!site) {
+		free_strv(frames);
+		return -ENOMEM;
+	}
+	site->kind = kind;
+	site->frames = frames;
+	site->nframes = n;
+	site->hash = hash;
+	site->bytes = bytes;
+	site->count = count;
+	site->live = live;
+	return 0;
+}
+
+static int64_t site_key(const struct mo_site_rec *s, bool by_live)
+{
+	return by_live ? s->live : (int64_t)s->bytes;
+}
+
+size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_live, size_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nsites; i++) {
+		const struct mo_site_rec *s = &run->sites[i];
+		size_t j;
+
+		if (s->kind != kind || site_key(s, by_live) <= 0)
+			continue;
+		for (j = n; j > 0 && site_key(&run->sites[out[j - 1]], by_live) < site_key(s, by_live); j--)
+			if (j < max)
+				out[j] = out[j - 1];
+		if (j < max) {
+			out[j] = i;
+			if (n < max)
+				n++;
+		}
+	}
+	return n;
 }
 
 #define MAX_WARNINGS 100

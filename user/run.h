@@ -72,6 +72,17 @@ struct mo_mark_rec {
 	char label[MO_NAME_LEN];
 };
 
+/* A code site from sampled stacks, symbolized: frames root -> leaf. */
+struct mo_site_rec {
+	enum mo_site_kind kind;
+	char **frames;			/* NULL-terminated */
+	size_t nframes;
+	uint64_t hash;			/* of the frames, to merge equal sites */
+	uint64_t bytes;			/* estimated from samples (weighted) */
+	uint64_t count;
+	int64_t live;			/* allocations still outstanding at the end */
+};
+
 struct mo_git {
 	char commit[41];
 	char branch[128];
@@ -110,6 +121,12 @@ struct mo_run {
 	size_t ntimeline;
 	struct mo_mark_rec *marks;
 	size_t nmarks;
+	struct mo_site_rec *sites;
+	size_t nsites;
+	uint64_t alloc_sample_bytes;	/* sampling periods of the stacks (0: off) */
+	uint64_t rss_sample_bytes;
+	size_t short_stacks;		/* stacks of at most 2 frames (no frame pointers) */
+	size_t unresolved_frames;	/* frames without a symbol */
 	struct mo_drops drops;
 	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */
 	char **warnings;		/* one line each, for the report */
@@ -126,6 +143,15 @@ struct mo_mark_rec *run_add_mark(struct mo_run *run);
 int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat);
 /* Record a warning for the report (at most 100; later ones are counted). */
 void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Add a site, merged into an existing one of the same kind and frames.
+ * Takes ownership of frames (NULL-terminated, n entries). 0/-ENOMEM. */
+int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n, uint64_t bytes,
+		 uint64_t count, int64_t live);
+
+/* Indices of the sites of a kind, by descending key (bytes, or live when
+ * by_live), at most max. Returns the count. */
+size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_live, size_t *out, size_t max);
 
 /* Append a timeline sample; past max_samples, halve the resolution keeping
  * the highest RSS of each merged pair, so the document stays bounded and the

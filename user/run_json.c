@@ -258,6 +258,54 @@ static void add_marks(cJSON *doc, const struct mo_run *run)
 	}
 }
 
+#define MAX_SITES 500
+
+/* Sites of a kind by descending bytes; the top by live bytes too, so that a
+ * leak shows even when it allocated little. */
+static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_kind kind, const char *name)
+{
+	cJSON *arr = cJSON_AddArrayToObject(doc, name);
+	size_t *idx = malloc(2 * MAX_SITES * sizeof(*idx)), n, nlive;
+
+	if (!idx)
+		return;
+	n = run_top_sites(run, kind, false, idx, MAX_SITES);
+	nlive = kind == MO_SITE_ALLOC ? run_top_sites(run, kind, true, idx + n, MAX_SITES) : 0;
+	for (size_t i = 0; i < n + nlive; i++) {
+		const struct mo_site_rec *site = &run->sites[idx[i]];
+		bool dup = false;
+		cJSON *o;
+
+		for (size_t j = 0; j < n && i >= n; j++)
+			dup |= idx[j] == idx[i];
+		if (dup)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "frames", strv(site->frames));
+		if (kind == MO_SITE_ALLOC) {
+			json_add_int(o, "alloc_bytes", site->bytes);
+			json_add_int(o, "alloc_count", site->count);
+			json_add_int(o, "live_bytes", site->live);
+		} else {
+			json_add_int(o, "bytes", site->bytes);
+			json_add_int(o, "faults", site->count);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(idx);
+}
+
+static void add_stacks_info(cJSON *doc, const struct mo_run *run)
+{
+	cJSON *o = add_obj(doc, "stacks");
+
+	json_add_int(o, "alloc_sample_bytes", run->alloc_sample_bytes);
+	json_add_int(o, "rss_sample_bytes", run->rss_sample_bytes);
+	json_add_int(o, "sites", run->nsites);
+	json_add_int(o, "short_stacks", run->short_stacks);
+	json_add_int(o, "unresolved_frames", run->unresolved_frames);
+}
+
 static void add_drops(cJSON *doc, const struct mo_run *run)
 {
 	const struct mo_drops *d = &run->drops;
@@ -266,6 +314,7 @@ static void add_drops(cJSON *doc, const struct mo_run *run)
 	json_add_int(o, "events", d->events);
 	json_add_int(o, "processes", d->processes);
 	json_add_int(o, "stacks", d->stacks);
+	json_add_int(o, "sites", d->sites);
 	json_add_int(o, "process_phase_records", d->pstats);
 	json_add_int(o, "heap_blocks", d->allocs);
 	json_add_int(o, "phases", d->phases);
@@ -297,6 +346,9 @@ cJSON *run_json_build(const struct mo_run *run)
 	add_by_command(doc, run);
 	add_timeline(doc, run);
 	add_marks(doc, run);
+	add_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
+	add_sites(doc, run, MO_SITE_RSS, "rss_growth_sites");
+	add_stacks_info(doc, run);
 	add_drops(doc, run);
 	return doc;
 }
@@ -486,6 +538,28 @@ static void parse_timeline(const cJSON *doc, struct mo_run *run)
 	}
 }
 
+static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_kind kind, const char *name)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, name)) {
+		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
+		size_t n = 0;
+		bool alloc = kind == MO_SITE_ALLOC;
+
+		if (!frames)
+			continue;
+		while (frames[n])
+			n++;
+		run_add_site(run, kind, frames, n, num(s, alloc ? "alloc_bytes" : "bytes"),
+			     num(s, alloc ? "alloc_count" : "faults"), alloc ? num(s, "live_bytes") : 0);
+	}
+	run->alloc_sample_bytes = num(doc, "stacks.alloc_sample_bytes");
+	run->rss_sample_bytes = num(doc, "stacks.rss_sample_bytes");
+	run->short_stacks = num(doc, "stacks.short_stacks");
+	run->unresolved_frames = num(doc, "stacks.unresolved_frames");
+}
+
 static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
 {
 	const cJSON *m;
@@ -503,6 +577,7 @@ static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
 	run->drops.events = num(doc, "drops.events");
 	run->drops.processes = num(doc, "drops.processes");
 	run->drops.stacks = num(doc, "drops.stacks");
+	run->drops.sites = num(doc, "drops.sites");
 	run->drops.pstats = num(doc, "drops.process_phase_records");
 	run->drops.allocs = num(doc, "drops.heap_blocks");
 	run->drops.phases = num(doc, "drops.phases");
@@ -528,6 +603,8 @@ int run_json_parse(const cJSON *doc, struct mo_run *run, char *err, size_t errle
 	parse_phases(doc, run);
 	parse_processes(doc, run);
 	parse_timeline(doc, run);
+	parse_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
+	parse_sites(doc, run, MO_SITE_RSS, "rss_growth_sites");
 	parse_marks_and_drops(doc, run);
 	return 0;
 }

@@ -90,6 +90,12 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	skel->rodata->mo_cfg.gate_exec = opts->gate_exec;
 	skel->rodata->mo_cfg.heap = opts->heap;
 	skel->rodata->mo_cfg.page_size = sysconf(_SC_PAGESIZE);
+	skel->rodata->mo_cfg.alloc_sample_bytes = opts->heap ? opts->alloc_sample_bytes : 0;
+	skel->rodata->mo_cfg.rss_sample_bytes = opts->rss_sample_bytes;
+	if (!skel->rodata->mo_cfg.alloc_sample_bytes && !skel->rodata->mo_cfg.rss_sample_bytes) {
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_stacks, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_sites, 1);
+	}
 	if (opts->max_procs) {
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_procs, opts->max_procs);
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_mm_owner, opts->max_procs);
@@ -332,6 +338,37 @@ void session__each_pstat(struct mo_session *s,
 
 	each_entry(bpf_map__fd(s->skel->maps.mo_pstats), sizeof(struct mo_pstat_key), sizeof(struct mo_pstat),
 		   visit_pstat, &v);
+}
+
+struct site_visit {
+	void (*fn)(void *ctx, const struct mo_site_key *k, const struct mo_site *v);
+	void *ctx;
+};
+
+static bool visit_site(void *ctx, const void *key, const void *value)
+{
+	struct site_visit *v = ctx;
+
+	v->fn(v->ctx, key, value);
+	return false;
+}
+
+void session__each_site(struct mo_session *s,
+			void (*fn)(void *ctx, const struct mo_site_key *k, const struct mo_site *v), void *ctx)
+{
+	struct site_visit v = { fn, ctx };
+
+	each_entry(bpf_map__fd(s->skel->maps.mo_sites), sizeof(struct mo_site_key), sizeof(struct mo_site),
+		   visit_site, &v);
+}
+
+int session__read_stack(struct mo_session *s, __s32 stack_id, struct mo_stack_frame frames[MO_STACK_DEPTH])
+{
+	__u32 key = stack_id;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_stacks), &key, frames))
+		return -errno;
+	return 0;
 }
 
 struct alloc_visit {

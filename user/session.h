@@ -20,6 +20,8 @@ struct mo_session_opts {
 	bool gate_exec;
 	__u32 max_procs;
 	__u32 max_allocs;
+	__u64 alloc_sample_bytes;	/* stacks of allocations (with heap), 0: none */
+	__u64 rss_sample_bytes;		/* stacks of RSS growth, 0: none */
 	const char *verifier_log;	/* where a failed load writes the verifier's log */
 };
 
@@ -64,6 +66,13 @@ void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, 
 /* Same for mo_pstats. */
 void session__each_pstat(struct mo_session *s,
 			 bool (*fn)(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v), void *ctx);
+
+/* Visit the sampled stack sites. */
+void session__each_site(struct mo_session *s,
+			void (*fn)(void *ctx, const struct mo_site_key *k, const struct mo_site *v), void *ctx);
+
+/* The frames of a stack (innermost first; status 0 ends it). 0/-errno. */
+int session__read_stack(struct mo_session *s, __s32 stack_id, struct mo_stack_frame frames[MO_STACK_DEPTH]);
 
 /* Delete outstanding heap blocks of processes for which fn says so. */
 void session__drop_allocs(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid), void *ctx);

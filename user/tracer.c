@@ -13,12 +13,14 @@
 #include <unistd.h>
 #include "attach_heap.h"
 #include "attach_usdt.h"
+#include "buildids.h"
 #include "log.h"
 #include "phases.h"
 #include "procfs.h"
 #include "proctree.h"
 #include "readout.h"
 #include "session.h"
+#include "stacks.h"
 #include "status.h"
 #include "tracer.h"
 
@@ -30,6 +32,7 @@ struct mo_tracer {
 	struct mo_usdt_probes *usdt;
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
+	struct mo_buildids *buildids;	/* NULL: no stacks */
 	pid_t root;
 	int pidfd;
 	int sigfd;
@@ -100,9 +103,14 @@ static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
  * what it carries (its own malloc, markers), then let it run. */
 static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 {
-	char path[64], err[512];
+	char path[64], err[512], real[4096];
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
+	if (t->buildids && (n = readlink(path, real, sizeof(real) - 1)) > 0) {
+		real[n] = 0;
+		buildids__add_file(t->buildids, real);
+	}
 	if (t->opts.heap && heap_probes__defines_malloc(path) &&
 	    heap_probes__attach_file(t->heap, path, err, sizeof(err)) < 0)
 		run_add_warning(t->run, "%s", err);
@@ -151,6 +159,8 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.gate_exec = opts->mode == MO_MODE_TREE,
 		.max_procs = opts->max_procs,
 		.max_allocs = opts->max_allocs,
+		.alloc_sample_bytes = opts->alloc_sample_bytes,
+		.rss_sample_bytes = opts->rss_sample_bytes,
 		.verifier_log = opts->verifier_log,
 	};
 	struct mo_tracer *t = calloc(1, sizeof(*t));
@@ -171,6 +181,13 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		snprintf(err, errlen, "out of memory");
 		goto err_free;
 	}
+	if ((opts->heap && opts->alloc_sample_bytes) || opts->rss_sample_bytes) {
+		t->buildids = buildids__new();
+		if (!t->buildids) {
+			snprintf(err, errlen, "out of memory");
+			goto err_free;
+		}
+	}
 	if (attach_upfront(t, err, errlen))
 		goto err_free;
 	return t;
@@ -189,6 +206,7 @@ void tracer__free(struct mo_tracer *t)
 	if (t->sigfd >= 0)
 		close(t->sigfd);
 	readout__free(t->readout);
+	buildids__free(t->buildids);
 	proctree__free(t->tree);
 	heap_probes__free(t->heap);
 	usdt_probes__free(t->usdt);
@@ -249,7 +267,7 @@ int tracer__start(struct mo_tracer *t)
 {
 	t->t0_ns = mono_ns();
 	t->tree = proctree__new(t->run, t->t0_ns);
-	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns);
+	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns, t->buildids);
 	if (!t->tree || !t->readout)
 		return -ENOMEM;
 	return session__start_root_phase(t->sess, t->t0_ns);
@@ -366,6 +384,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 
 int tracer__finish(struct mo_tracer *t)
 {
+	int ret;
 	size_t nsites;
 	const struct mo_heap_site *sites = heap_probes__sites(t->heap, &nsites);
 
@@ -375,9 +394,14 @@ int tracer__finish(struct mo_tracer *t)
 	t->run->duration_s = (double)(t->end_ns - t->t0_ns) / 1e9;
 	t->run->heap = t->opts.heap;
 	t->run->interval_s = t->opts.interval_s;
+	t->run->alloc_sample_bytes = t->opts.heap ? t->opts.alloc_sample_bytes : 0;
+	t->run->rss_sample_bytes = t->opts.rss_sample_bytes;
 	for (size_t i = 0; i < nsites; i++)
 		if (!sites[i].emulated)
 			log_info("probe on %s in %s is single-stepped (%s): each call costs several times more",
 				 sites[i].func, sites[i].file, sites[i].insn);
-	return readout__final(t->readout, t->end_ns);
+	ret = readout__final(t->readout, t->end_ns);
+	if (!ret && t->buildids)
+		ret = stacks_readout(t->sess, t->buildids, t->run);
+	return ret;
 }

@@ -23,6 +23,8 @@ struct mo_tracer_opts {
 	const char *verifier_log;
 	__u32 max_procs;
 	__u32 max_allocs;
+	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */
+	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
 };
 
 /* Load and attach. NULL with the reason in err. */

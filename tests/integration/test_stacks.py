@@ -1,0 +1,94 @@
+"""Who allocates and who grows RSS: sampled stacks, symbolized after the fact
+(build-id frames), leaks by site, folded output. Needs root."""
+import re
+import subprocess
+
+from harness import MEMOBS, MiB, assert_near, memobs, prog, run_tests
+
+
+def leaf(site):
+    return site["frames"][-1]
+
+
+def run_sites(extra=()):
+    _, doc = memobs(["--heap", "-q"] + list(extra), [prog("sites"), "child"], check_rc=0)
+    return doc
+
+
+def test_hot_function_tops_the_allocators():
+    doc = run_sites()
+    top = doc["top_allocators"]
+    assert leaf(top[0]) == "hot_alloc", [leaf(s) for s in top[:5]]
+    assert top[0]["frames"][-2] == "main", top[0]["frames"]
+    # 9216 x 4 KiB, estimated from 512 KiB samples: within one period
+    assert_near(top[0]["alloc_bytes"], 9216 * 4096, abs_=512 * 1024, what="hot_alloc bytes")
+    cold = [s for s in top if leaf(s) == "cold_alloc"][0]
+    share = top[0]["alloc_bytes"] / (top[0]["alloc_bytes"] + cold["alloc_bytes"])
+    assert 0.85 <= share <= 0.95, share  # the program's 90/10 split, within a sample
+    assert doc["drops"]["stacks"] == 0 and doc["drops"]["sites"] == 0, doc["drops"]
+
+
+def test_leak_tops_the_live_bytes():
+    doc = run_sites()
+    by_live = sorted(doc["top_allocators"], key=lambda s: -s["live_bytes"])
+    assert leaf(by_live[0]) == "leaky_alloc", [(leaf(s), s["live_bytes"]) for s in by_live[:4]]
+    assert_near(by_live[0]["live_bytes"], 8 * MiB, abs_=512 * 1024, what="leaked bytes")
+    hot = [s for s in doc["top_allocators"] if leaf(s) == "hot_alloc"][0]
+    assert hot["live_bytes"] == 0, hot
+
+
+def test_static_buffer_tops_rss_growth():
+    doc = run_sites()
+    top = doc["rss_growth_sites"][0]
+    assert leaf(top) == "touch_static", [leaf(s) for s in doc["rss_growth_sites"][:5]]
+    assert_near(top["bytes"], 48 * MiB, rel=0.05, what="touch_static growth")
+    assert top["faults"] == top["bytes"] // 4096
+
+
+def test_rss_growth_sites_without_heap():
+    _, doc = memobs(["-q"], [prog("sites")], check_rc=0)
+    assert doc["top_allocators"] == []
+    assert leaf(doc["rss_growth_sites"][0]) == "touch_static"
+
+
+def test_short_lived_child_is_symbolized():
+    doc = run_sites()
+    child = [s for s in doc["top_allocators"] if leaf(s) == "child_alloc"]
+    assert child, [leaf(s) for s in doc["top_allocators"]]
+    assert_near(child[0]["alloc_bytes"], 4 * MiB, abs_=512 * 1024, what="child_alloc bytes")
+    exe = [p for p in doc["processes"] if p["argv"] and "be-child" in p["argv"]]
+    assert exe and exe[0]["end_s"] is not None, "the child must have exited before the report"
+
+
+def test_every_allocation_sampled_with_sample_bytes_1():
+    doc = run_sites(["--sample-bytes", "1"])
+    hot = [s for s in doc["top_allocators"] if leaf(s) == "hot_alloc"][0]
+    assert hot["alloc_bytes"] == 9216 * 4096 and hot["alloc_count"] == 9216, hot
+
+
+def test_folded_output_parses():
+    with_heap = run_sites()
+    import json
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(with_heap, f)
+        f.flush()
+        for weight, top in (("alloc", "hot_alloc"), ("live", "leaky_alloc"), ("rss", "touch_static")):
+            out = subprocess.run([MEMOBS, "report", f.name, "--folded", "--weight", weight],
+                                 capture_output=True, text=True, check=True).stdout
+            lines = out.splitlines()
+            assert lines, weight
+            parsed = []
+            for line in lines:
+                m = re.fullmatch(r"(\S.*) (\d+)", line)
+                assert m and ";" not in m.group(2), line
+                parsed.append((m.group(1).split(";"), int(m.group(2))))
+            heaviest = max(parsed, key=lambda p: p[1])
+            assert heaviest[0][-1] == top, (weight, heaviest)
+        bad = subprocess.run([MEMOBS, "report", f.name, "--folded", "--weight", "bogus"], capture_output=True,
+                             text=True)
+        assert bad.returncode == 2 and "alloc, live or rss" in bad.stderr, bad.stderr
+
+
+if __name__ == "__main__":
+    run_tests(globals())

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buildids.h"
+#include "elfinfo.h"
+
+struct entry {
+	char id[MO_BUILD_ID_HEX];
+	char *path;
+};
+
+struct file_key {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct mo_buildids {
+	struct entry *ids;
+	size_t nids, cap_ids;
+	struct file_key *seen;	/* files already read */
+	size_t nseen, cap_seen;
+	bool lib_dirs_done;
+};
+
+struct mo_buildids *buildids__new(void)
+{
+	return calloc(1, sizeof(struct mo_buildids));
+}
+
+void buildids__free(struct mo_buildids *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nids; i++)
+		free(b->ids[i].path);
+	free(b->ids);
+	free(b->seen);
+	free(b);
+}
+
+void buildids_hex(const unsigned char id[20], char out[MO_BUILD_ID_HEX])
+{
+	size_t n = 20;
+
+	/* The kernel pads shorter ids (e.g. 16-byte md5 ids) with zeros. */
+	while (n > 0 && !id[n - 1])
+		n--;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	out[2 * n] = 0;
+}
+
+/* True the first time a file is seen. */
+static bool first_sight(struct mo_buildids *b, const struct stat *st)
+{
+	for (size_t i = 0; i < b->nseen; i++)
+		if (b->seen[i].dev == st->st_dev && b->seen[i].ino == st->st_ino)
+			return false;
+	if (b->nseen == b->cap_seen) {
+		size_t cap = b->cap_seen ? b->cap_seen * 2 : 64;
+		struct file_key *grown = realloc(b->seen, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		b->seen = grown;
+		b->cap_seen = cap;
+	}
+	b->seen[b->nseen].dev = st->st_dev;
+	b->seen[b->nseen].ino = st->st_ino;
+	b->nseen++;
+	return true;
+}
+
+static void add_id(struct mo_buildids *b, const char *id, const char *path)
+{
+	if (buildids__find(b, id))
+		return;
+	if (b->nids == b->cap_ids) {
+		size_t cap = b->cap_ids ? b->cap_ids * 2 : 64;
+		struct entry *grown = realloc(b->ids, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		b->ids = grown;
+		b->cap_ids = cap;
+	}
+	snprintf(b->ids[b->nids].id, MO_BUILD_ID_HEX, "%s", id);
+	b->ids[b->nids].path = strdup(path);
+	if (b->ids[b->nids].path)
+		b->nids++;
+}
+
+void buildids__add_file(struct mo_buildids *b, const char *path)
+{
+	char id[64];
+	struct mo_elf *elf;
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !first_sight(b, &st))
+		return;
+	elf = elf__open(path);
+	if (elf && !elf__build_id(elf, id, sizeof(id)) && strlen(id) < MO_BUILD_ID_HEX)
+		add_id(b, id, path);
+	elf__free(elf);
+}
+
+int buildids__add_maps(struct mo_buildids *b, pid_t pid)
+{
+	char path[64], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		char file[4096];
+
+		/* Executable file mappings only: "start-end r-xp off dev ino path" */
+		if (sscanf(line, "%lx-%lx %*4[r-]x%*c %*s %*s %*s %4095s", &start, &end, file) != 3 || file[0] != '/')
+			continue;
+		/* map_files opens the very file mapped, whatever its mount namespace;
+		 * keep the process-side path for reports. */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid, start, end);
+		buildids__add_file(b, access(file, R_OK) ? path : file);
+	}
+	fclose(f);
+	return 0;
+}
+
+static void add_dir(struct mo_buildids *b, const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR && depth > 0)
+			add_dir(b, path, depth - 1);
+		else if ((de->d_type == DT_REG || de->d_type == DT_LNK) && strstr(de->d_name, ".so"))
+			buildids__add_file(b, path);
+	}
+	closedir(d);
+}
+
+void buildids__add_lib_dirs(struct mo_buildids *b)
+{
+	static const char *const dirs[] = {
+		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+		"/usr/lib", "/usr/local/lib",
+	};
+
+	if (b->lib_dirs_done)
+		return;
+	b->lib_dirs_done = true;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		add_dir(b, dirs[i], 1);
+}
+
+const char *buildids__find(const struct mo_buildids *b, const char *hex)
+{
+	for (size_t i = 0; i < b->nids; i++)
+		if (!strcmp(b->ids[i].id, hex))
+			return b->ids[i].path;
+	return NULL;
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "buildids.h"
+#include "run.h"
+#include "session.h"
+#include "stacks.h"
+#include "symbolize.h"
+
+enum { FRAME_EMPTY = 0, FRAME_VALID = 1, FRAME_IP = 2 };
+
+struct raw_site {
+	struct mo_site_key key;
+	struct mo_site val;
+};
+
+struct collect {
+	struct raw_site *sites;
+	size_t n, cap;
+};
+
+static void collect_site(void *ctx, const struct mo_site_key *k, const struct mo_site *v)
+{
+	struct collect *c = ctx;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct raw_site *grown = realloc(c->sites, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		c->sites = grown;
+		c->cap = cap;
+	}
+	c->sites[c->n].key = *k;
+	c->sites[c->n].val = *v;
+	c->n++;
+}
+
+static bool all_known(const struct mo_buildids *ids, const struct mo_stack_frame *f)
+{
+	char hex[MO_BUILD_ID_HEX];
+
+	for (int i = 0; i < MO_STACK_DEPTH && f[i].status != FRAME_EMPTY; i++) {
+		if (f[i].status != FRAME_VALID)
+			continue;
+		buildids_hex(f[i].build_id, hex);
+		if (!buildids__find(ids, hex))
+			return false;
+	}
+	return true;
+}
+
+/* Frames root -> leaf. Allocation stacks are taken at the allocator's
+ * return: every frame is a return address. A frame outside its file's code
+ * ends the stack there: the frame-pointer walk went astray beyond it. */
+static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame *f, enum mo_site_kind kind,
+			  size_t *n, struct mo_run *run)
+{
+	char names_buf[MO_STACK_DEPTH][256], hex[MO_BUILD_ID_HEX];
+	size_t depth = 0, unresolved = 0;
+	char **names;
+
+	for (; depth < MO_STACK_DEPTH && f[depth].status != FRAME_EMPTY; depth++) {
+		const struct mo_stack_frame *fr = &f[depth];
+		bool ret_addr = kind == MO_SITE_ALLOC || depth > 0;
+		char *buf = names_buf[depth];
+
+		if (fr->status != FRAME_VALID) {
+			snprintf(buf, sizeof(names_buf[0]), "[unknown 0x%llx]", (unsigned long long)fr->offset);
+			unresolved++;
+			continue;
+		}
+		buildids_hex(fr->build_id, hex);
+		switch (symbolizer__name(sym, hex, fr->offset, ret_addr, buf, sizeof(names_buf[0]))) {
+		case MO_SYM_FOUND:
+			continue;
+		case MO_SYM_FALLBACK:
+			unresolved++;
+			continue;
+		case MO_SYM_NOT_CODE:
+			break;
+		}
+		break;
+	}
+	names = calloc(depth + 1, sizeof(*names));
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < depth; i++) {
+		names[i] = strdup(names_buf[depth - 1 - i]);
+		if (!names[i]) {
+			while (i--)
+				free(names[i]);
+			free(names);
+			return NULL;
+		}
+	}
+	run->unresolved_frames += unresolved;
+	*n = depth;
+	return names;
+}
+
+int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run *run)
+{
+	struct collect c = {};
+	struct mo_stack_frame (*frames)[MO_STACK_DEPTH];
+	struct mo_symbolizer *sym;
+	bool missing = false;
+	int err = 0;
+
+	session__each_site(s, collect_site, &c);
+	if (!c.n)
+		return 0;
+	frames = calloc(c.n, sizeof(*frames));
+	sym = symbolizer__new(ids);
+	if (!frames || !sym) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		if (session__read_stack(s, c.sites[i].key.stack_id, frames[i]))
+			memset(frames[i], 0, sizeof(frames[i]));
+		missing |= !all_known(ids, frames[i]);
+	}
+	if (missing) {
+		buildids__add_maps(ids, getpid());
+		buildids__add_lib_dirs(ids);
+	}
+	for (size_t i = 0; i < c.n && !err; i++) {
+		size_t n = 0;
+		char **names = frame_names(sym, frames[i], c.sites[i].key.kind, &n, run);
+
+		if (!names) {
+			err = -ENOMEM;
+			break;
+		}
+		if (n <= 2)
+			run->short_stacks++;
+		err = run_add_site(run, c.sites[i].key.kind, names, n, c.sites[i].val.bytes, c.sites[i].val.count,
+				   c.sites[i].val.live);
+	}
+out:
+	symbolizer__free(sym);
+	free(frames);
+	free(c.sites);
+	return err;
+}
