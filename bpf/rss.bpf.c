@@ -49,9 +49,20 @@ int mo_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		tgid = *owner;
 	}
 	p = session_proc(tgid);
-	if (!p || (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED | MO_PROC_OBSERVER)))
+	if (!p) {
+		/* An mm of another process now has this id: the mm we knew by it
+		 * was freed and its address reused. Forget the stale mapping. */
+		if (ctx->curr && bpf_map_lookup_elem(&mo_mm_owner, &mm_id))
+			bpf_map_delete_elem(&mo_mm_owner, &mm_id);
+		return 0;
+	}
+	if (p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED | MO_PROC_OBSERVER))
 		return 0;
 	if (ctx->curr && p->mm_id != mm_id) {
+		/* A new mm (exec): at most one mapping per process, so that no id
+		 * outlives its mm. */
+		if (p->mm_id)
+			bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
 		if (bpf_map_update_elem(&mo_mm_owner, &mm_id, &tgid, BPF_ANY))
 			MO_DROP(mm_ids);
 		else
