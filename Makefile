@@ -83,6 +83,13 @@ $(BUILD)/libmemobs.so: emitters/libmemobs.c include/memobs/markers.h | $(BUILD)
 $(BUILD) $(BUILD)/bpf $(BUILD)/obj:
 	$(Q)mkdir -p $@
 
+# The bundled demo: a static-site build in Python with phase markers.
+DEMO_PAGES ?= 1000
+demo: install-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/memobs -o $(BUILD)/demo-run.json -- python3 demo/sitebuild.py --pages $(DEMO_PAGES)
+	@echo "run document: $(BUILD)/demo-run.json"
+
 vmlinux:
 	$(call msg,GEN,vmlinux/vmlinux.h)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
@@ -92,6 +99,6 @@ include tests/tests.mk
 clean:
 	$(Q)rm -rf $(BUILD)
 
-.PHONY: all deps-check vmlinux clean
+.PHONY: all deps-check demo vmlinux clean
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/bpf/*.d)
