@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include "fit.h"
+
+#define GOLDEN_ITERATIONS 60	/* the bracket shrinks to 1e-12 of FIT_K_STEP */
+
+static const double snap_exponents[] = { 0.5, 1, 2, 3 };
+
+struct points {
+	const double *n, *y;
+	size_t count;
+	double n_max;
+};
+
+/* Least squares of y = a + c*x with x = (n/n_max)^k: scaling by n_max keeps
+ * x in (0, 1] so that N^3 of large sizes stays well conditioned. Returns the
+ * residual sum of squares; *a and *b (unscaled) when asked. */
+static double solve(const struct points *p, double k, double *a, double *b)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, mx, my, c, a0, ssr = 0;
+
+	for (size_t i = 0; i < p->count; i++) {
+		double x = pow(p->n[i] / p->n_max, k);
+
+		sx += x;
+		sy += p->y[i];
+	}
+	mx = sx / p->count;
+	my = sy / p->count;
+	for (size_t i = 0; i < p->count; i++) {
+		double dx = pow(p->n[i] / p->n_max, k) - mx;
+
+		sxx += dx * dx;
+		sxy += dx * (p->y[i] - my);
+	}
+	c = sxx > 0 ? sxy / sxx : 0;
+	a0 = my - c * mx;
+	for (size_t i = 0; i < p->count; i++) {
+		double r = p->y[i] - a0 - c * pow(p->n[i] / p->n_max, k);
+
+		ssr += r * r;
+	}
+	if (a)
+		*a = a0;
+	if (b)
+		*b = c / pow(p->n_max, k);
+	return ssr;
+}
+
+/* The k of least residuals: the best point of a grid, then golden-section
+ * search between its neighbours (the residuals of this model are smooth
+ * and, near the best grid point, unimodal in k). */
+static double best_exponent(const struct points *p)
+{
+	const double g = (sqrt(5) - 1) / 2;
+	double best_k = FIT_K_MIN, best = INFINITY, lo, hi, x1, x2, f1, f2;
+
+	for (double k = FIT_K_MIN; k <= FIT_K_MAX + 1e-9; k += FIT_K_STEP) {
+		double ssr = solve(p, k, NULL, NULL);
+
+		if (ssr < best) {
+			best = ssr;
+			best_k = k;
+		}
+	}
+	lo = fmax(FIT_K_MIN, best_k - FIT_K_STEP);
+	hi = fmin(FIT_K_MAX, best_k + FIT_K_STEP);
+	x1 = hi - g * (hi - lo);
+	x2 = lo + g * (hi - lo);
+	f1 = solve(p, x1, NULL, NULL);
+	f2 = solve(p, x2, NULL, NULL);
+	for (int i = 0; i < GOLDEN_ITERATIONS; i++) {
+		if (f1 <= f2) {
+			hi = x2;
+			x2 = x1;
+			f2 = f1;
+			x1 = hi - g * (hi - lo);
+			f1 = solve(p, x1, NULL, NULL);
+		} else {
+			lo = x1;
+			x1 = x2;
+			f1 = f2;
+			x2 = lo + g * (hi - lo);
+			f2 = solve(p, x2, NULL, NULL);
+		}
+	}
+	/* The grid point may beat the interior when the optimum is an edge. */
+	return fmin(f1, f2) <= best ? (f1 <= f2 ? x1 : x2) : best_k;
+}
+
+static double r_squared(double ssr, double sst)
+{
+	return sst > 0 ? 1 - ssr / sst : 1;
+}
+
+static int check_points(const struct points *p, size_t *nsizes, char *err, size_t errlen)
+{
+	size_t distinct = 0;
+
+	for (size_t i = 0; i < p->count; i++) {
+		bool seen = false;
+
+		if (!(p->n[i] > 0) || !isfinite(p->n[i])) {
+			snprintf(err, errlen, "size %g is not a positive number", p->n[i]);
+			return -EINVAL;
+		}
+		if (!isfinite(p->y[i])) {
+			snprintf(err, errlen, "the value at size %g is not a number", p->n[i]);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = p->n[j] == p->n[i];
+		distinct += !seen;
+	}
+	*nsizes = distinct;
+	if (distinct < FIT_MIN_SIZES) {
+		snprintf(err, errlen, "%zu distinct size%s: a fit of a + b*N^k needs at least %d", distinct,
+			 distinct == 1 ? "" : "s", FIT_MIN_SIZES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void fit_constant(const struct points *p, double mean, double sst, struct mo_fit *out)
+{
+	out->a = mean;
+	out->b = 0;
+	out->k = 0;
+	out->shape = MO_FIT_CONSTANT;
+	/* Nothing varies with N: there is no variance for the model to explain. */
+	out->r2 = NAN;
+	out->rmse_rel = sqrt(sst / p->count);
+}
+
+/* Refit with a simple exponent near k_free when it does as well. */
+static void snap(const struct points *p, double sst, struct mo_fit *out)
+{
+	for (size_t i = 0; i < sizeof(snap_exponents) / sizeof(snap_exponents[0]); i++) {
+		double s = snap_exponents[i], a, b, ssr, r2;
+
+		if (fabs(out->k_free - s) > FIT_TOL)
+			continue;
+		ssr = solve(p, s, &a, &b);
+		r2 = r_squared(ssr, sst);
+		if (r2 < out->r2 - FIT_SNAP_R2)
+			return;
+		out->a = a;
+		out->b = b;
+		out->k = s;
+		out->r2 = r2;
+		out->rmse_rel = sqrt(ssr / p->count);
+		out->snapped = true;
+		return;
+	}
+}
+
+static enum mo_fit_shape shape_of(double b, double k)
+{
+	if (b < 0)
+		return MO_FIT_DECREASING;
+	if (fabs(k - 1) <= FIT_TOL)
+		return MO_FIT_LINEAR;
+	return k < 1 ? MO_FIT_SUBLINEAR : MO_FIT_SUPERLINEAR;
+}
+
+int fit_power(const double *n, const double *y, size_t count, double noise_floor, struct mo_fit *out, char *err,
+	      size_t errlen)
+{
+	struct points p = { n, y, count, 0 };
+	double sum = 0, sum_abs = 0, lo = INFINITY, hi = -INFINITY, mean, sst = 0, ssr;
+	int ret;
+
+	*out = (struct mo_fit){ .n_min = INFINITY };
+	ret = check_points(&p, &out->nsizes, err, errlen);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < count; i++) {
+		p.n_max = fmax(p.n_max, n[i]);
+		out->n_min = fmin(out->n_min, n[i]);
+		sum += y[i];
+		sum_abs += fabs(y[i]);
+		lo = fmin(lo, y[i]);
+		hi = fmax(hi, y[i]);
+	}
+	out->n_max = p.n_max;
+	mean = sum / count;
+	for (size_t i = 0; i < count; i++)
+		sst += (y[i] - mean) * (y[i] - mean);
+	out->k_free = best_exponent(&p);
+	if (hi - lo <= fmax(FIT_CONST_TOL * fmax(fabs(hi), fabs(lo)), noise_floor)) {
+		fit_constant(&p, mean, sst, out);
+	} else {
+		ssr = solve(&p, out->k_free, &out->a, &out->b);
+		out->k = out->k_free;
+		out->r2 = r_squared(ssr, sst);
+		out->rmse_rel = sqrt(ssr / count);
+		snap(&p, sst, out);
+		out->shape = shape_of(out->b, out->k);
+	}
+	out->rmse_rel = sum_abs > 0 ? out->rmse_rel / (sum_abs / count) : 0;
+	return 0;
+}
+
+double fit_eval(const struct mo_fit *f, double n)
+{
+	return f->shape == MO_FIT_CONSTANT ? f->a : f->a + f->b * pow(n, f->k);
+}
+
+const char *fit_shape_name(enum mo_fit_shape shape)
+{
+	switch (shape) {
+	case MO_FIT_CONSTANT:
+		return "constant";
+	case MO_FIT_SUBLINEAR:
+		return "sub-linear";
+	case MO_FIT_LINEAR:
+		return "linear";
+	case MO_FIT_SUPERLINEAR:
+		return "super-linear";
+	case MO_FIT_DECREASING:
+		return "decreasing";
+	}
+	return "?";
+}
