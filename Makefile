@@ -17,7 +17,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS      := libbpf libcjson libdw libelf capstone
+PKGS      := libbpf libcjson libdw libelf capstone ncursesw
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
              -Wno-format-truncation \
@@ -46,7 +46,7 @@ all: deps-check $(BUILD)/memobs $(BUILD)/libmemobs.so
 deps-check:
 	@for p in $(PKGS); do pkg-config --exists $$p || { \
 		case $$p in libbpf) d=libbpf-dev;; libcjson) d=libcjson-dev;; libdw) d=libdw-dev;; \
-		libelf) d=libelf-dev;; capstone) d=libcapstone-dev;; esac; \
+		libelf) d=libelf-dev;; capstone) d=libcapstone-dev;; ncursesw) d=libncurses-dev;; esac; \
 		echo "memobs: missing $$p (Debian package $$d): run sudo scripts/install-deps.sh" >&2; exit 1; }; done
 	@for t in $(CLANG) $(BPFTOOL); do command -v $$t >/dev/null || { \
 		echo "memobs: missing $$t (Debian packages clang, bpftool): run sudo scripts/install-deps.sh" >&2; exit 1; }; done

@@ -60,6 +60,8 @@ static void run_usage(FILE *out)
 		"                               (default 512KiB; 1: every allocation; 0: none)\n"
 		"      --rss-sample-bytes SIZE  stacks of the code that made RSS grow: one per SIZE\n"
 		"                               (default 512KiB; 0: none)\n"
+		"      --live            full-screen view of the processes by RSS, refreshed each second\n"
+		"                        (q leaves it; without a command it also ends the run)\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"  -v, --verbose         say what memobs does (probes, libbpf)\n"
 		"  -h, --help            this help\n\n"
@@ -81,7 +83,7 @@ static bool parse_number(const char *s, double min, double max, double *out)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
-	       OPT_SAMPLE, OPT_RSS_SAMPLE };
+	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "heap", no_argument, NULL, OPT_HEAP },
@@ -95,6 +97,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE },
 		{ "rss-sample-bytes", required_argument, NULL, OPT_RSS_SAMPLE },
+		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -163,6 +166,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			}
 			*(c == OPT_SAMPLE ? &o->tracer.alloc_sample_bytes : &o->tracer.rss_sample_bytes) = size;
 			break;
+		case OPT_LIVE:
+			o->tracer.live = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -181,6 +187,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		o->command = argv + optind;
 	if (!!o->command + !!o->pid + o->all != 1) {
 		log_err("say what to observe: -- COMMAND, -p PID or -a (one of them)");
+		return MO_EXIT_USAGE;
+	}
+	if (o->tracer.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		log_err("--live needs a terminal on standard input and output");
 		return MO_EXIT_USAGE;
 	}
 	if (o->tracer.duration_s && o->command) {

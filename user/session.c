@@ -194,11 +194,13 @@ const volatile struct mo_state *session__state(struct mo_session *s)
 }
 
 int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
-		      const __s64 rss[MO_RSS_NR])
+		      const char *comm, const __s64 rss[MO_RSS_NR])
 {
 	struct mo_proc p = { .ppid = ppid, .flags = flags, .start_ns = start_ns };
 	__u32 key = pid;
 
+	if (comm)
+		snprintf(p.comm, sizeof(p.comm), "%s", comm);
 	if (rss) {
 		/* Seed as BPF would: the process and session sums, their peaks. */
 		volatile struct mo_state *sess = &s->skel->bss->mo_sess;

@@ -40,9 +40,10 @@ struct memobs_bpf *session__skel(struct mo_session *s);
 const volatile struct mo_state *session__state(struct mo_session *s);
 
 /* Put a process into the session (the launched command or -p PID), with
- * its current RSS by member in bytes (NULL: unknown yet). 0/-errno. */
+ * its name (NULL: learned at exec) and current RSS by member in bytes (NULL:
+ * unknown yet). 0/-errno. */
 int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
-		      const __s64 rss[MO_RSS_NR]);
+		      const char *comm, const __s64 rss[MO_RSS_NR]);
 
 /* Open the root phase "main" at start_ns. 0/-errno. */
 int session__start_root_phase(struct mo_session *s, __u64 start_ns);

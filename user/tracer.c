@@ -14,6 +14,7 @@
 #include "attach_heap.h"
 #include "attach_usdt.h"
 #include "buildids.h"
+#include "live.h"
 #include "log.h"
 #include "phases.h"
 #include "procfs.h"
@@ -33,6 +34,10 @@ struct mo_tracer {
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
+	struct mo_live *live;
+	struct mo_live_proc *live_procs;
+	size_t nlive, cap_live;
+	bool root_running;	/* -p: the root was running before we looked */
 	pid_t root;
 	int pidfd;
 	int sigfd;
@@ -205,6 +210,8 @@ void tracer__free(struct mo_tracer *t)
 		close(t->pidfd);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
+	live__free(t->live);
+	free(t->live_procs);
 	readout__free(t->readout);
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
@@ -228,16 +235,18 @@ int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *er
 		return ret;
 	}
 	if (pending_exec)
-		return session__add_proc(t->sess, pid, getpid(), MO_PROC_PENDING_EXEC | MO_PROC_ROOT, mono_ns(), NULL);
+		return session__add_proc(t->sess, pid, getpid(), MO_PROC_PENDING_EXEC | MO_PROC_ROOT, mono_ns(), NULL,
+					 NULL);
 	ret = procfs_status(pid, &st);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid,
 			 ret == -ESRCH ? "no such process" : strerror(-ret));
 		return ret;
 	}
-	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.rss);
+	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.name, st.rss);
 	if (ret)
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid, strerror(-ret));
+	t->root_running = true;
 	return ret;
 }
 
@@ -256,11 +265,30 @@ int tracer__add_all(struct mo_tracer *t)
 
 		if (*end || pid <= 0 || pid == getpid() || procfs_status(pid, &st) || !st.has_rss)
 			continue;
-		if (!session__add_proc(t->sess, pid, st.ppid, 0, mono_ns(), st.rss))
+		if (!session__add_proc(t->sess, pid, st.ppid, 0, mono_ns(), st.name, st.rss))
 			n++;
 	}
 	closedir(d);
 	return n;
+}
+
+/* A process we attached to ran no exec we saw: its name, executable and
+ * command line come from /proc. */
+static void name_running_root(struct mo_tracer *t)
+{
+	char path[64], exe[4096], args[MO_ARGS_LEN];
+	struct mo_proc_status st;
+	ssize_t n, nargs;
+
+	if (procfs_status(t->root, &st))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->root);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	nargs = procfs_cmdline(t->root, args, sizeof(args));
+	if (t->buildids && n > 0)
+		buildids__add_file(t->buildids, exe);
+	proctree__exec(t->tree, t->root, st.name, exe, args, nargs > 0 ? nargs : 0);
 }
 
 int tracer__start(struct mo_tracer *t)
@@ -270,6 +298,8 @@ int tracer__start(struct mo_tracer *t)
 	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns, t->buildids);
 	if (!t->tree || !t->readout)
 		return -ENOMEM;
+	if (t->root_running)
+		name_running_root(t);
 	return session__start_root_phase(t->sess, t->t0_ns);
 }
 
@@ -298,6 +328,52 @@ static void show_status(struct mo_tracer *t, __u64 now)
 		      t->opts.heap ? st->heap_live : -1, readout__phase_name(t->readout, st->cur_phase));
 	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
+}
+
+static bool collect_live(void *ctx, __u32 tgid, const struct mo_proc *p)
+{
+	struct mo_tracer *t = ctx;
+	struct mo_live_proc *lp;
+
+	if (p->flags & (MO_PROC_EXITED | MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER))
+		return false;
+	if (t->nlive == t->cap_live) {
+		size_t cap = t->cap_live ? t->cap_live * 2 : 64;
+		struct mo_live_proc *grown = realloc(t->live_procs, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		t->live_procs = grown;
+		t->cap_live = cap;
+	}
+	lp = &t->live_procs[t->nlive++];
+	lp->pid = tgid;
+	memcpy(lp->comm, p->comm, sizeof(lp->comm));
+	lp->rss = p->rss_sum;
+	lp->rss_peak = p->rss_peak_sum;
+	lp->heap_live = t->opts.heap && (p->flags & MO_PROC_HEAP_SEEN) ? p->heap_live : -1;
+	return false;
+}
+
+static void show_live(struct mo_tracer *t, __u64 now)
+{
+	const volatile struct mo_state *st = session__state(t->sess);
+	const volatile struct mo_drops *d = &st->drops;
+	struct mo_live_view view = {
+		.elapsed_s = (double)(now - t->t0_ns) / 1e9,
+		.rss = st->rss_sum,
+		.rss_peak = st->rss_peak,
+		.heap_live = t->opts.heap ? st->heap_live : -1,
+		.phase = readout__phase_name(t->readout, st->cur_phase),
+		.drops = d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases +
+			 d->phase_lock + d->mm_ids,
+	};
+
+	t->nlive = 0;
+	session__each_proc(t->sess, collect_live, t);
+	view.procs = t->live_procs;
+	view.nprocs = t->nlive;
+	live__draw(t->live, &view);
 }
 
 /* A stop signal: in command mode it goes on to the command when sent to
@@ -341,10 +417,16 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	ret = open_sigfd(t);
 	if (ret)
 		return ret;
+	if (t->opts.live) {
+		t->live = live__new();
+		if (!t->live)
+			return -errno;
+	}
 	while (!root_done && !t->stop) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{ .fd = session__poll_fd(t->sess), .events = POLLIN },
 			{ .fd = t->sigfd, .events = POLLIN },
+			{ .fd = t->live ? STDIN_FILENO : -1, .events = POLLIN },
 			{ .fd = t->pidfd, .events = POLLIN },
 		};
 		__u64 now = mono_ns(), wake;
@@ -355,26 +437,37 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		}
 		if (now >= next_tick) {
 			readout__harvest(t->readout);
-			if (t->opts.status_line)
+			if (t->live)
+				show_live(t, now);
+			else if (t->opts.status_line)
 				show_status(t, now);
 			next_tick += 1000000000ull;
+		}
+		/* q leaves the live view; without a command it also ends the run. */
+		if (t->live && live__quit(t->live)) {
+			live__free(t->live);
+			t->live = NULL;
+			if (!own_child)
+				break;
 		}
 		if (deadline && now >= deadline)
 			break;
 		wake = next_sample < next_tick ? next_sample : next_tick;
 		if (deadline && deadline < wake)
 			wake = deadline;
-		if (poll(fds, t->pidfd >= 0 ? 3 : 2, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 &&
+		if (poll(fds, t->pidfd >= 0 ? 4 : 3, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 &&
 		    errno != EINTR)
 			return -errno;
 		if (fds[0].revents)
 			session__poll(t->sess, 0);
 		if (fds[1].revents)
 			on_signal(t, forward);
-		if (t->pidfd >= 0 && fds[2].revents)
+		if (t->pidfd >= 0 && fds[3].revents)
 			root_done = true;
 	}
 	t->end_ns = mono_ns();
+	live__free(t->live);
+	t->live = NULL;
 	if (own_child && root_done)
 		waitpid(t->root, status, 0);
 	if (t->opts.status_line)

@@ -19,6 +19,7 @@ struct mo_tracer_opts {
 	size_t max_samples;		/* timeline bound before downsampling */
 	double duration_s;		/* stop after this long (0: at the root's end or a signal) */
 	bool status_line;		/* one refreshed line on stderr */
+	bool live;			/* the full-screen view instead (live.h) */
 	const char *libmemobs;		/* libmemobs.so to attach markers in, or NULL */
 	const char *verifier_log;
 	__u32 max_procs;
@@ -44,7 +45,8 @@ int tracer__add_all(struct mo_tracer *t);
 int tracer__start(struct mo_tracer *t);
 
 /* Follow the session until the root exits (its wait status in *status when
- * it is memobs's child), the duration elapses, or a stop signal comes.
+ * it is memobs's child), the duration elapses, or a stop signal comes (or,
+ * without a command, q in the live view).
  * forward_signals: pass SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to memobs on to
  * the root and keep waiting for it. 0/-errno. */
 int tracer__follow(struct mo_tracer *t, bool own_child, bool forward_signals, int *status);

@@ -124,6 +124,7 @@ def test_attach_to_running_pid():
     assert p["rss"]["peak"] >= 48 * MiB, p["rss"]
     assert_near(p["rss"]["peak"], 48 * MiB + p["rss"]["peak_file"], rel=0.05, abs_=2 * MiB, what="attached peak")
     assert doc["mode"] == "pid" and doc["target_pid"] == target.pid
+    assert p["comm"] == "wait_alloc" and p["argv"][0].endswith("wait_alloc") and p["exe"].endswith("wait_alloc"), p
 
 
 def test_unknown_pid_is_a_clear_error():

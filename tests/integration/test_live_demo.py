@@ -1,17 +1,16 @@
-"""The ncurses live view (user/pending/live.c) driven in tmux through
+"""The ncurses live view (user/live.c) driven in tmux through
 tests/live/live_demo.c: the header and the processes by RSS show, the order
 follows RSS as it changes, q and SIGINT both give the terminal back, a small
 window says how many processes did not fit, and without a terminal it
 refuses. Builds the demo against ncursesw (Debian libncurses-dev) and needs
-tmux; run by hand until live.c is wired into the build:
-    python3 tests/live/test_live.py"""
+tmux. test_live.py drives memobs --live itself."""
 import os
 import shutil
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, ROOT, run_tests  # noqa: E402
 
 DEMO = os.path.join(BUILD, "live_demo")
@@ -27,7 +26,7 @@ def build_demo():
     user = os.path.join(ROOT, "user")
     srcs = [os.path.join(ROOT, "tests", "live", "live_demo.c"), os.path.join(user, "live_view.c"),
             os.path.join(user, "status.c"), os.path.join(user, "units.c"), os.path.join(user, "json_util.c")]
-    live_dir = next(d for d in (os.path.join(user, "pending"), user) if os.path.exists(os.path.join(d, "live.c")))
+    live_dir = user
     srcs.append(os.path.join(live_dir, "live.c"))
     cflags = subprocess.run(["pkg-config", "--cflags", "libcjson"], capture_output=True, text=True).stdout.split()
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
