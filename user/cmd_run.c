@@ -340,6 +340,12 @@ int cmd_run(int argc, char **argv)
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}
+	/* Say now, not after an hour of build, that the report cannot be kept. */
+	if (o.output && strcmp(o.output, "-") && outfile_check(&inv, o.output, err, sizeof(err))) {
+		log_err("%s", err);
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
 	block_stop_signals();
 	ensure_tracefs();
 	find_libmemobs(libmemobs, sizeof(libmemobs));
@@ -347,7 +353,7 @@ int cmd_run(int argc, char **argv)
 	o.tracer.max_samples = MAX_TIMELINE_SAMPLES;
 	o.tracer.status_line = isatty(STDERR_FILENO) && !o.quiet;
 	o.tracer.libmemobs = libmemobs;
-	o.tracer.verifier_log = "/tmp/memobs-bpf.log";
+	o.tracer.verifier_log_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	t = tracer__new(&o.tracer, &run, err, sizeof(err));
 	if (!t) {
 		if (errno == EPERM)

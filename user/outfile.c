@@ -88,6 +88,35 @@ int outfile_write(const struct mo_invoker *inv, const char *path, const char *da
 	return err;
 }
 
+static int check_as_user(const char *path, char *msg, size_t msglen)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	int err = refuse_symlink(path, msg, msglen);
+
+	if (err)
+		return err;
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return fail(-EISDIR, msg, msglen, "write", path);
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
+	/* Effective ids are the invoker's here: access() checks the real ones. */
+	if (faccessat(AT_FDCWD, dirname(buf), W_OK | X_OK, AT_EACCESS))
+		return fail(-errno, msg, msglen, "write", path);
+	return 0;
+}
+
+int outfile_check(const struct mo_invoker *inv, const char *path, char *msg, size_t msglen)
+{
+	int err = invoker_enter(inv);
+
+	if (err)
+		return fail(err, msg, msglen, "act as the invoking user to write", path);
+	err = check_as_user(path, msg, msglen);
+	invoker_leave(inv);
+	return err;
+}
+
 static int make_parent_dir(const char *path)
 {
 	char buf[PATH_MAX];

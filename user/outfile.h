@@ -12,6 +12,11 @@
 int outfile_write(const struct mo_invoker *inv, const char *path, const char *data, size_t len,
 		  char *err, size_t errlen);
 
+/* Before a long run: can the invoking user create path (its directory
+ * exists and is writable, path is not a symlink nor a directory)? 0, or
+ * -errno with the reason in err. Nothing is created. */
+int outfile_check(const struct mo_invoker *inv, const char *path, char *err, size_t errlen);
+
 /* Append one line (data must end in '\n') with a single write under an
  * exclusive lock; creates the file and its parent directory when missing. */
 int outfile_append(const struct mo_invoker *inv, const char *path, const char *data, size_t len,

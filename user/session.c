@@ -47,13 +47,20 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
-static void save_libbpf_log(const char *path, char *err, size_t errlen, const char *what, int code)
+/* The log goes to a fresh file (never one someone prepared) named in err. */
+static void save_libbpf_log(const char *dir, char *err, size_t errlen, const char *what, int code)
 {
-	int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
-	bool saved = fd >= 0 && libbpf_log && write(fd, libbpf_log, libbpf_log_len) == (ssize_t)libbpf_log_len;
+	char path[4096];
+	int fd = -1;
+	bool saved;
 
+	if (dir && snprintf(path, sizeof(path), "%s/memobs-bpf-XXXXXX.log", dir) < (int)sizeof(path))
+		fd = mkostemps(path, 4, O_CLOEXEC);
+	saved = fd >= 0 && libbpf_log && write(fd, libbpf_log, libbpf_log_len) == (ssize_t)libbpf_log_len;
 	if (fd >= 0)
 		close(fd);
+	if (fd >= 0 && !saved)
+		unlink(path);
 	snprintf(err, errlen, "%s: %s%s%s", what, strerror(-code), saved ? "; libbpf and verifier log in " : "",
 		 saved ? path : "");
 }
@@ -122,7 +129,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	s->skel = memobs_bpf__open();
 	if (!s->skel) {
 		ret = -errno;
-		save_libbpf_log(opts->verifier_log, err, errlen, "cannot open the BPF object", ret);
+		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot open the BPF object", ret);
 		goto err_free;
 	}
 	ret = configure(s->skel, opts);
@@ -132,7 +139,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	}
 	ret = memobs_bpf__load(s->skel);
 	if (ret) {
-		save_libbpf_log(opts->verifier_log, err, errlen, "cannot load the BPF programs", ret);
+		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot load the BPF programs", ret);
 		goto err_free;
 	}
 	s->links[0] = bpf_program__attach(s->skel->progs.mo_fork);
@@ -141,13 +148,13 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	for (int i = 0; i < 3; i++)
 		if (!s->links[i]) {
 			ret = -errno;
-			save_libbpf_log(opts->verifier_log, err, errlen, "cannot attach to the sched tracepoints", ret);
+			save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot attach to the sched tracepoints", ret);
 			goto err_free;
 		}
 	s->skel->links.mo_rss_stat = bpf_program__attach(s->skel->progs.mo_rss_stat);
 	if (!s->skel->links.mo_rss_stat) {
 		ret = -errno;
-		save_libbpf_log(opts->verifier_log, err, errlen, "cannot attach to tracepoint kmem:rss_stat", ret);
+		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot attach to tracepoint kmem:rss_stat", ret);
 		goto err_free;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.mo_events), (ring_buffer_sample_fn)on_event, ctx, NULL);

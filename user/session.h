@@ -22,7 +22,7 @@ struct mo_session_opts {
 	__u32 max_allocs;
 	__u64 alloc_sample_bytes;	/* stacks of allocations (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* stacks of RSS growth, 0: none */
-	const char *verifier_log;	/* where a failed load writes the verifier's log */
+	const char *verifier_log_dir;	/* where a failed load leaves libbpf's log */
 };
 
 /* Called for each ring-buffer record; return 0 to go on. */

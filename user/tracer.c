@@ -166,7 +166,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.max_allocs = opts->max_allocs,
 		.alloc_sample_bytes = opts->alloc_sample_bytes,
 		.rss_sample_bytes = opts->rss_sample_bytes,
-		.verifier_log = opts->verifier_log,
+		.verifier_log_dir = opts->verifier_log_dir,
 	};
 	struct mo_tracer *t = calloc(1, sizeof(*t));
 

@@ -21,7 +21,7 @@ struct mo_tracer_opts {
 	bool status_line;		/* one refreshed line on stderr */
 	bool live;			/* the full-screen view instead (live.h) */
 	const char *libmemobs;		/* libmemobs.so to attach markers in, or NULL */
-	const char *verifier_log;
+	const char *verifier_log_dir;
 	__u32 max_procs;
 	__u32 max_allocs;
 	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */

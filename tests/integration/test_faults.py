@@ -1,0 +1,134 @@
+"""Faults and bad input: each gets one line and a documented exit code, the
+report is still written, and nothing memobs did not start is killed.
+Needs root."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from harness import MEMOBS, MiB, memobs, phase, prog, run_tests
+
+
+def start_memobs(args, **kw):
+    return subprocess.Popen([MEMOBS] + args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, **kw)
+
+
+def wait_running(comm, timeout=20):
+    """pid of the newest process named comm (the target under memobs)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        out = subprocess.run(["pgrep", "-n", "-x", comm], capture_output=True, text=True).stdout.strip()
+        if out:
+            return int(out)
+        time.sleep(0.1)
+    raise AssertionError("%s never started" % comm)
+
+
+def test_sigterm_to_memobs_goes_to_the_command_and_the_report_is_written():
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "run.json")
+        m = start_memobs(["-q", "-o", out, "--", prog("alloc_touch"), "16", "20000"])
+        victim = wait_running("alloc_touch")
+        time.sleep(0.5)
+        m.send_signal(signal.SIGTERM)
+        _, err = m.communicate(timeout=60)
+        assert m.returncode == 128 + signal.SIGTERM, (m.returncode, err)
+        with open(out) as f:
+            doc = json.load(f)
+        p = [p for p in doc["processes"] if p["pid"] == victim][0]
+        assert p["exit_status"] == 128 + signal.SIGTERM and p["rss"]["peak"] >= 16 * MiB, p
+
+
+def test_sigint_detaches_from_a_pid_and_leaves_it_running():
+    with tempfile.TemporaryDirectory() as d:
+        target = subprocess.Popen([prog("wait_alloc"), os.path.join(d, "never"), "1"])
+        try:
+            out = os.path.join(d, "run.json")
+            m = start_memobs(["-q", "-o", out, "-p", str(target.pid)])
+            time.sleep(2.0)
+            m.send_signal(signal.SIGINT)
+            _, err = m.communicate(timeout=60)
+            assert m.returncode == 0, (m.returncode, err)
+            assert target.poll() is None, "memobs killed a process it did not start"
+            with open(out) as f:
+                doc = json.load(f)
+            assert [p for p in doc["processes"] if p["pid"] == target.pid]
+        finally:
+            target.kill()
+
+
+def test_killed_mid_phase_leaves_the_phase_unclosed():
+    script = "%s mark begin doomed; %s 12 100; kill -9 $$" % (MEMOBS, prog("alloc_touch"))
+    proc, doc = memobs(["-q"], ["sh", "-c", script])
+    assert proc.returncode == 137, proc.returncode
+    p = phase(doc, "doomed")
+    assert p.get("unclosed") is True and p["rss"]["peak_over_baseline"] >= 12 * MiB, p
+
+
+def test_unwritable_output_fails_before_the_command_runs():
+    with tempfile.TemporaryDirectory() as d:
+        marker = os.path.join(d, "ran")
+        proc = subprocess.run([MEMOBS, "-o", "/nonexistent-dir/run.json", "--", "touch", marker],
+                              capture_output=True, text=True)
+        assert proc.returncode == 125, proc.returncode
+        assert proc.stderr == "memobs: cannot write /nonexistent-dir/run.json: No such file or directory\n", \
+            proc.stderr
+        assert not os.path.exists(marker), "the command ran although its report could not be kept"
+
+
+def test_output_through_a_symlink_is_refused():
+    with tempfile.TemporaryDirectory() as d:
+        target, link = os.path.join(d, "precious"), os.path.join(d, "run.json")
+        with open(target, "w") as f:
+            f.write("keep me")
+        os.symlink(target, link)
+        proc = subprocess.run([MEMOBS, "-o", link, "--", "true"], capture_output=True, text=True)
+        assert proc.returncode == 125 and "is a symbolic link" in proc.stderr, proc.stderr
+        with open(target) as f:
+            assert f.read() == "keep me"
+
+
+def test_output_file_belongs_to_the_invoking_user():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        out = os.path.join(d, "run.json")
+        env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+        proc = subprocess.run([MEMOBS, "-q", "-o", out, "--", "sh", "-c", "id -u > %s/uid" % d],
+                              capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        st = os.stat(out)
+        assert (st.st_uid, st.st_gid) == (65534, 65534), (st.st_uid, st.st_gid)
+        with open(os.path.join(d, "uid")) as f:
+            assert f.read().strip() == "65534", "the command must run as the invoking user"
+
+
+def test_without_privileges_one_clear_line():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        copy = os.path.join(d, "memobs")
+        subprocess.run(["cp", MEMOBS, copy], check=True)
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy, "--", "true"],
+                              capture_output=True, text=True)
+    assert proc.returncode == 125, proc.returncode
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs root" in lines[0], proc.stderr
+
+
+def test_fork_storm_is_bounded_and_counted():
+    # 5000 short processes; a process table of 64 forces overflow, which
+    # must be counted, never crash, and leave the big process's figure right.
+    script = ("i=0; while [ $i -lt 5000 ]; do /bin/true & i=$((i+1)); "
+              "[ $((i %% 200)) -eq 0 ] && wait; done; wait; %s 32 200" % prog("alloc_touch"))
+    proc, doc = memobs(["-q", "--max-procs", "64"], ["sh", "-c", script], binary=None, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    seen = len(doc["processes"])
+    dropped = doc["drops"]["processes"]
+    assert seen + dropped >= 5000, (seen, dropped)
+    big = [p for p in doc["processes"] if p["comm"] == "alloc_touch"]
+    assert big and big[0]["rss"]["peak"] >= 32 * MiB, big
+
+
+if __name__ == "__main__":
+    run_tests(globals())
