@@ -154,7 +154,7 @@ def test_usage_errors_exit_2():
 def make_project(d, nfiles):
     for i in range(nfiles):
         with open(os.path.join(d, "f%d.c" % i), "w") as f:
-            for j in range(60 + 40 * i):
+            for j in range(40 + 20 * i):
                 f.write("int fn%d_%d(int x) { int a[16]; for (int k = 0; k < 16; k++) a[k] = x * k + %d;"
                         " int s = 0; for (int k = 0; k < 16; k++) s += a[k] * a[(k * 7) %% 16]; return s; }\n"
                         % (i, j, j))
@@ -167,7 +167,7 @@ def test_make_j2_every_compile_seen():
     nfiles = 12
     with tempfile.TemporaryDirectory() as d:
         make_project(d, nfiles)
-        _, doc = memobs(["-q"], ["make", "-C", d, "-j2"], check_rc=0)
+        _, doc = memobs(["-q"], ["make", "-C", d, "-j2"], check_rc=0, timeout=900)
         jobs = procs_by_comm(doc, "cc1")
         assert len(jobs) == nfiles, len(jobs)
         biggest = max(jobs, key=lambda p: p["rss"]["peak"])
