@@ -6,7 +6,7 @@
 
 #define GOLDEN_ITERATIONS 60	/* the bracket shrinks to 1e-12 of FIT_K_STEP */
 
-static const double snap_exponents[] = { 0.5, 1, 2, 3 };
+const double fit_snap_exponents[FIT_NSNAP] = { 0.5, 1, 2, 3 };
 
 struct points {
 	const double *n, *y;
@@ -137,8 +137,8 @@ static void fit_constant(const struct points *p, double mean, double sst, struct
 /* Refit with a simple exponent near k_free when it does as well. */
 static void snap(const struct points *p, double sst, struct mo_fit *out)
 {
-	for (size_t i = 0; i < sizeof(snap_exponents) / sizeof(snap_exponents[0]); i++) {
-		double s = snap_exponents[i], a, b, ssr, r2;
+	for (size_t i = 0; i < FIT_NSNAP; i++) {
+		double s = fit_snap_exponents[i], a, b, ssr, r2;
 
 		if (fabs(out->k_free - s) > FIT_TOL)
 			continue;
@@ -156,8 +156,10 @@ static void snap(const struct points *p, double sst, struct mo_fit *out)
 	}
 }
 
-static enum mo_fit_shape shape_of(double b, double k)
+static enum mo_fit_shape shape_of(double b, double k, double r2)
 {
+	if (r2 < FIT_MIN_R2)
+		return MO_FIT_UNCLEAR;
 	if (b < 0)
 		return MO_FIT_DECREASING;
 	if (fabs(k - 1) <= FIT_TOL)
@@ -197,7 +199,7 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 		out->r2 = r_squared(ssr, sst);
 		out->rmse_rel = sqrt(ssr / count);
 		snap(&p, sst, out);
-		out->shape = shape_of(out->b, out->k);
+		out->shape = shape_of(out->b, out->k, out->r2);
 	}
 	out->rmse_rel = sum_abs > 0 ? out->rmse_rel / (sum_abs / count) : 0;
 	return 0;
@@ -221,6 +223,8 @@ const char *fit_shape_name(enum mo_fit_shape shape)
 		return "super-linear";
 	case MO_FIT_DECREASING:
 		return "decreasing";
+	case MO_FIT_UNCLEAR:
+		return "unclear";
 	}
 	return "?";
 }

@@ -15,9 +15,10 @@
  *
  * Verdicts: constant when the values vary across the sweep by at most
  * FIT_CONST_TOL of the largest (or by at most the caller's noise floor,
- * e.g. a few pages of RSS); then the model is their mean. Otherwise linear
- * when |k - 1| <= FIT_TOL, sub-linear below, super-linear above, and
- * decreasing when b < 0. */
+ * e.g. a few pages of RSS); then the model is their mean. Otherwise unclear
+ * when the model explains less than FIT_MIN_R2 of the variance (values
+ * that go up and down: a power law is monotonic), decreasing when b < 0,
+ * linear when |k - 1| <= FIT_TOL, sub-linear below, super-linear above. */
 #ifndef MO_FIT_H
 #define MO_FIT_H
 
@@ -28,9 +29,14 @@
 #define FIT_TOL 0.1		/* |k - 1| <= FIT_TOL is linear; also the snapping distance */
 #define FIT_CONST_TOL 0.05	/* spread / largest value at most this: constant */
 #define FIT_SNAP_R2 0.001	/* a snapped exponent may lose this much R^2 */
+#define FIT_MIN_R2 0.9		/* below: no trend the model explains */
 #define FIT_K_MIN 0.05
 #define FIT_K_MAX 4.0
 #define FIT_K_STEP 0.05
+#define FIT_NSNAP 4
+
+/* The simple exponents a free k is rounded to: 0.5, 1, 2, 3. */
+extern const double fit_snap_exponents[FIT_NSNAP];
 
 enum mo_fit_shape {
 	MO_FIT_CONSTANT,
@@ -38,6 +44,7 @@ enum mo_fit_shape {
 	MO_FIT_LINEAR,
 	MO_FIT_SUPERLINEAR,
 	MO_FIT_DECREASING,
+	MO_FIT_UNCLEAR,
 };
 
 struct mo_fit {
@@ -61,7 +68,8 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 /* The model at size n (extrapolates beyond the sweep). */
 double fit_eval(const struct mo_fit *f, double n);
 
-/* "constant", "sub-linear", "linear", "super-linear", "decreasing". */
+/* "constant", "sub-linear", "linear", "super-linear", "decreasing",
+ * "unclear". */
 const char *fit_shape_name(enum mo_fit_shape shape);
 
 #endif

@@ -205,6 +205,21 @@ static bool test_decreasing(void)
 	return true;
 }
 
+/* Up and down: no power law explains it, whatever its best exponent. */
+static bool test_unclear(void)
+{
+	static const double n[] = { 100, 300, 1000, 3000, 5000 };
+	double y[] = { 10 * MiB, 20 * MiB, 11 * MiB, 21 * MiB, 12 * MiB };
+	struct mo_fit f;
+	char err[128];
+
+	ASSERT_EQ(fit_power(n, y, 5, 0, &f, err, sizeof(err)), 0);
+	ASSERT_EQ(f.shape, MO_FIT_UNCLEAR);
+	ASSERT_TRUE(f.r2 < FIT_MIN_R2, "R^2 %g", f.r2);
+	ASSERT_STR_EQ(fit_shape_name(f.shape), "unclear");
+	return true;
+}
+
 static bool test_bad_input(void)
 {
 	static const double two[] = { 100, 1000, 1000 }, zero[] = { 0, 10, 100 };
@@ -235,6 +250,7 @@ int main(void)
 	RUN(test_repeated_sizes);
 	RUN(test_negligible_growth);
 	RUN(test_decreasing);
+	RUN(test_unclear);
 	RUN(test_bad_input);
 	return check_summary();
 }
