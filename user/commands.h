@@ -10,5 +10,6 @@ int cmd_history(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_scale(int argc, char **argv);
 
 #endif

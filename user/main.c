@@ -15,6 +15,7 @@ static const struct {
 	{ "compare", cmd_compare, "two runs side by side, per phase" },
 	{ "check", cmd_check, "CI gate: exit 1 when a metric grew past its bound" },
 	{ "report", cmd_report, "a saved run again: summary, JSON, exports, SVG timeline, HTML page" },
+	{ "scale", cmd_scale, "scaling sweep: run at several sizes, fit how memory grows, predict a size" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memobs scale: run a command at several sizes, each under memobs, and fit
+ * how each metric grows with the size. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "exitcodes.h"
+#include "invoker.h"
+#include "json_util.h"
+#include "log.h"
+#include "outfile.h"
+#include "scale.h"
+#include "scale_exec.h"
+#include "scale_json.h"
+#include "scale_svg.h"
+#include "scale_text.h"
+#include "units.h"
+
+#define MAX_REPEAT 99
+
+/* A run of the command failed: the sweep stops and says at which size with
+ * what status. Not the command's own status as in run mode: that would
+ * collide with 2 (usage) and make "COMMAND exited 1" look like this. It
+ * belongs in exitcodes.h with the others, which this file does not own. */
+#define SCALE_EXIT_RUN_FAILED 1
+
+struct scale_opts {
+	const char *output;
+	const char *svg;
+	bool quiet;
+};
+
+static void scale_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memobs scale --sizes N1,N2,N3[,...] [--repeat K] [--env NAME] [--heap] [--predict N]\n"
+		"                    [--budget SIZE] [-o FILE] [--svg FILE] [-q] -- COMMAND [ARGS...]\n"
+		"Run COMMAND once per size (K times: the median counts), each under memobs, with every {} in its\n"
+		"arguments replaced by the size (and/or $NAME set to it), and fit each metric - session peak RSS,\n"
+		"duration, each phase's RSS peak over its baseline, with --heap the heap peak and bytes allocated -\n"
+		"as a + b*N^k: the exponent k says whether it grows linearly, b what each unit costs. When the runs\n"
+		"count work items (items markers), a phase is fitted against its items instead of the size.\n\n"
+		"  --sizes LIST     at least 3 distinct whole numbers, e.g. 100,1000,5000 (run smallest first)\n"
+		"  --repeat K       runs per size, the median of each metric counts (default 1, at most %d)\n"
+		"  --env NAME       also set the size in environment variable NAME (then {} is optional)\n"
+		"  --heap           trace the allocator too (memobs --heap)\n"
+		"  --predict N      extrapolate every metric to size N\n"
+		"  --budget SIZE    with --predict: does the session peak RSS at N fit in SIZE (2GiB, 512MB)?\n"
+		"  -o FILE          write the run set (JSON: every run's summary and the fits; '-': stdout)\n"
+		"  --svg FILE       plot each metric against the size on log-log axes with its fitted curve ('-': stdout)\n"
+		"  -q, --quiet      no progress lines on stderr\n\n"
+		"The table goes to stdout (to stderr when -o or --svg is '-'); COMMAND's output goes to stderr.\n"
+		"exit status: 0 done (whatever the budget answer: read it in the table or the run set);\n"
+		"1 COMMAND failed at a size (the sweep stops there); 2 usage error; 125 memobs failed;\n"
+		"126/127 COMMAND cannot be executed / was not found.\n",
+		MAX_REPEAT);
+}
+
+static bool valid_env_name(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static int parse_count(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = isdigit((unsigned char)arg[0]) ? strtoull(arg, &end, 10) : 0;
+	if (!isdigit((unsigned char)arg[0]) || errno || *end || *out < 1 || *out > max) {
+		log_err("scale: %s '%s': expected a whole number from 1 to %llu", opt, arg, (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_setup(const struct mo_scale_setup *su, bool sizes_given)
+{
+	if (!sizes_given) {
+		log_err("scale: --sizes is required, e.g. --sizes 100,1000,5000");
+		return -EINVAL;
+	}
+	if (!su->command) {
+		log_err("scale: no command: memobs scale --sizes ... -- COMMAND {}");
+		return -EINVAL;
+	}
+	if (!su->env && !scale_exec_has_placeholder(su->command)) {
+		log_err("scale: the command has no %s and no --env NAME is given: say where the size goes, e.g. "
+			"-- ./build --pages %s", SCALE_PLACEHOLDER, SCALE_PLACEHOLDER);
+		return -EINVAL;
+	}
+	if (su->budget && !su->predict) {
+		log_err("scale: --budget needs --predict N: the size whose peak RSS must fit");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* 0 to go on; else -1 with *rc the exit code (--help, usage error). */
+static int parse_args(int argc, char **argv, struct mo_scale_setup *su, struct scale_opts *o, int *rc)
+{
+	enum { OPT_SIZES = 256, OPT_REPEAT, OPT_ENV, OPT_HEAP, OPT_PREDICT, OPT_BUDGET, OPT_SVG };
+	static const struct option longopts[] = {
+		{ "sizes", required_argument, NULL, OPT_SIZES },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "heap", no_argument, NULL, OPT_HEAP },
+		{ "predict", required_argument, NULL, OPT_PREDICT },
+		{ "budget", required_argument, NULL, OPT_BUDGET },
+		{ "output", required_argument, NULL, 'o' },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	bool sizes_given = false;
+	char err[256];
+	uint64_t v;
+	int c;
+
+	*rc = MO_EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SIZES:
+			free(su->sizes);
+			if (scale_parse_sizes(optarg, &su->sizes, &su->nsizes, err, sizeof(err))) {
+				log_err("scale: --sizes: %s", err);
+				return -1;
+			}
+			sizes_given = true;
+			break;
+		case OPT_REPEAT:
+			if (parse_count("--repeat", optarg, MAX_REPEAT, &v))
+				return -1;
+			su->repeat = v;
+			break;
+		case OPT_ENV:
+			if (!valid_env_name(optarg)) {
+				log_err("scale: --env '%s' is not a variable name (letters, digits, _)", optarg);
+				return -1;
+			}
+			su->env = optarg;
+			break;
+		case OPT_HEAP:
+			su->heap = true;
+			break;
+		case OPT_PREDICT:
+			if (parse_count("--predict", optarg, SCALE_MAX_SIZE, &su->predict))
+				return -1;
+			break;
+		case OPT_BUDGET:
+			if (units_parse_size(optarg, &su->budget, err, sizeof(err))) {
+				log_err("scale: --budget: %s", err);
+				return -1;
+			}
+			if (!su->budget) {
+				log_err("scale: --budget: the budget must be more than 0 bytes");
+				return -1;
+			}
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_SVG:
+			o->svg = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			scale_usage(stdout);
+			*rc = MO_EXIT_OK;
+			return -1;
+		default:
+			scale_usage(stderr);
+			return -1;
+		}
+	}
+	if (o->output && o->svg && !strcmp(o->output, "-") && !strcmp(o->svg, "-")) {
+		log_err("scale: -o - and --svg - would both write to stdout: send one of them to a file");
+		return -1;
+	}
+	if (optind < argc)
+		su->command = argv + optind;
+	return check_setup(su, sizes_given) ? -1 : 0;
+}
+
+/* Let a Ctrl-C reach the command and its memobs, which write their document
+ * and exit; the sweep then stops at that size and cleans up. */
+static void block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static void progress(const struct mo_scale_setup *su, uint64_t size, unsigned rep, const cJSON *doc)
+{
+	char rss[32];
+
+	fprintf(stderr, "memobs: scale: size %llu", (unsigned long long)size);
+	if (su->repeat > 1)
+		fprintf(stderr, " (run %u of %u)", rep, su->repeat);
+	fprintf(stderr, ": peak RSS %s, %.2f s\n", units_fmt_size(json_num(doc, "totals.rss.peak", 0), rss, sizeof(rss)),
+		json_num(doc, "duration_s", 0));
+}
+
+/* One run at size: 0 with the run added, else the exit code, said. */
+static int run_one(struct mo_scale *s, const struct scale_opts *o, const char *dir, uint64_t size, unsigned rep)
+{
+	char err[512], what[64];
+	cJSON *doc;
+	int ret, status, exit_status;
+
+	snprintf(what, sizeof(what), "size %llu", (unsigned long long)size);
+	if (s->setup.repeat > 1)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), " (run %u of %u)", rep, s->setup.repeat);
+	ret = scale_exec_run(&s->setup, size, rep, dir, &doc, &status, err, sizeof(err));
+	if (ret == -ECHILD && (status == MO_EXIT_CANNOT_RUN || status == MO_EXIT_NOT_FOUND)) {
+		log_err("scale: %s: the command %s; stopping", what,
+			status == MO_EXIT_NOT_FOUND ? "was not found" : "cannot be executed");
+		return status;
+	}
+	if (ret) {
+		log_err("scale: %s: %s; stopping", what, err);
+		return MO_EXIT_FAILURE;
+	}
+	exit_status = json_num(doc, "exit_status", -1);
+	if (exit_status) {
+		if (exit_status > 128)
+			log_err("scale: %s: the command was killed by signal %d (exit status %d); stopping", what,
+				exit_status - 128, exit_status);
+		else
+			log_err("scale: %s: the command exited with status %d; stopping", what, exit_status);
+		cJSON_Delete(doc);
+		return SCALE_EXIT_RUN_FAILED;
+	}
+	if (!o->quiet)
+		progress(&s->setup, size, rep, doc);
+	if (scale_add_run(s, size, rep, doc)) {
+		log_err("scale: out of memory");
+		return MO_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int run_sweep(struct mo_scale *s, const struct scale_opts *o, const struct mo_invoker *inv)
+{
+	char dir[PATH_MAX], err[512];
+	int rc = 0;
+
+	if (scale_exec_mkdir(inv, dir, sizeof(dir), err, sizeof(err))) {
+		log_err("scale: %s", err);
+		return MO_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < s->setup.nsizes && !rc; i++)
+		for (unsigned rep = 1; rep <= s->setup.repeat && !rc; rep++)
+			rc = run_one(s, o, dir, s->setup.sizes[i], rep);
+	scale_exec_rmdir(dir);
+	return rc;
+}
+
+/* Say now, not after the sweep, that a result cannot be kept. */
+static int check_outputs(const struct scale_opts *o, const struct mo_invoker *inv)
+{
+	const char *paths[] = { o->output, o->svg };
+	char err[512];
+
+	for (size_t i = 0; i < 2; i++)
+		if (paths[i] && strcmp(paths[i], "-") && outfile_check(inv, paths[i], err, sizeof(err))) {
+			log_err("scale: %s", err);
+			return MO_EXIT_FAILURE;
+		}
+	return 0;
+}
+
+/* Write data (len bytes) to path, '-' meaning stdout. 0 or the exit code. */
+static int write_out(const struct mo_invoker *inv, const char *path, const char *data, size_t len)
+{
+	char err[512];
+
+	if (!strcmp(path, "-")) {
+		fwrite(data, 1, len, stdout);
+		return 0;
+	}
+	if (outfile_write(inv, path, data, len, err, sizeof(err))) {
+		log_err("scale: %s", err);
+		return MO_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int write_svg(const struct mo_invoker *inv, const char *path, const struct mo_scale *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int ret = mem ? scale_svg(mem, s) : -ENOMEM;
+
+	if (mem && fclose(mem) && !ret)
+		ret = -ENOMEM;
+	if (ret)
+		log_err("scale: cannot render %s: %s", path, strerror(-ret));
+	else
+		ret = write_out(inv, path, buf, len);
+	free(buf);
+	return ret ? MO_EXIT_FAILURE : 0;
+}
+
+static int write_outputs(const struct mo_scale *s, const struct scale_opts *o, const struct mo_invoker *inv)
+{
+	bool json_stdout = o->output && !strcmp(o->output, "-"), svg_stdout = o->svg && !strcmp(o->svg, "-");
+	char *text;
+	int rc = 0;
+
+	scale_text(json_stdout || svg_stdout ? stderr : stdout, s);
+	if (o->output) {
+		text = scale_json_render(s);
+		if (!text) {
+			log_err("scale: cannot render the run set: out of memory");
+			return MO_EXIT_FAILURE;
+		}
+		rc = write_out(inv, o->output, text, strlen(text));
+		if (!rc && json_stdout)
+			fputc('\n', stdout);
+		cJSON_free(text);
+	}
+	if (o->svg && !rc)
+		rc = write_svg(inv, o->svg, s);
+	if (fflush(stdout) || ferror(stdout)) {
+		log_err("scale: cannot write to standard output: %s", strerror(errno));
+		rc = MO_EXIT_FAILURE;
+	}
+	return rc;
+}
+
+int cmd_scale(int argc, char **argv)
+{
+	struct scale_opts o = {};
+	struct mo_invoker inv;
+	struct mo_scale s;
+	int rc;
+
+	scale_init(&s);
+	if (parse_args(argc, argv, &s.setup, &o, &rc))
+		goto out;
+	invoker_get(&inv);
+	rc = check_outputs(&o, &inv);
+	if (rc)
+		goto out;
+	block_stop_signals();
+	rc = run_sweep(&s, &o, &inv);
+	if (rc)
+		goto out;
+	if (scale_fit(&s)) {
+		log_err("scale: out of memory");
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	rc = write_outputs(&s, &o, &inv);
+out:
+	scale_free(&s);
+	return rc;
+}
