@@ -5,10 +5,12 @@ set -euo pipefail
 
 packages=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev
-	systemtap-sdt-dev libdw-dev libcapstone-dev libncurses-dev pkg-config
+	systemtap-sdt-dev libdw-dev libcapstone-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler
+	pkg-config
 	# tests: ground truth (/usr/bin/time), python targets, the ASan runtime, git,
 	# rendering the SVG and the HTML page, driving the live view
 	time python3 libclang-rt-14-dev git librsvg2-bin chromium fonts-dejavu-core tmux
+	protobuf-compiler
 )
 
 missing=()

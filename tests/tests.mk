@@ -2,8 +2,8 @@
 # runs tests/run.sh, which ends with "N passed, N failed".
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_OBJS  := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(USER_SRCS))
-ASAN_PURE  := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(PURE_SRCS))
+ASAN_OBJS  := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(USER_SRCS)) $(BUILD)/asan/obj/profile.pb-c.o
+ASAN_PURE  := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(PURE_SRCS)) $(BUILD)/asan/obj/profile.pb-c.o
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -19,6 +19,11 @@ $(BUILD)/asan/obj/%.o: user/%.c | $(BUILD)/asan/obj
 	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(BPF_USER_SRCS)): $(BUILD)/memobs.skel.h
+$(BUILD)/asan/obj/report_pprof.o: $(BUILD)/gen/profile.pb-c.h
+
+$(BUILD)/asan/obj/profile.pb-c.o: $(GEN_SRC) | $(BUILD)/asan/obj
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(filter-out -Werror -Wextra,$(CFLAGS)) $(ASAN_FLAGS) -c $< -o $@
 
 $(BUILD)/asan/memobs: $(ASAN_OBJS)
 	$(call msg,LINK,$@)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "exitcodes.h"
 #include "history_cli.h"
@@ -14,6 +15,7 @@
 #include "outfile.h"
 #include "report_bench.h"
 #include "report_folded.h"
+#include "report_pprof.h"
 #include "report_html.h"
 #include "report_svg.h"
 #include "report_text.h"
@@ -42,7 +44,8 @@ static void report_usage(FILE *out)
 		"a commit prefix or a label.\n"
 		"  --format FORMAT  on standard output: text (the summary, the default without --svg/--html),\n"
 		"                   json (the run document), gh-benchmark (github-action-benchmark,\n"
-		"                   customSmallerIsBetter) or bencher (Bencher Metric Format)\n"
+		"                   customSmallerIsBetter), bencher (Bencher Metric Format) or pprof (the\n"
+		"                   allocation sites as a gzipped pprof profile: redirect it to a file)\n"
 		"  --svg FILE       write the timeline chart: RSS by kind, live heap, phases, marks\n"
 		"  --html FILE      write one self-contained page: the chart and every table\n"
 		"  --processes N    also chart the N processes of highest peak RSS (at most %d), each as a\n"
@@ -56,7 +59,8 @@ static void report_usage(FILE *out)
 
 static bool known_format(const char *f)
 {
-	return !strcmp(f, "text") || !strcmp(f, "json") || !strcmp(f, "gh-benchmark") || !strcmp(f, "bencher");
+	return !strcmp(f, "text") || !strcmp(f, "json") || !strcmp(f, "gh-benchmark") || !strcmp(f, "bencher") ||
+	       !strcmp(f, "pprof");
 }
 
 static int parse_processes(const char *s, size_t *n)
@@ -134,7 +138,7 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		}
 	}
 	if (a->format && !known_format(a->format)) {
-		log_err("report: unknown format '%s' (text, json, gh-benchmark or bencher)", a->format);
+		log_err("report: unknown format '%s' (text, json, gh-benchmark, bencher or pprof)", a->format);
 		return -EINVAL;
 	}
 	if (a->weight_given && !a->folded) {
@@ -211,6 +215,31 @@ static int write_picture(const struct mo_invoker *inv, const char *path, bool ht
 	return ret;
 }
 
+/* The gzipped profile on standard output, never onto a terminal. */
+static int print_pprof(const struct mo_run *run)
+{
+	unsigned char *data;
+	size_t len;
+	int err;
+
+	if (isatty(STDOUT_FILENO)) {
+		log_err("report: --format pprof writes a binary profile: redirect it to a file");
+		return MO_EXIT_USAGE;
+	}
+	err = report_pprof(run, &data, &len);
+	if (err == -ENOENT) {
+		log_err("report: the run has no allocation sites (it was recorded without --heap)");
+		return MO_EXIT_USAGE;
+	}
+	if (err) {
+		log_err("report: out of memory");
+		return MO_EXIT_FAILURE;
+	}
+	fwrite(data, 1, len, stdout);
+	free(data);
+	return 0;
+}
+
 /* The run on standard output in format: 0 or memobs's exit code. */
 static int print_format(const char *format, const struct mo_run *run, const cJSON *doc)
 {
@@ -221,6 +250,8 @@ static int print_format(const char *format, const struct mo_run *run, const cJSO
 		report_text(stdout, run);
 		return 0;
 	}
+	if (!strcmp(format, "pprof"))
+		return print_pprof(run);
 	if (!strcmp(format, "json"))
 		ret = (text = cJSON_Print(doc)) ? 0 : -ENOMEM;
 	else if (!strcmp(format, "gh-benchmark"))

@@ -90,5 +90,41 @@ def test_folded_output_parses():
         assert bad.returncode == 2 and "alloc, live or rss" in bad.stderr, bad.stderr
 
 
+def test_pprof_profile_decodes_with_protoc():
+    import gzip
+    import json
+    import os
+    import shutil
+    import tempfile
+    from harness import ROOT
+    assert shutil.which("protoc"), "protoc not found: install the Debian package protobuf-compiler"
+    doc = run_sites()
+    with tempfile.TemporaryDirectory() as d:
+        run = os.path.join(d, "run.json")
+        with open(run, "w") as f:
+            json.dump(doc, f)
+        with open(os.path.join(d, "heap.pb.gz"), "wb") as out:
+            subprocess.run([MEMOBS, "report", run, "--format", "pprof"], stdout=out, check=True)
+        with open(os.path.join(d, "heap.pb.gz"), "rb") as f:
+            raw = gzip.decompress(f.read())
+    text = subprocess.run(["protoc", "--decode=perftools.profiles.Profile",
+                           "--proto_path=" + os.path.join(ROOT, "user", "proto"), "profile.proto"],
+                          input=raw, capture_output=True, check=True).stdout.decode()
+    strings = re.findall(r'^string_table: "(.*)"$', text, re.M)
+    types = [(strings[int(t)], strings[int(u)]) for t, u in
+             re.findall(r"^sample_type \{\n  type: (\d+)\n  unit: (\d+)\n\}", text, re.M)]
+    assert types == [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"),
+                     ("inuse_space", "bytes")], types
+    names = {int(i): strings[int(n)] for i, n in
+             re.findall(r"^function \{\n  id: (\d+)\n  name: (\d+)", text, re.M)}
+    samples = [([int(x) for x in re.findall(r"location_id: (\d+)", body)],
+                [int(x) for x in re.findall(r"value: (-?\d+)", body)])
+               for body in re.findall(r"^sample \{\n(.*?)^\}", text, re.M | re.S)]
+    top = max(samples, key=lambda s: s[1][1])
+    assert names[top[0][0]] == "hot_alloc" and top[1][:2] == [9216, 9216 * 4096], (names, top)
+    leak = max(samples, key=lambda s: s[1][3])
+    assert names[leak[0][0]] == "leaky_alloc", (names, leak)
+
+
 if __name__ == "__main__":
     run_tests(globals())
