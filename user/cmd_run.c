@@ -285,11 +285,7 @@ static void block_stop_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	tracer_stop_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 

@@ -114,6 +114,30 @@ int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_p
 	return 0;
 }
 
+/* The `max` largest keys seen so far, descending, with their indices. */
+struct top {
+	size_t *out;
+	int64_t *keys;
+	size_t n, max;
+};
+
+static void top_insert(struct top *t, size_t index, int64_t key)
+{
+	size_t j;
+
+	for (j = t->n; j > 0 && t->keys[j - 1] < key; j--)
+		if (j < t->max) {
+			t->out[j] = t->out[j - 1];
+			t->keys[j] = t->keys[j - 1];
+		}
+	if (j < t->max) {
+		t->out[j] = index;
+		t->keys[j] = key;
+		if (t->n < t->max)
+			t->n++;
+	}
+}
+
 static uint64_t frames_hash(char **frames)
 {
 	uint64_t h = 14695981039346656037ull;
@@ -172,24 +196,13 @@ static int64_t site_key(const struct mo_site_rec *s, bool by_live)
 
 size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_live, size_t *out, size_t max)
 {
-	size_t n = 0;
+	struct top top = { out, calloc(max ?: 1, sizeof(int64_t)), 0, max };
 
-	for (size_t i = 0; i < run->nsites; i++) {
-		const struct mo_site_rec *s = &run->sites[i];
-		size_t j;
-
-		if (s->kind != kind || site_key(s, by_live) <= 0)
-			continue;
-		for (j = n; j > 0 && site_key(&run->sites[out[j - 1]], by_live) < site_key(s, by_live); j--)
-			if (j < max)
-				out[j] = out[j - 1];
-		if (j < max) {
-			out[j] = i;
-			if (n < max)
-				n++;
-		}
-	}
-	return n;
+	for (size_t i = 0; top.keys && i < run->nsites; i++)
+		if (run->sites[i].kind == kind && site_key(&run->sites[i], by_live) > 0)
+			top_insert(&top, i, site_key(&run->sites[i], by_live));
+	free(top.keys);
+	return top.n;
 }
 
 #define MAX_WARNINGS 100
@@ -320,28 +333,16 @@ int64_t run_proc_phase_rss_peak(const struct mo_run *run, const struct mo_proc_r
 
 size_t run_phase_top_procs(const struct mo_run *run, size_t phase, size_t *out, size_t max)
 {
-	size_t n = 0;
+	struct top top = { out, calloc(max ?: 1, sizeof(int64_t)), 0, max };
 
-	for (size_t i = 0; i < run->nprocs; i++) {
+	for (size_t i = 0; top.keys && i < run->nprocs; i++) {
 		int64_t peak = run_proc_phase_rss_peak(run, &run->procs[i], phase);
-		size_t j;
 
-		if (peak <= 0)
-			continue;
-		/* Insertion into the short sorted list. */
-		for (j = n; j > 0; j--) {
-			if (run_proc_phase_rss_peak(run, &run->procs[out[j - 1]], phase) >= peak)
-				break;
-			if (j < max)
-				out[j] = out[j - 1];
-		}
-		if (j < max) {
-			out[j] = i;
-			if (n < max)
-				n++;
-		}
+		if (peak > 0)
+			top_insert(&top, i, peak);
 	}
-	return n;
+	free(top.keys);
+	return top.n;
 }
 
 int run_wait_status_to_exit(int status)

@@ -5,6 +5,7 @@
 #ifndef MO_TRACER_H
 #define MO_TRACER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -27,6 +28,11 @@ struct mo_tracer_opts {
 	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
 };
+
+/* The signals that end or are passed on by an observation (SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT): block them before starting anything; the run loop
+ * reads them from a signalfd. */
+void tracer_stop_signals(sigset_t *set);
 
 /* Load and attach. NULL with the reason in err. */
 struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen);
