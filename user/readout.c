@@ -139,8 +139,15 @@ void readout__marker_event(struct mo_readout *r, const void *data, size_t len)
 	}
 }
 
-/* Learn the files a live process maps, once per process, so that its
- * stacks can be symbolized after it is gone. */
+void readout__exec(struct mo_readout *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nscanned; i++)
+		if (r->scanned[i] == pid)
+			r->scanned[i] = r->scanned[--r->nscanned];
+}
+
+/* Learn the files a live process maps, once per program it runs, so that
+ * its stacks can be symbolized after it is gone. */
 static void scan_maps(struct mo_readout *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nscanned; i++)

@@ -22,6 +22,9 @@ void readout__free(struct mo_readout *r);
 /* A phase or mark record from the ring buffer. */
 void readout__marker_event(struct mo_readout *r, const void *data, size_t len);
 
+/* pid became a new program: its mappings are to be learned again. */
+void readout__exec(struct mo_readout *r, pid_t pid);
+
 /* Name of an open or closed phase by id (NULL when unknown). */
 const char *readout__phase_name(struct mo_readout *r, __u32 id);
 

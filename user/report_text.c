@@ -147,16 +147,12 @@ static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind k
 
 static void print_stacks(FILE *out, const struct mo_run *run)
 {
-	size_t stacks = 0;
-
 	print_sites(out, run, MO_SITE_ALLOC, false, "top allocation sites (sampled; bytes, calls)");
 	print_sites(out, run, MO_SITE_ALLOC, true, "top live (leaked) bytes by site at the end");
 	print_sites(out, run, MO_SITE_RSS, false, "code that made RSS grow (sampled; bytes, pages)");
-	for (size_t i = 0; i < run->nsites; i++)
-		stacks++;
-	if (stacks && run->short_stacks * 2 > stacks)
+	if (run->nstacks && run->short_stacks * 2 > run->nstacks)
 		fprintf(out, "  note: %zu of %zu stacks have at most 2 frames: code without frame pointers;"
-			" build with -fno-omit-frame-pointer for deeper stacks\n", run->short_stacks, stacks);
+			" build with -fno-omit-frame-pointer for deeper stacks\n", run->short_stacks, run->nstacks);
 }
 
 static void print_drops(FILE *out, const struct mo_run *run)

@@ -125,7 +125,8 @@ struct mo_run {
 	size_t nsites;
 	uint64_t alloc_sample_bytes;	/* sampling periods of the stacks (0: off) */
 	uint64_t rss_sample_bytes;
-	size_t short_stacks;		/* stacks of at most 2 frames (no frame pointers) */
+	size_t nstacks;			/* distinct stacks sampled (before merging sites) */
+	size_t short_stacks;		/* of them, of at most 2 frames (no frame pointers) */
 	size_t unresolved_frames;	/* frames without a symbol */
 	struct mo_drops drops;
 	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */

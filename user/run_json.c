@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +304,7 @@ static void add_stacks_info(cJSON *doc, const struct mo_run *run)
 	json_add_int(o, "alloc_sample_bytes", run->alloc_sample_bytes);
 	json_add_int(o, "rss_sample_bytes", run->rss_sample_bytes);
 	json_add_int(o, "sites", run->nsites);
+	json_add_int(o, "stacks", run->nstacks);
 	json_add_int(o, "short_stacks", run->short_stacks);
 	json_add_int(o, "unresolved_frames", run->unresolved_frames);
 }
@@ -365,9 +368,33 @@ char *run_json_render(const struct mo_run *run, bool pretty)
 	return text;
 }
 
+/* A member as an integer, fallback when absent or not a number. Values out
+ * of range are clamped: casting such a double is undefined behaviour, and
+ * a document may say 1e300. */
+static int64_t num_or(const cJSON *o, const char *path, int64_t fallback)
+{
+	double v = json_num(o, path, NAN);
+
+	if (isnan(v))
+		return fallback;
+	if (v >= 9223372036854775807.0)	/* 2^63 */
+		return INT64_MAX;
+	if (v < -9223372036854775807.0)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
 static int64_t num(const cJSON *o, const char *path)
 {
-	return (int64_t)json_num(o, path, 0);
+	return num_or(o, path, 0);
+}
+
+/* The same for int members (pids, exit statuses). */
+static int inum(const cJSON *o, const char *path, int fallback)
+{
+	int64_t v = num_or(o, path, fallback);
+
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
 }
 
 static char *dup_or_null(const char *s)
@@ -403,9 +430,9 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	copy_str(run->time_utc, sizeof(run->time_utc), json_string(doc, "time_utc", ""));
 	copy_str(run->host, sizeof(run->host), json_string(doc, "host", ""));
 	copy_str(run->kernel, sizeof(run->kernel), json_string(doc, "kernel", ""));
-	run->ncpus = num(doc, "cpus");
+	run->ncpus = inum(doc, "cpus", 0);
 	run->command = parse_strv(cJSON_GetObjectItemCaseSensitive(doc, "command"));
-	run->target_pid = num(doc, "target_pid");
+	run->target_pid = inum(doc, "target_pid", 0);
 	run->host_wide = !strcmp(json_string(doc, "mode", ""), "host");
 	run->cwd = dup_or_null(json_string(doc, "cwd", NULL));
 	run->label = dup_or_null(json_string(doc, "label", NULL));
@@ -418,7 +445,7 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	run->heap = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "heap_traced"));
 	run->interval_s = json_num(doc, "interval_s", 0);
 	run->duration_s = json_num(doc, "duration_s", 0);
-	run->exit_status = json_num(doc, "exit_status", -1);
+	run->exit_status = inum(doc, "exit_status", -1);
 	run->rss_peak = num(doc, "totals.rss.peak");
 	run->heap_peak = num(doc, "totals.heap.peak_live");
 	run->alloc_bytes = num(doc, "totals.heap.alloc_bytes");
@@ -434,13 +461,13 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "phases")) {
 		struct mo_phase_rec *ph = run_add_phase(run);
-		size_t parent;
+		int64_t parent;
 
 		if (!ph)
 			return;
 		copy_str(ph->name, sizeof(ph->name), json_string(p, "name", ""));
-		parent = json_num(p, "parent", MO_PHASE_ROOT);
-		ph->parent = parent < run->nphases ? parent : MO_PHASE_ROOT;
+		parent = num_or(p, "parent", MO_PHASE_ROOT);
+		ph->parent = parent >= 0 && (uint64_t)parent < run->nphases ? (size_t)parent : MO_PHASE_ROOT;
 		ph->depth = num(p, "depth");
 		ph->start_s = json_num(p, "start_s", 0);
 		ph->end_s = json_num(p, "end_s", 0);
@@ -488,15 +515,15 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 
 		if (!rec)
 			return;
-		rec->pid = num(p, "pid");
-		rec->ppid = num(p, "ppid");
+		rec->pid = inum(p, "pid", 0);
+		rec->ppid = inum(p, "ppid", 0);
 		copy_str(rec->comm, sizeof(rec->comm), json_string(p, "comm", ""));
 		rec->exe = dup_or_null(json_string(p, "exe", NULL));
 		rec->argv = parse_strv(cJSON_GetObjectItemCaseSensitive(p, "argv"));
 		rec->start_s = json_num(p, "start_s", 0);
 		rec->exited = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "end_s"));
 		rec->end_s = json_num(p, "end_s", -1);
-		rec->exit_status = json_num(p, "exit_status", -1);
+		rec->exit_status = inum(p, "exit_status", -1);
 		rec->heap_probed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "heap_probed"));
 		rec->observer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "observer"));
 		rec->rss_peak = num(p, "rss.peak");
@@ -556,6 +583,7 @@ static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_kind 
 	}
 	run->alloc_sample_bytes = num(doc, "stacks.alloc_sample_bytes");
 	run->rss_sample_bytes = num(doc, "stacks.rss_sample_bytes");
+	run->nstacks = num(doc, "stacks.stacks");
 	run->short_stacks = num(doc, "stacks.short_stacks");
 	run->unresolved_frames = num(doc, "stacks.unresolved_frames");
 }
@@ -570,7 +598,7 @@ static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
 		if (!rec)
 			break;
 		rec->t = json_num(m, "t", 0);
-		rec->pid = num(m, "pid");
+		rec->pid = inum(m, "pid", 0);
 		rec->phase = phase_index(run, json_string(m, "phase", NULL));
 		copy_str(rec->label, sizeof(rec->label), json_string(m, "label", ""));
 	}

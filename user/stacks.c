@@ -12,6 +12,8 @@
 
 enum { FRAME_EMPTY = 0, FRAME_VALID = 1, FRAME_IP = 2 };
 
+#define USER_ADDR_LIMIT (1ull << 47)	/* x86-64 user space, 4-level paging */
+
 struct raw_site {
 	struct mo_site_key key;
 	struct mo_site val;
@@ -70,6 +72,9 @@ static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame
 		char *buf = names_buf[depth];
 
 		if (fr->status != FRAME_VALID) {
+			/* No user address is that high: the walk read a non-pointer. */
+			if (fr->offset >= USER_ADDR_LIMIT)
+				break;
 			snprintf(buf, sizeof(names_buf[0]), "[unknown 0x%llx]", (unsigned long long)fr->offset);
 			unresolved++;
 			continue;
@@ -137,6 +142,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 			err = -ENOMEM;
 			break;
 		}
+		run->nstacks++;
 		if (n <= 2)
 			run->short_stacks++;
 		err = run_add_site(run, c.sites[i].key.kind, names, n, c.sites[i].val.bytes, c.sites[i].val.count,

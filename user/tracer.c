@@ -143,6 +143,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		const struct mo_ev_exec *ev = data;
 
 		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len);
+		readout__exec(t->readout, hdr->tgid);
 		if (ev->flags & MO_EXEC_STOPPED)
 			inspect_exe(t, ev);
 		break;
