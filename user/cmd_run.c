@@ -200,6 +200,31 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* What this kernel must offer, said before anything is loaded. 0 or -1. */
+static int check_kernel(void)
+{
+	char mode[128] = "";
+	FILE *f;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		log_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): memobs needs a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y");
+		return -1;
+	}
+	f = fopen("/sys/kernel/security/lockdown", "re");
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = 0;
+		fclose(f);
+	}
+	if (strstr(mode, "[confidentiality]")) {
+		log_err("the kernel is locked down (confidentiality): BPF may not read memory; boot with "
+			"lockdown=integrity or none to use memobs");
+		return -1;
+	}
+	return 0;
+}
+
 /* libbpf attaches classic tracepoints through tracefs: mount it if it is not. */
 static void ensure_tracefs(void)
 {
@@ -339,6 +364,10 @@ int cmd_run(int argc, char **argv)
 	/* Say now, not after an hour of build, that the report cannot be kept. */
 	if (o.output && strcmp(o.output, "-") && outfile_check(&inv, o.output, err, sizeof(err))) {
 		log_err("%s", err);
+		rc = MO_EXIT_FAILURE;
+		goto out;
+	}
+	if (check_kernel()) {
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}
