@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,7 +226,8 @@ static int parse_pct(const char *s, double *out)
 	if (!digit || (*p && strcmp(p, "%")))
 		return -EINVAL;
 	*out = strtod(s, NULL);
-	return 0;
+	/* 400 digits overflow to +inf: a bound that never fails, so refused. */
+	return isfinite(*out) ? 0 : -ERANGE;
 }
 
 int metrics_parse_threshold(const char *arg, struct mo_threshold *t, char *err, size_t errlen)
