@@ -461,14 +461,16 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "phases")) {
 		struct mo_phase_rec *ph = run_add_phase(run);
-		int64_t parent;
+		int64_t parent, depth;
 
 		if (!ph)
 			return;
 		copy_str(ph->name, sizeof(ph->name), json_string(p, "name", ""));
 		parent = num_or(p, "parent", MO_PHASE_ROOT);
 		ph->parent = parent >= 0 && (uint64_t)parent < run->nphases ? (size_t)parent : MO_PHASE_ROOT;
-		ph->depth = num(p, "depth");
+		/* Nesting is bounded (MO_PHASE_DEPTH): renderers indent by it. */
+		depth = num(p, "depth");
+		ph->depth = depth < 0 ? 0 : depth > MO_PHASE_DEPTH ? MO_PHASE_DEPTH : depth;
 		ph->start_s = json_num(p, "start_s", 0);
 		ph->end_s = json_num(p, "end_s", 0);
 		ph->unclosed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "unclosed"));
