@@ -34,6 +34,10 @@ done
 for t in "$build"/tests/bpf/test_*; do
 	[ -x "$t" ] && run_one "bpf/$(basename "$t")" "$t"
 done
+# libFuzzer targets (tests/fuzz/fuzz.mk), each for a bounded time.
+for t in "$build"/fuzz/fuzz_*; do
+	[ -x "$t" ] && run_one "fuzz/$(basename "$t")" tests/fuzz/run.sh "$t" "${FUZZ_TEST_SECONDS:-10}"
+done
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] && run_one "integration/$(basename "$t" .py)" python3 "$t"
 done
