@@ -11,7 +11,8 @@ import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-MEMOBS = os.path.join(BUILD, "memobs")
+# MEMOBS_BIN: the memobs under test (make test-asan: build/asan/memobs).
+MEMOBS = os.environ.get("MEMOBS_BIN") or os.path.join(BUILD, "memobs")
 MEMOBS_ASAN = os.path.join(BUILD, "asan", "memobs")
 PROGS = os.path.join(BUILD, "tests", "progs")
 MiB = 1 << 20
@@ -70,17 +71,52 @@ def assert_near(actual, expected, rel=0.0, abs_=0, what="value"):
         what, actual, expected, tol, 100.0 * (actual - expected) / expected if expected else 0)
 
 
+# MEMOBS_ASAN_LOGS: where the sanitizers write their reports (make test-asan
+# sets ASAN_OPTIONS/UBSAN_OPTIONS log_path there). A report fails the test
+# during which it appeared, whatever memobs's exit status was.
+ASAN_LOGS = os.environ.get("MEMOBS_ASAN_LOGS")
+
+
+class SanitizerReport(AssertionError):
+    pass
+
+
+def sanitizer_reports():
+    if not ASAN_LOGS or not os.path.isdir(ASAN_LOGS):
+        return set()
+    return {os.path.join(ASAN_LOGS, f) for f in os.listdir(ASAN_LOGS)}
+
+
+def check_sanitizer_reports(before):
+    new = sorted(sanitizer_reports() - before)
+    if not new:
+        return
+    lines = []
+    for path in new:
+        with open(path, errors="replace") as f:
+            lines += ["%s:" % path] + f.read().splitlines()[:40]
+    raise SanitizerReport("sanitizer report(s):\n" + "\n".join(lines))
+
+
 def run_tests(namespace):
     names = sorted(n for n in namespace if n.startswith("test_") and callable(namespace[n]))
     failed = 0
     for name in names:
+        before = sanitizer_reports()
         try:
             namespace[name]()
+            check_sanitizer_reports(before)
             print("ok - %s" % name)
         except Exception as e:  # every failure is reported, the run goes on
             failed += 1
             print("not ok - %s" % name)
             for line in ("".join(traceback.format_exception(e))).rstrip().splitlines():
                 print("#   " + line)
+            try:
+                if not isinstance(e, SanitizerReport):
+                    check_sanitizer_reports(before)
+            except SanitizerReport as report:
+                for line in str(report).splitlines():
+                    print("#   " + line)
         sys.stdout.flush()
     sys.exit(1 if failed else 0)
