@@ -11,6 +11,8 @@ packages=(
 	# rendering the SVG and the HTML page, driving the live view
 	time python3 libclang-rt-14-dev git librsvg2-bin chromium fonts-dejavu-core tmux
 	protobuf-compiler
+	# --serve: a real Prometheus server scraping it, and promtool
+	prometheus
 )
 
 missing=()
