@@ -20,6 +20,7 @@
 #include "scale_json.h"
 #include "scale_svg.h"
 #include "scale_text.h"
+#include "tracer.h"
 #include "units.h"
 
 #define MAX_REPEAT 99
@@ -58,7 +59,7 @@ static void scale_usage(FILE *out)
 		"The table goes to stdout (to stderr when -o or --svg is '-'); COMMAND's output goes to stderr.\n"
 		"exit status: 0 done (whatever the budget answer: read it in the table or the run set);\n"
 		"1 COMMAND failed at a size (the sweep stops there); 2 usage error; 125 memobs failed;\n"
-		"126/127 COMMAND cannot be executed / was not found.\n",
+		"126/127 COMMAND cannot be executed / was not found; 128+N signal N stopped the sweep.\n",
 		MAX_REPEAT);
 }
 
@@ -196,18 +197,31 @@ static int parse_args(int argc, char **argv, struct mo_scale_setup *su, struct s
 	return check_setup(su, sizes_given) ? -1 : 0;
 }
 
-/* Let a Ctrl-C reach the command and its memobs, which write their document
- * and exit; the sweep then stops at that size and cleans up. */
-static void block_stop_signals(void)
+static volatile sig_atomic_t stop_signal;
+static volatile pid_t running;
+
+/* A Ctrl-C reaches the whole foreground group: the command and its memobs,
+ * which writes its document and exits. A signal sent to this process alone
+ * (kill, timeout) is passed on to the memobs running, which passes it to the
+ * command. Either way the sweep stops after that run and cleans up. */
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	stop_signal = sig;
+	if (running > 0 && (si->si_code == SI_USER || si->si_code == SI_QUEUE))
+		kill(running, sig);
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_stop_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	tracer_stop_signals(&set);
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&set, sig) == 1)
+			sigaction(sig, &sa, NULL);
 }
 
 static void progress(const struct mo_scale_setup *su, uint64_t size, unsigned rep, const cJSON *doc)
@@ -221,6 +235,13 @@ static void progress(const struct mo_scale_setup *su, uint64_t size, unsigned re
 		json_num(doc, "duration_s", 0));
 }
 
+static int stopped(const char *what)
+{
+	log_err("scale: %s: stopped by signal %d (%s); the sweep is incomplete", what, stop_signal,
+		strsignal(stop_signal));
+	return 128 + stop_signal;
+}
+
 /* One run at size: 0 with the run added, else the exit code, said. */
 static int run_one(struct mo_scale *s, const struct scale_opts *o, const char *dir, uint64_t size, unsigned rep)
 {
@@ -231,7 +252,13 @@ static int run_one(struct mo_scale *s, const struct scale_opts *o, const char *d
 	snprintf(what, sizeof(what), "size %llu", (unsigned long long)size);
 	if (s->setup.repeat > 1)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), " (run %u of %u)", rep, s->setup.repeat);
-	ret = scale_exec_run(&s->setup, size, rep, dir, &doc, &status, err, sizeof(err));
+	if (stop_signal)
+		return stopped(what);
+	ret = scale_exec_run(&s->setup, size, rep, dir, &running, &doc, &status, err, sizeof(err));
+	if (stop_signal) {
+		cJSON_Delete(doc);
+		return stopped(what);
+	}
 	if (ret == -ECHILD && (status == MO_EXIT_CANNOT_RUN || status == MO_EXIT_NOT_FOUND)) {
 		log_err("scale: %s: the command %s; stopping", what,
 			status == MO_EXIT_NOT_FOUND ? "was not found" : "cannot be executed");
@@ -364,7 +391,7 @@ int cmd_scale(int argc, char **argv)
 	rc = check_outputs(&o, &inv);
 	if (rc)
 		goto out;
-	block_stop_signals();
+	catch_stop_signals();
 	rc = run_sweep(&s, &o, &inv);
 	if (rc)
 		goto out;

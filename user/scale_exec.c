@@ -154,8 +154,10 @@ fail:
 	_exit(MO_EXIT_FAILURE);
 }
 
-/* Fork and exec argv; wait for it. 0 with *status, or -errno. */
-static int spawn_wait(char **argv, const char *env, uint64_t size, int *status, char *err, size_t errlen)
+/* Fork and exec argv; wait for it, its pid in *running meanwhile. 0 with
+ * *status, or -errno. */
+static int spawn_wait(char **argv, const char *env, uint64_t size, volatile pid_t *running, int *status, char *err,
+		      size_t errlen)
 {
 	int fds[2], e = 0, ws;
 	pid_t pid;
@@ -177,6 +179,7 @@ static int spawn_wait(char **argv, const char *env, uint64_t size, int *status, 
 		close(fds[0]);
 		child(argv, env, size, fds[1]);
 	}
+	*running = pid;
 	close(fds[1]);
 	do
 		n = read(fds[0], &e, sizeof(e));
@@ -184,9 +187,11 @@ static int spawn_wait(char **argv, const char *env, uint64_t size, int *status, 
 	close(fds[0]);
 	while (waitpid(pid, &ws, 0) < 0)
 		if (errno != EINTR) {
+			*running = 0;
 			snprintf(err, errlen, "cannot wait for memobs: %s", strerror(errno));
 			return -errno;
 		}
+	*running = 0;
 	if (n == sizeof(e)) {
 		snprintf(err, errlen, "cannot run %s%s%s: %s", SELF, env ? " with " : "", env ? env : "", strerror(e));
 		return -e;
@@ -195,8 +200,8 @@ static int spawn_wait(char **argv, const char *env, uint64_t size, int *status, 
 	return 0;
 }
 
-int scale_exec_run(const struct mo_scale_setup *setup, uint64_t size, unsigned repeat, const char *dir, cJSON **doc,
-		   int *status, char *err, size_t errlen)
+int scale_exec_run(const struct mo_scale_setup *setup, uint64_t size, unsigned repeat, const char *dir,
+		   volatile pid_t *running, cJSON **doc, int *status, char *err, size_t errlen)
 {
 	char path[PATH_MAX], **cmd, **argv;
 	size_t n = 0;
@@ -219,7 +224,7 @@ int scale_exec_run(const struct mo_scale_setup *setup, uint64_t size, unsigned r
 		return -ENOMEM;
 	}
 	child_args(setup, path, cmd, argv);
-	ret = spawn_wait(argv, setup->env, size, status, err, errlen);
+	ret = spawn_wait(argv, setup->env, size, running, status, err, errlen);
 	free(argv);
 	scale_exec_free_argv(cmd);
 	if (ret)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cjson/cJSON.h>
 #include "invoker.h"
 #include "scale.h"
@@ -35,14 +36,16 @@ int scale_exec_mkdir(const struct mo_invoker *inv, char *dir, size_t len, char *
 /* Remove dir and the files in it. */
 void scale_exec_rmdir(const char *dir);
 
-/* Run the command at `size` under memobs, the document in dir. Returns 0
- * with *doc the run's summary (history_read_file; caller deletes) whatever
- * the command's exit status, which the document holds; -ECHILD when memobs
- * exited without a document, *status its exit code (125: memobs failed,
- * 126/127: the command cannot be run / was not found; its message is on
- * standard error already); another -errno when the child could not be
- * started or the document not read. err says what. */
-int scale_exec_run(const struct mo_scale_setup *setup, uint64_t size, unsigned repeat, const char *dir, cJSON **doc,
-		   int *status, char *err, size_t errlen);
+/* Run the command at `size` under memobs, the document in dir; *running
+ * holds the child memobs's pid while it runs (0 otherwise), for a signal
+ * handler to pass a signal on. Returns 0 with *doc the run's summary
+ * (history_read_file; caller deletes) whatever the command's exit status,
+ * which the document holds; -ECHILD when memobs exited without a document,
+ * *status its exit code (125: memobs failed, 126/127: the command cannot be
+ * run / was not found; its message is on standard error already); another
+ * -errno when the child could not be started or the document not read. err
+ * says what. */
+int scale_exec_run(const struct mo_scale_setup *setup, uint64_t size, unsigned repeat, const char *dir,
+		   volatile pid_t *running, cJSON **doc, int *status, char *err, size_t errlen);
 
 #endif

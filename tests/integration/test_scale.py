@@ -5,10 +5,14 @@ for a size outside the sweep, run for real, must be within 10%. Items
 markers replace the size; a failing run stops the sweep at its size; bad
 input exits 2 with one line. Sizes are small: each run is a whole memobs
 observation (about 1.5 s here, 3 s with --heap)."""
+import atexit
 import json
 import os
+import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 from harness import MEMOBS, MEMOBS_ASAN, prog, run_tests
@@ -17,6 +21,7 @@ KiB = 1024
 MiB = 1024 * KiB
 TMP = tempfile.mkdtemp(prefix="memobs-scale-")
 os.chmod(TMP, 0o711)  # the invoking user's files are written below it
+atexit.register(shutil.rmtree, TMP, True)
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 _sweeps = {}
@@ -166,6 +171,21 @@ def test_failure_under_asan():
     assert p.stderr.strip() == "memobs: scale: size 7: the command exited with status 7; stopping", p.stderr
     left = {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")} - before
     assert not left, "run documents left behind: %s" % left
+
+
+def test_signal_stops():
+    # Sent to memobs scale alone (kill, timeout): passed on, the sweep stops.
+    tmp = os.environ.get("TMPDIR") or "/tmp"
+    before = {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")}
+    p = subprocess.Popen([MEMOBS, "scale", "-q", "--sizes", "1,2,3", "--", "sh", "-c", "sleep 5; true {}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 128 + signal.SIGTERM, (p.returncode, err)
+    assert err.strip().splitlines()[-1] == \
+        "memobs: scale: size 1: stopped by signal 15 (Terminated); the sweep is incomplete", err
+    assert out == "" and not {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")} - before
 
 
 def test_not_found():
