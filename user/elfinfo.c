@@ -223,3 +223,61 @@ int elf__build_id(struct mo_elf *e, char *buf, size_t buflen)
 
 	return each_note(e, take_build_id, &out) ? 0 : -ENOENT;
 }
+
+int elf__machine(struct mo_elf *e, int *elfclass, int *machine)
+{
+	GElf_Ehdr eh;
+
+	if (!gelf_getehdr(e->elf, &eh))
+		return -EINVAL;
+	*elfclass = eh.e_ident[EI_CLASS];
+	*machine = eh.e_machine;
+	return 0;
+}
+
+static bool is_string_tag(int64_t tag)
+{
+	return tag == DT_NEEDED || tag == DT_SONAME || tag == DT_RPATH || tag == DT_RUNPATH;
+}
+
+int elf__dyn_strings(struct mo_elf *e, void (*fn)(int64_t tag, const char *str, void *arg), void *arg)
+{
+	uint64_t strtab = 0, strsz = 0, stroff;
+	Elf_Data *dyn = NULL, *str;
+	size_t n, count;
+	GElf_Dyn d;
+	int found = 0;
+
+	if (elf_getphdrnum(e->elf, &n))
+		return 0;
+	for (size_t i = 0; i < n && !dyn; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e->elf, i, &ph) && ph.p_type == PT_DYNAMIC)
+			dyn = elf_getdata_rawchunk(e->elf, ph.p_offset, ph.p_filesz, ELF_T_DYN);
+	}
+	if (!dyn)
+		return 0;
+	count = dyn->d_size / gelf_fsize(e->elf, ELF_T_DYN, 1, EV_CURRENT);
+	for (size_t i = 0; i < count && gelf_getdyn(dyn, i, &d) && d.d_tag != DT_NULL; i++) {
+		if (d.d_tag == DT_STRTAB)
+			strtab = d.d_un.d_ptr;
+		else if (d.d_tag == DT_STRSZ)
+			strsz = d.d_un.d_val;
+	}
+	if (!strtab || !strsz || vaddr_to_offset(e->elf, strtab, &stroff))
+		return 0;
+	str = elf_getdata_rawchunk(e->elf, stroff, strsz, ELF_T_BYTE);
+	if (!str)
+		return 0;
+	for (size_t i = 0; i < count && gelf_getdyn(dyn, i, &d) && d.d_tag != DT_NULL; i++) {
+		const char *s = (const char *)str->d_buf + d.d_un.d_val;
+
+		if (!is_string_tag(d.d_tag) || d.d_un.d_val >= str->d_size ||
+		    !memchr(s, 0, str->d_size - d.d_un.d_val))
+			continue;
+		fn(d.d_tag, s, arg);
+		found++;
+	}
+	return found;
+}

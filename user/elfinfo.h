@@ -39,4 +39,13 @@ int elf__build_id(struct mo_elf *elf, char *buf, size_t buflen);
 /* PT_INTERP's path into buf; 0, or -ENOENT for a static file. */
 int elf__interp(struct mo_elf *elf, char *buf, size_t buflen);
 
+/* The file's ELF class (ELFCLASS32/64) and e_machine; 0 or -EINVAL. */
+int elf__machine(struct mo_elf *elf, int *elfclass, int *machine);
+
+/* The string entries of the dynamic section in file order (DT_NEEDED,
+ * DT_SONAME, DT_RPATH, DT_RUNPATH): fn(tag, string, arg) for each, read
+ * through PT_DYNAMIC (section headers may be stripped). Returns how many,
+ * 0 without a dynamic section. The string lives until elf__free. */
+int elf__dyn_strings(struct mo_elf *elf, void (*fn)(int64_t tag, const char *str, void *arg), void *arg);
+
 #endif
