@@ -112,7 +112,8 @@ int scale_add_run(struct mo_scale *s, uint64_t size, unsigned repeat, cJSON *doc
 	return 0;
 }
 
-double scale_noise_floor(enum mo_unit unit)
+/* A spread of values at most this is noise whatever its relative size. */
+static double noise_floor(enum mo_unit unit)
 {
 	switch (unit) {
 	case MO_UNIT_BYTES:
@@ -218,7 +219,7 @@ static void fit_metric(struct mo_scale_metric *m, const double *items, bool have
 	}
 	for (size_t i = 0; i < m->npoints; i++)
 		n[i] = m->points[i].n;
-	m->err = fit_power(n, y, m->npoints, scale_noise_floor(m->unit), &m->fit, m->why, sizeof(m->why));
+	m->err = fit_power(n, y, m->npoints, noise_floor(m->unit), &m->fit, m->why, sizeof(m->why));
 }
 
 /* Add metric `name` when at least one run has it, and fit it. */

@@ -111,8 +111,4 @@ int scale_predict(const struct mo_scale_metric *m, double size, double *value, d
  * reason in err when peak_rss has no fit. */
 int scale_budget(const struct mo_scale *s, struct mo_scale_budget *out, char *err, size_t errlen);
 
-/* The noise floor fit_power gets for a unit: SCALE_NOISE_BYTES,
- * SCALE_NOISE_SECONDS, 0 for counts. */
-double scale_noise_floor(enum mo_unit unit);
-
 #endif

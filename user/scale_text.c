@@ -123,6 +123,8 @@ static void print_prediction(FILE *out, const struct mo_scale *s, int width)
 		fprintf(out, "  %-*s %12s", width, m->name, scale_text_fmt(value, m->unit, v, sizeof(v)));
 		if (m->by_items)
 			fprintf(out, "  at %.0f items", n);
+		if (m->fit.shape == MO_FIT_UNCLEAR)
+			fprintf(out, "  (unclear fit, R^2 %.2f: no trend to extrapolate)", m->fit.r2);
 		fputc('\n', out);
 	}
 }
@@ -147,6 +149,9 @@ static void print_budget(FILE *out, const struct mo_scale *s)
 	else
 		fprintf(out, "NO, over by %s (%.1f%% of the budget)\n", margin,
 			100.0 * -b.margin / (double)s->setup.budget);
+	if (scale_metric(s, "peak_rss")->fit.shape == MO_FIT_UNCLEAR)
+		fprintf(out, "        but the peak RSS fit is unclear (R^2 %.2f): the answer extrapolates no trend\n",
+			scale_metric(s, "peak_rss")->fit.r2);
 }
 
 void scale_text(FILE *out, const struct mo_scale *s)
