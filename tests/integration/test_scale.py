@@ -35,24 +35,47 @@ def scale(args, cmd, binary=MEMOBS, check_rc=0, timeout=120):
     return p
 
 
-def sweep(name, args, cmd):
-    """Run a sweep once for all the tests that look at it: (process, run set)."""
-    if name not in _sweeps:
-        out = os.path.join(TMP, name + ".json")
-        p = scale(args + ["-o", out, "--svg", os.path.join(TMP, name + ".svg")], cmd)
-        with open(out) as f:
-            _sweeps[name] = (p, json.load(f))
+def start(name, args, cmd):
+    """Start a sweep in the background: each run waits mostly on the kernel
+    loading BPF, so sweeps side by side keep this test within a minute.
+    Peaks are per session: a neighbour does not change them."""
+    out = os.path.join(TMP, name + ".json")
+    argv = [MEMOBS, "scale"] + args + ["-o", out, "--svg", os.path.join(TMP, name + ".svg"), "--"] + cmd
+    _sweeps[name] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def sweep(name):
+    """The sweep's (stdout, stderr, run set), waited for once."""
+    if isinstance(_sweeps[name], subprocess.Popen):
+        p = _sweeps[name]
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, "memobs scale (%s) exited %d\nstdout:\n%s\nstderr:\n%s" % (
+            name, p.returncode, out, err)
+        with open(os.path.join(TMP, name + ".json")) as f:
+            _sweeps[name] = (out, err, json.load(f))
     return _sweeps[name]
 
 
+start("linear", ["--heap", "--sizes", "40,160,640", "--predict", "1280", "--budget", "1GiB"],
+      [prog("scale_linear"), "{}"])
+start("quadratic", ["--sizes", "32,96,192", "--predict", "256", "--budget", "48MiB"], [prog("scale_quadratic"), "{}"])
+# The size reaches the program through $SCALE_N only.
+start("const", ["--env", "SCALE_N", "--sizes", "100,1000,100000", "-q"],
+      ["sh", "-c", 'exec "$0" "$SCALE_N"', prog("scale_const")])
+
+
+def settle():
+    """Wait for every background sweep (before counting directories they make)."""
+    for name in list(_sweeps):
+        sweep(name)
+
+
 def linear():
-    return sweep("linear", ["--heap", "--sizes", "40,160,640", "--predict", "1280", "--budget", "1GiB"],
-                 [prog("scale_linear"), "{}"])
+    return sweep("linear")
 
 
 def quadratic():
-    return sweep("quadratic", ["--sizes", "32,96,192", "--predict", "256", "--budget", "48MiB"],
-                 [prog("scale_quadratic"), "{}"])
+    return sweep("quadratic")
 
 
 def metric(runset, name):
@@ -76,19 +99,19 @@ def observed_peak(cmd):
 
 
 def test_linear_recovered():
-    p, rs = linear()
+    out, err, rs = linear()
     for name in ("peak_rss", "peak_heap", "alloc_bytes"):
         m = metric(rs, name)
         assert m["fit"]["shape"] == "linear", "%s: %s" % (name, m["fit"])
         assert abs(m["fit"]["k_free"] - 1) <= 0.1, m["fit"]
         near(m["fit"]["per_unit"], 64 * KiB, 0.05, name + " per unit")
-    assert "linear" in p.stdout and "64.0 KiB*N" in p.stdout, p.stdout
-    assert p.stderr.count("memobs: scale: size ") == 3, p.stderr
+    assert "linear" in out and "64.0 KiB*N" in out, out
+    assert err.count("memobs: scale: size ") == 3, err
 
 
 def test_linear_by_items():
     # Phase "build" counts 2N items: fitted against them, it costs 32 KiB each.
-    _, rs = linear()
+    _, _, rs = linear()
     m = metric(rs, "phase.build.rss.peak_over_baseline")
     assert m["n"] == "items", m
     assert [pt["n"] for pt in m["points"]] == [80, 320, 1280], m["points"]
@@ -100,7 +123,7 @@ def test_linear_by_items():
 
 
 def test_linear_prediction():
-    _, rs = linear()
+    _, _, rs = linear()
     predicted = metric(rs, "peak_rss")["prediction"]["value"]
     actual = observed_peak([prog("scale_linear"), "1280"])
     near(predicted, actual, 0.10, "peak RSS predicted at 1280 (2x the sweep) vs observed")
@@ -110,42 +133,38 @@ def test_linear_prediction():
 
 
 def test_quadratic_recovered():
-    p, rs = quadratic()
+    out, _, rs = quadratic()
     m = metric(rs, "peak_rss")
     assert m["fit"]["shape"] == "super-linear", m["fit"]
     assert abs(m["fit"]["k_free"] - 2) <= 0.1 and m["fit"]["k"] == 2, m["fit"]
     near(m["fit"]["b"], 1 * KiB, 0.05, "bytes per N^2")
     assert m["fit"]["per_unit"] is None, "per-unit bytes are for linear fits"
-    assert "super-linear" in p.stdout, p.stdout
+    assert "super-linear" in out, out
 
 
 def test_quadratic_prediction_and_budget():
-    p, rs = quadratic()
+    out, _, rs = quadratic()
     predicted = metric(rs, "peak_rss")["prediction"]["value"]
     actual = observed_peak([prog("scale_quadratic"), "256"])
     near(predicted, actual, 0.10, "peak RSS predicted at 256 (1.33x the sweep, 1.8x the memory) vs observed")
     assert rs["budget"]["fits"] is False and rs["budget"]["margin"] < 0, rs["budget"]
-    assert "budget: peak_rss at size 256 is" in p.stdout and ": NO, over by" in p.stdout, p.stdout
+    assert "budget: peak_rss at size 256 is" in out and ": NO, over by" in out, out
 
 
 def test_constant_recovered_via_env():
-    # The size reaches the program through $SCALE_N only; it touches 32 MiB
-    # whatever N, on top of the same process baseline the linear fit found.
-    out = os.path.join(TMP, "const.json")
-    scale(["--env", "SCALE_N", "--sizes", "100,1000,100000", "-q", "-o", out],
-          ["sh", "-c", 'exec "$0" "$SCALE_N"', prog("scale_const")])
-    with open(out) as f:
-        rs = json.load(f)
+    # It touches 32 MiB whatever N, on top of the process baseline that the
+    # linear fit found (the same libc, the same start-up).
+    _, _, rs = sweep("const")
     assert rs["env"] == "SCALE_N" and rs["command"][-1] == prog("scale_const"), rs["command"]
     m = metric(rs, "peak_rss")
     assert m["fit"]["shape"] == "constant", m["fit"]
     assert m["fit"]["b"] == 0 and m["fit"]["r2"] is None, m["fit"]
-    baseline = metric(linear()[1], "peak_rss")["fit"]["a"]
+    baseline = metric(linear()[2], "peak_rss")["fit"]["a"]
     near(m["fit"]["a"] - baseline, 32 * MiB, 0.05, "constant memory over the process baseline")
 
 
 def test_svg():
-    _, rs = linear()
+    _, _, rs = linear()
     root = ET.parse(os.path.join(TMP, "linear.svg")).getroot()
     panels = [g for g in root.iter(SVG_NS + "g") if g.get("class") == "metric"]
     assert len(panels) == len(rs["metrics"]), (len(panels), len(rs["metrics"]))
@@ -165,6 +184,7 @@ def test_failing_size_stops():
 
 def test_failure_under_asan():
     # The whole path - child memobs, run document, cleanup - leak-free.
+    settle()
     tmp = os.environ.get("TMPDIR") or "/tmp"
     before = {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")}
     p = scale(["-q", "--sizes", "7,8,9"], ["sh", "-c", "exit {}"], binary=MEMOBS_ASAN, check_rc=1)
@@ -175,6 +195,7 @@ def test_failure_under_asan():
 
 def test_signal_stops():
     # Sent to memobs scale alone (kill, timeout): passed on, the sweep stops.
+    settle()
     tmp = os.environ.get("TMPDIR") or "/tmp"
     before = {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")}
     p = subprocess.Popen([MEMOBS, "scale", "-q", "--sizes", "1,2,3", "--", "sh", "-c", "sleep 5; true {}"],
