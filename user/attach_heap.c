@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
+#include "allocators.h"
 #include "attach_heap.h"
 #include "elfinfo.h"
 #include "probeplan.h"
@@ -17,7 +18,7 @@
 
 struct mo_heap_probes {
 	struct memobs_bpf *skel;
-	struct { dev_t dev; ino_t ino; } files[MAX_FILES];
+	struct { dev_t dev; ino_t ino; char prefix[8]; } files[MAX_FILES];
 	size_t nfiles;
 	struct bpf_link *links[MAX_LINKS];
 	size_t nlinks;
@@ -68,38 +69,28 @@ void heap_probes__free(struct mo_heap_probes *hp)
 	free(hp);
 }
 
-bool heap_probes__defines_malloc(const char *path)
-{
-	struct mo_elf *elf = elf__open(path);
-	struct mo_elf_func f;
-	bool found;
-
-	if (!elf)
-		return false;
-	found = elf__func(elf, "malloc", &f) == 0 && elf__func(elf, "free", &f) == 0;
-	elf__free(elf);
-	return found;
-}
-
-static bool seen_file(struct mo_heap_probes *hp, const char *path)
+/* One file is probed once for each prefix, whatever path names it. */
+static bool seen_file(struct mo_heap_probes *hp, const char *path, const char *prefix)
 {
 	struct stat st;
 
 	if (stat(path, &st))
 		return true;	/* gone: nothing to probe */
 	for (size_t i = 0; i < hp->nfiles; i++)
-		if (hp->files[i].dev == st.st_dev && hp->files[i].ino == st.st_ino)
+		if (hp->files[i].dev == st.st_dev && hp->files[i].ino == st.st_ino &&
+		    !strcmp(hp->files[i].prefix, prefix))
 			return true;
 	if (hp->nfiles < MAX_FILES) {
 		hp->files[hp->nfiles].dev = st.st_dev;
 		hp->files[hp->nfiles].ino = st.st_ino;
+		snprintf(hp->files[hp->nfiles].prefix, sizeof(hp->files[0].prefix), "%s", prefix);
 		hp->nfiles++;
 	}
 	return false;
 }
 
-static int attach_one(struct mo_heap_probes *hp, const char *path, const struct heap_func *fn,
-		      const struct mo_elf_func *f, const struct mo_probe_site *site)
+static int attach_one(struct mo_heap_probes *hp, const char *path, const char *allocator, const char *name,
+		      const struct heap_func *fn, const struct mo_elf_func *f, const struct mo_probe_site *site)
 {
 	struct bpf_program *prog = fn->prog(hp->skel);
 	struct mo_heap_site *rec;
@@ -119,7 +110,8 @@ static int attach_one(struct mo_heap_probes *hp, const char *path, const struct 
 	}
 	rec = &hp->sites[hp->nsites++];
 	snprintf(rec->file, sizeof(rec->file), "%s", path);
-	snprintf(rec->func, sizeof(rec->func), "%s", fn->name);
+	snprintf(rec->allocator, sizeof(rec->allocator), "%s", allocator);
+	snprintf(rec->func, sizeof(rec->func), "%s", name);
 	rec->skipped = site->skipped;
 	rec->emulated = site->emulated;
 	rec->uretprobe = fn->uretprobe;
@@ -127,14 +119,15 @@ static int attach_one(struct mo_heap_probes *hp, const char *path, const struct 
 	return 0;
 }
 
-int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, char *err, size_t errlen)
+int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
+			     const char *allocator, char *err, size_t errlen)
 {
 	uint64_t done[sizeof(funcs) / sizeof(funcs[0])];
 	size_t ndone = 0;
 	struct mo_elf *elf;
 	int probed = 0, ret = 0;
 
-	if (seen_file(hp, path))
+	if (seen_file(hp, path, prefix))
 		return 0;
 	elf = elf__open(path);
 	if (!elf) {
@@ -146,10 +139,12 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, char *
 		struct mo_elf_func f;
 		struct mo_probe_site site;
 		uint8_t code[64];
+		char name[32];
 		size_t len;
 		bool dup = false;
 
-		if (elf__func(elf, funcs[i].name, &f))
+		snprintf(name, sizeof(name), "%s%s", prefix, funcs[i].name);
+		if (elf__func(elf, name, &f))
 			continue;
 		/* Aliases (aligned_alloc = memalign in glibc) are probed once. */
 		for (size_t j = 0; j < ndone; j++)
@@ -159,15 +154,50 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, char *
 		done[ndone++] = f.offset;
 		len = elf__read(elf, f.offset, code, sizeof(code));
 		probeplan_site(code, len, funcs[i].nargs, !funcs[i].uretprobe, &site);
-		ret = attach_one(hp, path, &funcs[i], &f, &site);
+		ret = attach_one(hp, path, allocator, name, &funcs[i], &f, &site);
 		if (ret) {
-			snprintf(err, errlen, "cannot probe %s in %s: %s", funcs[i].name, path, strerror(-ret));
+			snprintf(err, errlen, "cannot probe %s in %s: %s", name, path, strerror(-ret));
 			break;
 		}
 		probed++;
 	}
 	elf__free(elf);
 	return ret ?: probed;
+}
+
+int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen)
+{
+	struct mo_alloc_files *files = malloc(sizeof(*files));
+	char why[512];
+	int ret, probed = 0, first_err = 0;
+
+	if (!files) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = allocators_for_exe(pid, exe, files, err, errlen);
+	if (ret == -ENOENT || ret == -ESRCH)
+		ret = 0;	/* killed while stopped: nothing to probe */
+	else if (!ret && files->missing[0]) {
+		first_err = -ENOENT;
+		snprintf(err, errlen, "pid %d: %s not found where the dynamic linker looks: an allocator in it is not probed",
+			 pid, files->missing);
+	}
+	for (size_t i = 0; !ret && i < files->count; i++) {
+		const struct mo_alloc_file *f = &files->files[i];
+		int n = heap_probes__attach_file(hp, f->path, f->prefix, f->name, why, sizeof(why));
+
+		if (n >= 0)
+			probed += n;
+		else if (!first_err) {
+			first_err = n;
+			snprintf(err, errlen, "%s", why);
+		}
+	}
+	free(files);
+	if (ret)
+		return ret;
+	return first_err ?: probed;
 }
 
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct mo_heap_probes;
 struct memobs_bpf;
@@ -16,7 +17,8 @@ struct memobs_bpf;
  * kernel emulates the instruction there. */
 struct mo_heap_site {
 	char file[256];
-	char func[24];
+	char allocator[16];	/* its family (allocators.h): glibc, jemalloc, ... */
+	char func[24];		/* with the prefix: je_malloc */
 	uint32_t skipped;
 	bool emulated;
 	bool uretprobe;
@@ -26,13 +28,20 @@ struct mo_heap_site {
 struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel);
 void heap_probes__free(struct mo_heap_probes *hp);
 
-/* Probe the allocator functions defined in the ELF file at path. Returns the
- * number of functions probed (0: none defined there, or already probed),
- * or -errno with the reason in err. */
-int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, char *err, size_t errlen);
+/* Probe the allocator functions named prefix + malloc, ... defined in the
+ * ELF file at path; allocator names their family for the report. Returns
+ * the number of functions probed (0: none defined there, or that file and
+ * prefix already probed), or -errno with the reason in err. */
+int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
+			     const char *allocator, char *err, size_t errlen);
 
-/* Does the file define malloc (an allocator to probe)? */
-bool heap_probes__defines_malloc(const char *path);
+/* Probe every allocator process pid will really call (allocators.h), pid
+ * being stopped at the exec of exe (a path memobs can open: /proc/PID/exe).
+ * Returns the number of functions probed (0 too when pid is gone), or
+ * -errno with the first reason in err: a file that cannot be probed, a
+ * library the dynamic linker's search does not find. Either way the other
+ * files are probed. */
+int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen);
 
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count);
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "allocators.h"
 #include "attach_heap.h"
 #include "attach_usdt.h"
 #include "buildids.h"
@@ -92,7 +93,7 @@ static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
 			return ret;
 		}
-		ret = heap_probes__attach_file(t->heap, libc, err, errlen);
+		ret = heap_probes__attach_file(t->heap, libc, "", allocators_family(libc, "", false), err, errlen);
 		if (ret < 0)
 			return ret;
 	}
@@ -116,8 +117,7 @@ static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 		real[n] = 0;
 		buildids__add_file(t->buildids, real);
 	}
-	if (t->opts.heap && heap_probes__defines_malloc(path) &&
-	    heap_probes__attach_file(t->heap, path, err, sizeof(err)) < 0)
+	if (t->opts.heap && heap_probes__attach_exe(t->heap, ev->hdr.tgid, path, err, sizeof(err)) < 0)
 		run_add_warning(t->run, "%s", err);
 	if (usdt_probes__attach_file(t->usdt, path, err, sizeof(err)) < 0)
 		run_add_warning(t->run, "%s", err);
