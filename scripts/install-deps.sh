@@ -10,6 +10,9 @@ packages=(
 	# tests: ground truth (/usr/bin/time), python targets, the ASan runtime, git,
 	# rendering the SVG and the HTML page, driving the live view
 	time python3 libclang-rt-14-dev git librsvg2-bin chromium fonts-dejavu-core tmux
+	# the allocators memobs --heap must find and probe (tests/*/test_allocators*)
+	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
+	libmimalloc2.0 libmimalloc-dev musl-tools
 	protobuf-compiler
 	# --serve: a real Prometheus server scraping it, and promtool
 	prometheus
