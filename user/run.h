@@ -142,7 +142,8 @@ struct mo_proc_rec *run_add_proc(struct mo_run *run);
 struct mo_phase_rec *run_add_phase(struct mo_run *run);
 struct mo_mark_rec *run_add_mark(struct mo_run *run);
 int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat);
-/* Record a warning for the report (at most 100; later ones are counted). */
+/* Record a warning for the report: at most 100, then one line saying that
+ * further ones were left out. */
 void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Add a site, merged into an existing one of the same kind and frames.
