@@ -112,6 +112,16 @@ static long new_record(struct mo_proctree *pt, pid_t pid)
 	return pt->run->nprocs - 1;
 }
 
+/* comm: a string, or a kernel comm of MO_COMM_LEN bytes without a NUL;
+ * nothing past either is read. */
+static void set_comm(struct mo_proc_rec *rec, const char *comm)
+{
+	size_t n = strnlen(comm, sizeof(rec->comm) - 1);
+
+	memcpy(rec->comm, comm, n);
+	rec->comm[n] = 0;
+}
+
 long proctree__fork(struct mo_proctree *pt, pid_t pid, pid_t ppid, const char *comm, __u64 ts_ns)
 {
 	long idx = new_record(pt, pid);
@@ -122,8 +132,7 @@ long proctree__fork(struct mo_proctree *pt, pid_t pid, pid_t ppid, const char *c
 	rec = &pt->run->procs[idx];
 	rec->ppid = ppid;
 	rec->start_s = secs(pt, ts_ns);
-	memcpy(rec->comm, comm, sizeof(rec->comm));
-	rec->comm[sizeof(rec->comm) - 1] = 0;
+	set_comm(rec, comm);
 	return idx;
 }
 
@@ -176,8 +185,7 @@ long proctree__exec(struct mo_proctree *pt, pid_t pid, const char *comm, const c
 	if (idx < 0)
 		return idx;
 	rec = &pt->run->procs[idx];
-	memcpy(rec->comm, comm, sizeof(rec->comm));
-	rec->comm[sizeof(rec->comm) - 1] = 0;
+	set_comm(rec, comm);
 	free(rec->exe);
 	rec->exe = filename && *filename ? strdup(filename) : NULL;
 	if (rec->argv) {
