@@ -22,7 +22,7 @@ def function(rng, name, helpers):
         kind = rng.randrange(5)
         c1, c2, c3 = rng.randint(1, 97), rng.randint(1, 31), rng.randint(2, 13)
         if kind == 0:
-            lines += [f"\tfor (i = 0; i < n; i++) {{",
+            lines += ["\tfor (i = 0; i < n; i++) {",
                       f"\t\tacc += v[i] * {c1} + (v[i] >> {c2 % 7 + 1});",
                       f"\t\tif (acc > {c1 * 1000}) acc ^= t + i;",
                       "\t}"]
@@ -32,7 +32,7 @@ def function(rng, name, helpers):
             lines += [f"\tswitch ((acc + {c1}) % {c3 + 10}) {{", cases,
                       f"\tdefault: t -= {c2}; break;", "\t}"]
         elif kind == 2:
-            lines += [f"\tfor (i = 0; i < 8; i++)",
+            lines += ["\tfor (i = 0; i < 8; i++)",
                       f"\t\tfor (j = 0; j < n && j < {c3 * 4}; j++)",
                       f"\t\t\tr->f[i] += (v[j] ^ (long)i * {c1}) & {c2 * 255};"]
         elif kind == 3 and helpers:
@@ -62,10 +62,8 @@ def unit_text(rng, prefix, funcs, static_ratio=0.3):
         if rng.random() < static_ratio:
             body[0] = "static " + body[0]
             helpers.append(name)
-        elif helpers:
-            pass
         out += body
-        # keep static helpers referenced so gcc does not drop them unseen
+    # One function calls every static helper, so that gcc compiles them all.
     out.append(f"long {prefix}_static_refs(struct rec *r, const long *v, int n)")
     out.append("{\n\tlong s = 0;")
     out += [f"\ts += {h}(r, v, n);" for h in helpers]
