@@ -22,6 +22,7 @@
 #include "report_text.h"
 #include "run.h"
 #include "run_json.h"
+#include "serve.h"
 #include "tracer.h"
 #include "units.h"
 
@@ -60,6 +61,8 @@ static void run_usage(FILE *out)
 		"                               (default 512KiB; 1: every allocation; 0: none)\n"
 		"      --rss-sample-bytes SIZE  stacks of the code that made RSS grow: one per SIZE\n"
 		"                               (default 512KiB; 0: none)\n"
+		"      --serve ADDR:PORT Prometheus metrics on http://ADDR:PORT/metrics while observing\n"
+		"                        (PORT or :PORT: loopback; another address must be written out)\n"
 		"      --live            full-screen view of the processes by RSS, refreshed each second\n"
 		"                        (q leaves it; without a command it also ends the run)\n"
 		"  -q, --quiet           no summary on stderr\n"
@@ -83,7 +86,7 @@ static bool parse_number(const char *s, double min, double max, double *out)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
-	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE };
+	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "heap", no_argument, NULL, OPT_HEAP },
@@ -98,6 +101,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE },
 		{ "rss-sample-bytes", required_argument, NULL, OPT_RSS_SAMPLE },
 		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "serve", required_argument, NULL, OPT_SERVE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -169,6 +173,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_LIVE:
 			o->tracer.live = true;
 			break;
+		case OPT_SERVE: {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (serve_parse_addr(optarg, &ss, &len, err, sizeof(err))) {
+				log_err("--serve: %s", err);
+				return MO_EXIT_USAGE;
+			}
+			o->tracer.serve_addr = optarg;
+			break;
+		}
 		case 'q':
 			o->quiet = true;
 			break;

@@ -21,9 +21,11 @@
 #include "procfs.h"
 #include "proctree.h"
 #include "readout.h"
+#include "serve.h"
 #include "session.h"
 #include "stacks.h"
 #include "status.h"
+#include "views.h"
 #include "tracer.h"
 
 struct mo_tracer {
@@ -35,9 +37,9 @@ struct mo_tracer {
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
-	struct mo_live *live;
-	struct mo_live_proc *live_procs;
-	size_t nlive, cap_live;
+	struct mo_views *views;		/* the session now, for the next two */
+	struct mo_live *live;		/* --live, or NULL */
+	struct mo_serve *serve;		/* --serve, or NULL */
 	bool root_running;	/* -p: the root was running before we looked */
 	pid_t root;
 	int pidfd;
@@ -196,6 +198,20 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	}
 	if (attach_upfront(t, err, errlen))
 		goto err_free;
+	/* Listening before the command runs: a busy port fails the run now. */
+	if (opts->serve_addr) {
+		char why[200];
+
+		t->serve = serve__new(opts->serve_addr, why, sizeof(why));
+		if (!t->serve) {
+			snprintf(err, errlen, "--serve: %s", why);
+			goto err_free;
+		}
+		if (!serve__loopback(t->serve))
+			log_warn("--serve: %s is not a loopback address: whoever reaches it sees the process names",
+				 serve__addr(t->serve));
+		log_info("metrics on http://%s/metrics", serve__addr(t->serve));
+	}
 	return t;
 
 err_free:
@@ -212,7 +228,8 @@ void tracer__free(struct mo_tracer *t)
 	if (t->sigfd >= 0)
 		close(t->sigfd);
 	live__free(t->live);
-	free(t->live_procs);
+	serve__free(t->serve);
+	views__free(t->views);
 	readout__free(t->readout);
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
@@ -297,7 +314,8 @@ int tracer__start(struct mo_tracer *t)
 	t->t0_ns = mono_ns();
 	t->tree = proctree__new(t->run, t->t0_ns);
 	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns, t->buildids);
-	if (!t->tree || !t->readout)
+	t->views = views__new(t->sess, t->readout, t->opts.heap, t->t0_ns);
+	if (!t->tree || !t->readout || !t->views)
 		return -ENOMEM;
 	if (t->root_running)
 		name_running_root(t);
@@ -329,52 +347,6 @@ static void show_status(struct mo_tracer *t, __u64 now)
 		      t->opts.heap ? st->heap_live : -1, readout__phase_name(t->readout, st->cur_phase));
 	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
-}
-
-static bool collect_live(void *ctx, __u32 tgid, const struct mo_proc *p)
-{
-	struct mo_tracer *t = ctx;
-	struct mo_live_proc *lp;
-
-	if (p->flags & (MO_PROC_EXITED | MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER))
-		return false;
-	if (t->nlive == t->cap_live) {
-		size_t cap = t->cap_live ? t->cap_live * 2 : 64;
-		struct mo_live_proc *grown = realloc(t->live_procs, cap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		t->live_procs = grown;
-		t->cap_live = cap;
-	}
-	lp = &t->live_procs[t->nlive++];
-	lp->pid = tgid;
-	memcpy(lp->comm, p->comm, sizeof(lp->comm));
-	lp->rss = p->rss_sum;
-	lp->rss_peak = p->rss_peak_sum;
-	lp->heap_live = t->opts.heap && (p->flags & MO_PROC_HEAP_SEEN) ? p->heap_live : -1;
-	return false;
-}
-
-static void show_live(struct mo_tracer *t, __u64 now)
-{
-	const volatile struct mo_state *st = session__state(t->sess);
-	const volatile struct mo_drops *d = &st->drops;
-	struct mo_live_view view = {
-		.elapsed_s = (double)(now - t->t0_ns) / 1e9,
-		.rss = st->rss_sum,
-		.rss_peak = st->rss_peak,
-		.heap_live = t->opts.heap ? st->heap_live : -1,
-		.phase = readout__phase_name(t->readout, st->cur_phase),
-		.drops = d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases +
-			 d->phase_lock + d->mm_ids,
-	};
-
-	t->nlive = 0;
-	session__each_proc(t->sess, collect_live, t);
-	view.procs = t->live_procs;
-	view.nprocs = t->nlive;
-	live__draw(t->live, &view);
 }
 
 /* A stop signal: in command mode it goes on to the command when sent to
@@ -429,10 +401,11 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			return -errno;
 	}
 	while (!root_done && !t->stop) {
-		struct pollfd fds[4] = {
+		struct pollfd fds[5] = {
 			{ .fd = session__poll_fd(t->sess), .events = POLLIN },
 			{ .fd = t->sigfd, .events = POLLIN },
 			{ .fd = t->live ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN },
 			{ .fd = t->pidfd, .events = POLLIN },
 		};
 		__u64 now = mono_ns(), wake;
@@ -444,9 +417,11 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		if (now >= next_tick) {
 			readout__harvest(t->readout);
 			if (t->live)
-				show_live(t, now);
+				views__live(t->views, t->live, now);
 			else if (t->opts.status_line)
 				show_status(t, now);
+			if (t->serve)
+				views__serve(t->views, t->serve, now);
 			next_tick += 1000000000ull;
 		}
 		/* q leaves the live view; without a command it also ends the run. */
@@ -461,14 +436,16 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		wake = next_sample < next_tick ? next_sample : next_tick;
 		if (deadline && deadline < wake)
 			wake = deadline;
-		if (poll(fds, t->pidfd >= 0 ? 4 : 3, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 &&
+		if (poll(fds, t->pidfd >= 0 ? 5 : 4, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 &&
 		    errno != EINTR)
 			return -errno;
 		if (fds[0].revents)
 			session__poll(t->sess, 0);
 		if (fds[1].revents)
 			on_signal(t, forward);
-		if (t->pidfd >= 0 && fds[3].revents)
+		if (fds[3].revents)
+			views__serve(t->views, t->serve, mono_ns());
+		if (t->pidfd >= 0 && fds[4].revents)
 			root_done = true;
 	}
 	t->end_ns = mono_ns();

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, ROOT, run_tests  # noqa: E402
+from harness import BUILD, MEMOBS, MiB, ROOT, prog, run_tests  # noqa: E402
 
 DEMO = os.path.join(BUILD, "serve_demo")
 LISTED = 64     # MO_PROM_MAX_PROCS
@@ -285,6 +285,30 @@ def test_slow_and_stuck_clients_never_block_a_scrape():
         for s in idle:
             s.close()
     assert proc.poll() is None, "serve_demo died"
+
+
+def test_memobs_serve_shows_the_observed_process():
+    port = free_port()
+    addr = "127.0.0.1:%d" % port
+    with tempfile.TemporaryDirectory() as d:
+        m = subprocess.Popen([MEMOBS, "-q", "-o", os.path.join(d, "run.json"), "--serve", addr, "--",
+                              prog("alloc_touch"), "40", "6000"], stderr=subprocess.PIPE, text=True)
+        try:
+            def anon_of_target():
+                try:
+                    text = get_metrics(addr).decode()
+                except (OSError, urllib.error.URLError):
+                    return None
+                for line in text.splitlines():
+                    if line.startswith("memobs_process_rss_bytes{") and 'comm="alloc_touch"' in line \
+                            and 'kind="anon"' in line and float(line.split()[-1]) >= 40 * MiB:
+                        return line
+                return None
+            line = wait_until("alloc_touch's 40 MiB on /metrics", anon_of_target, timeout=120)
+            assert 'pid="' in line, line
+        finally:
+            _, err = m.communicate(timeout=120)
+        assert m.returncode == 0, err
 
 
 def test_zz_clean_exit_under_asan():

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "live.h"
+#include "prom.h"
+#include "readout.h"
+#include "serve.h"
+#include "session.h"
+#include "views.h"
+
+struct running {
+	__u32 tgid;
+	struct mo_proc p;
+};
+
+struct mo_views {
+	struct mo_session *sess;
+	struct mo_readout *readout;
+	bool heap;
+	__u64 t0_ns;
+	struct running *procs;		/* the processes running now */
+	size_t nprocs, cap;
+	struct mo_live_proc *live;	/* the same, as each view wants them */
+	struct mo_prom_proc *prom;
+	size_t cap_views;
+};
+
+struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, bool heap, __u64 t0_ns)
+{
+	struct mo_views *v = calloc(1, sizeof(*v));
+
+	if (v) {
+		v->sess = sess;
+		v->readout = readout;
+		v->heap = heap;
+		v->t0_ns = t0_ns;
+	}
+	return v;
+}
+
+void views__free(struct mo_views *v)
+{
+	if (!v)
+		return;
+	free(v->procs);
+	free(v->live);
+	free(v->prom);
+	free(v);
+}
+
+static bool take_running(void *ctx, __u32 tgid, const struct mo_proc *p)
+{
+	struct mo_views *v = ctx;
+
+	if (p->flags & (MO_PROC_EXITED | MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER))
+		return false;
+	if (v->nprocs == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct running *grown = realloc(v->procs, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		v->procs = grown;
+		v->cap = cap;
+	}
+	v->procs[v->nprocs].tgid = tgid;
+	v->procs[v->nprocs].p = *p;
+	v->nprocs++;
+	return false;
+}
+
+/* Read the running processes; make room for them in each view's form. */
+static bool read_running(struct mo_views *v)
+{
+	v->nprocs = 0;
+	session__each_proc(v->sess, take_running, v);
+	if (v->nprocs > v->cap_views) {
+		struct mo_live_proc *live = realloc(v->live, v->nprocs * sizeof(*live));
+		struct mo_prom_proc *prom;
+
+		if (!live)
+			return false;
+		v->live = live;
+		prom = realloc(v->prom, v->nprocs * sizeof(*prom));
+		if (!prom)
+			return false;
+		v->prom = prom;
+		v->cap_views = v->nprocs;
+	}
+	return true;
+}
+
+static int64_t heap_live(const struct mo_views *v, const struct mo_proc *p)
+{
+	return v->heap && (p->flags & MO_PROC_HEAP_SEEN) ? p->heap_live : -1;
+}
+
+static uint64_t drops_total(const volatile struct mo_drops *d)
+{
+	return d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases + d->phase_lock +
+	       d->mm_ids;
+}
+
+void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
+{
+	const volatile struct mo_state *st = session__state(v->sess);
+	struct mo_live_view view = {
+		.elapsed_s = (double)(now - v->t0_ns) / 1e9,
+		.rss = st->rss_sum,
+		.rss_peak = st->rss_peak,
+		.heap_live = v->heap ? st->heap_live : -1,
+		.phase = readout__phase_name(v->readout, st->cur_phase),
+		.drops = drops_total(&st->drops),
+	};
+
+	if (!read_running(v))
+		return;
+	for (size_t i = 0; i < v->nprocs; i++) {
+		const struct mo_proc *p = &v->procs[i].p;
+		struct mo_live_proc *lp = &v->live[i];
+
+		lp->pid = v->procs[i].tgid;
+		memcpy(lp->comm, p->comm, sizeof(lp->comm));
+		lp->rss = p->rss_sum;
+		lp->rss_peak = p->rss_peak_sum;
+		lp->heap_live = heap_live(v, p);
+	}
+	view.procs = v->live;
+	view.nprocs = v->nprocs;
+	live__draw(live, &view);
+}
+
+/* The root phase and the latest ones (ids are given in the order phases
+ * begin): at most max map lookups. */
+static size_t read_phases(struct mo_views *v, __u64 now, __u32 next, struct mo_prom_phase *out, size_t max)
+{
+	size_t n = 0;
+
+	for (__u32 id = 0; id < next && n < max; id = id ? id + 1 : (next > max ? next - max + 1 : 1)) {
+		struct mo_phase ph;
+
+		if (session__read_phase(v->sess, id, &ph))
+			continue;
+		out[n] = (struct mo_prom_phase){
+			.name = readout__phase_name(v->readout, id),
+			.open = ph.flags & MO_PHASE_OPEN,
+			.duration_s = (double)((ph.flags & MO_PHASE_OPEN ? now : ph.end_ns) - ph.start_ns) / 1e9,
+			.rss_peak_over_baseline = ph.rss_peak - ph.rss_baseline,
+			.heap_peak_live = v->heap ? ph.heap_peak : -1,
+		};
+		n += out[n].name != NULL;
+	}
+	return n;
+}
+
+void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now)
+{
+	const volatile struct mo_state *st = session__state(v->sess);
+	struct mo_prom_phase phases[MO_PROM_MAX_PHASES];
+	__u32 next = st->next_phase < MO_MAX_PHASES ? st->next_phase : MO_MAX_PHASES;
+	struct mo_prom_snapshot snap = {
+		.elapsed_s = (double)(now - v->t0_ns) / 1e9,
+		.rss_peak = st->rss_peak,
+		.processes = st->nprocs,
+		.heap_live = v->heap ? st->heap_live : -1,
+		.heap_peak = v->heap ? st->heap_peak : -1,
+		.alloc_bytes = st->alloc_bytes,
+		.alloc_count = st->alloc_count,
+		.free_bytes = st->free_bytes,
+		.free_count = st->free_count,
+		.phase = readout__phase_name(v->readout, st->cur_phase),
+		.phases = phases,
+	};
+
+	for (int m = 0; m < MO_RSS_NR; m++)
+		snap.rss[m] = st->rss[m];
+	memcpy(&snap.drops, (const void *)&st->drops, sizeof(snap.drops));
+	snap.nphases = read_phases(v, now, next, phases, MO_PROM_MAX_PHASES);
+	if (read_running(v)) {
+		for (size_t i = 0; i < v->nprocs; i++) {
+			const struct mo_proc *p = &v->procs[i].p;
+			struct mo_prom_proc *pp = &v->prom[i];
+
+			pp->pid = v->procs[i].tgid;
+			memcpy(pp->comm, p->comm, sizeof(pp->comm));
+			memcpy(pp->rss, p->rss, sizeof(pp->rss));
+			pp->rss_peak = p->rss_peak_sum;
+			pp->heap_live = heap_live(v, p);
+			pp->cgroup = NULL;	/* not recorded yet: no per-cgroup series */
+		}
+		snap.procs = v->prom;
+		snap.nprocs = v->nprocs;
+	}
+	serve__handle(serve, &snap);
+}

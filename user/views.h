@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The session as it is now, for the live view (--live) and the Prometheus
+ * endpoint (--serve): read from the BPF maps once per refresh or scrape. */
+#ifndef MO_VIEWS_H
+#define MO_VIEWS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct mo_views;
+struct mo_session;
+struct mo_readout;
+struct mo_live;
+struct mo_serve;
+
+/* heap: the allocator is traced; t0_ns: the start of the run. NULL on ENOMEM. */
+struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, bool heap, __u64 t0_ns);
+void views__free(struct mo_views *v);
+
+/* Redraw the live view with the processes running now. */
+void views__live(struct mo_views *v, struct mo_live *live, __u64 now_ns);
+
+/* Answer the scrapes pending on serve. */
+void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now_ns);
+
+#endif
