@@ -58,7 +58,7 @@ test-asan: install-deps
 		ASAN_OPTIONS=log_path=$(abspath $(ASAN_LOGS))/asan:detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=log_path=$(abspath $(ASAN_LOGS))/ubsan:print_stacktrace=1:halt_on_error=1 \
 		LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp):print_suppressions=0 \
-		MEMOBS_ASAN_LOGS=$(abspath $(ASAN_LOGS)) tests/run.sh integration/$(T)
+		MEMOBS_ASAN_LOGS=$(abspath $(ASAN_LOGS)) tests/run.sh $(or $(T),integration/)
 
 .PHONY: fuzz fuzz-build test-asan
 
