@@ -9,21 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "run.h"
 
 struct mo_heap_probes;
 struct memobs_bpf;
 
-/* One probed function, for the report: where the probe sits and whether the
- * kernel emulates the instruction there. */
-struct mo_heap_site {
-	char file[256];
-	char allocator[16];	/* its family (allocators.h): glibc, jemalloc, ... */
-	char func[24];		/* with the prefix: je_malloc */
-	uint32_t skipped;
-	bool emulated;
-	bool uretprobe;
-	char insn[48];
-};
 
 struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel);
 void heap_probes__free(struct mo_heap_probes *hp);

@@ -33,6 +33,7 @@ void run_free(struct mo_run *run)
 	for (size_t i = 0; i < run->nsites; i++)
 		free_strv(run->sites[i].frames);
 	free(run->sites);
+	free(run->heap_probes);
 	free(run->phases);
 	free(run->timeline);
 	free(run->marks);

@@ -83,6 +83,18 @@ struct mo_site_rec {
 	int64_t live;			/* allocations still outstanding at the end */
 };
 
+/* One probed allocator function: where the uprobe sits and whether the
+ * kernel emulates the instruction there (else it is single-stepped). */
+struct mo_heap_site {
+	char file[256];
+	char allocator[16];	/* its family (allocators.h): glibc, jemalloc, ... */
+	char func[24];		/* with the prefix: je_malloc */
+	uint32_t skipped;	/* bytes past the function's entry */
+	bool emulated;
+	bool uretprobe;
+	char insn[48];
+};
+
 struct mo_git {
 	char commit[41];
 	char branch[128];
@@ -121,6 +133,8 @@ struct mo_run {
 	size_t ntimeline;
 	struct mo_mark_rec *marks;
 	size_t nmarks;
+	struct mo_heap_site *heap_probes;
+	size_t nheap_probes;
 	struct mo_site_rec *sites;
 	size_t nsites;
 	uint64_t alloc_sample_bytes;	/* sampling periods of the stacks (0: off) */

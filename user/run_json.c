@@ -297,6 +297,25 @@ static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_kind ki
 	free(idx);
 }
 
+static void add_heap_probes(cJSON *doc, const struct mo_run *run)
+{
+	cJSON *arr = cJSON_AddArrayToObject(doc, "heap_probes");
+
+	for (size_t i = 0; i < run->nheap_probes; i++) {
+		const struct mo_heap_site *h = &run->heap_probes[i];
+		cJSON *o = cJSON_CreateObject();
+
+		json_add_str(o, "file", h->file);
+		json_add_str(o, "allocator", h->allocator);
+		json_add_str(o, "function", h->func);
+		json_add_int(o, "skipped_bytes", h->skipped);
+		json_add_str(o, "instruction", h->insn);
+		cJSON_AddBoolToObject(o, "emulated", h->emulated);
+		cJSON_AddBoolToObject(o, "uretprobe", h->uretprobe);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
 static void add_stacks_info(cJSON *doc, const struct mo_run *run)
 {
 	cJSON *o = add_obj(doc, "stacks");
@@ -352,6 +371,7 @@ cJSON *run_json_build(const struct mo_run *run)
 	add_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
 	add_sites(doc, run, MO_SITE_RSS, "rss_growth_sites");
 	add_stacks_info(doc, run);
+	add_heap_probes(doc, run);
 	add_drops(doc, run);
 	return doc;
 }

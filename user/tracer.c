@@ -262,10 +262,20 @@ int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *er
 		return ret;
 	}
 	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.name, st.rss);
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid, strerror(-ret));
+		return ret;
+	}
 	t->root_running = true;
-	return ret;
+	/* Its allocator is whatever its loader chose back then. */
+	if (t->opts.heap) {
+		char exe[64], why[512];
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+		if (heap_probes__attach_exe(t->heap, pid, exe, why, sizeof(why)) < 0)
+			run_add_warning(t->run, "%s", why);
+	}
+	return 0;
 }
 
 int tracer__add_all(struct mo_tracer *t)
@@ -476,6 +486,10 @@ int tracer__finish(struct mo_tracer *t)
 		if (!sites[i].emulated)
 			log_info("probe on %s in %s is single-stepped (%s): each call costs several times more",
 				 sites[i].func, sites[i].file, sites[i].insn);
+	if (nsites && (t->run->heap_probes = malloc(nsites * sizeof(*sites)))) {
+		memcpy(t->run->heap_probes, sites, nsites * sizeof(*sites));
+		t->run->nheap_probes = nsites;
+	}
 	ret = readout__final(t->readout, t->end_ns);
 	if (!ret && t->buildids)
 		ret = stacks_readout(t->sess, t->buildids, t->run);

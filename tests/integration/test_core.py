@@ -76,6 +76,10 @@ def test_heap_figures_are_exact():
     assert p["heap"]["peak_live"] >= want_live
     assert p["heap"]["free_unknown_count"] == 0
     assert doc["totals"]["heap"]["alloc_bytes"] == p["heap"]["alloc_bytes"]
+    probes = {h["function"]: h for h in doc["heap_probes"] if h["allocator"] == "glibc"}
+    # free's first instruction is stepped by the kernel: the probe must sit on an emulated one
+    assert probes["free"]["emulated"] and not probes["free"]["uretprobe"], probes["free"]
+    assert probes["malloc"]["emulated"] and probes["malloc"]["uretprobe"] and probes["malloc"]["skipped_bytes"] == 0
 
 
 def test_without_heap_no_heap_figures():
