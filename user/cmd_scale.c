@@ -29,7 +29,6 @@
  * what status. Not the command's own status as in run mode: that would
  * collide with 2 (usage) and make "COMMAND exited 1" look like this. It
  * belongs in exitcodes.h with the others, which this file does not own. */
-#define SCALE_EXIT_RUN_FAILED 1
 
 struct scale_opts {
 	const char *output;
@@ -276,7 +275,7 @@ static int run_one(struct mo_scale *s, const struct scale_opts *o, const char *d
 		else
 			log_err("scale: %s: the command exited with status %d; stopping", what, exit_status);
 		cJSON_Delete(doc);
-		return SCALE_EXIT_RUN_FAILED;
+		return MO_EXIT_SCALE_RUN_FAILED;
 	}
 	if (!o->quiet)
 		progress(&s->setup, size, rep, doc);

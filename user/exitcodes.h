@@ -7,6 +7,7 @@
 enum mo_exit {
 	MO_EXIT_OK = 0,
 	MO_EXIT_REGRESSION = 1,	/* check: a metric grew past its bound */
+	MO_EXIT_SCALE_RUN_FAILED = 1,	/* scale: the command failed at one size */
 	MO_EXIT_USAGE = 2,	/* bad arguments or bad input file */
 	MO_EXIT_FAILURE = 125,	/* memobs itself failed */
 	MO_EXIT_CANNOT_RUN = 126,	/* the command exists but cannot be executed */
