@@ -74,6 +74,8 @@ def workload_table(doc, wkey):
     for name, s in summ.items():
         label = doc["observers"][name]["label"]
         fail = f" ({len(s['failed_rounds'])} failed)" if s.get("failed_rounds") else ""
+        if s.get("rounds_with_foreign_libc_uprobes"):
+            fail += f" [{len(s['rounds_with_foreign_libc_uprobes'])}/{s['rounds']} rounds with foreign libc uprobes]"
         row = [label + fail, _f(s.get("wall_s")), _f(s.get("wall_ratio"), "{:.2f}x"),
                _f(s.get("cmd_s")), _f(s.get("cmd_ratio"), "{:.2f}x")]
         if wkey == "a":

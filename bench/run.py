@@ -9,7 +9,10 @@ statistics read while the probes are still loaded (how much of the cost is the B
 and how much the uprobe traps).
 
 Environment: BENCH_QUICK=1 (small sizes, 1 round), BENCH_ROUNDS=N (default 3),
-BENCH_WORKLOADS=a,c  BENCH_OBSERVERS=bare,memobs,...  BENCH_OUT=FILE  BENCH_PROFILE=0.
+BENCH_WORKLOADS=a,c  BENCH_OBSERVERS=bare,memobs,...  BENCH_OUT=FILE
+BENCH_PROFILE=0 (no BPF run-time runs) or =all (also the heap observers on (b) and (c)),
+BENCH_QUIET_WAIT=S (default 120: before each run, wait up to S s for other processes' uprobes
+on libc to go away; runs that still saw some are flagged in the results).
 Run as root (memobs and bpftrace load BPF programs). Usage: run.py --memobs BIN --build DIR
 """
 import argparse
@@ -22,6 +25,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import observers
@@ -30,7 +34,9 @@ from report import markdown, targets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN_TIMEOUT_S = 3600
-POLL_S = 0.05
+POLL_S = 0.02
+FOREIGN_SCAN_S = 2.0
+QUIET_WAIT_S = float(os.environ.get("BENCH_QUIET_WAIT", "120"))
 
 
 def log(msg):
@@ -55,6 +61,21 @@ def proc_status_kib(pid, field):
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def observer_pids(pid):
+    """pid and its descendants (ours: their uprobes are the observer's)."""
+    pids, frontier = {pid}, [pid]
+    while frontier:
+        p = frontier.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            continue
+        pids.update(kids)
+        frontier.extend(kids)
+    return pids
 
 
 def proc_cpu_s(pid):
@@ -95,6 +116,31 @@ def bpf_prog_stats(pid):
             progs.append({"id": p["id"], "name": p.get("name", ""), "type": p.get("type"),
                           "run_cnt": p.get("run_cnt", 0), "run_time_ns": p.get("run_time_ns", 0)})
     return sorted(progs, key=lambda p: -p["run_time_ns"])
+
+
+def libc_uprobe_pids(exclude):
+    """Pids other than `exclude` holding uprobes on libc: their probes trap in our runs too."""
+    try:
+        out = subprocess.run(["bpftool", "perf", "-j"], capture_output=True, text=True, timeout=30).stdout
+        events = json.loads(out or "[]")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return set()
+    return {e["pid"] for e in events if e.get("fd_type") in ("uprobe", "uretprobe")
+            and "libc" in (e.get("filename") or "") and e.get("pid") not in exclude}
+
+
+def scan_foreign(pid, found, stop):
+    """Thread: add to `found` the pids, not pid's tree, holding libc uprobes, until stop is set."""
+    while not stop.wait(FOREIGN_SCAN_S):
+        found |= libc_uprobe_pids(observer_pids(pid))
+
+
+def wait_quiet(limit_s):
+    """Wait (at most limit_s) until no other process holds uprobes on libc. Returns the wait."""
+    t0 = time.monotonic()
+    while libc_uprobe_pids(set()) and time.monotonic() - t0 < limit_s:
+        time.sleep(1)
+    return round(time.monotonic() - t0, 1)
 
 
 class Hold:
@@ -142,12 +188,18 @@ def run_one(obs, wl, files, hold=None):
     for k in ("time", "json", "bpftrace", "massif"):
         if k in files and os.path.exists(files[k]):
             os.unlink(files[k])
-    rec = {"observer": obs.name, "workload": wl.key, "argv": argv}
+    rec = {"observer": obs.name, "workload": wl.key, "argv": argv,
+           "waited_for_quiet_s": wait_quiet(QUIET_WAIT_S), "loadavg_before": os.getloadavg()[0]}
+    foreign = libc_uprobe_pids(set())
     with open(files["stdout"], "w") as out, open(files["stderr"], "w") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, stdout=out, stderr=err, env=env, start_new_session=True)
+        rec["pid"] = p.pid
         hwm = None
         bpf = None
+        stop = threading.Event()
+        scanner = threading.Thread(target=scan_foreign, args=(p.pid, foreign, stop), daemon=True)
+        scanner.start()
         while True:
             if obs.own_process:
                 v = proc_status_kib(p.pid, "VmHWM")
@@ -163,9 +215,15 @@ def run_one(obs, wl, files, hold=None):
             time.sleep(POLL_S)
         wall = time.perf_counter() - t0
         cpu = proc_cpu_s(p.pid) if obs.own_process else None
+        stop.set()
+        scanner.join()
         p.wait()
     if hold:
         files = dict(files, time=inner_time)
+    rec["loadavg_after"] = os.getloadavg()[0]
+    # Other processes' uprobes on libc (someone else's memobs --heap or bpftrace) make this run's
+    # mallocs trap too: such runs are flagged, not dropped.
+    rec["foreign_libc_uprobe_pids"] = sorted(foreign)
     rec["exit"] = p.returncode
     rec["wall_s"] = round(wall, 4)
     rec["observer_rss_peak"] = hwm * 1024 if hwm is not None else None
@@ -266,6 +324,7 @@ def summarize(runs, wl, obs_names):
              "cmd_s": median(rs[k]["cmd_s"] for k in rounds)}
         s["wall_ratio"] = median(ratio(rs[k]["wall_s"], bare.get(k, {}).get("wall_s")) for k in rounds)
         s["cmd_ratio"] = median(ratio(rs[k]["cmd_s"], bare.get(k, {}).get("cmd_s")) for k in rounds)
+        s["rounds_with_foreign_libc_uprobes"] = [k for k in rounds if rs[k].get("foreign_libc_uprobe_pids")]
         s["wall_s_all"] = [rs[k]["wall_s"] for k in rounds]
         s["cmd_s_all"] = [rs[k]["cmd_s"] for k in rounds]
         truth = [rs[k]["truth"] for k in rounds]
@@ -403,7 +462,7 @@ def main():
     rounds = int(os.environ.get("BENCH_ROUNDS") or (1 if quick else 3))
     out_path = os.environ.get("BENCH_OUT") or (os.path.join(args.build, "results-quick.json") if quick
                                                else os.path.join(HERE, "results.json"))
-    profile = os.environ.get("BENCH_PROFILE", "1") != "0"
+    profile = os.environ.get("BENCH_PROFILE", "1")
     cfg = {"memobs": os.path.abspath(args.memobs)}
     obs_classes = pick(observers.ALL, "BENCH_OBSERVERS", "name")
     if "bare" not in [o.name for o in obs_classes]:
@@ -449,12 +508,15 @@ def main():
                 log(f"round {r + 1}/{rounds} ({w.key}) {o.name:17} wall {rec['wall_s']:8.2f} s"
                     f"  cmd {rec['cmd_s'] if rec['cmd_s'] is not None else '-':>7} s"
                     + (f"  exit {rec['exit']}" if rec["exit"] else ""))
-    if profile:
+    if profile != "0":
         old = set_bpf_stats("1")
         try:
             for w in wls:
                 for o in obs:
                     if not (o.name.startswith("memobs") or o.name.startswith("bpftrace")):
+                        continue
+                    # The heap observers on the compiles cost minutes a run: only with BENCH_PROFILE=all.
+                    if profile != "all" and w.multiprocess and o.heap:
                         continue
                     base = os.path.join(runs_dir, f"{w.key}-{o.name}-profile")
                     files = {k: f"{base}.{k}" for k in ("time", "json", "bpftrace", "heaptrack",
