@@ -50,12 +50,12 @@ int phases_from_bpf(struct mo_run *run, struct mo_phase *table, size_t n, const 
 		if (!rec)
 			return -ENOMEM;
 		memcpy(rec->name, ph->name, sizeof(rec->name));
-		rec->name[MO_NAME_LEN - 1] = 0;
 		for (size_t f = 0; f < nfixes; f++)
 			if (fixes[f].id == i) {
 				memcpy(rec->name, fixes[f].name, sizeof(rec->name));
 				rec->name_from_proc_mem = true;
 			}
+		rec->name[MO_NAME_LEN - 1] = 0;
 		rec->parent = i == MO_PHASE_ROOT || ph->parent >= n ? MO_PHASE_ROOT : ph->parent;
 		rec->depth = ph->depth;
 		rec->start_s = secs(ph->start_ns, end->t0_ns);
