@@ -32,7 +32,10 @@ cJSON *json_add_num(cJSON *obj, const char *name, double v, int decimals)
 
 	if (!isfinite(v))
 		return cJSON_AddNullToObject(obj, name);
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	/* Past 10^40 or so fixed notation does not fit: exponent form, not
+	 * the first digits of the number. */
+	if (snprintf(buf, sizeof(buf), "%.*f", decimals, v) >= (int)sizeof(buf))
+		snprintf(buf, sizeof(buf), "%.17g", v);
 	item = cJSON_CreateRaw(buf);
 	if (item && !cJSON_AddItemToObject(obj, name, item)) {
 		cJSON_Delete(item);
