@@ -98,8 +98,8 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 		return;
 	}
 	size = a->size;
-	if (a->stack_id >= 0)
-		site_release(a->stack_id, a->weight);
+	if (a->stack)
+		site_release(a->stack, a->weight);
 	if (bpf_map_delete_elem(&mo_allocs, &key))
 		return;		/* a concurrent free of the same block won */
 	if (ps) {
@@ -126,8 +126,8 @@ static __always_inline void sample_site(void *ctx, struct heap_call *call, struc
 	if (!weight)
 		return;
 	count = rec->size ? weight / rec->size : 1;
-	rec->stack_id = site_add(ctx, MO_SITE_ALLOC, weight, count ?: 1, true);
-	if (rec->stack_id >= 0)
+	rec->stack = site_add(ctx, MO_SITE_ALLOC, weight, count ?: 1, true);
+	if (rec->stack)
 		rec->weight = weight;
 }
 
@@ -136,7 +136,7 @@ static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct
 {
 	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
 	__u32 phase = mo_sess.cur_phase;
-	struct mo_alloc rec = { .size = size, .phase = phase, .stack_id = -1 };
+	struct mo_alloc rec = { .size = size, .phase = phase };
 	struct mo_pstat *ps;
 	struct mo_phase *ph;
 	bool tracked = true;
@@ -153,8 +153,8 @@ static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct
 	if (err) {
 		MO_DROP(allocs);
 		tracked = false;
-		if (rec.stack_id >= 0)
-			site_release(rec.stack_id, rec.weight);
+		if (rec.stack)
+			site_release(rec.stack, rec.weight);
 	}
 	ps = pstat_get(tgid, phase, p->rss_sum);
 	if (ps) {

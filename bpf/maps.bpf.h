@@ -62,12 +62,19 @@ MO_SHARED struct {
 /* User stacks as (build id, file offset) frames: the same code gives the same
  * stack in every process, and it can be symbolized after the process is gone. */
 MO_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MO_MAX_STACKS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MO_STACK_DEPTH * sizeof(struct mo_stack_frame));
-	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+	__type(key, __u64);
+	__type(value, struct mo_stack);
 } mo_stacks SEC(".maps");
+
+/* Where a stack is taken before it is known to be new (too big for the BPF stack). */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mo_stack);
+} mo_stack_buf SEC(".maps");
 
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -30,39 +30,73 @@ static __always_inline __u64 sample_weight(__s64 *left, __u64 bytes, __u64 perio
 	return k * period;
 }
 
-/* Credit the current user stack with a sampled event. Returns its stack id,
- * or -1 (counted) when the stack or the site cannot be recorded: a hash
- * collision in mo_stacks fails rather than merge two stacks (no REUSE flag). */
-static __always_inline __s32 site_add(void *ctx, __u32 kind, __u64 weight, __u64 count, bool live)
+/* The current user stack, stored once in mo_stacks: returns its key, 0 when
+ * it cannot be taken or stored (counted). */
+static __always_inline __u64 stack_key(void *ctx)
+{
+	__u32 zero = 0, words;
+	struct mo_stack *buf = bpf_map_lookup_elem(&mo_stack_buf, &zero);
+	__u64 *w, h = 14695981039346656037ull;
+	long n;
+
+	if (!buf)
+		return 0;
+	n = bpf_get_stack(ctx, buf->frames, sizeof(buf->frames), BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
+	if (n <= 0) {
+		MO_DROP(stacks);
+		return 0;
+	}
+	/* FNV-1a over the frames taken, a 64-bit word at a time. */
+	words = (__u32)n / sizeof(__u64);
+	w = (__u64 *)buf->frames;
+	for (__u32 i = 0; i < sizeof(struct mo_stack) / 8; i++) {
+		if (i >= words)
+			break;
+		h = (h ^ w[i]) * 1099511628211ull;
+	}
+	h = h ?: 1;
+	if (bpf_map_lookup_elem(&mo_stacks, &h))
+		return h;
+	/* Frames past the ones taken hold an older stack: end it here. */
+	if ((__u32)n < sizeof(buf->frames))
+		buf->frames[((__u32)n / sizeof(struct mo_stack_frame)) & (MO_STACK_DEPTH - 1)].status = 0;
+	if (bpf_map_update_elem(&mo_stacks, &h, buf, BPF_NOEXIST) && !bpf_map_lookup_elem(&mo_stacks, &h)) {
+		MO_DROP(stacks);
+		return 0;
+	}
+	return h;
+}
+
+/* Credit the current user stack with a sampled event. Returns its stack
+ * key, 0 (counted) when the stack or the site cannot be recorded. */
+static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64 count, bool live)
 {
 	struct mo_site_key key = { .kind = kind };
 	struct mo_site zero = {}, *site;
 
-	key.stack_id = bpf_get_stackid(ctx, &mo_stacks, BPF_F_USER_STACK);
-	if (key.stack_id < 0) {
-		MO_DROP(stacks);
-		return -1;
-	}
+	key.stack = stack_key(ctx);
+	if (!key.stack)
+		return 0;
 	site = bpf_map_lookup_elem(&mo_sites, &key);
 	if (!site) {
 		bpf_map_update_elem(&mo_sites, &key, &zero, BPF_NOEXIST);
 		site = bpf_map_lookup_elem(&mo_sites, &key);
 		if (!site) {
 			MO_DROP(sites);
-			return -1;
+			return 0;
 		}
 	}
 	__sync_fetch_and_add(&site->bytes, weight);
 	__sync_fetch_and_add(&site->count, count);
 	if (live)
 		__sync_fetch_and_add(&site->live, weight);
-	return key.stack_id;
+	return key.stack;
 }
 
 /* A sampled block is freed: its site's outstanding bytes go down. */
-static __always_inline void site_release(__s32 stack_id, __u64 weight)
+static __always_inline void site_release(__u64 stack, __u64 weight)
 {
-	struct mo_site_key key = { .stack_id = stack_id, .kind = MO_SITE_ALLOC };
+	struct mo_site_key key = { .stack = stack, .kind = MO_SITE_ALLOC };
 	struct mo_site *site = bpf_map_lookup_elem(&mo_sites, &key);
 
 	if (site)

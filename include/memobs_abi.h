@@ -25,7 +25,7 @@
 #define MO_MAX_SITES 16384	/* (stack, kind) sites */
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
 #define MO_SAMPLE_BYTES (512u << 10)	/* default sampling period of stacks */
-#define MO_RINGBUF_BYTES (8u << 20)
+#define MO_RINGBUF_BYTES (2u << 20)	/* the consumer maps it twice: it counts twice in memobs's RSS */
 
 /* Order matches the kernel's MM_FILEPAGES.. (kmem:rss_stat "member"). */
 enum mo_rss_member {
@@ -103,8 +103,9 @@ struct mo_alloc_key {
 struct mo_alloc {
 	__u64 size;
 	__u64 weight;		/* bytes its site was credited with (sampling) */
+	__u64 stack;		/* its site's stack (mo_stacks key), 0: not sampled */
 	__u32 phase;
-	__s32 stack_id;		/* -1: not sampled */
+	__u32 pad;
 };
 
 enum mo_site_kind {
@@ -113,8 +114,9 @@ enum mo_site_kind {
 };
 
 struct mo_site_key {
-	__s32 stack_id;		/* in mo_stacks */
+	__u64 stack;		/* key of mo_stacks: a hash of the frames */
 	__u32 kind;		/* enum mo_site_kind */
+	__u32 pad;
 };
 
 /* Sampled figures of one site, weighted so that totals stay unbiased. */
@@ -124,12 +126,20 @@ struct mo_site {
 	__s64 live;		/* allocations: bytes still outstanding */
 };
 
-/* One frame of mo_stacks: the kernel's struct bpf_stack_build_id. status
- * 1 (VALID): build_id and the file offset; 2 (IP): only the address. */
+/* One frame as bpf_get_stack(BPF_F_USER_BUILD_ID) gives it: the kernel's
+ * struct bpf_stack_build_id. status 1 (VALID): build_id and the file
+ * offset; 2 (IP): only the address; 0: past the last frame. */
 struct mo_stack_frame {
 	__s32 status;
 	unsigned char build_id[20];
 	__u64 offset;
+};
+
+/* Value of mo_stacks, keyed by a 64-bit hash of its frames: equal stacks
+ * share an entry, different ones never do (a hash map resolves its own
+ * collisions; two stacks with one 64-bit hash are not a practical concern). */
+struct mo_stack {
+	struct mo_stack_frame frames[MO_STACK_DEPTH];
 };
 
 enum mo_phase_flags {
@@ -174,7 +184,7 @@ struct mo_drops {
 	__u64 processes;	/* mo_procs full or a pid reused before harvest */
 	__u64 pstats;		/* mo_pstats full */
 	__u64 allocs;		/* mo_allocs full: block not tracked as live */
-	__u64 stacks;		/* stack not captured (map full, hash collision) */
+	__u64 stacks;		/* stack not captured, or mo_stacks full */
 	__u64 sites;		/* site map full */
 	__u64 phases;		/* phase table full or nesting too deep */
 	__u64 phase_lock;	/* phase stack contended past the retry bound */

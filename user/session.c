@@ -371,11 +371,9 @@ void session__each_site(struct mo_session *s,
 		   visit_site, &v);
 }
 
-int session__read_stack(struct mo_session *s, __s32 stack_id, struct mo_stack_frame frames[MO_STACK_DEPTH])
+int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack)
 {
-	__u32 key = stack_id;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_stacks), &key, frames))
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_stacks), &key, stack))
 		return -errno;
 	return 0;
 }

@@ -73,7 +73,7 @@ void session__each_site(struct mo_session *s,
 			void (*fn)(void *ctx, const struct mo_site_key *k, const struct mo_site *v), void *ctx);
 
 /* The frames of a stack (innermost first; status 0 ends it). 0/-errno. */
-int session__read_stack(struct mo_session *s, __s32 stack_id, struct mo_stack_frame frames[MO_STACK_DEPTH]);
+int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack);
 
 /* Delete outstanding heap blocks of processes for which fn says so. */
 void session__drop_allocs(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid), void *ctx);

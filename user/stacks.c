@@ -111,7 +111,7 @@ static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame
 int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run *run)
 {
 	struct collect c = {};
-	struct mo_stack_frame (*frames)[MO_STACK_DEPTH];
+	struct mo_stack *stacks;
 	struct mo_symbolizer *sym;
 	bool missing = false;
 	int err = 0;
@@ -119,16 +119,16 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	session__each_site(s, collect_site, &c);
 	if (!c.n)
 		return 0;
-	frames = calloc(c.n, sizeof(*frames));
+	stacks = calloc(c.n, sizeof(*stacks));
 	sym = symbolizer__new(ids);
-	if (!frames || !sym) {
+	if (!stacks || !sym) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < c.n; i++) {
-		if (session__read_stack(s, c.sites[i].key.stack_id, frames[i]))
-			memset(frames[i], 0, sizeof(frames[i]));
-		missing |= !all_known(ids, frames[i]);
+		if (session__read_stack(s, c.sites[i].key.stack, &stacks[i]))
+			memset(&stacks[i], 0, sizeof(stacks[i]));
+		missing |= !all_known(ids, stacks[i].frames);
 	}
 	if (missing) {
 		buildids__add_maps(ids, getpid());
@@ -136,7 +136,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	}
 	for (size_t i = 0; i < c.n && !err; i++) {
 		size_t n = 0;
-		char **names = frame_names(sym, frames[i], c.sites[i].key.kind, &n, run);
+		char **names = frame_names(sym, stacks[i].frames, c.sites[i].key.kind, &n, run);
 
 		if (!names) {
 			err = -ENOMEM;
@@ -150,7 +150,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	}
 out:
 	symbolizer__free(sym);
-	free(frames);
+	free(stacks);
 	free(c.sites);
 	return err;
 }
