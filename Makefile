@@ -108,6 +108,7 @@ vmlinux:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 include tests/tests.mk
+include bench/bench.mk
 
 clean:
 	$(Q)rm -rf $(BUILD)
