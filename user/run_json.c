@@ -154,6 +154,7 @@ static cJSON *process_phases_json(const struct mo_run *run, const struct mo_proc
 		json_add_int(heap, "alloc_count", pp->stat.alloc_count);
 		json_add_int(heap, "free_bytes", pp->stat.free_bytes);
 		json_add_int(heap, "free_count", pp->stat.free_count);
+		json_add_int(heap, "free_unknown_count", pp->stat.free_unknown_count);
 		json_add_int(heap, "peak_live", pp->stat.heap_peak_live);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -388,20 +389,33 @@ char *run_json_render(const struct mo_run *run, bool pretty)
 	return text;
 }
 
+/* Integers a document can hold exactly (a JSON number is a double); sums
+ * of a thousand of them still fit in int64_t. */
+#define JSON_INT_MAX (1LL << 53)
+
 /* A member as an integer, fallback when absent or not a number. Values out
- * of range are clamped: casting such a double is undefined behaviour, and
- * a document may say 1e300. */
+ * of +-2^53 are clamped: casting 1e300 is undefined behaviour, and renderers
+ * add figures up (a document may say 9223372036854775807 three times). */
 static int64_t num_or(const cJSON *o, const char *path, int64_t fallback)
 {
 	double v = json_num(o, path, NAN);
 
 	if (isnan(v))
 		return fallback;
-	if (v >= 9223372036854775807.0)	/* 2^63 */
-		return INT64_MAX;
-	if (v < -9223372036854775807.0)
-		return INT64_MIN;
+	if (v >= JSON_INT_MAX)
+		return JSON_INT_MAX;
+	if (v <= -JSON_INT_MAX)
+		return -JSON_INT_MAX;
 	return (int64_t)v;
+}
+
+/* A time in seconds: fallback when absent, not a number, or not finite
+ * (cJSON reads 1e999 as infinity; charts divide by such times). */
+static double secs(const cJSON *o, const char *path, double fallback)
+{
+	double v = json_num(o, path, fallback);
+
+	return isfinite(v) ? v : fallback;
 }
 
 static int64_t num(const cJSON *o, const char *path)
@@ -463,8 +477,8 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 		run->git.dirty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(git, "dirty"));
 	}
 	run->heap = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "heap_traced"));
-	run->interval_s = json_num(doc, "interval_s", 0);
-	run->duration_s = json_num(doc, "duration_s", 0);
+	run->interval_s = secs(doc, "interval_s", 0);
+	run->duration_s = secs(doc, "duration_s", 0);
 	run->exit_status = inum(doc, "exit_status", -1);
 	run->rss_peak = num(doc, "totals.rss.peak");
 	run->heap_peak = num(doc, "totals.heap.peak_live");
@@ -491,8 +505,8 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		/* Nesting is bounded (MO_PHASE_DEPTH): renderers indent by it. */
 		depth = num(p, "depth");
 		ph->depth = depth < 0 ? 0 : depth > MO_PHASE_DEPTH ? MO_PHASE_DEPTH : depth;
-		ph->start_s = json_num(p, "start_s", 0);
-		ph->end_s = json_num(p, "end_s", 0);
+		ph->start_s = secs(p, "start_s", 0);
+		ph->end_s = secs(p, "end_s", 0);
 		ph->unclosed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "unclosed"));
 		ph->implicit_end = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "implicit_end"));
 		ph->name_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_truncated"));
@@ -520,6 +534,7 @@ static void parse_process_phases(const cJSON *p, struct mo_proc_rec *rec)
 			.alloc_count = num(pp, "heap.alloc_count"),
 			.free_bytes = num(pp, "heap.free_bytes"),
 			.free_count = num(pp, "heap.free_count"),
+			.free_unknown_count = num(pp, "heap.free_unknown_count"),
 			.rss_peak = num(pp, "rss_peak"),
 			.heap_peak_live = num(pp, "heap.peak_live"),
 		};
@@ -542,9 +557,9 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 		copy_str(rec->comm, sizeof(rec->comm), json_string(p, "comm", ""));
 		rec->exe = dup_or_null(json_string(p, "exe", NULL));
 		rec->argv = parse_strv(cJSON_GetObjectItemCaseSensitive(p, "argv"));
-		rec->start_s = json_num(p, "start_s", 0);
-		rec->exited = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "end_s"));
-		rec->end_s = json_num(p, "end_s", -1);
+		rec->start_s = secs(p, "start_s", 0);
+		rec->exited = isfinite(json_num(p, "end_s", NAN));
+		rec->end_s = secs(p, "end_s", -1);
 		rec->exit_status = inum(p, "exit_status", -1);
 		rec->heap_probed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "heap_probed"));
 		rec->observer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "observer"));
@@ -574,7 +589,7 @@ static void parse_timeline(const cJSON *doc, struct mo_run *run)
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "timeline")) {
 		struct mo_sample smp = {
-			.t = json_num(s, "t", 0),
+			.t = secs(s, "t", 0),
 			.rss = num(s, "rss"),
 			.rss_member = { [MO_RSS_ANON] = num(s, "rss_anon"), [MO_RSS_FILE] = num(s, "rss_file"),
 					[MO_RSS_SHMEM] = num(s, "rss_shmem"), [MO_RSS_SWAP] = num(s, "swap") },
@@ -619,7 +634,7 @@ static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
 
 		if (!rec)
 			break;
-		rec->t = json_num(m, "t", 0);
+		rec->t = secs(m, "t", 0);
 		rec->pid = inum(m, "pid", 0);
 		rec->phase = phase_index(run, json_string(m, "phase", NULL));
 		copy_str(rec->label, sizeof(rec->label), json_string(m, "label", ""));
