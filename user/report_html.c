@@ -373,6 +373,10 @@ static void sites(struct html *h, const cJSON *doc, const char *member, const ch
 
 			if (!show[c])
 				continue;
+			/* A document may say 1e300: casting that is undefined.
+			 * Clamp to the largest double below 2^63. */
+			if (v >= 0x1p63)
+				v = 0x1p63 - 1024;
 			if (v < 0)
 				td_none(h);
 			else if (cols[c].bytes)
