@@ -48,7 +48,9 @@ void chart_axis_bytes(double max, struct mo_axis *ax)
 	double unit = 1;
 	size_t i = 0;
 
-	if (!(max > 0))
+	/* Below a byte, round_step's power of ten underflows to 0 and never
+	 * grows (a document may say 5e-324). */
+	if (!(max >= 1) || !isfinite(max))
 		max = 1 << 20;
 	while (i + 1 < sizeof(names) / sizeof(names[0]) && max >= 1024 * unit) {
 		unit *= 1024;
@@ -59,7 +61,7 @@ void chart_axis_bytes(double max, struct mo_axis *ax)
 
 void chart_axis_seconds(double max, struct mo_axis *ax)
 {
-	if (!(max > 0))
+	if (!(max >= 1e-6) || !isfinite(max))	/* as for bytes; times have 6 decimals */
 		max = 1;
 	if (max > 600)
 		fill(ax, max / 60, TIME_STEPS, 60, "min", 0);
