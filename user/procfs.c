@@ -100,16 +100,33 @@ static ssize_t read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
+/* A status passes 4 KiB when the process is in a few hundred groups: the
+ * Groups line comes before the Rss lines. Read all of it (up to 1 MiB). */
+#define STATUS_MAX (1u << 20)
+
 int procfs_status(pid_t pid, struct mo_proc_status *out)
 {
-	char path[64], buf[4096];
+	size_t cap = 4096;
+	char path[64], *buf = malloc(cap), *grown;
 	ssize_t n;
+	int ret;
 
+	if (!buf)
+		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	n = read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	return procfs_parse_status(buf, n, out);
+	/* One read from the start each time: /proc files are made whole. */
+	while ((n = read_file(path, buf, cap)) == (ssize_t)cap && cap < STATUS_MAX) {
+		cap *= 2;
+		grown = realloc(buf, cap);
+		if (!grown) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = grown;
+	}
+	ret = n < 0 ? n : procfs_parse_status(buf, n, out);
+	free(buf);
+	return ret;
 }
 
 ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len)
