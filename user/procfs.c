@@ -25,6 +25,10 @@ static bool kb_value(const char *line, const char *end, const char *key, __s64 *
 			return false;
 		v = v * 10 + (*p - '0');
 	}
+	/* A text cut inside the number reads as a smaller one: only a value
+	 * followed by its unit is whole. */
+	if (end - p < 3 || strncmp(p, " kB", 3))
+		return false;
 	*out = v * 1024;
 	return true;
 }
