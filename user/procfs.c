@@ -21,9 +21,11 @@ static bool kb_value(const char *line, const char *end, const char *key, __s64 *
 	if (p == end || *p < '0' || *p > '9')
 		return false;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (INT64_MAX / 1024 - 9) / 10)
-			return false;
-		v = v * 10 + (*p - '0');
+		int d = *p - '0';
+
+		if (v > (INT64_MAX / 1024 - d) / 10)
+			return false;	/* more bytes than an __s64 holds */
+		v = v * 10 + d;
 	}
 	/* A text cut inside the number reads as a smaller one: only a value
 	 * followed by its unit is whole. */
