@@ -61,3 +61,5 @@ test: install-deps
 .PHONY: install-deps tests-build test
 
 -include $(wildcard $(BUILD)/asan/obj/*.d)
+
+include tests/fuzz/fuzz.mk
