@@ -13,6 +13,7 @@
 #include "history.h"
 #include "json_util.h"
 #include "outfile.h"
+#include "textbuf.h"
 
 /* Members of a run document that history, compare and check never read:
  * they are most of a big run's size. */
@@ -329,12 +330,11 @@ void history_free(struct mo_history *h)
  * (EFBIG past HISTORY_MAX_FILE: /dev/zero is no run document). */
 static char *read_whole(const char *path, size_t *len)
 {
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap), *p;
+	struct mo_textbuf t = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
 	struct stat st;
 
-	if (fd < 0 || !buf || fstat(fd, &st))
+	if (fd < 0 || fstat(fd, &st))
 		goto fail;
 	if (S_ISREG(st.st_mode) && st.st_size > HISTORY_MAX_FILE) {
 		errno = EFBIG;
@@ -343,35 +343,26 @@ static char *read_whole(const char *path, size_t *len)
 	for (;;) {
 		ssize_t got;
 
-		if (n + 1 == cap) {
-			if (cap > HISTORY_MAX_FILE) {
-				errno = EFBIG;
-				goto fail;
-			}
-			p = realloc(buf, cap * 2);
-			if (!p)
-				goto fail;
-			buf = p;
-			cap *= 2;
-		}
-		got = read(fd, buf + n, cap - n - 1);
+		if (textbuf_reserve(&t, HISTORY_MAX_FILE))
+			goto fail;
+		got = read(fd, t.data + t.len, t.cap - t.len - 1);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
 			goto fail;
 		if (!got)
 			break;
-		n += got;
+		t.len += got;
 	}
 	close(fd);
-	buf[n] = 0;
-	*len = n;
-	return buf;
+	t.data[t.len] = 0;
+	*len = t.len;
+	return t.data;
 fail:
 	saved = errno ? errno : ENOMEM;
 	if (fd >= 0)
 		close(fd);
-	free(buf);
+	free(t.data);
 	errno = saved;
 	return NULL;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run_load.h"
+#include "textbuf.h"
 
 /* Line `line` (1-based) of f without its newline, or all of f when line is
  * 0, NUL-terminated; caller frees. At most `max` bytes: history_resolve
@@ -11,8 +12,7 @@
  * NULL+errno (EFBIG past max, ENOENT when the file has no such line). */
 static char *read_text(FILE *f, size_t line, size_t max)
 {
-	size_t cap = 1 << 16, n = 0;
-	char *buf, *p;
+	struct mo_textbuf t = { 0 };
 	int c = 0, saved;
 
 	for (size_t l = 1; l < line && c != EOF; l++)
@@ -22,32 +22,22 @@ static char *read_text(FILE *f, size_t line, size_t max)
 		errno = ferror(f) ? EIO : ENOENT;
 		return NULL;
 	}
-	buf = malloc(cap);
-	if (!buf)
+	if (textbuf_reserve(&t, max))
 		return NULL;
 	while ((c = getc(f)) != EOF && !(line && c == '\n')) {
-		if (n + 1 == cap) {
-			if (cap > max) {
-				errno = EFBIG;
-				goto fail;
-			}
-			p = realloc(buf, cap * 2);
-			if (!p)
-				goto fail;
-			buf = p;
-			cap *= 2;
-		}
-		buf[n++] = c;
+		if (textbuf_reserve(&t, max))
+			goto fail;
+		t.data[t.len++] = c;
 	}
 	if (ferror(f)) {
 		errno = EIO;
 		goto fail;
 	}
-	buf[n] = 0;
-	return buf;
+	t.data[t.len] = 0;
+	return t.data;
 fail:
 	saved = errno;
-	free(buf);
+	free(t.data);
 	errno = saved;
 	return NULL;
 }
