@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the SVG and HTML writer tests share: a synthetic run whose every
- * name can be made hostile, rendering to a string, and a strict checker of
- * well-formed XML (and of HTML as report_html writes it). */
+ * name can be made hostile, rendering to a string, an assertion that the
+ * output holds some strings, and a strict checker of well-formed XML (and
+ * of HTML as report_html writes it). */
 #ifndef MO_REPORT_FIXTURE_H
 #define MO_REPORT_FIXTURE_H
 
@@ -10,29 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "run.h"
+#include "run_fixture.h"
 
 #define MiB (1LL << 20)
 
-static char **strv2(const char *a, const char *b)
-{
-	char **v = calloc(3, sizeof(*v));
-
-	v[0] = strdup(a);
-	v[1] = strdup(b);
-	return v;
-}
+/* Each of needles is in hay. */
+#define ASSERT_HAS(hay, ...) do { \
+	const char *const _n[] = { __VA_ARGS__ }; \
+	for (size_t _i = 0; _i < sizeof(_n) / sizeof(_n[0]); _i++) \
+		ASSERT_TRUE(strstr(hay, _n[_i]), "missing %s", _n[_i]); \
+	} while (0)
 
 static struct mo_phase_rec *fixture_phase(struct mo_run *run, const char *name, size_t parent, unsigned depth,
 					  double start, double end, int64_t peak)
 {
-	struct mo_phase_rec *ph = run_add_phase(run);
+	struct mo_phase_rec *ph = fixture_phase_at(run, name, parent, depth, start, end);
 
-	snprintf(ph->name, sizeof(ph->name), "%s", name);
-	ph->parent = parent;
-	ph->depth = depth;
-	ph->start_s = start;
-	ph->end_s = end;
 	ph->rss_baseline = peak / 2;
 	ph->rss_peak = peak;
 	ph->rss_end = peak / 2;
@@ -48,7 +42,7 @@ static struct mo_proc_rec *fixture_proc(struct mo_run *run, pid_t pid, const cha
 	p->pid = pid;
 	p->ppid = 1;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	p->argv = strv2(comm, arg);
+	p->argv = strv(comm, arg, NULL);
 	p->start_s = start;
 	p->end_s = end;
 	p->exited = true;
@@ -69,7 +63,7 @@ static void fixture_run(struct mo_run *run, const char *name, size_t nsamples)
 	const char *n = name ? name : "x";
 
 	run_init(run);
-	run->command = strv2("make", n);
+	run->command = strv("make", n, NULL);
 	run->cwd = strdup(n);
 	run->label = strdup(n);
 	run->git.present = true;

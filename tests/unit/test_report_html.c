@@ -6,12 +6,6 @@
 #include "report_fixture.h"
 #include "report_html.h"
 
-#define ASSERT_HAS(hay, ...) do { \
-	const char *const _n[] = { __VA_ARGS__ }; \
-	for (size_t _i = 0; _i < sizeof(_n) / sizeof(_n[0]); _i++) \
-		ASSERT_TRUE(strstr(hay, _n[_i]), "missing %s", _n[_i]); \
-	} while (0)
-
 static char *html_of(const struct mo_run *run, const cJSON *doc)
 {
 	char *buf = NULL;

@@ -68,13 +68,6 @@ static bool test_boxes(void)
 	return true;
 }
 
-/* Each of needles is in hay. */
-#define ASSERT_HAS(hay, ...) do { \
-	const char *const _n[] = { __VA_ARGS__ }; \
-	for (size_t _i = 0; _i < sizeof(_n) / sizeof(_n[0]); _i++) \
-		ASSERT_TRUE(strstr(hay, _n[_i]), "missing %s", _n[_i]); \
-	} while (0)
-
 /* The checker the other tests rely on does reject what it must. */
 static bool test_checker_rejects(void)
 {

@@ -7,21 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
-#include "run.h"
-
-static char **frames_of(const char *a, const char *b, const char *c)
-{
-	char **v = calloc(4, sizeof(*v));
-	size_t n = 0;
-
-	if (a)
-		v[n++] = strdup(a);
-	if (b)
-		v[n++] = strdup(b);
-	if (c)
-		v[n++] = strdup(c);
-	return v;
-}
+#include "run_fixture.h"
 
 static size_t nframes(char **v)
 {
@@ -324,24 +310,24 @@ static bool test_sites_merge(void)
 	struct mo_run run;
 
 	run_init(&run);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("main", "parse", "malloc"), 3, 100, 1, 50), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, 100, 1, 50), 0);
 	/* Equal frames, same kind: merged, the second vector freed (ASan). */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("main", "parse", "malloc"), 3, 200, 2, -20), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, 200, 2, -20), 0);
 	ASSERT_EQ(run.nsites, 1);
 	ASSERT_EQ(run.sites[0].bytes, 300);
 	ASSERT_EQ(run.sites[0].count, 3);
 	ASSERT_EQ(run.sites[0].live, 30);
 	ASSERT_EQ(run.sites[0].nframes, 3);
 	/* Same frames, other kind: a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, frames_of("main", "parse", "malloc"), 3, 7, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, strv("main", "parse", "malloc"), 3, 7, 1, 0), 0);
 	/* Same bytes split differently, a prefix, a longer stack: distinct. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("mainp", "arse", "malloc"), 3, 1, 1, 0), 0);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("main", "parse", NULL), 2, 1, 1, 0), 0);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("main", "parsemalloc", NULL), 2, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("mainp", "arse", "malloc"), 3, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", NULL), 2, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parsemalloc", NULL), 2, 1, 1, 0), 0);
 	/* A frame holding the hash's separator byte: the same hash as the two
 	 * frames it looks like, still a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("main", "parse\xff" "malloc", NULL), 2, 1, 1, 0), 0);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, frames_of("main\xff" "parse", "malloc", NULL), 2, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, 1, 1, 0), 0);
 	ASSERT_EQ(run.nsites, 7);
 	ASSERT_EQ(run.sites[0].bytes, 300);
 	ASSERT_EQ(run.sites[1].kind, MO_SITE_RSS);
@@ -369,7 +355,7 @@ static bool test_top_sites(void)
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		ASSERT_EQ(run_add_site(&run, s[i].kind, frames_of(name, NULL, NULL), 1, s[i].bytes, 1, s[i].live), 0);
+		ASSERT_EQ(run_add_site(&run, s[i].kind, strv(name, NULL, NULL), 1, s[i].bytes, 1, s[i].live), 0);
 	}
 	/* By bytes: 500, 500 (in the order added), 300, 70, 10; not the RSS
 	 * site, not the one of 0 bytes. */

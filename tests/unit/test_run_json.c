@@ -7,34 +7,16 @@
 #include <stdlib.h>
 #include "check.h"
 #include "json_util.h"
+#include "run_fixture.h"
 #include "run_json.h"
 
 #define BIG (9007199254740993LL)	/* 2^53 + 1 */
 
-static char **strv(const char *a, const char *b, const char *c)
-{
-	char **v = calloc(4, sizeof(*v));
-	size_t n = 0;
-
-	if (a)
-		v[n++] = strdup(a);
-	if (b)
-		v[n++] = strdup(b);
-	if (c)
-		v[n++] = strdup(c);
-	return v;
-}
-
 static void phase(struct mo_run *run, const char *name, size_t parent, unsigned depth, double start, double end,
 		  int64_t base)
 {
-	struct mo_phase_rec *ph = run_add_phase(run);
+	struct mo_phase_rec *ph = fixture_phase_at(run, name, parent, depth, start, end);
 
-	snprintf(ph->name, sizeof(ph->name), "%s", name);
-	ph->parent = parent;
-	ph->depth = depth;
-	ph->start_s = start;
-	ph->end_s = end;
 	ph->rss_baseline = base;
 	ph->rss_peak = base * 3;
 	ph->rss_end = base * 2;
