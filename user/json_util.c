@@ -14,10 +14,8 @@ cJSON *json_int(int64_t v)
 	return cJSON_CreateRaw(buf);
 }
 
-cJSON *json_add_int(cJSON *obj, const char *name, int64_t v)
+cJSON *json_add_item(cJSON *obj, const char *name, cJSON *item)
 {
-	cJSON *item = json_int(v);
-
 	if (item && !cJSON_AddItemToObject(obj, name, item)) {
 		cJSON_Delete(item);
 		return NULL;
@@ -25,10 +23,14 @@ cJSON *json_add_int(cJSON *obj, const char *name, int64_t v)
 	return item;
 }
 
+cJSON *json_add_int(cJSON *obj, const char *name, int64_t v)
+{
+	return json_add_item(obj, name, json_int(v));
+}
+
 cJSON *json_add_num(cJSON *obj, const char *name, double v, int decimals)
 {
 	char buf[48];
-	cJSON *item;
 
 	if (!isfinite(v))
 		return cJSON_AddNullToObject(obj, name);
@@ -36,12 +38,7 @@ cJSON *json_add_num(cJSON *obj, const char *name, double v, int decimals)
 	 * the first digits of the number. */
 	if (snprintf(buf, sizeof(buf), "%.*f", decimals, v) >= (int)sizeof(buf))
 		snprintf(buf, sizeof(buf), "%.17g", v);
-	item = cJSON_CreateRaw(buf);
-	if (item && !cJSON_AddItemToObject(obj, name, item)) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	return item;
+	return json_add_item(obj, name, cJSON_CreateRaw(buf));
 }
 
 /* Length of the valid UTF-8 sequence at s, 0 when invalid. */
@@ -115,13 +112,7 @@ cJSON *json_str(const char *s)
 
 cJSON *json_add_str(cJSON *obj, const char *name, const char *s)
 {
-	cJSON *item = json_str(s);
-
-	if (item && !cJSON_AddItemToObject(obj, name, item)) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	return item;
+	return json_add_item(obj, name, json_str(s));
 }
 
 const cJSON *json_path(const cJSON *root, const char *path)

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+/* Add item (NULL: its creation failed) as member name. Return the item, or
+ * NULL with the item deleted on ENOMEM. */
+cJSON *json_add_item(cJSON *obj, const char *name, cJSON *item);
 /* Add an integer member printed exactly. Return the item, NULL on ENOMEM. */
 cJSON *json_add_int(cJSON *obj, const char *name, int64_t v);
 /* Add a number rounded to `decimals` places (times in seconds). */

@@ -16,17 +16,11 @@ static const char *const unit_names[] = {
 static cJSON *add_real(cJSON *obj, const char *name, double v)
 {
 	char buf[32];
-	cJSON *item;
 
 	if (!isfinite(v))
 		return cJSON_AddNullToObject(obj, name);
 	snprintf(buf, sizeof(buf), "%.10g", v);
-	item = cJSON_CreateRaw(buf);
-	if (item && !cJSON_AddItemToObject(obj, name, item)) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	return item;
+	return json_add_item(obj, name, cJSON_CreateRaw(buf));
 }
 
 /* A measured value in its unit: whole bytes and counts, seconds to the ns. */
