@@ -83,6 +83,14 @@ MO_SHARED struct {
 	__type(value, struct mo_site);
 } mo_sites SEC(".maps");
 
+/* -a --comm: the names to observe (NUL-padded comms); sized by the loader. */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, char[MO_COMM_LEN]);
+	__type(value, __u8);
+} mo_comm_filter SEC(".maps");
+
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MO_RINGBUF_BYTES);

@@ -2,12 +2,68 @@
 /* The process tree: which processes belong to the session, from fork, exec
  * and exit, with what user space needs to name them. */
 #include "rss.bpf.h"
+#include "ident.bpf.h"
 
 #define SIGSTOP 19
 
-static __always_inline bool observes(__u32 parent_tgid)
+/* A new child joins: in tree mode when its parent is observed, in host
+ * mode when it matches the filters (if any). */
+static __always_inline bool observes_child(__u32 parent_tgid, struct task_struct *child,
+					   const char comm[MO_COMM_LEN])
 {
-	return mo_cfg.mode == MO_MODE_HOST || session_proc(parent_tgid);
+	if (mo_cfg.mode != MO_MODE_HOST)
+		return session_proc(parent_tgid);
+	return !mo_cfg.filters || filters_match(child, comm);
+}
+
+/* Growth is measured from here: the program's RSS when first seen. */
+static __always_inline void mark_first(struct mo_proc *p, __u64 now)
+{
+	p->rss_first = p->rss_sum;
+	p->first_ns = now;
+}
+
+/* The wait status the parent will see (SIGNAL_GROUP_EXIT: exit_group or a
+ * fatal signal set it for the whole group). */
+static __always_inline __s32 exit_status(struct task_struct *task)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+
+	if (BPF_CORE_READ(sig, flags) & 0x00000004 /* SIGNAL_GROUP_EXIT */)
+		return BPF_CORE_READ(sig, group_exit_code);
+	return BPF_CORE_READ(task, exit_code);
+}
+
+/* The process leaves the session sums (its record keeps its last values:
+ * RSS and heap outstanding at exit). The record goes to user space, or
+ * stays flagged for harvest when the ring buffer is full. why: 0 for an
+ * exit, MO_PROC_FILTERED_OUT when an exec made it stop matching. */
+static __always_inline void proc_end(struct task_struct *task, struct mo_proc *p, __u32 tgid, __u32 why)
+{
+	struct mo_ev_exit *ev;
+
+	if (__sync_fetch_and_or(&p->flags, MO_PROC_EXITED | why) & MO_PROC_EXITED)
+		return;
+	p->end_ns = bpf_ktime_get_ns();
+	p->exit_code = why ? 0 : exit_status(task);
+#pragma unroll
+	for (int m = 0; m < MO_RSS_NR; m++)
+		__sync_fetch_and_sub(&mo_sess.rss[m], p->rss[m]);
+	__sync_fetch_and_sub(&mo_sess.rss_sum, p->rss_sum);
+	__sync_fetch_and_sub(&mo_sess.heap_live, p->heap_live);
+	__sync_fetch_and_sub(&mo_sess.nprocs, 1);
+	if (p->mm_id)
+		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
+
+	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->hdr.type = MO_EV_EXIT;
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = p->end_ns;
+	__builtin_memcpy(&ev->proc, p, sizeof(ev->proc));
+	bpf_ringbuf_submit(ev, 0);
+	bpf_map_delete_elem(&mo_procs, &tgid);
 }
 
 /* sched_process_fork: a child of a session process joins the session.
@@ -20,11 +76,14 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 	struct mo_ev_fork *ev;
 	struct mm_struct *mm;
 
-	if (BPF_CORE_READ(child, pid) != tgid || !observes(ptgid))
+	if (BPF_CORE_READ(child, pid) != tgid)
+		return 0;
+	BPF_CORE_READ_STR_INTO(&init.comm, child, comm);
+	if (!observes_child(ptgid, child, init.comm))
 		return 0;
 	init.ppid = ptgid;
-	init.start_ns = bpf_ktime_get_ns();
-	BPF_CORE_READ_STR_INTO(&init.comm, child, comm);
+	init.start_ns = init.first_ns = bpf_ktime_get_ns();
+	ident_update(&init, child);
 	if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
 		/* Full, or the pid was reused before its record was harvested. */
 		MO_DROP(processes);
@@ -37,8 +96,10 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 	__sync_fetch_and_add(&mo_sess.nprocs, 1);
 	/* A vfork/CLONE_VM child borrows the parent's mm: it has no RSS of its own. */
 	mm = BPF_CORE_READ(child, mm);
-	if (mm && mm != BPF_CORE_READ(parent, mm))
+	if (mm && mm != BPF_CORE_READ(parent, mm)) {
 		rss_seed(p, tgid, mm);
+		mark_first(p, init.start_ns);
+	}
 
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
 	if (!ev) {
@@ -82,16 +143,19 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	unsigned long arg_start, arg_end;
 	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
 	struct mo_exe_key exe = {};
+	char comm[MO_COMM_LEN] = {};
 	struct mo_ev_exec *ev;
+	__u64 now = bpf_ktime_get_ns();
 	__u32 len;
 
+	BPF_CORE_READ_STR_INTO(&comm, task, comm);
 	if (!p) {
 		struct mo_proc init = {};
 
-		if (mo_cfg.mode != MO_MODE_HOST)
+		if (mo_cfg.mode != MO_MODE_HOST || (mo_cfg.filters && !filters_match(task, comm)))
 			return 0;
 		init.ppid = BPF_CORE_READ(task, real_parent, tgid);
-		init.start_ns = bpf_ktime_get_ns();
+		init.start_ns = now;
 		if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
 			MO_DROP(processes);
 			return 0;
@@ -100,13 +164,17 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		if (!p)
 			return 0;
 		__sync_fetch_and_add(&mo_sess.nprocs, 1);
+	} else if (mo_cfg.mode == MO_MODE_HOST && mo_cfg.filters && !filters_match(task, comm)) {
+		proc_end(task, p, tgid, MO_PROC_FILTERED_OUT);
+		return 0;
 	}
+	ident_update(p, task);
 	if (p->mm_id)
 		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
 	p->mm_id = 0;
 	exe.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	exe.ino = BPF_CORE_READ(inode, i_ino);
-	BPF_CORE_READ_STR_INTO(&p->comm, task, comm);
+	__builtin_memcpy(p->comm, comm, sizeof(p->comm));
 	if (exe.ino == mo_cfg.self_ino && exe.dev == mo_cfg.self_dev) {
 		/* memobs itself (memobs mark): the observer's tool, not the workload. */
 		rss_seed(p, tgid, NULL);
@@ -114,6 +182,7 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	} else {
 		rss_seed(p, tgid, mm);
 	}
+	mark_first(p, now);
 	__sync_fetch_and_and(&p->flags, ~MO_PROC_PENDING_EXEC);
 
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
@@ -123,7 +192,7 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 	ev->hdr.type = MO_EV_EXEC;
 	ev->hdr.tgid = tgid;
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->hdr.ts_ns = now;
 	__builtin_memcpy(ev->comm, p->comm, sizeof(ev->comm));
 	bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), BPF_CORE_READ(bprm, filename));
 	/* argv was just written by exec: its pages are present. */
@@ -142,51 +211,27 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
-/* The wait status the parent will see (SIGNAL_GROUP_EXIT: exit_group or a
- * fatal signal set it for the whole group). */
-static __always_inline __s32 exit_status(struct task_struct *task)
-{
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
-
-	if (BPF_CORE_READ(sig, flags) & 0x00000004 /* SIGNAL_GROUP_EXIT */)
-		return BPF_CORE_READ(sig, group_exit_code);
-	return BPF_CORE_READ(task, exit_code);
-}
-
-/* sched_process_exit of the last thread: the process leaves the session sums
- * (its record keeps its last values: RSS and heap outstanding at exit). The
- * record goes to user space, or stays flagged for harvest when the ring
- * buffer is full. */
+/* sched_process_exit of the last thread. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mo_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct mo_proc *p = session_proc(tgid);
-	struct mo_ev_exit *ev;
 
 	if (!p || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	if (__sync_fetch_and_or(&p->flags, MO_PROC_EXITED) & MO_PROC_EXITED)
-		return 0;
-	p->end_ns = bpf_ktime_get_ns();
-	p->exit_code = exit_status(task);
-#pragma unroll
-	for (int m = 0; m < MO_RSS_NR; m++)
-		__sync_fetch_and_sub(&mo_sess.rss[m], p->rss[m]);
-	__sync_fetch_and_sub(&mo_sess.rss_sum, p->rss_sum);
-	__sync_fetch_and_sub(&mo_sess.heap_live, p->heap_live);
-	__sync_fetch_and_sub(&mo_sess.nprocs, 1);
-	if (p->mm_id)
-		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
+	proc_end(task, p, tgid, 0);
+	return 0;
+}
 
-	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
-	if (!ev)
-		return 0;
-	ev->hdr.type = MO_EV_EXIT;
-	ev->hdr.tgid = tgid;
-	ev->hdr.ts_ns = p->end_ns;
-	__builtin_memcpy(&ev->proc, p, sizeof(ev->proc));
-	bpf_ringbuf_submit(ev, 0);
-	bpf_map_delete_elem(&mo_procs, &tgid);
+/* A process moved to another cgroup (cgroup.procs): its cgroup v2 id now.
+ * Fires after the move, for any hierarchy; the v2 one is re-read. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(mo_cgroup_attach, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	struct mo_proc *p = session_proc(BPF_CORE_READ(task, tgid));
+
+	if (p)
+		p->cgroup_id = cgroup_kn_id(task_dfl_cgroup(task));
 	return 0;
 }

@@ -26,6 +26,7 @@
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
 #define MO_SAMPLE_BYTES (512u << 10)	/* default sampling period of stacks */
 #define MO_RINGBUF_BYTES (2u << 20)	/* the consumer maps it twice: it counts twice in memobs's RSS */
+#define MO_MAX_COMM_FILTERS 64	/* --comm names */
 
 /* Order matches the kernel's MM_FILEPAGES.. (kmem:rss_stat "member"). */
 enum mo_rss_member {
@@ -41,6 +42,14 @@ enum mo_mode {
 	MO_MODE_HOST,		/* every process (-a) */
 };
 
+/* Host mode: observe only the processes that match every filter given,
+ * decided at fork and at exec (-a --comm/--uid/--cgroup). */
+enum mo_filter {
+	MO_FILTER_COMM = 1u << 0,	/* its comm is a key of mo_comm_filter */
+	MO_FILTER_UID = 1u << 1,	/* its effective uid is filter_uid */
+	MO_FILTER_CGROUP = 1u << 2,	/* it is in filter_cgroup_id or below it */
+};
+
 struct mo_config {
 	__u32 mode;		/* enum mo_mode */
 	__u32 gate_exec;	/* stop new executables until the loader inspected them */
@@ -50,6 +59,11 @@ struct mo_config {
 	__u64 self_ino;		/* `memobs mark` processes are not the workload */
 	__u64 alloc_sample_bytes;	/* allocation stacks: one per this many bytes (0: off) */
 	__u64 rss_sample_bytes;	/* RSS growth stacks: one per this many bytes (0: off) */
+	__u32 filters;		/* enum mo_filter */
+	__u32 filter_uid;
+	__u64 filter_cgroup_id;	/* cgroup v2 id (kernfs id: its directory's inode) */
+	__u32 filter_cgroup_level;	/* its depth below the root (the root: 0) */
+	__u32 pad;
 };
 
 enum mo_proc_flags {
@@ -59,6 +73,8 @@ enum mo_proc_flags {
 	MO_PROC_HEAP_SEEN = 1u << 2,	/* an allocator probe fired in it */
 	MO_PROC_ROOT = 1u << 3,
 	MO_PROC_OBSERVER = 1u << 4,	/* runs memobs itself (memobs mark): not counted */
+	MO_PROC_FILTERED_OUT = 1u << 5,	/* an exec made it stop matching the filters: its
+					 * observation ended there (with EXITED) */
 };
 
 /* Value of mo_procs, keyed by tgid. Sizes in bytes. */
@@ -75,6 +91,11 @@ struct mo_proc {
 	__s64 rss_peak_sum;
 	__s64 heap_live;
 	__s64 heap_peak_live;
+	__s64 rss_first;	/* rss_sum when its program was first seen (fork, exec, attach) */
+	__u64 first_ns;		/* and when */
+	__u64 cgroup_id;	/* cgroup v2 id, at fork, exec and cgroup moves */
+	__u32 uid;		/* effective uid, at fork and exec */
+	__u32 pad;
 	char comm[MO_COMM_LEN];
 };
 

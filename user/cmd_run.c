@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "commands.h"
+#include "cgroups.h"
 #include "exitcodes.h"
+#include "filters.h"
 #include "history.h"
 #include "invoker.h"
 #include "launch.h"
@@ -25,6 +27,7 @@
 #include "serve.h"
 #include "tracer.h"
 #include "units.h"
+#include "users.h"
 
 #define MAX_TIMELINE_SAMPLES 4096
 
@@ -33,7 +36,10 @@ struct run_opts {
 	const char *output;
 	const char *history;
 	const char *label;
-	pid_t pid;
+	pid_t *pids;
+	size_t npids;
+	struct mo_filters filters;
+	char *filters_text;		/* as given, for the run document */
 	bool all;
 	bool quiet;
 	char **command;
@@ -43,14 +49,20 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: memobs [OPTIONS] -- COMMAND [ARGS...]\n"
-		"       memobs [OPTIONS] -p PID\n"
+		"       memobs [OPTIONS] -p PID[,PID...]\n"
 		"       memobs [OPTIONS] -a\n\n"
 		"Observe memory (RSS by kind, the process tree, phases; the heap with --heap) of a\n"
 		"command and every process it starts, of a running process, or of the whole host.\n\n"
 		"  -o, --output FILE     write the run document (JSON) to FILE ('-': stdout)\n"
 		"      --heap            also trace the allocator (malloc family): heap live/peak, counts\n"
-		"  -p, --pid PID         attach to a running process and what it starts from then on\n"
+		"  -p, --pid PID[,PID...]  attach to running processes and what they start from then on\n"
+		"                        (until all have exited; repeatable)\n"
 		"  -a, --all             every process on the host (until Ctrl-C or --duration)\n"
+		"      --comm NAME[,NAME...]  with -a: only processes of these names (as ps shows them,\n"
+		"                        at most 15 bytes); checked at fork and at exec; repeatable\n"
+		"      --uid UID|USER    with -a: only processes running as this (effective) user\n"
+		"      --cgroup PATH     with -a: only processes in this cgroup v2 or below it\n"
+		"                        (/system.slice/foo.service, or under /sys/fs/cgroup)\n"
 		"      --duration SEC    stop observing after SEC seconds (-p, -a)\n"
 		"      --history[=PATH]  append the run to PATH (default %s)\n"
 		"      --label LABEL     label the run (history, check)\n"
@@ -68,7 +80,8 @@ static void run_usage(FILE *out)
 		"  -q, --quiet           no summary on stderr\n"
 		"  -v, --verbose         say what memobs does (probes, libbpf)\n"
 		"  -h, --help            this help\n\n"
-		"exit status: COMMAND's own (128+N if signal N killed it); 125 memobs failed;\n"
+		"exit status: COMMAND's own (128+N if signal N killed it); 125 memobs failed (also:\n"
+		"unknown pid, user or cgroup);\n"
 		"126 COMMAND cannot be executed; 127 COMMAND not found; 2 usage error.\n",
 		HISTORY_DEFAULT_PATH, MO_MAX_PROCS, MO_MAX_ALLOCS);
 }
@@ -82,11 +95,23 @@ static bool parse_number(const char *s, double min, double max, double *out)
 	return s != end && !*end && !errno && *out >= min && *out <= max;
 }
 
+/* Keep the filters as given ("--comm cc1 --uid 1000"), for the run document. */
+static void note_filter(struct run_opts *o, const char *opt, const char *value)
+{
+	char *text;
+
+	if (asprintf(&text, "%s%s%s %s", o->filters_text ? o->filters_text : "", o->filters_text ? " " : "", opt,
+		     value) < 0)
+		return;
+	free(o->filters_text);
+	o->filters_text = text;
+}
+
 /* 0 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
-	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE };
+	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "heap", no_argument, NULL, OPT_HEAP },
@@ -102,6 +127,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "rss-sample-bytes", required_argument, NULL, OPT_RSS_SAMPLE },
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "serve", required_argument, NULL, OPT_SERVE },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -125,12 +153,46 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->tracer.heap = true;
 			break;
 		case 'p':
-			if (!parse_number(optarg, 1, INT_MAX, &v) || v != (pid_t)v) {
-				log_err("-p: '%s' is not a process id", optarg);
+			if (filters_parse_pids(optarg, &o->pids, &o->npids, err, sizeof(err))) {
+				log_err("-p: %s", err);
 				return MO_EXIT_USAGE;
 			}
-			o->pid = v;
 			break;
+		case OPT_COMM:
+			if (filters_add_comms(&o->filters, optarg, err, sizeof(err))) {
+				log_err("--comm: %s", err);
+				return MO_EXIT_USAGE;
+			}
+			note_filter(o, "--comm", optarg);
+			break;
+		case OPT_UID: {
+			int ret = users_parse(optarg, &o->filters.uid);
+
+			if (ret) {
+				log_err("--uid: '%s' is %s", optarg, ret == -ENOENT ? "no such user" : "not a uid or a user name");
+				return ret == -ENOENT ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
+			}
+			o->filters.has_uid = true;
+			note_filter(o, "--uid", optarg);
+			break;
+		}
+		case OPT_CGROUP: {
+			char root[PATH_MAX];
+			int ret = cgroups_find_mount(root, sizeof(root));
+
+			if (ret) {
+				log_err("--cgroup: no cgroup v2 hierarchy is mounted (/proc/self/mountinfo): %s",
+					strerror(-ret));
+				return MO_EXIT_FAILURE;
+			}
+			ret = filters_set_cgroup(&o->filters, optarg, root, err, sizeof(err));
+			if (ret) {
+				log_err("--cgroup: %s", err);
+				return ret == -ENOENT ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
+			}
+			note_filter(o, "--cgroup", o->filters.cgroup);
+			break;
+		}
 		case 'a':
 			o->all = true;
 			break;
@@ -200,8 +262,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		o->command = argv + optind;
-	if (!!o->command + !!o->pid + o->all != 1) {
+	if (!!o->command + !!o->npids + o->all != 1) {
 		log_err("say what to observe: -- COMMAND, -p PID or -a (one of them)");
+		return MO_EXIT_USAGE;
+	}
+	if (filters_any(&o->filters) && !o->all) {
+		log_err("--comm, --uid and --cgroup choose among all processes: use them with -a");
 		return MO_EXIT_USAGE;
 	}
 	if (o->tracer.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
@@ -363,13 +429,20 @@ int cmd_run(int argc, char **argv)
 	char libmemobs[PATH_MAX], err[512];
 	int rc, status = 0;
 
-	rc = parse_args(argc, argv, &o);
-	if (rc)
-		return rc < 0 ? MO_EXIT_OK : rc;
-	invoker_get(&inv);
 	run_init(&run);
+	rc = parse_args(argc, argv, &o);
+	if (rc) {
+		rc = rc < 0 ? MO_EXIT_OK : rc;
+		goto out;
+	}
+	invoker_get(&inv);
 	run.label = o.label ? strdup(o.label) : NULL;
-	run.target_pid = o.pid;
+	run.target_pid = o.npids ? o.pids[0] : 0;
+	run.target_pids = o.pids;
+	run.ntarget_pids = o.npids;
+	o.pids = NULL;
+	run.filters = o.filters_text;
+	o.filters_text = NULL;
 	run.host_wide = o.all;
 	if ((o.command && copy_command(&run, o.command)) || meta_fill(&run, &inv)) {
 		log_err("out of memory");
@@ -394,6 +467,7 @@ int cmd_run(int argc, char **argv)
 	o.tracer.status_line = isatty(STDERR_FILENO) && !o.quiet;
 	o.tracer.libmemobs = libmemobs;
 	o.tracer.verifier_log_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	o.tracer.filters = filters_any(&o.filters) ? &o.filters : NULL;
 	t = tracer__new(&o.tracer, &run, err, sizeof(err));
 	if (!t) {
 		if (errno == EPERM)
@@ -407,9 +481,15 @@ int cmd_run(int argc, char **argv)
 		rc = start_command(t, &o, &inv, &launch, libmemobs);
 		if (rc)
 			goto out;
-	} else if (o.pid) {
-		if (tracer__add_root(t, o.pid, false, err, sizeof(err)) || tracer__start(t)) {
-			log_err("%s", err);
+	} else if (run.ntarget_pids) {
+		for (size_t i = 0; i < run.ntarget_pids; i++)
+			if (tracer__add_root(t, run.target_pids[i], false, err, sizeof(err))) {
+				log_err("%s", err);
+				rc = MO_EXIT_FAILURE;
+				goto out;
+			}
+		if (tracer__start(t)) {
+			log_err("cannot start observing: out of memory");
 			rc = MO_EXIT_FAILURE;
 			goto out;
 		}
@@ -433,5 +513,8 @@ int cmd_run(int argc, char **argv)
 out:
 	tracer__free(t);
 	run_free(&run);
+	filters_free(&o.filters);
+	free(o.pids);
+	free(o.filters_text);
 	return rc;
 }

@@ -55,6 +55,27 @@ static bool int_value(const char *line, const char *end, const char *key, long l
 	return !errno && stop != buf;
 }
 
+/* "Uid:\t1000\t0\t..." -> the second number (the effective id). */
+static void second_value(const char *line, const char *end, uid_t *out)
+{
+	const char *p = memchr(line, '\t', end - line);
+	char buf[16], *stop;
+	unsigned long v;
+	size_t n;
+
+	if (!p || !(p = memchr(p + 1, '\t', end - p - 1)))
+		return;
+	p++;
+	n = strspn(p, "0123456789");
+	if (!n || n >= sizeof(buf) || p + n > end)
+		return;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	v = strtoul(buf, &stop, 10);
+	if (v < (uid_t)-1)
+		*out = v;
+}
+
 int procfs_parse_status(const char *text, size_t len, struct mo_proc_status *out)
 {
 	const char *p = text, *end = text + len;
@@ -78,7 +99,8 @@ int procfs_parse_status(const char *text, size_t len, struct mo_proc_status *out
 		} else if (int_value(p, eol, "PPid", &v)) {
 			out->ppid = v;
 		} else if (int_value(p, eol, "Uid", &v)) {
-			out->uid = v;
+			out->uid = out->euid = v;
+			second_value(p, eol, &out->euid);
 		} else if (kb_value(p, eol, "RssAnon", &out->rss[MO_RSS_ANON]) ||
 			   kb_value(p, eol, "RssFile", &out->rss[MO_RSS_FILE]) ||
 			   kb_value(p, eol, "RssShmem", &out->rss[MO_RSS_SHMEM])) {
@@ -161,4 +183,34 @@ int procfs_read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
 		return n < 0 ? -errno : -EFAULT;
 	buf[n] = 0;
 	return 0;
+}
+
+int procfs_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char path[64], text[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	n = read_file(path, text, sizeof(text) - 1);
+	if (n < 0)
+		return n;
+	text[n] = 0;
+	return procfs_parse_cgroup(text, buf, len);
+}
+
+int procfs_parse_cgroup(const char *text, char *buf, size_t len)
+{
+	for (const char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+		size_t n = strcspn(line, "\n");
+
+		/* The v2 hierarchy's line: "0::/path". */
+		if (n >= 4 && !strncmp(line, "0::/", 4)) {
+			if (n - 3 >= len)
+				return -ENAMETOOLONG;
+			memcpy(buf, line + 3, n - 3);
+			buf[n - 3] = 0;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -15,7 +15,8 @@
 struct mo_proc_status {
 	char name[MO_COMM_LEN];
 	pid_t ppid;
-	uid_t uid;
+	uid_t uid;		/* real */
+	uid_t euid;		/* effective */
 	__s64 rss[MO_RSS_NR];	/* bytes: RssFile, RssAnon, VmSwap, RssShmem */
 	bool has_rss;		/* kernel threads have none */
 };
@@ -29,6 +30,11 @@ int procfs_status(pid_t pid, struct mo_proc_status *out);
 /* /proc/PID/cmdline as a NUL-separated blob into buf; returns its length or
  * -errno. */
 ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len);
+
+/* The process's cgroup v2 path from /proc/PID/cgroup ("/system.slice/x").
+ * 0/-errno (-ENOENT: no v2 line, -ESRCH: no such process). */
+int procfs_cgroup(pid_t pid, char *buf, size_t len);
+int procfs_parse_cgroup(const char *text, char *buf, size_t len);
 
 /* A NUL-terminated string of at most len-1 bytes at addr in pid's memory
  * (for marker names BPF could not read). 0/-errno. */

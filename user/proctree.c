@@ -214,6 +214,14 @@ static void take_figures(struct mo_proctree *pt, struct mo_proc_rec *rec, const 
 	rec->heap_peak_live = p->heap_peak_live;
 	rec->heap_probed = p->flags & MO_PROC_HEAP_SEEN;
 	rec->observer = p->flags & MO_PROC_OBSERVER;
+	rec->filtered_out = p->flags & MO_PROC_FILTERED_OUT;
+	rec->rss_first = p->rss_first;
+	rec->first_s = secs(pt, p->first_ns);
+	/* A command held before its exec is still memobs's: its ids are not its own yet. */
+	if (!(p->flags & MO_PROC_PENDING_EXEC)) {
+		rec->uid = p->uid;
+		rec->cgroup_id = p->cgroup_id;
+	}
 }
 
 long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *final)
@@ -227,7 +235,7 @@ long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *fin
 	take_figures(pt, rec, final);
 	rec->exited = true;
 	rec->end_s = secs(pt, final->end_ns);
-	rec->exit_status = run_wait_status_to_exit(final->exit_code);
+	rec->exit_status = rec->filtered_out ? -1 : run_wait_status_to_exit(final->exit_code);
 	if (pt->nexited == pt->exited_cap) {
 		size_t cap = pt->exited_cap ? pt->exited_cap * 2 : 64;
 		pid_t *grown = realloc(pt->exited, cap * sizeof(*grown));

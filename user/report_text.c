@@ -118,6 +118,56 @@ static void print_commands(FILE *out, const struct mo_run *run)
 	free(g);
 }
 
+static int cmp_growth(const void *a, const void *b, void *arg)
+{
+	const struct mo_run *run = arg;
+	double x = run_proc_growth_rate(run, &run->procs[*(const size_t *)a]);
+	double y = run_proc_growth_rate(run, &run->procs[*(const size_t *)b]);
+
+	return (x < y) - (x > y);
+}
+
+/* Host-wide: the processes whose RSS grew fastest over what memobs saw of them. */
+static void print_growers(FILE *out, const struct mo_run *run)
+{
+	size_t *idx = malloc((run->nprocs ? run->nprocs : 1) * sizeof(*idx)), n = 0;
+
+	for (size_t i = 0; idx && i < run->nprocs; i++)
+		if (run_proc_growth_rate(run, &run->procs[i]) > 0)
+			idx[n++] = i;
+	if (n) {
+		qsort_r(idx, n, sizeof(*idx), cmp_growth, (void *)run);
+		fprintf(out, "\n  top growers (RSS growth over the time observed, at least %.0f s):\n"
+			"  %8s %-16s %11s %11s %13s\n", MO_GROWTH_MIN_S, "pid", "comm", "first RSS", "last RSS", "growth");
+		for (size_t i = 0; i < n && i < TOP; i++) {
+			const struct mo_proc_rec *p = &run->procs[idx[i]];
+			char a[32], b[32], c[32];
+
+			fprintf(out, "  %8d %-16s %11s %11s %11s/s\n", p->pid, p->comm, sz(p->rss_first, a, sizeof(a)),
+				sz(p->rss_end, b, sizeof(b)), sz(run_proc_growth_rate(run, p), c, sizeof(c)));
+		}
+	}
+	free(idx);
+}
+
+static void print_groups(FILE *out, const struct mo_run *run, enum mo_group_key key)
+{
+	size_t n = 0;
+	struct mo_proc_group *g = run_group_by(run, key, &n);
+
+	if (g && n) {
+		fprintf(out, "\n  by %s:\n  %-40s %9s %13s %13s\n", key == MO_GROUP_CGROUP ? "cgroup" : "user",
+			key == MO_GROUP_CGROUP ? "cgroup" : "user", "processes", "max peak RSS", "sum of peaks");
+		for (size_t i = 0; i < n && i < TOP; i++) {
+			char a[32], b[32];
+
+			fprintf(out, "  %-40s %9zu %13s %13s\n", g[i].name, g[i].processes,
+				sz(g[i].rss_peak_max, a, sizeof(a)), sz(g[i].rss_peak_sum, b, sizeof(b)));
+		}
+	}
+	free(g);
+}
+
 /* "leaf <- caller <- caller" (at most 4 frames). */
 static void print_frames(FILE *out, const struct mo_site_rec *site)
 {
@@ -186,7 +236,13 @@ void report_text(FILE *out, const struct mo_run *run)
 	print_header(out, run);
 	print_phases(out, run);
 	print_processes(out, run);
+	if (run->host_wide)
+		print_growers(out, run);
 	print_commands(out, run);
+	if (run->host_wide) {
+		print_groups(out, run, MO_GROUP_CGROUP);
+		print_groups(out, run, MO_GROUP_USER);
+	}
 	print_stacks(out, run);
 	print_drops(out, run);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,10 @@ void run_free(struct mo_run *run)
 		free(run->procs[i].exe);
 		free_strv(run->procs[i].argv);
 		free(run->procs[i].phases);
+		free(run->procs[i].cgroup);
 	}
+	free(run->target_pids);
+	free(run->filters);
 	free(run->procs);
 	for (size_t i = 0; i < run->nsites; i++)
 		free_strv(run->sites[i].frames);
@@ -73,6 +77,7 @@ struct mo_proc_rec *run_add_proc(struct mo_run *run)
 	if (p) {
 		p->end_s = -1;
 		p->exit_status = -1;
+		p->uid = -1;
 	}
 	return p;
 }
@@ -353,4 +358,84 @@ int run_wait_status_to_exit(int status)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return -1;
+}
+
+static const char *group_name(const struct mo_proc_rec *p, enum mo_group_key key)
+{
+	if (key == MO_GROUP_CGROUP)
+		return p->cgroup;
+	return p->uid >= 0 && p->user[0] ? p->user : NULL;
+}
+
+struct group_sort {
+	const struct mo_run *run;
+	enum mo_group_key key;
+};
+
+static int cmp_by_key(const void *a, const void *b, void *arg)
+{
+	const struct group_sort *gs = arg;
+	const struct mo_proc_rec *x = &gs->run->procs[*(const size_t *)a], *y = &gs->run->procs[*(const size_t *)b];
+
+	if (gs->key == MO_GROUP_USER && x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return strcmp(group_name(x, gs->key), group_name(y, gs->key));
+}
+
+static int cmp_proc_group(const void *a, const void *b)
+{
+	const struct mo_proc_group *x = a, *y = b;
+
+	if (x->rss_peak_max != y->rss_peak_max)
+		return x->rss_peak_max < y->rss_peak_max ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+struct mo_proc_group *run_group_by(const struct mo_run *run, enum mo_group_key key, size_t *count)
+{
+	struct group_sort gs = { run, key };
+	size_t *idx = malloc((run->nprocs ? run->nprocs : 1) * sizeof(*idx)), n = 0, ng = 0;
+	struct mo_proc_group *groups = calloc(run->nprocs ? run->nprocs : 1, sizeof(*groups));
+
+	if (!idx || !groups) {
+		free(idx);
+		free(groups);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < run->nprocs; i++)
+		if (group_name(&run->procs[i], key))
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), cmp_by_key, &gs);
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_proc_rec *p = &run->procs[idx[i]];
+		struct mo_proc_group *g;
+		struct mo_pstat heap;
+
+		if (!i || cmp_by_key(&idx[i - 1], &idx[i], &gs)) {
+			g = &groups[ng++];
+			g->name = group_name(p, key);
+			g->uid = key == MO_GROUP_USER ? p->uid : -1;
+		}
+		g = &groups[ng - 1];
+		run_proc_heap(p, &heap);
+		g->processes++;
+		g->heap_alloc_bytes += heap.alloc_bytes;
+		g->rss_peak_sum += p->rss_peak;
+		if (p->rss_peak > g->rss_peak_max)
+			g->rss_peak_max = p->rss_peak;
+	}
+	free(idx);
+	qsort(groups, ng, sizeof(*groups), cmp_proc_group);
+	*count = ng;
+	return groups;
+}
+
+double run_proc_growth_rate(const struct mo_run *run, const struct mo_proc_rec *proc)
+{
+	double end = proc->exited ? proc->end_s : run->duration_s, span = end - proc->first_s;
+
+	if (!(span >= MO_GROWTH_MIN_S))
+		return NAN;
+	return (double)(proc->rss_end - proc->rss_first) / span;
 }

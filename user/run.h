@@ -11,6 +11,11 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "users.h"
+
+/* Growth rates of processes observed for less than this are noise (a
+ * compiler job going from 0 to 100 MiB in 20 ms): left out. */
+#define MO_GROWTH_MIN_S 1.0
 
 /* Figures of one process inside one phase (exclusive: while it was the
  * innermost open phase). */
@@ -34,6 +39,13 @@ struct mo_proc_rec {
 	int64_t rss_peak;		/* max of file+anon+shmem */
 	int64_t rss_peak_member[MO_RSS_NR];
 	int64_t rss_end;
+	int64_t rss_first;		/* when its program was first seen (fork, exec, attach) */
+	double first_s;			/* and when: growth is measured from there */
+	int64_t uid;			/* effective uid, -1 unknown */
+	char user[MO_USER_LEN];		/* its name (or number), "" unknown */
+	uint64_t cgroup_id;		/* cgroup v2 id, 0 unknown (not in the document) */
+	char *cgroup;			/* cgroup v2 path, NULL unknown */
+	bool filtered_out;		/* observed until an exec made it stop matching the filters */
 	int64_t heap_live;		/* outstanding at exit (or at the end) */
 	int64_t heap_peak_live;
 	struct mo_proc_phase *phases;
@@ -105,7 +117,10 @@ struct mo_git {
 struct mo_run {
 	/* metadata */
 	char **command;			/* NULL-terminated; NULL in -p/-a mode */
-	pid_t target_pid;		/* -p */
+	pid_t target_pid;		/* -p: the first pid */
+	pid_t *target_pids;		/* -p: all of them */
+	size_t ntarget_pids;
+	char *filters;			/* -a --comm/--uid/--cgroup as given, or NULL */
 	bool host_wide;
 	char *cwd;
 	char *label;
@@ -184,6 +199,30 @@ struct mo_command_group {
 
 /* Groups sorted by rss_peak_max, descending. Caller frees. NULL+errno. */
 struct mo_command_group *run_by_command(const struct mo_run *run, size_t *count);
+
+/* Grouping by cgroup or by user ("which container, which user uses most").
+ * Processes whose cgroup or user is unknown are left out. */
+enum mo_group_key {
+	MO_GROUP_CGROUP,
+	MO_GROUP_USER,
+};
+
+struct mo_proc_group {
+	const char *name;		/* cgroup path or user name: points into run->procs */
+	int64_t uid;			/* MO_GROUP_USER: the uid; else -1 */
+	size_t processes;
+	int64_t rss_peak_max;		/* the highest peak of one process */
+	int64_t rss_peak_sum;		/* the peaks summed: bounds the group's concurrent peak */
+	uint64_t heap_alloc_bytes;
+};
+
+/* Groups sorted by rss_peak_max, descending, then name. Caller frees.
+ * NULL+errno. */
+struct mo_proc_group *run_group_by(const struct mo_run *run, enum mo_group_key key, size_t *count);
+
+/* (RSS at the end or exit - RSS when first seen) / time between, in bytes
+ * per second; NAN when observed for less than MO_GROWTH_MIN_S. */
+double run_proc_growth_rate(const struct mo_run *run, const struct mo_proc_rec *proc);
 
 /* Heap totals of a process, summed over its phases. */
 void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum);

@@ -41,6 +41,14 @@ static void add_meta(cJSON *doc, const struct mo_run *run)
 		cJSON_AddNullToObject(doc, "command");
 	if (run->target_pid)
 		json_add_int(doc, "target_pid", run->target_pid);
+	if (run->ntarget_pids) {
+		cJSON *pids = cJSON_AddArrayToObject(doc, "target_pids");
+
+		for (size_t i = 0; pids && i < run->ntarget_pids; i++)
+			cJSON_AddItemToArray(pids, json_int(run->target_pids[i]));
+	}
+	if (run->filters)
+		json_add_str(doc, "filters", run->filters);
 	json_add_str(doc, "cwd", run->cwd);
 	json_add_str(doc, "label", run->label);
 	if (run->git.present) {
@@ -186,6 +194,14 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	cJSON_AddBoolToObject(o, "heap_probed", p->heap_probed);
 	if (p->observer)
 		cJSON_AddTrueToObject(o, "observer");
+	if (p->filtered_out)
+		cJSON_AddTrueToObject(o, "filtered_out");
+	if (p->uid >= 0)
+		json_add_int(o, "uid", p->uid);
+	else
+		cJSON_AddNullToObject(o, "uid");
+	json_add_str(o, "user", p->uid >= 0 && p->user[0] ? p->user : NULL);
+	json_add_str(o, "cgroup", p->cgroup);
 	rss = add_obj(o, "rss");
 	json_add_int(rss, "peak", p->rss_peak);
 	json_add_int(rss, "peak_anon", p->rss_peak_member[MO_RSS_ANON]);
@@ -193,6 +209,9 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	json_add_int(rss, "peak_shmem", p->rss_peak_member[MO_RSS_SHMEM]);
 	json_add_int(rss, "swap_peak", p->rss_peak_member[MO_RSS_SWAP]);
 	json_add_int(rss, "end", p->rss_end);
+	json_add_int(rss, "first", p->rss_first);
+	json_add_num(rss, "first_s", p->first_s, 6);
+	json_add_num(rss, "growth_per_s", run_proc_growth_rate(run, p), 0);
 	run_proc_heap(p, &h);
 	heap = add_obj(o, "heap");
 	json_add_int(heap, "alloc_bytes", h.alloc_bytes);
@@ -218,6 +237,31 @@ static void add_by_command(cJSON *doc, const struct mo_run *run)
 		json_add_str(o, "comm", g[i].comm);
 		json_add_int(o, "processes", g[i].processes);
 		json_add_int(o, "rss_peak_max", g[i].rss_peak_max);
+		json_add_int(o, "heap_alloc_bytes", g[i].heap_alloc_bytes);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(g);
+}
+
+/* by_cgroup / by_user: shaped as by_command, plus the sum of the peaks. */
+static void add_groups(cJSON *doc, const struct mo_run *run, enum mo_group_key key, const char *name)
+{
+	cJSON *arr = cJSON_AddArrayToObject(doc, name);
+	size_t n = 0;
+	struct mo_proc_group *g = run_group_by(run, key, &n);
+
+	for (size_t i = 0; g && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (key == MO_GROUP_USER) {
+			json_add_int(o, "uid", g[i].uid);
+			json_add_str(o, "user", g[i].name);
+		} else {
+			json_add_str(o, "cgroup", g[i].name);
+		}
+		json_add_int(o, "processes", g[i].processes);
+		json_add_int(o, "rss_peak_max", g[i].rss_peak_max);
+		json_add_int(o, "rss_peak_sum", g[i].rss_peak_sum);
 		json_add_int(o, "heap_alloc_bytes", g[i].heap_alloc_bytes);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -367,6 +411,8 @@ cJSON *run_json_build(const struct mo_run *run)
 	for (size_t i = 0; i < run->nprocs; i++)
 		cJSON_AddItemToArray(arr, process_json(run, &run->procs[i]));
 	add_by_command(doc, run);
+	add_groups(doc, run, MO_GROUP_CGROUP, "by_cgroup");
+	add_groups(doc, run, MO_GROUP_USER, "by_user");
 	add_timeline(doc, run);
 	add_marks(doc, run);
 	add_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
@@ -457,6 +503,20 @@ static void copy_str(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+static void parse_pids(const cJSON *arr, struct mo_run *run)
+{
+	int n = cJSON_GetArraySize(arr);
+
+	if (!cJSON_IsArray(arr) || n <= 0 || !(run->target_pids = calloc(n, sizeof(*run->target_pids))))
+		return;
+	for (int i = 0; i < n; i++) {
+		int64_t pid = num_or(cJSON_GetArrayItem(arr, i), "", 0);
+
+		run->target_pids[i] = pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+	}
+	run->ntarget_pids = n;
+}
+
 static void parse_meta(const cJSON *doc, struct mo_run *run)
 {
 	const cJSON *git = cJSON_GetObjectItemCaseSensitive(doc, "git");
@@ -467,6 +527,8 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	run->ncpus = inum(doc, "cpus", 0);
 	run->command = parse_strv(cJSON_GetObjectItemCaseSensitive(doc, "command"));
 	run->target_pid = inum(doc, "target_pid", 0);
+	parse_pids(cJSON_GetObjectItemCaseSensitive(doc, "target_pids"), run);
+	run->filters = dup_or_null(json_string(doc, "filters", NULL));
 	run->host_wide = !strcmp(json_string(doc, "mode", ""), "host");
 	run->cwd = dup_or_null(json_string(doc, "cwd", NULL));
 	run->label = dup_or_null(json_string(doc, "label", NULL));
@@ -549,6 +611,7 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "processes")) {
 		struct mo_proc_rec *rec = run_add_proc(run);
+		int64_t uid;
 
 		if (!rec)
 			return;
@@ -563,6 +626,13 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 		rec->exit_status = inum(p, "exit_status", -1);
 		rec->heap_probed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "heap_probed"));
 		rec->observer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "observer"));
+		rec->filtered_out = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "filtered_out"));
+		uid = num_or(p, "uid", -1);
+		rec->uid = uid >= 0 && uid < UINT32_MAX ? uid : -1;
+		copy_str(rec->user, sizeof(rec->user), rec->uid >= 0 ? json_string(p, "user", "") : "");
+		rec->cgroup = dup_or_null(json_string(p, "cgroup", NULL));
+		rec->rss_first = num(p, "rss.first");
+		rec->first_s = secs(p, "rss.first_s", 0);
 		rec->rss_peak = num(p, "rss.peak");
 		rec->rss_peak_member[MO_RSS_ANON] = num(p, "rss.peak_anon");
 		rec->rss_peak_member[MO_RSS_FILE] = num(p, "rss.peak_file");

@@ -13,13 +13,14 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
+#include "filters.h"
 #include "log.h"
 #include "session.h"
 
 struct mo_session {
 	struct memobs_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[3];
+	struct bpf_link *links[4];
 };
 
 /* libbpf's messages are kept, not printed: on a failed load they are the
@@ -99,6 +100,14 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	skel->rodata->mo_cfg.page_size = sysconf(_SC_PAGESIZE);
 	skel->rodata->mo_cfg.alloc_sample_bytes = opts->heap ? opts->alloc_sample_bytes : 0;
 	skel->rodata->mo_cfg.rss_sample_bytes = opts->rss_sample_bytes;
+	if (opts->filters) {
+		skel->rodata->mo_cfg.filters = filters_mask(opts->filters);
+		skel->rodata->mo_cfg.filter_uid = opts->filters->uid;
+		skel->rodata->mo_cfg.filter_cgroup_id = opts->filters->cgroup_id;
+		skel->rodata->mo_cfg.filter_cgroup_level = opts->filters->cgroup_level;
+		if (opts->filters->ncomms)
+			err = err ?: bpf_map__set_max_entries(skel->maps.mo_comm_filter, opts->filters->ncomms);
+	}
 	if (!skel->rodata->mo_cfg.alloc_sample_bytes && !skel->rodata->mo_cfg.rss_sample_bytes) {
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_stacks, 1);
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_sites, 1);
@@ -113,6 +122,16 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, 1);
 	set_heap_autoload(skel, opts->heap);
 	return err;
+}
+
+static int fill_comm_filter(struct memobs_bpf *skel, const struct mo_filters *f)
+{
+	__u8 yes = 1;
+
+	for (size_t i = 0; f && i < f->ncomms; i++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.mo_comm_filter), f->comms[i], &yes, BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn on_event, void *ctx,
@@ -142,6 +161,11 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot load the BPF programs", ret);
 		goto err_free;
 	}
+	ret = fill_comm_filter(s->skel, opts->filters);
+	if (ret) {
+		snprintf(err, errlen, "cannot fill the --comm filter: %s", strerror(-ret));
+		goto err_free;
+	}
 	s->links[0] = bpf_program__attach(s->skel->progs.mo_fork);
 	s->links[1] = bpf_program__attach(s->skel->progs.mo_exec);
 	s->links[2] = bpf_program__attach(s->skel->progs.mo_exit);
@@ -151,6 +175,12 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 			save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot attach to the sched tracepoints", ret);
 			goto err_free;
 		}
+	/* Cgroup moves after exec are a refinement: without them a process
+	 * keeps the cgroup it had at fork/exec. */
+	s->links[3] = bpf_program__attach(s->skel->progs.mo_cgroup_attach);
+	if (!s->links[3])
+		log_info("cannot attach to tracepoint cgroup:cgroup_attach_task (%s): cgroup moves after exec are not seen",
+			 strerror(errno));
 	s->skel->links.mo_rss_stat = bpf_program__attach(s->skel->progs.mo_rss_stat);
 	if (!s->skel->links.mo_rss_stat) {
 		ret = -errno;
@@ -181,7 +211,7 @@ void session__free(struct mo_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		bpf_link__destroy(s->links[i]);
 	memobs_bpf__destroy(s->skel);
 	free(s);
@@ -201,9 +231,9 @@ const volatile struct mo_state *session__state(struct mo_session *s)
 }
 
 int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
-		      const char *comm, const __s64 rss[MO_RSS_NR])
+		      const char *comm, const __s64 rss[MO_RSS_NR], const struct mo_proc_ident *ident)
 {
-	struct mo_proc p = { .ppid = ppid, .flags = flags, .start_ns = start_ns };
+	struct mo_proc p = { .ppid = ppid, .flags = flags, .start_ns = start_ns, .first_ns = start_ns };
 	__u32 key = pid;
 
 	if (comm)
@@ -218,10 +248,14 @@ int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, 
 			if (m != MO_RSS_SWAP)
 				p.rss_sum += rss[m];
 		}
-		p.rss_peak_sum = p.rss_sum;
+		p.rss_peak_sum = p.rss_first = p.rss_sum;
 		__atomic_fetch_add(&sess->rss_sum, p.rss_sum, __ATOMIC_SEQ_CST);
 		if (sess->rss_sum > sess->rss_peak)
 			sess->rss_peak = sess->rss_sum;
+	}
+	if (ident) {
+		p.uid = ident->uid;
+		p.cgroup_id = ident->cgroup_id;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_procs), &key, &p, BPF_ANY))
 		return -errno;

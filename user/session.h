@@ -13,6 +13,7 @@
 
 struct mo_session;
 struct memobs_bpf;
+struct mo_filters;
 
 struct mo_session_opts {
 	enum mo_mode mode;
@@ -23,6 +24,13 @@ struct mo_session_opts {
 	__u64 alloc_sample_bytes;	/* stacks of allocations (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* stacks of RSS growth, 0: none */
 	const char *verifier_log_dir;	/* where a failed load leaves libbpf's log */
+	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */
+};
+
+/* Who a process is, for one added from user space. */
+struct mo_proc_ident {
+	__u32 uid;		/* effective */
+	__u64 cgroup_id;
 };
 
 /* Called for each ring-buffer record; return 0 to go on. */
@@ -40,10 +48,10 @@ struct memobs_bpf *session__skel(struct mo_session *s);
 const volatile struct mo_state *session__state(struct mo_session *s);
 
 /* Put a process into the session (the launched command or -p PID), with
- * its name (NULL: learned at exec) and current RSS by member in bytes (NULL:
- * unknown yet). 0/-errno. */
+ * its name (NULL: learned at exec), current RSS by member in bytes and
+ * identity (NULL: unknown yet, learned at exec). 0/-errno. */
 int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
-		      const char *comm, const __s64 rss[MO_RSS_NR]);
+		      const char *comm, const __s64 rss[MO_RSS_NR], const struct mo_proc_ident *ident);
 
 /* Open the root phase "main" at start_ns. 0/-errno. */
 int session__start_root_phase(struct mo_session *s, __u64 start_ns);

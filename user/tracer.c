@@ -15,6 +15,8 @@
 #include "attach_heap.h"
 #include "attach_usdt.h"
 #include "buildids.h"
+#include "cgroups.h"
+#include "filters.h"
 #include "live.h"
 #include "log.h"
 #include "phases.h"
@@ -25,8 +27,16 @@
 #include "session.h"
 #include "stacks.h"
 #include "status.h"
+#include "users.h"
 #include "views.h"
 #include "tracer.h"
+
+/* A process given with -p (or the command): the run ends when all are gone. */
+struct root {
+	pid_t pid;
+	int pidfd;		/* -1 once it exited */
+	bool running;		/* it ran before we looked: named from /proc */
+};
 
 struct mo_tracer {
 	struct mo_tracer_opts opts;
@@ -40,9 +50,9 @@ struct mo_tracer {
 	struct mo_views *views;		/* the session now, for the next two */
 	struct mo_live *live;		/* --live, or NULL */
 	struct mo_serve *serve;		/* --serve, or NULL */
-	bool root_running;	/* -p: the root was running before we looked */
-	pid_t root;
-	int pidfd;
+	struct mo_cgroups *cgroups;	/* cgroup ids to paths */
+	struct root *roots;
+	size_t nroots;
 	int sigfd;
 	__u64 t0_ns;
 	__u64 end_ns;
@@ -150,9 +160,14 @@ static int on_event(void *ctx, const void *data, size_t len)
 			inspect_exe(t, ev);
 		break;
 	}
-	case MO_EV_EXIT:
-		proctree__exit(t->tree, hdr->tgid, &((const struct mo_ev_exit *)data)->proc);
+	case MO_EV_EXIT: {
+		const struct mo_proc *p = &((const struct mo_ev_exit *)data)->proc;
+
+		proctree__exit(t->tree, hdr->tgid, p);
+		/* Learn its cgroup's path now: a container's goes away with it. */
+		cgroups__path(t->cgroups, p->cgroup_id);
 		break;
+	}
 	default:
 		readout__marker_event(t->readout, data, len);
 	}
@@ -170,8 +185,10 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.alloc_sample_bytes = opts->alloc_sample_bytes,
 		.rss_sample_bytes = opts->rss_sample_bytes,
 		.verifier_log_dir = opts->verifier_log_dir,
+		.filters = opts->filters,
 	};
 	struct mo_tracer *t = calloc(1, sizeof(*t));
+	char cgroup_root[4096];
 
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
@@ -179,7 +196,12 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	}
 	t->opts = *opts;
 	t->run = run;
-	t->pidfd = t->sigfd = -1;
+	t->sigfd = -1;
+	t->cgroups = cgroups__new(cgroups_find_mount(cgroup_root, sizeof(cgroup_root)) ? NULL : cgroup_root);
+	if (!t->cgroups) {
+		snprintf(err, errlen, "out of memory");
+		goto err_free;
+	}
 	t->sess = session__open(&sopts, on_event, t, err, errlen);
 	if (!t->sess)
 		goto err_free;
@@ -223,8 +245,11 @@ void tracer__free(struct mo_tracer *t)
 {
 	if (!t)
 		return;
-	if (t->pidfd >= 0)
-		close(t->pidfd);
+	for (size_t i = 0; i < t->nroots; i++)
+		if (t->roots[i].pidfd >= 0)
+			close(t->roots[i].pidfd);
+	free(t->roots);
+	cgroups__free(t->cgroups);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
 	live__free(t->live);
@@ -239,34 +264,59 @@ void tracer__free(struct mo_tracer *t)
 	free(t);
 }
 
+/* uid and cgroup of a running process, from /proc (0: read; else unknown). */
+static int read_ident(struct mo_tracer *t, pid_t pid, const struct mo_proc_status *st, struct mo_proc_ident *id,
+		      char *cgroup, size_t len)
+{
+	uint64_t cgroup_id = 0;
+
+	id->uid = st->euid;
+	id->cgroup_id = 0;
+	if (procfs_cgroup(pid, cgroup, len))
+		return -1;
+	if (!cgroups__id_of(t->cgroups, cgroup, &cgroup_id))
+		id->cgroup_id = cgroup_id;
+	return 0;
+}
+
 int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *err, size_t errlen)
 {
 	struct mo_proc_status st;
+	struct mo_proc_ident ident;
+	struct root *r, *grown = realloc(t->roots, (t->nroots + 1) * sizeof(*grown));
+	char cgroup[4096];
 	int ret;
 
-	t->root = pid;
-	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (t->pidfd < 0) {
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	t->roots = grown;
+	r = &t->roots[t->nroots];
+	*r = (struct root){ .pid = pid, .pidfd = syscall(SYS_pidfd_open, pid, 0) };
+	if (r->pidfd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid,
 			 ret == -ESRCH ? "no such process" : strerror(-ret));
 		return ret;
 	}
+	t->nroots++;
 	if (pending_exec)
 		return session__add_proc(t->sess, pid, getpid(), MO_PROC_PENDING_EXEC | MO_PROC_ROOT, mono_ns(), NULL,
-					 NULL);
+					 NULL, NULL);
 	ret = procfs_status(pid, &st);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid,
 			 ret == -ESRCH ? "no such process" : strerror(-ret));
 		return ret;
 	}
-	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.name, st.rss);
+	read_ident(t, pid, &st, &ident, cgroup, sizeof(cgroup));
+	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.name, st.rss, &ident);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid, strerror(-ret));
 		return ret;
 	}
-	t->root_running = true;
+	r->running = true;
 	/* Its allocator is whatever its loader chose back then. */
 	if (t->opts.heap) {
 		char exe[64], why[512];
@@ -288,12 +338,17 @@ int tracer__add_all(struct mo_tracer *t)
 		return -errno;
 	while ((de = readdir(d))) {
 		struct mo_proc_status st;
-		char *end;
+		struct mo_proc_ident ident;
+		char *end, cgroup[4096];
 		long pid = strtol(de->d_name, &end, 10);
+		bool known;
 
 		if (*end || pid <= 0 || pid == getpid() || procfs_status(pid, &st) || !st.has_rss)
 			continue;
-		if (!session__add_proc(t->sess, pid, st.ppid, 0, mono_ns(), st.name, st.rss))
+		known = !read_ident(t, pid, &st, &ident, cgroup, sizeof(cgroup));
+		if (t->opts.filters && !filters_match(t->opts.filters, st.name, st.euid, known ? cgroup : NULL))
+			continue;
+		if (!session__add_proc(t->sess, pid, st.ppid, 0, mono_ns(), st.name, st.rss, &ident))
 			n++;
 	}
 	closedir(d);
@@ -302,21 +357,21 @@ int tracer__add_all(struct mo_tracer *t)
 
 /* A process we attached to ran no exec we saw: its name, executable and
  * command line come from /proc. */
-static void name_running_root(struct mo_tracer *t)
+static void name_running_root(struct mo_tracer *t, pid_t pid)
 {
 	char path[64], exe[4096], args[MO_ARGS_LEN];
 	struct mo_proc_status st;
 	ssize_t n, nargs;
 
-	if (procfs_status(t->root, &st))
+	if (procfs_status(pid, &st))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/exe", t->root);
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
-	nargs = procfs_cmdline(t->root, args, sizeof(args));
+	nargs = procfs_cmdline(pid, args, sizeof(args));
 	if (t->buildids && n > 0)
 		buildids__add_file(t->buildids, exe);
-	proctree__exec(t->tree, t->root, st.name, exe, args, nargs > 0 ? nargs : 0);
+	proctree__exec(t->tree, pid, st.name, exe, args, nargs > 0 ? nargs : 0);
 }
 
 int tracer__start(struct mo_tracer *t)
@@ -324,11 +379,12 @@ int tracer__start(struct mo_tracer *t)
 	t->t0_ns = mono_ns();
 	t->tree = proctree__new(t->run, t->t0_ns);
 	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns, t->buildids);
-	t->views = views__new(t->sess, t->readout, t->opts.heap, t->t0_ns);
+	t->views = views__new(t->sess, t->readout, t->cgroups, t->opts.heap, t->t0_ns);
 	if (!t->tree || !t->readout || !t->views)
 		return -ENOMEM;
-	if (t->root_running)
-		name_running_root(t);
+	for (size_t i = 0; i < t->nroots; i++)
+		if (t->roots[i].running)
+			name_running_root(t, t->roots[i].pid);
 	return session__start_root_phase(t->sess, t->t0_ns);
 }
 
@@ -370,8 +426,8 @@ static void on_signal(struct mo_tracer *t, bool forward)
 			t->stop = true;
 			continue;
 		}
-		if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
-			kill(t->root, si.ssi_signo);
+		if ((si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE) && t->nroots)
+			kill(t->roots[0].pid, si.ssi_signo);
 	}
 }
 
@@ -397,28 +453,27 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 {
 	__u64 interval = t->opts.interval_s * 1e9, next_sample = t->t0_ns, next_tick = t->t0_ns + 1000000000ull;
 	__u64 deadline = t->opts.duration_s > 0 ? t->t0_ns + (__u64)(t->opts.duration_s * 1e9) : 0;
+	struct pollfd *fds = calloc(4 + t->nroots, sizeof(*fds));
+	size_t roots_left = t->nroots;
 	bool root_done = false;
-	int ret;
+	int ret = 0;
 
 	if (!interval)
 		interval = 100000000ull;
+	if (!fds)
+		return -ENOMEM;
 	ret = open_sigfd(t);
-	if (ret)
-		return ret;
-	if (t->opts.live) {
-		t->live = live__new();
-		if (!t->live)
-			return -errno;
-	}
-	while (!root_done && !t->stop) {
-		struct pollfd fds[5] = {
-			{ .fd = session__poll_fd(t->sess), .events = POLLIN },
-			{ .fd = t->sigfd, .events = POLLIN },
-			{ .fd = t->live ? STDIN_FILENO : -1, .events = POLLIN },
-			{ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN },
-			{ .fd = t->pidfd, .events = POLLIN },
-		};
+	if (!ret && t->opts.live && !(t->live = live__new()))
+		ret = -errno;
+	while (!ret && !root_done && !t->stop) {
 		__u64 now = mono_ns(), wake;
+
+		fds[0] = (struct pollfd){ .fd = session__poll_fd(t->sess), .events = POLLIN };
+		fds[1] = (struct pollfd){ .fd = t->sigfd, .events = POLLIN };
+		fds[2] = (struct pollfd){ .fd = t->live ? STDIN_FILENO : -1, .events = POLLIN };
+		fds[3] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
+		for (size_t i = 0; i < t->nroots; i++)
+			fds[4 + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };
 
 		if (now >= next_sample) {
 			sample(t, now);
@@ -446,26 +501,63 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		wake = next_sample < next_tick ? next_sample : next_tick;
 		if (deadline && deadline < wake)
 			wake = deadline;
-		if (poll(fds, t->pidfd >= 0 ? 5 : 4, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 &&
-		    errno != EINTR)
-			return -errno;
+		if (poll(fds, 4 + t->nroots, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
 		if (fds[0].revents)
 			session__poll(t->sess, 0);
 		if (fds[1].revents)
 			on_signal(t, forward);
 		if (fds[3].revents)
 			views__serve(t->views, t->serve, mono_ns());
-		if (t->pidfd >= 0 && fds[4].revents)
-			root_done = true;
+		for (size_t i = 0; i < t->nroots; i++)
+			if (fds[4 + i].fd >= 0 && fds[4 + i].revents) {
+				close(t->roots[i].pidfd);
+				t->roots[i].pidfd = -1;
+				root_done = --roots_left == 0;
+			}
 	}
+	free(fds);
+	if (ret)
+		return ret;
 	t->end_ns = mono_ns();
 	live__free(t->live);
 	t->live = NULL;
 	if (own_child && root_done)
-		waitpid(t->root, status, 0);
+		waitpid(t->roots[0].pid, status, 0);
 	if (t->opts.status_line)
 		fprintf(stderr, "\r\033[K");
 	return 0;
+}
+
+/* Paths of cgroup ids and names of uids, once, at the end. */
+static void name_identities(struct mo_tracer *t)
+{
+	struct {
+		int64_t uid;
+		char name[MO_USER_LEN];
+	} seen[64];
+	size_t nseen = 0;
+
+	for (size_t i = 0; i < t->run->nprocs; i++) {
+		struct mo_proc_rec *p = &t->run->procs[i];
+		const char *path = p->cgroup || !p->cgroup_id ? NULL : cgroups__path(t->cgroups, p->cgroup_id);
+		size_t k;
+
+		if (path)
+			p->cgroup = strdup(path);
+		if (p->uid < 0)
+			continue;
+		for (k = 0; k < nseen && seen[k].uid != p->uid; k++)
+			;
+		if (k == nseen) {
+			k = nseen < 64 ? nseen++ : 63;
+			seen[k].uid = p->uid;
+			users_name(p->uid, seen[k].name, sizeof(seen[k].name));
+		}
+		memcpy(p->user, seen[k].name, sizeof(p->user));
+	}
 }
 
 int tracer__finish(struct mo_tracer *t)
@@ -491,6 +583,8 @@ int tracer__finish(struct mo_tracer *t)
 		t->run->nheap_probes = nsites;
 	}
 	ret = readout__final(t->readout, t->end_ns);
+	if (!ret)
+		name_identities(t);
 	if (!ret && t->buildids)
 		ret = stacks_readout(t->sess, t->buildids, t->run);
 	return ret;

@@ -12,6 +12,7 @@
 #include "run.h"
 
 struct mo_tracer;
+struct mo_filters;
 
 struct mo_tracer_opts {
 	enum mo_mode mode;
@@ -28,6 +29,7 @@ struct mo_tracer_opts {
 	__u32 max_allocs;
 	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
+	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */
 };
 
 /* The signals that end or are passed on by an observation (SIGINT, SIGTERM,
@@ -39,12 +41,14 @@ void tracer_stop_signals(sigset_t *set);
 struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen);
 void tracer__free(struct mo_tracer *t);
 
-/* The root of the session: a command held before exec (pending_exec: its
+/* A root of the session: a command held before exec (pending_exec: its
  * memory so far is memobs's copy, not counted) or a running process (its
- * current memory is read from /proc). 0, or -errno with the reason in err. */
+ * current memory is read from /proc); -p may give several. The run ends
+ * when every root has exited. 0, or -errno with the reason in err. */
 int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *err, size_t errlen);
 
-/* Host mode: every process running now joins the session. Returns how many. */
+/* Host mode: every process running now (that matches the filters) joins
+ * the session. Returns how many. */
 int tracer__add_all(struct mo_tracer *t);
 
 /* Start the clock and the root phase; call right before the root runs.

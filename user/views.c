@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include "cgroups.h"
 #include "live.h"
 #include "prom.h"
 #include "readout.h"
@@ -16,6 +17,7 @@ struct running {
 struct mo_views {
 	struct mo_session *sess;
 	struct mo_readout *readout;
+	struct mo_cgroups *cgroups;
 	bool heap;
 	__u64 t0_ns;
 	struct running *procs;		/* the processes running now */
@@ -25,13 +27,15 @@ struct mo_views {
 	size_t cap_views;
 };
 
-struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, bool heap, __u64 t0_ns)
+struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, struct mo_cgroups *cgroups,
+			    bool heap, __u64 t0_ns)
 {
 	struct mo_views *v = calloc(1, sizeof(*v));
 
 	if (v) {
 		v->sess = sess;
 		v->readout = readout;
+		v->cgroups = cgroups;
 		v->heap = heap;
 		v->t0_ns = t0_ns;
 	}
@@ -186,7 +190,7 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now)
 			memcpy(pp->rss, p->rss, sizeof(pp->rss));
 			pp->rss_peak = p->rss_peak_sum;
 			pp->heap_live = heap_live(v, p);
-			pp->cgroup = NULL;	/* not recorded yet: no per-cgroup series */
+			pp->cgroup = cgroups__path(v->cgroups, p->cgroup_id);
 		}
 		snap.procs = v->prom;
 		snap.nprocs = v->nprocs;

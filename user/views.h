@@ -10,11 +10,14 @@
 struct mo_views;
 struct mo_session;
 struct mo_readout;
+struct mo_cgroups;
 struct mo_live;
 struct mo_serve;
 
-/* heap: the allocator is traced; t0_ns: the start of the run. NULL on ENOMEM. */
-struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, bool heap, __u64 t0_ns);
+/* heap: the allocator is traced; t0_ns: the start of the run; cgroups names
+ * the processes' cgroups. NULL on ENOMEM. */
+struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, struct mo_cgroups *cgroups,
+			    bool heap, __u64 t0_ns);
 void views__free(struct mo_views *v);
 
 /* Redraw the live view with the processes running now. */
