@@ -493,6 +493,9 @@ int cmd_run(int argc, char **argv)
 			rc = MO_EXIT_FAILURE;
 			goto out;
 		}
+		log_info("observing %zu process%s and what %s start%s", run.ntarget_pids,
+			 run.ntarget_pids == 1 ? "" : "es", run.ntarget_pids == 1 ? "it" : "they",
+			 run.ntarget_pids == 1 ? "s" : "");
 	} else {
 		log_info("observing %d processes", tracer__add_all(t));
 		tracer__start(t);
