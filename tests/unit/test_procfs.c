@@ -269,6 +269,31 @@ static bool test_long_status(void)
 	return true;
 }
 
+/* A setuid program: real and effective uid differ; the v2 line of a
+ * hybrid host's cgroup file, and files without one. */
+static bool test_ids(void)
+{
+	static const char status[] = "Name:\tpasswd\nUid:\t1000\t0\t0\t0\nRssAnon:\t4 kB\n";
+	static const char cut[] = "Name:\tx\nUid:\t1000\t";
+	struct mo_proc_status st;
+	char path[64];
+
+	ASSERT_EQ(procfs_parse_status(status, sizeof(status) - 1, &st), 0);
+	ASSERT_EQ(st.uid, 1000);
+	ASSERT_EQ(st.euid, 0);
+	ASSERT_EQ(procfs_parse_status(cut, sizeof(cut) - 1, &st), 0);
+	ASSERT_EQ(st.euid, 1000);
+	ASSERT_EQ(procfs_parse_cgroup("4:memory:/x\n1:cpu:/\n0::/system.slice/a b.service\n", path, sizeof(path)), 0);
+	ASSERT_STR_EQ(path, "/system.slice/a b.service");
+	ASSERT_EQ(procfs_parse_cgroup("0::/\n", path, sizeof(path)), 0);
+	ASSERT_STR_EQ(path, "/");
+	ASSERT_EQ(procfs_parse_cgroup("1:name=systemd:/\n", path, sizeof(path)), -ENOENT);
+	ASSERT_EQ(procfs_parse_cgroup("0::/a/very/long/path/indeed\n", path, 8), -ENAMETOOLONG);
+	ASSERT_EQ(procfs_cgroup(getpid(), path, sizeof(path)), 0);
+	ASSERT_EQ(path[0], '/');
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_user_process);
@@ -279,5 +304,6 @@ int main(void)
 	RUN(test_cut_short);
 	RUN(test_self);
 	RUN(test_long_status);
+	RUN(test_ids);
 	return check_summary();
 }
