@@ -52,10 +52,12 @@ $(BUILD)/asan/obj $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/progs:
 install-deps:
 	$(Q)scripts/install-deps.sh
 
+NPROC ?= $(shell nproc)
+
 tests-build: all $(BUILD)/asan/memobs $(UNIT_BINS) $(BPFT_BINS) $(PROG_BINS)
 
 test: install-deps
-	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) tests-build
 	$(Q)BUILD=$(BUILD) tests/run.sh $(T)
 
 .PHONY: install-deps tests-build test
