@@ -23,4 +23,9 @@ bench-deps:
 bench: bench-deps all $(BENCH_DIR)/malloc_pairs
 	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
-.PHONY: bench bench-deps
+# Host-wide observation's cost on the build (issue 7): bare / memobs -- make / bare under
+# memobs -a, alternating; writes bench/host_results.json.
+bench-host: all
+	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+
+.PHONY: bench bench-deps bench-host
