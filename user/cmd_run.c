@@ -306,6 +306,23 @@ static int check_kernel(void)
 	return 0;
 }
 
+/* The exec gate stops a new executable with a signal from BPF, which the
+ * kernel lets through whoever owns the process; continuing it is memobs's
+ * own SIGCONT, which needs the right to signal it (its uid, CAP_KILL, or
+ * for SIGCONT the same session). Without that right a held process would
+ * stay stopped: run those ungated. */
+static bool may_continue(const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], 0) && errno == EPERM && getsid(pids[i]) != getsid(0)) {
+			log_warn("may not signal pid %d (CAP_KILL): its new executables are probed while they run, "
+				 "so markers and allocations right after their start may be missed",
+				 pids[i]);
+			return false;
+		}
+	return true;
+}
+
 /* libbpf attaches classic tracepoints through tracefs: mount it if it is not. */
 static void ensure_tracefs(void)
 {
@@ -468,10 +485,11 @@ int cmd_run(int argc, char **argv)
 	o.tracer.libmemobs = libmemobs;
 	o.tracer.verifier_log_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	o.tracer.filters = filters_any(&o.filters) ? &o.filters : NULL;
+	o.tracer.no_exec_gate = !may_continue(run.target_pids, run.ntarget_pids);
 	t = tracer__new(&o.tracer, &run, err, sizeof(err));
 	if (!t) {
 		if (errno == EPERM)
-			log_err("%s: memobs needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE): run it with sudo", err);
+			log_err("%s: memobs needs root (or CAP_SYS_ADMIN and CAP_DAC_READ_SEARCH): run it with sudo", err);
 		else
 			log_err("%s", err);
 		rc = MO_EXIT_FAILURE;

@@ -134,7 +134,9 @@ static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 	if (usdt_probes__attach_file(t->usdt, path, err, sizeof(err)) < 0)
 		run_add_warning(t->run, "%s", err);
 	session__exe_ready(t->sess, ev->exe_dev, ev->exe_ino);
-	kill(ev->hdr.tgid, SIGCONT);
+	if (kill(ev->hdr.tgid, SIGCONT) && errno == EPERM)
+		run_add_warning(t->run, "pid %u was stopped for inspection and memobs may not continue it (CAP_KILL): "
+				"send it SIGCONT", ev->hdr.tgid);
 }
 
 static int on_event(void *ctx, const void *data, size_t len)
@@ -179,7 +181,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	struct mo_session_opts sopts = {
 		.mode = opts->mode,
 		.heap = opts->heap,
-		.gate_exec = opts->mode == MO_MODE_TREE,
+		.gate_exec = opts->mode == MO_MODE_TREE && !opts->no_exec_gate,
 		.max_procs = opts->max_procs,
 		.max_allocs = opts->max_allocs,
 		.alloc_sample_bytes = opts->alloc_sample_bytes,

@@ -30,6 +30,7 @@ struct mo_tracer_opts {
 	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
 	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */
+	bool no_exec_gate;		/* do not stop new executables for inspection */
 };
 
 /* The signals that end or are passed on by an observation (SIGINT, SIGTERM,

@@ -164,8 +164,9 @@ def test_tracefs_unmounted_is_mounted_again():
         assert [p for p in doc["processes"] if p["comm"] == "alloc_touch" and p["rss"]["peak"] >= 8 * MiB]
 
 
-def as_nobody(caps, args, d, **kw):
-    """memobs (a copy nobody can run) as uid 65534 holding only caps (ambient)."""
+def nobody_command(caps, args, d):
+    """argv and environment of memobs (a copy nobody can run) as uid 65534
+    holding only caps (ambient)."""
     copy = os.path.join(d, "memobs")
     if not os.path.exists(copy):
         shutil.copy(MEMOBS, copy)
@@ -177,7 +178,12 @@ def as_nobody(caps, args, d, **kw):
         pre += ["--inh-caps=" + caps, "--ambient-caps=" + caps]
     env = dict(os.environ, TMPDIR=d)
     env.pop("SUDO_UID", None)
-    return subprocess.run(pre + [copy] + args, capture_output=True, text=True, env=env, timeout=600, **kw)
+    return pre + [copy] + args, env
+
+
+def as_nobody(caps, args, d, **kw):
+    argv, env = nobody_command(caps, args, d)
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, **kw)
 
 
 def nobody_dir():
@@ -238,6 +244,43 @@ def test_sys_admin_and_dac_read_search_suffice_for_a_command():
         assert doc["totals"]["heap"]["alloc_count"] >= 3 and doc["warnings"] == [], doc["warnings"]
         assert os.stat(out).st_uid == 65534
     finally:
+        shutil.rmtree(d)
+
+
+def test_without_cap_kill_nothing_is_left_stopped():
+    # memobs as nobody may not signal root's process in another session. The
+    # exec gate stops a new executable from BPF, which the kernel allows, but
+    # only memobs's SIGCONT continues it: without that right the gate stays
+    # off, memobs says so, and the process runs to its end.
+    d = nobody_dir()
+    go = os.path.join(d, "go")
+    target = subprocess.Popen(["sh", "-c", "while [ ! -e %s ]; do sleep 0.05; done; exec %s 8 200"
+                               % (go, prog("alloc_touch"))], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        out = os.path.join(d, "run.json")
+        argv, env = nobody_command("+sys_admin,+dac_read_search,+sys_ptrace",
+                                   ["-v", "-o", out, "-p", str(target.pid)], d)
+        mo = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+        stderr = []
+        for line in mo.stderr:
+            stderr.append(line)
+            if line.startswith("memobs: observing"):
+                break
+        open(go, "w").close()
+        assert target.wait(timeout=120) == 0, "the target was left stopped"
+        stderr += mo.stderr.readlines()
+        assert mo.wait(timeout=120) == 0, "".join(stderr)
+        warned = [l for l in stderr if "may not signal pid %d (CAP_KILL)" % target.pid in l]
+        assert len(warned) == 1, "".join(stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        touch = [p for p in doc["processes"] if p["pid"] == target.pid]
+        assert touch and touch[0]["comm"] == "alloc_touch" and touch[0]["rss"]["peak"] >= 8 * MiB, touch
+    finally:
+        if target.poll() is None:
+            target.kill()
+            target.wait()
         shutil.rmtree(d)
 
 
