@@ -408,33 +408,19 @@ static void stack_sections(struct html *h, const cJSON *doc)
 
 static void drops(struct html *h)
 {
-	const struct mo_drops *d = &h->run->drops;
-	const struct {
-		const char *what;
-		uint64_t n;
-	} rows[] = {
-		{ "events (ring buffer full)", d->events }, { "processes (table full)", d->processes },
-		{ "process-phase records", d->pstats }, { "heap blocks not tracked", d->allocs },
-		{ "stacks", d->stacks }, { "phases (table full or nested too deep)", d->phases },
-		{ "phase lock", d->phase_lock }, { "mm ids", d->mm_ids }, { "missed frees", d->missed_frees },
-		{ "unmatched phase ends", d->unmatched_ends },
-		{ "marker names BPF could not read (read from /proc)", d->marker_reads },
-	};
-	bool any = false;
+	struct mo_drop_row rows[MO_DROP_ROWS];
+	size_t n = run_drop_rows(h->run, rows);
 
 	fputs("<section id=\"drops\"><h2>Drops</h2>\n", h->out);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (!rows[i].n)
-			continue;
-		if (!any)
-			fputs("<table><thead><tr><th>what could not be recorded</th><th class=\"n\">count</th></tr>"
-			      "</thead>\n<tbody>\n", h->out);
-		any = true;
+	if (n)
+		fputs("<table><thead><tr><th>what could not be recorded</th><th class=\"n\">count</th></tr>"
+		      "</thead>\n<tbody>\n", h->out);
+	for (size_t i = 0; i < n; i++) {
 		fprintf(h->out, "<tr><td>%s</td>", rows[i].what);
 		td_count(h, rows[i].n);
 		fputs("</tr>\n", h->out);
 	}
-	fputs(any ? "</tbody></table></section>\n" : "<p>none: every event was recorded.</p></section>\n", h->out);
+	fputs(n ? "</tbody></table></section>\n" : "<p>none: every event was recorded.</p></section>\n", h->out);
 	if (!h->run->nwarnings)
 		return;
 	fputs("<section id=\"warnings\"><h2>Warnings</h2>\n<ul>\n", h->out);

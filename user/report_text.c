@@ -207,26 +207,12 @@ static void print_stacks(FILE *out, const struct mo_run *run)
 
 static void print_drops(FILE *out, const struct mo_run *run)
 {
-	const struct mo_drops *d = &run->drops;
-	const struct {
-		const char *what;
-		uint64_t n;
-	} rows[] = {
-		{ "events (ring buffer full)", d->events }, { "processes (table full)", d->processes },
-		{ "process-phase records", d->pstats }, { "heap blocks not tracked", d->allocs },
-		{ "stacks", d->stacks }, { "sites", d->sites }, { "phases", d->phases },
-		{ "phase lock", d->phase_lock },
-		{ "mm ids", d->mm_ids }, { "missed frees", d->missed_frees },
-	};
-	bool any = false;
+	struct mo_drop_row rows[MO_DROP_ROWS];
+	size_t n = run_drop_rows(run, rows);
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (!rows[i].n)
-			continue;
-		fprintf(out, "%s%s %llu", any ? ", " : "\n  drops: ", rows[i].what, (unsigned long long)rows[i].n);
-		any = true;
-	}
-	fprintf(out, any ? "\n" : "\n  drops: none\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s %llu", i ? ", " : "\n  drops: ", rows[i].what, (unsigned long long)rows[i].n);
+	fprintf(out, n ? "\n" : "\n  drops: none\n");
 	for (size_t i = 0; i < run->nwarnings; i++)
 		fprintf(out, "  warning: %s\n", run->warnings[i] ? run->warnings[i] : "?");
 }

@@ -213,6 +213,31 @@ size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_l
 
 #define MAX_WARNINGS 100
 
+size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_ROWS])
+{
+	const struct mo_drops *d = &run->drops;
+	const struct mo_drop_row all[MO_DROP_ROWS] = {
+		{ "events (ring buffer full)", d->events },
+		{ "processes (table full)", d->processes },
+		{ "process-phase records", d->pstats },
+		{ "heap blocks not tracked", d->allocs },
+		{ "stacks", d->stacks },
+		{ "sites", d->sites },
+		{ "phases (table full or nested too deep)", d->phases },
+		{ "phase lock", d->phase_lock },
+		{ "mm ids", d->mm_ids },
+		{ "missed frees", d->missed_frees },
+		{ "unmatched phase ends", d->unmatched_ends },
+		{ "marker names BPF could not read (read from /proc)", d->marker_reads },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < MO_DROP_ROWS; i++)
+		if (all[i].n)
+			rows[n++] = all[i];
+	return n;
+}
+
 void run_add_warning(struct mo_run *run, const char *fmt, ...)
 {
 	char **slot, *line;

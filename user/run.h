@@ -163,6 +163,15 @@ struct mo_run {
 	size_t nwarnings;
 };
 
+/* The nonzero drop counters, each with what it means, in report order:
+ * fills rows (room for MO_DROP_ROWS) and returns how many. */
+#define MO_DROP_ROWS 12
+struct mo_drop_row {
+	const char *what;
+	uint64_t n;
+};
+size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_ROWS]);
+
 void run_init(struct mo_run *run);
 void run_free(struct mo_run *run);
 

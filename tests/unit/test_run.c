@@ -427,6 +427,29 @@ static bool test_warnings_bounded(void)
 	return true;
 }
 
+static bool test_drop_rows(void)
+{
+	struct mo_drop_row rows[MO_DROP_ROWS];
+	struct mo_run run;
+
+	run_init(&run);
+	ASSERT_EQ(run_drop_rows(&run, rows), 0);
+	/* Every counter has its row; zero ones are left out, the order kept. */
+	run.drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
+				       .sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
+				       .unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12 };
+	ASSERT_EQ(run_drop_rows(&run, rows), MO_DROP_ROWS);
+	ASSERT_EQ(sizeof(run.drops) / sizeof(uint64_t), MO_DROP_ROWS);
+	run.drops = (struct mo_drops){ .sites = 6, .unmatched_ends = 10 };
+	ASSERT_EQ(run_drop_rows(&run, rows), 2);
+	ASSERT_STR_EQ(rows[0].what, "sites");
+	ASSERT_EQ(rows[0].n, 6);
+	ASSERT_STR_EQ(rows[1].what, "unmatched phase ends");
+	ASSERT_EQ(rows[1].n, 10);
+	run_free(&run);
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_arrays_grow);
@@ -434,6 +457,7 @@ int main(void)
 	RUN(test_samples_bounded_peak_kept);
 	RUN(test_samples_unbounded);
 	RUN(test_by_command);
+	RUN(test_drop_rows);
 	RUN(test_phase_within);
 	RUN(test_phase_peaks_and_top);
 	RUN(test_sites_merge);
