@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -66,13 +67,13 @@ static void second_value(const char *line, const char *end, uid_t *out)
 	if (!p || !(p = memchr(p + 1, '\t', end - p - 1)))
 		return;
 	p++;
-	n = strspn(p, "0123456789");
-	if (!n || n >= sizeof(buf) || p + n > end)
-		return;
+	/* The line is not NUL-terminated where the text ends. */
+	n = end - p < (long)sizeof(buf) - 1 ? (size_t)(end - p) : sizeof(buf) - 1;
 	memcpy(buf, p, n);
 	buf[n] = 0;
+	errno = 0;
 	v = strtoul(buf, &stop, 10);
-	if (v < (uid_t)-1)
+	if (isdigit((unsigned char)buf[0]) && (size_t)(stop - buf) < sizeof(buf) - 1 && !errno && v < (uid_t)-1)
 		*out = v;
 }
 

@@ -275,14 +275,21 @@ static bool test_ids(void)
 {
 	static const char status[] = "Name:\tpasswd\nUid:\t1000\t0\t0\t0\nRssAnon:\t4 kB\n";
 	static const char cut[] = "Name:\tx\nUid:\t1000\t";
+	static const char end_euid[] = "Name:\tx\nUid:\t1000\t1001";
+	static const char long_euid[] = "Name:\tx\nUid:\t7\t1234567890123456789\n";
 	struct mo_proc_status st;
 	char path[64];
 
 	ASSERT_EQ(procfs_parse_status(status, sizeof(status) - 1, &st), 0);
 	ASSERT_EQ(st.uid, 1000);
 	ASSERT_EQ(st.euid, 0);
-	ASSERT_EQ(procfs_parse_status(cut, sizeof(cut) - 1, &st), 0);
+	/* Texts that end inside the Uid line: nothing is read past them. */
+	ASSERT_EQ(parse(cut, sizeof(cut) - 1, &st), 0);
 	ASSERT_EQ(st.euid, 1000);
+	ASSERT_EQ(parse(end_euid, sizeof(end_euid) - 1, &st), 0);
+	ASSERT_EQ(st.euid, 1001);
+	ASSERT_EQ(parse(long_euid, sizeof(long_euid) - 1, &st), 0);
+	ASSERT_EQ(st.euid, 7);
 	ASSERT_EQ(procfs_parse_cgroup("4:memory:/x\n1:cpu:/\n0::/system.slice/a b.service\n", path, sizeof(path)), 0);
 	ASSERT_STR_EQ(path, "/system.slice/a b.service");
 	ASSERT_EQ(procfs_parse_cgroup("0::/\n", path, sizeof(path)), 0);
