@@ -104,7 +104,8 @@ int cgroups_parse_mountinfo(const char *text, char *buf, size_t len)
 			if (f && field == 4) {
 				const char *e = memchr(f, ' ', sep - f);
 
-				if (e)
+				/* A mount point is absolute; anything else is not mountinfo. */
+				if (e && *f == '/')
 					return unescape(f, e - f, buf, len);
 			}
 		}
