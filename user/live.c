@@ -15,6 +15,7 @@ struct mo_live {
 	char *saved_ctype;	/* LC_CTYPE before, restored on free */
 	size_t *order;		/* indices of the processes shown */
 	size_t cap;
+	enum mo_live_by by;	/* rows: processes, or groups of them (g) */
 	bool quit;
 };
 
@@ -65,6 +66,29 @@ static void bar(int row, const char *text)
 	attroff(A_REVERSE);
 }
 
+static int draw_groups(const struct mo_live *live, const struct mo_live_view *view, size_t fit)
+{
+	struct mo_live_group *groups;
+	ssize_t n = live_view_groups(view, live->by, &groups);
+	char line[512];
+
+	if (n < 0)
+		return n;
+	live_view_group_columns(live->by, line, sizeof(line));
+	attron(A_BOLD);
+	mvaddnstr(3, 0, line, COLS);
+	attroff(A_BOLD);
+	for (size_t i = 0; i < (size_t)n && i < fit; i++) {
+		if (i + 1 == fit && fit < (size_t)n)
+			snprintf(line, sizeof(line), "  ... %zu more", (size_t)n - i);
+		else
+			live_view_group_row(live->by, &groups[i], line, sizeof(line));
+		mvaddnstr(HEADER_ROWS + i, 0, line, COLS);
+	}
+	free(groups);
+	return 0;
+}
+
 int live__draw(struct mo_live *live, const struct mo_live_view *view)
 {
 	size_t fit = LINES > HEADER_ROWS ? (size_t)(LINES - HEADER_ROWS) : 0, n;
@@ -81,19 +105,25 @@ int live__draw(struct mo_live *live, const struct mo_live_view *view)
 	erase();
 	live_view_status(view, line, sizeof(line));
 	bar(0, line);
-	mvaddnstr(1, 0, "q: quit", COLS);
-	live_view_columns(line, sizeof(line));
-	attron(A_BOLD);
-	mvaddnstr(3, 0, line, COLS);
-	attroff(A_BOLD);
-	n = live_view_order(view, live->order, fit);
-	for (size_t i = 0; i < n; i++) {
-		/* The last row that fits says what did not. */
-		if (i + 1 == n && n < view->nprocs)
-			snprintf(line, sizeof(line), "  ... %zu more", view->nprocs - i);
-		else
-			live_view_row(&view->procs[live->order[i]], line, sizeof(line));
-		mvaddnstr(HEADER_ROWS + i, 0, line, COLS);
+	snprintf(line, sizeof(line), "q: quit  g: rows by process, comm, user, cgroup (now: %s)",
+		 live_view_group_name(live->by));
+	mvaddnstr(1, 0, line, COLS);
+	if (live->by == MO_LIVE_BY_PROCESS) {
+		live_view_columns(line, sizeof(line));
+		attron(A_BOLD);
+		mvaddnstr(3, 0, line, COLS);
+		attroff(A_BOLD);
+		n = live_view_order(view, live->order, fit);
+		for (size_t i = 0; i < n; i++) {
+			/* The last row that fits says what did not. */
+			if (i + 1 == n && n < view->nprocs)
+				snprintf(line, sizeof(line), "  ... %zu more", view->nprocs - i);
+			else
+				live_view_row(&view->procs[live->order[i]], line, sizeof(line));
+			mvaddnstr(HEADER_ROWS + i, 0, line, COLS);
+		}
+	} else if (draw_groups(live, view, fit)) {
+		return -ENOMEM;
 	}
 	return refresh() == ERR ? -EIO : 0;
 }
@@ -105,6 +135,8 @@ bool live__quit(struct mo_live *live)
 	while ((c = getch()) != ERR)
 		if (c == 'q' || c == 'Q' || c == CTRL_C)
 			live->quit = true;
+		else if (c == 'g' || c == 'G')
+			live->by = (live->by + 1) % MO_LIVE_BY_NR;
 	return live->quit;
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +7,11 @@
 #include "live_view.h"
 #include "status.h"
 #include "units.h"
+#include "users.h"
 
 #define ROW_FORMAT "%8s  %s %11s %11s %11s"
 #define COMM_COLUMNS 16
+#define GROUP_FORMAT "%6s %11s %11s %11s  %s"
 
 static int cmp_rss(const void *a, const void *b, void *arg)
 {
@@ -85,5 +88,122 @@ void live_view_row(const struct mo_live_proc *p, char *buf, size_t len)
 		units_fmt_size(p->heap_live, c, sizeof(c));
 	snprintf(buf, len, ROW_FORMAT, pid, pad(clean ? clean : "?", padded, sizeof(padded)),
 		 units_fmt_size(p->rss, a, sizeof(a)), units_fmt_size(p->rss_peak, b, sizeof(b)), c);
+	free(clean);
+}
+
+const char *live_view_group_name(enum mo_live_by by)
+{
+	static const char *const names[MO_LIVE_BY_NR] = { "process", "comm", "user", "cgroup" };
+
+	return by < MO_LIVE_BY_NR ? names[by] : "?";
+}
+
+static int cmp_key(const struct mo_live_proc *x, const struct mo_live_proc *y, enum mo_live_by by)
+{
+	switch (by) {
+	case MO_LIVE_BY_COMM:
+		return strncmp(x->comm, y->comm, sizeof(x->comm));
+	case MO_LIVE_BY_USER:
+		return (x->uid > y->uid) - (x->uid < y->uid);
+	case MO_LIVE_BY_CGROUP:
+		/* Unknown ones (NULL) are a group of their own, first. */
+		if (!x->cgroup || !y->cgroup)
+			return !!x->cgroup - !!y->cgroup;
+		return strcmp(x->cgroup, y->cgroup);
+	default:
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	}
+}
+
+struct group_sort {
+	const struct mo_live_proc *procs;
+	enum mo_live_by by;
+};
+
+static int cmp_procs_by_key(const void *a, const void *b, void *arg)
+{
+	const struct group_sort *gs = arg;
+
+	return cmp_key(&gs->procs[*(const size_t *)a], &gs->procs[*(const size_t *)b], gs->by);
+}
+
+static int cmp_groups(const void *a, const void *b, void *arg)
+{
+	const struct mo_live_group *x = a, *y = b;
+
+	if (x->rss != y->rss)
+		return x->rss < y->rss ? 1 : -1;
+	return cmp_key(x->first, y->first, *(const enum mo_live_by *)arg);
+}
+
+ssize_t live_view_groups(const struct mo_live_view *view, enum mo_live_by by, struct mo_live_group **groups)
+{
+	struct group_sort gs = { view->procs, by };
+	struct mo_live_group *out;
+	size_t *idx, n = 0;
+
+	*groups = NULL;
+	if (!view->nprocs)
+		return 0;
+	idx = malloc(view->nprocs * sizeof(*idx));
+	out = calloc(view->nprocs, sizeof(*out));
+	if (!idx || !out) {
+		free(idx);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < view->nprocs; i++)
+		idx[i] = i;
+	qsort_r(idx, view->nprocs, sizeof(*idx), cmp_procs_by_key, &gs);
+	for (size_t i = 0; i < view->nprocs; i++) {
+		const struct mo_live_proc *p = &view->procs[idx[i]];
+		struct mo_live_group *g = &out[n - 1];
+
+		if (!n || cmp_key(g->first, p, by)) {
+			g = &out[n++];
+			*g = (struct mo_live_group){ .first = p, .rss_peak_max = p->rss_peak, .heap_live = -1 };
+		}
+		g->nprocs++;
+		g->rss += p->rss;
+		if (p->rss_peak > g->rss_peak_max)
+			g->rss_peak_max = p->rss_peak;
+		if (p->heap_live >= 0)
+			g->heap_live = (g->heap_live < 0 ? 0 : g->heap_live) + p->heap_live;
+	}
+	free(idx);
+	qsort_r(out, n, sizeof(*out), cmp_groups, &by);
+	*groups = out;
+	return n;
+}
+
+void live_view_group_columns(enum mo_live_by by, char *buf, size_t len)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%s", live_view_group_name(by));
+	for (char *k = key; *k; k++)
+		*k = *k >= 'a' && *k <= 'z' ? *k - 'a' + 'A' : *k;
+	snprintf(buf, len, GROUP_FORMAT, "PROCS", "RSS", "MAX PEAK", "HEAP LIVE", key);
+}
+
+void live_view_group_row(enum mo_live_by by, const struct mo_live_group *g, char *buf, size_t len)
+{
+	char n[24], a[32], b[32], c[32] = "-", user[64];
+	const struct mo_live_proc *p = g->first;
+	const char *key = "?";
+	/* comm and cgroup names come from outside: no control bytes on screen. */
+	char *clean = NULL;
+
+	if (by == MO_LIVE_BY_COMM)
+		key = clean = json_utf8_clean(p->comm);
+	else if (by == MO_LIVE_BY_USER)
+		key = users_name(p->uid, user, sizeof(user));
+	else if (by == MO_LIVE_BY_CGROUP && p->cgroup)
+		key = clean = json_utf8_clean(p->cgroup);
+	snprintf(n, sizeof(n), "%zu", g->nprocs);
+	if (g->heap_live >= 0)
+		units_fmt_size(g->heap_live, c, sizeof(c));
+	snprintf(buf, len, GROUP_FORMAT, n, units_fmt_size(g->rss, a, sizeof(a)),
+		 units_fmt_size(g->rss_peak_max, b, sizeof(b)), c, key ? key : "?");
 	free(clean);
 }

@@ -17,6 +17,28 @@ struct mo_live_proc {
 	int64_t rss;
 	int64_t rss_peak;
 	int64_t heap_live;		/* -1: heap not traced, or no probes in it */
+	uid_t uid;			/* effective */
+	const char *cgroup;		/* v2 path, NULL while unknown */
+};
+
+/* What a row of the view is: a process, or the processes that share a
+ * name, a user or a cgroup (the g key cycles through them). */
+enum mo_live_by {
+	MO_LIVE_BY_PROCESS,
+	MO_LIVE_BY_COMM,
+	MO_LIVE_BY_USER,
+	MO_LIVE_BY_CGROUP,
+	MO_LIVE_BY_NR,
+};
+
+/* A group's processes summed: RSS now and heap live (-1 when none of
+ * them has a heap figure), and the highest of their peaks. */
+struct mo_live_group {
+	const struct mo_live_proc *first;	/* one of them, for the key */
+	size_t nprocs;
+	int64_t rss;
+	int64_t rss_peak_max;
+	int64_t heap_live;
 };
 
 struct mo_live_view {
@@ -40,5 +62,17 @@ void live_view_status(const struct mo_live_view *view, char *buf, size_t len);
 /* The column titles, and one process under them. */
 void live_view_columns(char *buf, size_t len);
 void live_view_row(const struct mo_live_proc *p, char *buf, size_t len);
+
+/* "process", "comm", "user" or "cgroup". */
+const char *live_view_group_name(enum mo_live_by by);
+
+/* The processes grouped by (not MO_LIVE_BY_PROCESS) into *groups (caller
+ * frees), largest RSS now first (ties: by key). The count, or -ENOMEM. */
+ssize_t live_view_groups(const struct mo_live_view *view, enum mo_live_by by, struct mo_live_group **groups);
+
+/* The column titles of a grouped view, and one group under them: the key
+ * (name, user name or cgroup path) last, as a path may be long. */
+void live_view_group_columns(enum mo_live_by by, char *buf, size_t len);
+void live_view_group_row(enum mo_live_by by, const struct mo_live_group *g, char *buf, size_t len);
 
 #endif

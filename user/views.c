@@ -128,6 +128,8 @@ void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
 		lp->rss = p->rss_sum;
 		lp->rss_peak = p->rss_peak_sum;
 		lp->heap_live = heap_live(v, p);
+		lp->uid = p->uid;
+		lp->cgroup = cgroups__path(v->cgroups, p->cgroup_id);
 	}
 	view.procs = v->live;
 	view.nprocs = v->nprocs;

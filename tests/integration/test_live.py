@@ -2,6 +2,7 @@
 q ends a -p run and the report is still written. Needs root and tmux."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -39,6 +40,18 @@ def test_live_view_shows_processes_and_q_ends_a_pid_run():
                  % (MEMOBS, out, target.pid, done))
             screen = wait_for("wait_alloc")
             assert "RSS" in screen and str(target.pid) in screen, screen
+            # g: the rows become groups of processes, by name, user, cgroup.
+            tmux("send-keys", "-t", SESSION, "g")
+            screen = wait_for("(now: comm)")
+            assert re.search(r"^\s+1\s.*MiB.*\swait_alloc$", screen, re.M), screen
+            tmux("send-keys", "-t", SESSION, "g")
+            screen = wait_for("(now: user)")
+            assert re.search(r"\sroot$", screen, re.M), screen
+            with open("/proc/%d/cgroup" % target.pid) as f:
+                cgroup = [l[3:].strip() for l in f if l.startswith("0::")][0]
+            tmux("send-keys", "-t", SESSION, "g")
+            screen = wait_for("(now: cgroup)")
+            assert re.search(r"\s%s$" % re.escape(cgroup), screen, re.M), (cgroup, screen)
             tmux("send-keys", "-t", SESSION, "q")
             deadline = time.time() + 30
             while not os.path.exists(done) and time.time() < deadline:

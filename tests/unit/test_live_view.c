@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The live view's content without a terminal: order by RSS, the session
- * line, rows that keep their columns whatever the comm. */
+ * line, rows that keep their columns whatever the comm, processes grouped
+ * by comm, user and cgroup. */
 #include <stdlib.h>
 #include "check.h"
 #include "live_view.h"
@@ -76,10 +77,63 @@ static bool test_rows_keep_columns(void)
 	return true;
 }
 
+static bool test_groups(void)
+{
+	const struct mo_live_proc procs[] = {
+		{ 1, "cc1", 4 * MiB, 9 * MiB, -1, 1000, "/user.slice" },
+		{ 2, "cc1", 6 * MiB, 7 * MiB, 2 * MiB, 0, "/system.slice/a.service" },
+		{ 3, "as", 1 * MiB, 1 * MiB, -1, 1000, NULL },
+		{ 4, "make", 2 * MiB, 3 * MiB, 1 * MiB, 1000, "/user.slice" },
+	};
+	struct mo_live_view v = { .procs = procs, .nprocs = 4 };
+	struct mo_live_group *g;
+	char row[256];
+
+	ASSERT_EQ(live_view_groups(&v, MO_LIVE_BY_COMM, &g), 3);
+	ASSERT_STR_EQ(g[0].first->comm, "cc1");	/* largest RSS now first */
+	ASSERT_EQ(g[0].nprocs, 2);
+	ASSERT_EQ(g[0].rss, 10 * MiB);
+	ASSERT_EQ(g[0].rss_peak_max, 9 * MiB);
+	ASSERT_EQ(g[0].heap_live, 2 * MiB);	/* the one with a heap figure */
+	ASSERT_STR_EQ(g[1].first->comm, "make");
+	ASSERT_STR_EQ(g[2].first->comm, "as");
+	ASSERT_EQ(g[2].heap_live, -1);		/* none has one */
+	live_view_group_row(MO_LIVE_BY_COMM, &g[0], row, sizeof(row));
+	ASSERT_STR_EQ(row, "     2    10.0 MiB     9.0 MiB     2.0 MiB  cc1");
+	free(g);
+
+	ASSERT_EQ(live_view_groups(&v, MO_LIVE_BY_USER, &g), 2);
+	ASSERT_EQ(g[0].first->uid, 1000);
+	ASSERT_EQ(g[0].nprocs, 3);
+	ASSERT_EQ(g[0].rss, 7 * MiB);
+	ASSERT_EQ(g[1].first->uid, 0);
+	live_view_group_row(MO_LIVE_BY_USER, &g[1], row, sizeof(row));
+	ASSERT_STR_EQ(row + strlen(row) - 6, "  root");	/* uid 0 by name */
+	free(g);
+
+	/* The unknown cgroup is a group of its own, named "?". */
+	ASSERT_EQ(live_view_groups(&v, MO_LIVE_BY_CGROUP, &g), 3);
+	ASSERT_STR_EQ(g[0].first->cgroup, "/system.slice/a.service");
+	ASSERT_STR_EQ(g[1].first->cgroup, "/user.slice");
+	ASSERT_EQ(g[1].nprocs, 2);
+	ASSERT_TRUE(!g[2].first->cgroup, "the unknown one last (least RSS)");
+	live_view_group_row(MO_LIVE_BY_CGROUP, &g[2], row, sizeof(row));
+	ASSERT_STR_EQ(row, "     1     1.0 MiB     1.0 MiB           -  ?");
+	free(g);
+
+	live_view_group_columns(MO_LIVE_BY_CGROUP, row, sizeof(row));
+	ASSERT_STR_EQ(row, " PROCS         RSS    MAX PEAK   HEAP LIVE  CGROUP");
+	v.nprocs = 0;
+	ASSERT_EQ(live_view_groups(&v, MO_LIVE_BY_COMM, &g), 0);
+	ASSERT_TRUE(!g, "no groups, nothing to free");
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_order_by_rss);
 	RUN(test_status);
 	RUN(test_rows_keep_columns);
+	RUN(test_groups);
 	return check_summary();
 }
