@@ -83,6 +83,13 @@ MO_SHARED struct {
 	__type(value, struct mo_site);
 } mo_sites SEC(".maps");
 
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_PHASE_SITES);
+	__type(key, struct mo_phase_site_key);
+	__type(value, __s64);
+} mo_phase_sites SEC(".maps");
+
 /* -a --comm: the names to observe (NUL-padded comms); sized by the loader. */
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -144,6 +144,21 @@ static __always_inline void close_phase(__u32 id, __u32 extra_flags, __u64 now)
 	}
 }
 
+/* One allocation site's outstanding bytes, copied for the phase that just
+ * ended (ctx): at the end of the run they would have moved on. */
+static long copy_live_site(struct bpf_map *map, const struct mo_site_key *key, const struct mo_site *site,
+			   const __u32 *phase)
+{
+	struct mo_phase_site_key k = { .stack = key->stack, .phase = *phase };
+	__s64 live = site->live;
+
+	if (key->kind != MO_SITE_ALLOC || live <= 0)
+		return 0;
+	if (bpf_map_update_elem(&mo_phase_sites, &k, &live, BPF_ANY))
+		MO_DROP(phase_sites);
+	return 0;
+}
+
 /* phase_end(name): close the innermost open phase of that name, and any
  * phase opened inside it and left open. A phase whose name BPF could not
  * read matches any name. */
@@ -188,6 +203,10 @@ int BPF_USDT(mo_phase_end, const char *uname)
 	mo_sess.depth = found;
 	mo_sess.cur_phase = found ? mo_sess.stack[(found - 1) & (MO_PHASE_DEPTH - 1)].id : MO_PHASE_ROOT;
 	phase_unlock();
+	/* Phases closed implicitly end at this same instant: user space gives
+	 * them this copy. */
+	if (mo_cfg.alloc_sample_bytes)
+		bpf_for_each_map_elem(&mo_sites, copy_live_site, &id, 0);
 	emit(MO_EV_PHASE_END, tgid, id, flags, name, (__u64)uname);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #define MO_MAX_EXES 4096	/* executables seen by the exec gate */
 #define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
 #define MO_MAX_SITES 16384	/* (stack, kind) sites */
+#define MO_MAX_PHASE_SITES 65536	/* (phase, stack) live bytes at phase ends */
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
 #define MO_SAMPLE_BYTES (512u << 10)	/* default sampling period of stacks */
 #define MO_RINGBUF_BYTES (2u << 20)	/* the consumer maps it twice: it counts twice in memobs's RSS */
@@ -147,6 +148,14 @@ struct mo_site {
 	__s64 live;		/* allocations: bytes still outstanding */
 };
 
+/* Key of mo_phase_sites (value: __s64 live bytes): an allocation site's
+ * outstanding bytes at the moment a phase ended, copied then in the kernel. */
+struct mo_phase_site_key {
+	__u64 stack;		/* key of mo_stacks */
+	__u32 phase;
+	__u32 pad;
+};
+
 /* One frame as bpf_get_stack(BPF_F_USER_BUILD_ID) gives it: the kernel's
  * struct bpf_stack_build_id. status 1 (VALID): build_id and the file
  * offset; 2 (IP): only the address; 0: past the last frame. */
@@ -213,6 +222,7 @@ struct mo_drops {
 	__u64 unmatched_ends;	/* phase_end naming no open phase */
 	__u64 mm_ids;		/* mm owner map full */
 	__u64 missed_frees;	/* an address re-allocated without a seen free */
+	__u64 phase_sites;	/* mo_phase_sites full: a site left out of a phase end */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user

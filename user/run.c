@@ -223,6 +223,7 @@ size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_R
 		{ "heap blocks not tracked", d->allocs },
 		{ "stacks", d->stacks },
 		{ "sites", d->sites },
+		{ "live sites at phase ends", d->phase_sites },
 		{ "phases (table full or nested too deep)", d->phases },
 		{ "phase lock", d->phase_lock },
 		{ "mm ids", d->mm_ids },

@@ -165,7 +165,7 @@ struct mo_run {
 
 /* The nonzero drop counters, each with what it means, in report order:
  * fills rows (room for MO_DROP_ROWS) and returns how many. */
-#define MO_DROP_ROWS 12
+#define MO_DROP_ROWS 13
 struct mo_drop_row {
 	const char *what;
 	uint64_t n;

@@ -382,6 +382,7 @@ static void add_drops(cJSON *doc, const struct mo_run *run)
 	json_add_int(o, "processes", d->processes);
 	json_add_int(o, "stacks", d->stacks);
 	json_add_int(o, "sites", d->sites);
+	json_add_int(o, "phase_sites", d->phase_sites);
 	json_add_int(o, "process_phase_records", d->pstats);
 	json_add_int(o, "heap_blocks", d->allocs);
 	json_add_int(o, "phases", d->phases);
@@ -713,6 +714,7 @@ static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
 	run->drops.processes = num(doc, "drops.processes");
 	run->drops.stacks = num(doc, "drops.stacks");
 	run->drops.sites = num(doc, "drops.sites");
+	run->drops.phase_sites = num(doc, "drops.phase_sites");
 	run->drops.pstats = num(doc, "drops.process_phase_records");
 	run->drops.allocs = num(doc, "drops.heap_blocks");
 	run->drops.phases = num(doc, "drops.phases");

@@ -112,6 +112,9 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_stacks, 1);
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_sites, 1);
 	}
+	/* Live sites at phase ends come from allocation stacks alone. */
+	if (!skel->rodata->mo_cfg.alloc_sample_bytes)
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_phase_sites, 1);
 	if (opts->max_procs) {
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_procs, opts->max_procs);
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_mm_owner, opts->max_procs);

@@ -142,7 +142,8 @@ static void fixture(struct mo_run *run, bool big)
 	run->unresolved_frames = 2;
 	run->drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
 					.sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
-					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12 };
+					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
+					.phase_sites = 14 };
 	run->marker_fallbacks = 13;
 	run_add_warning(run, "pid %d: \xff odd", 4242);
 	run_add_warning(run, "second");
