@@ -23,8 +23,12 @@ static const char *const heavy_members[] = {
 
 static void slim(cJSON *doc)
 {
+	cJSON *phase;
+
 	for (size_t i = 0; i < sizeof(heavy_members) / sizeof(heavy_members[0]); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(doc, heavy_members[i]);
+	cJSON_ArrayForEach(phase, cJSON_GetObjectItemCaseSensitive(doc, "phases"))
+		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(phase, "heap"), "live_sites");
 }
 
 /* Is doc a run document this memobs reads? If not, why. */

@@ -41,6 +41,30 @@ static void print_header(FILE *out, const struct mo_run *run)
 	}
 }
 
+/* "leaf <- caller <- caller" (at most 4 frames). */
+static void print_frames(FILE *out, char **frames, size_t n)
+{
+	for (size_t i = 0; i < n && i < 4; i++)
+		fprintf(out, "%s%s", i ? " <- " : "", frames[n - 1 - i]);
+	if (n > 4)
+		fprintf(out, " <- ...");
+}
+
+/* The root's are the sites live at the end, listed with the stacks. */
+static void print_phase_live_sites(FILE *out, const struct mo_run *run)
+{
+	for (size_t i = MO_PHASE_ROOT + 1; i < run->nphases; i++) {
+		const struct mo_phase_rec *ph = &run->phases[i];
+		char a[32];
+
+		if (!ph->nlive_sites)
+			continue;
+		fprintf(out, "  phase %s: top live site ", ph->name);
+		print_frames(out, ph->live_sites[0].frames, ph->live_sites[0].nframes);
+		fprintf(out, " (%s live at its end)\n", sz(ph->live_sites[0].live, a, sizeof(a)));
+	}
+}
+
 static void print_phases(FILE *out, const struct mo_run *run)
 {
 	if (run->nphases <= 1 && !(run->nphases == 1 && run->phases[0].items))
@@ -61,6 +85,7 @@ static void print_phases(FILE *out, const struct mo_run *run)
 			run->heap ? sz(ph->heap_peak - ph->heap_baseline, d, sizeof(d)) : "-",
 			run->heap ? sz(ph->alloc_bytes, e, sizeof(e)) : "-", per);
 	}
+	print_phase_live_sites(out, run);
 }
 
 static int cmp_peak(const void *a, const void *b, void *arg)
@@ -168,16 +193,6 @@ static void print_groups(FILE *out, const struct mo_run *run, enum mo_group_key 
 	free(g);
 }
 
-/* "leaf <- caller <- caller" (at most 4 frames). */
-static void print_frames(FILE *out, const struct mo_site_rec *site)
-{
-	for (size_t i = 0; i < site->nframes && i < 4; i++)
-		fprintf(out, "%s%s", i ? " <- " : "", site->frames[site->nframes - 1 - i]);
-	if (site->nframes > 4)
-		fprintf(out, " <- ...");
-	fputc('\n', out);
-}
-
 static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind kind, bool by_live, const char *title)
 {
 	size_t idx[TOP], n = run_top_sites(run, kind, by_live, idx, TOP);
@@ -191,7 +206,8 @@ static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind k
 
 		fprintf(out, "  %11s %10llu %-6s ", sz(by_live ? site->live : (int64_t)site->bytes, a, sizeof(a)),
 			(unsigned long long)site->count, kind == MO_SITE_RSS ? "pages" : "calls");
-		print_frames(out, site);
+		print_frames(out, site->frames, site->nframes);
+		fputc('\n', out);
 	}
 }
 

@@ -38,6 +38,9 @@ void run_free(struct mo_run *run)
 		free_strv(run->sites[i].frames);
 	free(run->sites);
 	free(run->heap_probes);
+	for (size_t i = 0; i < run->nphases; i++)
+		for (size_t k = 0; k < run->phases[i].nlive_sites; k++)
+			free_strv(run->phases[i].live_sites[k].frames);
 	free(run->phases);
 	free(run->timeline);
 	free(run->marks);
@@ -178,7 +181,7 @@ int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size
 		site->count += count;
 		site->live += live;
 		free_strv(frames);
-		return 0;
+		return (int)i;
 	}
 	site = grow((void **)&run->sites, &run->nsites, sizeof(*site));
 	if (!site) {
@@ -192,6 +195,90 @@ int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size
 	site->bytes = bytes;
 	site->count = count;
 	site->live = live;
+	return (int)(run->nsites - 1);
+}
+
+void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, int64_t live)
+{
+	struct mo_live_site *site;
+
+	if (ph->nlive_sites == MO_PHASE_LIVE_SITES) {
+		free_strv(frames);
+		return;
+	}
+	site = &ph->live_sites[ph->nlive_sites++];
+	site->frames = frames;
+	site->nframes = n;
+	site->live = live;
+}
+
+static char **strv_dup(char **v, size_t n)
+{
+	char **copy = calloc(n + 1, sizeof(*copy));
+
+	for (size_t i = 0; copy && i < n; i++)
+		if (!(copy[i] = strdup(v[i]))) {
+			free_strv(copy);
+			return NULL;
+		}
+	return copy;
+}
+
+static int cmp_phase_live(const void *a, const void *b)
+{
+	const struct mo_phase_live *x = a, *y = b;
+
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	return (x->site > y->site) - (x->site < y->site);
+}
+
+/* The phase whose end closed phase i: itself, unless closed implicitly. */
+static size_t closing_phase(const struct mo_run *run, size_t i)
+{
+	while (i != MO_PHASE_ROOT && run->phases[i].implicit_end && run->phases[i].parent < i)
+		i = run->phases[i].parent;
+	return i;
+}
+
+int run_set_phase_live_sites(struct mo_run *run, struct mo_phase_live *e, size_t n)
+{
+	size_t m = 0;
+
+	qsort(e, n, sizeof(*e), cmp_phase_live);
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].phase >= run->nphases || e[i].site >= run->nsites)
+			continue;
+		if (m && e[m - 1].phase == e[i].phase && e[m - 1].site == e[i].site)
+			e[m - 1].live += e[i].live;
+		else
+			e[m++] = e[i];
+	}
+	for (size_t p = 0; p < run->nphases; p++) {
+		size_t src = closing_phase(run, p), lo = 0, hi = m, idx[MO_PHASE_LIVE_SITES];
+		int64_t keys[MO_PHASE_LIVE_SITES];
+		struct top top = { idx, keys, 0, MO_PHASE_LIVE_SITES };
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (e[mid].phase < src)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < m && e[i].phase == src; i++)
+			if (e[i].live > 0)
+				top_insert(&top, e[i].site, e[i].live);
+		for (size_t k = 0; k < top.n; k++) {
+			const struct mo_site_rec *site = &run->sites[idx[k]];
+			char **frames = strv_dup(site->frames, site->nframes);
+
+			if (!frames)
+				return -ENOMEM;
+			run_phase_add_live_site(&run->phases[p], frames, site->nframes, keys[k]);
+		}
+	}
 	return 0;
 }
 

@@ -52,6 +52,15 @@ struct mo_proc_rec {
 	size_t nphases;
 };
 
+#define MO_PHASE_LIVE_SITES 5
+
+/* An allocation site's outstanding sampled bytes at the end of a phase. */
+struct mo_live_site {
+	char **frames;			/* root -> leaf, NULL-terminated */
+	size_t nframes;
+	int64_t live;
+};
+
 struct mo_phase_rec {
 	char name[MO_NAME_LEN];
 	size_t parent;			/* index; the root is its own parent */
@@ -66,6 +75,10 @@ struct mo_phase_rec {
 	int64_t rss_baseline, rss_peak, rss_end;
 	int64_t heap_baseline, heap_peak, heap_end;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
+	/* Session-wide at its end, what earlier phases left included: the
+	 * sites with the most live bytes, descending. */
+	struct mo_live_site live_sites[MO_PHASE_LIVE_SITES];
+	size_t nlive_sites;
 };
 
 struct mo_sample {
@@ -185,9 +198,28 @@ int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_p
 void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Add a site, merged into an existing one of the same kind and frames.
- * Takes ownership of frames (NULL-terminated, n entries). 0/-ENOMEM. */
+ * Takes ownership of frames (NULL-terminated, n entries). Returns the
+ * site's index in run->sites, or -ENOMEM. */
 int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n, uint64_t bytes,
 		 uint64_t count, int64_t live);
+
+/* Append a live site to a phase, taking ownership of frames (NULL-terminated,
+ * n entries); past MO_PHASE_LIVE_SITES they are freed. */
+void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, int64_t live);
+
+/* An allocation site (index into run->sites) and its live bytes when a
+ * phase ended. */
+struct mo_phase_live {
+	size_t phase;
+	size_t site;
+	int64_t live;
+};
+
+/* Each phase's live_sites from these entries (sorted here): summed by
+ * (phase, site), the top MO_PHASE_LIVE_SITES by live bytes, frames copied
+ * from run->sites. A phase closed implicitly ended with the phase whose end
+ * closed it, and takes that one's. 0/-ENOMEM. */
+int run_set_phase_live_sites(struct mo_run *run, struct mo_phase_live *entries, size_t n);
 
 /* Indices of the sites of a kind, by descending key (bytes, or live when
  * by_live), at most max. Returns the count. */

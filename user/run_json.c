@@ -97,6 +97,19 @@ static void add_top_processes(cJSON *obj, const struct mo_run *run, size_t phase
 	}
 }
 
+static void add_live_sites(cJSON *heap, const struct mo_phase_rec *ph)
+{
+	cJSON *arr = cJSON_AddArrayToObject(heap, "live_sites");
+
+	for (size_t k = 0; arr && k < ph->nlive_sites; k++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(o, "frames", strv(ph->live_sites[k].frames));
+		json_add_int(o, "live_bytes", ph->live_sites[k].live);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
 static cJSON *phase_json(const struct mo_run *run, size_t i)
 {
 	const struct mo_phase_rec *ph = &run->phases[i];
@@ -135,6 +148,9 @@ static cJSON *phase_json(const struct mo_run *run, size_t i)
 	json_add_int(heap, "alloc_count", ph->alloc_count);
 	json_add_int(heap, "free_bytes", ph->free_bytes);
 	json_add_int(heap, "free_count", ph->free_count);
+	/* Only with allocation stacks: an empty list then says none was live. */
+	if (run->alloc_sample_bytes)
+		add_live_sites(heap, ph);
 	if (ph->items) {
 		per = add_obj(o, "per_item");
 		json_add_num(per, "rss_peak_over_baseline", (double)(ph->rss_peak - ph->rss_baseline) / ph->items, 1);
@@ -552,6 +568,22 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	run->free_unknown_count = num(doc, "totals.heap.free_unknown_count");
 }
 
+static void parse_live_sites(const cJSON *phase, struct mo_phase_rec *ph)
+{
+	const cJSON *heap = cJSON_GetObjectItemCaseSensitive(phase, "heap"), *s;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(heap, "live_sites")) {
+		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
+		size_t n = 0;
+
+		if (!frames)
+			continue;
+		while (frames[n])
+			n++;
+		run_phase_add_live_site(ph, frames, n, num(s, "live_bytes"));
+	}
+}
+
 static void parse_phases(const cJSON *doc, struct mo_run *run)
 {
 	const cJSON *p;
@@ -584,6 +616,7 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		ph->alloc_count = num(p, "heap.alloc_count");
 		ph->free_bytes = num(p, "heap.free_bytes");
 		ph->free_count = num(p, "heap.free_count");
+		parse_live_sites(p, ph);
 	}
 }
 

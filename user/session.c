@@ -408,6 +408,28 @@ void session__each_site(struct mo_session *s,
 		   visit_site, &v);
 }
 
+struct phase_site_visit {
+	void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live);
+	void *ctx;
+};
+
+static bool visit_phase_site(void *ctx, const void *key, const void *value)
+{
+	struct phase_site_visit *v = ctx;
+
+	v->fn(v->ctx, key, *(const __s64 *)value);
+	return false;
+}
+
+void session__each_phase_site(struct mo_session *s,
+			      void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live), void *ctx)
+{
+	struct phase_site_visit v = { fn, ctx };
+
+	each_entry(bpf_map__fd(s->skel->maps.mo_phase_sites), sizeof(struct mo_phase_site_key), sizeof(__s64),
+		   visit_phase_site, &v);
+}
+
 int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack)
 {
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_stacks), &key, stack))

@@ -80,6 +80,10 @@ void session__each_pstat(struct mo_session *s,
 void session__each_site(struct mo_session *s,
 			void (*fn)(void *ctx, const struct mo_site_key *k, const struct mo_site *v), void *ctx);
 
+/* Visit the live bytes of allocation sites copied at phase ends. */
+void session__each_phase_site(struct mo_session *s,
+			      void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live), void *ctx);
+
 /* The frames of a stack (innermost first; status 0 ends it). 0/-errno. */
 int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack);
 

@@ -108,11 +108,81 @@ static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame
 	return names;
 }
 
+/* An allocation stack, the run->sites index it was merged into, and its
+ * live bytes at the end. */
+struct alloc_stack {
+	__u64 stack;
+	size_t site;
+	int64_t live;
+};
+
+static int cmp_alloc_stack(const void *a, const void *b)
+{
+	__u64 x = ((const struct alloc_stack *)a)->stack, y = ((const struct alloc_stack *)b)->stack;
+
+	return (x > y) - (x < y);
+}
+
+struct phase_lives {
+	const struct alloc_stack *allocs;	/* sorted by stack */
+	size_t nallocs;
+	struct mo_phase_live *e;
+	size_t n, cap;
+	bool failed;
+};
+
+static void push_live(struct phase_lives *l, size_t phase, size_t site, int64_t live)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct mo_phase_live *grown = realloc(l->e, cap * sizeof(*grown));
+
+		if (!grown) {
+			l->failed = true;
+			return;
+		}
+		l->e = grown;
+		l->cap = cap;
+	}
+	l->e[l->n++] = (struct mo_phase_live){ .phase = phase, .site = site, .live = live };
+}
+
+static void collect_phase_site(void *ctx, const struct mo_phase_site_key *k, __s64 live)
+{
+	struct phase_lives *l = ctx;
+	struct alloc_stack key = { .stack = k->stack };
+	const struct alloc_stack *a = bsearch(&key, l->allocs, l->nallocs, sizeof(key), cmp_alloc_stack);
+
+	if (a)
+		push_live(l, k->phase, a->site, live);
+}
+
+/* Live bytes by site at each phase end: BPF copied them when the phase
+ * ended; the phases closed at the end of the run (the root, those left
+ * open) take the sites' live bytes now. */
+static int phase_live_sites(struct mo_session *s, struct mo_run *run, struct alloc_stack *allocs, size_t nallocs)
+{
+	struct phase_lives l = { .allocs = allocs, .nallocs = nallocs };
+	int err;
+
+	qsort(allocs, nallocs, sizeof(*allocs), cmp_alloc_stack);
+	session__each_phase_site(s, collect_phase_site, &l);
+	for (size_t p = 0; p < run->nphases; p++)
+		for (size_t i = 0; (p == MO_PHASE_ROOT || run->phases[p].unclosed) && i < nallocs; i++)
+			if (allocs[i].live > 0)
+				push_live(&l, p, allocs[i].site, allocs[i].live);
+	err = l.failed ? -ENOMEM : run_set_phase_live_sites(run, l.e, l.n);
+	free(l.e);
+	return err;
+}
+
 int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run *run)
 {
 	struct collect c = {};
 	struct mo_stack *stacks;
+	struct alloc_stack *allocs;
 	struct mo_symbolizer *sym;
+	size_t nallocs = 0;
 	bool missing = false;
 	int err = 0;
 
@@ -120,8 +190,9 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	if (!c.n)
 		return 0;
 	stacks = calloc(c.n, sizeof(*stacks));
+	allocs = calloc(c.n, sizeof(*allocs));
 	sym = symbolizer__new(ids);
-	if (!stacks || !sym) {
+	if (!stacks || !allocs || !sym) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -137,6 +208,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	for (size_t i = 0; i < c.n && !err; i++) {
 		size_t n = 0;
 		char **names = frame_names(sym, stacks[i].frames, c.sites[i].key.kind, &n, run);
+		int site;
 
 		if (!names) {
 			err = -ENOMEM;
@@ -145,11 +217,18 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 		run->nstacks++;
 		if (n <= 2)
 			run->short_stacks++;
-		err = run_add_site(run, c.sites[i].key.kind, names, n, c.sites[i].val.bytes, c.sites[i].val.count,
-				   c.sites[i].val.live);
+		site = run_add_site(run, c.sites[i].key.kind, names, n, c.sites[i].val.bytes, c.sites[i].val.count,
+				    c.sites[i].val.live);
+		if (site < 0)
+			err = site;
+		else if (c.sites[i].key.kind == MO_SITE_ALLOC)
+			allocs[nallocs++] = (struct alloc_stack){ c.sites[i].key.stack, (size_t)site, c.sites[i].val.live };
 	}
+	if (!err)
+		err = phase_live_sites(s, run, allocs, nallocs);
 out:
 	symbolizer__free(sym);
+	free(allocs);
 	free(stacks);
 	free(c.sites);
 	return err;

@@ -29,6 +29,20 @@ def test_known_phases_peak_over_their_own_baseline():
     assert [m["label"] for m in doc["marks"]] == ["done"]
 
 
+def test_live_sites_at_phase_ends():
+    proc, doc = memobs(["--heap", "--sample-bytes", "1"], [prog("phases")], check_rc=0)
+    leak = phase(doc, "leak")["heap"]["live_sites"]
+    assert leak and "keep_leaked" in leak[0]["frames"], leak
+    assert_near(leak[0]["live_bytes"], 8 * MiB, rel=0.02, what="live at the end of leak")
+    # big freed its 64 MiB before it ended: no site holds it there
+    big = phase(doc, "big")["heap"]["live_sites"]
+    assert all(s["live_bytes"] < 64 * MiB for s in big), big
+    assert "phase leak: top live site alloc_touch <- keep_leaked <- main" in proc.stderr, proc.stderr
+    # the run's own end: the leak is still live (what top_allocators says)
+    assert "keep_leaked" in phase(doc, "main")["heap"]["live_sites"][0]["frames"]
+    assert doc["drops"]["phase_sites"] == 0
+
+
 def test_phase_figures_repeat_within_one_percent():
     _, a = memobs(["--heap", "-q"], [prog("phases")], check_rc=0)
     _, b = memobs(["--heap", "-q"], [prog("phases")], check_rc=0)

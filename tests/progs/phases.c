@@ -17,6 +17,12 @@ static char *alloc_touch(size_t bytes)
 	return p;
 }
 
+/* A function of its own, so that the leak's stack names it. */
+__attribute__((noinline)) static char *keep_leaked(size_t bytes)
+{
+	return alloc_touch(bytes);
+}
+
 int main(int argc, char **argv)
 {
 	size_t scale = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
@@ -35,7 +41,7 @@ int main(int argc, char **argv)
 	MEMOBS_PHASE_END("small");
 
 	MEMOBS_PHASE_BEGIN("leak");
-	leak = alloc_touch(8 * MiB * scale / 100);
+	leak = keep_leaked(8 * MiB * scale / 100);
 	MEMOBS_ITEMS(8);
 	MEMOBS_PHASE_END("leak");
 	MEMOBS_MARK("done");

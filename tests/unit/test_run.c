@@ -311,7 +311,8 @@ static bool test_sites_merge(void)
 
 	run_init(&run);
 	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, 100, 1, 50), 0);
-	/* Equal frames, same kind: merged, the second vector freed (ASan). */
+	/* Equal frames, same kind: merged (the same index), the second vector
+	 * freed (ASan). */
 	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, 200, 2, -20), 0);
 	ASSERT_EQ(run.nsites, 1);
 	ASSERT_EQ(run.sites[0].bytes, 300);
@@ -319,15 +320,15 @@ static bool test_sites_merge(void)
 	ASSERT_EQ(run.sites[0].live, 30);
 	ASSERT_EQ(run.sites[0].nframes, 3);
 	/* Same frames, other kind: a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, strv("main", "parse", "malloc"), 3, 7, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, strv("main", "parse", "malloc"), 3, 7, 1, 0), 1);
 	/* Same bytes split differently, a prefix, a longer stack: distinct. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("mainp", "arse", "malloc"), 3, 1, 1, 0), 0);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", NULL), 2, 1, 1, 0), 0);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parsemalloc", NULL), 2, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("mainp", "arse", "malloc"), 3, 1, 1, 0), 2);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", NULL), 2, 1, 1, 0), 3);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parsemalloc", NULL), 2, 1, 1, 0), 4);
 	/* A frame holding the hash's separator byte: the same hash as the two
 	 * frames it looks like, still a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, 1, 1, 0), 0);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, 1, 1, 0), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, 1, 1, 0), 5);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, 1, 1, 0), 6);
 	ASSERT_EQ(run.nsites, 7);
 	ASSERT_EQ(run.sites[0].bytes, 300);
 	ASSERT_EQ(run.sites[1].kind, MO_SITE_RSS);
@@ -355,7 +356,7 @@ static bool test_top_sites(void)
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		ASSERT_EQ(run_add_site(&run, s[i].kind, strv(name, NULL, NULL), 1, s[i].bytes, 1, s[i].live), 0);
+		ASSERT_EQ(run_add_site(&run, s[i].kind, strv(name, NULL, NULL), 1, s[i].bytes, 1, s[i].live), (int)i);
 	}
 	/* By bytes: 500, 500 (in the order added), 300, 70, 10; not the RSS
 	 * site, not the one of 0 bytes. */
@@ -378,6 +379,49 @@ static bool test_top_sites(void)
 	ASSERT_EQ(out[0], 3);
 	ASSERT_EQ(run_top_sites(&run, MO_SITE_RSS, false, out, 8), 1);
 	ASSERT_EQ(out[0], 2);
+	run_free(&run);
+	return true;
+}
+
+static bool test_phase_live_sites(void)
+{
+	struct mo_phase_live e[] = {
+		{ 1, 0, 10 }, { 1, 1, 50 }, { 1, 2, 30 }, { 1, 3, 20 }, { 1, 4, 5 },
+		{ 1, 5, 40 }, { 1, 2, 25 },	/* site 2 twice (two stacks, one site): 55 */
+		{ 1, 6, -7 },			/* nothing live: left out */
+		{ 0, 6, 99 }, { 4, 0, 1 }, { 1, 7, 1 },	/* no such phase, no such site */
+	};
+	struct mo_run run;
+
+	run_init(&run);
+	fixture_phase_at(&run, "main", 0, 0, 0, 10);
+	fixture_phase_at(&run, "outer", 0, 1, 1, 5);
+	fixture_phase_at(&run, "inner", 1, 2, 2, 5)->implicit_end = true;
+	fixture_phase_at(&run, "later", 0, 1, 6, 7);
+	for (size_t i = 0; i < 7; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%zu", i);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", name, NULL), 2, 100, 1, 0), (int)i);
+	}
+	ASSERT_EQ(run_set_phase_live_sites(&run, e, sizeof(e) / sizeof(e[0])), 0);
+	/* The top 5 by live bytes, summed per site, descending. */
+	ASSERT_EQ(run.phases[1].nlive_sites, MO_PHASE_LIVE_SITES);
+	ASSERT_STR_EQ(run.phases[1].live_sites[0].frames[1], "f2");
+	ASSERT_EQ(run.phases[1].live_sites[0].live, 55);
+	ASSERT_STR_EQ(run.phases[1].live_sites[1].frames[1], "f1");
+	ASSERT_STR_EQ(run.phases[1].live_sites[2].frames[1], "f5");
+	ASSERT_STR_EQ(run.phases[1].live_sites[3].frames[1], "f3");
+	ASSERT_STR_EQ(run.phases[1].live_sites[4].frames[1], "f0");
+	ASSERT_EQ(run.phases[1].live_sites[4].live, 10);
+	ASSERT_EQ(run.phases[1].live_sites[4].nframes, 2);
+	/* Closed by outer's end: the same sites, copies of their own (ASan). */
+	ASSERT_EQ(run.phases[2].nlive_sites, MO_PHASE_LIVE_SITES);
+	ASSERT_STR_EQ(run.phases[2].live_sites[0].frames[1], "f2");
+	ASSERT_TRUE(run.phases[2].live_sites[0].frames != run.phases[1].live_sites[0].frames, "own copy");
+	ASSERT_EQ(run.phases[0].nlive_sites, 1);
+	ASSERT_EQ(run.phases[0].live_sites[0].live, 99);
+	ASSERT_EQ(run.phases[3].nlive_sites, 0);
 	run_free(&run);
 	return true;
 }
@@ -463,6 +507,7 @@ int main(void)
 	RUN(test_phase_peaks_and_top);
 	RUN(test_sites_merge);
 	RUN(test_top_sites);
+	RUN(test_phase_live_sites);
 	RUN(test_wait_status);
 	RUN(test_warnings_bounded);
 	return check_summary();

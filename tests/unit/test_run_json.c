@@ -71,6 +71,9 @@ static void fixture(struct mo_run *run, bool big)
 	run->phases[2].implicit_end = true;
 	run->phases[3].name_truncated = true;
 	run->phases[3].items = 40;
+	run_phase_add_live_site(&run->phases[1], strv("main", "build\xff", "xmalloc"), 3, huge);
+	run_phase_add_live_site(&run->phases[1], strv("main", NULL, NULL), 1, 4096);
+	run_phase_add_live_site(&run->phases[3], strv("main", "link", NULL), 2, 64);
 
 	p = run_add_proc(run);
 	p->pid = 4242;
@@ -221,6 +224,20 @@ static bool test_round_trip(void)
 		ASSERT_EQ(y->free_count, x->free_count);
 	}
 	ASSERT_STR_EQ(b.phases[1].name, "build\xef\xbf\xbd\xef\xbf\xbd");
+	/* Live sites at phase ends, in order, frames root -> leaf. */
+	ASSERT_EQ(b.phases[0].nlive_sites, 0);
+	ASSERT_EQ(b.phases[1].nlive_sites, 2);
+	ASSERT_EQ(b.phases[1].live_sites[0].live, (1LL << 52) + 1);
+	ASSERT_EQ(b.phases[1].live_sites[0].nframes, 3);
+	ASSERT_STR_EQ(b.phases[1].live_sites[0].frames[0], "main");
+	ASSERT_STR_EQ(b.phases[1].live_sites[0].frames[1], "build\xef\xbf\xbd");
+	ASSERT_STR_EQ(b.phases[1].live_sites[0].frames[2], "xmalloc");
+	ASSERT_EQ(b.phases[1].live_sites[1].live, 4096);
+	ASSERT_EQ(b.phases[1].live_sites[1].nframes, 1);
+	ASSERT_EQ(b.phases[2].nlive_sites, 0);
+	ASSERT_EQ(b.phases[3].nlive_sites, 1);
+	ASSERT_STR_EQ(b.phases[3].live_sites[0].frames[1], "link");
+	ASSERT_EQ(b.phases[3].live_sites[0].live, 64);
 
 	/* Processes. */
 	ASSERT_EQ(b.nprocs, 3);
