@@ -245,6 +245,8 @@ int run_set_phase_live_sites(struct mo_run *run, struct mo_phase_live *e, size_t
 {
 	size_t m = 0;
 
+	if (!n)
+		return 0;
 	qsort(e, n, sizeof(*e), cmp_phase_live);
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].phase >= run->nphases || e[i].site >= run->nsites)
