@@ -276,7 +276,7 @@ static void by_command(struct html *h)
 {
 	static const char *const cols[] = { "comm", "#processes", "#max peak RSS", "#allocated" };
 	size_t n = 0;
-	struct mo_command_group *g = run_by_command(h->run, &n);
+	struct mo_proc_group *g = run_group_by(h->run, MO_GROUP_COMM, &n);
 
 	if (!g && h->run->nprocs) {
 		h->err = h->err ?: -ENOMEM;
@@ -286,7 +286,7 @@ static void by_command(struct html *h)
 	thead(h, cols, h->run->heap ? 4 : 3);
 	for (size_t i = 0; i < n; i++) {
 		fputs("<tr>", h->out);
-		td(h, g[i].comm);
+		td(h, g[i].name);
 		td_count(h, g[i].processes);
 		td_size(h, g[i].rss_peak_max);
 		if (h->run->heap)

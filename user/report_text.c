@@ -129,14 +129,14 @@ static void print_processes(FILE *out, const struct mo_run *run)
 static void print_commands(FILE *out, const struct mo_run *run)
 {
 	size_t n = 0;
-	struct mo_command_group *g = run_by_command(run, &n);
+	struct mo_proc_group *g = run_group_by(run, MO_GROUP_COMM, &n);
 
 	if (g && n > 1) {
 		fprintf(out, "\n  by command:\n  %-16s %9s %13s %12s\n", "comm", "processes", "max peak RSS", "allocated");
 		for (size_t i = 0; i < n && i < TOP; i++) {
 			char a[32], b[32];
 
-			fprintf(out, "  %-16s %9zu %13s %12s\n", g[i].comm, g[i].processes,
+			fprintf(out, "  %-16s %9zu %13s %12s\n", g[i].name, g[i].processes,
 				sz(g[i].rss_peak_max, a, sizeof(a)), run->heap ? sz(g[i].heap_alloc_bytes, b, sizeof(b)) : "-");
 		}
 	}

@@ -393,43 +393,6 @@ void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum)
 	sum->rss_peak = proc->rss_peak;
 }
 
-static int cmp_group(const void *a, const void *b)
-{
-	const struct mo_command_group *x = a, *y = b;
-
-	if (x->rss_peak_max != y->rss_peak_max)
-		return x->rss_peak_max < y->rss_peak_max ? 1 : -1;
-	return strcmp(x->comm, y->comm);
-}
-
-struct mo_command_group *run_by_command(const struct mo_run *run, size_t *count)
-{
-	struct mo_command_group *groups = calloc(run->nprocs ? run->nprocs : 1, sizeof(*groups));
-	size_t n = 0;
-
-	if (!groups)
-		return NULL;
-	for (size_t i = 0; i < run->nprocs; i++) {
-		const struct mo_proc_rec *p = &run->procs[i];
-		struct mo_pstat heap;
-		size_t g;
-
-		for (g = 0; g < n; g++)
-			if (!strcmp(groups[g].comm, p->comm))
-				break;
-		if (g == n)
-			memcpy(groups[n++].comm, p->comm, sizeof(p->comm));
-		run_proc_heap(p, &heap);
-		groups[g].processes++;
-		groups[g].heap_alloc_bytes += heap.alloc_bytes;
-		if (p->rss_peak > groups[g].rss_peak_max)
-			groups[g].rss_peak_max = p->rss_peak;
-	}
-	qsort(groups, n, sizeof(*groups), cmp_group);
-	*count = n;
-	return groups;
-}
-
 bool run_phase_within(const struct mo_run *run, size_t inner, size_t outer)
 {
 	for (unsigned hops = 0; inner < run->nphases && hops <= MO_PHASE_DEPTH + 1; hops++) {
@@ -477,6 +440,8 @@ int run_wait_status_to_exit(int status)
 
 static const char *group_name(const struct mo_proc_rec *p, enum mo_group_key key)
 {
+	if (key == MO_GROUP_COMM)
+		return p->comm;
 	if (key == MO_GROUP_CGROUP)
 		return p->cgroup;
 	return p->uid >= 0 && p->user[0] ? p->user : NULL;

@@ -230,26 +230,17 @@ size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_l
  * peak survives. 0/-ENOMEM. */
 int run_add_sample(struct mo_run *run, const struct mo_sample *s, size_t max_samples);
 
-/* Per-command grouping ("which tool of my build uses most"). */
-struct mo_command_group {
-	char comm[MO_COMM_LEN];
-	size_t processes;
-	int64_t rss_peak_max;
-	uint64_t heap_alloc_bytes;
-};
-
-/* Groups sorted by rss_peak_max, descending. Caller frees. NULL+errno. */
-struct mo_command_group *run_by_command(const struct mo_run *run, size_t *count);
-
-/* Grouping by cgroup or by user ("which container, which user uses most").
- * Processes whose cgroup or user is unknown are left out. */
+/* Grouping by command, cgroup or user ("which tool of my build, which
+ * container, which user uses most"). Processes whose cgroup or user is
+ * unknown are left out of those groupings. */
 enum mo_group_key {
+	MO_GROUP_COMM,
 	MO_GROUP_CGROUP,
 	MO_GROUP_USER,
 };
 
 struct mo_proc_group {
-	const char *name;		/* cgroup path or user name: points into run->procs */
+	const char *name;		/* comm, cgroup path or user name: points into run->procs */
 	int64_t uid;			/* MO_GROUP_USER: the uid; else -1 */
 	size_t processes;
 	int64_t rss_peak_max;		/* the highest peak of one process */

@@ -241,25 +241,8 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	return o;
 }
 
-static void add_by_command(cJSON *doc, const struct mo_run *run)
-{
-	cJSON *arr = cJSON_AddArrayToObject(doc, "by_command");
-	size_t n = 0;
-	struct mo_command_group *g = run_by_command(run, &n);
-
-	for (size_t i = 0; g && i < n; i++) {
-		cJSON *o = cJSON_CreateObject();
-
-		json_add_str(o, "comm", g[i].comm);
-		json_add_int(o, "processes", g[i].processes);
-		json_add_int(o, "rss_peak_max", g[i].rss_peak_max);
-		json_add_int(o, "heap_alloc_bytes", g[i].heap_alloc_bytes);
-		cJSON_AddItemToArray(arr, o);
-	}
-	free(g);
-}
-
-/* by_cgroup / by_user: shaped as by_command, plus the sum of the peaks. */
+/* by_command / by_cgroup / by_user: the spec's by_command fields, plus the
+ * sum of the peaks. */
 static void add_groups(cJSON *doc, const struct mo_run *run, enum mo_group_key key, const char *name)
 {
 	cJSON *arr = cJSON_AddArrayToObject(doc, name);
@@ -273,7 +256,7 @@ static void add_groups(cJSON *doc, const struct mo_run *run, enum mo_group_key k
 			json_add_int(o, "uid", g[i].uid);
 			json_add_str(o, "user", g[i].name);
 		} else {
-			json_add_str(o, "cgroup", g[i].name);
+			json_add_str(o, key == MO_GROUP_COMM ? "comm" : "cgroup", g[i].name);
 		}
 		json_add_int(o, "processes", g[i].processes);
 		json_add_int(o, "rss_peak_max", g[i].rss_peak_max);
@@ -427,7 +410,7 @@ cJSON *run_json_build(const struct mo_run *run)
 	arr = cJSON_AddArrayToObject(doc, "processes");
 	for (size_t i = 0; i < run->nprocs; i++)
 		cJSON_AddItemToArray(arr, process_json(run, &run->procs[i]));
-	add_by_command(doc, run);
+	add_groups(doc, run, MO_GROUP_COMM, "by_command");
 	add_groups(doc, run, MO_GROUP_CGROUP, "by_cgroup");
 	add_groups(doc, run, MO_GROUP_USER, "by_user");
 	add_timeline(doc, run);

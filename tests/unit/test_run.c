@@ -175,7 +175,7 @@ static struct mo_proc_rec *proc(struct mo_run *run, pid_t pid, const char *comm,
 static bool test_by_command(void)
 {
 	struct mo_pstat heap = { .alloc_bytes = 1000 };
-	struct mo_command_group *g;
+	struct mo_proc_group *g;
 	struct mo_run run;
 	size_t n = 99;
 
@@ -187,26 +187,27 @@ static bool test_by_command(void)
 	run_proc_add_phase(proc(&run, 13, "cc1", 500), 1, &heap);
 	proc(&run, 14, "ld", 700);
 	proc(&run, 15, "as", 50);
-	g = run_by_command(&run, &n);
+	g = run_group_by(&run, MO_GROUP_COMM, &n);
 	ASSERT_TRUE(g, "groups");
 	ASSERT_EQ(n, 4);
 	/* By the largest peak, descending; equal peaks by name. */
-	ASSERT_STR_EQ(g[0].comm, "cc1");
+	ASSERT_STR_EQ(g[0].name, "cc1");
 	ASSERT_EQ(g[0].processes, 3);
 	ASSERT_EQ(g[0].rss_peak_max, 700);
 	ASSERT_EQ(g[0].heap_alloc_bytes, 2005);
-	ASSERT_STR_EQ(g[1].comm, "ld");
+	ASSERT_STR_EQ(g[1].name, "ld");
 	ASSERT_EQ(g[1].processes, 1);
-	ASSERT_STR_EQ(g[2].comm, "as");
-	ASSERT_STR_EQ(g[3].comm, "make");
+	ASSERT_STR_EQ(g[2].name, "as");
+	ASSERT_STR_EQ(g[3].name, "make");
 	ASSERT_EQ(g[3].rss_peak_max, 50);
 	ASSERT_EQ(g[3].heap_alloc_bytes, 0);
+	ASSERT_EQ(g[0].rss_peak_sum, 1500);
 	free(g);
 	run_free(&run);
 
 	/* No processes: an empty list, not NULL. */
 	run_init(&run);
-	g = run_by_command(&run, &n);
+	g = run_group_by(&run, MO_GROUP_COMM, &n);
 	ASSERT_TRUE(g, "empty run");
 	ASSERT_EQ(n, 0);
 	free(g);
