@@ -69,6 +69,7 @@ static void run_usage(FILE *out)
 		"      --interval MS     timeline sampling interval (default 100)\n"
 		"      --max-procs N     processes observed at once (default %u)\n"
 		"      --max-allocs N    live heap blocks tracked (default %u)\n"
+		"      --max-stacks N    distinct stacks kept (default %u; each takes 1 KiB of kernel memory)\n"
 		"      --sample-bytes SIZE      allocation stacks (--heap): one sample per SIZE allocated\n"
 		"                               (default 512KiB; 1: every allocation; 0: none)\n"
 		"      --rss-sample-bytes SIZE  stacks of the code that made RSS grow: one per SIZE\n"
@@ -84,7 +85,7 @@ static void run_usage(FILE *out)
 		"exit status: COMMAND's own (128+N if signal N killed it); 125 memobs failed (also:\n"
 		"unknown pid, user or cgroup);\n"
 		"126 COMMAND cannot be executed; 127 COMMAND not found; 2 usage error.\n",
-		HISTORY_DEFAULT_PATH, MO_MAX_PROCS, MO_MAX_ALLOCS);
+		HISTORY_DEFAULT_PATH, MO_MAX_PROCS, MO_MAX_ALLOCS, MO_MAX_STACKS);
 }
 
 static bool parse_number(const char *s, double min, double max, double *out)
@@ -112,6 +113,7 @@ static void note_filter(struct run_opts *o, const char *opt, const char *value)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
+	       OPT_MAX_STACKS,
 	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -124,6 +126,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE },
 		{ "rss-sample-bytes", required_argument, NULL, OPT_RSS_SAMPLE },
 		{ "live", no_argument, NULL, OPT_LIVE },
@@ -218,12 +221,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case OPT_MAX_PROCS:
 		case OPT_MAX_ALLOCS:
+		case OPT_MAX_STACKS:
 			if (!parse_number(optarg, 16, 1 << 26, &v)) {
 				log_err("--max-%s: '%s' is not a count between 16 and 67108864",
-					c == OPT_MAX_PROCS ? "procs" : "allocs", optarg);
+					c == OPT_MAX_PROCS ? "procs" : c == OPT_MAX_ALLOCS ? "allocs" : "stacks", optarg);
 				return MO_EXIT_USAGE;
 			}
-			*(c == OPT_MAX_PROCS ? &o->tracer.max_procs : &o->tracer.max_allocs) = v;
+			*(c == OPT_MAX_PROCS ? &o->tracer.max_procs : c == OPT_MAX_ALLOCS ? &o->tracer.max_allocs
+											   : &o->tracer.max_stacks) = v;
 			break;
 		case OPT_SAMPLE:
 		case OPT_RSS_SAMPLE:

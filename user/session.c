@@ -108,6 +108,10 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 		if (opts->filters->ncomms)
 			err = err ?: bpf_map__set_max_entries(skel->maps.mo_comm_filter, opts->filters->ncomms);
 	}
+	if (opts->max_stacks) {
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_stacks, opts->max_stacks);
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_sites, 2 * opts->max_stacks);
+	}
 	if (!skel->rodata->mo_cfg.alloc_sample_bytes && !skel->rodata->mo_cfg.rss_sample_bytes) {
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_stacks, 1);
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_sites, 1);

@@ -21,6 +21,7 @@ struct mo_session_opts {
 	bool gate_exec;
 	__u32 max_procs;
 	__u32 max_allocs;
+	__u32 max_stacks;	/* mo_stacks; mo_sites gets two per stack (kinds) */
 	__u64 alloc_sample_bytes;	/* stacks of allocations (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* stacks of RSS growth, 0: none */
 	const char *verifier_log_dir;	/* where a failed load leaves libbpf's log */

@@ -116,6 +116,13 @@ struct alloc_stack {
 	int64_t live;
 };
 
+static int cmp_raw_site_stack(const void *a, const void *b)
+{
+	__u64 x = ((const struct raw_site *)a)->key.stack, y = ((const struct raw_site *)b)->key.stack;
+
+	return (x > y) - (x < y);
+}
+
 static int cmp_alloc_stack(const void *a, const void *b)
 {
 	__u64 x = ((const struct alloc_stack *)a)->stack, y = ((const struct alloc_stack *)b)->stack;
@@ -189,6 +196,8 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	session__each_site(s, collect_site, &c);
 	if (!c.n)
 		return 0;
+	/* A stack may be both an allocation and an RSS growth site: counted once. */
+	qsort(c.sites, c.n, sizeof(*c.sites), cmp_raw_site_stack);
 	stacks = calloc(c.n, sizeof(*stacks));
 	allocs = calloc(c.n, sizeof(*allocs));
 	sym = symbolizer__new(ids);
@@ -214,9 +223,11 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 			err = -ENOMEM;
 			break;
 		}
-		run->nstacks++;
-		if (n <= 2)
-			run->short_stacks++;
+		if (!i || c.sites[i].key.stack != c.sites[i - 1].key.stack) {
+			run->nstacks++;
+			if (n <= 2)
+				run->short_stacks++;
+		}
 		site = run_add_site(run, c.sites[i].key.kind, names, n, c.sites[i].val.bytes, c.sites[i].val.count,
 				    c.sites[i].val.live);
 		if (site < 0)

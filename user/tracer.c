@@ -184,6 +184,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.gate_exec = opts->mode == MO_MODE_TREE && !opts->no_exec_gate,
 		.max_procs = opts->max_procs,
 		.max_allocs = opts->max_allocs,
+		.max_stacks = opts->max_stacks,
 		.alloc_sample_bytes = opts->alloc_sample_bytes,
 		.rss_sample_bytes = opts->rss_sample_bytes,
 		.verifier_log_dir = opts->verifier_log_dir,

@@ -27,6 +27,7 @@ struct mo_tracer_opts {
 	const char *verifier_log_dir;
 	__u32 max_procs;
 	__u32 max_allocs;
+	__u32 max_stacks;
 	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
 	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */

@@ -66,6 +66,19 @@ def test_every_allocation_sampled_with_sample_bytes_1():
     assert hot["alloc_bytes"] == 9216 * 4096 and hot["alloc_count"] == 9216, hot
 
 
+def test_stack_table_bound_is_kept_and_overflow_counted():
+    # python3 with a stack per allocation has hundreds of distinct stacks:
+    # with room for 64, 64 are kept and the rest counted in drops.stacks
+    # (and said in the summary); allocation counts do not depend on stacks.
+    proc, doc = memobs(["--heap", "--sample-bytes", "1", "--max-stacks", "64"],
+                       ["/usr/bin/python3", "-c", "import json; json.dumps([{'a': i} for i in range(10000)])"],
+                       check_rc=0)
+    assert doc["stacks"]["stacks"] == 64, doc["stacks"]
+    assert doc["drops"]["stacks"] > 100, doc["drops"]
+    assert "drops: stacks %d" % doc["drops"]["stacks"] in proc.stderr, proc.stderr[-2000:]
+    assert doc["totals"]["heap"]["alloc_count"] > 1000, doc["totals"]["heap"]
+
+
 def test_folded_output_parses():
     with_heap = run_sites()
     import json
