@@ -141,7 +141,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	};
 	char err[256];
 	uint64_t size;
-	double v;
+	double v, max;
 	int c;
 
 	o->tracer.interval_s = 0.1;
@@ -222,9 +222,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_MAX_PROCS:
 		case OPT_MAX_ALLOCS:
 		case OPT_MAX_STACKS:
-			if (!parse_number(optarg, 16, 1 << 26, &v)) {
-				log_err("--max-%s: '%s' is not a count between 16 and 67108864",
-					c == OPT_MAX_PROCS ? "procs" : c == OPT_MAX_ALLOCS ? "allocs" : "stacks", optarg);
+			/* A stack takes 1 KiB of kernel memory, allocated at load. */
+			max = c == OPT_MAX_STACKS ? 1 << 20 : 1 << 26;
+			if (!parse_number(optarg, 16, max, &v)) {
+				log_err("--max-%s: '%s' is not a count between 16 and %.0f",
+					c == OPT_MAX_PROCS ? "procs" : c == OPT_MAX_ALLOCS ? "allocs" : "stacks", optarg, max);
 				return MO_EXIT_USAGE;
 			}
 			*(c == OPT_MAX_PROCS ? &o->tracer.max_procs : c == OPT_MAX_ALLOCS ? &o->tracer.max_allocs
