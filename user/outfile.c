@@ -44,6 +44,27 @@ static int refuse_symlink(const char *path, char *msg, size_t msglen)
 	return 0;
 }
 
+/* A device or a FIFO (-o /dev/stdout, a pipe a tool reads) is written
+ * into: renaming a file over it would replace /dev/null itself. */
+static int write_in_place(const char *path, const char *data, size_t len, char *msg, size_t msglen)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return fail(-errno, msg, msglen, "write", path);
+	err = write_all(fd, data, len);
+	if (close(fd) && !err)
+		err = -errno;
+	return err ? fail(err, msg, msglen, "write", path) : 0;
+}
+
+static bool is_special(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 static int write_temp_and_rename(const char *path, const char *data, size_t len, char *msg, size_t msglen)
 {
 	char tmp[PATH_MAX];
@@ -53,6 +74,8 @@ static int write_temp_and_rename(const char *path, const char *data, size_t len,
 	err = refuse_symlink(path, msg, msglen);
 	if (err)
 		return err;
+	if (is_special(path))
+		return write_in_place(path, data, len, msg, msglen);
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -98,6 +121,8 @@ static int check_as_user(const char *path, char *msg, size_t msglen)
 		return err;
 	if (!stat(path, &st) && S_ISDIR(st.st_mode))
 		return fail(-EISDIR, msg, msglen, "write", path);
+	if (is_special(path))
+		return faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) ? fail(-errno, msg, msglen, "write", path) : 0;
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
 	/* Effective ids are the invoker's here: access() checks the real ones. */

@@ -4,8 +4,10 @@ Needs root."""
 import json
 import os
 import signal
+import stat
 import subprocess
 import tempfile
+import threading
 import time
 
 from harness import MEMOBS, MiB, memobs, phase, prog, run_tests
@@ -88,6 +90,30 @@ def test_output_through_a_symlink_is_refused():
         assert proc.returncode == 125 and "is a symbolic link" in proc.stderr, proc.stderr
         with open(target) as f:
             assert f.read() == "keep me"
+
+
+def test_output_to_a_device_or_a_fifo_is_written_into():
+    # As root, a temporary file renamed over -o /dev/null would replace the
+    # device itself. A private null device stands in for /dev/null here.
+    with tempfile.TemporaryDirectory() as d:
+        null = os.path.join(d, "null")
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        proc = subprocess.run([MEMOBS, "-q", "-o", null, "--", "true"], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        st = os.stat(null)
+        assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3), oct(st.st_mode)
+        assert os.listdir(d) == ["null"], os.listdir(d)
+        # A FIFO: the reader gets the whole run document.
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+        reader.start()
+        proc = subprocess.run([MEMOBS, "-q", "-o", fifo, "--", "true"], capture_output=True, text=True, timeout=300)
+        reader.join(timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        assert got and json.loads(got[0])["command"] == ["true"], got
 
 
 def test_output_file_belongs_to_the_invoking_user():
