@@ -25,7 +25,8 @@ def build_demo():
     assert flags.returncode == 0, "ncursesw not found: install the Debian package libncurses-dev"
     user = os.path.join(ROOT, "user")
     srcs = [os.path.join(ROOT, "tests", "live", "live_demo.c"), os.path.join(user, "live_view.c"),
-            os.path.join(user, "status.c"), os.path.join(user, "units.c"), os.path.join(user, "json_util.c")]
+            os.path.join(user, "status.c"), os.path.join(user, "units.c"), os.path.join(user, "json_util.c"),
+            os.path.join(user, "users.c")]
     live_dir = user
     srcs.append(os.path.join(live_dir, "live.c"))
     cflags = subprocess.run(["pkg-config", "--cflags", "libcjson"], capture_output=True, text=True).stdout.split()
