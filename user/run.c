@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,29 +303,38 @@ size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_l
 
 #define MAX_WARNINGS 100
 
+#define DROP(field, key, what) { offsetof(struct mo_drops, field), key, what }
+const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
+	DROP(events, "events", "events (ring buffer full)"),
+	DROP(processes, "processes", "processes (table full)"),
+	DROP(pstats, "process_phase_records", "process-phase records"),
+	DROP(allocs, "heap_blocks", "heap blocks not tracked"),
+	DROP(stacks, "stacks", "stacks"),
+	DROP(sites, "sites", "sites"),
+	DROP(phase_sites, "phase_sites", "live sites at phase ends"),
+	DROP(phases, "phases", "phases (table full or nested too deep)"),
+	DROP(phase_lock, "phase_lock", "phase lock"),
+	DROP(mm_ids, "mm_ids", "mm ids"),
+	DROP(missed_frees, "missed_frees", "missed frees"),
+	DROP(unmatched_ends, "unmatched_phase_ends", "unmatched phase ends"),
+	DROP(marker_reads, "marker_reads_in_bpf", "marker names BPF could not read (read from /proc)"),
+};
+#undef DROP
+
+_Static_assert(MO_DROP_ROWS * sizeof(__u64) == sizeof(struct mo_drops),
+	       "a field was added to struct mo_drops: name it in run_drop_fields (user/run.c)");
+
 size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_ROWS])
 {
-	const struct mo_drops *d = &run->drops;
-	const struct mo_drop_row all[MO_DROP_ROWS] = {
-		{ "events (ring buffer full)", d->events },
-		{ "processes (table full)", d->processes },
-		{ "process-phase records", d->pstats },
-		{ "heap blocks not tracked", d->allocs },
-		{ "stacks", d->stacks },
-		{ "sites", d->sites },
-		{ "live sites at phase ends", d->phase_sites },
-		{ "phases (table full or nested too deep)", d->phases },
-		{ "phase lock", d->phase_lock },
-		{ "mm ids", d->mm_ids },
-		{ "missed frees", d->missed_frees },
-		{ "unmatched phase ends", d->unmatched_ends },
-		{ "marker names BPF could not read (read from /proc)", d->marker_reads },
-	};
+	struct mo_drops d = run->drops;
 	size_t n = 0;
 
-	for (size_t i = 0; i < MO_DROP_ROWS; i++)
-		if (all[i].n)
-			rows[n++] = all[i];
+	for (size_t i = 0; i < MO_DROP_ROWS; i++) {
+		uint64_t v = *run_drop_counter(&d, &run_drop_fields[i]);
+
+		if (v)
+			rows[n++] = (struct mo_drop_row){ run_drop_fields[i].what, v };
+	}
 	return n;
 }
 

@@ -176,9 +176,23 @@ struct mo_run {
 	size_t nwarnings;
 };
 
+/* Every drop counter, in report order: where it is in struct mo_drops,
+ * its key under "drops" in the run document, what the reports call it. */
+#define MO_DROP_ROWS 13
+struct mo_drop_field {
+	size_t off;
+	const char *key;
+	const char *what;
+};
+extern const struct mo_drop_field run_drop_fields[MO_DROP_ROWS];
+
+static inline __u64 *run_drop_counter(struct mo_drops *d, const struct mo_drop_field *f)
+{
+	return (__u64 *)((char *)d + f->off);
+}
+
 /* The nonzero drop counters, each with what it means, in report order:
  * fills rows (room for MO_DROP_ROWS) and returns how many. */
-#define MO_DROP_ROWS 13
 struct mo_drop_row {
 	const char *what;
 	uint64_t n;

@@ -374,22 +374,11 @@ static void add_stacks_info(cJSON *doc, const struct mo_run *run)
 
 static void add_drops(cJSON *doc, const struct mo_run *run)
 {
-	const struct mo_drops *d = &run->drops;
+	struct mo_drops d = run->drops;
 	cJSON *o = add_obj(doc, "drops"), *w;
 
-	json_add_int(o, "events", d->events);
-	json_add_int(o, "processes", d->processes);
-	json_add_int(o, "stacks", d->stacks);
-	json_add_int(o, "sites", d->sites);
-	json_add_int(o, "phase_sites", d->phase_sites);
-	json_add_int(o, "process_phase_records", d->pstats);
-	json_add_int(o, "heap_blocks", d->allocs);
-	json_add_int(o, "phases", d->phases);
-	json_add_int(o, "phase_lock", d->phase_lock);
-	json_add_int(o, "mm_ids", d->mm_ids);
-	json_add_int(o, "missed_frees", d->missed_frees);
-	json_add_int(o, "unmatched_phase_ends", d->unmatched_ends);
-	json_add_int(o, "marker_reads_in_bpf", d->marker_reads);
+	for (size_t i = 0; i < MO_DROP_ROWS; i++)
+		json_add_int(o, run_drop_fields[i].key, *run_drop_counter(&d, &run_drop_fields[i]));
 	json_add_int(o, "marker_names_from_proc", run->marker_fallbacks);
 	w = cJSON_AddArrayToObject(doc, "warnings");
 	for (size_t i = 0; i < run->nwarnings; i++)
@@ -475,6 +464,14 @@ static int inum(const cJSON *o, const char *path, int fallback)
 	int64_t v = num_or(o, path, fallback);
 
 	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
+}
+
+static void parse_drops(const cJSON *doc, struct mo_run *run)
+{
+	const cJSON *drops = cJSON_GetObjectItemCaseSensitive(doc, "drops");
+
+	for (size_t i = 0; i < MO_DROP_ROWS; i++)
+		*run_drop_counter(&run->drops, &run_drop_fields[i]) = num(drops, run_drop_fields[i].key);
 }
 
 static char *dup_or_null(const char *s)
@@ -726,19 +723,7 @@ static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)
 		rec->phase = phase_index(run, json_string(m, "phase", NULL));
 		copy_str(rec->label, sizeof(rec->label), json_string(m, "label", ""));
 	}
-	run->drops.events = num(doc, "drops.events");
-	run->drops.processes = num(doc, "drops.processes");
-	run->drops.stacks = num(doc, "drops.stacks");
-	run->drops.sites = num(doc, "drops.sites");
-	run->drops.phase_sites = num(doc, "drops.phase_sites");
-	run->drops.pstats = num(doc, "drops.process_phase_records");
-	run->drops.allocs = num(doc, "drops.heap_blocks");
-	run->drops.phases = num(doc, "drops.phases");
-	run->drops.phase_lock = num(doc, "drops.phase_lock");
-	run->drops.mm_ids = num(doc, "drops.mm_ids");
-	run->drops.missed_frees = num(doc, "drops.missed_frees");
-	run->drops.unmatched_ends = num(doc, "drops.unmatched_phase_ends");
-	run->drops.marker_reads = num(doc, "drops.marker_reads_in_bpf");
+	parse_drops(doc, run);
 	run->marker_fallbacks = num(doc, "drops.marker_names_from_proc");
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "warnings"))
 		if (cJSON_IsString(m))
