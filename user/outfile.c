@@ -119,10 +119,14 @@ static int check_as_user(const char *path, char *msg, size_t msglen)
 
 	if (err)
 		return err;
-	if (!stat(path, &st) && S_ISDIR(st.st_mode))
-		return fail(-EISDIR, msg, msglen, "write", path);
-	if (is_special(path))
-		return faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) ? fail(-errno, msg, msglen, "write", path) : 0;
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode))
+			return fail(-EISDIR, msg, msglen, "write", path);
+		/* A device or a FIFO is written into: it must be writable itself. */
+		if (!S_ISREG(st.st_mode))
+			return faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) ? fail(-errno, msg, msglen, "write", path)
+									   : 0;
+	}
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
 	/* Effective ids are the invoker's here: access() checks the real ones. */
