@@ -16,10 +16,10 @@ PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror 
 
 $(BUILD)/asan/obj/%.o: user/%.c | $(BUILD)/asan/obj
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(BPF_USER_SRCS)): $(BUILD)/memobs.skel.h
-$(BUILD)/asan/obj/report_pprof.o: $(BUILD)/gen/profile.pb-c.h
+$(BUILD)/asan/obj/report/report_pprof.o: $(BUILD)/gen/profile.pb-c.h
 
 $(BUILD)/asan/obj/profile.pb-c.o: $(GEN_SRC) | $(BUILD)/asan/obj
 	$(call msg,CC-ASAN,$@)
@@ -62,6 +62,6 @@ test: install-deps
 
 .PHONY: install-deps tests-build test
 
--include $(wildcard $(BUILD)/asan/obj/*.d)
+-include $(wildcard $(BUILD)/asan/obj/*.d $(BUILD)/asan/obj/*/*.d)
 
 include tests/fuzz/fuzz.mk

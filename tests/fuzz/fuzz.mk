@@ -24,7 +24,7 @@ FUZZ_PURE    := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(PURE_SRCS))
 
 $(BUILD)/fuzz/obj/%.o: user/%.c | $(BUILD)/fuzz/obj
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(BUILD)/fuzz/libpure.a: $(FUZZ_PURE)
 	$(call msg,AR,$@)
@@ -63,4 +63,4 @@ test-asan: install-deps
 
 .PHONY: fuzz fuzz-build test-asan
 
--include $(wildcard $(BUILD)/fuzz/obj/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/fuzz/obj/*.d $(BUILD)/fuzz/obj/*/*.d $(BUILD)/fuzz/*.d)

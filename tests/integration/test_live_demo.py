@@ -1,4 +1,4 @@
-"""The ncurses live view (user/live.c) driven in tmux through
+"""The ncurses live view (user/serve/live.c) driven in tmux through
 tests/live/live_demo.c: the header and the processes by RSS show, the order
 follows RSS as it changes, q and SIGINT both give the terminal back, a small
 window says how many processes did not fit, and without a terminal it
@@ -24,15 +24,14 @@ def build_demo():
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "ncursesw"], capture_output=True, text=True)
     assert flags.returncode == 0, "ncursesw not found: install the Debian package libncurses-dev"
     user = os.path.join(ROOT, "user")
-    srcs = [os.path.join(ROOT, "tests", "live", "live_demo.c"), os.path.join(user, "live_view.c"),
-            os.path.join(user, "status.c"), os.path.join(user, "units.c"), os.path.join(user, "json_util.c"),
-            os.path.join(user, "users.c")]
-    live_dir = user
-    srcs.append(os.path.join(live_dir, "live.c"))
+    srcs = [os.path.join(ROOT, "tests", "live", "live_demo.c")] + \
+        [os.path.join(user, f) for f in ("serve/live_view.c", "serve/status.c", "lib/units.c", "lib/json_util.c",
+                                         "lib/users.c", "serve/live.c")]
     cflags = subprocess.run(["pkg-config", "--cflags", "libcjson"], capture_output=True, text=True).stdout.split()
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
-                    "-Wno-missing-field-initializers", "-fsanitize=address,undefined", "-I" + live_dir,
-                    "-I" + user, "-I" + os.path.join(ROOT, "include")] + cflags + srcs +
+                    "-Wno-missing-field-initializers", "-fsanitize=address,undefined",
+                    "-I" + user] + ["-I" + os.path.join(user, d) for d in ("serve", "lib")] +
+                   ["-I" + os.path.join(ROOT, "include")] + cflags + srcs +
                    ["-o", DEMO] + flags.stdout.split() + ["-lcjson", "-lm"], check=True)
     _built.append(DEMO)
 

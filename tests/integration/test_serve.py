@@ -1,5 +1,5 @@
-"""--serve end to end: tests/serve/serve_demo.c runs user/serve.c and
-user/prom.c as the run loop does, on a made-up session whose RSS changes
+"""--serve end to end: tests/serve/serve_demo.c runs user/serve/serve.c and
+user/serve/prom.c as the run loop does, on a made-up session whose RSS changes
 with every scrape, and logs what it served. A real Prometheus (Debian
 package prometheus) scrapes it every second on loopback; its HTTP API must
 give back exactly the values one scrape served, with the hostile comms
@@ -33,11 +33,12 @@ def build_demo():
         return
     user = os.path.join(ROOT, "user")
     srcs = [os.path.join(ROOT, "tests", "serve", "serve_demo.c")] + \
-        [os.path.join(user, f) for f in ("serve.c", "prom.c", "prom_view.c")]
+        [os.path.join(user, "serve", f) for f in ("serve.c", "prom.c", "prom_view.c")]
     os.makedirs(BUILD, exist_ok=True)
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
                     "-Wno-missing-field-initializers", "-fsanitize=address,undefined",
                     "-fno-sanitize-recover=undefined", '-DMEMOBS_VERSION="test"', "-I" + user,
+                    "-I" + os.path.join(user, "serve"),
                     "-I" + os.path.join(ROOT, "include")] + srcs + ["-o", DEMO], check=True)
     _built.append(DEMO)
 
