@@ -22,7 +22,7 @@ CFLAGS    ?= -O2 -g
 PROTOC_C  ?= protoc-c
 CFLAGS    += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
              -Wno-format-truncation \
-             -Iinclude -Iuser $(patsubst %,-I%,$(USER_DIRS)) -I$(BUILD) -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+             -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
              -DMEMOBS_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm
 

@@ -2,8 +2,8 @@
 /* memobs: dispatch to a subcommand; anything else is a run. */
 #include <stdio.h>
 #include <string.h>
-#include "commands.h"
-#include "exitcodes.h"
+#include "cli/commands.h"
+#include "lib/exitcodes.h"
 
 static const struct {
 	const char *name;

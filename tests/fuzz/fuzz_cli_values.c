@@ -3,11 +3,11 @@
  * (check --max-growth peak_rss=10%), metric names, the -a filters
  * (--comm a,b, -p 1,2, --uid). */
 #include <math.h>
-#include "filters.h"
+#include "observe/filters.h"
 #include "fuzz.h"
-#include "metrics.h"
-#include "units.h"
-#include "users.h"
+#include "model/metrics.h"
+#include "lib/units.h"
+#include "lib/users.h"
 
 static void fuzz_filters(const char *s)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Executables and libraries memobs opens to probe (elfinfo.c): symbols,
  * PT_INTERP, USDT notes, the build id. The input is the whole file. */
-#include "elfinfo.h"
+#include "probe/elfinfo.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,7 @@
 /* The output of `git rev-parse HEAD --abbrev-ref HEAD` (meta_parse_git): the
  * first byte is the length of `git status --porcelain`, the rest the text. */
 #include "fuzz.h"
-#include "meta.h"
+#include "history/meta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

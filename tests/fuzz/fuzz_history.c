@@ -4,11 +4,11 @@
  * through what the subcommands do with it: describe, resolve, metrics,
  * compare with its neighbour, and the gate against the runs before it. */
 #include <errno.h>
-#include "compare.h"
+#include "history/compare.h"
 #include "fuzz.h"
-#include "gate.h"
-#include "history.h"
-#include "metrics.h"
+#include "history/gate.h"
+#include "history/history.h"
+#include "model/metrics.h"
 
 static void use_run(const struct mo_history *h, size_t i)
 {

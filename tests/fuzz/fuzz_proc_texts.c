@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Other texts memobs reads from /proc: /proc/PID/cgroup (the v2 path) and
  * /proc/self/mountinfo (where cgroup2 is mounted). */
-#include "cgroups.h"
+#include "observe/cgroups.h"
 #include "fuzz.h"
-#include "procfs.h"
+#include "lib/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

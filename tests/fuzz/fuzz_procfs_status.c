@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The text of /proc/PID/status (procfs_parse_status): any bytes, any length. */
 #include "fuzz.h"
-#include "procfs.h"
+#include "lib/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,11 +3,11 @@
  * and folded stacks, drawn from what run_json_parse read. */
 #include <cjson/cJSON.h>
 #include "fuzz.h"
-#include "report_folded.h"
-#include "report_html.h"
-#include "report_svg.h"
-#include "run.h"
-#include "run_json.h"
+#include "report/report_folded.h"
+#include "report/report_html.h"
+#include "report/report_svg.h"
+#include "model/run.h"
+#include "model/run_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

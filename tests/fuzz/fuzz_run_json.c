@@ -3,9 +3,9 @@
  * struct mo_run, render back and summarize as `memobs report` does. */
 #include <cjson/cJSON.h>
 #include "fuzz.h"
-#include "report_text.h"
-#include "run.h"
-#include "run_json.h"
+#include "report/report_text.h"
+#include "model/run.h"
+#include "model/run_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

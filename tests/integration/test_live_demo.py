@@ -30,8 +30,7 @@ def build_demo():
     cflags = subprocess.run(["pkg-config", "--cflags", "libcjson"], capture_output=True, text=True).stdout.split()
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
                     "-Wno-missing-field-initializers", "-fsanitize=address,undefined",
-                    "-I" + user] + ["-I" + os.path.join(user, d) for d in ("serve", "lib")] +
-                   ["-I" + os.path.join(ROOT, "include")] + cflags + srcs +
+                    "-I" + user, "-I" + os.path.join(ROOT, "include")] + cflags + srcs +
                    ["-o", DEMO] + flags.stdout.split() + ["-lcjson", "-lm"], check=True)
     _built.append(DEMO)
 

@@ -38,7 +38,6 @@ def build_demo():
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
                     "-Wno-missing-field-initializers", "-fsanitize=address,undefined",
                     "-fno-sanitize-recover=undefined", '-DMEMOBS_VERSION="test"', "-I" + user,
-                    "-I" + os.path.join(user, "serve"),
                     "-I" + os.path.join(ROOT, "include")] + srcs + ["-o", DEMO], check=True)
     _built.append(DEMO)
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "live.h"
+#include "serve/live.h"
 
 #define MiB (1LL << 20)
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "serve.h"
+#include "serve/serve.h"
 
 #define NPROCS 70
 #define KiB 1024LL

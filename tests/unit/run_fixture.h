@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "run.h"
+#include "model/run.h"
 
 /* A NULL-terminated copy of up to three strings (an argv, a stack's
  * frames); the first NULL ends it. */

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "allocators.h"
+#include "probe/allocators.h"
 #include "check.h"
-#include "ldcache.h"
-#include "ldsearch.h"
+#include "probe/ldcache.h"
+#include "probe/ldsearch.h"
 
 static char root[64];
 

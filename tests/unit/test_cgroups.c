@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cgroups.h"
+#include "observe/cgroups.h"
 #include "check.h"
 
 static char root[] = "/tmp/memobs-cgroups-XXXXXX";

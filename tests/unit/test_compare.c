@@ -3,7 +3,7 @@
  * run only, rows without figures left out. */
 #include <stdlib.h>
 #include "check.h"
-#include "compare.h"
+#include "history/compare.h"
 
 static const struct mo_compare_row *row(const struct mo_compare_row *rows, size_t n, const char *metric)
 {

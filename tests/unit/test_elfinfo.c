@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <memobs/markers.h>
 #include "check.h"
-#include "elfinfo.h"
+#include "probe/elfinfo.h"
 
 static char tmpdir[64];
 

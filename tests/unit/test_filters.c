@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "filters.h"
-#include "users.h"
+#include "observe/filters.h"
+#include "lib/users.h"
 
 static bool test_comm_lists(void)
 {

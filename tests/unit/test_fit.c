@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include "check.h"
-#include "fit.h"
+#include "scale/fit.h"
 
 #define KiB 1024.0
 #define MiB (1024.0 * 1024.0)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "gate.h"
+#include "history/gate.h"
 
 static cJSON *run(const char *label, const char *command, double peak_rss, double peak_heap)
 {

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
-#include "history.h"
+#include "history/history.h"
 
 static char dir[64];
 static char path[128];

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "check.h"
-#include "json_util.h"
+#include "lib/json_util.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -4,7 +4,7 @@
  * by comm, user and cgroup. */
 #include <stdlib.h>
 #include "check.h"
-#include "live_view.h"
+#include "serve/live_view.h"
 
 #define MiB (1LL << 20)
 

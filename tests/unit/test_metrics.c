@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include "check.h"
-#include "metrics.h"
-#include "units.h"
+#include "model/metrics.h"
+#include "lib/units.h"
 
 static cJSON *doc(const char *json)
 {

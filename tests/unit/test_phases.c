@@ -5,7 +5,7 @@
  * relative to the start, a peak never below its baseline. */
 #include <stdlib.h>
 #include "check.h"
-#include "phases.h"
+#include "observe/phases.h"
 
 #define T0 5000000000ull
 #define SEC 1000000000ull

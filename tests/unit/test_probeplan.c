@@ -6,7 +6,7 @@
  * and when the code cannot be decoded. */
 #include <errno.h>
 #include "check.h"
-#include "probeplan.h"
+#include "probe/probeplan.h"
 
 #define CODE(...) ((const uint8_t[]){ __VA_ARGS__ }), sizeof((const uint8_t[]){ __VA_ARGS__ })
 

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
-#include "procfs.h"
+#include "lib/procfs.h"
 
 static const char user_status[] =
 	"Name:\tcc1plus\n"

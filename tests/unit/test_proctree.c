@@ -4,7 +4,7 @@
  * out once, and an index that grows past its first size. */
 #include <stdlib.h>
 #include "check.h"
-#include "proctree.h"
+#include "observe/proctree.h"
 
 #define T0 1000000000000ull	/* CLOCK_MONOTONIC of the run's start */
 #define SEC 1000000000ull

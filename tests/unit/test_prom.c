@@ -5,7 +5,7 @@
  * is well formed whatever the snapshot holds. */
 #include <stdlib.h>
 #include "check.h"
-#include "prom.h"
+#include "serve/prom.h"
 
 #define MiB (1LL << 20)
 #define HAS(text, s) ASSERT_TRUE(strstr(text, s), "missing %s in:\n%s", s, text)

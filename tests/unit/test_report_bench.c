@@ -2,7 +2,7 @@
 /* Benchmark tracker exports: github-action-benchmark and Bencher. */
 #include <stdlib.h>
 #include "check.h"
-#include "report_bench.h"
+#include "report/report_bench.h"
 
 #define RUN_JSON(label, heap) \
 	"{\"schema\":1,\"label\":" label ",\"command\":[\"make\",\"-j8\"],\"duration_s\":2.5," \

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "report_fixture.h"
-#include "report_html.h"
+#include "report/report_html.h"
 
 static char *html_of(const struct mo_run *run, const cJSON *doc)
 {

@@ -3,9 +3,9 @@
  * whatever the names, degenerate timelines, nested phases, determinism. */
 #include <stdlib.h>
 #include "check.h"
-#include "chart.h"
+#include "report/chart.h"
 #include "report_fixture.h"
-#include "report_svg.h"
+#include "report/report_svg.h"
 
 static char *svg_of(const struct mo_run *run, size_t processes)
 {

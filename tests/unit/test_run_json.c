@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "json_util.h"
+#include "lib/json_util.h"
 #include "run_fixture.h"
-#include "run_json.h"
+#include "model/run_json.h"
 
 #define BIG (9007199254740993LL)	/* 2^53 + 1 */
 

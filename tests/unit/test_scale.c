@@ -6,11 +6,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include "check.h"
-#include "scale.h"
-#include "scale_exec.h"
-#include "scale_json.h"
-#include "scale_svg.h"
-#include "scale_text.h"
+#include "scale/scale.h"
+#include "scale/scale_exec.h"
+#include "scale/scale_json.h"
+#include "scale/scale_svg.h"
+#include "scale/scale_text.h"
 
 #define KiB 1024.0
 #define MiB (1024.0 * 1024.0)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "serve.h"
+#include "serve/serve.h"
 
 static bool parses(const char *in, int family, const char *ip, unsigned port)
 {

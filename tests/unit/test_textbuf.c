@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "check.h"
-#include "textbuf.h"
+#include "lib/textbuf.h"
 
 static bool test_first_reserve_allocates(void)
 {

@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
-#include "exitcodes.h"
-#include "gate.h"
-#include "history_cli.h"
-#include "log.h"
-#include "units.h"
+#include "cli/commands.h"
+#include "lib/exitcodes.h"
+#include "history/gate.h"
+#include "cli/history_cli.h"
+#include "lib/log.h"
+#include "lib/units.h"
 
 struct check_opts {
 	const char *path;

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
-#include "compare.h"
-#include "exitcodes.h"
-#include "history_cli.h"
-#include "json_util.h"
-#include "log.h"
-#include "units.h"
+#include "cli/commands.h"
+#include "history/compare.h"
+#include "lib/exitcodes.h"
+#include "cli/history_cli.h"
+#include "lib/json_util.h"
+#include "lib/log.h"
+#include "lib/units.h"
 
 struct side {
 	const char *ref;

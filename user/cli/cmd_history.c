@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
-#include "exitcodes.h"
-#include "history_cli.h"
-#include "json_util.h"
-#include "log.h"
-#include "metrics.h"
-#include "units.h"
+#include "cli/commands.h"
+#include "lib/exitcodes.h"
+#include "cli/history_cli.h"
+#include "lib/json_util.h"
+#include "lib/log.h"
+#include "model/metrics.h"
+#include "lib/units.h"
 
 #define DEFAULT_RUNS 20
 #define ROOT_PHASE "main"

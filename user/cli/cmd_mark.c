@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <memobs/markers.h>
-#include "commands.h"
-#include "exitcodes.h"
-#include "log.h"
+#include "cli/commands.h"
+#include "lib/exitcodes.h"
+#include "lib/log.h"
 
 static void mark_usage(FILE *out)
 {

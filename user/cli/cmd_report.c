@@ -7,20 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "commands.h"
-#include "exitcodes.h"
-#include "history_cli.h"
-#include "invoker.h"
-#include "log.h"
-#include "outfile.h"
-#include "report_bench.h"
-#include "report_folded.h"
-#include "report_pprof.h"
-#include "report_html.h"
-#include "report_svg.h"
-#include "report_text.h"
-#include "run_json.h"
-#include "run_load.h"
+#include "cli/commands.h"
+#include "lib/exitcodes.h"
+#include "cli/history_cli.h"
+#include "lib/invoker.h"
+#include "lib/log.h"
+#include "lib/outfile.h"
+#include "report/report_bench.h"
+#include "report/report_folded.h"
+#include "report/report_pprof.h"
+#include "report/report_html.h"
+#include "report/report_svg.h"
+#include "report/report_text.h"
+#include "model/run_json.h"
+#include "history/run_load.h"
 
 struct report_args {
 	const char *history;

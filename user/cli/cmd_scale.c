@@ -9,19 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
-#include "exitcodes.h"
-#include "invoker.h"
-#include "json_util.h"
-#include "log.h"
-#include "outfile.h"
-#include "scale.h"
-#include "scale_exec.h"
-#include "scale_json.h"
-#include "scale_svg.h"
-#include "scale_text.h"
-#include "tracer.h"
-#include "units.h"
+#include "cli/commands.h"
+#include "lib/exitcodes.h"
+#include "lib/invoker.h"
+#include "lib/json_util.h"
+#include "lib/log.h"
+#include "lib/outfile.h"
+#include "scale/scale.h"
+#include "scale/scale_exec.h"
+#include "scale/scale_json.h"
+#include "scale/scale_svg.h"
+#include "scale/scale_text.h"
+#include "observe/tracer.h"
+#include "lib/units.h"
 
 #define MAX_REPEAT 99
 

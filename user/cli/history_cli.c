@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include "history_cli.h"
-#include "log.h"
+#include "cli/history_cli.h"
+#include "lib/log.h"
 
 void history_cli_missing(const char *cmd, const char *path)
 {

@@ -5,7 +5,7 @@
 #define MO_HISTORY_CLI_H
 
 #include <stdbool.h>
-#include "history.h"
+#include "history/history.h"
 
 /* Load the history at path into *h (free with history_free in any case),
  * printing a warning per skipped line. A missing file is an error said

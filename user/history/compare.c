@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "compare.h"
-#include "json_util.h"
-#include "metrics.h"
+#include "history/compare.h"
+#include "lib/json_util.h"
+#include "model/metrics.h"
 
 /* The phase fields a comparison shows, in this order. */
 static const char *const fields[] = {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "units.h"
+#include "lib/units.h"
 
 struct mo_compare_row {
 	const char *metric;	/* a total ("peak_rss") or a phase field ("rss.peak"); static */

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gate.h"
-#include "json_util.h"
-#include "units.h"
+#include "history/gate.h"
+#include "lib/json_util.h"
+#include "lib/units.h"
 
 /* Does run belong to the series: label equal when label is not NULL, else
  * no label and a command array equal to `command`? */

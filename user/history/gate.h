@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "history.h"
-#include "metrics.h"
+#include "history/history.h"
+#include "model/metrics.h"
 
 #define GATE_BASELINE_RUNS 5
 

@@ -10,10 +10,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "history.h"
-#include "json_util.h"
-#include "outfile.h"
-#include "textbuf.h"
+#include "history/history.h"
+#include "lib/json_util.h"
+#include "lib/outfile.h"
+#include "lib/textbuf.h"
 
 /* Members of a run document that history, compare and check never read:
  * they are most of a big run's size. */

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "invoker.h"
+#include "lib/invoker.h"
 
 #define HISTORY_DEFAULT_PATH ".memobs/history.jsonl"
 #define HISTORY_SCHEMA 1		/* the run document schema this reader knows */

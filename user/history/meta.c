@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "meta.h"
+#include "history/meta.h"
 
 /* Run git with args as the invoker; its stdout into out (NUL-terminated).
  * Returns the byte count, or -1 when git failed or is missing. */

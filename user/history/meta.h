@@ -3,8 +3,8 @@
 #ifndef MO_META_H
 #define MO_META_H
 
-#include "invoker.h"
-#include "run.h"
+#include "lib/invoker.h"
+#include "model/run.h"
 
 /* Fill the metadata fields of run. The git figures are read by running git
  * as the invoking user in the working directory; outside a work tree (or

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "run_load.h"
-#include "textbuf.h"
+#include "history/run_load.h"
+#include "lib/textbuf.h"
 
 /* Line `line` (1-based) of f without its newline, or all of f when line is
  * 0, NUL-terminated; caller frees. At most `max` bytes: history_resolve

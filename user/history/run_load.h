@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "history.h"
+#include "history/history.h"
 
 /* Resolve ref against h (loaded from history_path; empty when there is no
  * history) and read that run whole into *doc (caller deletes). 0, or

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "invoker.h"
+#include "lib/invoker.h"
 
 static bool parse_id(const char *s, unsigned long *out)
 {

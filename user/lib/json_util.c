@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
+#include "lib/json_util.h"
 
 cJSON *json_int(int64_t v)
 {

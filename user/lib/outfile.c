@@ -9,7 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "outfile.h"
+#include "lib/outfile.h"
 
 static int write_all(int fd, const char *data, size_t len)
 {

@@ -6,7 +6,7 @@
 #define MO_OUTFILE_H
 
 #include <stddef.h>
-#include "invoker.h"
+#include "lib/invoker.h"
 
 /* Write data to path, replacing it whole or not at all. */
 int outfile_write(const struct mo_invoker *inv, const char *path, const char *data, size_t len,

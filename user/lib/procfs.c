@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "procfs.h"
+#include "lib/procfs.h"
 
 /* "Key:\t  123 kB" -> bytes. */
 static bool kb_value(const char *line, const char *end, const char *key, __s64 *out)

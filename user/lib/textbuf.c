@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdlib.h>
-#include "textbuf.h"
+#include "lib/textbuf.h"
 
 int textbuf_reserve(struct mo_textbuf *t, size_t max)
 {

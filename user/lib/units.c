@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "units.h"
+#include "lib/units.h"
 
 static const struct {
 	const char *suffix;

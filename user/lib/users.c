@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "users.h"
+#include "lib/users.h"
 
 int users_parse(const char *arg, uid_t *out)
 {

@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
-#include "xmlesc.h"
+#include "lib/json_util.h"
+#include "lib/xmlesc.h"
 
 int xmlesc_fputs(FILE *out, const char *s)
 {

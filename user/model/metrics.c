@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
-#include "metrics.h"
+#include "lib/json_util.h"
+#include "model/metrics.h"
 
 const struct mo_metric_total metrics_totals[METRICS_NTOTALS] = {
 	{ "peak_rss", "totals.rss.peak", MO_UNIT_BYTES },

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "units.h"
+#include "lib/units.h"
 
 #define METRICS_NAME_MAX 192	/* "phase." + a 63-byte name + field, with room */
 

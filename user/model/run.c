@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include "run.h"
+#include "model/run.h"
 
 void run_init(struct mo_run *run)
 {

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
-#include "users.h"
+#include "lib/users.h"
 
 /* Growth rates of processes observed for less than this are noise (a
  * compiler job going from 0 to 100 MiB in 20 ms): left out. */

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
-#include "run_json.h"
+#include "lib/json_util.h"
+#include "model/run_json.h"
 
 #define TOP_PROCESSES 5
 

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "run.h"
+#include "model/run.h"
 
 #define RUN_JSON_SCHEMA 1
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "cgroups.h"
+#include "observe/cgroups.h"
 
 #define MAX_DEPTH 64		/* the kernel's own bound on nesting is far larger, but no host nests this deep */
 #define RESCAN_NS 1000000000ull

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cgroups.h"
-#include "filters.h"
+#include "observe/cgroups.h"
+#include "observe/filters.h"
 
 static bool has_comm(const struct mo_filters *f, const char comm[MO_COMM_LEN])
 {

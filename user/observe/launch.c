@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "exitcodes.h"
-#include "launch.h"
+#include "lib/exitcodes.h"
+#include "observe/launch.h"
 
 /* What the child reports on the status pipe when it cannot exec. */
 struct launch_failure {

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "invoker.h"
+#include "lib/invoker.h"
 
 struct mo_launch {
 	pid_t pid;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <string.h>
-#include "phases.h"
+#include "observe/phases.h"
 
 static double secs(__u64 ns, __u64 t0)
 {

@@ -5,7 +5,7 @@
 #define MO_PHASES_H
 
 #include <stddef.h>
-#include "run.h"
+#include "model/run.h"
 
 /* A phase name BPF could not read, recovered from /proc/PID/mem. */
 struct mo_phase_name_fix {

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "proctree.h"
+#include "observe/proctree.h"
 
 /* Open addressing, pid -> index in run->procs; grows at 1/2 load. */
 struct mo_proctree {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "run.h"
+#include "model/run.h"
 
 struct mo_proctree;
 

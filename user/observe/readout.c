@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buildids.h"
-#include "phases.h"
-#include "procfs.h"
-#include "proctree.h"
-#include "readout.h"
-#include "session.h"
+#include "stacks/buildids.h"
+#include "observe/phases.h"
+#include "lib/procfs.h"
+#include "observe/proctree.h"
+#include "observe/readout.h"
+#include "observe/session.h"
 
 struct mo_readout {
 	struct mo_session *sess;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "run.h"
+#include "model/run.h"
 
 struct mo_readout;
 struct mo_session;

@@ -13,9 +13,9 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
-#include "filters.h"
-#include "log.h"
-#include "session.h"
+#include "observe/filters.h"
+#include "lib/log.h"
+#include "observe/session.h"
 
 struct mo_session {
 	struct memobs_bpf *skel;

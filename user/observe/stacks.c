@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "buildids.h"
-#include "run.h"
-#include "session.h"
-#include "stacks.h"
-#include "symbolize.h"
+#include "stacks/buildids.h"
+#include "model/run.h"
+#include "observe/session.h"
+#include "observe/stacks.h"
+#include "stacks/symbolize.h"
 
 enum { FRAME_EMPTY = 0, FRAME_VALID = 1, FRAME_IP = 2 };
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
-#include "cgroups.h"
-#include "live.h"
-#include "prom.h"
-#include "readout.h"
-#include "serve.h"
-#include "session.h"
-#include "views.h"
+#include "observe/cgroups.h"
+#include "serve/live.h"
+#include "serve/prom.h"
+#include "observe/readout.h"
+#include "serve/serve.h"
+#include "observe/session.h"
+#include "observe/views.h"
 
 struct running {
 	__u32 tgid;

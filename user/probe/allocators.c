@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "allocators.h"
-#include "elfinfo.h"
-#include "ldsearch.h"
+#include "probe/allocators.h"
+#include "probe/elfinfo.h"
+#include "probe/ldsearch.h"
 
 #define MAX_ENVIRON (4u << 20)
 

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "ldsearch.h"
+#include "probe/ldsearch.h"
 
 #define MO_ALLOC_MAX_FILES 8
 

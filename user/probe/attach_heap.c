@@ -8,10 +8,10 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
-#include "allocators.h"
-#include "attach_heap.h"
-#include "elfinfo.h"
-#include "probeplan.h"
+#include "probe/allocators.h"
+#include "probe/attach_heap.h"
+#include "probe/elfinfo.h"
+#include "probe/probeplan.h"
 
 #define MAX_FILES 32
 #define MAX_LINKS 256

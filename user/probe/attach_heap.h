@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "run.h"
+#include "model/run.h"
 
 struct mo_heap_probes;
 struct memobs_bpf;

@@ -8,8 +8,8 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
-#include "attach_usdt.h"
-#include "elfinfo.h"
+#include "probe/attach_usdt.h"
+#include "probe/elfinfo.h"
 
 #define MAX_FILES 64
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "elfinfo.h"
+#include "probe/elfinfo.h"
 
 struct mo_elf {
 	int fd;

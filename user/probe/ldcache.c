@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "ldcache.h"
+#include "probe/ldcache.h"
 
 /* glibc elf/dl-cache.h */
 #define OLD_MAGIC "ld.so-1.7.0"

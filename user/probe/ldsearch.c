@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "elfinfo.h"
-#include "ldcache.h"
-#include "ldsearch.h"
+#include "probe/elfinfo.h"
+#include "probe/ldcache.h"
+#include "probe/ldsearch.h"
 
 #define MAX_OBJECTS 256
 #define MAX_SYMLINKS 40

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <capstone.h>
-#include "probeplan.h"
+#include "probe/probeplan.h"
 
 #define SCAN_INSNS 8
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "chart.h"
+#include "report/chart.h"
 
 /* About this many steps: enough gridlines to read a value off, few enough
  * that their labels never crowd. The time axis is wider than it is high. */

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "history.h"
-#include "json_util.h"
-#include "metrics.h"
-#include "report_bench.h"
+#include "history/history.h"
+#include "lib/json_util.h"
+#include "model/metrics.h"
+#include "report/report_bench.h"
 
 #define ROOT_PHASE "main"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <string.h>
-#include "report_folded.h"
+#include "report/report_folded.h"
 
 int report_folded_weight(const char *s, enum mo_fold_weight *out)
 {

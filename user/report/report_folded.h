@@ -5,7 +5,7 @@
 #define MO_REPORT_FOLDED_H
 
 #include <stdio.h>
-#include "run.h"
+#include "model/run.h"
 
 enum mo_fold_weight {
 	MO_FOLD_ALLOC,		/* allocation sites by allocated bytes */

@@ -3,12 +3,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
-#include "report_html.h"
-#include "report_svg.h"
-#include "report_target.h"
-#include "units.h"
-#include "xmlesc.h"
+#include "lib/json_util.h"
+#include "report/report_html.h"
+#include "report/report_svg.h"
+#include "report/report_target.h"
+#include "lib/units.h"
+#include "lib/xmlesc.h"
 
 #define TOP_PER_PHASE 3
 #define MAX_INDENT 12		/* nesting levels shown by indentation */

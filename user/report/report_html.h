@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
-#include "run.h"
+#include "model/run.h"
 
 /* Write the page for run to out; doc is the run document run was parsed
  * from, read for what struct mo_run does not hold (top_allocators,

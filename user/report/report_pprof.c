@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "profile.pb-c.h"
-#include "report_pprof.h"
+#include "report/report_pprof.h"
 
 typedef Perftools__Profiles__Profile Profile;
 typedef Perftools__Profiles__ValueType ValueType;

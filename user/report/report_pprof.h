@@ -5,7 +5,7 @@
 #define MO_REPORT_PPROF_H
 
 #include <stddef.h>
-#include "run.h"
+#include "model/run.h"
 
 /* Samples with the standard heap types alloc_objects/count,
  * alloc_space/bytes, inuse_objects/count, inuse_space/bytes, one per

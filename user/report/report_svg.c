@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
-#include "report_svg_draw.h"
+#include "report/report_svg_draw.h"
 
 #define MAX_ROWS 6		/* label rows above the plot, and below it for marks */
 

@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "run.h"
+#include "model/run.h"
 
 /* Most processes --processes may ask for: more bars than colours tell apart. */
 #define REPORT_SVG_MAX_PROCESSES 8

@@ -3,10 +3,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report_svg_draw.h"
-#include "report_target.h"
-#include "units.h"
-#include "xmlesc.h"
+#include "report/report_svg_draw.h"
+#include "report/report_target.h"
+#include "lib/units.h"
+#include "lib/xmlesc.h"
 
 #define INSET 14		/* a nested band starts this far below its parent's top */
 #define TITLE_CHARS 110

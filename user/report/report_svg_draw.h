@@ -7,8 +7,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "chart.h"
-#include "report_svg.h"
+#include "report/chart.h"
+#include "report/report_svg.h"
 
 #define WIDTH 1000
 #define MARGIN_L 76

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
-#include "report_target.h"
+#include "report/report_target.h"
 
 const char *report_target(const struct mo_run *run, char *buf, size_t len)
 {

@@ -4,7 +4,7 @@
 #define MO_REPORT_TARGET_H
 
 #include <stddef.h>
-#include "run.h"
+#include "model/run.h"
 
 /* The command line (arguments joined by spaces), "pid N" or "all
  * processes", cut to fit len. Returns buf. */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
-#include "report_text.h"
-#include "units.h"
+#include "report/report_text.h"
+#include "lib/units.h"
 
 #define TOP 10
 

@@ -5,7 +5,7 @@
 #define MO_REPORT_TEXT_H
 
 #include <stdio.h>
-#include "run.h"
+#include "model/run.h"
 
 void report_text(FILE *out, const struct mo_run *run);
 

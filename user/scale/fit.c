@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include "fit.h"
+#include "scale/fit.h"
 
 #define GOLDEN_ITERATIONS 60	/* the bracket shrinks to 1e-12 of FIT_K_STEP */
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
-#include "scale.h"
+#include "lib/json_util.h"
+#include "scale/scale.h"
 
 void scale_init(struct mo_scale *s)
 {

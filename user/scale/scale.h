@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include "fit.h"
-#include "metrics.h"
+#include "scale/fit.h"
+#include "model/metrics.h"
 
 #define SCALE_MAX_SIZES 64
 #define SCALE_MAX_SIZE 1000000000000000ull	/* 10^15: exact in a double */

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "exitcodes.h"
-#include "history.h"
-#include "run.h"
-#include "scale_exec.h"
+#include "lib/exitcodes.h"
+#include "history/history.h"
+#include "model/run.h"
+#include "scale/scale_exec.h"
 
 #define SELF "/proc/self/exe"
 #define MAX_CHILD_ARGS 12	/* memobs's own arguments before the command */

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <cjson/cJSON.h>
-#include "invoker.h"
-#include "scale.h"
+#include "lib/invoker.h"
+#include "scale/scale.h"
 
 #define SCALE_PLACEHOLDER "{}"
 

@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "json_util.h"
-#include "scale_json.h"
+#include "lib/json_util.h"
+#include "scale/scale_json.h"
 
 static const char *const unit_names[] = {
 	[MO_UNIT_BYTES] = "bytes",

@@ -27,7 +27,7 @@
 #ifndef MO_SCALE_JSON_H
 #define MO_SCALE_JSON_H
 
-#include "scale.h"
+#include "scale/scale.h"
 
 #define SCALE_JSON_SCHEMA 1
 #define SCALE_JSON_KIND "memobs-scale"

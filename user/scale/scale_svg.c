@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include "chart.h"
-#include "scale_svg.h"
-#include "scale_text.h"
-#include "xmlesc.h"
+#include "report/chart.h"
+#include "scale/scale_svg.h"
+#include "scale/scale_text.h"
+#include "lib/xmlesc.h"
 
 #define WIDTH 1000
 #define COLS 2

@@ -10,7 +10,7 @@
 #define MO_SCALE_SVG_H
 
 #include <stdio.h>
-#include "scale.h"
+#include "scale/scale.h"
 
 /* Write the chart of s (scale_fit done) to out. 0, -ENOMEM, or -EIO when
  * out reports a write error. */

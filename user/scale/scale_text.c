@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <math.h>
 #include <string.h>
-#include "scale_text.h"
-#include "units.h"
+#include "scale/scale_text.h"
+#include "lib/units.h"
 
 const char *scale_text_fmt(double v, enum mo_unit unit, char *buf, size_t len)
 {

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "scale.h"
+#include "scale/scale.h"
 
 /* A value in its unit, small ones too: "64.0 KiB", "12.5 ms", "3.2 us",
  * "1.5e+03". Returns buf. */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <ncurses.h>
-#include "live.h"
+#include "serve/live.h"
 
 #define HEADER_ROWS 4		/* status, keys, blank, column titles */
 #define CTRL_C 3

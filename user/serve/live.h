@@ -11,7 +11,7 @@
 #define MO_LIVE_H
 
 #include <stdbool.h>
-#include "live_view.h"
+#include "serve/live_view.h"
 
 struct mo_live;
 

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json_util.h"
-#include "live_view.h"
-#include "status.h"
-#include "units.h"
-#include "users.h"
+#include "lib/json_util.h"
+#include "serve/live_view.h"
+#include "serve/status.h"
+#include "lib/units.h"
+#include "lib/users.h"
 
 #define ROW_FORMAT "%8s  %s %11s %11s %11s"
 #define COMM_COLUMNS 16

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "prom.h"
-#include "prom_view.h"
+#include "serve/prom.h"
+#include "serve/prom_view.h"
 
 #ifndef MEMOBS_VERSION
 #define MEMOBS_VERSION "unknown"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "prom_view.h"
+#include "serve/prom_view.h"
 
 static int by_rss_desc(const void *a, const void *b, void *ctx)
 {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "prom.h"
+#include "serve/prom.h"
 
 /* The observed processes of one cgroup, summed. */
 struct mo_prom_cgroup {

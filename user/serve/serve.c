@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "serve.h"
+#include "serve/serve.h"
 
 #define SERVE_MAX_CONNS 16
 #define SERVE_MAX_REQUEST 8192		/* request line and headers */

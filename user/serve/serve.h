@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
-#include "prom.h"
+#include "serve/prom.h"
 
 struct mo_serve;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
-#include "status.h"
-#include "units.h"
+#include "serve/status.h"
+#include "lib/units.h"
 
 void status_format(char *buf, size_t len, double elapsed_s, int64_t nprocs, int64_t rss, int64_t rss_peak,
 		   int64_t heap_live, const char *phase)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "buildids.h"
-#include "elfinfo.h"
+#include "stacks/buildids.h"
+#include "probe/elfinfo.h"
 
 struct entry {
 	char id[MO_BUILD_ID_HEX];

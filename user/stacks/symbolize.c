@@ -4,8 +4,8 @@
 #include <string.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
-#include "buildids.h"
-#include "symbolize.h"
+#include "stacks/buildids.h"
+#include "stacks/symbolize.h"
 
 struct module {
 	char id[MO_BUILD_ID_HEX];
