@@ -14,8 +14,10 @@ run_one() {	# NAME CMD...
 	[ -n "$filter" ] && [[ $name != *$filter* ]] && return
 	local out="$log/${name//\//_}.log"
 	printf '== %s\n' "$name"
+	local t0=$SECONDS
 	"$@" >"$out" 2>&1
 	local rc=$?
+	echo "# $name: $((SECONDS - t0)) s"
 	grep -E '^(not )?ok - |^#' "$out"
 	local p f
 	p=$(grep -c '^ok - ' "$out")
@@ -37,6 +39,9 @@ done
 # libFuzzer targets (tests/fuzz/fuzz.mk), each for a bounded time.
 for t in "$build"/fuzz/fuzz_*; do
 	[ -x "$t" ] && run_one "fuzz/$(basename "$t")" tests/fuzz/run.sh "$t" "${FUZZ_TEST_SECONDS:-10}"
+done
+for t in tests/layout/check_*.py; do
+	[ -f "$t" ] && run_one "layout/$(basename "$t" .py)" python3 "$t"
 done
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] && run_one "integration/$(basename "$t" .py)" python3 "$t"
