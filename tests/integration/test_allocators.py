@@ -85,6 +85,7 @@ def observe(what, exe, launch="", cxx=False, malloc_from=None):
     assert run["free_unknown_count"] == 0 and base["free_unknown_count"] == 0, (run, base)
     assert 0 <= base["alloc_bytes"] < NOISE + (EH_POOL if cxx else 0), (what, "start-up noise", base)
     assert doc["drops"]["events"] == 0, doc["drops"]
+    return doc
 
 
 def in_tmp(fn):
@@ -107,7 +108,10 @@ def test_glibc(tmp):
 @in_tmp
 def test_glibc_static(tmp):
     exe = build(tmp, "shape_glibc_st", flags=["-static"])
-    observe("glibc static", exe, malloc_from="^%s$" % re.escape(exe))
+    doc = observe("glibc static", exe, malloc_from="^%s$" % re.escape(exe))
+    # the probe names the binary itself, not the /proc/PID/exe link it was attached through
+    files = {p["file"] for p in doc["heap_probes"]}
+    assert exe in files and not any(f.startswith("/proc/") for f in files), files
 
 
 @in_tmp

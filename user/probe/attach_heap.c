@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
@@ -89,6 +90,22 @@ static bool seen_file(struct mo_heap_probes *hp, const char *path, const char *p
 	return false;
 }
 
+/* The file's name for the run document: /proc/PID/exe (a static binary's
+ * own malloc) names nothing once the process is gone, so its target is
+ * read now. */
+static void probe_file_name(const char *path, char *buf, size_t len)
+{
+	unsigned pid;
+	int end = 0;
+	ssize_t n;
+
+	if (sscanf(path, "/proc/%u/exe%n", &pid, &end) == 1 && !path[end] && (n = readlink(path, buf, len - 1)) > 0) {
+		buf[n] = 0;
+		return;
+	}
+	snprintf(buf, len, "%s", path);
+}
+
 static int attach_one(struct mo_heap_probes *hp, const char *path, const char *allocator, const char *name,
 		      const struct heap_func *fn, const struct mo_elf_func *f, const struct mo_probe_site *site)
 {
@@ -109,7 +126,7 @@ static int attach_one(struct mo_heap_probes *hp, const char *path, const char *a
 		hp->nlinks++;
 	}
 	rec = &hp->sites[hp->nsites++];
-	snprintf(rec->file, sizeof(rec->file), "%s", path);
+	probe_file_name(path, rec->file, sizeof(rec->file));
 	snprintf(rec->allocator, sizeof(rec->allocator), "%s", allocator);
 	snprintf(rec->func, sizeof(rec->func), "%s", name);
 	rec->skipped = site->skipped;
