@@ -87,11 +87,10 @@ static __always_inline bool in_session(__u32 tgid)
 	return p && !(p->flags & MO_PROC_PENDING_EXEC);
 }
 
-/* phase_begin(name): push a new phase under the innermost one. */
-SEC("usdt")
-int BPF_USDT(mo_phase_begin, const char *uname)
+/* phase_begin(name) fired in tgid: push a new phase under the innermost one. */
+static __always_inline int marker_phase_begin(__u32 tgid, const char *uname)
 {
-	__u32 tgid = current_tgid(), flags = MO_PHASE_OPEN, id, depth;
+	__u32 flags = MO_PHASE_OPEN, id, depth;
 	char name[MO_NAME_LEN];
 	struct mo_phase *ph;
 
@@ -159,13 +158,12 @@ static long copy_live_site(struct bpf_map *map, const struct mo_site_key *key, c
 	return 0;
 }
 
-/* phase_end(name): close the innermost open phase of that name, and any
- * phase opened inside it and left open. A phase whose name BPF could not
- * read matches any name. */
-SEC("usdt")
-int BPF_USDT(mo_phase_end, const char *uname)
+/* phase_end(name) fired in tgid: close the innermost open phase of that
+ * name, and any phase opened inside it and left open. A phase whose name BPF
+ * could not read matches any name. */
+static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 {
-	__u32 tgid = current_tgid(), flags = 0, depth, found = MO_PHASE_DEPTH, id = MO_PHASE_NONE;
+	__u32 flags = 0, depth, found = MO_PHASE_DEPTH, id = MO_PHASE_NONE;
 	__u64 hash;
 	char name[MO_NAME_LEN];
 	__u64 now = bpf_ktime_get_ns();
@@ -211,13 +209,12 @@ int BPF_USDT(mo_phase_end, const char *uname)
 	return 0;
 }
 
-/* items(count): work done in the innermost phase. */
-SEC("usdt")
-int BPF_USDT(mo_items, __u64 count)
+/* items(count) fired in tgid: work done in the innermost phase. */
+static __always_inline int marker_items(__u32 tgid, __u64 count)
 {
 	struct mo_phase *ph;
 
-	if (!in_session(current_tgid()))
+	if (!in_session(tgid))
 		return 0;
 	ph = phase_at(mo_sess.cur_phase);
 	if (ph)
@@ -225,11 +222,10 @@ int BPF_USDT(mo_items, __u64 count)
 	return 0;
 }
 
-/* mark(label): an instant on the timeline. */
-SEC("usdt")
-int BPF_USDT(mo_mark, const char *ulabel)
+/* mark(label) fired in tgid: an instant on the timeline. */
+static __always_inline int marker_mark(__u32 tgid, const char *ulabel)
 {
-	__u32 tgid = current_tgid(), flags = 0;
+	__u32 flags = 0;
 	char label[MO_NAME_LEN];
 
 	if (!in_session(tgid))
@@ -237,4 +233,30 @@ int BPF_USDT(mo_mark, const char *ulabel)
 	read_name(label, ulabel, &flags);
 	emit(MO_EV_MARK, tgid, mo_sess.cur_phase, flags, label, (__u64)ulabel);
 	return 0;
+}
+
+/* The entry points only fetch the USDT argument: the logic above does not
+ * depend on how the probe was attached. */
+SEC("usdt")
+int BPF_USDT(mo_phase_begin, const char *name)
+{
+	return marker_phase_begin(current_tgid(), name);
+}
+
+SEC("usdt")
+int BPF_USDT(mo_phase_end, const char *name)
+{
+	return marker_phase_end(current_tgid(), name);
+}
+
+SEC("usdt")
+int BPF_USDT(mo_items, __u64 count)
+{
+	return marker_items(current_tgid(), count);
+}
+
+SEC("usdt")
+int BPF_USDT(mo_mark, const char *label)
+{
+	return marker_mark(current_tgid(), label);
 }
