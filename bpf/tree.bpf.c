@@ -132,6 +132,24 @@ static __always_inline bool gate_exec(const struct mo_exe_key *exe)
 	return bpf_send_signal(SIGSTOP) == 0;
 }
 
+/* The process became a new program: its peaks are the new program's from
+ * here. What it held before (a fork copy of its parent's memory, or an
+ * earlier program) is kept apart as its pre-exec peak, never counted as
+ * the new program's; so is its peak in the phase open now. */
+static __always_inline void restart_peaks(struct mo_proc *p, __u32 tgid)
+{
+	__s64 sum = p->rss_sum;
+	struct mo_pstat *ps;
+
+	atomic_max(&p->rss_pre_exec_peak, __sync_lock_test_and_set(&p->rss_peak_sum, sum));
+#pragma unroll
+	for (int m = 0; m < MO_RSS_NR; m++)
+		__sync_lock_test_and_set(&p->rss_peak[m], p->rss[m]);
+	ps = pstat_get(tgid, mo_sess.cur_phase, sum);
+	if (ps)
+		__sync_lock_test_and_set(&ps->rss_peak, sum);
+}
+
 /* sched_process_exec: the process becomes a new program. Its memory so far
  * (memobs's own copy, for the launched command) is replaced by the new mm. */
 SEC("tp_btf/sched_process_exec")
@@ -182,6 +200,7 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	} else {
 		rss_seed(p, tgid, mm);
 	}
+	restart_peaks(p, tgid);
 	mark_first(p, now);
 	__sync_fetch_and_and(&p->flags, ~MO_PROC_PENDING_EXEC);
 

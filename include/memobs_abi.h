@@ -89,7 +89,9 @@ struct mo_proc {
 	__s64 rss[MO_RSS_NR];
 	__s64 rss_peak[MO_RSS_NR];
 	__s64 rss_sum;		/* file + anon + shmem */
-	__s64 rss_peak_sum;
+	__s64 rss_peak_sum;	/* of its program: since its last exec */
+	__s64 rss_pre_exec_peak;	/* rss_sum's peak before that exec (a fork copy of
+					 * its parent, an earlier program), 0: none */
 	__s64 heap_live;
 	__s64 heap_peak_live;
 	__s64 rss_first;	/* rss_sum when its program was first seen (fork, exec, attach) */

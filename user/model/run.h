@@ -36,8 +36,9 @@ struct mo_proc_rec {
 	bool exited;
 	bool heap_probed;
 	bool observer;			/* runs memobs itself (memobs mark): not counted */
-	int64_t rss_peak;		/* max of file+anon+shmem */
+	int64_t rss_peak;		/* max of file+anon+shmem, of its program (since its last exec) */
 	int64_t rss_peak_member[MO_RSS_NR];
+	int64_t rss_pre_exec_peak;	/* what it held before that exec (a fork copy), 0: none */
 	int64_t rss_end;
 	int64_t rss_first;		/* when its program was first seen (fork, exec, attach) */
 	double first_s;			/* and when: growth is measured from there */

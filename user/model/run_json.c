@@ -224,6 +224,7 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	json_add_int(rss, "peak_file", p->rss_peak_member[MO_RSS_FILE]);
 	json_add_int(rss, "peak_shmem", p->rss_peak_member[MO_RSS_SHMEM]);
 	json_add_int(rss, "swap_peak", p->rss_peak_member[MO_RSS_SWAP]);
+	json_add_int(rss, "pre_exec_peak", p->rss_pre_exec_peak);
 	json_add_int(rss, "end", p->rss_end);
 	json_add_int(rss, "first", p->rss_first);
 	json_add_num(rss, "first_s", p->first_s, 6);
@@ -652,6 +653,7 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 		rec->rss_peak_member[MO_RSS_FILE] = num(p, "rss.peak_file");
 		rec->rss_peak_member[MO_RSS_SHMEM] = num(p, "rss.peak_shmem");
 		rec->rss_peak_member[MO_RSS_SWAP] = num(p, "rss.swap_peak");
+		rec->rss_pre_exec_peak = num(p, "rss.pre_exec_peak");
 		rec->rss_end = num(p, "rss.end");
 		rec->heap_live = num(p, "heap.live");
 		rec->heap_peak_live = num(p, "heap.peak_live");

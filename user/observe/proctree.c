@@ -209,6 +209,7 @@ static void take_figures(struct mo_proctree *pt, struct mo_proc_rec *rec, const 
 	rec->rss_peak = p->rss_peak_sum;
 	for (int m = 0; m < MO_RSS_NR; m++)
 		rec->rss_peak_member[m] = p->rss_peak[m];
+	rec->rss_pre_exec_peak = p->rss_pre_exec_peak;
 	rec->rss_end = p->rss_sum;
 	rec->heap_live = p->heap_live;
 	rec->heap_peak_live = p->heap_peak_live;
