@@ -32,6 +32,12 @@ static __always_inline struct mo_proc *session_proc(__u32 tgid)
 	return bpf_map_lookup_elem(&mo_procs, &tgid);
 }
 
+/* A program run's identity: unique in the session, never 0. */
+static __always_inline __u64 new_program_id(void)
+{
+	return __sync_fetch_and_add(&mo_sess.last_program_id, 1) + 1;
+}
+
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;

@@ -61,9 +61,10 @@ static __always_inline bool read_name(char *dst, const char *src, __u32 *flags)
 	return true;
 }
 
-static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flags,
-				 const char *name, __u64 name_addr)
+static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flags, const char *name,
+				 __u64 name_addr)
 {
+	struct mo_proc *p = session_proc(tgid);
 	struct mo_ev_phase *ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
 
 	if (!ev) {
@@ -76,6 +77,7 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flag
 	ev->phase = phase;
 	ev->flags = flags;
 	ev->name_addr = (flags & MO_PHASE_NAME_PENDING) ? name_addr : 0;
+	ev->program_id = p ? p->program_id : 0;
 	__builtin_memcpy(ev->name, name, MO_NAME_LEN);
 	bpf_ringbuf_submit(ev, 0);
 }

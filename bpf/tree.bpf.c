@@ -83,6 +83,7 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	init.ppid = ptgid;
 	init.start_ns = init.first_ns = bpf_ktime_get_ns();
+	init.program_id = new_program_id();
 	ident_update(&init, child);
 	if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
 		/* Full, or the pid was reused before its record was harvested. */
@@ -174,6 +175,7 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 			return 0;
 		init.ppid = BPF_CORE_READ(task, real_parent, tgid);
 		init.start_ns = now;
+		init.program_id = new_program_id();
 		if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
 			MO_DROP(processes);
 			return 0;
@@ -227,6 +229,19 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	ev->exe_ino = exe.ino;
 	ev->flags = gate_exec(&exe) ? MO_EXEC_STOPPED : 0;
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* sched_prepare_exec: an exec passed its point of no return; the old
+ * program's memory is about to go (6.10 and later). From here on, its marker
+ * names must not be read late: the address may hold the new program's data. */
+SEC("tp_btf/sched_prepare_exec")
+int BPF_PROG(mo_prep_exec, struct task_struct *task, struct linux_binprm *bprm)
+{
+	struct mo_proc *p = session_proc(BPF_CORE_READ(task, tgid));
+
+	if (p)
+		p->program_id = new_program_id();
 	return 0;
 }
 

@@ -99,6 +99,8 @@ struct mo_proc {
 	__u64 cgroup_id;	/* cgroup v2 id, at fork, exec and cgroup moves */
 	__u32 uid;		/* effective uid, at fork and exec */
 	__u32 pad;
+	__u64 program_id;	/* new at fork and when an exec begins (before the old
+				 * memory goes): a late read of marker names checks it */
 	char comm[MO_COMM_LEN];
 };
 
@@ -225,6 +227,7 @@ struct mo_drops {
 	__u64 mm_ids;		/* mm owner map full */
 	__u64 missed_frees;	/* an address re-allocated without a seen free */
 	__u64 phase_sites;	/* mo_phase_sites full: a site left out of a phase end */
+	__u64 marker_names_unread;	/* by BPF and by user space (set by user space) */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user
@@ -240,6 +243,7 @@ struct mo_state {
 	__u64 free_bytes;
 	__u64 free_count;
 	__s64 nprocs;
+	__u64 last_program_id;	/* mo_proc.program_id: never 0 from BPF */
 	__u32 phase_lock;
 	__u32 depth;		/* open marker phases; the root is below them */
 	__u32 cur_phase;	/* innermost open phase */
@@ -292,12 +296,14 @@ struct mo_ev_exit {
 };
 
 /* Phase begin/end/unmatched and marks. name_addr is set when BPF could not
- * read the string, so that user space reads it from /proc/PID/mem. */
+ * read the string, so that user space reads it from /proc/PID/mem, as long
+ * as the process still runs the program that fired it (program_id). */
 struct mo_ev_phase {
 	struct mo_ev_hdr hdr;
 	__u32 phase;
 	__u32 flags;		/* enum mo_phase_flags */
 	__u64 name_addr;
+	__u64 program_id;
 	char name[MO_NAME_LEN];
 };
 

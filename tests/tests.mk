@@ -44,7 +44,7 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS
 
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 	$(call msg,PROG,$@)
-	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ $(if $(findstring static,$*),-static,)
+	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ $(if $(findstring static,$*),-static,) $(if $(findstring nopie,$*),-no-pie,)
 
 $(BUILD)/asan/obj $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/progs:
 	$(Q)mkdir -p $@

@@ -27,6 +27,8 @@ def test_known_phases_peak_over_their_own_baseline():
     root = phase(doc, "main")
     assert root["rss"]["peak"] == doc["totals"]["rss"]["peak"]
     assert [m["label"] for m in doc["marks"]] == ["done"]
+    # <memobs/markers.h> touches its strings: BPF read every one
+    assert doc["drops"]["marker_reads_in_bpf"] == 0
 
 
 def test_live_sites_at_phase_ends():
@@ -109,6 +111,7 @@ def test_shell_script_marks_phases():
     assert p["items"] == 20
     assert_near(p["rss"]["peak_over_baseline"], 20 * MiB, rel=0.10, abs_=2 * MiB, what="shell phase RSS")
     assert [m["label"] for m in doc["marks"]] == ["finished"]
+    assert doc["drops"]["marker_reads_in_bpf"] == 0
 
 
 def test_mark_without_observer_is_a_quiet_no_op():
@@ -136,6 +139,7 @@ def test_python_module_phases():
     assert load["rss"]["peak_over_baseline"] >= 40 * MiB, load["rss"]
     assert drop["start_s"] >= load["end_s"]
     assert [m["label"] for m in doc["marks"]] == ["py-done"]
+    assert doc["drops"]["marker_reads_in_bpf"] == 0
 
 
 def test_no_markers_one_main_phase():

@@ -127,10 +127,11 @@ static bool test_fields_and_bounds(void)
 
 static bool test_name_fixes(void)
 {
-	struct mo_phase t[3] = {
+	struct mo_phase t[4] = {
 		ph("main", 0, 0, MO_PHASE_OPEN, T0, 0, 0, 0, 0),
 		ph("", 0, 1, MO_PHASE_ENDED | MO_PHASE_NAME_PENDING, T0, T0 + SEC, 0, 0, 0),
 		ph("", 0, 1, MO_PHASE_ENDED | MO_PHASE_NAME_PENDING, T0, T0 + SEC, 0, 0, 0),
+		ph("junk", 0, 1, MO_PHASE_ENDED | MO_PHASE_NAME_PENDING, T0, T0 + SEC, 0, 0, 0),
 	};
 	struct mo_phase_name_fix fixes[2] = { { .id = 2 }, { .id = 1 } };
 	struct mo_run run;
@@ -141,8 +142,11 @@ static bool test_name_fixes(void)
 	/* Whatever BPF left in its name: 64 bytes without a NUL, cut too. */
 	memset(t[0].name, 'm', sizeof(t[0].name));
 	run_init(&run);
-	ASSERT_EQ(phases_from_bpf(&run, t, 3, fixes, 2, &end_state), 0);
+	ASSERT_EQ(phases_from_bpf(&run, t, 4, fixes, 2, &end_state), 0);
 	ASSERT_STR_EQ(run.phases[2].name, "render");
+	/* Not fixed: unread, and nothing of what the record held is kept. */
+	ASSERT_TRUE(run.phases[3].name_unread && !run.phases[2].name_unread, "unread");
+	ASSERT_STR_EQ(run.phases[3].name, "");
 	ASSERT_TRUE(run.phases[2].name_from_proc_mem, "fixed");
 	ASSERT_EQ(strnlen(run.phases[1].name, MO_NAME_LEN), MO_NAME_LEN - 1);
 	ASSERT_TRUE(run.phases[1].name_from_proc_mem, "fixed");

@@ -208,6 +208,7 @@ static bool test_self(void)
 	struct mo_proc_status st;
 	char buf[4096], name[64];
 	ssize_t n;
+	int fd;
 
 	ASSERT_EQ(procfs_status(getpid(), &st), 0);
 	ASSERT_EQ(st.ppid, getppid());
@@ -216,12 +217,16 @@ static bool test_self(void)
 	ASSERT_STR_EQ(st.name, "test_procfs");
 	n = procfs_cmdline(getpid(), buf, sizeof(buf));
 	ASSERT_TRUE(n > 0 && strstr(buf, "test_procfs"), "cmdline");
-	ASSERT_EQ(procfs_read_string(getpid(), (uintptr_t)marker, name, sizeof(name)), 0);
+	fd = procfs_mem_open(getpid());
+	ASSERT_TRUE(fd >= 0, "own memory");
+	ASSERT_EQ(procfs_mem_string(fd, (uintptr_t)marker, name, sizeof(name)), 0);
 	ASSERT_STR_EQ(name, marker);
 	/* At most len - 1 bytes, terminated. */
-	ASSERT_EQ(procfs_read_string(getpid(), (uintptr_t)marker, name, 7), 0);
+	ASSERT_EQ(procfs_mem_string(fd, (uintptr_t)marker, name, 7), 0);
 	ASSERT_STR_EQ(name, "memobs");
-	ASSERT_TRUE(procfs_read_string(getpid(), 8, name, sizeof(name)) < 0, "unmapped address");
+	ASSERT_TRUE(procfs_mem_string(fd, 8, name, sizeof(name)) < 0, "unmapped address");
+	close(fd);
+	ASSERT_EQ(procfs_mem_open(4194304 + 1), -ENOENT);
 	ASSERT_EQ(procfs_status(4194304 + 1, &st), -ESRCH);	/* above pid_max's limit */
 	return true;
 }

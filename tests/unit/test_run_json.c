@@ -70,6 +70,7 @@ static void fixture(struct mo_run *run, bool big)
 	run->phases[2].unclosed = true;
 	run->phases[2].implicit_end = true;
 	run->phases[3].name_truncated = true;
+	run->phases[2].name_unread = true;
 	run->phases[3].items = 40;
 	run_phase_add_live_site(&run->phases[1], strv("main", "build\xff", "xmalloc"), 3, huge);
 	run_phase_add_live_site(&run->phases[1], strv("main", NULL, NULL), 1, 4096);
@@ -146,7 +147,7 @@ static void fixture(struct mo_run *run, bool big)
 	run->drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
 					.sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
 					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-					.phase_sites = 14 };
+					.phase_sites = 14, .marker_names_unread = 15 };
 	run->marker_fallbacks = 13;
 	run_add_warning(run, "pid %d: \xff odd", 4242);
 	run_add_warning(run, "second");
@@ -211,6 +212,7 @@ static bool test_round_trip(void)
 		ASSERT_EQ(y->unclosed, x->unclosed);
 		ASSERT_EQ(y->implicit_end, x->implicit_end);
 		ASSERT_EQ(y->name_truncated, x->name_truncated);
+		ASSERT_EQ(y->name_unread, x->name_unread);
 		ASSERT_EQ(y->items, x->items);
 		ASSERT_EQ(y->rss_baseline, x->rss_baseline);
 		ASSERT_EQ(y->rss_peak, x->rss_peak);

@@ -166,20 +166,23 @@ ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len)
 	return read_file(path, buf, len);
 }
 
-int procfs_read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
+int procfs_mem_open(pid_t pid)
 {
 	char path[64];
-	ssize_t n;
 	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int procfs_mem_string(int fd, uint64_t addr, char *buf, size_t len)
+{
+	ssize_t n;
 
 	if (!len)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	n = pread(fd, buf, len - 1, addr);
-	close(fd);
 	if (n <= 0)
 		return n < 0 ? -errno : -EFAULT;
 	buf[n] = 0;

@@ -36,8 +36,13 @@ ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len);
 int procfs_cgroup(pid_t pid, char *buf, size_t len);
 int procfs_parse_cgroup(const char *text, char *buf, size_t len);
 
-/* A NUL-terminated string of at most len-1 bytes at addr in pid's memory
- * (for marker names BPF could not read). 0/-errno. */
-int procfs_read_string(pid_t pid, uint64_t addr, char *buf, size_t len);
+/* pid's memory, for marker names BPF could not read: the descriptor keeps
+ * the memory the process had when it was opened, whatever it execs later.
+ * A descriptor, or -errno. */
+int procfs_mem_open(pid_t pid);
+
+/* A NUL-terminated string of at most len-1 bytes at addr in the memory of
+ * procfs_mem_open's fd. 0/-errno. */
+int procfs_mem_string(int fd, uint64_t addr, char *buf, size_t len);
 
 #endif

@@ -318,6 +318,7 @@ const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
 	DROP(missed_frees, "missed_frees", "missed frees"),
 	DROP(unmatched_ends, "unmatched_phase_ends", "unmatched phase ends"),
 	DROP(marker_reads, "marker_reads_in_bpf", "marker names BPF could not read (read from /proc)"),
+	DROP(marker_names_unread, "marker_names_unread", "marker names unread (the process exec'd or exited first)"),
 };
 #undef DROP
 

@@ -72,6 +72,7 @@ struct mo_phase_rec {
 	bool implicit_end;		/* closed by the end of an enclosing phase */
 	bool name_truncated;
 	bool name_from_proc_mem;	/* BPF could not read it; read from /proc */
+	bool name_unread;		/* nobody could: the name is "" */
 	uint64_t items;
 	int64_t rss_baseline, rss_peak, rss_end;
 	int64_t heap_baseline, heap_peak, heap_end;
@@ -179,7 +180,7 @@ struct mo_run {
 
 /* Every drop counter, in report order: where it is in struct mo_drops,
  * its key under "drops" in the run document, what the reports call it. */
-#define MO_DROP_ROWS 13
+#define MO_DROP_ROWS 14
 struct mo_drop_field {
 	size_t off;
 	const char *key;

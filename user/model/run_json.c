@@ -133,6 +133,8 @@ static cJSON *phase_json(const struct mo_run *run, size_t i)
 		cJSON_AddTrueToObject(o, "implicit_end");
 	if (ph->name_truncated)
 		cJSON_AddTrueToObject(o, "name_truncated");
+	if (ph->name_unread)
+		cJSON_AddTrueToObject(o, "name_unread");
 	rss = add_obj(o, "rss");
 	json_add_int(rss, "baseline", ph->rss_baseline);
 	json_add_int(rss, "peak", ph->rss_peak);
@@ -586,6 +588,7 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		ph->unclosed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "unclosed"));
 		ph->implicit_end = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "implicit_end"));
 		ph->name_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_truncated"));
+		ph->name_unread = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_unread"));
 		ph->items = num(p, "items");
 		ph->rss_baseline = num(p, "rss.baseline");
 		ph->rss_peak = num(p, "rss.peak");

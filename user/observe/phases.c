@@ -56,6 +56,9 @@ int phases_from_bpf(struct mo_run *run, struct mo_phase *table, size_t n, const 
 				rec->name_from_proc_mem = true;
 			}
 		rec->name[MO_NAME_LEN - 1] = 0;
+		rec->name_unread = (ph->flags & MO_PHASE_NAME_PENDING) && !rec->name_from_proc_mem;
+		if (rec->name_unread)
+			rec->name[0] = 0;
 		rec->parent = i == MO_PHASE_ROOT || ph->parent >= n ? MO_PHASE_ROOT : ph->parent;
 		rec->depth = ph->depth;
 		rec->start_s = secs(ph->start_ns, end->t0_ns);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "stacks/buildids.h"
 #include "observe/phases.h"
 #include "lib/procfs.h"
@@ -16,6 +17,7 @@ struct mo_readout {
 	__u64 t0_ns;
 	struct mo_phase_name_fix *fixes;	/* names recovered from /proc/PID/mem */
 	size_t nfixes;
+	__u64 unread_names;			/* neither BPF nor read_late_name could */
 	char (*names)[MO_NAME_LEN];		/* by phase id, for the status line */
 	size_t nnames;
 	const pid_t *sweep;			/* exited pids being swept, sorted */
@@ -75,17 +77,36 @@ const char *readout__phase_name(struct mo_readout *r, __u32 id)
 	return id < r->nnames && r->names[id][0] ? r->names[id] : NULL;
 }
 
+/* Read a name BPF could not from the memory of the program that fired it,
+ * never from what the process exec'd since (a setuid program's secrets at
+ * that address): the descriptor opened first keeps the memory of that
+ * moment, and the program is checked to be the same after the open. */
+static int read_late_name(struct mo_readout *r, const struct mo_ev_phase *ev, char *buf)
+{
+	int fd = procfs_mem_open(ev->hdr.tgid), err;
+
+	if (fd < 0)
+		return fd;
+	err = session__same_program(r->sess, ev->hdr.tgid, ev->program_id) ?
+		      procfs_mem_string(fd, ev->name_addr, buf, MO_NAME_LEN) : -ESRCH;
+	close(fd);
+	return err ?: buf[0] ? 0 : -ENODATA;
+}
+
 /* The marker's string, from the record or, when BPF could not read it,
- * from the process's memory while it still lives. */
+ * from the process's memory while it still runs that program. NULL when
+ * it could not be read (counted; nothing is guessed). */
 static const char *marker_name(struct mo_readout *r, const struct mo_ev_phase *ev, char *buf)
 {
 	memcpy(buf, ev->name, MO_NAME_LEN);
 	buf[MO_NAME_LEN - 1] = 0;
 	if (!(ev->flags & MO_PHASE_NAME_PENDING))
 		return buf;
-	if (procfs_read_string(ev->hdr.tgid, ev->name_addr, buf, MO_NAME_LEN)) {
-		run_add_warning(r->run, "pid %u: a marker's name could not be read (page not present, process gone)",
-				ev->hdr.tgid);
+	if (read_late_name(r, ev, buf)) {
+		buf[0] = 0;
+		r->unread_names++;
+		run_add_warning(r->run, "pid %u: a marker's name could not be read (page not present, and the "
+				"process exec'd or exited before memobs could read it)", ev->hdr.tgid);
 		return NULL;
 	}
 	r->run->marker_fallbacks++;
@@ -285,5 +306,6 @@ int readout__final(struct mo_readout *r, __u64 end_ns)
 		run->free_unknown_count += heap.free_unknown_count;
 	}
 	memcpy(&run->drops, (const void *)&st->drops, sizeof(run->drops));
+	run->drops.marker_names_unread = r->unread_names;
 	return read_phases(r, end_ns);
 }

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
@@ -20,7 +21,8 @@
 struct mo_session {
 	struct memobs_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[4];
+	struct bpf_link *links[5];
+	bool exec_begins_seen;	/* mo_prep_exec attached */
 };
 
 /* libbpf's messages are kept, not printed: on a failed load they are the
@@ -84,6 +86,15 @@ static __u64 kernel_dev(dev_t dev)
 	return ((__u64)major(dev) << 20) | minor(dev);
 }
 
+static bool kernel_has_type(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found = !libbpf_get_error(btf) && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+
+	btf__free(btf);
+	return found;
+}
+
 static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
 {
 	struct stat self;
@@ -128,6 +139,7 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	if (!opts->heap)
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, 1);
 	set_heap_autoload(skel, opts->heap);
+	bpf_program__set_autoload(skel->progs.mo_prep_exec, kernel_has_type("btf_trace_sched_prepare_exec"));
 	return err;
 }
 
@@ -182,6 +194,11 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 			save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot attach to the sched tracepoints", ret);
 			goto err_free;
 		}
+	/* Without it, marker names BPF could not read stay unread (counted). */
+	if (bpf_program__autoload(s->skel->progs.mo_prep_exec)) {
+		s->links[4] = bpf_program__attach(s->skel->progs.mo_prep_exec);
+		s->exec_begins_seen = s->links[4];
+	}
 	/* Cgroup moves after exec are a refinement: without them a process
 	 * keeps the cgroup it had at fork/exec. */
 	s->links[3] = bpf_program__attach(s->skel->progs.mo_cgroup_attach);
@@ -218,7 +235,7 @@ void session__free(struct mo_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		bpf_link__destroy(s->links[i]);
 	memobs_bpf__destroy(s->skel);
 	free(s);
@@ -312,6 +329,15 @@ int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out)
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_phases), &id, out))
 		return -errno;
 	return 0;
+}
+
+bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id)
+{
+	struct mo_proc p;
+	__u32 key = pid;
+
+	return s->exec_begins_seen && !bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_procs), &key, &p) &&
+	       !(p.flags & MO_PROC_EXITED) && p.program_id == program_id;
 }
 
 /* Iterate a hash map by key, deleting what fn accepts. Keys are collected

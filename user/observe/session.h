@@ -68,6 +68,11 @@ int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino);
 
 int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out);
 
+/* Does pid still run the program that had program_id (mo_ev_phase)? Only
+ * once the kernel tells when an exec begins (sched_prepare_exec, 6.10): on
+ * older kernels, never. */
+bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id);
+
 /* Visit records left in mo_procs: fn(ctx, tgid, proc); when fn returns true
  * the record is deleted from the map. */
 void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, const struct mo_proc *p),
