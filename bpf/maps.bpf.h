@@ -45,8 +45,11 @@ MO_SHARED struct {
 	__type(value, struct mo_phase);
 } mo_phases SEC(".maps");
 
+/* Outstanding heap blocks: allocated as blocks are tracked (~100 bytes of
+ * kernel memory each), not max_entries of them at load (112 MiB by default). */
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MO_MAX_ALLOCS);
 	__type(key, struct mo_alloc_key);
 	__type(value, struct mo_alloc);
