@@ -87,7 +87,7 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
 	__u32 phase = mo_sess.cur_phase;
 	struct mo_pstat *ps = pstat_get(tgid, phase, p->rss_sum);
-	struct mo_alloc *a;
+	struct mo_alloc *a, block;
 	struct mo_phase *ph;
 	__u64 size;
 
@@ -97,11 +97,17 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 			__sync_fetch_and_add(&ps->free_unknown_count, 1);
 		return;
 	}
-	size = a->size;
-	if (a->stack)
-		site_release(a->stack, a->weight);
-	if (bpf_map_delete_elem(&mo_allocs, &key))
-		return;		/* a concurrent free of the same block won */
+	block = *a;
+	/* Only the free whose delete wins accounts for the block: a concurrent
+	 * free of the same block may have passed the lookup too. */
+	if (bpf_map_delete_elem(&mo_allocs, &key)) {
+		if (ps)
+			__sync_fetch_and_add(&ps->free_unknown_count, 1);
+		return;
+	}
+	size = block.size;
+	if (block.stack)
+		site_release(block.stack, block.weight);
 	if (ps) {
 		__sync_fetch_and_add(&ps->free_bytes, size);
 		__sync_fetch_and_add(&ps->free_count, 1);
