@@ -30,12 +30,28 @@ static __always_inline __u64 sample_weight(__s64 *left, __u64 bytes, __u64 perio
 	return k * period;
 }
 
+/* Is the stored stack the one just taken (its first n bytes, then its end)? */
+static __always_inline bool same_stack(const struct mo_stack *stored, const struct mo_stack *taken, __u32 n)
+{
+	const __u64 *a = (const __u64 *)stored->frames, *b = (const __u64 *)taken->frames;
+
+	for (__u32 i = 0; i < sizeof(struct mo_stack) / 8; i++) {
+		if (i >= n / 8)
+			break;
+		if (a[i] != b[i])
+			return false;
+	}
+	return n >= sizeof(stored->frames) ||
+	       !stored->frames[(n / sizeof(struct mo_stack_frame)) & (MO_STACK_DEPTH - 1)].status;
+}
+
 /* The current user stack, stored once in mo_stacks: returns its key, 0 when
- * it cannot be taken or stored (counted). */
+ * it cannot be taken or stored, or when another stack holds its key (a
+ * hash collision): counted, never merged. */
 static __always_inline __u64 stack_key(void *ctx)
 {
 	__u32 zero = 0, words;
-	struct mo_stack *buf = bpf_map_lookup_elem(&mo_stack_buf, &zero);
+	struct mo_stack *buf = bpf_map_lookup_elem(&mo_stack_buf, &zero), *stored;
 	__u64 *w, h = 14695981039346656037ull;
 	long n;
 
@@ -55,12 +71,16 @@ static __always_inline __u64 stack_key(void *ctx)
 		h = (h ^ w[i]) * 1099511628211ull;
 	}
 	h = h ?: 1;
-	if (bpf_map_lookup_elem(&mo_stacks, &h))
-		return h;
 	/* Frames past the ones taken hold an older stack: end it here. */
 	if ((__u32)n < sizeof(buf->frames))
 		buf->frames[((__u32)n / sizeof(struct mo_stack_frame)) & (MO_STACK_DEPTH - 1)].status = 0;
-	if (bpf_map_update_elem(&mo_stacks, &h, buf, BPF_NOEXIST) && !bpf_map_lookup_elem(&mo_stacks, &h)) {
+	stored = bpf_map_lookup_elem(&mo_stacks, &h);
+	if (!stored) {
+		if (!bpf_map_update_elem(&mo_stacks, &h, buf, BPF_NOEXIST))
+			return h;
+		stored = bpf_map_lookup_elem(&mo_stacks, &h);	/* another CPU stored it, or full */
+	}
+	if (!stored || !same_stack(stored, buf, n)) {
 		MO_DROP(stacks);
 		return 0;
 	}

@@ -170,8 +170,9 @@ struct mo_stack_frame {
 };
 
 /* Value of mo_stacks, keyed by a 64-bit hash of its frames: equal stacks
- * share an entry, different ones never do (a hash map resolves its own
- * collisions; two stacks with one 64-bit hash are not a practical concern). */
+ * share an entry, different ones never do (a stack whose hash another one
+ * holds is compared frame by frame, and dropped and counted in
+ * drops.stacks). */
 struct mo_stack {
 	struct mo_stack_frame frames[MO_STACK_DEPTH];
 };
