@@ -24,7 +24,8 @@ CFLAGS    += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-i
              -Wno-format-truncation \
              -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
              -DMEMOBS_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm
+# libstdc++ for __cxa_demangle: C++ frames by their source names
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -lstdc++
 
 # maps.bpf.c defines the shared maps: it goes first (libbpf 1.1 linker)
 BPF_SRCS  := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))

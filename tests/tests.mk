@@ -11,6 +11,10 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 PROG_SRCS  := $(wildcard tests/progs/*.c)
 PROG_BINS  := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
+# C++ targets are optimized as distro code is: -O2, no frame pointers.
+PROG_CXX_SRCS := $(wildcard tests/progs/*.cc)
+PROG_BINS  += $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(PROG_CXX_SRCS))
+PROG_CXXFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
 # Known-shape targets: frame pointers for stacks, no inlining surprises.
 PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -Iinclude
 
@@ -45,6 +49,10 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 	$(call msg,PROG,$@)
 	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ $(if $(findstring static,$*),-static,) $(if $(findstring nopie,$*),-no-pie,)
+
+$(BUILD)/tests/progs/%: tests/progs/%.cc | $(BUILD)/tests/progs
+	$(call msg,PROG,$@)
+	$(Q)$(CXX) $(PROG_CXXFLAGS) $< -o $@
 
 $(BUILD)/asan/obj $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/progs:
 	$(Q)mkdir -p $@

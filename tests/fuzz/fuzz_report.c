@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(!report_svg(fuzz_sink(), &run, &svg));
 		FUZZ_ASSERT(!report_html(fuzz_sink(), &run, doc, 3));
 		for (int w = MO_FOLD_ALLOC; w <= MO_FOLD_RSS; w++)
-			report_folded(fuzz_sink(), &run, w);
+			report_folded(fuzz_sink(), &run, w, w == MO_FOLD_RSS);
 	}
 	run_free(&run);
 	cJSON_Delete(doc);

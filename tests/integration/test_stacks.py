@@ -1,9 +1,10 @@
 """Who allocates and who grows RSS: sampled stacks, symbolized after the fact
 (build-id frames), leaks by site, folded output. Needs root."""
+import os
 import re
 import subprocess
 
-from harness import MEMOBS, MiB, assert_near, memobs, prog, run_tests
+from harness import MEMOBS, ROOT, MiB, assert_near, memobs, prog, run_tests
 
 
 def leaf(site):
@@ -103,7 +104,9 @@ def test_folded_output_parses():
         assert bad.returncode == 2 and "alloc, live or rss" in bad.stderr, bad.stderr
 
 
-def test_pprof_profile_decodes_with_protoc():
+def decode_pprof(doc):
+    """The run's pprof profile decoded by protoc: strings, sample types, functions by id, locations by id
+    (function id, line), samples (location ids leaf first, values, labels)."""
     import gzip
     import json
     import os
@@ -111,7 +114,6 @@ def test_pprof_profile_decodes_with_protoc():
     import tempfile
     from harness import ROOT
     assert shutil.which("protoc"), "protoc not found: install the Debian package protobuf-compiler"
-    doc = run_sites()
     with tempfile.TemporaryDirectory() as d:
         run = os.path.join(d, "run.json")
         with open(run, "w") as f:
@@ -121,22 +123,71 @@ def test_pprof_profile_decodes_with_protoc():
         with open(os.path.join(d, "heap.pb.gz"), "rb") as f:
             raw = gzip.decompress(f.read())
     text = subprocess.run(["protoc", "--decode=perftools.profiles.Profile",
-                           "--proto_path=" + os.path.join(ROOT, "user", "proto"), "profile.proto"],
+                           "--proto_path=" + os.path.join(ROOT, "user", "report", "proto"), "profile.proto"],
                           input=raw, capture_output=True, check=True).stdout.decode()
-    strings = re.findall(r'^string_table: "(.*)"$', text, re.M)
+    strings = [s.encode().decode("unicode_escape") for s in re.findall(r'^string_table: "(.*)"$', text, re.M)]
     types = [(strings[int(t)], strings[int(u)]) for t, u in
              re.findall(r"^sample_type \{\n  type: (\d+)\n  unit: (\d+)\n\}", text, re.M)]
+    functions = {}
+    for body in re.findall(r"^function \{\n(.*?)^\}", text, re.M | re.S):
+        fields = dict(re.findall(r"^  (\w+): (\d+)$", body, re.M))
+        functions[int(fields["id"])] = (strings[int(fields["name"])], strings[int(fields.get("filename", 0))])
+    locations = {}
+    for body in re.findall(r"^location \{\n(.*?)^\}", text, re.M | re.S):
+        loc = int(re.search(r"^  id: (\d+)$", body, re.M).group(1))
+        fn = int(re.search(r"function_id: (\d+)", body).group(1))
+        line = re.search(r"^    line: (\d+)$", body, re.M)
+        locations[loc] = (functions[fn][0], functions[fn][1], int(line.group(1)) if line else 0)
+    samples = []
+    for body in re.findall(r"^sample \{\n(.*?)^\}", text, re.M | re.S):
+        labels = {strings[int(k)]: strings[int(v)] for k, v in
+                  re.findall(r"label \{\n    key: (\d+)\n    str: (\d+)", body)}
+        samples.append(([locations[int(x)] for x in re.findall(r"location_id: (\d+)", body)],
+                        [int(x) for x in re.findall(r"value: (-?\d+)", body)], labels))
+    return types, samples
+
+
+def test_pprof_profile_decodes_with_protoc():
+    doc = run_sites()
+    types, samples = decode_pprof(doc)
     assert types == [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"),
-                     ("inuse_space", "bytes")], types
-    names = {int(i): strings[int(n)] for i, n in
-             re.findall(r"^function \{\n  id: (\d+)\n  name: (\d+)", text, re.M)}
-    samples = [([int(x) for x in re.findall(r"location_id: (\d+)", body)],
-                [int(x) for x in re.findall(r"value: (-?\d+)", body)])
-               for body in re.findall(r"^sample \{\n(.*?)^\}", text, re.M | re.S)]
+                     ("inuse_space", "bytes"), ("rss_growth_pages", "count"), ("rss_growth_space", "bytes")], types
     top = max(samples, key=lambda s: s[1][1])
-    assert names[top[0][0]] == "hot_alloc" and top[1][:2] == [9216, 9216 * 4096], (names, top)
+    assert top[0][0][0] == "hot_alloc" and top[1][:2] == [9216, 9216 * 4096], top
+    # file:line from DWARF: the function's file, the line of its malloc call
+    src = open(os.path.join(ROOT, "tests", "progs", "sites.c")).read().splitlines()
+    call = [i + 1 for i, l in enumerate(src) if "malloc(4096)" in l][0]
+    assert top[0][0][1].endswith("/tests/progs/sites.c") and top[0][0][2] == call, (top[0][0], call)
     leak = max(samples, key=lambda s: s[1][3])
-    assert names[leak[0][0]] == "leaky_alloc", (names, leak)
+    assert leak[0][0][0] == "leaky_alloc", leak
+    growth = max(samples, key=lambda s: s[1][5])
+    assert growth[0][0][0] == "touch_static" and growth[1][:4] == [0, 0, 0, 0], growth
+
+
+def data_symbols(*files):
+    """Names of the data objects (STT_OBJECT, TLS) of these ELF files and their separate debug files."""
+    names = set()
+    for f in files:
+        out = subprocess.run(["readelf", "-sW", f], capture_output=True, text=True).stdout
+        names |= {m.group(1) for m in re.finditer(r"\s(?:OBJECT|TLS)\s+\S+\s+\S+\s+\S+\s+(\S+)$", out, re.M)}
+    return {n.split("@")[0] for n in names}
+
+
+def test_cxx_without_frame_pointers():
+    """C++ built -O2 without frame pointers (issue 16): the site is Grower::grow(unsigned long), demangled,
+    at the line that touches the pages; no frame is a sentinel or a data symbol."""
+    _, doc = memobs(["-q"], [prog("grower")], check_rc=0)
+    top = doc["rss_growth_sites"][0]
+    assert leaf(top) == "Grower::grow(unsigned long)", doc["rss_growth_sites"][:3]
+    assert_near(top["bytes"], 64 * MiB, rel=0.05, what="Grower::grow growth")
+    src = open(os.path.join(ROOT, "tests", "progs", "grower.cc")).read().splitlines()
+    line = [i + 1 for i, l in enumerate(src) if "RSS grows here" in l][0]
+    assert top["sources"][-1].endswith("/tests/progs/grower.cc:%d" % line), top["sources"]
+    libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    data = data_symbols(prog("grower"), libc) | {"main_arena", "_PyRuntime"}
+    frames = [f for s in doc["rss_growth_sites"] for f in s["frames"]]
+    assert not [f for f in frames if f in data], [f for f in frames if f in data]
+    assert not [f for f in frames if re.search(r"unknown|0xffffffff", f)], frames
 
 
 if __name__ == "__main__":

@@ -311,31 +311,44 @@ static bool test_sites_merge(void)
 	struct mo_run run;
 
 	run_init(&run);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, 100, 1, 50), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, NULL, 100, 1, 50), 0);
 	/* Equal frames, same kind: merged (the same index), the second vector
 	 * freed (ASan). */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, 200, 2, -20), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, NULL, 200, 2, -20), 0);
 	ASSERT_EQ(run.nsites, 1);
 	ASSERT_EQ(run.sites[0].bytes, 300);
 	ASSERT_EQ(run.sites[0].count, 3);
 	ASSERT_EQ(run.sites[0].live, 30);
 	ASSERT_EQ(run.sites[0].nframes, 3);
 	/* Same frames, other kind: a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, strv("main", "parse", "malloc"), 3, 7, 1, 0), 1);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, strv("main", "parse", "malloc"), 3, NULL, 7, 1, 0), 1);
 	/* Same bytes split differently, a prefix, a longer stack: distinct. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("mainp", "arse", "malloc"), 3, 1, 1, 0), 2);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", NULL), 2, 1, 1, 0), 3);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parsemalloc", NULL), 2, 1, 1, 0), 4);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("mainp", "arse", "malloc"), 3, NULL, 1, 1, 0), 2);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", NULL), 2, NULL, 1, 1, 0), 3);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parsemalloc", NULL), 2, NULL, 1, 1, 0), 4);
 	/* A frame holding the hash's separator byte: the same hash as the two
 	 * frames it looks like, still a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, 1, 1, 0), 5);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, 1, 1, 0), 6);
-	ASSERT_EQ(run.nsites, 7);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, NULL, 1, 1, 0), 5);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, NULL, 1, 1, 0), 6);
+	/* The same frames at other lines, or in another program: sites of their own. */
+	{
+		struct mo_site_where a = { strv("m.c:1", "p.c:2", "x.c:3"), NULL, NULL };
+		struct mo_site_where b = { strv("m.c:1", "p.c:2", "x.c:4"), NULL, NULL };
+		struct mo_site_where c = { strv("m.c:1", "p.c:2", "x.c:4"), strdup("cc1"), NULL };
+		struct mo_site_where d = { strv("m.c:1", "p.c:2", "x.c:4"), strdup("cc1"), NULL };
+
+		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &a, 1, 1, 0), 7);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &b, 1, 1, 0), 8);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &c, 1, 1, 0), 9);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &d, 1, 1, 0), 9);
+	}
+	ASSERT_EQ(run.nsites, 10);
 	ASSERT_EQ(run.sites[0].bytes, 300);
 	ASSERT_EQ(run.sites[1].kind, MO_SITE_RSS);
 	ASSERT_EQ(run.sites[1].bytes, 7);
-	for (size_t i = 2; i < 7; i++)
+	for (size_t i = 2; i < 9; i++)
 		ASSERT_EQ(run.sites[i].bytes, 1);
+	ASSERT_EQ(run.sites[9].bytes, 2);
 	ASSERT_EQ(nframes(run.sites[3].frames), 2);
 	ASSERT_STR_EQ(run.sites[3].frames[1], "parse");
 	run_free(&run);
@@ -357,7 +370,7 @@ static bool test_top_sites(void)
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		ASSERT_EQ(run_add_site(&run, s[i].kind, strv(name, NULL, NULL), 1, s[i].bytes, 1, s[i].live), (int)i);
+		ASSERT_EQ(run_add_site(&run, s[i].kind, strv(name, NULL, NULL), 1, NULL, s[i].bytes, 1, s[i].live), (int)i);
 	}
 	/* By bytes: 500, 500 (in the order added), 300, 70, 10; not the RSS
 	 * site, not the one of 0 bytes. */
@@ -403,7 +416,7 @@ static bool test_phase_live_sites(void)
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", name, NULL), 2, 100, 1, 0), (int)i);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", name, NULL), 2, NULL, 100, 1, 0), (int)i);
 	}
 	ASSERT_EQ(run_set_phase_live_sites(&run, e, sizeof(e) / sizeof(e[0])), 0);
 	/* The top 5 by live bytes, summed per site, descending. */

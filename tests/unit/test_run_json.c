@@ -72,9 +72,9 @@ static void fixture(struct mo_run *run, bool big)
 	run->phases[3].name_truncated = true;
 	run->phases[2].name_unread = true;
 	run->phases[3].items = 40;
-	run_phase_add_live_site(&run->phases[1], strv("main", "build\xff", "xmalloc"), 3, huge);
-	run_phase_add_live_site(&run->phases[1], strv("main", NULL, NULL), 1, 4096);
-	run_phase_add_live_site(&run->phases[3], strv("main", "link", NULL), 2, 64);
+	run_phase_add_live_site(&run->phases[1], strv("main", "build\xff", "xmalloc"), 3, NULL, huge);
+	run_phase_add_live_site(&run->phases[1], strv("main", NULL, NULL), 1, NULL, 4096);
+	run_phase_add_live_site(&run->phases[3], strv("main", "link", NULL), 2, NULL, 64);
 
 	p = run_add_proc(run);
 	p->pid = 4242;
@@ -136,9 +136,11 @@ static void fixture(struct mo_run *run, bool big)
 	m->phase = 1;
 	snprintf(m->label, sizeof(m->label), "warm\xc3");
 
-	run_add_site(run, MO_SITE_ALLOC, strv("main", "parse\xff", "malloc"), 3, 4096, 4, 1024);
-	run_add_site(run, MO_SITE_ALLOC, strv("main", "leak", NULL), 2, 16, 1, 16);
-	run_add_site(run, MO_SITE_RSS, strv("main", "memset", NULL), 2, 8192, 2, 0);
+	struct mo_site_where where = { strv("/src/main.c:10", "", "malloc.c:3"), strdup("cc1"), strdup("/usr/bin/cc1") };
+
+	run_add_site(run, MO_SITE_ALLOC, strv("main", "parse\xff", "malloc"), 3, &where, 4096, 4, 1024);
+	run_add_site(run, MO_SITE_ALLOC, strv("main", "leak", NULL), 2, NULL, 16, 1, 16);
+	run_add_site(run, MO_SITE_RSS, strv("main", "memset", NULL), 2, NULL, 8192, 2, 0);
 	run->alloc_sample_bytes = 524288;
 	run->rss_sample_bytes = 65536;
 	run->nstacks = 3;
@@ -304,6 +306,13 @@ static bool test_round_trip(void)
 	ASSERT_EQ(b.sites[0].live, 1024);
 	ASSERT_EQ(b.sites[0].nframes, 3);
 	ASSERT_STR_EQ(b.sites[0].frames[2], "malloc");
+	/* Source lines ("" where unknown: null in the document) and the program. */
+	ASSERT_STR_EQ(b.sites[0].where.sources[0], "/src/main.c:10");
+	ASSERT_STR_EQ(b.sites[0].where.sources[1], "");
+	ASSERT_STR_EQ(b.sites[0].where.sources[2], "malloc.c:3");
+	ASSERT_STR_EQ(b.sites[0].where.comm, "cc1");
+	ASSERT_STR_EQ(b.sites[0].where.exe, "/usr/bin/cc1");
+	ASSERT_TRUE(!b.sites[1].where.sources && !b.sites[1].where.comm && !b.sites[1].where.exe, "none known");
 	ASSERT_EQ(b.sites[1].live, 16);
 	ASSERT_EQ(b.sites[2].kind, MO_SITE_RSS);
 	ASSERT_EQ(b.sites[2].bytes, 8192);

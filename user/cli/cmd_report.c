@@ -33,19 +33,21 @@ struct report_args {
 	bool folded;
 	enum mo_fold_weight weight;
 	bool weight_given;
+	bool lines;		/* --folded --lines */
 };
 
 static void report_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: memobs report RUN [--format FORMAT] [--svg FILE] [--html FILE] [--processes N] [--history=PATH]\n"
-		"       memobs report RUN --folded [--weight alloc|live|rss]\n"
+		"       memobs report RUN --folded [--weight alloc|live|rss] [--lines]\n"
 		"RUN: a run document file (memobs -o), or from the history @-1 (the newest run), @-2, ...,\n"
 		"a commit prefix or a label.\n"
 		"  --format FORMAT  on standard output: text (the summary, the default without --svg/--html),\n"
 		"                   json (the run document), gh-benchmark (github-action-benchmark,\n"
 		"                   customSmallerIsBetter), bencher (Bencher Metric Format) or pprof (the\n"
-		"                   allocation sites as a gzipped pprof profile: redirect it to a file)\n"
+		"                   allocation and RSS growth sites as a gzipped pprof profile, with\n"
+		"                   file:line and the program as the root frame: redirect it to a file)\n"
 		"  --svg FILE       write the timeline chart: RSS by kind, live heap, phases, marks\n"
 		"  --html FILE      write one self-contained page: the chart and every table\n"
 		"  --processes N    also chart the N processes of highest peak RSS (at most %d), each as a\n"
@@ -53,6 +55,7 @@ static void report_usage(FILE *out)
 		"  --folded         folded stacks on standard output (flamegraph.pl, inferno, speedscope)\n"
 		"  --weight W       what the folded stacks weigh: alloc (allocated bytes, the default with\n"
 		"                   --heap), live (bytes never freed), rss (RSS growth, the default without)\n"
+		"  --lines          folded frames followed by their (file.c:42) where DWARF gave one\n"
 		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n",
 		REPORT_SVG_MAX_PROCESSES);
 }
@@ -89,6 +92,7 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		{ "processes", required_argument, NULL, 'p' },
 		{ "folded", no_argument, NULL, 'F' },
 		{ "weight", required_argument, NULL, 'W' },
+		{ "lines", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -121,6 +125,9 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		case 'F':
 			a->folded = true;
 			break;
+		case 'L':
+			a->lines = true;
+			break;
 		case 'W':
 			if (report_folded_weight(optarg, &a->weight)) {
 				log_err("report: --weight '%s': alloc, live or rss", optarg);
@@ -141,8 +148,8 @@ static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
 		log_err("report: unknown format '%s' (text, json, gh-benchmark, bencher or pprof)", a->format);
 		return -EINVAL;
 	}
-	if (a->weight_given && !a->folded) {
-		log_err("report: --weight is for --folded");
+	if ((a->weight_given || a->lines) && !a->folded) {
+		log_err("report: --%s is for --folded", a->weight_given ? "weight" : "lines");
 		return -EINVAL;
 	}
 	if (a->folded && a->format) {
@@ -228,7 +235,7 @@ static int print_pprof(const struct mo_run *run)
 	}
 	err = report_pprof(run, &data, &len);
 	if (err == -ENOENT) {
-		log_err("report: the run has no allocation sites (it was recorded without --heap)");
+		log_err("report: the run has no stack sites (it was recorded with --rss-sample-bytes 0 and without --heap)");
 		return MO_EXIT_USAGE;
 	}
 	if (err) {
@@ -298,7 +305,7 @@ int cmd_report(int argc, char **argv)
 	if (a.folded) {
 		if (!a.weight_given)
 			a.weight = run.heap ? MO_FOLD_ALLOC : MO_FOLD_RSS;
-		if ((a.weight != MO_FOLD_RSS && !run.heap) || !report_folded(stdout, &run, a.weight))
+		if ((a.weight != MO_FOLD_RSS && !run.heap) || !report_folded(stdout, &run, a.weight, a.lines))
 			log_warn("report: %s has no %s stacks%s", a.ref, a.weight == MO_FOLD_RSS ? "RSS growth" : "allocation",
 				 a.weight != MO_FOLD_RSS && !run.heap ? " (it was recorded without --heap)" : "");
 	}

@@ -24,6 +24,13 @@ static void free_strv(char **v)
 	free(v);
 }
 
+static void free_where(struct mo_site_where *w)
+{
+	free_strv(w->sources);
+	free(w->comm);
+	free(w->exe);
+}
+
 void run_free(struct mo_run *run)
 {
 	for (size_t i = 0; i < run->nprocs; i++) {
@@ -35,13 +42,17 @@ void run_free(struct mo_run *run)
 	free(run->target_pids);
 	free(run->filters);
 	free(run->procs);
-	for (size_t i = 0; i < run->nsites; i++)
+	for (size_t i = 0; i < run->nsites; i++) {
 		free_strv(run->sites[i].frames);
+		free_where(&run->sites[i].where);
+	}
 	free(run->sites);
 	free(run->heap_probes);
 	for (size_t i = 0; i < run->nphases; i++)
-		for (size_t k = 0; k < run->phases[i].nlive_sites; k++)
+		for (size_t k = 0; k < run->phases[i].nlive_sites; k++) {
 			free_strv(run->phases[i].live_sites[k].frames);
+			free_where(&run->phases[i].live_sites[k].where);
+		}
 	free(run->phases);
 	free(run->timeline);
 	free(run->marks);
@@ -148,50 +159,68 @@ static void top_insert(struct top *t, size_t index, int64_t key)
 	}
 }
 
-static uint64_t frames_hash(char **frames)
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (const char *c = s ? s : ""; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull;	/* separator */
+}
+
+static uint64_t site_hash(char **frames, const struct mo_site_where *w)
 {
 	uint64_t h = 14695981039346656037ull;
 
-	for (char **f = frames; *f; f++) {
-		for (const char *c = *f; *c; c++)
-			h = (h ^ (unsigned char)*c) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull;	/* frame separator */
+	for (size_t i = 0; frames[i]; i++) {
+		h = hash_str(h, frames[i]);
+		h = hash_str(h, w->sources ? w->sources[i] : NULL);
 	}
-	return h;
+	return hash_str(hash_str(h, w->comm), w->exe);
 }
 
-static bool same_frames(char **a, char **b)
+static bool same_str(const char *a, const char *b)
 {
-	for (; *a && *b; a++, b++)
-		if (strcmp(*a, *b))
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+static bool same_site(const struct mo_site_rec *site, char **frames, const struct mo_site_where *w)
+{
+	size_t i = 0;
+
+	for (; site->frames[i] && frames[i]; i++)
+		if (strcmp(site->frames[i], frames[i]) ||
+		    !same_str(site->where.sources ? site->where.sources[i] : NULL, w->sources ? w->sources[i] : NULL))
 			return false;
-	return !*a && !*b;
+	return !site->frames[i] && !frames[i] && same_str(site->where.comm, w->comm) && same_str(site->where.exe, w->exe);
 }
 
-int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n, uint64_t bytes,
-		 uint64_t count, int64_t live)
+int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n,
+		 const struct mo_site_where *where, uint64_t bytes, uint64_t count, int64_t live)
 {
-	uint64_t hash = frames_hash(frames);
+	struct mo_site_where w = where ? *where : (struct mo_site_where){};
+	uint64_t hash = site_hash(frames, &w);
 	struct mo_site_rec *site;
 
 	for (size_t i = 0; i < run->nsites; i++) {
 		site = &run->sites[i];
-		if (site->kind != kind || site->hash != hash || !same_frames(site->frames, frames))
+		if (site->kind != kind || site->hash != hash || !same_site(site, frames, &w))
 			continue;
 		site->bytes += bytes;
 		site->count += count;
 		site->live += live;
 		free_strv(frames);
+		free_where(&w);
 		return (int)i;
 	}
 	site = grow((void **)&run->sites, &run->nsites, sizeof(*site));
 	if (!site) {
 		free_strv(frames);
+		free_where(&w);
 		return -ENOMEM;
 	}
 	site->kind = kind;
 	site->frames = frames;
 	site->nframes = n;
+	site->where = w;
 	site->hash = hash;
 	site->bytes = bytes;
 	site->count = count;
@@ -199,17 +228,21 @@ int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size
 	return (int)(run->nsites - 1);
 }
 
-void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, int64_t live)
+void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, const struct mo_site_where *where,
+			     int64_t live)
 {
+	struct mo_site_where w = where ? *where : (struct mo_site_where){};
 	struct mo_live_site *site;
 
 	if (ph->nlive_sites == MO_PHASE_LIVE_SITES) {
 		free_strv(frames);
+		free_where(&w);
 		return;
 	}
 	site = &ph->live_sites[ph->nlive_sites++];
 	site->frames = frames;
 	site->nframes = n;
+	site->where = w;
 	site->live = live;
 }
 
@@ -223,6 +256,28 @@ static char **strv_dup(char **v, size_t n)
 			return NULL;
 		}
 	return copy;
+}
+
+static char *strdup_or_null(const char *s, bool *failed)
+{
+	char *copy = s ? strdup(s) : NULL;
+
+	*failed |= s && !copy;
+	return copy;
+}
+
+/* A deep copy of a site's where; false on ENOMEM (nothing to free then). */
+static bool where_dup(const struct mo_site_where *w, size_t n, struct mo_site_where *out)
+{
+	bool failed = false;
+
+	out->sources = w->sources ? strv_dup(w->sources, n) : NULL;
+	failed |= w->sources && !out->sources;
+	out->comm = strdup_or_null(w->comm, &failed);
+	out->exe = strdup_or_null(w->exe, &failed);
+	if (failed)
+		free_where(out);
+	return !failed;
 }
 
 static int cmp_phase_live(const void *a, const void *b)
@@ -276,10 +331,13 @@ int run_set_phase_live_sites(struct mo_run *run, struct mo_phase_live *e, size_t
 		for (size_t k = 0; k < top.n; k++) {
 			const struct mo_site_rec *site = &run->sites[idx[k]];
 			char **frames = strv_dup(site->frames, site->nframes);
+			struct mo_site_where w;
 
-			if (!frames)
+			if (!frames || !where_dup(&site->where, site->nframes, &w)) {
+				free_strv(frames);
 				return -ENOMEM;
-			run_phase_add_live_site(&run->phases[p], frames, site->nframes, keys[k]);
+			}
+			run_phase_add_live_site(&run->phases[p], frames, site->nframes, &w, keys[k]);
 		}
 	}
 	return 0;

@@ -55,10 +55,19 @@ struct mo_proc_rec {
 
 #define MO_PHASE_LIVE_SITES 5
 
+/* What names a site besides its frames: the source line of each frame and
+ * the program that ran it. Every member may be NULL (unknown). */
+struct mo_site_where {
+	char **sources;			/* "file:line" per frame, "" unknown; nframes entries, NULL-terminated */
+	char *comm;			/* the program: its process's comm */
+	char *exe;			/* and its executable */
+};
+
 /* An allocation site's outstanding sampled bytes at the end of a phase. */
 struct mo_live_site {
 	char **frames;			/* root -> leaf, NULL-terminated */
 	size_t nframes;
+	struct mo_site_where where;
 	int64_t live;
 };
 
@@ -104,6 +113,7 @@ struct mo_site_rec {
 	enum mo_site_kind kind;
 	char **frames;			/* NULL-terminated */
 	size_t nframes;
+	struct mo_site_where where;
 	uint64_t hash;			/* of the frames, to merge equal sites */
 	uint64_t bytes;			/* estimated from samples (weighted) */
 	uint64_t count;
@@ -213,15 +223,17 @@ int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_p
  * further ones were left out. */
 void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Add a site, merged into an existing one of the same kind and frames.
- * Takes ownership of frames (NULL-terminated, n entries). Returns the
+/* Add a site, merged into an existing one of the same kind, frames and
+ * where (sources, program). Takes ownership of frames (NULL-terminated, n
+ * entries) and of what where points to (where may be NULL). Returns the
  * site's index in run->sites, or -ENOMEM. */
-int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n, uint64_t bytes,
-		 uint64_t count, int64_t live);
+int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n,
+		 const struct mo_site_where *where, uint64_t bytes, uint64_t count, int64_t live);
 
 /* Append a live site to a phase, taking ownership of frames (NULL-terminated,
- * n entries); past MO_PHASE_LIVE_SITES they are freed. */
-void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, int64_t live);
+ * n entries) and where (may be NULL); past MO_PHASE_LIVE_SITES they are freed. */
+void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, const struct mo_site_where *where,
+			     int64_t live);
 
 /* An allocation site (index into run->sites) and its live bytes when a
  * phase ended. */

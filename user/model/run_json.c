@@ -24,6 +24,25 @@ static cJSON *strv(char **v)
 	return arr;
 }
 
+/* A site's source lines (null where unknown) and program, when known. */
+static void add_where(cJSON *o, const struct mo_site_where *w)
+{
+	bool any = false;
+
+	for (char **p = w->sources; p && *p; p++)
+		any |= **p != 0;
+	if (any) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "sources");
+
+		for (char **p = w->sources; arr && *p; p++)
+			cJSON_AddItemToArray(arr, **p ? json_str(*p) : cJSON_CreateNull());
+	}
+	if (w->comm)
+		json_add_str(o, "comm", w->comm);
+	if (w->exe)
+		json_add_str(o, "exe", w->exe);
+}
+
 static void add_meta(cJSON *doc, const struct mo_run *run)
 {
 	cJSON *git;
@@ -105,6 +124,7 @@ static void add_live_sites(cJSON *heap, const struct mo_phase_rec *ph)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddItemToObject(o, "frames", strv(ph->live_sites[k].frames));
+		add_where(o, &ph->live_sites[k].where);
 		json_add_int(o, "live_bytes", ph->live_sites[k].live);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -331,6 +351,7 @@ static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_kind ki
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddItemToObject(o, "frames", strv(site->frames));
+		add_where(o, &site->where);
 		if (kind == MO_SITE_ALLOC) {
 			json_add_int(o, "alloc_bytes", site->bytes);
 			json_add_int(o, "alloc_count", site->count);
@@ -498,6 +519,31 @@ static char **parse_strv(const cJSON *arr)
 	return v;
 }
 
+static char *dup_member(const cJSON *o, const char *name)
+{
+	const char *s = json_string(o, name, NULL);
+
+	return s ? strdup(s) : NULL;
+}
+
+/* A site's where from its object: sources only when one per frame. */
+static void parse_where(const cJSON *site, size_t nframes, struct mo_site_where *w)
+{
+	size_t n = 0;
+
+	w->sources = parse_strv(cJSON_GetObjectItemCaseSensitive(site, "sources"));
+	while (w->sources && w->sources[n])
+		n++;
+	if (w->sources && n != nframes) {
+		for (size_t i = 0; i < n; i++)
+			free(w->sources[i]);
+		free(w->sources);
+		w->sources = NULL;
+	}
+	w->comm = dup_member(site, "comm");
+	w->exe = dup_member(site, "exe");
+}
+
 static void copy_str(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "");
@@ -557,13 +603,15 @@ static void parse_live_sites(const cJSON *phase, struct mo_phase_rec *ph)
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(heap, "live_sites")) {
 		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
+		struct mo_site_where w;
 		size_t n = 0;
 
 		if (!frames)
 			continue;
 		while (frames[n])
 			n++;
-		run_phase_add_live_site(ph, frames, n, num(s, "live_bytes"));
+		parse_where(s, n, &w);
+		run_phase_add_live_site(ph, frames, n, &w, num(s, "live_bytes"));
 	}
 }
 
@@ -697,14 +745,16 @@ static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_kind 
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, name)) {
 		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
-		size_t n = 0;
 		bool alloc = kind == MO_SITE_ALLOC;
+		struct mo_site_where w;
+		size_t n = 0;
 
 		if (!frames)
 			continue;
 		while (frames[n])
 			n++;
-		run_add_site(run, kind, frames, n, num(s, alloc ? "alloc_bytes" : "bytes"),
+		parse_where(s, n, &w);
+		run_add_site(run, kind, frames, n, &w, num(s, alloc ? "alloc_bytes" : "bytes"),
 			     num(s, alloc ? "alloc_count" : "faults"), alloc ? num(s, "live_bytes") : 0);
 	}
 	run->alloc_sample_bytes = num(doc, "stacks.alloc_sample_bytes");

@@ -56,54 +56,66 @@ static bool all_known(const struct mo_buildids *ids, const struct mo_stack_frame
 	return true;
 }
 
-/* Frames root -> leaf. Allocation stacks are taken at the allocator's
- * return: every frame is a return address. A frame outside its file's code
- * ends the stack there: the frame-pointer walk went astray beyond it. */
-static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame *f, enum mo_site_kind kind,
-			  size_t *n, struct mo_run *run)
+static void free_strv_n(char **v, size_t n)
 {
-	char names_buf[MO_STACK_DEPTH][256], hex[MO_BUILD_ID_HEX];
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Frames root -> leaf, named, and their source lines (where->sources).
+ * Allocation stacks are taken at the allocator's return: every frame is a
+ * return address. A frame outside its file's code, or without a file
+ * beyond the first (no user code lives there), ends the stack: the
+ * frame-pointer walk went astray beyond it. */
+static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame *f, enum mo_site_kind kind,
+			  size_t *n, struct mo_site_where *where, struct mo_run *run)
+{
+	struct mo_sym syms[MO_STACK_DEPTH];
+	char anon[MO_STACK_DEPTH][40], hex[MO_BUILD_ID_HEX];
 	size_t depth = 0, unresolved = 0;
-	char **names;
+	char **names, **sources;
 
 	for (; depth < MO_STACK_DEPTH && f[depth].status != FRAME_EMPTY; depth++) {
 		const struct mo_stack_frame *fr = &f[depth];
-		bool ret_addr = kind == MO_SITE_ALLOC || depth > 0;
-		char *buf = names_buf[depth];
 
 		if (fr->status != FRAME_VALID) {
-			/* No user address is that high: the walk read a non-pointer. */
-			if (fr->offset >= USER_ADDR_LIMIT)
+			if (depth > 0 || fr->offset >= USER_ADDR_LIMIT)
 				break;
-			snprintf(buf, sizeof(names_buf[0]), "[unknown 0x%llx]", (unsigned long long)fr->offset);
+			/* The leaf runs in memory no file backs (generated code). */
+			snprintf(anon[depth], sizeof(anon[0]), "[anon]+0x%llx", (unsigned long long)fr->offset);
+			syms[depth] = (struct mo_sym){ MO_SYM_FALLBACK, anon[depth], NULL };
 			unresolved++;
 			continue;
 		}
 		buildids_hex(fr->build_id, hex);
-		switch (symbolizer__name(sym, hex, fr->offset, ret_addr, buf, sizeof(names_buf[0]))) {
-		case MO_SYM_FOUND:
-			continue;
-		case MO_SYM_FALLBACK:
-			unresolved++;
-			continue;
-		case MO_SYM_NOT_CODE:
+		symbolizer__frame(sym, hex, fr->offset, kind == MO_SITE_ALLOC || depth > 0, &syms[depth]);
+		if (syms[depth].result == MO_SYM_NOT_CODE)
 			break;
-		}
-		break;
+		if (!syms[depth].name)
+			return NULL;
+		unresolved += syms[depth].result == MO_SYM_FALLBACK;
 	}
 	names = calloc(depth + 1, sizeof(*names));
-	if (!names)
-		return NULL;
-	for (size_t i = 0; i < depth; i++) {
-		names[i] = strdup(names_buf[depth - 1 - i]);
-		if (!names[i]) {
-			while (i--)
-				free(names[i]);
-			free(names);
+	sources = calloc(depth + 1, sizeof(*sources));
+	for (size_t i = 0; names && sources && i < depth; i++) {
+		const struct mo_sym *sy = &syms[depth - 1 - i];
+
+		names[i] = strdup(sy->name);
+		sources[i] = strdup(sy->source ? sy->source : "");
+		if (!names[i] || !sources[i]) {
+			free_strv_n(names, i + 1);
+			free_strv_n(sources, i + 1);
 			return NULL;
 		}
 	}
+	if (!names || !sources) {
+		free(names);
+		free(sources);
+		return NULL;
+	}
 	run->unresolved_frames += unresolved;
+	where->sources = sources;
 	*n = depth;
 	return names;
 }
@@ -215,8 +227,9 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 		buildids__add_lib_dirs(ids);
 	}
 	for (size_t i = 0; i < c.n && !err; i++) {
+		struct mo_site_where where = {};
 		size_t n = 0;
-		char **names = frame_names(sym, stacks[i].frames, c.sites[i].key.kind, &n, run);
+		char **names = frame_names(sym, stacks[i].frames, c.sites[i].key.kind, &n, &where, run);
 		int site;
 
 		if (!names) {
@@ -228,7 +241,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 			if (n <= 2)
 				run->short_stacks++;
 		}
-		site = run_add_site(run, c.sites[i].key.kind, names, n, c.sites[i].val.bytes, c.sites[i].val.count,
+		site = run_add_site(run, c.sites[i].key.kind, names, n, &where, c.sites[i].val.bytes, c.sites[i].val.count,
 				    c.sites[i].val.live);
 		if (site < 0)
 			err = site;

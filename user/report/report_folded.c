@@ -23,7 +23,7 @@ static void put_frame(FILE *out, const char *frame)
 		fputc(*c == ';' ? ':' : (*c == '\n' || *c == '\r') ? ' ' : *c, out);
 }
 
-size_t report_folded(FILE *out, const struct mo_run *run, enum mo_fold_weight weight)
+size_t report_folded(FILE *out, const struct mo_run *run, enum mo_fold_weight weight, bool with_lines)
 {
 	enum mo_site_kind kind = weight == MO_FOLD_RSS ? MO_SITE_RSS : MO_SITE_ALLOC;
 	size_t lines = 0;
@@ -34,10 +34,22 @@ size_t report_folded(FILE *out, const struct mo_run *run, enum mo_fold_weight we
 
 		if (site->kind != kind || value <= 0 || !site->nframes)
 			continue;
+		if (site->where.comm) {
+			put_frame(out, site->where.comm);
+			fputc(';', out);
+		}
 		for (size_t f = 0; f < site->nframes; f++) {
+			const char *src = site->where.sources ? site->where.sources[f] : "";
+			const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+
 			if (f)
 				fputc(';', out);
 			put_frame(out, site->frames[f]);
+			if (with_lines && *base) {
+				fputs(" (", out);
+				put_frame(out, base);
+				fputc(')', out);
+			}
 		}
 		fprintf(out, " %lld\n", (long long)value);
 		lines++;

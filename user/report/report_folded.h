@@ -4,6 +4,7 @@
 #ifndef MO_REPORT_FOLDED_H
 #define MO_REPORT_FOLDED_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "model/run.h"
 
@@ -16,7 +17,9 @@ enum mo_fold_weight {
 /* Parse "alloc", "live" or "rss". 0 or -EINVAL. */
 int report_folded_weight(const char *s, enum mo_fold_weight *out);
 
-/* One line per site with a positive weight. Returns the lines written. */
-size_t report_folded(FILE *out, const struct mo_run *run, enum mo_fold_weight weight);
+/* One line per site with a positive weight, its program (comm) as the root
+ * frame when known. with_lines: each frame followed by its " (file.c:42)" where
+ * known. Returns the lines written. */
+size_t report_folded(FILE *out, const struct mo_run *run, enum mo_fold_weight weight, bool with_lines);
 
 #endif

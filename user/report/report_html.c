@@ -324,18 +324,57 @@ struct site_column {
 	bool bytes;
 };
 
-static void site_frames(struct html *h, const cJSON *frames)
+/* The site's program (comm; its executable on hover). */
+static void site_program(struct html *h, const cJSON *site)
 {
-	const cJSON *f;
+	const cJSON *comm = cJSON_GetObjectItemCaseSensitive(site, "comm");
+	const cJSON *exe = cJSON_GetObjectItemCaseSensitive(site, "exe");
+
+	if (!cJSON_IsString(comm)) {
+		td_none(h);
+		return;
+	}
+	fputs("<td", h->out);
+	if (cJSON_IsString(exe)) {
+		fputs(" title=\"", h->out);
+		esc(h, exe->valuestring);
+		fputs("\"", h->out);
+	}
+	fputs(">", h->out);
+	esc(h, comm->valuestring);
+	fputs("</td>", h->out);
+}
+
+/* Frames root to leaf, each with its file:line on hover; the leaf, where
+ * the memory was taken, stands out with its file:line. */
+static void site_frames(struct html *h, const cJSON *site)
+{
+	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(site, "frames");
+	const cJSON *sources = cJSON_GetObjectItemCaseSensitive(site, "sources"), *f;
 	int n = cJSON_GetArraySize(frames), i = 0;
 
 	fputs("<td class=\"stack\">", h->out);
 	cJSON_ArrayForEach(f, frames) {
-		/* Root to leaf: the leaf, where the memory was taken, stands out. */
+		const cJSON *src = cJSON_GetArrayItem(sources, i);
+		bool has_src = cJSON_IsString(src) && *src->valuestring;
+
 		fputs(i ? " &#8594; " : "", h->out);
+		if (has_src) {
+			fputs("<span title=\"", h->out);
+			esc(h, src->valuestring);
+			fputs("\">", h->out);
+		}
 		fputs(i == n - 1 ? "<b>" : "", h->out);
 		esc(h, cJSON_IsString(f) ? f->valuestring : "?");
 		fputs(i == n - 1 ? "</b>" : "", h->out);
+		if (has_src && i == n - 1) {
+			const char *slash = strrchr(src->valuestring, '/');
+
+			fputs(" <small>", h->out);
+			esc(h, slash ? slash + 1 : src->valuestring);
+			fputs("</small>", h->out);
+		}
+		fputs(has_src ? "</span>" : "", h->out);
 		i++;
 	}
 	fputs("</td>", h->out);
@@ -364,7 +403,7 @@ static void sites(struct html *h, const cJSON *doc, const char *member, const ch
 		if (show[c])
 			fprintf(h->out, "<th class=\"n\">%s</th>", cols[c].title);
 	}
-	fputs("<th>stack (root &#8594; leaf)</th></tr></thead>\n<tbody>\n", h->out);
+	fputs("<th>program</th><th>stack (root &#8594; leaf)</th></tr></thead>\n<tbody>\n", h->out);
 	cJSON_ArrayForEach(site, arr) {
 		fputs("<tr>", h->out);
 		td_count(h, ++rank);
@@ -384,7 +423,8 @@ static void sites(struct html *h, const cJSON *doc, const char *member, const ch
 			else
 				td_count(h, (uint64_t)v);
 		}
-		site_frames(h, cJSON_GetObjectItemCaseSensitive(site, "frames"));
+		site_program(h, site);
+		site_frames(h, site);
 		fputs("</tr>\n", h->out);
 	}
 	fputs("</tbody></table></section>\n", h->out);

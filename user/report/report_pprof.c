@@ -13,25 +13,36 @@ typedef Perftools__Profiles__Sample Sample;
 typedef Perftools__Profiles__Location Location;
 typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
+typedef Perftools__Profiles__Label Label;
 
-/* Everything the Profile points to, freed together. */
+#define MAX_TYPES 6
+#define LABELS_PER_SAMPLE 2	/* comm, exe */
+
+/* Everything the Profile points to, freed together. Functions and
+ * locations grow while samples are added; the pointer arrays the Profile
+ * wants are made once all exist (link_tables). */
 struct builder {
 	Profile prof;
 	char **strings;
 	size_t nstrings;
-	ValueType types[4], period_type;
-	ValueType *type_ptrs[4];
+	ValueType types[MAX_TYPES], period_type;
+	ValueType *type_ptrs[MAX_TYPES];
+	size_t ntypes;
+	bool heap, rss;		/* which kinds of sites the profile has */
 	Function *functions;
-	Function **function_ptrs;
-	Location *locations;
-	Location **location_ptrs;
-	Line *lines;
-	Line **line_ptrs;
 	size_t nfunctions, cap_functions;
+	Function **function_ptrs;
+	Location *locations;	/* one Line each */
+	Line *lines;
+	size_t nlocations, cap_locations;
+	Location **location_ptrs;
+	Line **line_ptrs;
 	Sample *samples;
 	Sample **sample_ptrs;
 	uint64_t *location_ids;
 	int64_t *values;
+	Label *labels;
+	Label **label_ptrs;
 	int64_t comment;
 };
 
@@ -51,102 +62,189 @@ static int64_t intern(struct builder *b, const char *s)
 	return b->strings[b->nstrings] ? (int64_t)b->nstrings++ : -1;
 }
 
-/* The function (and its location, same id) named name; 0 on ENOMEM. */
-static uint64_t function_id(struct builder *b, const char *name)
+static bool grow_array(void **arr, size_t n, size_t *cap, size_t size)
 {
-	int64_t str = intern(b, name);
+	void *grown;
 
-	if (str < 0)
-		return 0;
+	if (n < *cap)
+		return true;
+	grown = realloc(*arr, (*cap ? *cap * 2 : 64) * size);
+	if (!grown)
+		return false;
+	*arr = grown;
+	*cap = *cap ? *cap * 2 : 64;
+	return true;
+}
+
+/* The function named name in file (string ids); 0 on ENOMEM. */
+static uint64_t function_id(struct builder *b, int64_t name, int64_t file)
+{
+	Function *f;
+
 	for (size_t i = 0; i < b->nfunctions; i++)
-		if (b->functions[i].name == str)
+		if (b->functions[i].name == name && b->functions[i].filename == file)
 			return b->functions[i].id;
-	if (b->nfunctions == b->cap_functions) {
-		size_t cap = b->cap_functions ? b->cap_functions * 2 : 64;
-		Function *f = realloc(b->functions, cap * sizeof(*f));
-
-		if (!f)
-			return 0;
-		b->functions = f;
-		b->cap_functions = cap;
-	}
-	perftools__profiles__function__init(&b->functions[b->nfunctions]);
-	b->functions[b->nfunctions].id = b->nfunctions + 1;
-	b->functions[b->nfunctions].name = str;
-	b->functions[b->nfunctions].system_name = str;
+	if (!grow_array((void **)&b->functions, b->nfunctions, &b->cap_functions, sizeof(*f)))
+		return 0;
+	f = &b->functions[b->nfunctions];
+	perftools__profiles__function__init(f);
+	f->id = b->nfunctions + 1;
+	f->name = f->system_name = name;
+	f->filename = file;
 	return ++b->nfunctions;
 }
 
-/* Locations and lines mirror the functions one to one: frames come
- * symbolized, without addresses. Pointer arrays are made once all exist. */
+/* The location of a frame: its function (name, and file from its source
+ * "file:line") at that line; 0 on ENOMEM. */
+static uint64_t location_id(struct builder *b, const char *name, const char *source)
+{
+	const char *colon = source ? strrchr(source, ':') : NULL;
+	char *file = colon ? strndup(source, colon - source) : NULL;
+	int64_t line = colon ? strtoll(colon + 1, NULL, 10) : 0;
+	int64_t name_str = intern(b, name), file_str = intern(b, file ? file : "");
+	uint64_t func = name_str < 0 || file_str < 0 ? 0 : function_id(b, name_str, file_str);
+
+	free(file);
+	if (!func)
+		return 0;
+	for (size_t i = 0; i < b->nlocations; i++)
+		if (b->lines[i].function_id == func && b->lines[i].line == line)
+			return b->locations[i].id;
+	if (!grow_array((void **)&b->locations, b->nlocations, &b->cap_locations, sizeof(*b->locations)))
+		return 0;
+	/* lines grows with locations, to the same capacity. */
+	{
+		Line *grown = realloc(b->lines, b->cap_locations * sizeof(*grown));
+
+		if (!grown)
+			return 0;
+		b->lines = grown;
+	}
+	perftools__profiles__line__init(&b->lines[b->nlocations]);
+	b->lines[b->nlocations].function_id = func;
+	b->lines[b->nlocations].line = line;
+	perftools__profiles__location__init(&b->locations[b->nlocations]);
+	b->locations[b->nlocations].id = b->nlocations + 1;
+	return ++b->nlocations;
+}
+
 static int link_tables(struct builder *b)
 {
-	size_t n = b->nfunctions;
-
-	b->locations = calloc(n ?: 1, sizeof(*b->locations));
-	b->lines = calloc(n ?: 1, sizeof(*b->lines));
-	b->function_ptrs = calloc(n ?: 1, sizeof(*b->function_ptrs));
-	b->location_ptrs = calloc(n ?: 1, sizeof(*b->location_ptrs));
-	b->line_ptrs = calloc(n ?: 1, sizeof(*b->line_ptrs));
-	if (!b->locations || !b->lines || !b->function_ptrs || !b->location_ptrs || !b->line_ptrs)
+	b->function_ptrs = calloc(b->nfunctions ?: 1, sizeof(*b->function_ptrs));
+	b->location_ptrs = calloc(b->nlocations ?: 1, sizeof(*b->location_ptrs));
+	b->line_ptrs = calloc(b->nlocations ?: 1, sizeof(*b->line_ptrs));
+	if (!b->function_ptrs || !b->location_ptrs || !b->line_ptrs)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		perftools__profiles__line__init(&b->lines[i]);
-		b->lines[i].function_id = b->functions[i].id;
+	for (size_t i = 0; i < b->nfunctions; i++)
+		b->function_ptrs[i] = &b->functions[i];
+	for (size_t i = 0; i < b->nlocations; i++) {
 		b->line_ptrs[i] = &b->lines[i];
-		perftools__profiles__location__init(&b->locations[i]);
-		b->locations[i].id = b->functions[i].id;
 		b->locations[i].n_line = 1;
 		b->locations[i].line = &b->line_ptrs[i];
 		b->location_ptrs[i] = &b->locations[i];
-		b->function_ptrs[i] = &b->functions[i];
 	}
-	b->prof.n_function = b->prof.n_location = n;
+	b->prof.n_function = b->nfunctions;
 	b->prof.function = b->function_ptrs;
+	b->prof.n_location = b->nlocations;
 	b->prof.location = b->location_ptrs;
 	return 0;
 }
 
-static int add_samples(struct builder *b, const struct mo_run *run)
+static bool in_profile(const struct builder *b, const struct mo_site_rec *site)
 {
-	size_t nsites = 0, nframes = 0, k = 0, f = 0;
+	return site->nframes && (site->kind == MO_SITE_ALLOC ? b->heap : b->rss);
+}
 
-	for (size_t i = 0; i < run->nsites; i++)
-		if (run->sites[i].kind == MO_SITE_ALLOC && run->sites[i].nframes) {
-			nsites++;
-			nframes += run->sites[i].nframes;
-		}
-	if (!nsites)
-		return -ENOENT;
-	b->samples = calloc(nsites, sizeof(*b->samples));
-	b->sample_ptrs = calloc(nsites, sizeof(*b->sample_ptrs));
-	b->location_ids = calloc(nframes, sizeof(*b->location_ids));
-	b->values = calloc(nsites * 4, sizeof(*b->values));
-	if (!b->samples || !b->sample_ptrs || !b->location_ids || !b->values)
-		return -ENOMEM;
-	for (size_t i = 0; i < run->nsites; i++) {
-		const struct mo_site_rec *site = &run->sites[i];
-		Sample *s = &b->samples[k];
-		int64_t *v = &b->values[4 * k];
+/* The site's values in the order of the sample types. */
+static void site_values(const struct builder *b, const struct mo_site_rec *site, int64_t *v)
+{
+	bool alloc = site->kind == MO_SITE_ALLOC;
 
-		if (site->kind != MO_SITE_ALLOC || !site->nframes)
-			continue;
-		perftools__profiles__sample__init(s);
-		s->location_id = &b->location_ids[f];
-		/* pprof wants the leaf first; sites are root -> leaf. */
-		for (size_t j = site->nframes; j-- > 0;) {
-			b->location_ids[f] = function_id(b, site->frames[j]);
-			if (!b->location_ids[f++])
-				return -ENOMEM;
-		}
-		s->n_location_id = site->nframes;
+	memset(v, 0, b->ntypes * sizeof(*v));
+	if (alloc) {
 		v[0] = site->count;
 		v[1] = site->bytes;
 		/* Live blocks are not counted apart: estimate them at the site's mean size. */
 		v[2] = site->bytes && site->live > 0 ? (int64_t)((double)site->live * site->count / site->bytes + 0.5) : 0;
 		v[3] = site->live > 0 ? site->live : 0;
-		s->value = v;
-		s->n_value = 4;
+	} else {
+		v[b->heap ? 4 : 0] = site->count;
+		v[b->heap ? 5 : 1] = site->bytes;
+	}
+}
+
+/* The program's comm and executable as string labels; returns how many. */
+static size_t site_labels(struct builder *b, const struct mo_site_rec *site, Label *l, Label **ptrs)
+{
+	const char *keys[LABELS_PER_SAMPLE] = { "comm", "exe" };
+	const char *vals[LABELS_PER_SAMPLE] = { site->where.comm, site->where.exe };
+	size_t n = 0;
+
+	for (size_t i = 0; i < LABELS_PER_SAMPLE; i++) {
+		if (!vals[i])
+			continue;
+		perftools__profiles__label__init(&l[n]);
+		l[n].key = intern(b, keys[i]);
+		l[n].str = intern(b, vals[i]);
+		if (l[n].key < 0 || l[n].str < 0)
+			return 0;
+		ptrs[n] = &l[n];
+		n++;
+	}
+	return n;
+}
+
+/* One sample per site: its frames leaf first, then its program (comm, in
+ * its executable) as the root, and the program as labels. */
+static int add_samples(struct builder *b, const struct mo_run *run)
+{
+	size_t nsites = 0, nlocs = 0, k = 0, f = 0;
+
+	for (size_t i = 0; i < run->nsites; i++)
+		if (in_profile(b, &run->sites[i])) {
+			nsites++;
+			nlocs += run->sites[i].nframes + 1;
+		}
+	b->samples = calloc(nsites ?: 1, sizeof(*b->samples));
+	b->sample_ptrs = calloc(nsites ?: 1, sizeof(*b->sample_ptrs));
+	b->location_ids = calloc(nlocs ?: 1, sizeof(*b->location_ids));
+	b->values = calloc((nsites ?: 1) * b->ntypes, sizeof(*b->values));
+	b->labels = calloc((nsites ?: 1) * LABELS_PER_SAMPLE, sizeof(*b->labels));
+	b->label_ptrs = calloc((nsites ?: 1) * LABELS_PER_SAMPLE, sizeof(*b->label_ptrs));
+	if (!b->samples || !b->sample_ptrs || !b->location_ids || !b->values || !b->labels || !b->label_ptrs)
+		return -ENOMEM;
+	for (size_t i = 0; i < run->nsites; i++) {
+		const struct mo_site_rec *site = &run->sites[i];
+		Sample *s = &b->samples[k];
+
+		if (!in_profile(b, site))
+			continue;
+		perftools__profiles__sample__init(s);
+		s->location_id = &b->location_ids[f];
+		/* pprof wants the leaf first; sites are root -> leaf. */
+		for (size_t j = site->nframes; j-- > 0;) {
+			const char *src = site->where.sources ? site->where.sources[j] : NULL;
+
+			b->location_ids[f] = location_id(b, site->frames[j], src && *src ? src : NULL);
+			if (!b->location_ids[f++])
+				return -ENOMEM;
+		}
+		if (site->where.comm) {
+			char *exe_line = NULL;
+
+			if (site->where.exe && asprintf(&exe_line, "%s:0", site->where.exe) < 0)
+				return -ENOMEM;
+			b->location_ids[f] = location_id(b, site->where.comm, exe_line);
+			free(exe_line);
+			if (!b->location_ids[f++])
+				return -ENOMEM;
+		}
+		s->n_location_id = &b->location_ids[f] - s->location_id;
+		s->value = &b->values[b->ntypes * k];
+		s->n_value = b->ntypes;
+		site_values(b, site, s->value);
+		s->label = &b->label_ptrs[LABELS_PER_SAMPLE * k];
+		s->n_label = site_labels(b, site, &b->labels[LABELS_PER_SAMPLE * k], s->label);
 		b->sample_ptrs[k++] = s;
 	}
 	b->prof.sample = b->sample_ptrs;
@@ -154,33 +252,56 @@ static int add_samples(struct builder *b, const struct mo_run *run)
 	return 0;
 }
 
+static int add_type(struct builder *b, const char *type, const char *unit)
+{
+	ValueType *t = &b->types[b->ntypes];
+
+	perftools__profiles__value_type__init(t);
+	t->type = intern(b, type);
+	t->unit = intern(b, unit);
+	if (t->type < 0 || t->unit < 0)
+		return -ENOMEM;
+	b->type_ptrs[b->ntypes++] = t;
+	return 0;
+}
+
+/* Heap types when the run has allocation sites, RSS growth types when it
+ * has growth sites; the default is the live heap, else the growth. */
 static int add_types(struct builder *b, const struct mo_run *run)
 {
-	static const char *const names[4][2] = {
-		{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
-		{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
-	};
-	char comment[128];
+	char comment[192];
+	int err = 0;
 
-	for (int i = 0; i < 4; i++) {
-		perftools__profiles__value_type__init(&b->types[i]);
-		b->types[i].type = intern(b, names[i][0]);
-		b->types[i].unit = intern(b, names[i][1]);
-		if (b->types[i].type < 0 || b->types[i].unit < 0)
-			return -ENOMEM;
-		b->type_ptrs[i] = &b->types[i];
+	for (size_t i = 0; i < run->nsites; i++) {
+		b->heap |= run->sites[i].kind == MO_SITE_ALLOC && run->sites[i].nframes;
+		b->rss |= run->sites[i].kind == MO_SITE_RSS && run->sites[i].nframes;
 	}
+	if (!b->heap && !b->rss)
+		return -ENOENT;
+	if (b->heap) {
+		err = err ?: add_type(b, "alloc_objects", "count");
+		err = err ?: add_type(b, "alloc_space", "bytes");
+		err = err ?: add_type(b, "inuse_objects", "count");
+		err = err ?: add_type(b, "inuse_space", "bytes");
+	}
+	if (b->rss) {
+		err = err ?: add_type(b, "rss_growth_pages", "count");
+		err = err ?: add_type(b, "rss_growth_space", "bytes");
+	}
+	if (err)
+		return err;
 	b->prof.sample_type = b->type_ptrs;
-	b->prof.n_sample_type = 4;
+	b->prof.n_sample_type = b->ntypes;
 	perftools__profiles__value_type__init(&b->period_type);
 	b->period_type.type = intern(b, "space");
 	b->period_type.unit = intern(b, "bytes");
 	b->prof.period_type = &b->period_type;
-	b->prof.period = run->alloc_sample_bytes;
+	b->prof.period = b->heap ? run->alloc_sample_bytes : run->rss_sample_bytes;
 	b->prof.duration_nanos = run->duration_s * 1e9;
-	b->prof.default_sample_type = b->types[3].type;
-	snprintf(comment, sizeof(comment), "memobs %s: sampled every %llu allocated bytes, weighted", MEMOBS_VERSION,
-		 (unsigned long long)run->alloc_sample_bytes);
+	b->prof.default_sample_type = b->types[b->heap ? 3 : b->ntypes - 1].type;
+	snprintf(comment, sizeof(comment), "memobs %s: sampled every %llu allocated bytes, every %llu bytes of RSS "
+		 "growth, weighted", MEMOBS_VERSION, (unsigned long long)run->alloc_sample_bytes,
+		 (unsigned long long)run->rss_sample_bytes);
 	b->comment = intern(b, comment);
 	b->prof.comment = &b->comment;
 	b->prof.n_comment = 1;
@@ -226,6 +347,8 @@ static void builder_free(struct builder *b)
 	free(b->sample_ptrs);
 	free(b->location_ids);
 	free(b->values);
+	free(b->labels);
+	free(b->label_ptrs);
 }
 
 int report_pprof(const struct mo_run *run, unsigned char **out, size_t *len)

@@ -41,11 +41,18 @@ static void print_header(FILE *out, const struct mo_run *run)
 	}
 }
 
-/* "leaf <- caller <- caller" (at most 4 frames). */
-static void print_frames(FILE *out, char **frames, size_t n)
+/* "leaf (file.c:42) <- caller <- caller" (at most 4 frames; the leaf's
+ * source file without its directory). */
+static void print_frames(FILE *out, char **frames, size_t n, const struct mo_site_where *where)
 {
-	for (size_t i = 0; i < n && i < 4; i++)
+	const char *src = where->sources && n ? where->sources[n - 1] : "";
+	const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+
+	for (size_t i = 0; i < n && i < 4; i++) {
 		fprintf(out, "%s%s", i ? " <- " : "", frames[n - 1 - i]);
+		if (!i && *base)
+			fprintf(out, " (%s)", base);
+	}
 	if (n > 4)
 		fprintf(out, " <- ...");
 }
@@ -60,7 +67,9 @@ static void print_phase_live_sites(FILE *out, const struct mo_run *run)
 		if (!ph->nlive_sites)
 			continue;
 		fprintf(out, "  phase %s: top live site ", ph->name);
-		print_frames(out, ph->live_sites[0].frames, ph->live_sites[0].nframes);
+		if (ph->live_sites[0].where.comm)
+			fprintf(out, "in %s: ", ph->live_sites[0].where.comm);
+		print_frames(out, ph->live_sites[0].frames, ph->live_sites[0].nframes, &ph->live_sites[0].where);
 		fprintf(out, " (%s live at its end)\n", sz(ph->live_sites[0].live, a, sizeof(a)));
 	}
 }
@@ -204,18 +213,19 @@ static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind k
 		const struct mo_site_rec *site = &run->sites[idx[i]];
 		char a[32];
 
-		fprintf(out, "  %11s %10llu %-6s ", sz(by_live ? site->live : (int64_t)site->bytes, a, sizeof(a)),
-			(unsigned long long)site->count, kind == MO_SITE_RSS ? "pages" : "calls");
-		print_frames(out, site->frames, site->nframes);
+		fprintf(out, "  %11s %10llu %-6s %-15s ", sz(by_live ? site->live : (int64_t)site->bytes, a, sizeof(a)),
+			(unsigned long long)site->count, kind == MO_SITE_RSS ? "pages" : "calls",
+			site->where.comm ? site->where.comm : "-");
+		print_frames(out, site->frames, site->nframes, &site->where);
 		fputc('\n', out);
 	}
 }
 
 static void print_stacks(FILE *out, const struct mo_run *run)
 {
-	print_sites(out, run, MO_SITE_ALLOC, false, "top allocation sites (sampled; bytes, calls)");
-	print_sites(out, run, MO_SITE_ALLOC, true, "top live (leaked) bytes by site at the end");
-	print_sites(out, run, MO_SITE_RSS, false, "code that made RSS grow (sampled; bytes, pages)");
+	print_sites(out, run, MO_SITE_ALLOC, false, "top allocation sites (sampled; bytes, calls, program, stack)");
+	print_sites(out, run, MO_SITE_ALLOC, true, "top live (leaked) bytes by site at the end (program, stack)");
+	print_sites(out, run, MO_SITE_RSS, false, "code that made RSS grow (sampled; bytes, pages, program, stack)");
 	if (run->nstacks && run->short_stacks * 2 > run->nstacks)
 		fprintf(out, "  note: %zu of %zu stacks have at most 2 frames: code without frame pointers;"
 			" build with -fno-omit-frame-pointer for deeper stacks\n", run->short_stacks, run->nstacks);

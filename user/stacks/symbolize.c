@@ -7,6 +7,10 @@
 #include "stacks/buildids.h"
 #include "stacks/symbolize.h"
 
+/* libstdc++'s Itanium C++ ABI demangler (the one every C++ toolchain on
+ * Linux ships); declared here to keep C++ headers out of a C program. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
 struct module {
 	char id[MO_BUILD_ID_HEX];
 	Dwfl *dwfl;		/* NULL: no file for this id */
@@ -14,10 +18,23 @@ struct module {
 	const char *base;	/* file name for fallbacks */
 };
 
+/* One looked-up frame: (module, offset, return address) -> its names. */
+struct cached {
+	bool used;
+	bool return_address;
+	unsigned module;
+	uint64_t offset;
+	struct mo_sym sym;	/* strings malloc'd */
+};
+
 struct mo_symbolizer {
 	const struct mo_buildids *ids;
 	struct module *mods;
 	size_t nmods;
+	struct cached *cache;	/* open addressing, a power of two in size */
+	size_t ncache, cap_cache;
+	size_t lookups, hits;
+	struct mo_sym spare;	/* the last answer that found no room in the cache */
 	char *debuginfo_path;
 	Dwfl_Callbacks callbacks;
 };
@@ -29,10 +46,18 @@ struct mo_symbolizer *symbolizer__new(const struct mo_buildids *ids)
 	if (!s)
 		return NULL;
 	s->ids = ids;
+	/* The standard search finds separate debuginfo by build id under
+	 * /usr/lib/debug/.build-id and by .gnu_debuglink. */
 	s->callbacks.find_elf = dwfl_build_id_find_elf;
 	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
 	return s;
+}
+
+static void free_sym(struct mo_sym *sym)
+{
+	free((char *)sym->name);
+	free((char *)sym->source);
 }
 
 void symbolizer__free(struct mo_symbolizer *s)
@@ -42,22 +67,51 @@ void symbolizer__free(struct mo_symbolizer *s)
 	for (size_t i = 0; i < s->nmods; i++)
 		if (s->mods[i].dwfl)
 			dwfl_end(s->mods[i].dwfl);
+	for (size_t i = 0; i < s->cap_cache; i++)
+		if (s->cache[i].used)
+			free_sym(&s->cache[i].sym);
+	free_sym(&s->spare);
+	free(s->cache);
 	free(s->mods);
 	free(s);
 }
 
-static struct module *module_for(struct mo_symbolizer *s, const char *id)
+void symbolizer__counts(const struct mo_symbolizer *s, size_t *lookups, size_t *hits)
+{
+	*lookups = s->lookups;
+	*hits = s->hits;
+}
+
+char *symbolize_demangle(const char *name)
+{
+	int status = -1;
+	char *out;
+
+	if (strncmp(name, "_Z", 2))
+		return NULL;
+	out = __cxa_demangle(name, NULL, NULL, &status);
+	if (status) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static struct module *module_for(struct mo_symbolizer *s, const char *id, unsigned *index)
 {
 	const char *path;
 	struct module *m;
 
 	for (size_t i = 0; i < s->nmods; i++)
-		if (!strcmp(s->mods[i].id, id))
+		if (!strcmp(s->mods[i].id, id)) {
+			*index = i;
 			return &s->mods[i];
+		}
 	m = realloc(s->mods, (s->nmods + 1) * sizeof(*m));
 	if (!m)
 		return NULL;
 	s->mods = m;
+	*index = s->nmods;
 	m = &s->mods[s->nmods++];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->id, sizeof(m->id), "%s", id);
@@ -73,8 +127,9 @@ static struct module *module_for(struct mo_symbolizer *s, const char *id)
 	return m;
 }
 
-/* File offset -> the module's address, through the PT_LOAD holding it. */
-static bool offset_to_addr(Dwfl_Module *mod, uint64_t offset, GElf_Addr *addr)
+/* File offset -> the module's address, through the executable PT_LOAD
+ * holding it: an offset anywhere else (data, headers) is not code. */
+static bool code_offset_to_addr(Dwfl_Module *mod, uint64_t offset, GElf_Addr *addr)
 {
 	GElf_Addr bias;
 	Elf *elf = dwfl_module_getelf(mod, &bias);
@@ -85,7 +140,7 @@ static bool offset_to_addr(Dwfl_Module *mod, uint64_t offset, GElf_Addr *addr)
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
 		if (offset >= ph.p_offset && offset < ph.p_offset + ph.p_filesz) {
 			*addr = ph.p_vaddr + (offset - ph.p_offset) + bias;
@@ -95,27 +150,121 @@ static bool offset_to_addr(Dwfl_Module *mod, uint64_t offset, GElf_Addr *addr)
 	return false;
 }
 
-enum mo_sym_result symbolizer__name(struct mo_symbolizer *s, const char *id, uint64_t offset,
-				    bool return_address, char *buf, size_t len)
+/* The function symbol at addr, demangled, and its source line. */
+static void name_code(Dwfl_Module *mod, GElf_Addr addr, struct mo_sym *out)
 {
-	struct module *m = module_for(s, id);
-	GElf_Addr addr;
 	GElf_Off off;
 	GElf_Sym sym;
-	const char *name = NULL;
+	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	Dwfl_Line *line;
+	int type = name ? GELF_ST_TYPE(sym.st_info) : STT_NOTYPE;
+	int lineno = 0;
+	const char *file, *comp_dir;
+	char *src;
 
+	if (type == STT_FUNC || type == STT_GNU_IFUNC) {
+		out->name = symbolize_demangle(name) ?: strdup(name);
+		if (out->name)
+			out->result = MO_SYM_FOUND;
+	}
+	line = dwfl_module_getsrc(mod, addr);
+	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	comp_dir = line ? dwfl_line_comp_dir(line) : NULL;
+	if (!file || lineno <= 0)
+		return;
+	/* A relative name is relative to where its unit was compiled. */
+	if (file[0] != '/' && comp_dir && comp_dir[0] == '/' ? asprintf(&src, "%s/%s:%d", comp_dir, file, lineno) >= 0
+							      : asprintf(&src, "%s:%d", file, lineno) >= 0)
+		out->source = src;
+}
+
+static void lookup(struct module *m, const char *id, uint64_t offset, bool return_address,
+		   struct mo_sym *out)
+{
+	GElf_Addr addr;
+	char *fallback;
+
+	*out = (struct mo_sym){ .result = MO_SYM_FALLBACK };
 	if (m && m->mod) {
-		if (!offset_to_addr(m->mod, offset, &addr))
-			return MO_SYM_NOT_CODE;
-		name = dwfl_module_addrinfo(m->mod, return_address ? addr - 1 : addr, &off, &sym, NULL, NULL, NULL);
+		if (!code_offset_to_addr(m->mod, offset, &addr)) {
+			out->result = MO_SYM_NOT_CODE;
+			return;
+		}
+		name_code(m->mod, return_address ? addr - 1 : addr, out);
+		if (out->result == MO_SYM_FOUND)
+			return;
 	}
-	if (name) {
-		snprintf(buf, len, "%s", name);
-		return MO_SYM_FOUND;
+	if (asprintf(&fallback, m && m->base ? "%s+0x%llx" : "[build-id %.12s]+0x%llx", m && m->base ? m->base : id,
+		     (unsigned long long)offset) < 0)
+		fallback = NULL;
+	out->name = fallback;
+	out->result = MO_SYM_FALLBACK;
+}
+
+static size_t slot_hash(unsigned module, uint64_t offset, bool return_address)
+{
+	uint64_t h = (offset ^ ((uint64_t)module << 48) ^ return_address) * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 17);
+}
+
+/* The cache slot of a key: its entry, or the free slot where it goes. */
+static struct cached *slot(struct mo_symbolizer *s, unsigned module, uint64_t offset, bool return_address)
+{
+	size_t mask = s->cap_cache - 1, i = slot_hash(module, offset, return_address) & mask;
+
+	while (s->cache[i].used && (s->cache[i].module != module || s->cache[i].offset != offset ||
+				    s->cache[i].return_address != return_address))
+		i = (i + 1) & mask;
+	return &s->cache[i];
+}
+
+static bool grow_cache(struct mo_symbolizer *s)
+{
+	size_t old_cap = s->cap_cache, cap = old_cap ? old_cap * 2 : 1024;
+	struct cached *old = s->cache;
+
+	s->cache = calloc(cap, sizeof(*s->cache));
+	if (!s->cache) {
+		s->cache = old;
+		return false;
 	}
-	if (m && m->base)
-		snprintf(buf, len, "%s+0x%llx", m->base, (unsigned long long)offset);
-	else
-		snprintf(buf, len, "[build-id %.12s]+0x%llx", id, (unsigned long long)offset);
-	return MO_SYM_FALLBACK;
+	s->cap_cache = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].used)
+			*slot(s, old[i].module, old[i].offset, old[i].return_address) = old[i];
+	free(old);
+	return true;
+}
+
+void symbolizer__frame(struct mo_symbolizer *s, const char *id, uint64_t offset, bool return_address,
+		       struct mo_sym *out)
+{
+	unsigned index = 0;
+	struct module *m = module_for(s, id, &index);
+	struct cached *c;
+
+	s->lookups++;
+	if (!m || (s->ncache + 1) * 2 > s->cap_cache) {
+		if (!m || !grow_cache(s)) {
+			/* Out of memory: an answer valid until the next one. */
+			free_sym(&s->spare);
+			lookup(m, id, offset, return_address, &s->spare);
+			*out = s->spare;
+			return;
+		}
+	}
+	c = slot(s, index, offset, return_address);
+	if (c->used) {
+		s->hits++;
+		*out = c->sym;
+		return;
+	}
+	lookup(m, id, offset, return_address, &c->sym);
+	c->used = true;
+	c->module = index;
+	c->offset = offset;
+	c->return_address = return_address;
+	s->ncache++;
+	*out = c->sym;
 }

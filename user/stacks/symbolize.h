@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Names for stack frames given as (build id, file offset), with libdwfl
- * (elfutils): the symbol of the file that has that build id, from its
- * .symtab, .dynsym or separate debuginfo. One Dwfl per file, cached.
- * Unknown files and stripped code fall back to "module+0xoffset". */
+ * (elfutils): the function symbol of the file that has that build id, from
+ * its .symtab, .dynsym or separate debuginfo (/usr/lib/debug/.build-id),
+ * C++ names demangled, and the source line from DWARF when there is one.
+ * Only code: data symbols are never names of frames. One Dwfl per file;
+ * each (build id, offset) is looked up once. Unknown files and stripped code
+ * fall back to "module+0xoffset". */
 #ifndef MO_SYMBOLIZE_H
 #define MO_SYMBOLIZE_H
 
@@ -17,16 +20,31 @@ struct mo_symbolizer *symbolizer__new(const struct mo_buildids *ids);
 void symbolizer__free(struct mo_symbolizer *s);
 
 enum mo_sym_result {
-	MO_SYM_FOUND,		/* buf has the function's name */
-	MO_SYM_FALLBACK,	/* buf has "module+0xoffset" (stripped, unknown file) */
-	MO_SYM_NOT_CODE,	/* the offset is outside the file's loaded segments:
-				 * a frame-pointer walk that went astray */
+	MO_SYM_FOUND,		/* a function's name */
+	MO_SYM_FALLBACK,	/* "module+0xoffset" (stripped, unknown file) */
+	MO_SYM_NOT_CODE,	/* the offset is outside the file's executable
+				 * segments: a stack walk that went astray */
+};
+
+/* One frame, named. The strings belong to the symbolizer. */
+struct mo_sym {
+	enum mo_sym_result result;
+	const char *name;	/* the function, demangled; or "module+0xoffset" */
+	const char *source;	/* "path/to/file.c:42" from DWARF, or NULL */
 };
 
 /* The function containing file offset `offset` of the file with build id
- * `id_hex`, into buf. return_address: the frame is a return address (all
- * but the innermost), so the call instruction before it is looked up. */
-enum mo_sym_result symbolizer__name(struct mo_symbolizer *s, const char *id_hex, uint64_t offset,
-				    bool return_address, char *buf, size_t len);
+ * `id_hex`. return_address: the frame is a return address (callers), so the
+ * call instruction before it is looked up. Cached per (id, offset). */
+void symbolizer__frame(struct mo_symbolizer *s, const char *id_hex, uint64_t offset, bool return_address,
+		       struct mo_sym *out);
+
+/* Frames looked up so far (distinct (id, offset) pairs) and those answered
+ * from the cache: what symbolizing a run cost. */
+void symbolizer__counts(const struct mo_symbolizer *s, size_t *lookups, size_t *hits);
+
+/* The demangled form of a C++ (Itanium ABI) symbol, malloc'd; NULL when
+ * name is not a mangled name (or on ENOMEM). */
+char *symbolize_demangle(const char *name);
 
 #endif
