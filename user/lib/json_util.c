@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/json_util.h"
+#include "lib/utf8.h"
 
 cJSON *json_int(int64_t v)
 {
@@ -39,33 +40,6 @@ cJSON *json_add_num(cJSON *obj, const char *name, double v, int decimals)
 	if (snprintf(buf, sizeof(buf), "%.*f", decimals, v) >= (int)sizeof(buf))
 		snprintf(buf, sizeof(buf), "%.17g", v);
 	return json_add_item(obj, name, cJSON_CreateRaw(buf));
-}
-
-/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
 }
 
 char *json_utf8_clean(const char *s)
