@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "lib/log.h"
+#include "lib/termesc.h"
 
 static bool verbose;
 
@@ -15,11 +17,21 @@ bool log_verbose(void)
 	return verbose;
 }
 
+/* Messages quote commands, names and paths from outside: one line, and no
+ * escape sequence reaches the terminal. */
 static void vlog(const char *kind, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "memobs: %s", kind);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = NULL, *clean = NULL;
+	int n = vasprintf(&msg, fmt, ap);
+
+	if (n >= 0)
+		clean = malloc(4 * (size_t)n + 1);
+	if (clean)
+		fprintf(stderr, "memobs: %s%s\n", kind, termesc(msg, clean, 4 * (size_t)n + 1));
+	else
+		fprintf(stderr, "memobs: %s(out of memory)\n", kind);
+	free(clean);
+	free(msg);
 }
 
 void log_err(const char *fmt, ...)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report/report_text.h"
+#include "lib/termesc.h"
 #include "lib/units.h"
 
 #define TOP 10
@@ -13,12 +14,12 @@ static const char *sz(int64_t v, char *buf, size_t len)
 
 static void print_header(FILE *out, const struct mo_run *run)
 {
-	char a[32];
+	char a[32], arg[4096];
 
 	fprintf(out, "memobs: ");
 	if (run->command)
 		for (char **c = run->command; *c; c++)
-			fprintf(out, "%s%s", c == run->command ? "" : " ", *c);
+			fprintf(out, "%s%s", c == run->command ? "" : " ", termesc(*c, arg, sizeof(arg)));
 	else if (run->host_wide)
 		fprintf(out, "all processes");
 	else
@@ -47,11 +48,12 @@ static void print_frames(FILE *out, char **frames, size_t n, const struct mo_sit
 {
 	const char *src = where->sources && n ? where->sources[n - 1] : "";
 	const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+	char name[512];
 
 	for (size_t i = 0; i < n && i < 4; i++) {
-		fprintf(out, "%s%s", i ? " <- " : "", frames[n - 1 - i]);
+		fprintf(out, "%s%s", i ? " <- " : "", termesc(frames[n - 1 - i], name, sizeof(name)));
 		if (!i && *base)
-			fprintf(out, " (%s)", base);
+			fprintf(out, " (%s)", termesc(base, name, sizeof(name)));
 	}
 	if (n > 4)
 		fprintf(out, " <- ...");
@@ -62,13 +64,13 @@ static void print_phase_live_sites(FILE *out, const struct mo_run *run)
 {
 	for (size_t i = MO_PHASE_ROOT + 1; i < run->nphases; i++) {
 		const struct mo_phase_rec *ph = &run->phases[i];
-		char a[32];
+		char a[32], name[4 * MO_NAME_LEN];
 
 		if (!ph->nlive_sites)
 			continue;
-		fprintf(out, "  phase %s: top live site ", ph->name);
+		fprintf(out, "  phase %s: top live site ", termesc_name(ph->name, name, sizeof(name)));
 		if (ph->live_sites[0].where.comm)
-			fprintf(out, "in %s: ", ph->live_sites[0].where.comm);
+			fprintf(out, "in %s: ", termesc(ph->live_sites[0].where.comm, name, sizeof(name)));
 		print_frames(out, ph->live_sites[0].frames, ph->live_sites[0].nframes, &ph->live_sites[0].where);
 		fprintf(out, " (%s live at its end)\n", sz(ph->live_sites[0].live, a, sizeof(a)));
 	}
@@ -82,9 +84,11 @@ static void print_phases(FILE *out, const struct mo_run *run)
 		"heap +over", "alloc", "per item");
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct mo_phase_rec *ph = &run->phases[i];
-		char name[96], rss[96], a[32], b[32], c[32], d[32], e[32], per[32] = "";
+		char name[4 * MO_NAME_LEN + 48], esc[4 * MO_NAME_LEN], rss[96], a[32], b[32], c[32], d[32], e[32];
+		char per[32] = "";
 
-		snprintf(name, sizeof(name), "%*s%s%s", (int)(2 * ph->depth), "", ph->name, ph->unclosed ? " (unclosed)" : "");
+		snprintf(name, sizeof(name), "%*s%s%s", (int)(2 * ph->depth), "", termesc_name(ph->name, esc, sizeof(esc)),
+			 ph->unclosed ? " (unclosed)" : "");
 		snprintf(rss, sizeof(rss), "%s -> %s (+%s)", sz(ph->rss_baseline, a, sizeof(a)), sz(ph->rss_peak, b, sizeof(b)),
 			 sz(ph->rss_peak - ph->rss_baseline, c, sizeof(c)));
 		if (ph->items)
@@ -120,7 +124,7 @@ static void print_processes(FILE *out, const struct mo_run *run)
 		"anon", "file", "heap peak", "exit");
 	for (size_t i = 0; i < n; i++) {
 		const struct mo_proc_rec *p = &run->procs[idx[i]];
-		char a[32], b[32], c[32], d[32], ex[16];
+		char a[32], b[32], c[32], d[32], ex[16], comm[4 * MO_COMM_LEN];
 
 		if (!p->exited)
 			snprintf(ex, sizeof(ex), "alive");
@@ -128,7 +132,8 @@ static void print_processes(FILE *out, const struct mo_run *run)
 			snprintf(ex, sizeof(ex), "?");
 		else
 			snprintf(ex, sizeof(ex), "%d", p->exit_status);
-		fprintf(out, "  %8d %-16s %11s %11s %11s %11s %6s\n", p->pid, p->comm, sz(p->rss_peak, a, sizeof(a)),
+		fprintf(out, "  %8d %-16s %11s %11s %11s %11s %6s\n", p->pid, termesc(p->comm, comm, sizeof(comm)),
+			sz(p->rss_peak, a, sizeof(a)),
 			sz(p->rss_peak_member[MO_RSS_ANON], b, sizeof(b)), sz(p->rss_peak_member[MO_RSS_FILE], c, sizeof(c)),
 			run->heap ? (p->heap_probed ? sz(p->heap_peak_live, d, sizeof(d)) : "no probes") : "-", ex);
 	}
@@ -143,9 +148,9 @@ static void print_commands(FILE *out, const struct mo_run *run)
 	if (g && n > 1) {
 		fprintf(out, "\n  by command:\n  %-16s %9s %13s %12s\n", "comm", "processes", "max peak RSS", "allocated");
 		for (size_t i = 0; i < n && i < TOP; i++) {
-			char a[32], b[32];
+			char a[32], b[32], comm[4 * MO_COMM_LEN];
 
-			fprintf(out, "  %-16s %9zu %13s %12s\n", g[i].name, g[i].processes,
+			fprintf(out, "  %-16s %9zu %13s %12s\n", termesc(g[i].name, comm, sizeof(comm)), g[i].processes,
 				sz(g[i].rss_peak_max, a, sizeof(a)), run->heap ? sz(g[i].heap_alloc_bytes, b, sizeof(b)) : "-");
 		}
 	}
@@ -175,9 +180,10 @@ static void print_growers(FILE *out, const struct mo_run *run)
 			"  %8s %-16s %11s %11s %13s\n", MO_GROWTH_MIN_S, "pid", "comm", "first RSS", "last RSS", "growth");
 		for (size_t i = 0; i < n && i < TOP; i++) {
 			const struct mo_proc_rec *p = &run->procs[idx[i]];
-			char a[32], b[32], c[32];
+			char a[32], b[32], c[32], comm[4 * MO_COMM_LEN];
 
-			fprintf(out, "  %8d %-16s %11s %11s %11s/s\n", p->pid, p->comm, sz(p->rss_first, a, sizeof(a)),
+			fprintf(out, "  %8d %-16s %11s %11s %11s/s\n", p->pid, termesc(p->comm, comm, sizeof(comm)),
+				sz(p->rss_first, a, sizeof(a)),
 				sz(p->rss_end, b, sizeof(b)), sz(run_proc_growth_rate(run, p), c, sizeof(c)));
 		}
 	}
@@ -193,9 +199,9 @@ static void print_groups(FILE *out, const struct mo_run *run, enum mo_group_key 
 		fprintf(out, "\n  by %s:\n  %-40s %9s %13s %13s\n", key == MO_GROUP_CGROUP ? "cgroup" : "user",
 			key == MO_GROUP_CGROUP ? "cgroup" : "user", "processes", "max peak RSS", "sum of peaks");
 		for (size_t i = 0; i < n && i < TOP; i++) {
-			char a[32], b[32];
+			char a[32], b[32], name[1024];
 
-			fprintf(out, "  %-40s %9zu %13s %13s\n", g[i].name, g[i].processes,
+			fprintf(out, "  %-40s %9zu %13s %13s\n", termesc(g[i].name, name, sizeof(name)), g[i].processes,
 				sz(g[i].rss_peak_max, a, sizeof(a)), sz(g[i].rss_peak_sum, b, sizeof(b)));
 		}
 	}
@@ -211,11 +217,11 @@ static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind k
 	fprintf(out, "\n  %s:\n", title);
 	for (size_t i = 0; i < n; i++) {
 		const struct mo_site_rec *site = &run->sites[idx[i]];
-		char a[32];
+		char a[32], comm[4 * MO_COMM_LEN];
 
 		fprintf(out, "  %11s %10llu %-6s %-15s ", sz(by_live ? site->live : (int64_t)site->bytes, a, sizeof(a)),
 			(unsigned long long)site->count, kind == MO_SITE_RSS ? "pages" : "calls",
-			site->where.comm ? site->where.comm : "-");
+			site->where.comm ? termesc(site->where.comm, comm, sizeof(comm)) : "-");
 		print_frames(out, site->frames, site->nframes, &site->where);
 		fputc('\n', out);
 	}
@@ -239,8 +245,11 @@ static void print_drops(FILE *out, const struct mo_run *run)
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "%s%s %llu", i ? ", " : "\n  drops: ", rows[i].what, (unsigned long long)rows[i].n);
 	fprintf(out, n ? "\n" : "\n  drops: none\n");
-	for (size_t i = 0; i < run->nwarnings; i++)
-		fprintf(out, "  warning: %s\n", run->warnings[i] ? run->warnings[i] : "?");
+	for (size_t i = 0; i < run->nwarnings; i++) {
+		char line[2048];
+
+		fprintf(out, "  warning: %s\n", run->warnings[i] ? termesc(run->warnings[i], line, sizeof(line)) : "?");
+	}
 }
 
 void report_text(FILE *out, const struct mo_run *run)
