@@ -211,7 +211,8 @@ static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 	return 0;
 }
 
-/* items(count) fired in tgid: work done in the innermost phase. */
+/* items(count) fired in tgid: work done in the innermost phase. A count that
+ * would take it past MO_ITEMS_MAX is counted instead: two (uint64)-1 would wrap. */
 static __always_inline int marker_items(__u32 tgid, __u64 count)
 {
 	struct mo_phase *ph;
@@ -219,8 +220,10 @@ static __always_inline int marker_items(__u32 tgid, __u64 count)
 	if (!in_session(tgid))
 		return 0;
 	ph = phase_at(mo_sess.cur_phase);
-	if (ph)
-		__sync_fetch_and_add(&ph->items, count);
+	if (!ph)
+		return 0;
+	if (count > MO_ITEMS_MAX || __sync_fetch_and_add(&ph->items, count) + count > MO_ITEMS_MAX)
+		__sync_fetch_and_add(&ph->items_overflows, 1);
 	return 0;
 }
 

@@ -15,6 +15,9 @@
 #define MO_MAX_PHASES 4096	/* phase instances per run */
 #define MO_PHASE_ROOT 0		/* the run itself, named "main" */
 #define MO_PHASE_NONE 0xffffffffu
+/* A phase's items stay below this (2^53, exact in JSON); a marker that would
+ * pass it (a negative count cast to uint64) spoils the phase's items. */
+#define MO_ITEMS_MAX (1ull << 53)
 
 /* Default map sizes; the loader may change them before load. */
 #define MO_MAX_PROCS 32768	/* live processes of the session */
@@ -201,6 +204,7 @@ struct mo_phase {
 	__s64 heap_peak;
 	__s64 heap_end;
 	__u64 items;
+	__u64 items_overflows;	/* items markers that passed MO_ITEMS_MAX */
 	__u64 alloc_bytes;
 	__u64 alloc_count;
 	__u64 free_bytes;

@@ -1,7 +1,8 @@
 """What a terminal shows: the text summary, `report` and the messages on
 stderr never pass a control character through (a comm with a newline and an
-escape, phase names that retitle the window or clear the screen), and an
-empty phase name shows as "" (tests/progs/hostile_names.c)."""
+escape, phase names that retitle the window or clear the screen), an empty
+phase name shows as "", and items that overflow 64 bits are flagged, never
+printed negative (tests/progs/hostile_names.c)."""
 import os
 import json
 import shutil
@@ -56,6 +57,16 @@ def test_a_newline_in_a_name_keeps_the_row_whole():
     row = [l for l in proc.stderr.splitlines() if l.split()[:1] == [str(pid)]]
     assert len(row) == 1 and "evil\\nna\\e[2J" in row[0] and "MiB" in row[0], proc.stderr
     assert proc.stderr.splitlines()[0].startswith("memobs: ") and "(" in proc.stderr.splitlines()[0], proc.stderr
+
+
+def test_items_overflow_is_flagged_never_negative():
+    proc, doc, path = hostile_run()
+    ph = [p for p in doc["phases"] if p["name"].endswith("title")][0]
+    assert ph["items"] is None and ph["items_overflow"] is True and "per_item" not in ph, ph
+    rep = subprocess.run([MEMOBS, "report", path], capture_output=True, text=True, timeout=60)
+    for text in (proc.stderr, rep.stdout):
+        assert "overflow" in text and "/item" not in text, text
+        assert "-2" not in text.replace("2^53", ""), text
 
 
 def test_an_empty_phase_name_is_visible():

@@ -82,7 +82,8 @@ struct mo_phase_rec {
 	bool name_truncated;
 	bool name_from_proc_mem;	/* BPF could not read it; read from /proc */
 	bool name_unread;		/* nobody could: the name is "" */
-	uint64_t items;
+	uint64_t items;			/* at most MO_ITEMS_MAX */
+	bool items_overflow;		/* a marker passed MO_ITEMS_MAX: items unknown (0) */
 	int64_t rss_baseline, rss_peak, rss_end;
 	int64_t heap_baseline, heap_peak, heap_end;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;

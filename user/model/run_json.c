@@ -146,7 +146,12 @@ static cJSON *phase_json(const struct mo_run *run, size_t i)
 	json_add_num(o, "start_s", ph->start_s, 6);
 	json_add_num(o, "end_s", ph->end_s, 6);
 	json_add_num(o, "duration_s", dur, 6);
-	json_add_int(o, "items", ph->items);
+	if (ph->items_overflow) {
+		cJSON_AddNullToObject(o, "items");
+		cJSON_AddTrueToObject(o, "items_overflow");
+	} else {
+		json_add_int(o, "items", ph->items);
+	}
 	if (ph->unclosed)
 		cJSON_AddTrueToObject(o, "unclosed");
 	if (ph->implicit_end)
@@ -621,7 +626,7 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "phases")) {
 		struct mo_phase_rec *ph = run_add_phase(run);
-		int64_t parent, depth;
+		int64_t parent, depth, items;
 
 		if (!ph)
 			return;
@@ -637,7 +642,10 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		ph->implicit_end = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "implicit_end"));
 		ph->name_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_truncated"));
 		ph->name_unread = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_unread"));
-		ph->items = num(p, "items");
+		items = num(p, "items");
+		ph->items_overflow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "items_overflow")) ||
+				     items < 0 || (uint64_t)items > MO_ITEMS_MAX;
+		ph->items = ph->items_overflow ? 0 : (uint64_t)items;
 		ph->rss_baseline = num(p, "rss.baseline");
 		ph->rss_peak = num(p, "rss.peak");
 		ph->rss_end = num(p, "rss.end");

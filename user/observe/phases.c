@@ -66,7 +66,11 @@ int phases_from_bpf(struct mo_run *run, struct mo_phase *table, size_t n, const 
 		rec->unclosed = unclosed[i];
 		rec->implicit_end = ph->flags & MO_PHASE_IMPLICIT_END;
 		rec->name_truncated = ph->flags & MO_PHASE_NAME_TRUNCATED;
-		rec->items = ph->items;
+		rec->items_overflow = ph->items_overflows || ph->items > MO_ITEMS_MAX;
+		rec->items = rec->items_overflow ? 0 : ph->items;
+		if (rec->items_overflow)
+			run_add_warning(run, "phase '%s': an items marker counted past 2^53 (a negative count cast to "
+					"uint64?): its items are unknown", rec->name);
 		rec->rss_baseline = ph->rss_baseline;
 		rec->rss_peak = ph->rss_peak > ph->rss_baseline ? ph->rss_peak : ph->rss_baseline;
 		rec->rss_end = ph->rss_end;

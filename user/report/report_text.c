@@ -91,7 +91,9 @@ static void print_phases(FILE *out, const struct mo_run *run)
 			 ph->unclosed ? " (unclosed)" : "");
 		snprintf(rss, sizeof(rss), "%s -> %s (+%s)", sz(ph->rss_baseline, a, sizeof(a)), sz(ph->rss_peak, b, sizeof(b)),
 			 sz(ph->rss_peak - ph->rss_baseline, c, sizeof(c)));
-		if (ph->items)
+		if (ph->items_overflow)
+			snprintf(per, sizeof(per), "overflow");
+		else if (ph->items)
 			snprintf(per, sizeof(per), "%s/item",
 				 sz((ph->rss_peak - ph->rss_baseline) / (int64_t)ph->items, e, sizeof(e)));
 		fprintf(out, "  %-24s %8.2fs  %-36s %12s %12s %12s\n", name, ph->end_s - ph->start_s, rss,
