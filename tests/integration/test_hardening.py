@@ -298,6 +298,12 @@ def test_heap_storm_is_bounded_and_counted():
         assert n <= p["heap"]["alloc_count"] <= n + 64, p["heap"]
     assert doc["drops"]["heap_blocks"] > 0, doc["drops"]
     assert doc["totals"]["heap"]["free_unknown_count"] > 0
+    # The summary says why those frees found no block: the table was full, not "before memobs looked".
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(doc, f)
+        f.flush()
+        text = subprocess.run([MEMOBS, "report", f.name], capture_output=True, text=True, timeout=60).stdout
+    assert "untracked" in text and "--max-allocs" in text and "before memobs" not in text, text
     note("heap storm: %d allocs/s per process under --heap; memobs peak RSS %.1f MiB; drops %s"
          % (min(rates) if rates else -1, rss / MiB, doc["drops"]["heap_blocks"]))
     if not is_sanitized(MEMOBS):

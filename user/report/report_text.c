@@ -12,6 +12,19 @@ static const char *sz(int64_t v, char *buf, size_t len)
 	return units_fmt_size(v, buf, len);
 }
 
+/* Why frees found no block: it was allocated before memobs attached (-p, -a),
+ * or the block table was full when it was allocated (--max-allocs). */
+static const char *untracked_why(const struct mo_run *run)
+{
+	bool attached = !run->command, full = run->drops.allocs;
+
+	if (attached && full)
+		return ": allocated before memobs attached, or past --max-allocs live blocks";
+	if (full)
+		return ": allocated while --max-allocs blocks were live";
+	return attached ? ": allocated before memobs attached" : "";
+}
+
 static void print_header(FILE *out, const struct mo_run *run)
 {
 	char a[32], arg[4096];
@@ -36,8 +49,8 @@ static void print_header(FILE *out, const struct mo_run *run)
 			(unsigned long long)run->alloc_count, sz(run->free_bytes, c, sizeof(c)),
 			(unsigned long long)run->free_count);
 		if (run->free_unknown_count)
-			fprintf(out, " (+%llu frees of blocks from before memobs looked)",
-				(unsigned long long)run->free_unknown_count);
+			fprintf(out, " (+%llu frees of untracked blocks%s)", (unsigned long long)run->free_unknown_count,
+				untracked_why(run));
 		fputc('\n', out);
 	}
 }
