@@ -12,18 +12,20 @@
 
 #define MO_DROP(field) __sync_fetch_and_add(&mo_sess.drops.field, 1)
 
-/* *p = max(*p, v), lock-free; a bounded number of tries, then counted. */
+#define MO_MAX_TRIES 32
+
+/* *p = max(*p, v), lock-free. A failed compare-and-swap means another CPU
+ * changed *p meanwhile (raised it, but maybe not to v): try again, up to
+ * MO_MAX_TRIES times, then count it. */
 static __always_inline void atomic_max(__s64 *p, __s64 v)
 {
-#pragma unroll
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < MO_MAX_TRIES; i++) {
 		__s64 old = *(volatile __s64 *)p;
 
-		if (old >= v)
-			return;
-		if (__sync_val_compare_and_swap(p, old, v) == old)
+		if (old >= v || __sync_val_compare_and_swap(p, old, v) == old)
 			return;
 	}
+	MO_DROP(peak_updates);
 }
 
 /* The session's record of this process, or NULL when it is not observed. */

@@ -233,6 +233,8 @@ struct mo_drops {
 	__u64 missed_frees;	/* an address re-allocated without a seen free */
 	__u64 phase_sites;	/* mo_phase_sites full: a site left out of a phase end */
 	__u64 marker_names_unread;	/* by BPF and by user space (set by user space) */
+	__u64 peak_updates;	/* a peak not raised: its compare-and-swap lost to other
+				 * CPUs 32 times in a row (common.bpf.h) */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user

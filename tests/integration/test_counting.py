@@ -4,10 +4,12 @@ give-ups are counted, never merged or lost; host-mode totals stay the sum over
 the live processes. Needs root."""
 import re
 
-from harness import memobs, prog, run_tests
+from harness import assert_near, memobs, prog, run_tests
 
 # The kernel's struct bucket (a list head and a lock) per slot of a hash map.
 BUCKET_BYTES = 16
+# What the C library allocates for itself at start-up (DESIGN: under 64 KiB).
+NOISE = 64 << 10
 
 
 def test_heap_block_table_grows_with_the_blocks_it_tracks():
@@ -43,6 +45,26 @@ def test_racing_frees_of_one_block_release_its_site_once():
     assert sites[0]["live_bytes"] == 0, "site live bytes %d after every block was freed" % sites[0]["live_bytes"]
     assert racer["free_count"] + racer["free_unknown_count"] == frees, (racer, frees)
     assert racer["free_count"] >= rounds, racer
+
+
+def test_threads_allocating_and_faulting_at_once_keep_their_peaks():
+    # 8 threads of one process malloc (mmap'd), touch and free 1 MiB blocks
+    # together: its RSS, its peaks and its live heap change from both CPUs
+    # at once. Its peak RSS must stay within DESIGN's bound of VmHWM (5% or
+    # 1 MiB), its peak live heap within a block per thread of the one it
+    # counts itself, and a peak update given up would be counted.
+    threads, rounds, block = 8, 100, 1 << 20
+    proc, doc = memobs(["-q", "--heap"], [prog("contend"), str(threads), str(rounds), str(block >> 10)],
+                       check_rc=0)
+    own_peak, allocs = map(int, re.search(r"heap_peak_live (\d+) allocs (\d+)", proc.stdout).groups())
+    hwm = int(re.search(r"VmHWM_kB (\d+)", proc.stdout).group(1)) * 1024
+    p = [p for p in doc["processes"] if p["comm"] == "contend"][0]
+    print("# %d threads: peak RSS %d (VmHWM %d), peak live heap %d (its own count %d), %d peak updates given up"
+          % (threads, p["rss"]["peak"], hwm, p["heap"]["peak_live"], own_peak, doc["drops"]["peak_updates"]))
+    assert_near(p["rss"]["peak"], hwm, rel=0.05, abs_=1 << 20, what="peak RSS vs VmHWM")
+    assert own_peak <= p["heap"]["peak_live"] <= own_peak + threads * block + NOISE, (p["heap"], own_peak)
+    assert p["heap"]["alloc_count"] >= allocs, (p["heap"], allocs)
+    assert doc["totals"]["rss"]["peak"] >= p["rss"]["peak"], doc["totals"]
 
 
 if __name__ == "__main__":
