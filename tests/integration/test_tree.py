@@ -2,12 +2,18 @@
 (not the fork copy of its parent it held before), and the tree's physical
 memory beside the ps-style RSS sum, checked against the kernel's own figures
 (VmHWM of the exec'd program read while it runs; the memory cgroup's charge
-read by the workload itself). Needs root."""
+read by the workload itself, or by a cgroup the test makes around it).
+Cgroups are named by pid, so that tests of others running at the same time
+are not touched. Needs root, and a memory cgroup hierarchy (v1 here)."""
 import os
 import re
+import shutil
+import signal
 import subprocess
+import tempfile
+import time
 
-from harness import MiB, assert_near, memobs, procs_by_comm, run_tests
+from harness import MEMOBS, MiB, assert_near, memobs, prog, procs_by_comm, run_tests
 
 PYTHON = "/usr/bin/python3"
 
@@ -34,18 +40,44 @@ with open("/proc/%d/status" % pid) as f:
     hwm = [l.split()[1] for l in f if l.startswith("VmHWM:")][0]
 print("child", pid, "VmHWM_kB", hwm)
 os.waitpid(pid, 0)
+# the peak of the memory cgroup this process runs in (memobs's for the command)
+lines = open("/proc/self/cgroup").read().splitlines()
+v1 = [l.split(":", 2)[2] for l in lines if "memory" in l.split(":")[1].split(",")]
+peak = "/sys/fs/cgroup/memory%s/memory.max_usage_in_bytes" % v1[0] if v1 else \
+    "/sys/fs/cgroup%s/memory.peak" % [l for l in lines if l.startswith("0::")][0][3:]
+print("cgroup_peak", open(peak).read().strip())
 """
 
 
-def fork_exec_run():
-    proc, doc = memobs(["-q"], [PYTHON, "-c", FORK_EXEC], check_rc=0)
-    m = re.search(r"child (\d+) VmHWM_kB (\d+)", proc.stdout)
-    assert m, proc.stdout + proc.stderr
-    return proc, doc, int(m.group(1)), int(m.group(2)) * 1024
+def own_memory_cgroup_path():
+    """This process's memory cgroup, as /proc/self/cgroup names it."""
+    with open("/proc/self/cgroup") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return path
+    return [l for l in lines if l.startswith("0::")][0][3:]
+
+
+def mount_of(v1):
+    return "/sys/fs/cgroup/memory" if v1 else "/sys/fs/cgroup"
+
+
+def own_memory_cgroup():
+    """This process's memory cgroup directory and whether it is v1 (a v1
+    memory hierarchy is mounted)."""
+    v1 = os.path.exists("/sys/fs/cgroup/memory/memory.usage_in_bytes")
+    return mount_of(v1) + own_memory_cgroup_path(), v1
 
 
 def test_fork_then_exec():
-    proc, doc, child_pid, hwm = fork_exec_run()
+    cgdir, v1 = own_memory_cgroup()
+    proc, doc = memobs([], [PYTHON, "-c", FORK_EXEC], check_rc=0)
+    m = re.search(r"child (\d+) VmHWM_kB (\d+)", proc.stdout)
+    assert m, proc.stdout + proc.stderr
+    child_pid, hwm = int(m.group(1)), int(m.group(2)) * 1024
+    cgroup_peak = int(re.search(r"cgroup_peak (\d+)", proc.stdout).group(1))
     by_pid = {p["pid"]: p for p in doc["processes"]}
     child = by_pid[child_pid]
     parent = procs_by_comm(doc, "python3")[0]
@@ -56,8 +88,111 @@ def test_fork_then_exec():
     assert parent["rss"]["pre_exec_peak"] == 0, parent["rss"]   # memobs's copy is not counted
     main = doc["phases"][0]
     assert all(t["rss_peak"] < 300 * MiB for t in main["top_processes"] if t["pid"] == child_pid), main
-    # the ps-style sum counts the shared copy in both processes between fork and exec
+    # the ps-style sum counts the shared copy in both processes between fork and exec;
+    # the physical figure counts it once, as the kernel charges it
+    phys = doc["totals"]["physical"]
     assert doc["totals"]["rss"]["peak"] >= 2 * 300 * MiB, doc["totals"]
+    assert phys["source"] == ("cgroup-v1" if v1 else "cgroup-v2"), phys
+    assert_near(phys["peak"], cgroup_peak, rel=0.10, what="physical peak vs the cgroup's own peak")
+    assert 300 * MiB <= phys["peak"] < 400 * MiB, phys
+    assert "session peak physical" in proc.stderr and "cgroup" in proc.stderr, proc.stderr
+    print("# fork then exec: sleep %d (VmHWM %d, pre-exec %d); RSS sum %d, physical %d (cgroup peak %d)" % (
+        child["rss"]["peak"], hwm, child["rss"]["pre_exec_peak"], doc["totals"]["rss"]["peak"], phys["peak"],
+        cgroup_peak))
+    assert phys["cgroup"].startswith(own_memory_cgroup_path() + "/memobs-"), phys
+    assert not os.path.exists(mount_of(v1) + phys["cgroup"]), "the command's cgroup is left"
+
+
+def tree_mem(tmp, wrap=None, args=()):
+    """4 children touch 16, 32, 48 and 64 MiB and write 8 MiB of files each,
+    all held at once; returns (proc, doc, held anon, held file, cgroup peak)."""
+    cmd = [prog("tree_mem"), "4", "16", "8", tmp, "600"]
+    proc, doc = memobs(["-q"] + list(args), (wrap or []) + cmd, check_rc=0)
+    held = re.search(r"held anon (\d+) file (\d+)", proc.stdout)
+    peak = re.search(r"cgroup_peak (\d+)", proc.stdout)
+    assert held and peak, proc.stdout + proc.stderr
+    return proc, doc, int(held.group(1)), int(held.group(2)), int(peak.group(1))
+
+
+def in_tmp(fn):
+    def wrapped():
+        tmp = tempfile.mkdtemp(prefix="memobs-tree-")
+        os.chmod(tmp, 0o777)
+        try:
+            fn(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+@in_tmp
+def test_physical_cgroup_of_a_process_tree(tmp):
+    cgdir, v1 = own_memory_cgroup()
+    _, doc, held_anon, held_file, cgroup_peak = tree_mem(tmp)
+    phys = doc["totals"]["physical"]
+    anon = (16 + 32 + 48 + 64) * MiB
+    assert_near(phys["peak"], cgroup_peak, rel=0.10, what="physical peak vs the cgroup's own peak")
+    assert_near(phys["at_peak"]["anon"], held_anon, rel=0.10, what="anon at the peak vs the cgroup's while held")
+    assert phys["at_peak"]["anon"] >= anon, phys
+    # the page cache the children wrote and read back (4 x 8 MiB) is the tree's too
+    assert phys["max"]["file"] >= 0.9 * held_file >= 0.9 * 32 * MiB, (phys, held_file)
+    assert phys["at_peak"]["kernel"] > 0, phys
+    assert phys["peak"] >= anon + 32 * MiB, phys
+    tl = [s["physical"] for s in doc["timeline"] if s.get("physical")]
+    assert max(s["total"] for s in tl) == phys["at_peak"]["total"] and len(tl) == phys["samples"], phys
+    assert not os.path.exists(mount_of(v1) + phys["cgroup"]), "the command's cgroup is left"
+
+
+@in_tmp
+def test_physical_pss_when_no_cgroup(tmp):
+    # The test's own cgroup around the command (which moves itself in, out of
+    # memobs's reach) is the independent reading; memobs samples PSS.
+    cgdir, v1 = own_memory_cgroup()
+    mine = os.path.join(cgdir, "memobs-test-%d" % os.getpid())
+    os.mkdir(mine)
+    try:
+        wrap = ["sh", "-c", 'echo $$ > %s/cgroup.procs && exec "$@"' % mine, "sh"]
+        _, doc, held_anon, held_file, cgroup_peak = tree_mem(tmp, wrap, ["--physical", "pss"])
+    finally:
+        os.rmdir(mine)
+    phys = doc["totals"]["physical"]
+    assert phys["source"] == "pss" and phys["cgroup"] is None, phys
+    assert phys["at_peak"]["kernel"] is None and phys["samples"] >= 2, phys
+    # PSS sees the anonymous memory the kernel charged, not the unmapped page cache
+    assert_near(phys["at_peak"]["anon"], held_anon, rel=0.10, what="PSS anon vs the cgroup's anon while held")
+    assert phys["peak"] < cgroup_peak, (phys, cgroup_peak)
+    print("# pss: peak %d (anon %d); the test's cgroup: anon %d while held, peak %d" % (
+        phys["peak"], phys["at_peak"]["anon"], held_anon, cgroup_peak))
+
+
+def test_cgroup_left_by_sigkill_is_removed_next_run():
+    cgdir, v1 = own_memory_cgroup()
+    with tempfile.TemporaryDirectory() as tmp:
+        done = os.path.join(tmp, "done")
+        observer = subprocess.Popen([MEMOBS, "-q", "--", "sh", "-c", "sleep 0.5; touch %s" % done],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        left = None
+        for _ in range(200):
+            found = [d for d in os.listdir(cgdir) if d.startswith("memobs-%d-" % observer.pid)]
+            if found and open(os.path.join(cgdir, found[0], "cgroup.procs")).read().strip():
+                left = os.path.join(cgdir, found[0])
+                break
+            time.sleep(0.02)
+        assert left, "memobs made no cgroup for the command"
+        time.sleep(0.1)   # past the exec gate: nothing of the command is stopped
+        observer.send_signal(signal.SIGKILL)
+        observer.wait()
+        # the command runs on to its end in the cgroup left behind
+        for _ in range(200):
+            if os.path.exists(done):
+                break
+            time.sleep(0.02)
+        assert os.path.exists(done), "the command did not finish after memobs was killed"
+        assert os.path.isdir(left)
+        # the next memobs run in the same cgroup removes it (it is empty, its memobs gone)
+        memobs(["-q"], ["true"], check_rc=0)
+        assert not os.path.exists(left), "the cgroup left by a killed memobs is still there"
 
 
 run_tests(globals())

@@ -77,6 +77,9 @@ static void run_usage(FILE *out)
 		"                               (default 512KiB; 0: none)\n"
 		"      --serve ADDR:PORT Prometheus metrics on http://ADDR:PORT/metrics while observing\n"
 		"                        (PORT or :PORT: loopback; another address must be written out)\n"
+		"      --physical MODE   the tree's physical memory beside the RSS sum: auto (default: the\n"
+		"                        kernel's charge to a memory cgroup of the command's own, else PSS\n"
+		"                        sampled; none with -a), cgroup (that or fail), pss, off\n"
 		"      --live            full-screen view of the processes by RSS, refreshed each second\n"
 		"                        (q leaves it; without a command it also ends the run;\n"
 		"                        g groups the rows by comm, user, cgroup)\n"
@@ -115,7 +118,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
 	       OPT_MAX_STACKS,
-	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP };
+	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP, OPT_PHYSICAL };
+	static const char *const physical_modes[] = {
+		[MO_PHYS_MODE_AUTO] = "auto", [MO_PHYS_MODE_CGROUP] = "cgroup", [MO_PHYS_MODE_PSS] = "pss",
+		[MO_PHYS_MODE_OFF] = "off",
+	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "heap", no_argument, NULL, OPT_HEAP },
@@ -135,6 +142,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "comm", required_argument, NULL, OPT_COMM },
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "physical", required_argument, NULL, OPT_PHYSICAL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -201,6 +209,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'a':
 			o->all = true;
 			break;
+		case OPT_PHYSICAL: {
+			size_t m = 0;
+
+			while (m < 4 && strcmp(optarg, physical_modes[m]))
+				m++;
+			if (m == 4) {
+				log_err("--physical: '%s' is not auto, cgroup, pss or off", optarg);
+				return MO_EXIT_USAGE;
+			}
+			o->tracer.physical = m;
+			break;
+		}
 		case OPT_DURATION:
 			if (!parse_number(optarg, 0.001, 1e9, &o->tracer.duration_s)) {
 				log_err("--duration: '%s' is not a number of seconds", optarg);
@@ -281,6 +301,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (o->tracer.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		log_err("--live needs a terminal on standard input and output");
+		return MO_EXIT_USAGE;
+	}
+	if (o->tracer.physical == MO_PHYS_MODE_CGROUP && !o->command) {
+		log_err("--physical cgroup: only a command memobs starts gets a cgroup of its own");
 		return MO_EXIT_USAGE;
 	}
 	if (o->tracer.duration_s && o->command) {
@@ -489,6 +513,7 @@ int cmd_run(int argc, char **argv)
 	ensure_tracefs();
 	find_libmemobs(libmemobs, sizeof(libmemobs));
 	o.tracer.mode = o.all ? MO_MODE_HOST : MO_MODE_TREE;
+	o.tracer.command = o.command != NULL;
 	o.tracer.max_samples = MAX_TIMELINE_SAMPLES;
 	o.tracer.status_line = isatty(STDERR_FILENO) && !o.quiet;
 	o.tracer.libmemobs = libmemobs;

@@ -218,3 +218,104 @@ int procfs_parse_cgroup(const char *text, char *buf, size_t len)
 	}
 	return -ENOENT;
 }
+
+int procfs_parse_cgroup_v1(const char *text, const char *controller, char *buf, size_t len)
+{
+	size_t clen = strlen(controller);
+
+	for (const char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+		size_t n = strcspn(line, "\n");
+		const char *list = memchr(line, ':', n), *path, *c;
+
+		/* "ID:CONTROLLER,CONTROLLER:/path" */
+		if (!list || !(path = memchr(list + 1, ':', line + n - list - 1)) || path[1] != '/')
+			continue;
+		for (c = list + 1; c < path; c += strcspn(c, ",:") + 1)
+			if ((size_t)(path - c) >= clen && !strncmp(c, controller, clen) &&
+			    (c[clen] == ',' || c[clen] == ':'))
+				break;
+		if (c >= path)
+			continue;
+		n -= path + 1 - line;
+		if (n >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf, path + 1, n);
+		buf[n] = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int procfs_parse_pss(const char *text, size_t len, struct mo_pss *out)
+{
+	const char *p = text, *end = text + len;
+	bool found = false;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p);
+
+		if (!eol)
+			eol = end;
+		if (kb_value(p, eol, "Pss", &out->pss))
+			found = true;
+		else if (!kb_value(p, eol, "Pss_Anon", &out->anon) && !kb_value(p, eol, "Pss_File", &out->file))
+			kb_value(p, eol, "Pss_Shmem", &out->shmem);
+		p = eol + 1;
+	}
+	return found ? 0 : -EINVAL;
+}
+
+int procfs_pss(pid_t pid, struct mo_pss *out)
+{
+	char path[64], text[2048];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	n = read_file(path, text, sizeof(text));
+	return n < 0 ? n : procfs_parse_pss(text, n, out);
+}
+
+int procfs_parse_start_ticks(const char *text, uint64_t *out)
+{
+	/* "PID (COMM) STATE PPID ...": the comm may hold spaces and ')'. */
+	const char *p = strrchr(text, ')');
+	unsigned long long v;
+	char *stop;
+
+	if (!p)
+		return -EINVAL;
+	for (int field = 2; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EINVAL;
+	}
+	errno = 0;
+	v = strtoull(p + 1, &stop, 10);
+	if (errno || stop == p + 1 || (*stop != ' ' && *stop != '\n' && *stop))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int procfs_start_ticks(pid_t pid, uint64_t *out)
+{
+	char path[64], text[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = procfs_read_text(path, text, sizeof(text));
+	return n < 0 ? n : procfs_parse_start_ticks(text, out);
+}
+
+ssize_t procfs_read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!len)
+		return -EINVAL;
+	n = read_file(path, buf, len - 1);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}

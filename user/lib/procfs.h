@@ -36,6 +36,35 @@ ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len);
 int procfs_cgroup(pid_t pid, char *buf, size_t len);
 int procfs_parse_cgroup(const char *text, char *buf, size_t len);
 
+/* The path of the cgroup v1 hierarchy whose controllers include
+ * `controller` ("4:memory:/path", "5:cpu,cpuacct:/path"). 0/-ENOENT/-ENAMETOOLONG. */
+int procfs_parse_cgroup_v1(const char *text, const char *controller, char *buf, size_t len);
+
+/* Proportional set size of a process, from /proc/PID/smaps_rollup: a page
+ * shared by N processes counts 1/N in each. Bytes. */
+struct mo_pss {
+	__s64 pss;
+	__s64 anon;
+	__s64 file;
+	__s64 shmem;
+};
+
+/* Parse the text of /proc/PID/smaps_rollup. 0, or -EINVAL without a Pss line. */
+int procfs_parse_pss(const char *text, size_t len, struct mo_pss *out);
+
+/* Read and parse /proc/PID/smaps_rollup. 0/-errno (-ESRCH: no such process). */
+int procfs_pss(pid_t pid, struct mo_pss *out);
+
+/* When the process started, in clock ticks since boot (/proc/PID/stat
+ * field 22): with the pid, it names one process for good. 0/-errno. */
+int procfs_start_ticks(pid_t pid, uint64_t *out);
+int procfs_parse_start_ticks(const char *text, uint64_t *out);
+
+/* A small text file read whole into buf (at most len - 1 bytes),
+ * NUL-terminated: /proc and cgroup files. Its length, or -errno (-ESRCH
+ * when it does not exist). */
+ssize_t procfs_read_text(const char *path, char *buf, size_t len);
+
 /* pid's memory, for marker names BPF could not read: the descriptor keeps
  * the memory the process had when it was opened, whatever it execs later.
  * A descriptor, or -errno. */

@@ -9,10 +9,31 @@
 #include <sys/wait.h>
 #include "model/run.h"
 
+static const char *const physical_sources[] = {
+	[MO_PHYSICAL_CGROUP_V1] = "cgroup-v1",
+	[MO_PHYSICAL_CGROUP_V2] = "cgroup-v2",
+	[MO_PHYSICAL_PSS] = "pss",
+};
+
+const char *run_physical_source_name(enum mo_physical_source s)
+{
+	return s > MO_PHYSICAL_NONE && s <= MO_PHYSICAL_PSS ? physical_sources[s] : NULL;
+}
+
+enum mo_physical_source run_physical_source_parse(const char *name)
+{
+	for (int s = MO_PHYSICAL_CGROUP_V1; name && s <= MO_PHYSICAL_PSS; s++)
+		if (!strcmp(name, physical_sources[s]))
+			return s;
+	return MO_PHYSICAL_NONE;
+}
+
 void run_init(struct mo_run *run)
 {
 	memset(run, 0, sizeof(*run));
 	run->exit_status = -1;
+	run->physical.peak = -1;
+	run->physical.at_peak = run->physical.max = run->physical.end = MO_PHYS_UNMEASURED;
 }
 
 static void free_strv(char **v)
@@ -62,6 +83,8 @@ void run_free(struct mo_run *run)
 	free_strv(run->command);
 	free(run->cwd);
 	free(run->label);
+	free(run->physical.cgroup);
+	free(run->physical.why);
 	memset(run, 0, sizeof(*run));
 }
 

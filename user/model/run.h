@@ -93,10 +93,22 @@ struct mo_phase_rec {
 	size_t nlive_sites;
 };
 
+/* The tree's physical memory at one moment (struct mo_physical), bytes;
+ * -1: not measured then. */
+struct mo_phys_sample {
+	int64_t total;
+	int64_t anon;
+	int64_t file;			/* page cache (tmpfs included) */
+	int64_t kernel;
+};
+
+#define MO_PHYS_UNMEASURED ((struct mo_phys_sample){ -1, -1, -1, -1 })
+
 struct mo_sample {
 	double t;
 	int64_t rss;
 	int64_t rss_member[MO_RSS_NR];
+	struct mo_phys_sample phys;
 	int64_t heap_live;
 	int64_t nprocs;
 	size_t phase;
@@ -133,6 +145,29 @@ struct mo_heap_site {
 	char insn[48];
 };
 
+/* What gives the tree's physical memory, beside the ps-style RSS sum. */
+enum mo_physical_source {
+	MO_PHYSICAL_NONE,
+	MO_PHYSICAL_CGROUP_V1,		/* the kernel's charge to the command's own memory cgroup */
+	MO_PHYSICAL_CGROUP_V2,
+	MO_PHYSICAL_PSS,		/* PSS of the live processes, summed, sampled */
+};
+
+/* The tree's physical memory: each page counted once, page cache and
+ * kernel memory included (cgroup), or shared pages split among the
+ * processes that map them (PSS). */
+struct mo_physical {
+	enum mo_physical_source source;
+	char *cgroup;			/* cgroup sources: its path in its hierarchy */
+	char *why;			/* why not the kernel's charge (PSS, none), or NULL */
+	int64_t peak;			/* the kernel's watermark (cgroup), else the highest sample; -1 none */
+	struct mo_phys_sample at_peak;	/* the highest sample, by kind */
+	struct mo_phys_sample max;	/* each kind's highest sample */
+	struct mo_phys_sample end;	/* at the end (page cache outlives the processes) */
+	double interval_s;		/* the longest time between two samples */
+	size_t samples;
+};
+
 struct mo_git {
 	char commit[41];
 	char branch[128];
@@ -162,7 +197,8 @@ struct mo_run {
 	int exit_status;		/* the command's, -1 in -p/-a mode */
 
 	/* totals */
-	int64_t rss_peak;
+	int64_t rss_peak;		/* the ps-style sum's peak: a shared page counts in every process */
+	struct mo_physical physical;
 	int64_t heap_peak;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count, free_unknown_count;
 
@@ -211,6 +247,12 @@ struct mo_drop_row {
 	uint64_t n;
 };
 size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_ROWS]);
+
+/* The name of a physical source in the run document and the reports
+ * ("cgroup-v1", "cgroup-v2", "pss"), NULL for none; and back
+ * (MO_PHYSICAL_NONE when unknown). */
+const char *run_physical_source_name(enum mo_physical_source s);
+enum mo_physical_source run_physical_source_parse(const char *name);
 
 void run_init(struct mo_run *run);
 void run_free(struct mo_run *run);

@@ -87,11 +87,49 @@ static void add_meta(cJSON *doc, const struct mo_run *run)
 		cJSON_AddNullToObject(doc, "exit_status");
 }
 
+/* One physical measurement; null when not measured. */
+static cJSON *phys_sample_json(const struct mo_phys_sample *s)
+{
+	static const char *const keys[] = { "total", "anon", "file", "kernel" };
+	const int64_t v[] = { s->total, s->anon, s->file, s->kernel };
+	cJSON *o;
+
+	if (s->total < 0)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	for (size_t i = 0; o && i < 4; i++)
+		if (v[i] >= 0)
+			json_add_int(o, keys[i], v[i]);
+		else
+			cJSON_AddNullToObject(o, keys[i]);
+	return o;
+}
+
+/* Beside the ps-style RSS sum: the tree's memory, each page once. */
+static void add_physical(cJSON *totals, const struct mo_physical *phys)
+{
+	cJSON *o = add_obj(totals, "physical");
+
+	json_add_str(o, "source", run_physical_source_name(phys->source));
+	json_add_str(o, "cgroup", phys->cgroup);
+	json_add_str(o, "why", phys->why);
+	if (phys->peak >= 0)
+		json_add_int(o, "peak", phys->peak);
+	else
+		cJSON_AddNullToObject(o, "peak");
+	json_add_item(o, "at_peak", phys_sample_json(&phys->at_peak));
+	json_add_item(o, "max", phys_sample_json(&phys->max));
+	json_add_item(o, "end", phys_sample_json(&phys->end));
+	json_add_num(o, "interval_s", phys->interval_s, 3);
+	json_add_int(o, "samples", phys->samples);
+}
+
 static void add_totals(cJSON *doc, const struct mo_run *run)
 {
 	cJSON *totals = add_obj(doc, "totals"), *rss = add_obj(totals, "rss"), *heap = add_obj(totals, "heap");
 
 	json_add_int(rss, "peak", run->rss_peak);
+	add_physical(totals, &run->physical);
 	json_add_int(heap, "peak_live", run->heap_peak);
 	json_add_int(heap, "alloc_bytes", run->alloc_bytes);
 	json_add_int(heap, "alloc_count", run->alloc_count);
@@ -312,6 +350,8 @@ static void add_timeline(cJSON *doc, const struct mo_run *run)
 		json_add_int(o, "heap_live", s->heap_live);
 		json_add_int(o, "processes", s->nprocs);
 		json_add_str(o, "phase", s->phase < run->nphases ? run->phases[s->phase].name : NULL);
+		if (run->physical.source != MO_PHYSICAL_NONE)
+			json_add_item(o, "physical", phys_sample_json(&s->phys));
 		cJSON_AddItemToArray(arr, o);
 	}
 }
@@ -728,6 +768,39 @@ static size_t phase_index(const struct mo_run *run, const char *name)
 	return MO_PHASE_ROOT;
 }
 
+/* Sizes below zero mean "not measured" here: a negative one in a document is that too. */
+static int64_t size_or_unmeasured(const cJSON *o, const char *key)
+{
+	int64_t v = num_or(o, key, -1);
+
+	return v < 0 ? -1 : v;
+}
+
+static struct mo_phys_sample parse_phys_sample(const cJSON *o)
+{
+	if (!cJSON_IsObject(o))
+		return MO_PHYS_UNMEASURED;
+	return (struct mo_phys_sample){ size_or_unmeasured(o, "total"), size_or_unmeasured(o, "anon"),
+					size_or_unmeasured(o, "file"), size_or_unmeasured(o, "kernel") };
+}
+
+static void parse_physical(const cJSON *doc, struct mo_physical *phys)
+{
+	const cJSON *o = json_path(doc, "totals.physical");
+
+	if (!o)
+		return;
+	phys->source = run_physical_source_parse(json_string(o, "source", NULL));
+	phys->cgroup = dup_or_null(json_string(o, "cgroup", NULL));
+	phys->why = dup_or_null(json_string(o, "why", NULL));
+	phys->peak = size_or_unmeasured(o, "peak");
+	phys->at_peak = parse_phys_sample(cJSON_GetObjectItemCaseSensitive(o, "at_peak"));
+	phys->max = parse_phys_sample(cJSON_GetObjectItemCaseSensitive(o, "max"));
+	phys->end = parse_phys_sample(cJSON_GetObjectItemCaseSensitive(o, "end"));
+	phys->interval_s = secs(o, "interval_s", 0);
+	phys->samples = num_or(o, "samples", 0) > 0 ? num_or(o, "samples", 0) : 0;
+}
+
 static void parse_timeline(const cJSON *doc, struct mo_run *run)
 {
 	const cJSON *s;
@@ -741,6 +814,7 @@ static void parse_timeline(const cJSON *doc, struct mo_run *run)
 			.heap_live = num(s, "heap_live"),
 			.nprocs = num(s, "processes"),
 			.phase = phase_index(run, json_string(s, "phase", NULL)),
+			.phys = parse_phys_sample(cJSON_GetObjectItemCaseSensitive(s, "physical")),
 		};
 
 		run_add_sample(run, &smp, 0);
@@ -804,6 +878,7 @@ int run_json_parse(const cJSON *doc, struct mo_run *run, char *err, size_t errle
 	parse_phases(doc, run);
 	parse_processes(doc, run);
 	parse_timeline(doc, run);
+	parse_physical(doc, &run->physical);
 	parse_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
 	parse_sites(doc, run, MO_SITE_RSS, "rss_growth_sites");
 	parse_marks_and_drops(doc, run);

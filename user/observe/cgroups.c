@@ -84,34 +84,67 @@ static int unescape(const char *in, size_t n, char *out, size_t len)
 	return 0;
 }
 
-int cgroups_parse_mountinfo(const char *text, char *buf, size_t len)
+/* The n-th space-separated field of [f, end) (0-based): its start, length in *len. */
+static const char *field_at(const char *f, const char *end, int n, size_t *len)
 {
-	for (const char *line = text; *line;) {
-		size_t n = strcspn(line, "\n");
-		const char *end = line + n, *f = line, *sep;
-		int field = 0;
+	for (; n > 0 && f; n--) {
+		f = memchr(f, ' ', end - f);
+		f = f ? f + 1 : NULL;
+	}
+	if (!f || f >= end)
+		return NULL;
+	*len = strcspn(f, " \n");
+	if (f + *len > end)
+		*len = end - f;
+	return f;
+}
 
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE ..." */
-		sep = memmem(line, n, " - ", 3);
-		if (sep && end - (sep + 3) >= 8 && !strncmp(sep + 3, "cgroup2 ", 8)) {
-			while (f < sep && field < 4) {
-				f = memchr(f, ' ', sep - f);
-				if (!f)
-					break;
-				f++;
-				field++;
-			}
-			if (f && field == 4) {
-				const char *e = memchr(f, ' ', sep - f);
+/* Does the comma-separated list [s, s+n) hold word? */
+static bool list_has(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word);
 
-				/* A mount point is absolute; anything else is not mountinfo. */
-				if (e && *f == '/')
-					return unescape(f, e - f, buf, len);
-			}
-		}
-		line = *end ? end + 1 : end;
+	for (const char *e = s + n; s < e; s += strcspn(s, ",") + 1) {
+		size_t l = strcspn(s, ",");
+
+		if (s + l > e)
+			l = e - s;
+		if (l == w && !strncmp(s, word, w))
+			return true;
+	}
+	return false;
+}
+
+int cgroups_parse_hierarchy(const char *text, const char *controller, char *mount, size_t mlen, char *root,
+			    size_t rlen)
+{
+	for (const char *line = text, *next; *line; line = next) {
+		size_t n = strcspn(line, "\n"), flen, mplen, rootlen, optlen;
+		const char *end = line + n, *sep = memmem(line, n, " - ", 3), *fstype, *mp, *rt, *opts;
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS" */
+		next = *end ? end + 1 : end;
+		if (!sep || !(fstype = field_at(sep + 3, end, 0, &flen)))
+			continue;
+		if (controller ? flen != 6 || strncmp(fstype, "cgroup", 6) : flen != 7 || strncmp(fstype, "cgroup2", 7))
+			continue;
+		if (controller && (!(opts = field_at(sep + 3, end, 2, &optlen)) || !list_has(opts, optlen, controller)))
+			continue;
+		rt = field_at(line, sep, 3, &rootlen);
+		mp = field_at(line, sep, 4, &mplen);
+		/* Paths are absolute; anything else is not mountinfo. */
+		if (!rt || !mp || *rt != '/' || *mp != '/')
+			continue;
+		if (root && unescape(rt, rootlen, root, rlen))
+			return -ENAMETOOLONG;
+		return unescape(mp, mplen, mount, mlen);
 	}
 	return -ENOENT;
+}
+
+int cgroups_parse_mountinfo(const char *text, char *buf, size_t len)
+{
+	return cgroups_parse_hierarchy(text, NULL, buf, len, NULL, 0);
 }
 
 int cgroups_find_mount(char *buf, size_t len)

@@ -20,6 +20,13 @@ struct mo_cgroups;
 int cgroups_find_mount(char *buf, size_t len);
 /* The same over the text of a mountinfo file. */
 int cgroups_parse_mountinfo(const char *text, char *buf, size_t len);
+/* The first mount of a cgroup hierarchy in mountinfo text: cgroup2 when
+ * controller is NULL, else the v1 hierarchy whose options name that
+ * controller ("memory"). Its mount point in mount, and in root (if not
+ * NULL) the cgroup it shows (a container's mount shows its own subtree).
+ * 0, -ENOENT (none) or -ENAMETOOLONG. */
+int cgroups_parse_hierarchy(const char *text, const char *controller, char *mount, size_t mlen, char *root,
+			    size_t rlen);
 
 /* root: the cgroup2 mount; NULL when there is none (every id is then
  * unknown). NULL+errno (ENOMEM). */

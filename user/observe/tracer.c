@@ -51,6 +51,7 @@ struct mo_tracer {
 	struct mo_live *live;		/* --live, or NULL */
 	struct mo_serve *serve;		/* --serve, or NULL */
 	struct mo_cgroups *cgroups;	/* cgroup ids to paths */
+	struct mo_physical_obs *phys;	/* the tree's physical memory */
 	struct root *roots;
 	size_t nroots;
 	int sigfd;
@@ -205,6 +206,9 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		snprintf(err, errlen, "out of memory");
 		goto err_free;
 	}
+	t->phys = physical__new(opts->physical, opts->command, opts->mode == MO_MODE_HOST, err, errlen);
+	if (!t->phys)
+		goto err_free;
 	t->sess = session__open(&sopts, on_event, t, err, errlen);
 	if (!t->sess)
 		goto err_free;
@@ -246,8 +250,12 @@ err_free:
 
 void tracer__free(struct mo_tracer *t)
 {
+	char why[600];
+
 	if (!t)
 		return;
+	if (physical__free(t->phys, why, sizeof(why)))
+		log_warn("%s", why);
 	for (size_t i = 0; i < t->nroots; i++)
 		if (t->roots[i].pidfd >= 0)
 			close(t->roots[i].pidfd);
@@ -304,9 +312,11 @@ int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *er
 		return ret;
 	}
 	t->nroots++;
-	if (pending_exec)
-		return session__add_proc(t->sess, pid, getpid(), MO_PROC_PENDING_EXEC | MO_PROC_ROOT, mono_ns(), NULL,
-					 NULL, NULL);
+	if (pending_exec) {
+		ret = physical__enter(t->phys, pid, err, errlen);
+		return ret ?: session__add_proc(t->sess, pid, getpid(), MO_PROC_PENDING_EXEC | MO_PROC_ROOT, mono_ns(),
+						NULL, NULL, NULL);
+	}
 	ret = procfs_status(pid, &st);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid,
@@ -404,6 +414,7 @@ static void sample(struct mo_tracer *t, __u64 now)
 
 	for (int m = 0; m < MO_RSS_NR; m++)
 		s.rss_member[m] = st->rss[m];
+	physical__sample(t->phys, now, session__each_proc, t->sess, &s.phys);
 	run_add_sample(t->run, &s, t->opts.max_samples);
 }
 
@@ -572,6 +583,7 @@ int tracer__finish(struct mo_tracer *t)
 	/* Whatever BPF submitted up to the root's exit is in the buffer. */
 	session__poll(t->sess, 0);
 	sample(t, t->end_ns);
+	physical__finish(t->phys, t->run);
 	t->run->duration_s = (double)(t->end_ns - t->t0_ns) / 1e9;
 	t->run->heap = t->opts.heap;
 	t->run->interval_s = t->opts.interval_s;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "model/run.h"
+#include "observe/physical.h"
 
 struct mo_tracer;
 struct mo_filters;
@@ -32,6 +33,8 @@ struct mo_tracer_opts {
 	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
 	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */
 	bool no_exec_gate;		/* do not stop new executables for inspection */
+	enum mo_physical_mode physical;	/* the tree's physical memory (physical.h) */
+	bool command;			/* memobs launches the command (a cgroup of its own is possible) */
 };
 
 /* The signals that end or are passed on by an observation (SIGINT, SIGTERM,
@@ -44,7 +47,8 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 void tracer__free(struct mo_tracer *t);
 
 /* A root of the session: a command held before exec (pending_exec: its
- * memory so far is memobs's copy, not counted) or a running process (its
+ * memory so far is memobs's copy, not counted; it moves into the cgroup
+ * of its own, if there is one) or a running process (its
  * current memory is read from /proc); -p may give several. The run ends
  * when every root has exited. 0, or -errno with the reason in err. */
 int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *err, size_t errlen);

@@ -136,7 +136,18 @@ static void summary(struct html *h)
 	if (run->exit_status >= 0)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ", exit status %d", run->exit_status);
 	meta_row(h, "run", buf);
-	meta_row(h, "session peak RSS", units_fmt_size(run->rss_peak, a, sizeof(a)));
+	snprintf(buf, sizeof(buf), "%s (the sum over processes, ps-style: a shared page counts in each)",
+		 units_fmt_size(run->rss_peak, a, sizeof(a)));
+	meta_row(h, "session peak RSS", buf);
+	if (run->physical.peak >= 0)
+		snprintf(buf, sizeof(buf), "%s (%s; each page once); page cache up to %s",
+			 units_fmt_size(run->physical.peak, a, sizeof(a)),
+			 run->physical.source == MO_PHYSICAL_PSS ? "PSS, sampled" : "the kernel's charge to its cgroup",
+			 units_fmt_size(run->physical.max.file, b, sizeof(b)));
+	else
+		snprintf(buf, sizeof(buf), "not measured%s%s", run->physical.why ? ": " : "",
+			 run->physical.why ? run->physical.why : "");
+	meta_row(h, "session peak physical", buf);
 	if (run->heap) {
 		snprintf(buf, sizeof(buf), "peak live %s; allocated %s in %" PRIu64 " calls, freed %s in %" PRIu64 " calls",
 			 units_fmt_size(run->heap_peak, a, sizeof(a)), units_fmt_size(run->alloc_bytes, b, sizeof(b)),

@@ -25,6 +25,37 @@ static const char *untracked_why(const struct mo_run *run)
 	return attached ? ": allocated before memobs attached" : "";
 }
 
+/* The tree's physical peak, said so that nobody takes it for the RSS sum. */
+static void print_physical(FILE *out, const struct mo_physical *ph)
+{
+	char a[32], b[32], c[32], d[32], why[1024];
+
+	if (ph->why)
+		termesc(ph->why, why, sizeof(why));
+	if (ph->source == MO_PHYSICAL_NONE || ph->peak < 0) {
+		fprintf(out, "  session peak physical: not measured%s%s%s\n", ph->why ? " (" : "", ph->why ? why : "",
+			ph->why ? ")" : "");
+		return;
+	}
+	fprintf(out, "  session peak physical %s", sz(ph->peak, a, sizeof(a)));
+	if (ph->source == MO_PHYSICAL_PSS)
+		fprintf(out, " (PSS of the live processes summed, sampled every %.2f s or more: a shared page split "
+			"among the processes that map it; unmapped page cache and kernel memory not counted;",
+			ph->interval_s);
+	else
+		fprintf(out, " (the kernel's charge to the command's memory cgroup %s, each page once;",
+			ph->source == MO_PHYSICAL_CGROUP_V1 ? "v1" : "v2");
+	fprintf(out, " at the highest sample: anon %s, page cache %s", sz(ph->at_peak.anon, b, sizeof(b)),
+		sz(ph->at_peak.file, c, sizeof(c)));
+	if (ph->at_peak.kernel >= 0)
+		fprintf(out, ", kernel %s", sz(ph->at_peak.kernel, d, sizeof(d)));
+	if (ph->max.file > ph->at_peak.file)
+		fprintf(out, "; page cache up to %s", sz(ph->max.file, b, sizeof(b)));
+	fprintf(out, ")\n");
+	if (ph->source == MO_PHYSICAL_PSS && ph->why)
+		fprintf(out, "    (PSS because %s)\n", why);
+}
+
 static void print_header(FILE *out, const struct mo_run *run)
 {
 	char a[32], arg[4096];
@@ -40,7 +71,9 @@ static void print_header(FILE *out, const struct mo_run *run)
 	fprintf(out, "  (%.2f s, %zu process%s", run->duration_s, run->nprocs, run->nprocs == 1 ? "" : "es");
 	if (run->exit_status >= 0)
 		fprintf(out, ", exit %d", run->exit_status);
-	fprintf(out, ")\n  session peak RSS %s\n", sz(run->rss_peak, a, sizeof(a)));
+	fprintf(out, ")\n  session peak RSS %s (the sum over processes, ps-style: a page shared by N processes "
+		"counts N times)\n", sz(run->rss_peak, a, sizeof(a)));
+	print_physical(out, &run->physical);
 	if (run->heap) {
 		char b[32], c[32];
 
