@@ -107,7 +107,7 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 	}
 	size = block.size;
 	if (block.stack)
-		site_release(block.stack, block.weight);
+		site_release(block.stack, block.prog, block.weight);
 	if (ps) {
 		__sync_fetch_and_add(&ps->free_bytes, size);
 		__sync_fetch_and_add(&ps->free_count, 1);
@@ -132,7 +132,7 @@ static __always_inline void sample_site(void *ctx, struct heap_call *call, struc
 	if (!weight)
 		return;
 	count = rec->size ? weight / rec->size : 1;
-	rec->stack = site_add(ctx, MO_SITE_ALLOC, weight, count ?: 1, true);
+	rec->stack = site_add(ctx, MO_SITE_ALLOC, weight, count ?: 1, true, &rec->prog);
 	if (rec->stack)
 		rec->weight = weight;
 }
@@ -160,7 +160,7 @@ static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct
 		MO_DROP(allocs);
 		tracked = false;
 		if (rec.stack)
-			site_release(rec.stack, rec.weight);
+			site_release(rec.stack, rec.prog, rec.weight);
 	}
 	ps = pstat_get(tgid, phase, p->rss_sum);
 	if (ps) {

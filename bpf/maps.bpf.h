@@ -86,6 +86,14 @@ MO_SHARED struct {
 	__type(value, struct mo_site);
 } mo_sites SEC(".maps");
 
+/* The programs sites belong to (struct mo_prog). */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_PROGS);
+	__type(key, __u32);
+	__type(value, struct mo_prog);
+} mo_progs SEC(".maps");
+
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MO_MAX_PHASE_SITES);

@@ -150,7 +150,7 @@ static __always_inline void close_phase(__u32 id, __u32 extra_flags, __u64 now)
 static long copy_live_site(struct bpf_map *map, const struct mo_site_key *key, const struct mo_site *site,
 			   const __u32 *phase)
 {
-	struct mo_phase_site_key k = { .stack = key->stack, .phase = *phase };
+	struct mo_phase_site_key k = { .stack = key->stack, .phase = *phase, .prog = key->prog };
 	__s64 live = site->live;
 
 	if (key->kind != MO_SITE_ALLOC || live <= 0)

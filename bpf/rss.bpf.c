@@ -17,12 +17,13 @@ static __always_inline void sample_growth(void *ctx, __s64 delta)
 	__u32 zero = 0;
 	__s64 *left = bpf_map_lookup_elem(&mo_rss_sample, &zero);
 	__u64 weight;
+	__u32 prog;
 
 	if (!left)
 		return;
 	weight = sample_weight(left, delta, mo_cfg.rss_sample_bytes);
 	if (weight)
-		site_add(ctx, MO_SITE_RSS, weight, weight / mo_cfg.page_size, false);
+		site_add(ctx, MO_SITE_RSS, weight, weight / mo_cfg.page_size, false, &prog);
 }
 
 /* kmem:rss_stat fires on every change of an mm counter with the exact new

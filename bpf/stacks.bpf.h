@@ -87,9 +87,33 @@ static __always_inline __u64 stack_key(void *ctx)
 	return h;
 }
 
+/* The program the current task runs: a hash of its executable's (dev,
+ * inode), named once in mo_progs (by the comm of its process). 0 when the
+ * task has no executable (a kernel thread). */
+static __always_inline __u32 current_prog(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct mo_prog rec = {};
+	__u32 id;
+
+	if (!exe)
+		return 0;
+	rec.dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	rec.ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	id = (__u32)(((rec.ino * 0x9e3779b97f4a7c15ull) ^ rec.dev) >> 16) ?: 1;
+	if (bpf_map_lookup_elem(&mo_progs, &id))
+		return id;
+	BPF_CORE_READ_STR_INTO(&rec.comm, task, group_leader, comm);
+	if (bpf_map_update_elem(&mo_progs, &id, &rec, BPF_NOEXIST) && !bpf_map_lookup_elem(&mo_progs, &id))
+		MO_DROP(programs);
+	return id;
+}
+
 /* Credit the current user stack with a sampled event. Returns its stack
- * key, 0 (counted) when the stack or the site cannot be recorded. */
-static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64 count, bool live)
+ * key and sets *prog, 0 (counted) when the stack or the site cannot be
+ * recorded. */
+static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64 count, bool live, __u32 *prog)
 {
 	struct mo_site_key key = { .kind = kind };
 	struct mo_site zero = {}, *site;
@@ -97,6 +121,7 @@ static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64
 	key.stack = stack_key(ctx);
 	if (!key.stack)
 		return 0;
+	key.prog = *prog = current_prog();
 	site = bpf_map_lookup_elem(&mo_sites, &key);
 	if (!site) {
 		bpf_map_update_elem(&mo_sites, &key, &zero, BPF_NOEXIST);
@@ -114,9 +139,9 @@ static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64
 }
 
 /* A sampled block is freed: its site's outstanding bytes go down. */
-static __always_inline void site_release(__u64 stack, __u64 weight)
+static __always_inline void site_release(__u64 stack, __u32 prog, __u64 weight)
 {
-	struct mo_site_key key = { .stack = stack, .kind = MO_SITE_ALLOC };
+	struct mo_site_key key = { .stack = stack, .kind = MO_SITE_ALLOC, .prog = prog };
 	struct mo_site *site = bpf_map_lookup_elem(&mo_sites, &key);
 
 	if (site)

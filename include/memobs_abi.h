@@ -25,6 +25,7 @@
 #define MO_MAX_ALLOCS 1048576	/* outstanding heap blocks */
 #define MO_MAX_EXES 4096	/* executables seen by the exec gate */
 #define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
+#define MO_MAX_PROGS 4096	/* programs (executables) with sampled stacks */
 #define MO_MAX_SITES 16384	/* (stack, kind) sites */
 #define MO_MAX_PHASE_SITES 65536	/* (phase, stack) live bytes at phase ends */
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
@@ -134,7 +135,7 @@ struct mo_alloc {
 	__u64 weight;		/* bytes its site was credited with (sampling) */
 	__u64 stack;		/* its site's stack (mo_stacks key), 0: not sampled */
 	__u32 phase;
-	__u32 pad;
+	__u32 prog;		/* its site's program (mo_progs key) */
 };
 
 enum mo_site_kind {
@@ -145,7 +146,15 @@ enum mo_site_kind {
 struct mo_site_key {
 	__u64 stack;		/* key of mo_stacks: a hash of the frames */
 	__u32 kind;		/* enum mo_site_kind */
-	__u32 pad;
+	__u32 prog;		/* key of mo_progs: the program that ran it */
+};
+
+/* Value of mo_progs, keyed by a 32-bit hash of (dev, ino): a program whose
+ * code was sampled, named by its executable and the comm it ran as. */
+struct mo_prog {
+	__u64 dev;		/* the executable's (kernel dev_t, inode) */
+	__u64 ino;
+	char comm[MO_COMM_LEN];	/* its process's comm when first sampled */
 };
 
 /* Sampled figures of one site, weighted so that totals stay unbiased. */
@@ -160,7 +169,7 @@ struct mo_site {
 struct mo_phase_site_key {
 	__u64 stack;		/* key of mo_stacks */
 	__u32 phase;
-	__u32 pad;
+	__u32 prog;		/* key of mo_progs */
 };
 
 /* One frame as bpf_get_stack(BPF_F_USER_BUILD_ID) gives it: the kernel's
@@ -235,6 +244,7 @@ struct mo_drops {
 	__u64 marker_names_unread;	/* by BPF and by user space (set by user space) */
 	__u64 peak_updates;	/* a peak not raised: its compare-and-swap lost to other
 				 * CPUs 32 times in a row (common.bpf.h) */
+	__u64 programs;		/* mo_progs full: a site's program is unnamed */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user

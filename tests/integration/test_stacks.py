@@ -99,6 +99,11 @@ def test_folded_output_parses():
                 parsed.append((m.group(1).split(";"), int(m.group(2))))
             heaviest = max(parsed, key=lambda p: p[1])
             assert heaviest[0][-1] == top, (weight, heaviest)
+            assert heaviest[0][0] == "sites", ("the program is the root frame", heaviest)
+        out = subprocess.run([MEMOBS, "report", f.name, "--folded", "--weight", "rss", "--lines"],
+                             capture_output=True, text=True, check=True).stdout
+        heaviest = max(out.splitlines(), key=lambda l: int(l.rsplit(" ", 1)[1]))
+        assert re.search(r";touch_static \(sites\.c:\d+\) \d+$", heaviest), heaviest
         bad = subprocess.run([MEMOBS, "report", f.name, "--folded", "--weight", "bogus"], capture_output=True,
                              text=True)
         assert bad.returncode == 2 and "alloc, live or rss" in bad.stderr, bad.stderr
@@ -158,6 +163,9 @@ def test_pprof_profile_decodes_with_protoc():
     src = open(os.path.join(ROOT, "tests", "progs", "sites.c")).read().splitlines()
     call = [i + 1 for i, l in enumerate(src) if "malloc(4096)" in l][0]
     assert top[0][0][1].endswith("/tests/progs/sites.c") and top[0][0][2] == call, (top[0][0], call)
+    # the program is the root frame and the labels (issue 16 item 3)
+    assert top[0][-1][:2] == ("sites", prog("sites")), top[0][-1]
+    assert top[2] == {"comm": "sites", "exe": prog("sites")}, top[2]
     leak = max(samples, key=lambda s: s[1][3])
     assert leak[0][0][0] == "leaky_alloc", leak
     growth = max(samples, key=lambda s: s[1][5])
@@ -183,6 +191,7 @@ def test_cxx_without_frame_pointers():
     src = open(os.path.join(ROOT, "tests", "progs", "grower.cc")).read().splitlines()
     line = [i + 1 for i, l in enumerate(src) if "RSS grows here" in l][0]
     assert top["sources"][-1].endswith("/tests/progs/grower.cc:%d" % line), top["sources"]
+    assert top["comm"] == "grower" and top["exe"] == prog("grower"), top
     libc = "/lib/x86_64-linux-gnu/libc.so.6"
     data = data_symbols(prog("grower"), libc) | {"main_arena", "_PyRuntime"}
     frames = [f for s in doc["rss_growth_sites"] for f in s["frames"]]

@@ -496,7 +496,8 @@ static bool test_drop_rows(void)
 	run.drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
 				       .sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
 				       .unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-				       .phase_sites = 13, .marker_names_unread = 14, .peak_updates = 15 };
+				       .phase_sites = 13, .marker_names_unread = 14, .peak_updates = 15,
+				       .programs = 16 };
 	ASSERT_EQ(run_drop_rows(&run, rows), MO_DROP_ROWS);
 	ASSERT_EQ(sizeof(run.drops) / sizeof(uint64_t), MO_DROP_ROWS);
 	run.drops = (struct mo_drops){ .sites = 6, .unmatched_ends = 10 };

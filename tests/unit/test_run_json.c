@@ -149,7 +149,8 @@ static void fixture(struct mo_run *run, bool big)
 	run->drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
 					.sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
 					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-					.phase_sites = 14, .marker_names_unread = 15 };
+					.phase_sites = 14, .marker_names_unread = 15, .peak_updates = 16,
+					.programs = 17 };
 	run->marker_fallbacks = 13;
 	run_add_warning(run, "pid %d: \xff odd", 4242);
 	run_add_warning(run, "second");

@@ -401,6 +401,7 @@ const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
 	DROP(marker_reads, "marker_reads_in_bpf", "marker names BPF could not read (read from /proc)"),
 	DROP(marker_names_unread, "marker_names_unread", "marker names unread (the process exec'd or exited first)"),
 	DROP(peak_updates, "peak_updates", "peak updates (contended past the retry bound)"),
+	DROP(programs, "programs", "programs of sites (table full: unnamed)"),
 };
 #undef DROP
 

@@ -460,6 +460,13 @@ void session__each_phase_site(struct mo_session *s,
 		   visit_phase_site, &v);
 }
 
+int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_progs), &key, prog))
+		return -errno;
+	return 0;
+}
+
 int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack)
 {
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_stacks), &key, stack))

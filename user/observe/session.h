@@ -90,6 +90,9 @@ void session__each_site(struct mo_session *s,
 void session__each_phase_site(struct mo_session *s,
 			      void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live), void *ctx);
 
+/* The program of a site (a mo_progs key) into *prog. 0/-errno. */
+int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog);
+
 /* The frames of a stack (innermost first; status 0 ends it). 0/-errno. */
 int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack);
 

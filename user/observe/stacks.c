@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sysmacros.h>
 #include "stacks/buildids.h"
 #include "model/run.h"
 #include "observe/session.h"
@@ -124,6 +125,7 @@ static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame
  * live bytes at the end. */
 struct alloc_stack {
 	__u64 stack;
+	__u32 prog;
 	size_t site;
 	int64_t live;
 };
@@ -137,9 +139,11 @@ static int cmp_raw_site_stack(const void *a, const void *b)
 
 static int cmp_alloc_stack(const void *a, const void *b)
 {
-	__u64 x = ((const struct alloc_stack *)a)->stack, y = ((const struct alloc_stack *)b)->stack;
+	const struct alloc_stack *x = a, *y = b;
 
-	return (x > y) - (x < y);
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	return (x->prog > y->prog) - (x->prog < y->prog);
 }
 
 struct phase_lives {
@@ -169,7 +173,7 @@ static void push_live(struct phase_lives *l, size_t phase, size_t site, int64_t 
 static void collect_phase_site(void *ctx, const struct mo_phase_site_key *k, __s64 live)
 {
 	struct phase_lives *l = ctx;
-	struct alloc_stack key = { .stack = k->stack };
+	struct alloc_stack key = { .stack = k->stack, .prog = k->prog };
 	const struct alloc_stack *a = bsearch(&key, l->allocs, l->nallocs, sizeof(key), cmp_alloc_stack);
 
 	if (a)
@@ -193,6 +197,28 @@ static int phase_live_sites(struct mo_session *s, struct mo_run *run, struct all
 	err = l.failed ? -ENOMEM : run_set_phase_live_sites(run, l.e, l.n);
 	free(l.e);
 	return err;
+}
+
+/* The program a site ran in: the comm BPF saw, and its executable's path as
+ * learned at exec (the exec gate reads every new executable), else that of
+ * a process of the same comm. Both stay NULL when unknown. */
+static int name_program(struct mo_session *s, const struct mo_buildids *ids, const struct mo_run *run, __u32 key,
+			struct mo_site_where *where)
+{
+	struct mo_prog prog;
+	const char *exe;
+
+	if (!key || session__read_prog(s, key, &prog))
+		return 0;
+	prog.comm[MO_COMM_LEN - 1] = 0;
+	/* The kernel's dev_t is MKDEV(major, minor) with a 20-bit minor. */
+	exe = buildids__path(ids, makedev(prog.dev >> 20, prog.dev & 0xfffff), prog.ino);
+	for (size_t i = 0; !exe && i < run->nprocs; i++)
+		if (run->procs[i].exe && !strcmp(run->procs[i].comm, prog.comm))
+			exe = run->procs[i].exe;
+	where->comm = strdup(prog.comm);
+	where->exe = exe ? strdup(exe) : NULL;
+	return where->comm && (!exe || where->exe) ? 0 : -ENOMEM;
 }
 
 int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run *run)
@@ -232,7 +258,10 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 		char **names = frame_names(sym, stacks[i].frames, c.sites[i].key.kind, &n, &where, run);
 		int site;
 
-		if (!names) {
+		if (!names || name_program(s, ids, run, c.sites[i].key.prog, &where)) {
+			free_strv_n(names, n);
+			free_strv_n(where.sources, n);
+			free(where.comm);
 			err = -ENOMEM;
 			break;
 		}
@@ -246,7 +275,8 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 		if (site < 0)
 			err = site;
 		else if (c.sites[i].key.kind == MO_SITE_ALLOC)
-			allocs[nallocs++] = (struct alloc_stack){ c.sites[i].key.stack, (size_t)site, c.sites[i].val.live };
+			allocs[nallocs++] = (struct alloc_stack){ c.sites[i].key.stack, c.sites[i].key.prog, (size_t)site,
+								  c.sites[i].val.live };
 	}
 	if (!err)
 		err = phase_live_sites(s, run, allocs, nallocs);

@@ -17,6 +17,7 @@ struct entry {
 struct file_key {
 	dev_t dev;
 	ino_t ino;
+	char *path;		/* as first learned; NULL on ENOMEM */
 };
 
 struct mo_buildids {
@@ -39,6 +40,8 @@ void buildids__free(struct mo_buildids *b)
 	for (size_t i = 0; i < b->nids; i++)
 		free(b->ids[i].path);
 	free(b->ids);
+	for (size_t i = 0; i < b->nseen; i++)
+		free(b->seen[i].path);
 	free(b->seen);
 	free(b);
 }
@@ -56,7 +59,7 @@ void buildids_hex(const unsigned char id[20], char out[MO_BUILD_ID_HEX])
 }
 
 /* True the first time a file is seen. */
-static bool first_sight(struct mo_buildids *b, const struct stat *st)
+static bool first_sight(struct mo_buildids *b, const struct stat *st, const char *path)
 {
 	for (size_t i = 0; i < b->nseen; i++)
 		if (b->seen[i].dev == st->st_dev && b->seen[i].ino == st->st_ino)
@@ -72,6 +75,7 @@ static bool first_sight(struct mo_buildids *b, const struct stat *st)
 	}
 	b->seen[b->nseen].dev = st->st_dev;
 	b->seen[b->nseen].ino = st->st_ino;
+	b->seen[b->nseen].path = strdup(path);
 	b->nseen++;
 	return true;
 }
@@ -101,7 +105,7 @@ void buildids__add_file(struct mo_buildids *b, const char *path)
 	struct mo_elf *elf;
 	struct stat st;
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || !first_sight(b, &st))
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !first_sight(b, &st, path))
 		return;
 	elf = elf__open(path);
 	if (elf && !elf__build_id(elf, id, sizeof(id)) && strlen(id) < MO_BUILD_ID_HEX)
@@ -166,6 +170,14 @@ void buildids__add_lib_dirs(struct mo_buildids *b)
 	b->lib_dirs_done = true;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		add_dir(b, dirs[i], 1);
+}
+
+const char *buildids__path(const struct mo_buildids *b, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < b->nseen; i++)
+		if (b->seen[i].dev == dev && b->seen[i].ino == ino)
+			return b->seen[i].path;
+	return NULL;
 }
 
 const char *buildids__find(const struct mo_buildids *b, const char *hex)

@@ -27,6 +27,9 @@ int buildids__add_maps(struct mo_buildids *b, pid_t pid);
 /* Learn the shared objects of the usual library directories. */
 void buildids__add_lib_dirs(struct mo_buildids *b);
 
+/* The path of a file learned by its (st_dev, st_ino), or NULL. */
+const char *buildids__path(const struct mo_buildids *b, dev_t dev, ino_t ino);
+
 /* The path of the file with this build id (hex), or NULL. */
 const char *buildids__find(const struct mo_buildids *b, const char *hex);
 
