@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -69,6 +70,70 @@ def assert_near(actual, expected, rel=0.0, abs_=0, what="value"):
     tol = max(abs(expected) * rel, abs_)
     assert abs(actual - expected) <= tol, "%s: %d vs expected %d (tolerance %d, off by %.2f%%)" % (
         what, actual, expected, tol, 100.0 * (actual - expected) / expected if expected else 0)
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.split()[0] == "cgroup2":
+                return pre.split()[4]
+    raise AssertionError("no cgroup2 mount on this host")
+
+
+class FreshCgroup:
+    """A new cgroup v2 directory (path relative to the mount in .path),
+    removed at the end once its processes are gone."""
+
+    def __init__(self, sub=None):
+        self.mount = cgroup2_mount()
+        self.path = "/memobs-test-%d-%d" % (os.getpid(), time.monotonic_ns() % 1000000)
+        self.dirs = [self.mount + self.path]
+        if sub:
+            self.dirs.append(self.dirs[0] + "/" + sub)
+
+    def dir(self, i=0):
+        return self.dirs[i]
+
+    def __enter__(self):
+        for d in self.dirs:
+            os.mkdir(d)
+        return self
+
+    def __exit__(self, *exc):
+        for d in reversed(self.dirs):
+            for _ in range(100):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+class Observer:
+    """memobs -a (or -p) in the background, writing its run document; the
+    workload starts once memobs says it observes."""
+
+    def __init__(self, args):
+        fd, self.out = tempfile.mkstemp(prefix="memobs-host-", suffix=".json")
+        os.close(fd)
+        os.unlink(self.out)
+        self.proc = subprocess.Popen([MEMOBS, "-v", "-q", "-o", self.out] + list(args),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.stderr = []
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+            if "memobs: observing" in line:
+                return
+        raise AssertionError("memobs never started observing (exit %s):\n%s" % (self.proc.wait(), "".join(self.stderr)))
+
+    def doc(self, timeout=120):
+        rest = self.proc.communicate(timeout=timeout)[1]
+        assert self.proc.returncode == 0, "memobs exited %d:\n%s" % (self.proc.returncode, "".join(self.stderr) + rest)
+        with open(self.out) as f:
+            doc = json.load(f)
+        os.unlink(self.out)
+        return doc
 
 
 # MEMOBS_ASAN_LOGS: where the sanitizers write their reports (make test-asan

@@ -4,7 +4,6 @@ with several pids, the per-cgroup Prometheus series, and bad filters. Ground
 truth is what the kernel says to the processes themselves: /proc/self/cgroup,
 their VmHWM, the uid setpriv gave them. Workloads get unique names or cgroups
 because other processes (other tests) run on the host at the same time."""
-import json
 import os
 import pwd
 import re
@@ -17,73 +16,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import MEMOBS, MiB, assert_near, prog, run_tests  # noqa: E402
+from harness import MEMOBS, FreshCgroup, MiB, Observer, assert_near, prog, run_tests  # noqa: E402
 
 NOBODY = 65534
-
-
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            pre, _, post = line.partition(" - ")
-            if post.split()[0] == "cgroup2":
-                return pre.split()[4]
-    raise AssertionError("no cgroup2 mount on this host")
-
-
-class FreshCgroup:
-    """A new cgroup v2 directory (path relative to the mount in .path),
-    removed at the end once its processes are gone."""
-
-    def __init__(self, sub=None):
-        self.mount = cgroup2_mount()
-        self.path = "/memobs-test-%d-%d" % (os.getpid(), time.monotonic_ns() % 1000000)
-        self.dirs = [self.mount + self.path]
-        if sub:
-            self.dirs.append(self.dirs[0] + "/" + sub)
-
-    def dir(self, i=0):
-        return self.dirs[i]
-
-    def __enter__(self):
-        for d in self.dirs:
-            os.mkdir(d)
-        return self
-
-    def __exit__(self, *exc):
-        for d in reversed(self.dirs):
-            for _ in range(100):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-
-
-class Observer:
-    """memobs -a (or -p) in the background, writing its run document; the
-    workload starts once memobs says it observes."""
-
-    def __init__(self, args):
-        fd, self.out = tempfile.mkstemp(prefix="memobs-host-", suffix=".json")
-        os.close(fd)
-        os.unlink(self.out)
-        self.proc = subprocess.Popen([MEMOBS, "-v", "-q", "-o", self.out] + list(args),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.stderr = []
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-            if "memobs: observing" in line:
-                return
-        raise AssertionError("memobs never started observing (exit %s):\n%s" % (self.proc.wait(), "".join(self.stderr)))
-
-    def doc(self, timeout=120):
-        rest = self.proc.communicate(timeout=timeout)[1]
-        assert self.proc.returncode == 0, "memobs exited %d:\n%s" % (self.proc.returncode, "".join(self.stderr) + rest)
-        with open(self.out) as f:
-            doc = json.load(f)
-        os.unlink(self.out)
-        return doc
 
 
 def run_touch(mib, hold_ms, prefix=None, exe=None):
