@@ -80,6 +80,8 @@ enum mo_proc_flags {
 	MO_PROC_OBSERVER = 1u << 4,	/* runs memobs itself (memobs mark): not counted */
 	MO_PROC_FILTERED_OUT = 1u << 5,	/* an exec made it stop matching the filters: its
 					 * observation ended there (with EXITED) */
+	MO_PROC_EXIT_UNSEEN = 1u << 6,	/* (set by user space) found in /proc, it exited
+					 * before its record was put in: status unknown */
 };
 
 /* Value of mo_procs, keyed by tgid. Sizes in bytes. */

@@ -2,9 +2,13 @@
 to what it tracks; concurrent frees, stack hash collisions and compare-and-swap
 give-ups are counted, never merged or lost; host-mode totals stay the sum over
 the live processes. Needs root."""
+import os
 import re
+import subprocess
+import tempfile
+import time
 
-from harness import assert_near, memobs, prog, run_tests
+from harness import FreshCgroup, Observer, assert_near, memobs, prog, run_tests
 
 # The kernel's struct bucket (a list head and a lock) per slot of a hash map.
 BUCKET_BYTES = 16
@@ -65,6 +69,35 @@ def test_threads_allocating_and_faulting_at_once_keep_their_peaks():
     assert own_peak <= p["heap"]["peak_live"] <= own_peak + threads * block + NOISE, (p["heap"], own_peak)
     assert p["heap"]["alloc_count"] >= allocs, (p["heap"], allocs)
     assert doc["totals"]["rss"]["peak"] >= p["rss"]["peak"], doc["totals"]
+
+
+def test_host_totals_after_a_fork_storm_are_the_live_processes():
+    # A fork storm in a cgroup of its own while memobs -a --cgroup starts:
+    # processes forked between BPF's attach and the /proc scan are in the
+    # table twice over, others exit between the scan and their insertion.
+    # After the storm, the session's totals (the last timeline sample) must
+    # be exactly the sum over the processes still alive (bash and a sleep).
+    with FreshCgroup() as cg, tempfile.TemporaryDirectory() as d:
+        stop = os.path.join(d, "stop")
+        storm = subprocess.Popen(["bash", "-c", "echo $$ > %s/cgroup.procs; sleep 60 & "
+                                  "while [ ! -e %s ]; do sleep 0.05 & sleep 0.05 & /bin/true; done; wait"
+                                  % (cg.dir(), stop)])
+        try:
+            time.sleep(0.3)
+            obs = Observer(["-a", "--cgroup", cg.path, "--duration", "3"])
+            time.sleep(1)
+            open(stop, "w").close()
+            doc = obs.doc()
+        finally:
+            subprocess.run(["pkill", "-P", str(storm.pid), "sleep"])
+            storm.wait()
+    live = [p for p in doc["processes"] if p["end_s"] is None and not p.get("filtered_out")]
+    last = doc["timeline"][-1]
+    print("# %d processes seen; at the end %d live of %d counted, RSS %d of %d counted"
+          % (len(doc["processes"]), len(live), last["processes"], sum(p["rss"]["end"] for p in live), last["rss"]))
+    assert sorted(p["comm"] for p in live) == ["bash", "sleep"], [(p["pid"], p["comm"]) for p in live]
+    assert last["processes"] == len(live), (last, len(live))
+    assert last["rss"] == sum(p["rss"]["end"] for p in live), last
 
 
 if __name__ == "__main__":

@@ -236,7 +236,8 @@ long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *fin
 	take_figures(pt, rec, final);
 	rec->exited = true;
 	rec->end_s = secs(pt, final->end_ns);
-	rec->exit_status = rec->filtered_out ? -1 : run_wait_status_to_exit(final->exit_code);
+	rec->exit_status = rec->filtered_out || (final->flags & MO_PROC_EXIT_UNSEEN)
+				   ? -1 : run_wait_status_to_exit(final->exit_code);
 	if (pt->nexited == pt->exited_cap) {
 		size_t cap = pt->exited_cap ? pt->exited_cap * 2 : 64;
 		pid_t *grown = realloc(pt->exited, cap * sizeof(*grown));

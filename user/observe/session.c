@@ -254,37 +254,66 @@ const volatile struct mo_state *session__state(struct mo_session *s)
 	return &s->skel->bss->mo_sess;
 }
 
+/* *peak = max(*peak, v) against BPF's own compare-and-swap on the same word. */
+static void raise_peak(volatile __s64 *peak, __s64 v)
+{
+	__s64 old = __atomic_load_n(peak, __ATOMIC_RELAXED);
+
+	while (old < v && !__atomic_compare_exchange_n(peak, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+}
+
 int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
 		      const char *comm, const __s64 rss[MO_RSS_NR], const struct mo_proc_ident *ident)
 {
 	struct mo_proc p = { .ppid = ppid, .flags = flags, .start_ns = start_ns, .first_ns = start_ns };
+	volatile struct mo_state *sess = &s->skel->bss->mo_sess;
 	__u32 key = pid;
 
 	if (comm)
 		snprintf(p.comm, sizeof(p.comm), "%s", comm);
-	if (rss) {
-		/* Seed as BPF would: the process and session sums, their peaks. */
-		volatile struct mo_state *sess = &s->skel->bss->mo_sess;
-
-		for (int m = 0; m < MO_RSS_NR; m++) {
-			p.rss[m] = p.rss_peak[m] = rss[m];
-			__atomic_fetch_add(&sess->rss[m], rss[m], __ATOMIC_SEQ_CST);
-			if (m != MO_RSS_SWAP)
-				p.rss_sum += rss[m];
-		}
-		p.rss_peak_sum = p.rss_first = p.rss_sum;
-		__atomic_fetch_add(&sess->rss_sum, p.rss_sum, __ATOMIC_SEQ_CST);
-		if (sess->rss_sum > sess->rss_peak)
-			sess->rss_peak = sess->rss_sum;
+	for (int m = 0; rss && m < MO_RSS_NR; m++) {
+		p.rss[m] = p.rss_peak[m] = rss[m];
+		if (m != MO_RSS_SWAP)
+			p.rss_sum += rss[m];
 	}
+	p.rss_peak_sum = p.rss_first = p.rss_sum;
 	if (ident) {
 		p.uid = ident->uid;
 		p.cgroup_id = ident->cgroup_id;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_procs), &key, &p, BPF_ANY))
+	/* BPF may have put it in since it was read from /proc (a fork after
+	 * the programs were attached): its record and its sums stand. */
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_procs), &key, &p, BPF_NOEXIST))
 		return -errno;
-	__atomic_fetch_add(&s->skel->bss->mo_sess.nprocs, 1, __ATOMIC_SEQ_CST);
+	/* Its sums join the session's as BPF's would: its events from now on
+	 * change them by the difference from these values. */
+	for (int m = 0; m < MO_RSS_NR; m++)
+		__atomic_fetch_add(&sess->rss[m], p.rss[m], __ATOMIC_SEQ_CST);
+	raise_peak(&sess->rss_peak, __atomic_add_fetch(&sess->rss_sum, p.rss_sum, __ATOMIC_SEQ_CST));
+	__atomic_fetch_add(&sess->nprocs, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+int session__end_unseen_exit(struct mo_session *s, pid_t pid, __u64 end_ns, struct mo_proc *final)
+{
+	volatile struct mo_state *sess = &s->skel->bss->mo_sess;
+	int fd = bpf_map__fd(s->skel->maps.mo_procs);
+	__u32 key = pid;
+
+	if (bpf_map_lookup_elem(fd, &key, final))
+		return 0;
+	if (final->flags & MO_PROC_EXITED)
+		return 0;
+	for (int m = 0; m < MO_RSS_NR; m++)
+		__atomic_fetch_sub(&sess->rss[m], final->rss[m], __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&sess->rss_sum, final->rss_sum, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&sess->heap_live, final->heap_live, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&sess->nprocs, 1, __ATOMIC_SEQ_CST);
+	final->flags |= MO_PROC_EXITED | MO_PROC_EXIT_UNSEEN;
+	final->end_ns = end_ns;
+	bpf_map_delete_elem(fd, &key);
+	return 1;
 }
 
 int session__start_root_phase(struct mo_session *s, __u64 start_ns)

@@ -48,11 +48,21 @@ struct memobs_bpf *session__skel(struct mo_session *s);
 /* The session-wide counters, live (the skeleton's mmap of .bss). */
 const volatile struct mo_state *session__state(struct mo_session *s);
 
-/* Put a process into the session (the launched command or -p PID), with
- * its name (NULL: learned at exec), current RSS by member in bytes and
- * identity (NULL: unknown yet, learned at exec). 0/-errno. */
+/* Put a process into the session (the launched command, -p PID, or one
+ * found in /proc by -a), with its name (NULL: learned at exec), current RSS
+ * by member in bytes and identity (NULL: unknown yet, learned at exec).
+ * 0, -EEXIST when BPF already observes it, or -errno. */
 int session__add_proc(struct mo_session *s, pid_t pid, pid_t ppid, __u32 flags, __u64 start_ns,
 		      const char *comm, const __s64 rss[MO_RSS_NR], const struct mo_proc_ident *ident);
+
+/* A process put in by session__add_proc that is gone now (no longer in
+ * /proc, or a zombie) may have exited before it was put in, where BPF could
+ * not see its exit: if its record is still there and not flagged exited,
+ * take it out of the session's sums and the table; *final gets it (flagged
+ * MO_PROC_EXITED | MO_PROC_EXIT_UNSEEN, ended at end_ns). Returns 1 when it
+ * did, 0 when BPF had seen the exit. Only for a process whose exit
+ * tracepoint has run (gone or a zombie): BPF must no longer touch it. */
+int session__end_unseen_exit(struct mo_session *s, pid_t pid, __u64 end_ns, struct mo_proc *final);
 
 /* Open the root phase "main" at start_ns. 0/-errno. */
 int session__start_root_phase(struct mo_session *s, __u64 start_ns);

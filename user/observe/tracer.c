@@ -54,6 +54,8 @@ struct mo_tracer {
 	struct mo_physical_obs *phys;	/* the tree's physical memory */
 	struct root *roots;
 	size_t nroots;
+	pid_t *added;		/* put in from /proc: checked once for an exit BPF missed */
+	size_t nadded;
 	int sigfd;
 	__u64 t0_ns;
 	__u64 end_ns;
@@ -260,6 +262,7 @@ void tracer__free(struct mo_tracer *t)
 		if (t->roots[i].pidfd >= 0)
 			close(t->roots[i].pidfd);
 	free(t->roots);
+	free(t->added);
 	cgroups__free(t->cgroups);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
@@ -273,6 +276,43 @@ void tracer__free(struct mo_tracer *t)
 	usdt_probes__free(t->usdt);
 	session__free(t->sess);
 	free(t);
+}
+
+/* A running process found in /proc joins the session: 0, or -errno (-EEXIST
+ * is success: BPF saw it fork after the programs were attached). */
+static int add_running(struct mo_tracer *t, pid_t pid, const struct mo_proc_status *st, __u32 flags,
+		       const struct mo_proc_ident *ident)
+{
+	pid_t *grown = realloc(t->added, (t->nadded + 1) * sizeof(*grown));
+	int ret;
+
+	if (!grown)
+		return -ENOMEM;
+	t->added = grown;
+	ret = session__add_proc(t->sess, pid, st->ppid, flags, mono_ns(), st->name, st->rss, ident);
+	if (!ret)
+		t->added[t->nadded++] = pid;
+	return ret == -EEXIST ? 0 : ret;
+}
+
+/* A process read from /proc may have exited before its record was put in:
+ * BPF saw no exit then, and its record would stay in the sums for good. A
+ * second later, any of them gone or a zombie has passed its exit tracepoint:
+ * those still unended were missed. */
+static void end_unseen_exits(struct mo_tracer *t)
+{
+	for (size_t i = 0; i < t->nadded; i++) {
+		struct mo_proc_status st;
+		struct mo_proc final;
+
+		if (!procfs_status(t->added[i], &st) && st.has_rss)
+			continue;
+		if (session__end_unseen_exit(t->sess, t->added[i], mono_ns(), &final))
+			proctree__exit(t->tree, t->added[i], &final);
+	}
+	free(t->added);
+	t->added = NULL;
+	t->nadded = 0;
 }
 
 /* uid and cgroup of a running process, from /proc (0: read; else unknown). */
@@ -324,7 +364,7 @@ int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *er
 		return ret;
 	}
 	read_ident(t, pid, &st, &ident, cgroup, sizeof(cgroup));
-	ret = session__add_proc(t->sess, pid, st.ppid, MO_PROC_ROOT, mono_ns(), st.name, st.rss, &ident);
+	ret = add_running(t, pid, &st, MO_PROC_ROOT, &ident);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to pid %d: %s", pid, strerror(-ret));
 		return ret;
@@ -361,7 +401,7 @@ int tracer__add_all(struct mo_tracer *t)
 		known = !read_ident(t, pid, &st, &ident, cgroup, sizeof(cgroup));
 		if (t->opts.filters && !filters_match(t->opts.filters, st.name, st.euid, known ? cgroup : NULL))
 			continue;
-		if (!session__add_proc(t->sess, pid, st.ppid, 0, mono_ns(), st.name, st.rss, &ident))
+		if (!add_running(t, pid, &st, 0, &ident))
 			n++;
 	}
 	closedir(d);
@@ -494,6 +534,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			next_sample += interval * ((now - next_sample) / interval + 1);
 		}
 		if (now >= next_tick) {
+			end_unseen_exits(t);
 			readout__harvest(t->readout);
 			if (t->live)
 				views__live(t->views, t->live, now);
@@ -582,6 +623,7 @@ int tracer__finish(struct mo_tracer *t)
 
 	/* Whatever BPF submitted up to the root's exit is in the buffer. */
 	session__poll(t->sess, 0);
+	end_unseen_exits(t);
 	sample(t, t->end_ns);
 	physical__finish(t->phys, t->run);
 	t->run->duration_s = (double)(t->end_ns - t->t0_ns) / 1e9;
