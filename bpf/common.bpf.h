@@ -50,6 +50,41 @@ static __always_inline struct mo_phase *phase_at(__u32 id)
 	return bpf_map_lookup_elem(&mo_phases, &id);
 }
 
+/* bpf_loop step: from a closed phase (*ctx) to its parent, until an open
+ * one or the root. */
+static long walk_out(__u32 i, void *ctx)
+{
+	__u32 *id = ctx;
+	struct mo_phase *ph = phase_at(*id);
+
+	if (!ph) {
+		*id = MO_PHASE_ROOT;
+		return 1;
+	}
+	if (ph->flags & MO_PHASE_OPEN)
+		return 1;
+	*id = ph->parent;
+	return *id == MO_PHASE_ROOT;
+}
+
+/* The process's innermost open phase: its own, or, when that was closed
+ * since (by another process of its tree, or with an enclosing phase), the
+ * nearest open phase it was nested in. Remembered for the next event. */
+static __always_inline __u32 proc_phase(struct mo_proc *p)
+{
+	__u32 id = p->phase;
+	struct mo_phase *ph;
+
+	if (id == MO_PHASE_ROOT)
+		return id;
+	ph = phase_at(id);
+	if (ph && (ph->flags & MO_PHASE_OPEN))
+		return id;
+	bpf_loop(MO_PHASE_DEPTH, walk_out, &id, 0);
+	p->phase = id;
+	return id;
+}
+
 /* This process's counters in the innermost open phase, created on first use
  * with the given RSS peak seed. NULL (counted) when the map is full. */
 static __always_inline struct mo_pstat *pstat_get(__u32 tgid, __u32 phase, __s64 rss_seed)

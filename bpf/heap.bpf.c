@@ -65,11 +65,10 @@ static __always_inline int heap_enter(struct pt_regs *ctx, __u32 kind, __u64 siz
 	return 0;
 }
 
-static __always_inline void heap_live_add(struct mo_proc *p, struct mo_pstat *ps, __u32 phase, __s64 delta)
+static __always_inline void heap_live_add(struct mo_proc *p, struct mo_pstat *ps, __s64 delta)
 {
 	__s64 live = __sync_fetch_and_add(&p->heap_live, delta) + delta;
 	__s64 sess = __sync_fetch_and_add(&mo_sess.heap_live, delta) + delta;
-	struct mo_phase *ph;
 
 	if (delta <= 0)
 		return;
@@ -77,15 +76,14 @@ static __always_inline void heap_live_add(struct mo_proc *p, struct mo_pstat *ps
 	atomic_max(&mo_sess.heap_peak, sess);
 	if (ps)
 		atomic_max(&ps->heap_peak_live, live);
-	ph = phase_at(phase);
-	if (ph)
-		atomic_max(&ph->heap_peak, sess);
+	/* Folded into every open phase at the next boundary. */
+	atomic_max(&mo_sess.seg_heap_peak, sess);
 }
 
 static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 {
 	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
-	__u32 phase = mo_sess.cur_phase;
+	__u32 phase = proc_phase(p);
 	struct mo_pstat *ps = pstat_get(tgid, phase, p->rss_sum);
 	struct mo_alloc *a, block;
 	struct mo_phase *ph;
@@ -119,7 +117,7 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 	}
 	__sync_fetch_and_add(&mo_sess.free_bytes, size);
 	__sync_fetch_and_add(&mo_sess.free_count, 1);
-	heap_live_add(p, ps, phase, -(__s64)size);
+	heap_live_add(p, ps, -(__s64)size);
 }
 
 /* Sample the allocating stack by bytes: its site is credited with the
@@ -141,7 +139,7 @@ static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct
 				       __u64 ptr, __u64 size)
 {
 	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
-	__u32 phase = mo_sess.cur_phase;
+	__u32 phase = proc_phase(p);
 	struct mo_alloc rec = { .size = size, .phase = phase };
 	struct mo_pstat *ps;
 	struct mo_phase *ph;
@@ -175,7 +173,7 @@ static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct
 	__sync_fetch_and_add(&mo_sess.alloc_bytes, size);
 	__sync_fetch_and_add(&mo_sess.alloc_count, 1);
 	if (tracked)
-		heap_live_add(p, ps, phase, size);
+		heap_live_add(p, ps, size);
 }
 
 SEC("uprobe")

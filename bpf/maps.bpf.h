@@ -96,10 +96,10 @@ MO_SHARED struct {
 
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MO_MAX_PHASE_SITES);
-	__type(key, struct mo_phase_site_key);
+	__uint(max_entries, MO_MAX_SITE_DELTAS);
+	__type(key, struct mo_site_delta_key);
 	__type(value, __s64);
-} mo_phase_sites SEC(".maps");
+} mo_site_deltas SEC(".maps");
 
 /* -a --comm: the names to observe (NUL-padded comms); sized by the loader. */
 MO_SHARED struct {

@@ -1,27 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Phases from the USDT markers of provider "memobs". Phases belong to the
- * session: a stack of open phases shared by all its processes. Opening one
- * sets its baseline and resets its peak here, in the kernel, so that a phase's
- * peak is the peak while it was open and nothing else. */
+/* Phases from the USDT markers of provider "memobs".
+ *
+ * A phase is a window of the session, opened and closed by name. Each process
+ * has an innermost phase (mo_proc.phase), inherited at fork and set by the
+ * markers it fires: phases nest along a process tree, a stack per emitting
+ * tree, so parallel jobs of a build open phases that overlap without closing
+ * each other's. A phase's window lies within its parent's: closing one
+ * closes what is still open inside it.
+ *
+ * A phase's peaks are the session's highest RSS and live heap while it was
+ * open. The hot paths raise only the current segment's peaks (mo_sess.seg_*);
+ * each phase boundary folds the segment into every open phase, so that no
+ * lock is taken and the marker's thread does bounded work: at most
+ * MO_MAX_OPEN_PHASES + MO_PHASE_DEPTH lookups, nothing per allocation site. */
 #include "common.bpf.h"
 #include <bpf/usdt.bpf.h>
-
-#define LOCK_TRIES 64
-
-static __always_inline bool phase_lock(void)
-{
-#pragma unroll
-	for (int i = 0; i < LOCK_TRIES; i++)
-		if (__sync_val_compare_and_swap(&mo_sess.phase_lock, 0, 1) == 0)
-			return true;
-	MO_DROP(phase_lock);
-	return false;
-}
-
-static __always_inline void phase_unlock(void)
-{
-	__sync_lock_test_and_set(&mo_sess.phase_lock, 0);
-}
 
 /* FNV-1a 64 of a NUL-terminated name: phases match on it (a collision
  * among the few open phases is not a practical concern). 0 is kept for
@@ -82,144 +75,281 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flag
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline bool in_session(__u32 tgid)
+/* Whose phases a marker acts on. `memobs mark` (memobs's own executable)
+ * acts for its parent, the shell or make that runs it and whose later
+ * children are the phase's work. NULL: not a marker of the session. */
+static __always_inline struct mo_proc *emitter(__u32 tgid)
 {
-	struct mo_proc *p = session_proc(tgid);
+	struct mo_proc *p = session_proc(tgid), *parent;
 
-	return p && !(p->flags & MO_PROC_PENDING_EXEC);
+	if (!p || (p->flags & MO_PROC_PENDING_EXEC))
+		return NULL;
+	if (!(p->flags & MO_PROC_OBSERVER))
+		return p;
+	parent = session_proc(p->ppid);
+	if (!parent || (parent->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED)))
+		return p;
+	return parent;
 }
 
-/* phase_begin(name) fired in tgid: push a new phase under the innermost one. */
+/* The loops over open phases run as bpf_loop callbacks: verified once,
+ * whatever the number of slots. */
+
+/* The open phase in slot i (a free slot or one being opened: NULL). */
+static __always_inline struct mo_phase *open_phase(__u32 i, __u32 *id)
+{
+	*id = mo_sess.open[i & (MO_MAX_OPEN_PHASES - 1)];
+	return *id ? phase_at(*id) : NULL;
+}
+
+struct segment {
+	__s64 rss;
+	__s64 heap;
+};
+
+static long fold_into(__u32 i, void *ctx)
+{
+	struct segment *seg = ctx;
+	__u32 id;
+	struct mo_phase *ph = open_phase(i, &id);
+
+	if (ph) {
+		atomic_max(&ph->rss_peak, seg->rss);
+		atomic_max(&ph->heap_peak, seg->heap);
+	}
+	return 0;
+}
+
+/* A phase boundary: the segment ending here was inside every open phase;
+ * the next one starts at the current values. */
+static __always_inline void fold_segment(void)
+{
+	struct segment seg = {
+		.rss = __sync_lock_test_and_set(&mo_sess.seg_rss_peak, mo_sess.rss_sum),
+		.heap = __sync_lock_test_and_set(&mo_sess.seg_heap_peak, mo_sess.heap_live),
+	};
+
+	bpf_loop(MO_MAX_OPEN_PHASES, fold_into, &seg, 0);
+}
+
+static long reserve_one(__u32 i, void *ctx)
+{
+	__u32 *slot = ctx, k = i & (MO_MAX_OPEN_PHASES - 1);
+
+	if (mo_sess.open[k] || __sync_val_compare_and_swap(&mo_sess.open[k], 0, MO_PHASE_NONE))
+		return 0;
+	*slot = k;
+	return 1;
+}
+
+/* A free slot of mo_sess.open, reserved (MO_PHASE_NONE) for a phase being
+ * opened; MO_MAX_OPEN_PHASES when all are taken. */
+static __always_inline __u32 reserve_slot(void)
+{
+	__u32 slot = MO_MAX_OPEN_PHASES;
+
+	bpf_loop(MO_MAX_OPEN_PHASES, reserve_one, &slot, 0);
+	return slot;
+}
+
+/* Is phase y the phase id (of depth d) or nested in it? */
+static __always_inline bool within(const struct mo_phase *y, __u32 d, __u32 id)
+{
+	return d && y->depth >= d && y->ancestors[(d - 1) & (MO_PHASE_DEPTH - 1)] == id;
+}
+
+/* phase_begin(name) fired in tgid: a new phase inside the emitter's
+ * innermost one; the emitter and the children it forks from now on work in
+ * it. */
 static __always_inline int marker_phase_begin(__u32 tgid, const char *uname)
 {
-	__u32 flags = MO_PHASE_OPEN, id, depth;
+	__u32 flags = MO_PHASE_OPEN, parent_id, depth = 0, slot, id;
+	struct mo_proc *e = emitter(tgid);
+	struct mo_phase *ph, *parent;
 	char name[MO_NAME_LEN];
-	struct mo_phase *ph;
 
-	if (!in_session(tgid))
+	if (!e)
 		return 0;
 	read_name(name, uname, &flags);
-	if (!phase_lock())
-		return 0;
-	depth = mo_sess.depth;
-	id = mo_sess.next_phase;
-	if (depth >= MO_PHASE_DEPTH || id >= MO_MAX_PHASES || !(ph = phase_at(id))) {
+	parent_id = proc_phase(e);
+	parent = parent_id == MO_PHASE_ROOT ? NULL : phase_at(parent_id);
+	if (parent)
+		depth = parent->depth;
+	if (depth >= MO_PHASE_DEPTH || (slot = reserve_slot()) >= MO_MAX_OPEN_PHASES) {
 		MO_DROP(phases);
-		phase_unlock();
 		return 0;
 	}
-	mo_sess.next_phase = id + 1;
+	id = __sync_fetch_and_add(&mo_sess.next_phase, 1);
+	ph = phase_at(id);
+	if (!ph) {
+		mo_sess.open[slot & (MO_MAX_OPEN_PHASES - 1)] = 0;
+		MO_DROP(phases);
+		return 0;
+	}
 	__builtin_memcpy(ph->name, name, MO_NAME_LEN);
-	ph->parent = mo_sess.cur_phase;
+	ph->name_hash = (flags & MO_PHASE_NAME_PENDING) ? 0 : name_hash(name);
+	ph->parent = parent_id;
 	ph->depth = depth + 1;
-	ph->flags = flags;
 	ph->opener_tgid = tgid;
+	if (parent)
+		__builtin_memcpy(ph->ancestors, parent->ancestors, sizeof(ph->ancestors));
+	ph->ancestors[depth & (MO_PHASE_DEPTH - 1)] = id;
+	/* The segment so far belongs to the phases already open, not to this one. */
+	fold_segment();
 	ph->start_ns = bpf_ktime_get_ns();
 	ph->rss_baseline = ph->rss_peak = mo_sess.rss_sum;
 	ph->heap_baseline = ph->heap_peak = mo_sess.heap_live;
-	mo_sess.stack[depth & (MO_PHASE_DEPTH - 1)].id = id;
-	mo_sess.stack[depth & (MO_PHASE_DEPTH - 1)].name_hash = (flags & MO_PHASE_NAME_PENDING) ? 0 : name_hash(name);
-	mo_sess.depth = depth + 1;
-	mo_sess.cur_phase = id;
-	phase_unlock();
+	ph->begin_epoch = __sync_fetch_and_add(&mo_sess.site_epoch, 1) + 1;
+	ph->flags = flags;
+	mo_sess.open[slot & (MO_MAX_OPEN_PHASES - 1)] = id;
+	e->phase = id;
 	emit(MO_EV_PHASE_BEGIN, tgid, id, flags, name, (__u64)uname);
 	return 0;
 }
 
-/* Close one phase: its end values, and its peaks carried into its parent,
- * whose window contains it. */
-static __always_inline void close_phase(__u32 id, __u32 extra_flags, __u64 now)
-{
-	struct mo_phase *ph = phase_at(id), *parent;
+struct search {
+	__u64 hash;
+	__u32 id;		/* where the walk is */
+	__u32 found;		/* MO_PHASE_NONE: not yet */
+};
 
-	if (!ph)
-		return;
-	ph->end_ns = now;
-	ph->rss_end = mo_sess.rss_sum;
-	ph->heap_end = mo_sess.heap_live;
-	ph->flags = (ph->flags & ~MO_PHASE_OPEN) | MO_PHASE_ENDED | extra_flags;
-	parent = phase_at(ph->parent);
-	if (parent) {
-		atomic_max(&parent->rss_peak, ph->rss_peak);
-		atomic_max(&parent->heap_peak, ph->heap_peak);
-	}
+static bool open_named(const struct mo_phase *ph, __u64 hash)
+{
+	return (ph->flags & MO_PHASE_OPEN) && ph->name_hash == hash;
 }
 
-/* One allocation site's outstanding bytes, copied for the phase that just
- * ended (ctx): at the end of the run they would have moved on. */
-static long copy_live_site(struct bpf_map *map, const struct mo_site_key *key, const struct mo_site *site,
-			   const __u32 *phase)
+static long search_tree(__u32 i, void *ctx)
 {
-	struct mo_phase_site_key k = { .stack = key->stack, .phase = *phase, .prog = key->prog };
-	__s64 live = site->live;
+	struct search *s = ctx;
+	struct mo_phase *ph = s->id == MO_PHASE_ROOT ? NULL : phase_at(s->id);
 
-	if (key->kind != MO_SITE_ALLOC || live <= 0)
-		return 0;
-	if (bpf_map_update_elem(&mo_phase_sites, &k, &live, BPF_ANY))
-		MO_DROP(phase_sites);
+	if (!ph)
+		return 1;
+	if (open_named(ph, s->hash)) {
+		s->found = s->id;
+		return 1;
+	}
+	s->id = ph->parent;
 	return 0;
 }
 
+static long search_open(__u32 i, void *ctx)
+{
+	struct search *s = ctx;
+	__u32 id;
+	struct mo_phase *ph = open_phase(i, &id);
+
+	if (ph && open_named(ph, s->hash) && (s->found == MO_PHASE_NONE || id > s->found))
+		s->found = id;
+	return 0;
+}
+
+/* The innermost open phase of that name in the emitter's tree, else the
+ * newest open one of that name in the session (a phase_end from another
+ * branch of the tree than its phase_begin). MO_PHASE_NONE: none. */
+static __always_inline __u32 find_open(struct mo_proc *e, __u64 hash)
+{
+	struct search s = { .hash = hash, .id = e->phase, .found = MO_PHASE_NONE };
+
+	bpf_loop(MO_PHASE_DEPTH, search_tree, &s, 0);
+	if (s.found == MO_PHASE_NONE)
+		bpf_loop(MO_MAX_OPEN_PHASES, search_open, &s, 0);
+	return s.found;
+}
+
+/* Close one phase at now; false when another end closed it first. */
+static __always_inline bool close_phase(struct mo_phase *ph, __u32 extra_flags, __u64 now, __u32 epoch)
+{
+	if (!(__sync_fetch_and_and(&ph->flags, ~MO_PHASE_OPEN) & MO_PHASE_OPEN))
+		return false;
+	ph->end_ns = now;
+	ph->rss_end = mo_sess.rss_sum;
+	ph->heap_end = mo_sess.heap_live;
+	ph->end_epoch = epoch;
+	__sync_fetch_and_or(&ph->flags, MO_PHASE_ENDED | extra_flags);
+	return true;
+}
+
+struct closing {
+	__u32 id;		/* the phase phase_end named */
+	__u32 depth;		/* its depth */
+	__u32 epoch;
+	bool closed;		/* by this end, not by a concurrent one */
+	__u64 now;
+};
+
+static long close_one(__u32 i, void *ctx)
+{
+	struct closing *c = ctx;
+	__u32 id;
+	struct mo_phase *y = open_phase(i, &id);
+
+	if (!y || !within(y, c->depth, c->id))
+		return 0;
+	if (id == c->id)
+		c->closed = close_phase(y, 0, c->now, c->epoch);
+	else
+		close_phase(y, MO_PHASE_IMPLICIT_END, c->now, c->epoch);
+	__sync_val_compare_and_swap(&mo_sess.open[i & (MO_MAX_OPEN_PHASES - 1)], id, 0);
+	return 0;
+}
+
+/* Close phase id and every open phase nested in it, whichever process
+ * opened them; free their slots. False when a concurrent end closed it. */
+static __always_inline bool close_within(const struct mo_phase *ph, __u32 id, __u64 now, __u32 epoch)
+{
+	struct closing c = { .id = id, .depth = ph->depth, .epoch = epoch, .now = now };
+
+	bpf_loop(MO_MAX_OPEN_PHASES, close_one, &c, 0);
+	return c.closed;
+}
+
 /* phase_end(name) fired in tgid: close the innermost open phase of that
- * name, and any phase opened inside it and left open. A phase whose name BPF
- * could not read matches any name. */
+ * name in the emitter's tree (else the newest of that name), and what is
+ * still open inside it. A name BPF could not read matches nothing. */
 static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 {
-	__u32 flags = 0, depth, found = MO_PHASE_DEPTH, id = MO_PHASE_NONE;
-	__u64 hash;
+	__u32 flags = 0, id = MO_PHASE_NONE, epoch;
+	struct mo_proc *e = emitter(tgid);
 	char name[MO_NAME_LEN];
-	__u64 now = bpf_ktime_get_ns();
+	struct mo_phase *ph;
+	__u64 now;
 
-	if (!in_session(tgid))
+	if (!e)
 		return 0;
-	read_name(name, uname, &flags);
-	hash = (flags & MO_PHASE_NAME_PENDING) ? 0 : name_hash(name);
-	if (!phase_lock())
-		return 0;
-	depth = mo_sess.depth;
-#pragma unroll
-	for (int i = MO_PHASE_DEPTH - 1; i >= 0; i--) {
-		struct mo_phase_slot *slot = &mo_sess.stack[i];
-
-		if (i >= depth || found != MO_PHASE_DEPTH)
-			continue;
-		if (hash && slot->name_hash && slot->name_hash != hash)
-			continue;
-		found = i;
-		id = slot->id;
-	}
-	if (found == MO_PHASE_DEPTH) {
-		phase_unlock();
+	if (read_name(name, uname, &flags))
+		id = find_open(e, name_hash(name));
+	ph = phase_at(id);
+	if (!ph) {
 		MO_DROP(unmatched_ends);
 		emit(MO_EV_PHASE_UNMATCHED, tgid, MO_PHASE_NONE, flags, name, (__u64)uname);
 		return 0;
 	}
-#pragma unroll
-	for (int i = MO_PHASE_DEPTH - 1; i >= 0; i--) {
-		if (i >= depth || i < found)
-			continue;
-		close_phase(mo_sess.stack[i].id, i > found ? MO_PHASE_IMPLICIT_END : 0, now);
+	fold_segment();
+	now = bpf_ktime_get_ns();
+	epoch = __sync_fetch_and_add(&mo_sess.site_epoch, 1) + 1;
+	if (!close_within(ph, id, now, epoch)) {
+		/* Another end of the same phase won. */
+		MO_DROP(unmatched_ends);
+		emit(MO_EV_PHASE_UNMATCHED, tgid, MO_PHASE_NONE, flags, name, (__u64)uname);
+		return 0;
 	}
-	mo_sess.depth = found;
-	mo_sess.cur_phase = found ? mo_sess.stack[(found - 1) & (MO_PHASE_DEPTH - 1)].id : MO_PHASE_ROOT;
-	phase_unlock();
-	/* Phases closed implicitly end at this same instant: user space gives
-	 * them this copy. */
-	if (mo_cfg.alloc_sample_bytes)
-		bpf_for_each_map_elem(&mo_sites, copy_live_site, &id, 0);
+	e->phase = ph->parent;
 	emit(MO_EV_PHASE_END, tgid, id, flags, name, (__u64)uname);
 	return 0;
 }
 
-/* items(count) fired in tgid: work done in the innermost phase. A count that
- * would take it past MO_ITEMS_MAX is counted instead: two (uint64)-1 would wrap. */
+/* items(count) fired in tgid: work done in the emitter's innermost phase. A
+ * count that would take it past MO_ITEMS_MAX is counted instead: two
+ * (uint64)-1 would wrap. */
 static __always_inline int marker_items(__u32 tgid, __u64 count)
 {
+	struct mo_proc *e = emitter(tgid);
 	struct mo_phase *ph;
 
-	if (!in_session(tgid))
+	if (!e)
 		return 0;
-	ph = phase_at(mo_sess.cur_phase);
+	ph = phase_at(proc_phase(e));
 	if (!ph)
 		return 0;
 	if (count > MO_ITEMS_MAX || __sync_fetch_and_add(&ph->items, count) + count > MO_ITEMS_MAX)
@@ -227,16 +357,18 @@ static __always_inline int marker_items(__u32 tgid, __u64 count)
 	return 0;
 }
 
-/* mark(label) fired in tgid: an instant on the timeline. */
+/* mark(label) fired in tgid: an instant on the timeline, in the emitter's
+ * innermost phase. */
 static __always_inline int marker_mark(__u32 tgid, const char *ulabel)
 {
-	__u32 flags = 0;
+	struct mo_proc *e = emitter(tgid);
 	char label[MO_NAME_LEN];
+	__u32 flags = 0;
 
-	if (!in_session(tgid))
+	if (!e)
 		return 0;
 	read_name(label, ulabel, &flags);
-	emit(MO_EV_MARK, tgid, mo_sess.cur_phase, flags, label, (__u64)ulabel);
+	emit(MO_EV_MARK, tgid, proc_phase(e), flags, label, (__u64)ulabel);
 	return 0;
 }
 

@@ -8,14 +8,12 @@
 #include "core_fixes.bpf.h"
 
 /* Set one member of a process to an absolute value and carry the change into
- * the process sum, the session sum, their peaks, and the innermost phase.
+ * the process sum, the session sum, their peaks, and the process's phase.
  * xchg makes each change count exactly once however the updates interleave.
  * Returns the change in bytes. */
 static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
 {
 	__s64 old, delta, sum, sess;
-	__u32 phase;
-	struct mo_phase *ph;
 	struct mo_pstat *ps;
 
 	member &= MO_RSS_NR - 1;
@@ -33,12 +31,10 @@ static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, 
 	sess = __sync_fetch_and_add(&mo_sess.rss_sum, delta) + delta;
 	atomic_max(&mo_sess.rss_peak, sess);
 
-	phase = mo_sess.cur_phase;
-	ph = phase_at(phase);
-	if (ph)
-		atomic_max(&ph->rss_peak, sess);
+	/* Folded into every open phase at the next boundary. */
+	atomic_max(&mo_sess.seg_rss_peak, sess);
 	/* The value before this change also held inside the phase. */
-	ps = pstat_get(tgid, phase, sum - delta);
+	ps = pstat_get(tgid, proc_phase(p), sum - delta);
 	if (ps)
 		atomic_max(&ps->rss_peak, sum);
 	return delta;

@@ -110,6 +110,25 @@ static __always_inline __u32 current_prog(void)
 	return id;
 }
 
+/* An allocation site's outstanding bytes changed: kept by phase epoch, so
+ * that each phase's growth per site can be summed later (mo_site_delta_key).
+ * The marker's thread does nothing per site. */
+static __always_inline void site_delta(__u64 stack, __u32 prog, __s64 bytes)
+{
+	struct mo_site_delta_key key = { .stack = stack, .epoch = mo_sess.site_epoch, .prog = prog };
+	__s64 zero = 0, *v = bpf_map_lookup_elem(&mo_site_deltas, &key);
+
+	if (!v) {
+		bpf_map_update_elem(&mo_site_deltas, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&mo_site_deltas, &key);
+		if (!v) {
+			MO_DROP(phase_sites);
+			return;
+		}
+	}
+	__sync_fetch_and_add(v, bytes);
+}
+
 /* Credit the current user stack with a sampled event. Returns its stack
  * key and sets *prog, 0 (counted) when the stack or the site cannot be
  * recorded. */
@@ -133,8 +152,10 @@ static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64
 	}
 	__sync_fetch_and_add(&site->bytes, weight);
 	__sync_fetch_and_add(&site->count, count);
-	if (live)
+	if (live) {
 		__sync_fetch_and_add(&site->live, weight);
+		site_delta(key.stack, key.prog, weight);
+	}
 	return key.stack;
 }
 
@@ -144,8 +165,10 @@ static __always_inline void site_release(__u64 stack, __u32 prog, __u64 weight)
 	struct mo_site_key key = { .stack = stack, .kind = MO_SITE_ALLOC, .prog = prog };
 	struct mo_site *site = bpf_map_lookup_elem(&mo_sites, &key);
 
-	if (site)
-		__sync_fetch_and_sub(&site->live, weight);
+	if (!site)
+		return;
+	__sync_fetch_and_sub(&site->live, weight);
+	site_delta(stack, prog, -(__s64)weight);
 }
 
 #endif

@@ -72,7 +72,7 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 tgid = BPF_CORE_READ(child, tgid), ptgid = BPF_CORE_READ(parent, tgid);
-	struct mo_proc init = {}, *p;
+	struct mo_proc init = {}, *p, *pp;
 	struct mo_ev_fork *ev;
 	struct mm_struct *mm;
 
@@ -84,6 +84,9 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 	init.ppid = ptgid;
 	init.start_ns = init.first_ns = bpf_ktime_get_ns();
 	init.program_id = new_program_id();
+	/* The child works in its parent's phase (phases nest along the tree). */
+	pp = session_proc(ptgid);
+	init.phase = pp ? proc_phase(pp) : MO_PHASE_ROOT;
 	ident_update(&init, child);
 	if (bpf_map_update_elem(&mo_procs, &tgid, &init, BPF_NOEXIST)) {
 		/* Full, or the pid was reused before its record was harvested. */
@@ -146,7 +149,7 @@ static __always_inline void restart_peaks(struct mo_proc *p, __u32 tgid)
 #pragma unroll
 	for (int m = 0; m < MO_RSS_NR; m++)
 		__sync_lock_test_and_set(&p->rss_peak[m], p->rss[m]);
-	ps = pstat_get(tgid, mo_sess.cur_phase, sum);
+	ps = pstat_get(tgid, proc_phase(p), sum);
 	if (ps)
 		__sync_lock_test_and_set(&ps->rss_peak, sum);
 }

@@ -11,7 +11,8 @@
 #define MO_COMM_LEN 16
 #define MO_PATH_LEN 256
 #define MO_ARGS_LEN 512		/* argv bytes captured at exec, NUL-separated */
-#define MO_PHASE_DEPTH 16	/* open phases at once (spec: >= 8) */
+#define MO_PHASE_DEPTH 16	/* phases nested in one process tree (spec: >= 8) */
+#define MO_MAX_OPEN_PHASES 64	/* phases open at once in the session */
 #define MO_MAX_PHASES 4096	/* phase instances per run */
 #define MO_PHASE_ROOT 0		/* the run itself, named "main" */
 #define MO_PHASE_NONE 0xffffffffu
@@ -27,7 +28,7 @@
 #define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
 #define MO_MAX_PROGS 4096	/* programs (executables) with sampled stacks */
 #define MO_MAX_SITES 16384	/* (stack, kind) sites */
-#define MO_MAX_PHASE_SITES 65536	/* (phase, stack) live bytes at phase ends */
+#define MO_MAX_SITE_DELTAS 65536	/* (allocation stack, phase epoch) live byte changes */
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
 #define MO_SAMPLE_BYTES (512u << 10)	/* default sampling period of stacks */
 #define MO_RINGBUF_BYTES (2u << 20)	/* the consumer maps it twice: it counts twice in memobs's RSS */
@@ -104,7 +105,8 @@ struct mo_proc {
 	__u64 first_ns;		/* and when */
 	__u64 cgroup_id;	/* cgroup v2 id, at fork, exec and cgroup moves */
 	__u32 uid;		/* effective uid, at fork and exec */
-	__u32 pad;
+	__u32 phase;		/* its innermost phase: inherited at fork, set by its
+				 * markers; once closed, its nearest open enclosing one */
 	__u64 program_id;	/* new at fork and when an exec begins (before the old
 				 * memory goes): a late read of marker names checks it */
 	char comm[MO_COMM_LEN];
@@ -166,11 +168,13 @@ struct mo_site {
 	__s64 live;		/* allocations: bytes still outstanding */
 };
 
-/* Key of mo_phase_sites (value: __s64 live bytes): an allocation site's
- * outstanding bytes at the moment a phase ended, copied then in the kernel. */
-struct mo_phase_site_key {
+/* Key of mo_site_deltas (value: __s64 bytes): how much an allocation site's
+ * outstanding bytes changed between two phase boundaries (an epoch). A
+ * phase's growth per site is the sum over the epochs it was open; what is
+ * live at its end, the sum over every epoch before its end. */
+struct mo_site_delta_key {
 	__u64 stack;		/* key of mo_stacks */
-	__u32 phase;
+	__u32 epoch;		/* mo_state.site_epoch then */
 	__u32 prog;		/* key of mo_progs */
 };
 
@@ -199,13 +203,18 @@ enum mo_phase_flags {
 	MO_PHASE_NAME_TRUNCATED = 1u << 4,
 };
 
-/* Element of the mo_phases array, indexed by phase id. */
+/* Element of the mo_phases array, indexed by phase id (ids grow with
+ * phase_begin order). */
 struct mo_phase {
 	char name[MO_NAME_LEN];
-	__u32 parent;
-	__u32 depth;
+	__u64 name_hash;	/* FNV-1a 64 of the name; 0: name not read */
+	__u32 parent;		/* the opener's innermost phase then */
+	__u32 depth;		/* root 0, its children 1, ... */
 	__u32 flags;		/* enum mo_phase_flags */
 	__u32 opener_tgid;
+	__u32 begin_epoch;	/* mo_site_deltas epochs [begin_epoch, end_epoch) */
+	__u32 end_epoch;
+	__u32 ancestors[MO_PHASE_DEPTH];	/* [d - 1]: its enclosing phase of depth d; [depth - 1]: itself */
 	__u64 start_ns;
 	__u64 end_ns;
 	__s64 rss_baseline;
@@ -222,12 +231,6 @@ struct mo_phase {
 	__u64 free_count;
 };
 
-struct mo_phase_slot {
-	__u64 name_hash;	/* FNV-1a 64 of the name; 0: name not read */
-	__u32 id;
-	__u32 pad;
-};
-
 /* Everything BPF could not record is counted here and reaches the report. */
 struct mo_drops {
 	__u64 events;		/* ring buffer full */
@@ -236,13 +239,12 @@ struct mo_drops {
 	__u64 allocs;		/* mo_allocs full: block not tracked as live */
 	__u64 stacks;		/* stack not captured, or mo_stacks full */
 	__u64 sites;		/* site map full */
-	__u64 phases;		/* phase table full or nesting too deep */
-	__u64 phase_lock;	/* phase stack contended past the retry bound */
+	__u64 phases;		/* phase table full, too many open, or nested too deep */
 	__u64 marker_reads;	/* marker string unreadable from BPF (fallback used) */
 	__u64 unmatched_ends;	/* phase_end naming no open phase */
 	__u64 mm_ids;		/* mm owner map full */
 	__u64 missed_frees;	/* an address re-allocated without a seen free */
-	__u64 phase_sites;	/* mo_phase_sites full: a site left out of a phase end */
+	__u64 phase_sites;	/* mo_site_deltas full: a site's change left out of its phases */
 	__u64 marker_names_unread;	/* by BPF and by user space (set by user space) */
 	__u64 peak_updates;	/* a peak not raised: its compare-and-swap lost to other
 				 * CPUs 32 times in a row (common.bpf.h) */
@@ -263,11 +265,14 @@ struct mo_state {
 	__u64 free_count;
 	__s64 nprocs;
 	__u64 last_program_id;	/* mo_proc.program_id: never 0 from BPF */
-	__u32 phase_lock;
-	__u32 depth;		/* open marker phases; the root is below them */
-	__u32 cur_phase;	/* innermost open phase */
+	/* The highest session RSS and live heap since the last phase boundary:
+	 * each boundary folds them into every open phase. */
+	__s64 seg_rss_peak;
+	__s64 seg_heap_peak;
 	__u32 next_phase;
-	struct mo_phase_slot stack[MO_PHASE_DEPTH];
+	__u32 site_epoch;	/* phase boundaries so far (mo_site_delta_key) */
+	__u32 open[MO_MAX_OPEN_PHASES];	/* open phases but the root; 0: free,
+					 * MO_PHASE_NONE: being opened */
 	struct mo_drops drops;
 };
 

@@ -2,10 +2,11 @@
 from a child process, from a shell script (memobs mark) and from Python.
 Needs root."""
 import os
+import shutil
 import subprocess
 import tempfile
 
-from harness import MEMOBS, ROOT, MiB, assert_near, memobs, phase, prog, run_tests
+from harness import MEMOBS, ROOT, MiB, assert_near, memobs, phase, procs_by_comm, prog, run_tests
 
 
 def test_known_phases_peak_over_their_own_baseline():
@@ -31,15 +32,20 @@ def test_known_phases_peak_over_their_own_baseline():
     assert doc["drops"]["marker_reads_in_bpf"] == 0
 
 
-def test_live_sites_at_phase_ends():
-    proc, doc = memobs(["--heap", "--sample-bytes", "1"], [prog("phases")], check_rc=0)
-    leak = phase(doc, "leak")["heap"]["live_sites"]
-    assert leak and "keep_leaked" in leak[0]["frames"], leak
-    assert_near(leak[0]["live_bytes"], 8 * MiB, rel=0.02, what="live at the end of leak")
-    # big freed its 64 MiB before it ended: no site holds it there
-    big = phase(doc, "big")["heap"]["live_sites"]
-    assert all(s["live_bytes"] < 64 * MiB for s in big), big
-    assert "phase leak: top live site alloc_touch <- keep_leaked <- main" in proc.stderr, proc.stderr
+def test_sites_grown_in_a_phase_and_live_at_its_end():
+    """Issue 20, item 4: a phase's sites are what grew while it was open; what
+    was live at its end (earlier phases' leaks included) is the other view."""
+    proc, doc = memobs(["--heap", "--sample-bytes", "1"], [prog("phase_cases"), "growth"], check_rc=0)
+    leak, churn = phase(doc, "leak")["heap"], phase(doc, "churn")["heap"]
+    assert leak["grown_sites"] and "keep_leaked" in leak["grown_sites"][0]["frames"], leak
+    assert_near(leak["grown_sites"][0]["grown_bytes"], 8 * MiB, rel=0.02, what="grown in leak")
+    assert_near(leak["live_sites"][0]["live_bytes"], 8 * MiB, rel=0.02, what="live at the end of leak")
+    # churn freed all it allocated: nothing grew there, though the leak is live at its end
+    assert churn["grown_sites"] == [], churn["grown_sites"]
+    assert churn["live_sites"] and "keep_leaked" in churn["live_sites"][0]["frames"], churn["live_sites"]
+    assert_near(churn["live_sites"][0]["live_bytes"], 8 * MiB, rel=0.02, what="live at the end of churn")
+    assert "phase leak: grew most in phase_cases at keep_leaked (phase_cases.c:" in proc.stderr, proc.stderr
+    assert "phase churn: grew most" not in proc.stderr, proc.stderr
     # the run's own end: the leak is still live (what top_allocators says)
     assert "keep_leaked" in phase(doc, "main")["heap"]["live_sites"][0]["frames"]
     assert doc["drops"]["phase_sites"] == 0
@@ -95,6 +101,39 @@ def test_markers_from_a_child_process():
     assert_near(work["rss"]["peak_over_baseline"], 12 * MiB, rel=0.10, what="child's phase RSS")
     workers = [p for p in work["top_processes"] if p["comm"] == "phase_cases"]
     assert workers and workers[0]["rss_peak"] >= 12 * MiB, work["top_processes"]
+
+
+def test_parallel_jobs_each_phase_its_own():
+    """Issue 17, item 7: make -j2, each job one shell with its markers. The
+    jobs' phases overlap (a stack per process tree); ending one closes nothing
+    of the other; each phase's processes are its job's; its RSS peak is the
+    session's while it was open (README, Phases). The files keep the jobs in
+    step: job_a begins, job_b begins, both hold memory, job_a ends, job_b ends."""
+    d = tempfile.mkdtemp(prefix="memobs-j2-")
+    recipe = {"m": MEMOBS, "h": prog("hold_alloc")}
+    with open(os.path.join(d, "Makefile"), "w") as f:
+        f.write(("all: a b\n"
+                 "a:\n\t%(m)s mark begin job_a; touch a.begun; %(h)s 40 b.begun a.held b.held; "
+                 "%(m)s mark end job_a; touch a.ended\n"
+                 "b:\n\t%(h)s 0 a.begun; %(m)s mark begin job_b; touch b.begun; %(h)s 80 a.held b.held a.ended; "
+                 "%(m)s mark end job_b\n") % recipe)
+    try:
+        _, doc = memobs(["-q"], ["make", "-s", "-j2", "-C", d], check_rc=0)
+    finally:
+        shutil.rmtree(d)
+    a, b = phase(doc, "job_a"), phase(doc, "job_b")
+    for p in (a, b):
+        assert p["parent"] == 0 and p["depth"] == 1, p
+        assert not p.get("implicit_end") and not p.get("unclosed"), p
+    assert a["start_s"] < b["start_s"] < a["end_s"] < b["end_s"], (a, b)
+    holders = {p["argv"][1]: p["pid"] for p in procs_by_comm(doc, "hold_alloc")}
+    in_a = [t["pid"] for t in a["top_processes"]]
+    in_b = [t["pid"] for t in b["top_processes"]]
+    assert holders["40"] in in_a and holders["80"] not in in_a, (holders, a["top_processes"])
+    assert holders["80"] in in_b and holders["40"] not in in_b, (holders, b["top_processes"])
+    # both jobs held their memory at once inside each window
+    for p in (a, b):
+        assert_near(p["rss"]["peak_over_baseline"], 120 * MiB, rel=0.05, what=p["name"] + " RSS over baseline")
 
 
 def test_long_name_truncated_and_flagged():

@@ -5,6 +5,8 @@
  *   unclosed   open{12 MiB} and exit without its end
  *   child      parent{ a forked child runs work{12 MiB} }: session-wide phases
  *   longname   a 100-byte name: truncated to 63 and flagged
+ *   growth     leak{keeps 8 MiB} churn{16 MiB allocated and freed}: what grew
+ *              in each phase, and what was live at its end
  * Usage: phase_cases MODE */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,30 @@ static void nested(void)
 	MEMOBS_PHASE_END("c");
 	MEMOBS_PHASE_END("b");
 	MEMOBS_PHASE_END("outer");
+}
+
+/* A function of its own, so that the leak's stack names it. */
+__attribute__((noinline)) static char *keep_leaked(size_t mib)
+{
+	char *p = malloc(mib * MiB);
+
+	if (p)
+		memset(p, 1, mib * MiB);
+	return p;
+}
+
+static void growth(void)
+{
+	char *leak;
+
+	MEMOBS_PHASE_BEGIN("leak");
+	leak = keep_leaked(8);
+	MEMOBS_PHASE_END("leak");
+	MEMOBS_PHASE_BEGIN("churn");
+	touch(16);
+	MEMOBS_PHASE_END("churn");
+	if (!leak)
+		exit(1);
 }
 
 static void child(void)
@@ -71,6 +97,8 @@ int main(int argc, char **argv)
 		touch(12);
 	} else if (!strcmp(mode, "child")) {
 		child();
+	} else if (!strcmp(mode, "growth")) {
+		growth();
 	} else if (!strcmp(mode, "longname")) {
 		memset(name, 'x', 100);
 		name[100] = 0;

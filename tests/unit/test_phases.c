@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Phase records from the BPF table: phases still open at the end closed
- * there and flagged (never the root), their peaks carried into their
- * parents innermost first, names recovered from /proc applied, seconds
- * relative to the start, a peak never below its baseline. */
+ * there and flagged (never the root), each with its own peak, names
+ * recovered from /proc applied, seconds relative to the start, a peak never
+ * below its baseline. */
 #include <stdlib.h>
 #include "check.h"
 #include "observe/phases.h"
@@ -26,7 +26,7 @@ static const struct mo_phase_end_state end_state = {
 
 /* main (open) > build (open) > link (open); main > parse (ended);
  * main > test (open). The session ended with three phases open. */
-static bool test_unclosed_closed_and_carried(void)
+static bool test_unclosed_closed(void)
 {
 	struct mo_phase t[5] = {
 		ph("main", 0, 0, MO_PHASE_OPEN, T0, 0, 100, 1000, 0),
@@ -61,13 +61,12 @@ static bool test_unclosed_closed_and_carried(void)
 	ASSERT_EQ(run.phases[1].rss_end, 300);
 	ASSERT_EQ(run.phases[1].rss_peak, 900);
 
-	/* link's peak reaches build, and through build the root. */
+	/* Peaks are whole already (BPF folded every segment into every open
+	 * phase): nothing is carried from child to parent. */
 	ASSERT_EQ(run.phases[3].rss_peak, 7000);
-	ASSERT_EQ(run.phases[2].rss_peak, 7000);
-	ASSERT_EQ(run.phases[0].rss_peak, 7000);
-	ASSERT_EQ(run.phases[2].heap_peak, 90);
-	ASSERT_EQ(run.phases[0].heap_peak, 90);
-	/* Not sideways: test's peak stays its own. */
+	ASSERT_EQ(run.phases[2].rss_peak, 3000);
+	ASSERT_EQ(run.phases[0].rss_peak, 1000);
+	ASSERT_EQ(run.phases[2].heap_peak, 50);
 	ASSERT_EQ(run.phases[4].rss_peak, 600);
 
 	/* Tree and times, seconds after t0. */
@@ -175,7 +174,7 @@ static bool test_table_capped(void)
 
 int main(void)
 {
-	RUN(test_unclosed_closed_and_carried);
+	RUN(test_unclosed_closed);
 	RUN(test_fields_and_bounds);
 	RUN(test_name_fixes);
 	RUN(test_table_capped);

@@ -397,45 +397,40 @@ static bool test_top_sites(void)
 	return true;
 }
 
-static bool test_phase_live_sites(void)
+static bool test_phase_sites(void)
 {
-	struct mo_phase_live e[] = {
-		{ 1, 0, 10 }, { 1, 1, 50 }, { 1, 2, 30 }, { 1, 3, 20 }, { 1, 4, 5 },
-		{ 1, 5, 40 }, { 1, 2, 25 },	/* site 2 twice (two stacks, one site): 55 */
-		{ 1, 6, -7 },			/* nothing live: left out */
-		{ 0, 6, 99 }, { 4, 0, 1 }, { 1, 7, 1 },	/* no such phase, no such site */
-	};
+	int64_t bytes[8] = { 10, 50, 55, 20, 5, 40, -7, 0 };	/* by site; -7: shrank, 0: unchanged */
+	int64_t none[8] = { 0 };
 	struct mo_run run;
 
 	run_init(&run);
 	fixture_phase_at(&run, "main", 0, 0, 0, 10);
 	fixture_phase_at(&run, "outer", 0, 1, 1, 5);
-	fixture_phase_at(&run, "inner", 1, 2, 2, 5)->implicit_end = true;
-	fixture_phase_at(&run, "later", 0, 1, 6, 7);
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%zu", i);
 		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", name, NULL), 2, NULL, 100, 1, 0), (int)i);
 	}
-	ASSERT_EQ(run_set_phase_live_sites(&run, e, sizeof(e) / sizeof(e[0])), 0);
-	/* The top 5 by live bytes, summed per site, descending. */
-	ASSERT_EQ(run.phases[1].nlive_sites, MO_PHASE_LIVE_SITES);
-	ASSERT_STR_EQ(run.phases[1].live_sites[0].frames[1], "f2");
-	ASSERT_EQ(run.phases[1].live_sites[0].live, 55);
-	ASSERT_STR_EQ(run.phases[1].live_sites[1].frames[1], "f1");
-	ASSERT_STR_EQ(run.phases[1].live_sites[2].frames[1], "f5");
-	ASSERT_STR_EQ(run.phases[1].live_sites[3].frames[1], "f3");
-	ASSERT_STR_EQ(run.phases[1].live_sites[4].frames[1], "f0");
-	ASSERT_EQ(run.phases[1].live_sites[4].live, 10);
-	ASSERT_EQ(run.phases[1].live_sites[4].nframes, 2);
-	/* Closed by outer's end: the same sites, copies of their own (ASan). */
-	ASSERT_EQ(run.phases[2].nlive_sites, MO_PHASE_LIVE_SITES);
-	ASSERT_STR_EQ(run.phases[2].live_sites[0].frames[1], "f2");
-	ASSERT_TRUE(run.phases[2].live_sites[0].frames != run.phases[1].live_sites[0].frames, "own copy");
-	ASSERT_EQ(run.phases[0].nlive_sites, 1);
-	ASSERT_EQ(run.phases[0].live_sites[0].live, 99);
-	ASSERT_EQ(run.phases[3].nlive_sites, 0);
+	ASSERT_EQ(run_phase_set_sites(&run, 1, MO_PHASE_GROWN, bytes), 0);
+	/* The top 5 above 0, descending. */
+	ASSERT_EQ(run.phases[1].nsites[MO_PHASE_GROWN], MO_PHASE_TOP_SITES);
+	ASSERT_STR_EQ(run.phases[1].sites[MO_PHASE_GROWN][0].frames[1], "f2");
+	ASSERT_EQ(run.phases[1].sites[MO_PHASE_GROWN][0].bytes, 55);
+	ASSERT_STR_EQ(run.phases[1].sites[MO_PHASE_GROWN][1].frames[1], "f1");
+	ASSERT_STR_EQ(run.phases[1].sites[MO_PHASE_GROWN][2].frames[1], "f5");
+	ASSERT_STR_EQ(run.phases[1].sites[MO_PHASE_GROWN][3].frames[1], "f3");
+	ASSERT_STR_EQ(run.phases[1].sites[MO_PHASE_GROWN][4].frames[1], "f0");
+	ASSERT_EQ(run.phases[1].sites[MO_PHASE_GROWN][4].bytes, 10);
+	ASSERT_EQ(run.phases[1].sites[MO_PHASE_GROWN][4].nframes, 2);
+	ASSERT_EQ(run.phases[1].nsites[MO_PHASE_LIVE], 0);
+	/* The same sites in another view and phase: copies of their own (ASan). */
+	ASSERT_EQ(run_phase_set_sites(&run, 0, MO_PHASE_LIVE, bytes), 0);
+	ASSERT_TRUE(run.phases[0].sites[MO_PHASE_LIVE][0].frames != run.phases[1].sites[MO_PHASE_GROWN][0].frames,
+		    "own copy");
+	/* Nothing grew: an empty view. */
+	ASSERT_EQ(run_phase_set_sites(&run, 0, MO_PHASE_GROWN, none), 0);
+	ASSERT_EQ(run.phases[0].nsites[MO_PHASE_GROWN], 0);
 	run_free(&run);
 	return true;
 }
@@ -494,7 +489,7 @@ static bool test_drop_rows(void)
 	ASSERT_EQ(run_drop_rows(&run, rows), 0);
 	/* Every counter has its row; zero ones are left out, the order kept. */
 	run.drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
-				       .sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
+				       .sites = 6, .phases = 7, .marker_reads = 9,
 				       .unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
 				       .phase_sites = 13, .marker_names_unread = 14, .peak_updates = 15,
 				       .programs = 16 };
@@ -522,7 +517,7 @@ int main(void)
 	RUN(test_phase_peaks_and_top);
 	RUN(test_sites_merge);
 	RUN(test_top_sites);
-	RUN(test_phase_live_sites);
+	RUN(test_phase_sites);
 	RUN(test_wait_status);
 	RUN(test_warnings_bounded);
 	return check_summary();

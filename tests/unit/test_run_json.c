@@ -72,9 +72,10 @@ static void fixture(struct mo_run *run, bool big)
 	run->phases[3].name_truncated = true;
 	run->phases[2].name_unread = true;
 	run->phases[3].items = 40;
-	run_phase_add_live_site(&run->phases[1], strv("main", "build\xff", "xmalloc"), 3, NULL, huge);
-	run_phase_add_live_site(&run->phases[1], strv("main", NULL, NULL), 1, NULL, 4096);
-	run_phase_add_live_site(&run->phases[3], strv("main", "link", NULL), 2, NULL, 64);
+	run_phase_add_site(&run->phases[1], MO_PHASE_LIVE, strv("main", "build\xff", "xmalloc"), 3, NULL, huge);
+	run_phase_add_site(&run->phases[1], MO_PHASE_LIVE, strv("main", NULL, NULL), 1, NULL, 4096);
+	run_phase_add_site(&run->phases[3], MO_PHASE_LIVE, strv("main", "link", NULL), 2, NULL, 64);
+	run_phase_add_site(&run->phases[3], MO_PHASE_GROWN, strv("main", "link", NULL), 2, NULL, 32);
 
 	p = run_add_proc(run);
 	p->pid = 4242;
@@ -147,7 +148,7 @@ static void fixture(struct mo_run *run, bool big)
 	run->short_stacks = 1;
 	run->unresolved_frames = 2;
 	run->drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
-					.sites = 6, .phases = 7, .phase_lock = 8, .marker_reads = 9,
+					.sites = 6, .phases = 7, .marker_reads = 9,
 					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
 					.phase_sites = 14, .marker_names_unread = 15, .peak_updates = 16,
 					.programs = 17 };
@@ -229,20 +230,23 @@ static bool test_round_trip(void)
 		ASSERT_EQ(y->free_count, x->free_count);
 	}
 	ASSERT_STR_EQ(b.phases[1].name, "build\xef\xbf\xbd\xef\xbf\xbd");
-	/* Live sites at phase ends, in order, frames root -> leaf. */
-	ASSERT_EQ(b.phases[0].nlive_sites, 0);
-	ASSERT_EQ(b.phases[1].nlive_sites, 2);
-	ASSERT_EQ(b.phases[1].live_sites[0].live, (1LL << 52) + 1);
-	ASSERT_EQ(b.phases[1].live_sites[0].nframes, 3);
-	ASSERT_STR_EQ(b.phases[1].live_sites[0].frames[0], "main");
-	ASSERT_STR_EQ(b.phases[1].live_sites[0].frames[1], "build\xef\xbf\xbd");
-	ASSERT_STR_EQ(b.phases[1].live_sites[0].frames[2], "xmalloc");
-	ASSERT_EQ(b.phases[1].live_sites[1].live, 4096);
-	ASSERT_EQ(b.phases[1].live_sites[1].nframes, 1);
-	ASSERT_EQ(b.phases[2].nlive_sites, 0);
-	ASSERT_EQ(b.phases[3].nlive_sites, 1);
-	ASSERT_STR_EQ(b.phases[3].live_sites[0].frames[1], "link");
-	ASSERT_EQ(b.phases[3].live_sites[0].live, 64);
+	/* Sites of each view, in order, frames root -> leaf. */
+	ASSERT_EQ(b.phases[0].nsites[MO_PHASE_LIVE], 0);
+	ASSERT_EQ(b.phases[1].nsites[MO_PHASE_LIVE], 2);
+	ASSERT_EQ(b.phases[1].sites[MO_PHASE_LIVE][0].bytes, (1LL << 52) + 1);
+	ASSERT_EQ(b.phases[1].sites[MO_PHASE_LIVE][0].nframes, 3);
+	ASSERT_STR_EQ(b.phases[1].sites[MO_PHASE_LIVE][0].frames[0], "main");
+	ASSERT_STR_EQ(b.phases[1].sites[MO_PHASE_LIVE][0].frames[1], "build\xef\xbf\xbd");
+	ASSERT_STR_EQ(b.phases[1].sites[MO_PHASE_LIVE][0].frames[2], "xmalloc");
+	ASSERT_EQ(b.phases[1].sites[MO_PHASE_LIVE][1].bytes, 4096);
+	ASSERT_EQ(b.phases[1].sites[MO_PHASE_LIVE][1].nframes, 1);
+	ASSERT_EQ(b.phases[1].nsites[MO_PHASE_GROWN], 0);
+	ASSERT_EQ(b.phases[2].nsites[MO_PHASE_LIVE], 0);
+	ASSERT_EQ(b.phases[3].nsites[MO_PHASE_LIVE], 1);
+	ASSERT_STR_EQ(b.phases[3].sites[MO_PHASE_LIVE][0].frames[1], "link");
+	ASSERT_EQ(b.phases[3].sites[MO_PHASE_LIVE][0].bytes, 64);
+	ASSERT_EQ(b.phases[3].nsites[MO_PHASE_GROWN], 1);
+	ASSERT_EQ(b.phases[3].sites[MO_PHASE_GROWN][0].bytes, 32);
 
 	/* Processes. */
 	ASSERT_EQ(b.nprocs, 3);

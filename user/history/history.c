@@ -27,8 +27,12 @@ static void slim(cJSON *doc)
 
 	for (size_t i = 0; i < sizeof(heavy_members) / sizeof(heavy_members[0]); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(doc, heavy_members[i]);
-	cJSON_ArrayForEach(phase, cJSON_GetObjectItemCaseSensitive(doc, "phases"))
-		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(phase, "heap"), "live_sites");
+	cJSON_ArrayForEach(phase, cJSON_GetObjectItemCaseSensitive(doc, "phases")) {
+		cJSON *heap = cJSON_GetObjectItemCaseSensitive(phase, "heap");
+
+		cJSON_DeleteItemFromObjectCaseSensitive(heap, "live_sites");
+		cJSON_DeleteItemFromObjectCaseSensitive(heap, "grown_sites");
+	}
 }
 
 /* Is doc a run document this memobs reads? If not, why. */

@@ -70,10 +70,11 @@ void run_free(struct mo_run *run)
 	free(run->sites);
 	free(run->heap_probes);
 	for (size_t i = 0; i < run->nphases; i++)
-		for (size_t k = 0; k < run->phases[i].nlive_sites; k++) {
-			free_strv(run->phases[i].live_sites[k].frames);
-			free_where(&run->phases[i].live_sites[k].where);
-		}
+		for (int v = 0; v < MO_PHASE_SITE_VIEWS; v++)
+			for (size_t k = 0; k < run->phases[i].nsites[v]; k++) {
+				free_strv(run->phases[i].sites[v][k].frames);
+				free_where(&run->phases[i].sites[v][k].where);
+			}
 	free(run->phases);
 	free(run->timeline);
 	free(run->marks);
@@ -251,22 +252,22 @@ int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size
 	return (int)(run->nsites - 1);
 }
 
-void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, const struct mo_site_where *where,
-			     int64_t live)
+void run_phase_add_site(struct mo_phase_rec *ph, enum mo_phase_site_view view, char **frames, size_t n,
+			const struct mo_site_where *where, int64_t bytes)
 {
 	struct mo_site_where w = where ? *where : (struct mo_site_where){};
-	struct mo_live_site *site;
+	struct mo_phase_site *site;
 
-	if (ph->nlive_sites == MO_PHASE_LIVE_SITES) {
+	if (ph->nsites[view] == MO_PHASE_TOP_SITES) {
 		free_strv(frames);
 		free_where(&w);
 		return;
 	}
-	site = &ph->live_sites[ph->nlive_sites++];
+	site = &ph->sites[view][ph->nsites[view]++];
 	site->frames = frames;
 	site->nframes = n;
 	site->where = w;
-	site->live = live;
+	site->bytes = bytes;
 }
 
 static char **strv_dup(char **v, size_t n)
@@ -303,65 +304,25 @@ static bool where_dup(const struct mo_site_where *w, size_t n, struct mo_site_wh
 	return !failed;
 }
 
-static int cmp_phase_live(const void *a, const void *b)
+int run_phase_set_sites(struct mo_run *run, size_t phase, enum mo_phase_site_view view, const int64_t *bytes)
 {
-	const struct mo_phase_live *x = a, *y = b;
+	size_t idx[MO_PHASE_TOP_SITES];
+	int64_t keys[MO_PHASE_TOP_SITES];
+	struct top top = { idx, keys, 0, MO_PHASE_TOP_SITES };
 
-	if (x->phase != y->phase)
-		return x->phase < y->phase ? -1 : 1;
-	return (x->site > y->site) - (x->site < y->site);
-}
+	for (size_t i = 0; i < run->nsites; i++)
+		if (bytes[i] > 0)
+			top_insert(&top, i, bytes[i]);
+	for (size_t k = 0; k < top.n; k++) {
+		const struct mo_site_rec *site = &run->sites[idx[k]];
+		char **frames = strv_dup(site->frames, site->nframes);
+		struct mo_site_where w;
 
-/* The phase whose end closed phase i: itself, unless closed implicitly. */
-static size_t closing_phase(const struct mo_run *run, size_t i)
-{
-	while (i != MO_PHASE_ROOT && run->phases[i].implicit_end && run->phases[i].parent < i)
-		i = run->phases[i].parent;
-	return i;
-}
-
-int run_set_phase_live_sites(struct mo_run *run, struct mo_phase_live *e, size_t n)
-{
-	size_t m = 0;
-
-	if (!n)
-		return 0;
-	qsort(e, n, sizeof(*e), cmp_phase_live);
-	for (size_t i = 0; i < n; i++) {
-		if (e[i].phase >= run->nphases || e[i].site >= run->nsites)
-			continue;
-		if (m && e[m - 1].phase == e[i].phase && e[m - 1].site == e[i].site)
-			e[m - 1].live += e[i].live;
-		else
-			e[m++] = e[i];
-	}
-	for (size_t p = 0; p < run->nphases; p++) {
-		size_t src = closing_phase(run, p), lo = 0, hi = m, idx[MO_PHASE_LIVE_SITES];
-		int64_t keys[MO_PHASE_LIVE_SITES];
-		struct top top = { idx, keys, 0, MO_PHASE_LIVE_SITES };
-
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (e[mid].phase < src)
-				lo = mid + 1;
-			else
-				hi = mid;
+		if (!frames || !where_dup(&site->where, site->nframes, &w)) {
+			free_strv(frames);
+			return -ENOMEM;
 		}
-		for (size_t i = lo; i < m && e[i].phase == src; i++)
-			if (e[i].live > 0)
-				top_insert(&top, e[i].site, e[i].live);
-		for (size_t k = 0; k < top.n; k++) {
-			const struct mo_site_rec *site = &run->sites[idx[k]];
-			char **frames = strv_dup(site->frames, site->nframes);
-			struct mo_site_where w;
-
-			if (!frames || !where_dup(&site->where, site->nframes, &w)) {
-				free_strv(frames);
-				return -ENOMEM;
-			}
-			run_phase_add_live_site(&run->phases[p], frames, site->nframes, &w, keys[k]);
-		}
+		run_phase_add_site(&run->phases[phase], view, frames, site->nframes, &w, keys[k]);
 	}
 	return 0;
 }
@@ -392,9 +353,8 @@ const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
 	DROP(allocs, "heap_blocks", "heap blocks not tracked"),
 	DROP(stacks, "stacks", "stacks"),
 	DROP(sites, "sites", "sites"),
-	DROP(phase_sites, "phase_sites", "live sites at phase ends"),
-	DROP(phases, "phases", "phases (table full or nested too deep)"),
-	DROP(phase_lock, "phase_lock", "phase lock"),
+	DROP(phase_sites, "phase_sites", "allocation-site changes by phase"),
+	DROP(phases, "phases", "phases (table full, too many open, or nested too deep)"),
 	DROP(mm_ids, "mm_ids", "mm ids"),
 	DROP(missed_frees, "missed_frees", "missed frees"),
 	DROP(unmatched_ends, "unmatched_phase_ends", "unmatched phase ends"),

@@ -18,7 +18,7 @@
 #define MO_GROWTH_MIN_S 1.0
 
 /* Figures of one process inside one phase (exclusive: while it was the
- * innermost open phase). */
+ * process's innermost open phase). */
 struct mo_proc_phase {
 	size_t phase;			/* index into run->phases */
 	struct mo_pstat stat;
@@ -53,7 +53,7 @@ struct mo_proc_rec {
 	size_t nphases;
 };
 
-#define MO_PHASE_LIVE_SITES 5
+#define MO_PHASE_TOP_SITES 5
 
 /* What names a site besides its frames: the source line of each frame and
  * the program that ran it. Every member may be NULL (unknown). */
@@ -63,12 +63,20 @@ struct mo_site_where {
 	char *exe;			/* and its executable */
 };
 
-/* An allocation site's outstanding sampled bytes at the end of a phase. */
-struct mo_live_site {
+/* Two views of a phase's allocation sites (sampled bytes, session-wide). */
+enum mo_phase_site_view {
+	MO_PHASE_GROWN,			/* grew while it was open: live at its end
+					 * minus live at its beginning */
+	MO_PHASE_LIVE,			/* live at its end, cumulative: what earlier
+					 * phases left included */
+	MO_PHASE_SITE_VIEWS,
+};
+
+struct mo_phase_site {
 	char **frames;			/* root -> leaf, NULL-terminated */
 	size_t nframes;
 	struct mo_site_where where;
-	int64_t live;
+	int64_t bytes;
 };
 
 struct mo_phase_rec {
@@ -87,10 +95,9 @@ struct mo_phase_rec {
 	int64_t rss_baseline, rss_peak, rss_end;
 	int64_t heap_baseline, heap_peak, heap_end;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
-	/* Session-wide at its end, what earlier phases left included: the
-	 * sites with the most live bytes, descending. */
-	struct mo_live_site live_sites[MO_PHASE_LIVE_SITES];
-	size_t nlive_sites;
+	/* By view, the sites with the most bytes, descending. */
+	struct mo_phase_site sites[MO_PHASE_SITE_VIEWS][MO_PHASE_TOP_SITES];
+	size_t nsites[MO_PHASE_SITE_VIEWS];
 };
 
 /* The tree's physical memory at one moment (struct mo_physical), bytes;
@@ -227,7 +234,7 @@ struct mo_run {
 
 /* Every drop counter, in report order: where it is in struct mo_drops,
  * its key under "drops" in the run document, what the reports call it. */
-#define MO_DROP_ROWS 16
+#define MO_DROP_ROWS 15
 struct mo_drop_field {
 	size_t off;
 	const char *key;
@@ -273,24 +280,15 @@ void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((fo
 int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n,
 		 const struct mo_site_where *where, uint64_t bytes, uint64_t count, int64_t live);
 
-/* Append a live site to a phase, taking ownership of frames (NULL-terminated,
- * n entries) and where (may be NULL); past MO_PHASE_LIVE_SITES they are freed. */
-void run_phase_add_live_site(struct mo_phase_rec *ph, char **frames, size_t n, const struct mo_site_where *where,
-			     int64_t live);
+/* Append a site to a phase's view, taking ownership of frames
+ * (NULL-terminated, n entries) and where (may be NULL); past
+ * MO_PHASE_TOP_SITES they are freed. */
+void run_phase_add_site(struct mo_phase_rec *ph, enum mo_phase_site_view view, char **frames, size_t n,
+			const struct mo_site_where *where, int64_t bytes);
 
-/* An allocation site (index into run->sites) and its live bytes when a
- * phase ended. */
-struct mo_phase_live {
-	size_t phase;
-	size_t site;
-	int64_t live;
-};
-
-/* Each phase's live_sites from these entries (sorted here): summed by
- * (phase, site), the top MO_PHASE_LIVE_SITES by live bytes, frames copied
- * from run->sites. A phase closed implicitly ended with the phase whose end
- * closed it, and takes that one's. 0/-ENOMEM. */
-int run_set_phase_live_sites(struct mo_run *run, struct mo_phase_live *entries, size_t n);
+/* A phase's view from bytes by site (bytes[i] for run->sites[i]): the top
+ * MO_PHASE_TOP_SITES above 0, frames copied from run->sites. 0/-ENOMEM. */
+int run_phase_set_sites(struct mo_run *run, size_t phase, enum mo_phase_site_view view, const int64_t *bytes);
 
 /* Indices of the sites of a kind, by descending key (bytes, or live when
  * by_live), at most max. Returns the count. */

@@ -154,17 +154,28 @@ static void add_top_processes(cJSON *obj, const struct mo_run *run, size_t phase
 	}
 }
 
-static void add_live_sites(cJSON *heap, const struct mo_phase_rec *ph)
+/* Each view of a phase's sites: its member of "heap" and its bytes' key. */
+static const struct {
+	const char *member;
+	const char *bytes;
+} site_views[MO_PHASE_SITE_VIEWS] = {
+	[MO_PHASE_GROWN] = { "grown_sites", "grown_bytes" },
+	[MO_PHASE_LIVE] = { "live_sites", "live_bytes" },
+};
+
+static void add_phase_sites(cJSON *heap, const struct mo_phase_rec *ph)
 {
-	cJSON *arr = cJSON_AddArrayToObject(heap, "live_sites");
+	for (int v = 0; v < MO_PHASE_SITE_VIEWS; v++) {
+		cJSON *arr = cJSON_AddArrayToObject(heap, site_views[v].member);
 
-	for (size_t k = 0; arr && k < ph->nlive_sites; k++) {
-		cJSON *o = cJSON_CreateObject();
+		for (size_t k = 0; arr && k < ph->nsites[v]; k++) {
+			cJSON *o = cJSON_CreateObject();
 
-		cJSON_AddItemToObject(o, "frames", strv(ph->live_sites[k].frames));
-		add_where(o, &ph->live_sites[k].where);
-		json_add_int(o, "live_bytes", ph->live_sites[k].live);
-		cJSON_AddItemToArray(arr, o);
+			cJSON_AddItemToObject(o, "frames", strv(ph->sites[v][k].frames));
+			add_where(o, &ph->sites[v][k].where);
+			json_add_int(o, site_views[v].bytes, ph->sites[v][k].bytes);
+			cJSON_AddItemToArray(arr, o);
+		}
 	}
 }
 
@@ -215,7 +226,7 @@ static cJSON *phase_json(const struct mo_run *run, size_t i)
 	json_add_int(heap, "free_count", ph->free_count);
 	/* Only with allocation stacks: an empty list then says none was live. */
 	if (run->alloc_sample_bytes)
-		add_live_sites(heap, ph);
+		add_phase_sites(heap, ph);
 	if (ph->items) {
 		per = add_obj(o, "per_item");
 		json_add_num(per, "rss_peak_over_baseline", (double)(ph->rss_peak - ph->rss_baseline) / ph->items, 1);
@@ -642,22 +653,23 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	run->free_unknown_count = num(doc, "totals.heap.free_unknown_count");
 }
 
-static void parse_live_sites(const cJSON *phase, struct mo_phase_rec *ph)
+static void parse_phase_sites(const cJSON *phase, struct mo_phase_rec *ph)
 {
 	const cJSON *heap = cJSON_GetObjectItemCaseSensitive(phase, "heap"), *s;
 
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(heap, "live_sites")) {
-		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
-		struct mo_site_where w;
-		size_t n = 0;
+	for (int v = 0; v < MO_PHASE_SITE_VIEWS; v++)
+		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(heap, site_views[v].member)) {
+			char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
+			struct mo_site_where w;
+			size_t n = 0;
 
-		if (!frames)
-			continue;
-		while (frames[n])
-			n++;
-		parse_where(s, n, &w);
-		run_phase_add_live_site(ph, frames, n, &w, num(s, "live_bytes"));
-	}
+			if (!frames)
+				continue;
+			while (frames[n])
+				n++;
+			parse_where(s, n, &w);
+			run_phase_add_site(ph, v, frames, n, &w, num(s, site_views[v].bytes));
+		}
 }
 
 static void parse_phases(const cJSON *doc, struct mo_run *run)
@@ -696,7 +708,7 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		ph->alloc_count = num(p, "heap.alloc_count");
 		ph->free_bytes = num(p, "heap.free_bytes");
 		ph->free_count = num(p, "heap.free_count");
-		parse_live_sites(p, ph);
+		parse_phase_sites(p, ph);
 	}
 }
 

@@ -8,17 +8,11 @@ static double secs(__u64 ns, __u64 t0)
 	return ns > t0 ? (double)(ns - t0) / 1e9 : 0.0;
 }
 
-static void max_into(__s64 *dst, __s64 v)
-{
-	if (v > *dst)
-		*dst = v;
-}
-
-/* Close what is still open at the end, innermost first: ids grow with
- * phase_begin order, so a phase's children have larger ids. */
+/* Close what is still open at the end. Their peaks are whole already:
+ * every open phase had every segment of the session folded into it. */
 static void close_open(struct mo_phase *table, size_t n, const struct mo_phase_end_state *end, bool *unclosed)
 {
-	for (size_t i = n; i-- > 0;) {
+	for (size_t i = 0; i < n; i++) {
 		struct mo_phase *ph = &table[i];
 
 		if (!(ph->flags & MO_PHASE_OPEN))
@@ -28,10 +22,6 @@ static void close_open(struct mo_phase *table, size_t n, const struct mo_phase_e
 		ph->rss_end = end->rss;
 		ph->heap_end = end->heap_live;
 		unclosed[i] = i != MO_PHASE_ROOT;
-		if (i != MO_PHASE_ROOT && ph->parent < n) {
-			max_into(&table[ph->parent].rss_peak, ph->rss_peak);
-			max_into(&table[ph->parent].heap_peak, ph->heap_peak);
-		}
 	}
 }
 

@@ -20,9 +20,9 @@ struct mo_phase_end_state {
 	__s64 heap_live;	/* session live heap at the end */
 };
 
-/* Append table[0..n) (index = phase id; [0] is the root) to run->phases.
- * Phases still open at the end are closed there, flagged unclosed, and their
- * peaks carried into their parents, as BPF does at a phase_end. 0/-ENOMEM. */
+/* Append table[0..n) (index = phase id; [0] is the root; records as
+ * session__read_phase gives them, peaks whole) to run->phases. Phases still
+ * open at the end are closed there and flagged unclosed. 0/-ENOMEM. */
 int phases_from_bpf(struct mo_run *run, struct mo_phase *table, size_t n, const struct mo_phase_name_fix *fixes,
 		    size_t nfixes, const struct mo_phase_end_state *end);
 

@@ -129,7 +129,7 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	}
 	/* Live sites at phase ends come from allocation stacks alone. */
 	if (!skel->rodata->mo_cfg.alloc_sample_bytes)
-		err = err ?: bpf_map__set_max_entries(skel->maps.mo_phase_sites, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_site_deltas, 1);
 	if (opts->max_procs) {
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_procs, opts->max_procs);
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_mm_owner, opts->max_procs);
@@ -324,7 +324,8 @@ int session__start_root_phase(struct mo_session *s, __u64 start_ns)
 
 	root.rss_baseline = root.rss_peak = sess->rss_sum;
 	root.heap_baseline = root.heap_peak = sess->heap_live;
-	sess->cur_phase = MO_PHASE_ROOT;
+	sess->seg_rss_peak = sess->rss_sum;
+	sess->seg_heap_peak = sess->heap_live;
 	sess->next_phase = MO_PHASE_ROOT + 1;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_phases), &key, &root, BPF_ANY))
 		return -errno;
@@ -355,9 +356,35 @@ int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino)
 
 int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out)
 {
+	const volatile struct mo_state *st = &s->skel->bss->mo_sess;
+
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_phases), &id, out))
 		return -errno;
+	if (id == MO_PHASE_ROOT) {
+		out->rss_peak = st->rss_peak;
+		out->heap_peak = st->heap_peak;
+	} else if (out->flags & MO_PHASE_OPEN) {
+		/* BPF folds the segment into open phases at the next boundary. */
+		if (st->seg_rss_peak > out->rss_peak)
+			out->rss_peak = st->seg_rss_peak;
+		if (st->seg_heap_peak > out->heap_peak)
+			out->heap_peak = st->seg_heap_peak;
+	}
 	return 0;
+}
+
+__u32 session__current_phase(struct mo_session *s)
+{
+	const volatile struct mo_state *st = &s->skel->bss->mo_sess;
+	__u32 newest = MO_PHASE_ROOT;
+
+	for (int i = 0; i < MO_MAX_OPEN_PHASES; i++) {
+		__u32 id = st->open[i];
+
+		if (id != MO_PHASE_NONE && id > newest)
+			newest = id;
+	}
+	return newest;
 }
 
 bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id)
@@ -467,26 +494,26 @@ void session__each_site(struct mo_session *s,
 		   visit_site, &v);
 }
 
-struct phase_site_visit {
-	void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live);
+struct site_delta_visit {
+	void (*fn)(void *ctx, const struct mo_site_delta_key *k, __s64 bytes);
 	void *ctx;
 };
 
-static bool visit_phase_site(void *ctx, const void *key, const void *value)
+static bool visit_site_delta(void *ctx, const void *key, const void *value)
 {
-	struct phase_site_visit *v = ctx;
+	struct site_delta_visit *v = ctx;
 
 	v->fn(v->ctx, key, *(const __s64 *)value);
 	return false;
 }
 
-void session__each_phase_site(struct mo_session *s,
-			      void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live), void *ctx)
+void session__each_site_delta(struct mo_session *s,
+			      void (*fn)(void *ctx, const struct mo_site_delta_key *k, __s64 bytes), void *ctx)
 {
-	struct phase_site_visit v = { fn, ctx };
+	struct site_delta_visit v = { fn, ctx };
 
-	each_entry(bpf_map__fd(s->skel->maps.mo_phase_sites), sizeof(struct mo_phase_site_key), sizeof(__s64),
-		   visit_phase_site, &v);
+	each_entry(bpf_map__fd(s->skel->maps.mo_site_deltas), sizeof(struct mo_site_delta_key), sizeof(__s64),
+		   visit_site_delta, &v);
 }
 
 int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog)

@@ -76,7 +76,12 @@ int session__poll_fd(struct mo_session *s);
 /* The exec gate may let this executable run from now on. */
 int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino);
 
+/* A phase's record as of now: an open phase's peaks include the segment
+ * running now; the root's are the session's. 0/-errno. */
 int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out);
+
+/* The newest open phase (the innermost, when phases nest), else the root. */
+__u32 session__current_phase(struct mo_session *s);
 
 /* Does pid still run the program that had program_id (mo_ev_phase)? Only
  * once the kernel tells when an exec begins (sched_prepare_exec, 6.10): on
@@ -96,9 +101,9 @@ void session__each_pstat(struct mo_session *s,
 void session__each_site(struct mo_session *s,
 			void (*fn)(void *ctx, const struct mo_site_key *k, const struct mo_site *v), void *ctx);
 
-/* Visit the live bytes of allocation sites copied at phase ends. */
-void session__each_phase_site(struct mo_session *s,
-			      void (*fn)(void *ctx, const struct mo_phase_site_key *k, __s64 live), void *ctx);
+/* Visit the changes of allocation sites' live bytes, by phase epoch. */
+void session__each_site_delta(struct mo_session *s,
+			      void (*fn)(void *ctx, const struct mo_site_delta_key *k, __s64 bytes), void *ctx);
 
 /* The program of a site (a mo_progs key) into *prog. 0/-errno. */
 int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog);

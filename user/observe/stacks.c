@@ -121,13 +121,12 @@ static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame
 	return names;
 }
 
-/* An allocation stack, the run->sites index it was merged into, and its
- * live bytes at the end. */
+/* An allocation stack in a program and the run->sites index it was merged
+ * into. */
 struct alloc_stack {
 	__u64 stack;
 	__u32 prog;
 	size_t site;
-	int64_t live;
 };
 
 static int cmp_raw_site_stack(const void *a, const void *b)
@@ -146,56 +145,96 @@ static int cmp_alloc_stack(const void *a, const void *b)
 	return (x->prog > y->prog) - (x->prog < y->prog);
 }
 
-struct phase_lives {
+/* A change of an allocation site's live bytes in one phase epoch. */
+struct site_change {
+	__u32 epoch;
+	size_t site;		/* index into run->sites */
+	int64_t bytes;
+};
+
+struct site_changes {
 	const struct alloc_stack *allocs;	/* sorted by stack */
 	size_t nallocs;
-	struct mo_phase_live *e;
+	struct site_change *c;
 	size_t n, cap;
 	bool failed;
 };
 
-static void push_live(struct phase_lives *l, size_t phase, size_t site, int64_t live)
+static void collect_site_delta(void *ctx, const struct mo_site_delta_key *k, __s64 bytes)
 {
+	struct site_changes *l = ctx;
+	struct alloc_stack key = { .stack = k->stack, .prog = k->prog };
+	const struct alloc_stack *a = bsearch(&key, l->allocs, l->nallocs, sizeof(key), cmp_alloc_stack);
+
+	if (!a)
+		return;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct mo_phase_live *grown = realloc(l->e, cap * sizeof(*grown));
+		struct site_change *grown = realloc(l->c, cap * sizeof(*grown));
 
 		if (!grown) {
 			l->failed = true;
 			return;
 		}
-		l->e = grown;
+		l->c = grown;
 		l->cap = cap;
 	}
-	l->e[l->n++] = (struct mo_phase_live){ .phase = phase, .site = site, .live = live };
+	l->c[l->n++] = (struct site_change){ .epoch = k->epoch, .site = a->site, .bytes = bytes };
 }
 
-static void collect_phase_site(void *ctx, const struct mo_phase_site_key *k, __s64 live)
+static int cmp_change_epoch(const void *a, const void *b)
 {
-	struct phase_lives *l = ctx;
-	struct alloc_stack key = { .stack = k->stack, .prog = k->prog };
-	const struct alloc_stack *a = bsearch(&key, l->allocs, l->nallocs, sizeof(key), cmp_alloc_stack);
+	__u32 x = ((const struct site_change *)a)->epoch, y = ((const struct site_change *)b)->epoch;
 
-	if (a)
-		push_live(l, k->phase, a->site, live);
+	return (x > y) - (x < y);
 }
 
-/* Live bytes by site at each phase end: BPF copied them when the phase
- * ended; the phases closed at the end of the run (the root, those left
- * open) take the sites' live bytes now. */
-static int phase_live_sites(struct mo_session *s, struct mo_run *run, struct alloc_stack *allocs, size_t nallocs)
+/* One phase's sites from the changes sorted by epoch: what grew while it
+ * was open (the epochs from its beginning to its end), what was live at its
+ * end (every epoch before its end). The root and phases left open end with
+ * the run. */
+static int phase_sites(struct mo_session *s, struct mo_run *run, size_t phase, const struct site_changes *l,
+		       int64_t *grown, int64_t *live)
 {
-	struct phase_lives l = { .allocs = allocs, .nallocs = nallocs };
+	struct mo_phase ph;
+	__u32 begin = 0, end = UINT32_MAX;
 	int err;
 
+	if (phase != MO_PHASE_ROOT && !session__read_phase(s, phase, &ph)) {
+		begin = ph.begin_epoch;
+		if (!(ph.flags & MO_PHASE_OPEN))
+			end = ph.end_epoch;
+	}
+	memset(grown, 0, run->nsites * sizeof(*grown));
+	memset(live, 0, run->nsites * sizeof(*live));
+	for (size_t i = 0; i < l->n && l->c[i].epoch < end; i++) {
+		live[l->c[i].site] += l->c[i].bytes;
+		if (l->c[i].epoch >= begin)
+			grown[l->c[i].site] += l->c[i].bytes;
+	}
+	err = run_phase_set_sites(run, phase, MO_PHASE_GROWN, grown);
+	return err ?: run_phase_set_sites(run, phase, MO_PHASE_LIVE, live);
+}
+
+/* Each phase's allocation sites, from their live bytes' changes by epoch. */
+static int phases_sites(struct mo_session *s, struct mo_run *run, struct alloc_stack *allocs, size_t nallocs)
+{
+	struct site_changes l = { .allocs = allocs, .nallocs = nallocs };
+	int64_t *grown = calloc(run->nsites ?: 1, sizeof(*grown)), *live = calloc(run->nsites ?: 1, sizeof(*live));
+	int err = grown && live ? 0 : -ENOMEM;
+
 	qsort(allocs, nallocs, sizeof(*allocs), cmp_alloc_stack);
-	session__each_phase_site(s, collect_phase_site, &l);
-	for (size_t p = 0; p < run->nphases; p++)
-		for (size_t i = 0; (p == MO_PHASE_ROOT || run->phases[p].unclosed) && i < nallocs; i++)
-			if (allocs[i].live > 0)
-				push_live(&l, p, allocs[i].site, allocs[i].live);
-	err = l.failed ? -ENOMEM : run_set_phase_live_sites(run, l.e, l.n);
-	free(l.e);
+	if (!err)
+		session__each_site_delta(s, collect_site_delta, &l);
+	if (l.failed)
+		err = -ENOMEM;
+	if (l.n)
+		qsort(l.c, l.n, sizeof(*l.c), cmp_change_epoch);
+	for (size_t p = 0; !err && p < run->nphases; p++)
+		err = phase_sites(s, run, p, &l, grown, live);
+	free(l.c);
+	free(grown);
+	free(live);
 	return err;
 }
 
@@ -275,11 +314,10 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 		if (site < 0)
 			err = site;
 		else if (c.sites[i].key.kind == MO_SITE_ALLOC)
-			allocs[nallocs++] = (struct alloc_stack){ c.sites[i].key.stack, c.sites[i].key.prog, (size_t)site,
-								  c.sites[i].val.live };
+			allocs[nallocs++] = (struct alloc_stack){ c.sites[i].key.stack, c.sites[i].key.prog, (size_t)site };
 	}
 	if (!err)
-		err = phase_live_sites(s, run, allocs, nallocs);
+		err = phases_sites(s, run, allocs, nallocs);
 out:
 	symbolizer__free(sym);
 	free(allocs);

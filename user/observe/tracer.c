@@ -449,7 +449,7 @@ static void sample(struct mo_tracer *t, __u64 now)
 		.rss = st->rss_sum,
 		.heap_live = st->heap_live,
 		.nprocs = st->nprocs,
-		.phase = st->cur_phase,
+		.phase = session__current_phase(t->sess),
 	};
 
 	for (int m = 0; m < MO_RSS_NR; m++)
@@ -464,7 +464,7 @@ static void show_status(struct mo_tracer *t, __u64 now)
 	char line[256];
 
 	status_format(line, sizeof(line), (double)(now - t->t0_ns) / 1e9, st->nprocs, st->rss_sum, st->rss_peak,
-		      t->opts.heap ? st->heap_live : -1, readout__phase_name(t->readout, st->cur_phase));
+		      t->opts.heap ? st->heap_live : -1, readout__phase_name(t->readout, session__current_phase(t->sess)));
 	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
 }

@@ -101,8 +101,8 @@ static int64_t heap_live(const struct mo_views *v, const struct mo_proc *p)
 
 static uint64_t drops_total(const volatile struct mo_drops *d)
 {
-	return d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases + d->phase_lock +
-	       d->mm_ids + d->phase_sites + d->peak_updates;
+	return d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases + d->mm_ids +
+	       d->phase_sites + d->peak_updates;
 }
 
 void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
@@ -113,7 +113,7 @@ void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
 		.rss = st->rss_sum,
 		.rss_peak = st->rss_peak,
 		.heap_live = v->heap ? st->heap_live : -1,
-		.phase = readout__phase_name(v->readout, st->cur_phase),
+		.phase = readout__phase_name(v->readout, session__current_phase(v->sess)),
 		.drops = drops_total(&st->drops),
 	};
 
@@ -174,7 +174,7 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now)
 		.alloc_count = st->alloc_count,
 		.free_bytes = st->free_bytes,
 		.free_count = st->free_count,
-		.phase = readout__phase_name(v->readout, st->cur_phase),
+		.phase = readout__phase_name(v->readout, session__current_phase(v->sess)),
 		.phases = phases,
 	};
 

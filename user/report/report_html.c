@@ -205,7 +205,7 @@ static void phase_table(struct html *h)
 
 	fputs("<section id=\"phases\"><h2>Phases</h2>\n<p class=\"note\">RSS is the session's (every process "
 	      "observed); a phase's figures include its nested phases, but allocations count in the innermost "
-	      "phase only.</p>\n<table>", h->out);
+	      "phase of the process that made them only.</p>\n<table>", h->out);
 	fputs("<thead><tr>", h->out);
 	th_cells(h, cols, sizeof(cols) / sizeof(cols[0]));
 	if (h->run->heap)

@@ -105,20 +105,23 @@ static void print_frames(FILE *out, char **frames, size_t n, const struct mo_sit
 		fprintf(out, " <- ...");
 }
 
-/* The root's are the sites live at the end, listed with the stacks. */
-static void print_phase_live_sites(FILE *out, const struct mo_run *run)
+/* What grew in each phase (the root's is what is live at the end, listed
+ * with the stacks); what is live at a phase's end is in the run document. */
+static void print_phase_grown_sites(FILE *out, const struct mo_run *run)
 {
 	for (size_t i = MO_PHASE_ROOT + 1; i < run->nphases; i++) {
 		const struct mo_phase_rec *ph = &run->phases[i];
+		const struct mo_phase_site *top = &ph->sites[MO_PHASE_GROWN][0];
 		char a[32], name[4 * MO_NAME_LEN];
 
-		if (!ph->nlive_sites)
+		if (!ph->nsites[MO_PHASE_GROWN])
 			continue;
-		fprintf(out, "  phase %s: top live site ", termesc_name(ph->name, name, sizeof(name)));
-		if (ph->live_sites[0].where.comm)
-			fprintf(out, "in %s: ", termesc(ph->live_sites[0].where.comm, name, sizeof(name)));
-		print_frames(out, ph->live_sites[0].frames, ph->live_sites[0].nframes, &ph->live_sites[0].where);
-		fprintf(out, " (%s live at its end)\n", sz(ph->live_sites[0].live, a, sizeof(a)));
+		fprintf(out, "  phase %s: grew most ", termesc_name(ph->name, name, sizeof(name)));
+		if (top->where.comm)
+			fprintf(out, "in %s ", termesc(top->where.comm, name, sizeof(name)));
+		fprintf(out, "at ");
+		print_frames(out, top->frames, top->nframes, &top->where);
+		fprintf(out, " (+%s during it)\n", sz(top->bytes, a, sizeof(a)));
 	}
 }
 
@@ -146,7 +149,7 @@ static void print_phases(FILE *out, const struct mo_run *run)
 			run->heap ? sz(ph->heap_peak - ph->heap_baseline, d, sizeof(d)) : "-",
 			run->heap ? sz(ph->alloc_bytes, e, sizeof(e)) : "-", per);
 	}
-	print_phase_live_sites(out, run);
+	print_phase_grown_sites(out, run);
 }
 
 static int cmp_peak(const void *a, const void *b, void *arg)

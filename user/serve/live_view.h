@@ -45,7 +45,7 @@ struct mo_live_view {
 	double elapsed_s;
 	int64_t rss, rss_peak;		/* the session's */
 	int64_t heap_live;		/* -1 without --heap */
-	const char *phase;		/* the innermost open phase, NULL for none */
+	const char *phase;		/* the newest open phase, NULL for none */
 	uint64_t drops;			/* everything counted as not recorded */
 	const struct mo_live_proc *procs;	/* any order: the view sorts */
 	size_t nprocs;

@@ -25,7 +25,7 @@ static const struct {
 } drop_kinds[] = {
 #define DROP(f) { #f, offsetof(struct mo_drops, f) }
 	DROP(events), DROP(processes), DROP(pstats), DROP(allocs), DROP(stacks), DROP(sites),
-	DROP(phases), DROP(phase_lock), DROP(marker_reads), DROP(unmatched_ends), DROP(mm_ids),
+	DROP(phases), DROP(marker_reads), DROP(unmatched_ends), DROP(mm_ids),
 	DROP(missed_frees), DROP(phase_sites), DROP(marker_names_unread), DROP(peak_updates),
 	DROP(programs),
 #undef DROP
@@ -322,7 +322,7 @@ static void write_phases(FILE *out, const struct mo_prom_view *v)
 	bool heap = s->heap_live >= 0;
 
 	if (s->phase) {
-		family(out, "memobs_phase_current", "gauge", "The innermost open phase, always 1.");
+		family(out, "memobs_phase_current", "gauge", "The newest open phase, always 1.");
 		l.value = s->phase;
 		sample_i(out, "memobs_phase_current", &l, 1, 1);
 	}

@@ -19,7 +19,7 @@
  *   memobs_heap_allocated_bytes_total, memobs_heap_allocations_total,
  *   memobs_heap_freed_bytes_total, memobs_heap_frees_total     counters, --heap only
  *   memobs_drops_total{kind}                         counter, one kind per struct mo_drops field
- *   memobs_phase_current{phase}                      gauge, 1 for the innermost open phase
+ *   memobs_phase_current{phase}                      gauge, 1 for the newest open phase
  *   memobs_phase_open{phase}                         gauge, 1 open / 0 closed
  *   memobs_phase_duration_seconds{phase}             gauge, so far while open
  *   memobs_phase_rss_peak_over_baseline_bytes{phase} gauge
@@ -85,7 +85,7 @@ struct mo_prom_snapshot {
 	int64_t heap_live, heap_peak;	/* -1 without --heap: the heap families are left out */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
 	struct mo_drops drops;
-	const char *phase;		/* the innermost open phase, NULL: none */
+	const char *phase;		/* the newest open phase, NULL: none */
 	const struct mo_prom_phase *phases;	/* in the order they began */
 	size_t nphases;
 	const struct mo_prom_proc *procs;	/* live processes, any order */
