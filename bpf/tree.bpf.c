@@ -223,6 +223,7 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	arg_start = BPF_CORE_READ(mm, arg_start);
 	arg_end = BPF_CORE_READ(mm, arg_end);
 	len = arg_end - arg_start;
+	ev->args_total = len;
 	if (len > MO_ARGS_LEN)
 		len = MO_ARGS_LEN;
 	if (bpf_probe_read_user(ev->args, len, (void *)arg_start))

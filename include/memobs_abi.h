@@ -306,7 +306,9 @@ enum mo_exec_flags {
 struct mo_ev_exec {
 	struct mo_ev_hdr hdr;
 	__u32 flags;		/* enum mo_exec_flags */
-	__u32 args_len;
+	__u32 args_len;		/* bytes in args */
+	__u32 args_total;	/* bytes of the whole argv (more than args_len: cut) */
+	__u32 pad;
 	__u64 exe_dev;
 	__u64 exe_ino;
 	char comm[MO_COMM_LEN];

@@ -2,8 +2,11 @@
 /* The process tree in user space: fork/exec/exit records into run->procs,
  * a reused pid starting a new record, argv blobs split, exited pids handed
  * out once, and an index that grows past its first size. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "check.h"
+#include "lib/procfs.h"
 #include "observe/proctree.h"
 
 #define T0 1000000000000ull	/* CLOCK_MONOTONIC of the run's start */
@@ -99,10 +102,10 @@ static bool test_fork_exec_exit(void)
 	ASSERT_EQ(proctree__find(pt, 100), -1);
 	ASSERT_EQ(proctree__fork(pt, 100, 1, "bash", T0 + 3 * SEC / 2), 0);
 	ASSERT_EQ(proctree__fork(pt, 101, 100, "bash", T0 + 2 * SEC), 1);
-	ASSERT_EQ(proctree__exec(pt, 100, "make", "/usr/bin/make", "make\0-j2", 8), 0);
-	ASSERT_EQ(proctree__exec(pt, 101, "cc1", "", "cc1\0x.c\0", 8), 1);
+	ASSERT_EQ(proctree__exec(pt, 100, "make", "/usr/bin/make", "make\0-j2", 8, 8), 0);
+	ASSERT_EQ(proctree__exec(pt, 101, "cc1", "", "cc1\0x.c\0", 8, 8), 1);
 	/* A second exec replaces the first one's path and argv (ASan: no leak). */
-	ASSERT_EQ(proctree__exec(pt, 101, "cc1plus", "/usr/lib/cc1plus", "cc1plus\0", 8), 1);
+	ASSERT_EQ(proctree__exec(pt, 101, "cc1plus", "/usr/lib/cc1plus", "cc1plus\0", 8, 8), 1);
 	ASSERT_EQ(proctree__find(pt, 100), 0);
 	ASSERT_EQ(proctree__find(pt, 101), 1);
 	ASSERT_EQ(run.nprocs, 2);
@@ -176,7 +179,7 @@ static bool test_pid_reuse(void)
 	ASSERT_EQ(proctree__exit(pt, 300, &fin), 1);
 	/* Its fork not seen (a dropped event): an exec of an exited pid starts
 	 * a new record, which the exit that follows closes. */
-	ASSERT_EQ(proctree__exec(pt, 300, "awk", "/usr/bin/awk", "awk\0", 4), 2);
+	ASSERT_EQ(proctree__exec(pt, 300, "awk", "/usr/bin/awk", "awk\0", 4, 4), 2);
 	ASSERT_TRUE(!run.procs[2].exited, "exec: running");
 	ASSERT_EQ(proctree__exit(pt, 300, &fin), 2);
 	ASSERT_EQ(run.nprocs, 3);
@@ -264,6 +267,39 @@ static bool test_many_pids(void)
 	return true;
 }
 
+/* argv longer than BPF copies comes whole from /proc while the process runs
+ * that command line (this test's own); otherwise it stays cut, flagged. */
+static bool test_argv_completion(void)
+{
+	char self[4096];
+	ssize_t n = procfs_cmdline(getpid(), self, sizeof(self));
+	struct mo_proctree *pt;
+	struct mo_run run;
+
+	ASSERT_TRUE(n > 4, "own cmdline");
+	run_init(&run);
+	pt = proctree__new(&run, T0);
+	ASSERT_TRUE(pt, "new");
+	/* 4 bytes copied of n: the rest from /proc */
+	ASSERT_EQ(proctree__exec(pt, getpid(), "t", "", self, 4, n), 0);
+	ASSERT_STR_EQ(run.procs[0].argv[0], self);
+	ASSERT_TRUE(!run.procs[0].argv_truncated, "whole");
+	/* another command line by now (exec'd again): the copied bytes, flagged */
+	ASSERT_EQ(proctree__exec(pt, getpid(), "t", "", "xyz\0", 4, 999), 0);
+	ASSERT_STR_EQ(run.procs[0].argv[0], "xyz");
+	ASSERT_TRUE(run.procs[0].argv_truncated, "cut");
+	/* whole already */
+	ASSERT_EQ(proctree__exec(pt, getpid(), "t", "", "xyz\0", 4, 4), 0);
+	ASSERT_TRUE(!run.procs[0].argv_truncated, "not cut");
+	/* a process attached to: all from /proc */
+	ASSERT_EQ(proctree__exec(pt, getpid(), "t", "", "", 0, SIZE_MAX), 0);
+	ASSERT_STR_EQ(run.procs[0].argv[0], self);
+	ASSERT_TRUE(!run.procs[0].argv_truncated, "whole from /proc");
+	proctree__free(pt);
+	run_free(&run);
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_split_args);
@@ -271,5 +307,6 @@ int main(void)
 	RUN(test_pid_reuse);
 	RUN(test_running_and_names);
 	RUN(test_many_pids);
+	RUN(test_argv_completion);
 	return check_summary();
 }

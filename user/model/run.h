@@ -30,6 +30,7 @@ struct mo_proc_rec {
 	char comm[MO_COMM_LEN];
 	char *exe;			/* path at exec, or NULL */
 	char **argv;			/* NULL-terminated, or NULL */
+	bool argv_truncated;		/* longer than memobs could keep (MO_ARGV_MAX, or 512 bytes) */
 	double start_s;
 	double end_s;			/* < 0: still running at the end */
 	int exit_status;		/* shell style (128+N for signal N), -1 unknown */

@@ -274,6 +274,8 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 		cJSON_AddItemToObject(o, "argv", strv(p->argv));
 	else
 		cJSON_AddNullToObject(o, "argv");
+	if (p->argv_truncated)
+		cJSON_AddTrueToObject(o, "argv_truncated");
 	json_add_num(o, "start_s", p->start_s, 6);
 	if (p->exited)
 		json_add_num(o, "end_s", p->end_s, 6);
@@ -746,6 +748,7 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 		copy_str(rec->comm, sizeof(rec->comm), json_string(p, "comm", ""));
 		rec->exe = dup_or_null(json_string(p, "exe", NULL));
 		rec->argv = parse_strv(cJSON_GetObjectItemCaseSensitive(p, "argv"));
+		rec->argv_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "argv_truncated"));
 		rec->start_s = secs(p, "start_s", 0);
 		rec->exited = isfinite(json_num(p, "end_s", NAN));
 		rec->end_s = secs(p, "end_s", -1);

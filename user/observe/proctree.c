@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/procfs.h"
 #include "observe/proctree.h"
 
 /* Open addressing, pid -> index in run->procs; grows at 1/2 load. */
@@ -176,14 +177,39 @@ char **proctree_split_args(const char *args, size_t len)
 	return argv;
 }
 
+/* The argv of pid from /proc when it begins with the bytes BPF copied (the
+ * process may have exec'd again since, or be gone): a buffer the caller
+ * frees, its length in *len, *cut when it fills MO_ARGV_MAX; NULL otherwise. */
+static char *whole_args(pid_t pid, const char *args, size_t args_len, size_t *len, bool *cut)
+{
+	char *buf = malloc(MO_ARGV_MAX);
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	n = procfs_cmdline(pid, buf, MO_ARGV_MAX);
+	if (n <= (ssize_t)args_len || memcmp(buf, args, args_len)) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	*cut = n == MO_ARGV_MAX;
+	return buf;
+}
+
 long proctree__exec(struct mo_proctree *pt, pid_t pid, const char *comm, const char *filename,
-		    const char *args, size_t args_len)
+		    const char *args, size_t args_len, size_t args_total)
 {
 	long idx = live_record(pt, pid);
 	struct mo_proc_rec *rec;
+	char *whole = NULL;
+	size_t len = args_len;
+	bool cut = args_total > args_len;
 
 	if (idx < 0)
 		return idx;
+	if (cut && (whole = whole_args(pid, args, args_len, &len, &cut)))
+		args = whole;
 	rec = &pt->run->procs[idx];
 	set_comm(rec, comm);
 	free(rec->exe);
@@ -193,7 +219,9 @@ long proctree__exec(struct mo_proctree *pt, pid_t pid, const char *comm, const c
 			free(*a);
 		free(rec->argv);
 	}
-	rec->argv = proctree_split_args(args, args_len);
+	rec->argv = proctree_split_args(args, len);
+	rec->argv_truncated = cut;
+	free(whole);
 	return idx;
 }
 

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include "model/run.h"
 
+#define MO_ARGV_MAX (32u << 10)	/* argv bytes kept of a process (the kernel allows 2 MiB and more) */
+
 struct mo_proctree;
 
 /* t0_ns: CLOCK_MONOTONIC of the run's start; times become seconds after it. */
@@ -18,8 +20,13 @@ void proctree__free(struct mo_proctree *pt);
 
 /* Each returns the record's index in run->procs, or -errno. */
 long proctree__fork(struct mo_proctree *pt, pid_t pid, pid_t ppid, const char *comm, __u64 ts_ns);
+/* args: the argv blob as BPF copied it at exec, args_len of args_total
+ * bytes (SIZE_MAX: unknown, a process memobs attached to). A longer one is
+ * read from /proc/PID/cmdline (up to MO_ARGV_MAX) while the process runs
+ * the same command line; otherwise it stays cut. Either way a cut one is
+ * flagged argv_truncated. */
 long proctree__exec(struct mo_proctree *pt, pid_t pid, const char *comm, const char *filename,
-		    const char *args, size_t args_len);
+		    const char *args, size_t args_len, size_t args_total);
 /* The final BPF record of a process that exited (also for ones harvested
  * from the map when the ring buffer was full). */
 long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *final);

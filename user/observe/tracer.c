@@ -159,7 +159,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	case MO_EV_EXEC: {
 		const struct mo_ev_exec *ev = data;
 
-		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len);
+		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len, ev->args_total);
 		readout__exec(t->readout, hdr->tgid);
 		if (ev->flags & MO_EXEC_STOPPED)
 			inspect_exe(t, ev);
@@ -412,19 +412,18 @@ int tracer__add_all(struct mo_tracer *t)
  * command line come from /proc. */
 static void name_running_root(struct mo_tracer *t, pid_t pid)
 {
-	char path[64], exe[4096], args[MO_ARGS_LEN];
+	char path[64], exe[4096];
 	struct mo_proc_status st;
-	ssize_t n, nargs;
+	ssize_t n;
 
 	if (procfs_status(pid, &st))
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
-	nargs = procfs_cmdline(pid, args, sizeof(args));
 	if (t->buildids && n > 0)
 		buildids__add_file(t->buildids, exe);
-	proctree__exec(t->tree, pid, st.name, exe, args, nargs > 0 ? nargs : 0);
+	proctree__exec(t->tree, pid, st.name, exe, "", 0, SIZE_MAX);
 }
 
 int tracer__start(struct mo_tracer *t)

@@ -296,6 +296,12 @@ static void print_drops(FILE *out, const struct mo_run *run)
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "%s%s %llu", i ? ", " : "\n  drops: ", rows[i].what, (unsigned long long)rows[i].n);
 	fprintf(out, n ? "\n" : "\n  drops: none\n");
+	n = 0;
+	for (size_t i = 0; i < run->nprocs; i++)
+		n += run->procs[i].argv_truncated;
+	if (n)
+		fprintf(out, "  note: the command lines of %zu process%s are cut (argv_truncated): longer than 32 KiB, "
+			"or past 512 bytes of a process gone before memobs read the rest\n", n, n == 1 ? "" : "es");
 	for (size_t i = 0; i < run->nwarnings; i++) {
 		char line[2048];
 
