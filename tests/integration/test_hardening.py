@@ -106,6 +106,9 @@ def test_zombie_pid_ends_the_run_at_once():
     if proc.returncode == 0:
         mine = [p for p in doc["processes"] if p["pid"] == target.pid]
         assert mine and mine[0]["rss"]["peak"] == 0, mine
+        # its working directory is gone with it: no cwd or git, and the run says so (not memobs's own)
+        assert doc["cwd"] is None and doc["git"] is None, (doc["cwd"], doc["git"])
+        assert any("no working directory" in w for w in doc["warnings"]), doc["warnings"]
         note("zombie target: report written, exit_status %s, end_s %s" % (mine[0]["exit_status"], mine[0]["end_s"]))
     else:
         note("zombie target: " + proc.stderr.strip())

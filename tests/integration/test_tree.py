@@ -86,6 +86,10 @@ def test_fork_then_exec():
     assert_near(child["rss"]["peak"], hwm, rel=0.05, what="sleep's peak RSS vs its VmHWM")
     assert child["rss"]["pre_exec_peak"] >= 300 * MiB, child["rss"]
     assert parent["rss"]["pre_exec_peak"] == 0, parent["rss"]   # memobs's copy is not counted
+    # its command line passes the 512 bytes BPF copies at exec: the rest comes from /proc
+    # (control characters, the newlines, are replaced in the document)
+    assert len(FORK_EXEC) > 512 and parent["argv"] == [PYTHON, "-c", FORK_EXEC.replace("\n", "\ufffd")], parent["argv"]
+    assert "argv_truncated" not in parent, parent
     main = doc["phases"][0]
     assert all(t["rss_peak"] < 300 * MiB for t in main["top_processes"] if t["pid"] == child_pid), main
     # the ps-style sum counts the shared copy in both processes between fork and exec;
@@ -193,6 +197,33 @@ def test_cgroup_left_by_sigkill_is_removed_next_run():
         # the next memobs run in the same cgroup removes it (it is empty, its memobs gone)
         memobs(["-q"], ["true"], check_rc=0)
         assert not os.path.exists(left), "the cgroup left by a killed memobs is still there"
+
+
+def test_pid_mode_takes_the_targets_cwd_and_git():
+    # A target running as another user in its own git tree, with a command
+    # line longer than memobs keeps; memobs runs from this tree (another commit).
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = os.path.join(tmp, "repo")
+        os.chmod(tmp, 0o755)
+        git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", repo]
+        subprocess.run(["git", "init", "-q", repo], check=True)
+        subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "x"], check=True)
+        head = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run(["chown", "-R", "nobody", repo], check=True)
+        target = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                   "sh", "-c", "sleep 3", "x" * 40000], cwd=repo)
+        try:
+            time.sleep(0.3)
+            _, doc = memobs(["-q", "-p", str(target.pid)], check_rc=0)
+        finally:
+            target.wait()
+    assert doc["cwd"] == repo, doc["cwd"]
+    assert doc["git"] and doc["git"]["commit"] == head, (doc["git"], head)
+    sh = [p for p in doc["processes"] if p["pid"] == target.pid][0]
+    # kept up to 32 KiB (the last argument cut, without its NUL), flagged
+    assert sh["argv_truncated"] is True and sh["argv"][:3] == ["sh", "-c", "sleep 3"], sh["argv"][:3]
+    assert sum(len(a) + 1 for a in sh["argv"]) - 1 == 32 * 1024, [len(a) for a in sh["argv"]]
+    assert doc["totals"]["physical"]["source"] == "pss" and doc["totals"]["physical"]["peak"] > 0
 
 
 run_tests(globals())

@@ -494,7 +494,7 @@ int cmd_run(int argc, char **argv)
 	run.filters = o.filters_text;
 	o.filters_text = NULL;
 	run.host_wide = o.all;
-	if ((o.command && copy_command(&run, o.command)) || meta_fill(&run, &inv)) {
+	if ((o.command && copy_command(&run, o.command)) || meta_fill(&run, &inv, run.target_pid)) {
 		log_err("out of memory");
 		rc = MO_EXIT_FAILURE;
 		goto out;

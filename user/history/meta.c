@@ -8,11 +8,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <pwd.h>
 #include "history/meta.h"
+#include "lib/procfs.h"
 
-/* Run git with args as the invoker; its stdout into out (NUL-terminated).
- * Returns the byte count, or -1 when git failed or is missing. */
-static ssize_t run_git(const struct mo_invoker *inv, char *const args[], char *out, size_t len)
+/* Run git with args as the user inv, in the directory dirfd (-1: memobs's);
+ * its stdout into out (NUL-terminated). Returns the byte count, or -1 when
+ * git failed or is missing. */
+static ssize_t run_git(const struct mo_invoker *inv, int dirfd, char *const args[], char *out, size_t len)
 {
 	int pipefd[2], status;
 	ssize_t total = 0, n;
@@ -34,7 +37,7 @@ static ssize_t run_git(const struct mo_invoker *inv, char *const args[], char *o
 		if (devnull >= 0)
 			dup2(devnull, 2);
 		/* As root in a user's tree git refuses ("dubious ownership"). */
-		if (invoker_become(inv))
+		if ((dirfd >= 0 && fchdir(dirfd)) || invoker_become(inv))
 			_exit(127);
 		execvp("git", args);
 		_exit(127);
@@ -73,20 +76,54 @@ void meta_parse_git(const char *rev_parse, size_t status_len, struct mo_git *git
 	git->present = true;
 }
 
-static void fill_git(struct mo_run *run, const struct mo_invoker *inv)
+static void fill_git(struct mo_run *run, const struct mo_invoker *inv, int dirfd)
 {
 	char *rev_args[] = { "git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD", NULL };
 	char *status_args[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
 	char rev[256], status[4096];
 	ssize_t status_len;
 
-	if (run_git(inv, rev_args, rev, sizeof(rev)) <= 0)
+	if (run_git(inv, dirfd, rev_args, rev, sizeof(rev)) <= 0)
 		return;
-	status_len = run_git(inv, status_args, status, sizeof(status));
+	status_len = run_git(inv, dirfd, status_args, status, sizeof(status));
 	meta_parse_git(rev, status_len > 0 ? (size_t)status_len : 0, &run->git);
 }
 
-int meta_fill(struct mo_run *run, const struct mo_invoker *inv)
+/* -p: the target's working directory (it may be in another mount
+ * namespace: the directory is opened through /proc/PID/cwd), and git run
+ * there as the target's user. 0/-ENOMEM; none, with a warning, when it
+ * cannot be read. */
+static int fill_target_dir(struct mo_run *run, pid_t pid)
+{
+	struct mo_invoker owner = { 0 };
+	struct mo_proc_status st;
+	char link[64], cwd[4096];
+	ssize_t n;
+	int fd, err;
+
+	snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	fd = n > 0 ? open(link, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	err = fd < 0 ? errno : procfs_status(pid, &st) ? ESRCH : 0;
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		run_add_warning(run, "pid %d has no working directory memobs can read (%s): the run has no cwd "
+				"and no git commit", pid, strerror(err));
+		return 0;
+	}
+	cwd[n] = 0;
+	run->cwd = strdup(cwd);
+	owner.uid = st.euid;
+	owner.gid = st.egid;
+	if (getpwuid(st.euid))
+		snprintf(owner.name, sizeof(owner.name), "%s", getpwuid(st.euid)->pw_name);
+	fill_git(run, &owner, fd);
+	close(fd);
+	return run->cwd ? 0 : -ENOMEM;
+}
+
+int meta_fill(struct mo_run *run, const struct mo_invoker *inv, pid_t target)
 {
 	struct utsname uts;
 	struct tm tm;
@@ -100,11 +137,13 @@ int meta_fill(struct mo_run *run, const struct mo_invoker *inv)
 	gmtime_r(&now, &tm);
 	strftime(run->time_utc, sizeof(run->time_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	run->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (target)
+		return fill_target_dir(run, target);
 	if (getcwd(cwd, sizeof(cwd))) {
 		run->cwd = strdup(cwd);
 		if (!run->cwd)
 			return -ENOMEM;
 	}
-	fill_git(run, inv);
+	fill_git(run, inv, -1);
 	return 0;
 }

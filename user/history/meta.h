@@ -6,10 +6,12 @@
 #include "lib/invoker.h"
 #include "model/run.h"
 
-/* Fill the metadata fields of run. The git figures are read by running git
- * as the invoking user in the working directory; outside a work tree (or
- * without git) run->git.present stays false. 0/-ENOMEM. */
-int meta_fill(struct mo_run *run, const struct mo_invoker *inv);
+/* Fill the metadata fields of run. cwd and git are memobs's (the command
+ * runs there), git run as the invoking user; with target (-p: its pid,
+ * else 0) they are the target's, git run as its user (none, with a warning
+ * in run, when memobs cannot read its working directory). Outside a work
+ * tree (or without git) run->git.present stays false. 0/-ENOMEM. */
+int meta_fill(struct mo_run *run, const struct mo_invoker *inv, pid_t target);
 
 /* Parse `git rev-parse HEAD --abbrev-ref HEAD` output and the length of
  * `git status --porcelain` output into *git. Pure, for tests. */

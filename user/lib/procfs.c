@@ -57,7 +57,7 @@ static bool int_value(const char *line, const char *end, const char *key, long l
 }
 
 /* "Uid:\t1000\t0\t..." -> the second number (the effective id). */
-static void second_value(const char *line, const char *end, uid_t *out)
+static void second_value(const char *line, const char *end, unsigned int *out)
 {
 	const char *p = memchr(line, '\t', end - line);
 	char buf[16], *stop;
@@ -102,6 +102,9 @@ int procfs_parse_status(const char *text, size_t len, struct mo_proc_status *out
 		} else if (int_value(p, eol, "Uid", &v)) {
 			out->uid = out->euid = v;
 			second_value(p, eol, &out->euid);
+		} else if (int_value(p, eol, "Gid", &v)) {
+			out->gid = out->egid = v;
+			second_value(p, eol, &out->egid);
 		} else if (kb_value(p, eol, "RssAnon", &out->rss[MO_RSS_ANON]) ||
 			   kb_value(p, eol, "RssFile", &out->rss[MO_RSS_FILE]) ||
 			   kb_value(p, eol, "RssShmem", &out->rss[MO_RSS_SHMEM])) {

@@ -17,6 +17,8 @@ struct mo_proc_status {
 	pid_t ppid;
 	uid_t uid;		/* real */
 	uid_t euid;		/* effective */
+	gid_t gid;		/* real */
+	gid_t egid;		/* effective */
 	__s64 rss[MO_RSS_NR];	/* bytes: RssFile, RssAnon, VmSwap, RssShmem */
 	bool has_rss;		/* kernel threads have none */
 };
