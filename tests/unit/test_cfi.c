@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unwind tables compiled from .eh_frame (stacks/cfi.c) against libdw's own
+ * CFI interpreter, address by address: at every row's start, its middle
+ * and its last byte, in the C library and in this test binary, the CFA
+ * rule (rsp/rbp + N), where rbp was saved and whether the return address
+ * is undefined agree with dwarf_cfi_addrframe; rules libdw gives as
+ * expressions are MO_CFA_STOP. Cut and non-ELF files are refused. */
+#include <dwarf.h>
+#include <errno.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "check.h"
+#include "stacks/cfi.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+/* The vaddr of a file offset in the executable segment holding it. */
+static bool vaddr_of(Elf *elf, __u32 off, Dwarf_Addr *vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && off >= ph.p_offset &&
+		    off < ph.p_offset + ph.p_filesz) {
+			*vaddr = off - ph.p_offset + ph.p_vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Is a register rule "saved at CFA + N" in libdw's form? */
+static bool cfa_offset_rule(const Dwarf_Op *ops, size_t nops, int64_t *n)
+{
+	if (nops != 2 || ops[0].atom != DW_OP_call_frame_cfa || ops[1].atom != DW_OP_plus_uconst)
+		return false;
+	*n = (int64_t)ops[1].number;
+	return true;
+}
+
+/* libdw's answer at vaddr in the form of a row (the same policy: only
+ * rsp/rbp + a positive multiple of 8, the return address at CFA - 8);
+ * false when libdw has none. */
+static bool libdw_row(Dwarf_CFI *cfi, Dwarf_Addr vaddr, struct mo_unwind_row *row)
+{
+	Dwarf_Frame *frame;
+	Dwarf_Op *ops, mem[3];
+	size_t nops;
+	int64_t ra = 0, rbp = 0;
+
+	memset(row, 0, sizeof(*row));
+	if (dwarf_cfi_addrframe(cfi, vaddr, &frame))
+		return false;
+	if (!dwarf_frame_cfa(frame, &ops, &nops) && nops == 1 && ops[0].atom == DW_OP_bregx &&
+	    (ops[0].number == 6 || ops[0].number == 7) && (int64_t)ops[0].number2 > 0 && ops[0].number2 % 8 == 0) {
+		row->cfa = ops[0].number == 7 ? MO_CFA_RSP : MO_CFA_RBP;
+		row->cfa_off8 = ops[0].number2 / 8;
+	}
+	if (dwarf_frame_register(frame, 16, mem, &ops, &nops) || (nops && !cfa_offset_rule(ops, nops, &ra)) ||
+	    (nops && ra != -8))
+		*row = (struct mo_unwind_row){ .cfa = MO_CFA_STOP };
+	else if (!nops)	/* DW_CFA_undefined (libdw gives it as ops without operations) */
+		*row = (struct mo_unwind_row){ .cfa = MO_CFA_END };
+	if (row->cfa != MO_CFA_STOP && row->cfa != MO_CFA_END &&
+	    !dwarf_frame_register(frame, 6, mem, &ops, &nops) && cfa_offset_rule(ops, nops, &rbp) && rbp % 8 == 0 &&
+	    rbp / 8 >= -128 && rbp / 8 <= 127)
+		row->rbp_off8 = rbp / 8;
+	free(frame);
+	return true;
+}
+
+static bool agrees(const char *path, size_t *checked)
+{
+	struct mo_cfi_table t;
+	char err[128];
+	int fd = open(path, O_RDONLY);
+	Elf *elf;
+	Dwarf_CFI *cfi;
+
+	ASSERT_TRUE(fd >= 0, "%s", path);
+	ASSERT_EQ(cfi_compile(path, &t, err, sizeof(err)), 0);
+	ASSERT_TRUE(t.nrows > 20, "%s: %zu rows", path, t.nrows);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	cfi = dwarf_getcfi_elf(elf);
+	ASSERT_TRUE(cfi != NULL, "libdw reads the CFI");
+	for (size_t i = 0; i + 1 < t.nrows; i++) {
+		__u32 probes[3] = { t.rows[i].offset, (t.rows[i].offset + t.rows[i + 1].offset) / 2,
+				    t.rows[i + 1].offset - 1 };
+
+		for (int k = 0; k < 3; k++) {
+			struct mo_unwind_row want;
+			const struct mo_unwind_row *got = cfi_lookup(&t, probes[k]);
+			Dwarf_Addr vaddr;
+
+			ASSERT_TRUE(got == &t.rows[i], "lookup at %#x", probes[k]);
+			if (!vaddr_of(elf, probes[k], &vaddr))
+				continue;
+			if (!libdw_row(cfi, vaddr, &want)) {
+				ASSERT_TRUE(got->cfa == MO_CFA_FP, "%s %#x: no FDE, row %d", path, probes[k], got->cfa);
+				continue;
+			}
+			ASSERT_TRUE(got->cfa == want.cfa && got->cfa_off8 == want.cfa_off8 && got->rbp_off8 == want.rbp_off8,
+				    "%s at %#x: cfa %d+%d*8 rbp %d*8, libdw cfa %d+%d*8 rbp %d*8", path, probes[k], got->cfa,
+				    got->cfa_off8, got->rbp_off8, want.cfa, want.cfa_off8, want.rbp_off8);
+			(*checked)++;
+		}
+	}
+	dwarf_cfi_end(cfi);
+	elf_end(elf);
+	close(fd);
+	cfi_table_free(&t);
+	return true;
+}
+
+static bool test_libc_rows_agree_with_libdw(void)
+{
+	size_t checked = 0;
+
+	if (!agrees(LIBC, &checked))
+		return false;
+	ASSERT_TRUE(checked > 10000, "%zu addresses checked", checked);
+	return true;
+}
+
+static bool test_own_rows_agree_with_libdw(void)
+{
+	size_t checked = 0;
+
+	return agrees("/proc/self/exe", &checked);
+}
+
+static bool test_build_id_read(void)
+{
+	struct mo_cfi_table t;
+	char err[128];
+	unsigned char zero[20] = {};
+
+	ASSERT_EQ(cfi_compile(LIBC, &t, err, sizeof(err)), 0);
+	ASSERT_TRUE(memcmp(t.build_id, zero, sizeof(zero)), "libc has a build id");
+	cfi_table_free(&t);
+	return true;
+}
+
+static bool test_bad_files_refused(void)
+{
+	struct mo_cfi_table t;
+	char err[128], path[] = "/tmp/memobs-cfi-XXXXXX";
+	int fd = mkstemp(path);
+
+	ASSERT_TRUE(fd >= 0, "temp file");
+	ASSERT_TRUE(write(fd, "#!/bin/sh\n", 10) == 10, "written");
+	ASSERT_EQ(cfi_compile(path, &t, err, sizeof(err)), -ENOEXEC);
+	ASSERT_STR_EQ(err, "not a 64-bit ELF file");
+	ASSERT_EQ(cfi_compile("/nonexistent/memobs", &t, err, sizeof(err)), -ENOENT);
+	close(fd);
+	unlink(path);
+	return true;
+}
+
+int main(void)
+{
+	elf_version(EV_CURRENT);
+	RUN(test_libc_rows_agree_with_libdw);
+	RUN(test_own_rows_agree_with_libdw);
+	RUN(test_build_id_read);
+	RUN(test_bad_files_refused);
+	return check_summary();
+}
