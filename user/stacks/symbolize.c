@@ -163,7 +163,13 @@ static void name_code(Dwfl_Module *mod, GElf_Addr addr, struct mo_sym *out)
 	char *src;
 
 	if (type == STT_FUNC || type == STT_GNU_IFUNC) {
-		out->name = symbolize_demangle(name) ?: strdup(name);
+		/* .dynsym names carry their version ("__libc_start_main@@GLIBC_2.34"). */
+		size_t len = strcspn(name, "@");
+		char *plain = strndup(name, len);
+
+		out->name = plain ? symbolize_demangle(plain) ?: plain : NULL;
+		if (out->name != plain)
+			free(plain);
 		if (out->name)
 			out->result = MO_SYM_FOUND;
 	}
