@@ -122,20 +122,25 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 
 /* Sample the allocating stack by bytes: its site is credited with the
  * weight, and the block remembers it to take it back when freed. */
-static __always_inline void sample_site(void *ctx, struct heap_call *call, struct mo_alloc *rec)
+static __always_inline void sample_site(struct pt_regs *ctx, struct heap_call *call, struct mo_alloc *rec)
 {
+	struct user_regs regs;
 	__u64 weight = sample_weight(&call->sample_left, rec->size, mo_cfg.alloc_sample_bytes);
 	__u64 count;
 
 	if (!weight)
 		return;
 	count = rec->size ? weight / rec->size : 1;
-	rec->stack = site_add(ctx, MO_SITE_ALLOC, weight, count ?: 1, true, &rec->prog);
+	/* At the allocator's return: the caller's registers. */
+	regs.ip = PT_REGS_IP(ctx);
+	regs.sp = PT_REGS_SP(ctx);
+	regs.bp = PT_REGS_FP(ctx);
+	rec->stack = site_add(&regs, MO_SITE_ALLOC, weight, count ?: 1, true, &rec->prog);
 	if (rec->stack)
 		rec->weight = weight;
 }
 
-static __always_inline void heap_alloc(void *ctx, struct heap_call *call, struct mo_proc *p, __u32 tgid,
+static __always_inline void heap_alloc(struct pt_regs *ctx, struct heap_call *call, struct mo_proc *p, __u32 tgid,
 				       __u64 ptr, __u64 size)
 {
 	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };

@@ -86,6 +86,36 @@ MO_SHARED struct {
 	__type(value, struct mo_site);
 } mo_sites SEC(".maps");
 
+/* Unwind tables (issue 16): per file, its build id and row count, set by
+ * user space when it loaded the rows into mo_unwind_tables; BPF inserts a
+ * file not ready yet when it first meets it, to ask for it once. */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_UNWIND_FILES);
+	__type(key, struct mo_file_key);
+	__type(value, struct mo_unwind_file);
+} mo_unwind_files SEC(".maps");
+
+/* Each file's rows (struct mo_unwind_row, 8 bytes: declared as __u64, as
+ * the static linker cannot size a struct in an extern inner map), an
+ * array of its exact size (BPF_F_INNER_MAP), written by user space through
+ * mmap (BPF_F_MMAPABLE). */
+_Static_assert(sizeof(struct mo_unwind_row) == sizeof(__u64), "unwind rows are 8 bytes");
+struct mo_unwind_rows {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, MO_MAX_UNWIND_FILES);
+	__type(key, struct mo_file_key);
+	__array(values, struct mo_unwind_rows);
+} mo_unwind_tables SEC(".maps");
+
 /* The programs sites belong to (struct mo_prog). */
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -12,18 +12,21 @@ struct {
 
 /* Sample the stack of the code that made RSS grow (a page fault, or a
  * syscall populating memory), by bytes of growth. */
-static __always_inline void sample_growth(void *ctx, __s64 delta)
+static __always_inline void sample_growth(__s64 delta)
 {
 	__u32 zero = 0;
 	__s64 *left = bpf_map_lookup_elem(&mo_rss_sample, &zero);
+	struct user_regs regs;
 	__u64 weight;
 	__u32 prog;
 
 	if (!left)
 		return;
 	weight = sample_weight(left, delta, mo_cfg.rss_sample_bytes);
-	if (weight)
-		site_add(ctx, MO_SITE_RSS, weight, weight / mo_cfg.page_size, false, &prog);
+	if (!weight)
+		return;
+	task_user_regs(&regs);
+	site_add(&regs, MO_SITE_RSS, weight, weight / mo_cfg.page_size, false, &prog);
 }
 
 /* kmem:rss_stat fires on every change of an mm counter with the exact new
@@ -71,6 +74,6 @@ int mo_rss_stat(struct trace_event_raw_rss_stat *ctx)
 	}
 	delta = rss_set(p, tgid, ctx->member, ctx->size);
 	if (ctx->curr && delta > 0 && ctx->member != MO_RSS_SWAP)
-		sample_growth(ctx, delta);
+		sample_growth(delta);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #define MO_STACKS_BPF_H
 
 #include "common.bpf.h"
+#include "unwind.bpf.h"
 
 /* Systematic sampling of a byte stream: a sample point every `period`
  * bytes, starting at a random offset. An event of `bytes` that holds k points
@@ -34,6 +35,7 @@ static __always_inline __u64 sample_weight(__s64 *left, __u64 bytes, __u64 perio
 static __always_inline bool same_stack(const struct mo_stack *stored, const struct mo_stack *taken, __u32 n)
 {
 	const __u64 *a = (const __u64 *)stored->frames, *b = (const __u64 *)taken->frames;
+	__u32 end = n / sizeof(struct mo_stack_frame);
 
 	for (__u32 i = 0; i < sizeof(struct mo_stack) / 8; i++) {
 		if (i >= n / 8)
@@ -41,14 +43,16 @@ static __always_inline bool same_stack(const struct mo_stack *stored, const stru
 		if (a[i] != b[i])
 			return false;
 	}
-	return n >= sizeof(stored->frames) ||
-	       !stored->frames[(n / sizeof(struct mo_stack_frame)) & (MO_STACK_DEPTH - 1)].status;
+	/* Keep the mask: clang drops it where it can prove it redundant, the
+	 * verifier cannot. */
+	asm volatile("" : "+r"(end));
+	return n >= sizeof(stored->frames) || !stored->frames[end & (MO_STACK_DEPTH - 1)].status;
 }
 
-/* The current user stack, stored once in mo_stacks: returns its key, 0 when
- * it cannot be taken or stored, or when another stack holds its key (a
- * hash collision): counted, never merged. */
-static __always_inline __u64 stack_key(void *ctx)
+/* The current user stack, walked from r (unwind.bpf.h), stored once in
+ * mo_stacks: returns its key, 0 when it cannot be taken or stored, or when
+ * another stack holds its key (a hash collision): counted, never merged. */
+static __always_inline __u64 stack_key(const struct user_regs *r)
 {
 	__u32 zero = 0, words;
 	struct mo_stack *buf = bpf_map_lookup_elem(&mo_stack_buf, &zero), *stored;
@@ -57,7 +61,7 @@ static __always_inline __u64 stack_key(void *ctx)
 
 	if (!buf)
 		return 0;
-	n = bpf_get_stack(ctx, buf->frames, sizeof(buf->frames), BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
+	n = unwind_user(buf, r);
 	if (n <= 0) {
 		MO_DROP(stacks);
 		return 0;
@@ -132,12 +136,13 @@ static __always_inline void site_delta(__u64 stack, __u32 prog, __s64 bytes)
 /* Credit the current user stack with a sampled event. Returns its stack
  * key and sets *prog, 0 (counted) when the stack or the site cannot be
  * recorded. */
-static __always_inline __u64 site_add(void *ctx, __u32 kind, __u64 weight, __u64 count, bool live, __u32 *prog)
+static __always_inline __u64 site_add(const struct user_regs *r, __u32 kind, __u64 weight, __u64 count, bool live,
+				      __u32 *prog)
 {
 	struct mo_site_key key = { .kind = kind };
 	struct mo_site zero = {}, *site;
 
-	key.stack = stack_key(ctx);
+	key.stack = stack_key(r);
 	if (!key.stack)
 		return 0;
 	key.prog = *prog = current_prog();

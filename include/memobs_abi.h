@@ -27,6 +27,7 @@
 #define MO_MAX_EXES 4096	/* executables seen by the exec gate */
 #define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
 #define MO_MAX_PROGS 4096	/* programs (executables) with sampled stacks */
+#define MO_MAX_UNWIND_FILES 4096	/* files with unwind tables */
 #define MO_MAX_SITES 16384	/* (stack, kind) sites */
 #define MO_MAX_SITE_DELTAS 65536	/* (allocation stack, phase epoch) live byte changes */
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
@@ -187,6 +188,45 @@ struct mo_stack_frame {
 	__u64 offset;
 };
 
+/* A frame whose file BPF had no unwind table for yet: build_id holds the
+ * file's struct mo_file_key (dev, inode), offset the file offset. */
+#define MO_FRAME_FILE 3
+
+/* A file as the kernel names it: its super block's dev_t and its inode. */
+struct mo_file_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* How to find the caller's frame at an address: one row of an unwind
+ * table, compiled by user space from the file's .eh_frame (x86-64: the
+ * return address is at CFA - 8). */
+enum mo_cfa_rule {
+	MO_CFA_STOP = 0,	/* a rule memobs does not evaluate (an expression): end the stack */
+	MO_CFA_RSP = 1,		/* CFA = rsp + cfa_off8 * 8 */
+	MO_CFA_RBP = 2,		/* CFA = rbp + cfa_off8 * 8 */
+	MO_CFA_END = 3,		/* the outermost frame (return address undefined) */
+	MO_CFA_FP = 4,		/* no CFI covers it: try the frame pointer (CFA = rbp + 16) */
+};
+
+/* Rows are sorted by offset; a row holds until the next one. */
+struct mo_unwind_row {
+	__u32 offset;		/* file offset where the row starts */
+	__u8 cfa;		/* enum mo_cfa_rule */
+	__s8 rbp_off8;		/* rbp saved at CFA + rbp_off8 * 8; 0: rbp unchanged */
+	__u16 cfa_off8;
+};
+
+/* Value of mo_unwind_files: a file user space has looked at. Its rows are
+ * the inner map of mo_unwind_tables under the same key (none: nrows 0,
+ * frame pointers only). */
+struct mo_unwind_file {
+	unsigned char build_id[20];	/* zero-padded, as the kernel gives it */
+	__u32 nrows;
+	__u32 ready;		/* 0: BPF asked for it (MO_EV_UNWIND_FILE), not loaded yet */
+	__u32 pad;
+};
+
 /* Value of mo_stacks, keyed by a 64-bit hash of its frames: equal stacks
  * share an entry, different ones never do (a stack whose hash another one
  * holds is compared frame by frame, and dropped and counted in
@@ -284,6 +324,7 @@ enum mo_event_type {
 	MO_EV_PHASE_END,
 	MO_EV_PHASE_UNMATCHED,
 	MO_EV_MARK,
+	MO_EV_UNWIND_FILE,
 };
 
 struct mo_ev_hdr {
@@ -331,6 +372,15 @@ struct mo_ev_phase {
 	__u64 name_addr;
 	__u64 program_id;
 	char name[MO_NAME_LEN];
+};
+
+/* A sample met code of a file with no unwind table yet: where it is
+ * mapped in hdr.tgid, so that user space can open it. */
+struct mo_ev_unwind_file {
+	struct mo_ev_hdr hdr;
+	struct mo_file_key file;
+	__u64 vm_start;
+	__u64 vm_end;
 };
 
 struct mo_exe_key {

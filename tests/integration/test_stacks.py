@@ -183,10 +183,15 @@ def data_symbols(*files):
 
 def test_cxx_without_frame_pointers():
     """C++ built -O2 without frame pointers (issue 16): the site is Grower::grow(unsigned long), demangled,
-    at the line that touches the pages; no frame is a sentinel or a data symbol."""
+    at the line that touches the pages, under its real callers up to main (CFI unwound in BPF); no frame is
+    a sentinel or a data symbol."""
     _, doc = memobs(["-q"], [prog("grower")], check_rc=0)
     top = doc["rss_growth_sites"][0]
     assert leaf(top) == "Grower::grow(unsigned long)", doc["rss_growth_sites"][:3]
+    frames = top["frames"]
+    assert frames[frames.index("main"):] == ["main", "run_phase(Grower&, int)", "build(Grower&, int)",
+                                            "Grower::grow(unsigned long)"], frames
+    assert frames[0] == "_start" and "__libc_start_main" in frames, frames
     assert_near(top["bytes"], 64 * MiB, rel=0.05, what="Grower::grow growth")
     src = open(os.path.join(ROOT, "tests", "progs", "grower.cc")).read().splitlines()
     line = [i + 1 for i, l in enumerate(src) if "RSS grows here" in l][0]

@@ -227,6 +227,9 @@ struct mo_run {
 	size_t nstacks;			/* distinct stacks sampled (before merging sites) */
 	size_t short_stacks;		/* of them, of at most 2 frames (no frame pointers) */
 	size_t unresolved_frames;	/* frames without a symbol */
+	size_t unwind_files;		/* files whose unwind tables BPF used */
+	size_t unwind_rows;		/* their rows (8 bytes of kernel memory each) */
+	double unwind_cpu_s;		/* memobs's CPU time compiling them */
 	struct mo_drops drops;
 	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */
 	char **warnings;		/* one line each, for the report */

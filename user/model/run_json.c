@@ -452,6 +452,9 @@ static void add_stacks_info(cJSON *doc, const struct mo_run *run)
 	json_add_int(o, "stacks", run->nstacks);
 	json_add_int(o, "short_stacks", run->short_stacks);
 	json_add_int(o, "unresolved_frames", run->unresolved_frames);
+	json_add_int(o, "unwind_tables", run->unwind_files);
+	json_add_int(o, "unwind_rows", run->unwind_rows);
+	json_add_num(o, "unwind_cpu_s", run->unwind_cpu_s, 3);
 }
 
 static void add_drops(cJSON *doc, const struct mo_run *run)
@@ -859,6 +862,9 @@ static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_kind 
 	run->nstacks = num(doc, "stacks.stacks");
 	run->short_stacks = num(doc, "stacks.short_stacks");
 	run->unresolved_frames = num(doc, "stacks.unresolved_frames");
+	run->unwind_files = num(doc, "stacks.unwind_tables");
+	run->unwind_rows = num(doc, "stacks.unwind_rows");
+	run->unwind_cpu_s = json_num(doc, "stacks.unwind_cpu_s", 0);
 }
 
 static void parse_marks_and_drops(const cJSON *doc, struct mo_run *run)

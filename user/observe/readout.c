@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "stacks/buildids.h"
 #include "observe/phases.h"
 #include "lib/procfs.h"
 #include "observe/proctree.h"
@@ -22,13 +21,10 @@ struct mo_readout {
 	size_t nnames;
 	const pid_t *sweep;			/* exited pids being swept, sorted */
 	size_t nsweep;
-	struct mo_buildids *ids;
-	pid_t *scanned;				/* live pids whose maps were read */
-	size_t nscanned, cap_scanned;
 };
 
 struct mo_readout *readout__new(struct mo_session *sess, struct mo_run *run, struct mo_proctree *tree,
-				__u64 t0_ns, struct mo_buildids *ids)
+				__u64 t0_ns)
 {
 	struct mo_readout *r = calloc(1, sizeof(*r));
 
@@ -38,7 +34,6 @@ struct mo_readout *readout__new(struct mo_session *sess, struct mo_run *run, str
 	r->run = run;
 	r->tree = tree;
 	r->t0_ns = t0_ns;
-	r->ids = ids;
 	return r;
 }
 
@@ -48,7 +43,6 @@ void readout__free(struct mo_readout *r)
 		return;
 	free(r->fixes);
 	free(r->names);
-	free(r->scanned);
 	free(r);
 }
 
@@ -160,42 +154,12 @@ void readout__marker_event(struct mo_readout *r, const void *data, size_t len)
 	}
 }
 
-void readout__exec(struct mo_readout *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nscanned; i++)
-		if (r->scanned[i] == pid)
-			r->scanned[i] = r->scanned[--r->nscanned];
-}
-
-/* Learn the files a live process maps, once per program it runs, so that
- * its stacks can be symbolized after it is gone. */
-static void scan_maps(struct mo_readout *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nscanned; i++)
-		if (r->scanned[i] == pid)
-			return;
-	if (r->nscanned == r->cap_scanned) {
-		size_t cap = r->cap_scanned ? r->cap_scanned * 2 : 64;
-		pid_t *grown = realloc(r->scanned, cap * sizeof(*grown));
-
-		if (!grown)
-			return;
-		r->scanned = grown;
-		r->cap_scanned = cap;
-	}
-	r->scanned[r->nscanned++] = pid;
-	buildids__add_maps(r->ids, pid);
-}
-
 static bool take_exited_proc(void *ctx, __u32 tgid, const struct mo_proc *p)
 {
 	struct mo_readout *r = ctx;
 
-	if (!(p->flags & MO_PROC_EXITED)) {
-		if (r->ids && !(p->flags & (MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER)))
-			scan_maps(r, tgid);
+	if (!(p->flags & MO_PROC_EXITED))
 		return false;
-	}
 	proctree__exit(r->tree, tgid, p);
 	return true;
 }

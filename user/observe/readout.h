@@ -12,18 +12,13 @@
 struct mo_readout;
 struct mo_session;
 struct mo_proctree;
-struct mo_buildids;
 
-/* ids: where to learn the files live processes map (for stacks), or NULL. */
 struct mo_readout *readout__new(struct mo_session *sess, struct mo_run *run, struct mo_proctree *tree,
-				__u64 t0_ns, struct mo_buildids *ids);
+				__u64 t0_ns);
 void readout__free(struct mo_readout *r);
 
 /* A phase or mark record from the ring buffer. */
 void readout__marker_event(struct mo_readout *r, const void *data, size_t len);
-
-/* pid became a new program: its mappings are to be learned again. */
-void readout__exec(struct mo_readout *r, pid_t pid);
 
 /* Name of an open or closed phase by id (NULL when unknown). */
 const char *readout__phase_name(struct mo_readout *r, __u32 id);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ struct mo_session {
 	struct ring_buffer *rb;
 	struct bpf_link *links[5];
 	bool exec_begins_seen;	/* mo_prep_exec attached */
+	size_t unwind_rows;	/* rows of the unwind tables loaded */
 };
 
 /* libbpf's messages are kept, not printed: on a failed load they are the
@@ -514,6 +516,49 @@ void session__each_site_delta(struct mo_session *s,
 
 	each_entry(bpf_map__fd(s->skel->maps.mo_site_deltas), sizeof(struct mo_site_delta_key), sizeof(__s64),
 		   visit_site_delta, &v);
+}
+
+int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file, const unsigned char build_id[20],
+			       const struct mo_unwind_row *rows, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	struct mo_unwind_file info = { .nrows = n, .ready = 1 };
+	size_t size = (size_t)n * sizeof(*rows);
+	int fd = -1, err = 0;
+	void *mem;
+
+	memcpy(info.build_id, build_id, sizeof(info.build_id));
+	if (n) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mo_unwind_file", sizeof(__u32), sizeof(*rows), n, &opts);
+		if (fd < 0)
+			return -errno;
+		/* Written in place: a compiler has 480,000 rows. */
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (mem == MAP_FAILED) {
+			err = -errno;
+			goto out;
+		}
+		memcpy(mem, rows, size);
+		munmap(mem, size);
+		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_tables), file, &fd, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	/* Ready only once the rows are there: BPF reads them from then on. */
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_files), file, &info, BPF_ANY))
+		err = -errno;
+	else
+		s->unwind_rows += n;
+out:
+	if (fd >= 0)
+		close(fd);	/* mo_unwind_tables holds it */
+	return err;
+}
+
+size_t session__unwind_bytes(const struct mo_session *s)
+{
+	return s->unwind_rows * sizeof(struct mo_unwind_row);
 }
 
 int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog)

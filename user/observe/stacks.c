@@ -11,7 +11,7 @@
 #include "observe/stacks.h"
 #include "stacks/symbolize.h"
 
-enum { FRAME_EMPTY = 0, FRAME_VALID = 1, FRAME_IP = 2 };
+enum { FRAME_EMPTY = 0, FRAME_VALID = 1, FRAME_IP = 2 };	/* and MO_FRAME_FILE */
 
 #define USER_ADDR_LIMIT (1ull << 47)	/* x86-64 user space, 4-level paging */
 
@@ -64,33 +64,49 @@ static void free_strv_n(char **v, size_t n)
 	free(v);
 }
 
+/* The build id (hex) of a frame: its own, or that of the file named by
+ * (dev, inode) when BPF had no table for it yet; NULL when unknown. */
+static const char *frame_id(const struct mo_buildids *ids, const struct mo_stack_frame *fr, char hex[MO_BUILD_ID_HEX])
+{
+	struct mo_file_key file;
+
+	if (fr->status == FRAME_VALID) {
+		buildids_hex(fr->build_id, hex);
+		return hex;
+	}
+	memcpy(&file, fr->build_id, sizeof(file));
+	/* The kernel's dev_t is MKDEV(major, minor) with a 20-bit minor. */
+	return buildids__id_of(ids, makedev(file.dev >> 20, file.dev & 0xfffff), file.ino);
+}
+
 /* Frames root -> leaf, named, and their source lines (where->sources).
  * Allocation stacks are taken at the allocator's return: every frame is a
  * return address. A frame outside its file's code, or without a file
- * beyond the first (no user code lives there), ends the stack: the
- * frame-pointer walk went astray beyond it. */
-static char **frame_names(struct mo_symbolizer *sym, const struct mo_stack_frame *f, enum mo_site_kind kind,
-			  size_t *n, struct mo_site_where *where, struct mo_run *run)
+ * beyond the first (no user code lives there), ends the stack: the walk
+ * went astray beyond it. */
+static char **frame_names(struct mo_symbolizer *sym, const struct mo_buildids *ids, const struct mo_stack_frame *f,
+			  enum mo_site_kind kind, size_t *n, struct mo_site_where *where, struct mo_run *run)
 {
 	struct mo_sym syms[MO_STACK_DEPTH];
-	char anon[MO_STACK_DEPTH][40], hex[MO_BUILD_ID_HEX];
+	char anon[MO_STACK_DEPTH][48], hex[MO_BUILD_ID_HEX];
 	size_t depth = 0, unresolved = 0;
 	char **names, **sources;
 
 	for (; depth < MO_STACK_DEPTH && f[depth].status != FRAME_EMPTY; depth++) {
 		const struct mo_stack_frame *fr = &f[depth];
+		const char *id = fr->status == FRAME_IP ? NULL : frame_id(ids, fr, hex);
 
-		if (fr->status != FRAME_VALID) {
-			if (depth > 0 || fr->offset >= USER_ADDR_LIMIT)
+		if (!id) {
+			if (fr->status == FRAME_IP && (depth > 0 || fr->offset >= USER_ADDR_LIMIT))
 				break;
-			/* The leaf runs in memory no file backs (generated code). */
-			snprintf(anon[depth], sizeof(anon[0]), "[anon]+0x%llx", (unsigned long long)fr->offset);
+			/* Memory no file backs (generated code), or a file never opened. */
+			snprintf(anon[depth], sizeof(anon[0]), fr->status == FRAME_IP ? "[anon]+0x%llx" : "[file]+0x%llx",
+				 (unsigned long long)fr->offset);
 			syms[depth] = (struct mo_sym){ MO_SYM_FALLBACK, anon[depth], NULL };
 			unresolved++;
 			continue;
 		}
-		buildids_hex(fr->build_id, hex);
-		symbolizer__frame(sym, hex, fr->offset, kind == MO_SITE_ALLOC || depth > 0, &syms[depth]);
+		symbolizer__frame(sym, id, fr->offset, kind == MO_SITE_ALLOC || depth > 0, &syms[depth]);
 		if (syms[depth].result == MO_SYM_NOT_CODE)
 			break;
 		if (!syms[depth].name)
@@ -294,7 +310,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	for (size_t i = 0; i < c.n && !err; i++) {
 		struct mo_site_where where = {};
 		size_t n = 0;
-		char **names = frame_names(sym, stacks[i].frames, c.sites[i].key.kind, &n, &where, run);
+		char **names = frame_names(sym, ids, stacks[i].frames, c.sites[i].key.kind, &n, &where, run);
 		int site;
 
 		if (!names || name_program(s, ids, run, c.sites[i].key.prog, &where)) {

@@ -15,6 +15,7 @@
 #include "probe/attach_heap.h"
 #include "probe/attach_usdt.h"
 #include "stacks/buildids.h"
+#include "observe/unwind.h"
 #include "observe/cgroups.h"
 #include "observe/filters.h"
 #include "serve/live.h"
@@ -47,6 +48,7 @@ struct mo_tracer {
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
+	struct mo_unwinder *unwinder;	/* the unwind tables BPF asks for; NULL: no stacks */
 	struct mo_views *views;		/* the session now, for the next two */
 	struct mo_live *live;		/* --live, or NULL */
 	struct mo_serve *serve;		/* --serve, or NULL */
@@ -70,9 +72,11 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* The C library memobs itself maps: the one the targets use unless they
- * live in another mount namespace or bring their own. */
-static int own_libc(char *path, size_t len)
+/* A library memobs itself maps whose file name starts with one of the
+ * prefixes (NULL-terminated): the C library and the dynamic loader are
+ * the ones the targets use unless they live in another mount namespace or
+ * bring their own. */
+static int own_library(const char *const *prefixes, char *path, size_t len)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[4096];
@@ -87,13 +91,29 @@ static int own_libc(char *path, size_t len)
 			continue;
 		file[strcspn(file, "\n")] = 0;
 		base = strrchr(file, '/') + 1;
-		if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5)) {
-			snprintf(path, len, "%s", file);
-			err = 0;
-		}
+		for (const char *const *p = prefixes; *p && err; p++)
+			if (!strncmp(base, *p, strlen(*p))) {
+				snprintf(path, len, "%s", file);
+				err = 0;
+			}
 	}
 	fclose(f);
 	return err;
+}
+
+static const char *const libc_names[] = { "libc.so", "libc-", NULL };
+
+/* Every process maps the C library and the dynamic loader: their unwind
+ * tables are loaded before the command runs. */
+static void preload_unwind_tables(struct mo_tracer *t)
+{
+	static const char *const loader_names[] = { "ld-linux", "ld-musl", NULL };
+	char path[4096];
+
+	if (!own_library(libc_names, path, sizeof(path)))
+		unwind__load_now(t->unwinder, path);
+	if (!own_library(loader_names, path, sizeof(path)))
+		unwind__load_now(t->unwinder, path);
 }
 
 /* Probes that must be in place before the command runs. */
@@ -103,7 +123,7 @@ static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
 	int ret;
 
 	if (t->opts.heap) {
-		ret = own_libc(libc, sizeof(libc));
+		ret = own_library(libc_names, libc, sizeof(libc));
 		if (ret) {
 			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
 			return ret;
@@ -132,6 +152,9 @@ static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 		real[n] = 0;
 		buildids__add_file(t->buildids, real);
 	}
+	/* Its stacks walk through it from its first sample on. */
+	if (t->unwinder)
+		unwind__load_now(t->unwinder, path);
 	if (t->opts.heap && heap_probes__attach_exe(t->heap, ev->hdr.tgid, path, err, sizeof(err)) < 0)
 		run_add_warning(t->run, "%s", err);
 	if (usdt_probes__attach_file(t->usdt, path, err, sizeof(err)) < 0)
@@ -160,7 +183,6 @@ static int on_event(void *ctx, const void *data, size_t len)
 		const struct mo_ev_exec *ev = data;
 
 		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len, ev->args_total);
-		readout__exec(t->readout, hdr->tgid);
 		if (ev->flags & MO_EXEC_STOPPED)
 			inspect_exe(t, ev);
 		break;
@@ -173,6 +195,10 @@ static int on_event(void *ctx, const void *data, size_t len)
 		cgroups__path(t->cgroups, p->cgroup_id);
 		break;
 	}
+	case MO_EV_UNWIND_FILE:
+		if (t->unwinder && len >= sizeof(struct mo_ev_unwind_file))
+			unwind__request(t->unwinder, data);
+		break;
 	default:
 		readout__marker_event(t->readout, data, len);
 	}
@@ -222,10 +248,12 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	}
 	if ((opts->heap && opts->alloc_sample_bytes) || opts->rss_sample_bytes) {
 		t->buildids = buildids__new();
-		if (!t->buildids) {
-			snprintf(err, errlen, "out of memory");
+		t->unwinder = t->buildids ? unwind__new(t->sess) : NULL;
+		if (!t->unwinder) {
+			snprintf(err, errlen, "cannot start the unwind table worker: %s", strerror(errno));
 			goto err_free;
 		}
+		preload_unwind_tables(t);
 	}
 	if (attach_upfront(t, err, errlen))
 		goto err_free;
@@ -270,6 +298,7 @@ void tracer__free(struct mo_tracer *t)
 	serve__free(t->serve);
 	views__free(t->views);
 	readout__free(t->readout);
+	unwind__free(t->unwinder);
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
 	heap_probes__free(t->heap);
@@ -430,7 +459,7 @@ int tracer__start(struct mo_tracer *t)
 {
 	t->t0_ns = mono_ns();
 	t->tree = proctree__new(t->run, t->t0_ns);
-	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns, t->buildids);
+	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns);
 	t->views = views__new(t->sess, t->readout, t->cgroups, t->opts.heap, t->t0_ns);
 	if (!t->tree || !t->readout || !t->views)
 		return -ENOMEM;
@@ -641,7 +670,17 @@ int tracer__finish(struct mo_tracer *t)
 	ret = readout__final(t->readout, t->end_ns);
 	if (!ret)
 		name_identities(t);
-	if (!ret && t->buildids)
+	if (!ret && t->buildids) {
+		size_t files, rows;
+		double cpu_s;
+
+		unwind__stop(t->unwinder);	/* its queue served first */
+		unwind__learned(t->unwinder, t->buildids);
+		unwind__stats(t->unwinder, &files, &rows, &cpu_s);
+		t->run->unwind_files = files;
+		t->run->unwind_rows = rows;
+		t->run->unwind_cpu_s = cpu_s;
 		ret = stacks_readout(t->sess, t->buildids, t->run);
+	}
 	return ret;
 }

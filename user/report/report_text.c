@@ -284,8 +284,9 @@ static void print_stacks(FILE *out, const struct mo_run *run)
 	print_sites(out, run, MO_SITE_ALLOC, true, "top live (leaked) bytes by site at the end (program, stack)");
 	print_sites(out, run, MO_SITE_RSS, false, "code that made RSS grow (sampled; bytes, pages, program, stack)");
 	if (run->nstacks && run->short_stacks * 2 > run->nstacks)
-		fprintf(out, "  note: %zu of %zu stacks have at most 2 frames: code without frame pointers;"
-			" build with -fno-omit-frame-pointer for deeper stacks\n", run->short_stacks, run->nstacks);
+		fprintf(out, "  note: %zu of %zu stacks have at most 2 frames: code without call frame information"
+			" or frame pointers, or processes gone before memobs could read their files\n", run->short_stacks,
+			run->nstacks);
 }
 
 static void print_drops(FILE *out, const struct mo_run *run)

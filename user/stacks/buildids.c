@@ -18,6 +18,7 @@ struct file_key {
 	dev_t dev;
 	ino_t ino;
 	char *path;		/* as first learned; NULL on ENOMEM */
+	char id[MO_BUILD_ID_HEX];	/* "" when it has none */
 };
 
 struct mo_buildids {
@@ -76,6 +77,7 @@ static bool first_sight(struct mo_buildids *b, const struct stat *st, const char
 	b->seen[b->nseen].dev = st->st_dev;
 	b->seen[b->nseen].ino = st->st_ino;
 	b->seen[b->nseen].path = strdup(path);
+	b->seen[b->nseen].id[0] = 0;
 	b->nseen++;
 	return true;
 }
@@ -108,9 +110,28 @@ void buildids__add_file(struct mo_buildids *b, const char *path)
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || !first_sight(b, &st, path))
 		return;
 	elf = elf__open(path);
-	if (elf && !elf__build_id(elf, id, sizeof(id)) && strlen(id) < MO_BUILD_ID_HEX)
+	if (elf && !elf__build_id(elf, id, sizeof(id)) && strlen(id) < MO_BUILD_ID_HEX) {
 		add_id(b, id, path);
+		snprintf(b->seen[b->nseen - 1].id, MO_BUILD_ID_HEX, "%s", id);
+	}
 	elf__free(elf);
+}
+
+void buildids__add_known(struct mo_buildids *b, const char *hex, const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st = { .st_dev = dev, .st_ino = ino };
+
+	if (first_sight(b, &st, path))
+		snprintf(b->seen[b->nseen - 1].id, MO_BUILD_ID_HEX, "%s", hex);
+	add_id(b, hex, path);
+}
+
+const char *buildids__id_of(const struct mo_buildids *b, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < b->nseen; i++)
+		if (b->seen[i].dev == dev && b->seen[i].ino == ino)
+			return b->seen[i].id[0] ? b->seen[i].id : NULL;
+	return NULL;
 }
 
 int buildids__add_maps(struct mo_buildids *b, pid_t pid)

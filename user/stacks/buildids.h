@@ -20,6 +20,12 @@ void buildids__free(struct mo_buildids *b);
 /* Learn the build id of the ELF file at path (read once per file). */
 void buildids__add_file(struct mo_buildids *b, const char *path);
 
+/* Learn a file whose build id (hex) is known already. */
+void buildids__add_known(struct mo_buildids *b, const char *hex, const char *path, dev_t dev, ino_t ino);
+
+/* The build id (hex) of a file learned by its (st_dev, st_ino), or NULL. */
+const char *buildids__id_of(const struct mo_buildids *b, dev_t dev, ino_t ino);
+
 /* Learn every file mapped by a live process (through /proc/PID/map_files,
  * which works across mount namespaces). 0/-errno. */
 int buildids__add_maps(struct mo_buildids *b, pid_t pid);

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* User stacks without frame pointers (issue 16): the unwind tables user
+ * space compiled from each file's .eh_frame (stacks/cfi.c) are evaluated
+ * here, at the sample, frame by frame: find the mapping of the pc
+ * (bpf_find_vma), its file's table (mo_unwind_tables), the row holding at
+ * its file offset (a binary search), then CFA = rsp/rbp + N, the return
+ * address at CFA - 8 and rbp where the row says. Frames come out as
+ * (build id, file offset), as bpf_get_stack(BPF_F_USER_BUILD_ID) gives
+ * them, so stacks outlive their process. Code no row covers is walked by
+ * its frame pointer; a file met for the first time is asked for
+ * (MO_EV_UNWIND_FILE) and ends the stack until its table is loaded. */
+#ifndef MO_UNWIND_BPF_H
+#define MO_UNWIND_BPF_H
+
+#include "common.bpf.h"
+
+#define UNWIND_SEARCH_STEPS 23	/* rows of one file: at most 2^23 */
+
+/* The user registers a walk starts from. */
+struct user_regs {
+	__u64 ip, sp, bp;
+};
+
+struct vma_span {
+	__u64 start, end, pgoff;
+	struct mo_file_key file;	/* ino 0: no file (anonymous, vdso) */
+};
+
+struct unwind_walk {
+	struct task_struct *task;
+	struct mo_stack *out;
+	struct user_regs r;
+	struct vma_span vma;
+	__u32 n;		/* frames written */
+};
+
+static long vma_span_of(struct task_struct *task, struct vm_area_struct *vma, struct vma_span *span)
+{
+	struct file *f = vma->vm_file;
+
+	span->start = vma->vm_start;
+	span->end = vma->vm_end;
+	span->pgoff = vma->vm_pgoff;
+	span->file.dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
+	span->file.ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
+	return 0;
+}
+
+/* Ask user space for a file's table, once: the placeholder (ready 0) says
+ * it was asked. A full ring buffer takes the placeholder back (counted). */
+static __always_inline void ask_for_table(struct unwind_walk *w)
+{
+	struct mo_unwind_file pending = {};
+	struct mo_ev_unwind_file *ev;
+
+	if (bpf_map_update_elem(&mo_unwind_files, &w->vma.file, &pending, BPF_NOEXIST))
+		return;
+	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
+	if (!ev) {
+		bpf_map_delete_elem(&mo_unwind_files, &w->vma.file);
+		MO_DROP(events);
+		return;
+	}
+	ev->hdr.type = MO_EV_UNWIND_FILE;
+	ev->hdr.tgid = bpf_get_current_pid_tgid() >> 32;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->file = w->vma.file;
+	ev->vm_start = w->vma.start;
+	ev->vm_end = w->vma.end;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* The row of the table holding at file offset off; NULL before the first
+ * row (frame pointers then). *ok false when the table could not be read. */
+static __always_inline const struct mo_unwind_row *find_row(void *table, __u32 nrows, __u32 off, bool *ok)
+{
+	__u32 lo = 0, hi = nrows, idx;
+
+	for (int k = 0; k < UNWIND_SEARCH_STEPS && lo < hi; k++) {
+		__u32 mid = lo + (hi - lo) / 2;
+		const struct mo_unwind_row *row = bpf_map_lookup_elem(table, &mid);
+
+		if (!row) {
+			*ok = false;
+			return NULL;
+		}
+		if (row->offset <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ok = lo >= hi;
+	if (!lo)
+		return NULL;
+	idx = lo - 1;
+	return bpf_map_lookup_elem(table, &idx);
+}
+
+/* One frame: record where w->r.ip is, then step to its caller. Returns 1
+ * (bpf_loop: stop) when the walk ends. */
+static long unwind_step(__u32 i, struct unwind_walk *w)
+{
+	struct mo_stack_frame *fr = &w->out->frames[i & (MO_STACK_DEPTH - 1)];
+	const struct mo_unwind_row *row = NULL;
+	struct mo_unwind_file *info;
+	__u64 off, cfa, ra, bp_at = 0;
+	__u8 rule = MO_CFA_FP;
+	bool ok = true;
+
+	if (i >= MO_STACK_DEPTH || !w->r.ip)
+		return 1;
+	if (w->r.ip < w->vma.start || w->r.ip >= w->vma.end) {
+		w->vma.end = 0;
+		if (bpf_find_vma(w->task, w->r.ip, vma_span_of, &w->vma, 0) || !w->vma.end)
+			return 1;	/* no mapping: not a code address */
+	}
+	w->n = i + 1;
+	off = w->r.ip - w->vma.start + (w->vma.pgoff << 12);
+	if (!w->vma.file.ino) {
+		fr->status = 2;	/* IP: memory no file backs (generated code, vdso) */
+		fr->offset = w->r.ip;
+	} else {
+		info = bpf_map_lookup_elem(&mo_unwind_files, &w->vma.file);
+		fr->offset = off;
+		if (!info || !info->ready) {
+			fr->status = MO_FRAME_FILE;
+			__builtin_memcpy(fr->build_id, &w->vma.file, sizeof(w->vma.file));
+			__builtin_memset(fr->build_id + sizeof(w->vma.file), 0, sizeof(fr->build_id) - sizeof(w->vma.file));
+			if (!info)
+				ask_for_table(w);
+			return 1;
+		}
+		fr->status = 1;	/* VALID */
+		__builtin_memcpy(fr->build_id, info->build_id, sizeof(fr->build_id));
+		if (info->nrows) {
+			void *table = bpf_map_lookup_elem(&mo_unwind_tables, &w->vma.file);
+
+			/* A caller's pc is a return address: its call is the byte before. */
+			if (table)
+				row = find_row(table, info->nrows, (__u32)off - (i ? 1 : 0), &ok);
+			if (!ok)
+				return 1;
+			if (row)
+				rule = row->cfa;
+		}
+	}
+	switch (rule) {
+	case MO_CFA_RSP:
+		cfa = w->r.sp + (__u64)row->cfa_off8 * 8;
+		if (row->rbp_off8)
+			bp_at = cfa + (__s64)row->rbp_off8 * 8;
+		break;
+	case MO_CFA_RBP:
+		cfa = w->r.bp + (__u64)row->cfa_off8 * 8;
+		if (row->rbp_off8)
+			bp_at = cfa + (__s64)row->rbp_off8 * 8;
+		break;
+	case MO_CFA_FP:
+		if (!w->r.bp)
+			return 1;
+		cfa = w->r.bp + 16;
+		bp_at = w->r.bp;
+		break;
+	default:		/* END, STOP */
+		return 1;
+	}
+	/* The caller's frame is above this one: anything else is a bad walk. */
+	if (cfa <= w->r.sp || bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+		return 1;
+	if (bp_at && bpf_probe_read_user(&w->r.bp, sizeof(w->r.bp), (void *)bp_at))
+		return 1;
+	w->r.sp = cfa;
+	w->r.ip = ra;
+	return 0;
+}
+
+/* Walk the current task's user stack from r into out->frames. Returns the
+ * bytes of frames written (as bpf_get_stack does). */
+static __always_inline long unwind_user(struct mo_stack *out, const struct user_regs *r)
+{
+	struct unwind_walk w = { .task = bpf_get_current_task_btf(), .out = out, .r = *r };
+
+	bpf_loop(MO_STACK_DEPTH, unwind_step, &w, 0);
+	return (long)w.n * sizeof(struct mo_stack_frame);
+}
+
+/* The user registers of the current task, from inside the kernel. */
+static __always_inline void task_user_regs(struct user_regs *r)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	r->ip = BPF_CORE_READ(regs, ip);
+	r->sp = BPF_CORE_READ(regs, sp);
+	r->bp = BPF_CORE_READ(regs, bp);
+}
+
+#endif
