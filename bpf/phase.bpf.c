@@ -77,13 +77,19 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flag
 
 /* Whose phases a marker acts on. `memobs mark` (memobs's own executable)
  * acts for its parent, the shell or make that runs it and whose later
- * children are the phase's work. NULL: not a marker of the session. */
+ * children are the phase's work. NULL: not a marker of the session. Under
+ * -a, markers come only from the processes the filters observe (the only
+ * ones in the session) and, of them, from root's and the --marker-uid's. */
 static __always_inline struct mo_proc *emitter(__u32 tgid)
 {
 	struct mo_proc *p = session_proc(tgid), *parent;
 
 	if (!p || (p->flags & MO_PROC_PENDING_EXEC))
 		return NULL;
+	if (mo_cfg.mode == MO_MODE_HOST && p->uid && p->uid != mo_cfg.marker_uid) {
+		MO_DROP(markers_refused);
+		return NULL;
+	}
 	if (!(p->flags & MO_PROC_OBSERVER))
 		return p;
 	parent = session_proc(p->ppid);
@@ -304,6 +310,14 @@ static __always_inline bool close_within(const struct mo_phase *ph, __u32 id, __
 	return c.closed;
 }
 
+/* A phase_end that closed nothing: counted; the first few are reported (a
+ * warning each), the rest would only cost memobs's time. */
+static __always_inline void unmatched(__u32 tgid, __u32 flags, const char *name, const char *uname)
+{
+	if (__sync_fetch_and_add(&mo_sess.drops.unmatched_ends, 1) < MO_UNMATCHED_REPORTED)
+		emit(MO_EV_PHASE_UNMATCHED, tgid, MO_PHASE_NONE, flags, name, (__u64)uname);
+}
+
 /* phase_end(name) fired in tgid: close the innermost open phase of that
  * name in the emitter's tree (else the newest of that name), and what is
  * still open inside it. A name BPF could not read matches nothing. */
@@ -321,8 +335,7 @@ static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 		id = find_open(e, name_hash(name));
 	ph = phase_at(id);
 	if (!ph) {
-		MO_DROP(unmatched_ends);
-		emit(MO_EV_PHASE_UNMATCHED, tgid, MO_PHASE_NONE, flags, name, (__u64)uname);
+		unmatched(tgid, flags, name, uname);
 		return 0;
 	}
 	fold_segment();
@@ -330,8 +343,7 @@ static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 	epoch = __sync_fetch_and_add(&mo_sess.site_epoch, 1) + 1;
 	if (!close_within(ph, id, now, epoch)) {
 		/* Another end of the same phase won. */
-		MO_DROP(unmatched_ends);
-		emit(MO_EV_PHASE_UNMATCHED, tgid, MO_PHASE_NONE, flags, name, (__u64)uname);
+		unmatched(tgid, flags, name, uname);
 		return 0;
 	}
 	e->phase = ph->parent;
@@ -357,6 +369,22 @@ static __always_inline int marker_items(__u32 tgid, __u64 count)
 	return 0;
 }
 
+/* May one more mark be kept: at most max_mark_rate in this second (a flood
+ * must not take every mark of the run), max_marks in all? Counted if not. */
+static __always_inline bool take_mark(void)
+{
+	__u64 second = bpf_ktime_get_ns() / 1000000000ull, seen = mo_sess.mark_second;
+
+	if (seen != second && __sync_val_compare_and_swap(&mo_sess.mark_second, seen, second) == seen)
+		__sync_lock_test_and_set(&mo_sess.marks_this_second, 0);
+	if (__sync_fetch_and_add(&mo_sess.marks_this_second, 1) >= mo_cfg.max_mark_rate ||
+	    __sync_fetch_and_add(&mo_sess.marks, 1) >= mo_cfg.max_marks) {
+		MO_DROP(marks);
+		return false;
+	}
+	return true;
+}
+
 /* mark(label) fired in tgid: an instant on the timeline, in the emitter's
  * innermost phase. */
 static __always_inline int marker_mark(__u32 tgid, const char *ulabel)
@@ -365,7 +393,7 @@ static __always_inline int marker_mark(__u32 tgid, const char *ulabel)
 	char label[MO_NAME_LEN];
 	__u32 flags = 0;
 
-	if (!e)
+	if (!e || !take_mark())
 		return 0;
 	read_name(label, ulabel, &flags);
 	emit(MO_EV_MARK, tgid, proc_phase(e), flags, label, (__u64)ulabel);

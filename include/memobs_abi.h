@@ -34,6 +34,10 @@
 #define MO_SAMPLE_BYTES (512u << 10)	/* default sampling period of stacks */
 #define MO_RINGBUF_BYTES (2u << 20)	/* the consumer maps it twice: it counts twice in memobs's RSS */
 #define MO_MAX_COMM_FILTERS 64	/* --comm names */
+#define MO_MAX_MARKS 10000	/* marks kept in a run (--max-marks) */
+#define MO_MAX_MARK_RATE 1000	/* marks kept in one second (--max-mark-rate) */
+#define MO_UNMATCHED_REPORTED 100	/* unmatched phase_ends sent to user space, the rest counted */
+#define MO_NO_UID 0xffffffffu
 
 /* Order matches the kernel's MM_FILEPAGES.. (kmem:rss_stat "member"). */
 enum mo_rss_member {
@@ -70,7 +74,9 @@ struct mo_config {
 	__u32 filter_uid;
 	__u64 filter_cgroup_id;	/* cgroup v2 id (kernfs id: its directory's inode) */
 	__u32 filter_cgroup_level;	/* its depth below the root (the root: 0) */
-	__u32 pad;
+	__u32 marker_uid;	/* host mode: markers from root and this uid (MO_NO_UID: root's only) */
+	__u64 max_marks;	/* marks kept in the run */
+	__u64 max_mark_rate;	/* marks kept in one second */
 };
 
 enum mo_proc_flags {
@@ -289,6 +295,8 @@ struct mo_drops {
 	__u64 peak_updates;	/* a peak not raised: its compare-and-swap lost to other
 				 * CPUs 32 times in a row (common.bpf.h) */
 	__u64 programs;		/* mo_progs full: a site's program is unnamed */
+	__u64 marks;		/* marks past max_marks or max_mark_rate */
+	__u64 markers_refused;	/* host mode: markers of a uid other than root and marker_uid */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user
@@ -313,6 +321,9 @@ struct mo_state {
 	__u32 site_epoch;	/* phase boundaries so far (mo_site_delta_key) */
 	__u32 open[MO_MAX_OPEN_PHASES];	/* open phases but the root; 0: free,
 					 * MO_PHASE_NONE: being opened */
+	__u64 marks;		/* marks taken (past max_marks: dropped) */
+	__u64 mark_second;	/* the second marks_this_second counts */
+	__u64 marks_this_second;
 	struct mo_drops drops;
 };
 

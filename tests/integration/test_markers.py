@@ -1,5 +1,7 @@
-"""Markers that must not harm: a name BPF could not read is never read from
-another program (issue 17, item 4). Needs root."""
+"""Markers that must not harm (issue 17): a name BPF could not read is never
+read from another program; under -a only root's and --marker-uid's
+processes among those observed fire markers; a marker flood leaves memobs
+small, every mark it did not keep counted. Needs root."""
 import json
 import os
 import shutil
@@ -8,7 +10,11 @@ import subprocess
 import tempfile
 import time
 
-from harness import MEMOBS, prog, run_tests
+from harness import BUILD, MEMOBS, MiB, Observer, prog, run_tests
+
+LIBMEMOBS = os.path.join(BUILD, "libmemobs.so")
+# README, Phases: memobs's own peak RSS under a marker flood (idle: ~25 MiB).
+FLOOD_RSS_BOUND = 64 * MiB
 
 SECRET = "memobs-test-root-only-secret"
 
@@ -57,6 +63,61 @@ def test_unread_name_never_read_from_a_setuid_program():
         assert len(unread) == 1 and unread[0]["name"] == "", doc["phases"]
     finally:
         shutil.rmtree(d)
+
+
+def test_marker_flood_keeps_memobs_small_and_counts_drops():
+    """200,000 marks, 5,000 phases, 50,000 phase_ends that match nothing, as
+    fast as one process fires them: memobs stays under FLOOD_RSS_BOUND (it
+    took 272 MiB and wrote 27 MB for 300,000 marks before marks were capped)."""
+    marks, pairs, ends = 200000, 5000, 50000
+    with tempfile.TemporaryDirectory(prefix="memobs-flood-") as d:
+        out, rss = os.path.join(d, "run.json"), os.path.join(d, "rss")
+        proc = subprocess.run(["/usr/bin/time", "-o", rss, "-f", "%M", MEMOBS, "-q", "-o", out, "--max-marks", "500",
+                               "--", prog("marker_flood"), LIBMEMOBS, str(marks), str(pairs), str(ends)],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        with open(rss) as f:
+            peak = int(f.read().split()[-1]) * 1024
+        size = os.path.getsize(out)
+        with open(out) as f:
+            doc = json.load(f)
+    assert peak < FLOOD_RSS_BOUND, "memobs peaked at %.1f MiB" % (peak / MiB)
+    assert size < 4 * MiB, size
+    drops = doc["drops"]
+    assert len(doc["marks"]) == 500 and drops["marks"] == marks - 500, (len(doc["marks"]), drops)
+    opened = [p for p in doc["phases"] if p["name"] == "flood"]
+    assert len(opened) + drops["phases"] == pairs and len(opened) == 4095, (len(opened), drops)
+    # the ends of the phases not opened matched nothing either
+    assert drops["unmatched_phase_ends"] == ends + drops["phases"], drops
+    assert len(doc["warnings"]) <= 101, len(doc["warnings"])
+
+
+def test_host_markers_from_root_and_marker_uid_only():
+    """-a: phases and marks come from the processes the filters observe, and
+    of them from root's and --marker-uid's; the others' are counted."""
+    with tempfile.TemporaryDirectory(prefix="memobs-scope-") as d:
+        unobserved = os.path.join(d, "unobserved")
+        shutil.copy(prog("marker_flood"), unobserved)
+        obs = Observer(["-a", "--comm", "marker_flood", "--marker-uid", "daemon"])
+        try:
+            def fire(uid, binary, marks, pairs):
+                pre = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"] if uid else []
+                p = subprocess.run(pre + [binary, LIBMEMOBS, str(marks), str(pairs)], capture_output=True, text=True)
+                assert p.returncode == 0, p.stderr
+            fire(65534, prog("marker_flood"), 7, 2)  # nobody: observed, refused
+            fire(1, prog("marker_flood"), 3, 1)  # daemon: --marker-uid
+            fire(0, prog("marker_flood"), 2, 1)  # root
+            fire(0, unobserved, 5, 1)  # root, but not what --comm observes
+        finally:
+            obs.proc.send_signal(signal.SIGINT)
+        doc = obs.doc()
+    users = {p["pid"]: p["user"] for p in doc["processes"] if p["comm"] == "marker_flood"}
+    by_user = {}
+    for m in doc["marks"]:
+        by_user[users.get(m["pid"], "?")] = by_user.get(users.get(m["pid"], "?"), 0) + 1
+    assert by_user == {"daemon": 3, "root": 2}, (by_user, users)
+    assert [p["name"] for p in doc["phases"]].count("flood") == 2, doc["phases"]
+    assert doc["drops"]["markers_refused"] == 7 + 2 * 2, doc["drops"]
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ static void fixture(struct mo_run *run, bool big)
 					.sites = 6, .phases = 7, .marker_reads = 9,
 					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
 					.phase_sites = 14, .marker_names_unread = 15, .peak_updates = 16,
-					.programs = 17 };
+					.programs = 17, .marks = 18, .markers_refused = 19 };
 	run->marker_fallbacks = 13;
 	run_add_warning(run, "pid %d: \xff odd", 4242);
 	run_add_warning(run, "second");

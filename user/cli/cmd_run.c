@@ -63,6 +63,10 @@ static void run_usage(FILE *out)
 		"      --uid UID|USER    with -a: only processes running as this (effective) user\n"
 		"      --cgroup PATH     with -a: only processes in this cgroup v2 or below it\n"
 		"                        (/system.slice/foo.service, or under /sys/fs/cgroup)\n"
+		"      --marker-uid UID|USER  with -a: phases and marks also from this user's processes\n"
+		"                        (root's always; others' are counted in drops.markers_refused)\n"
+		"      --max-marks N     marks kept in the run (default %u)\n"
+		"      --max-mark-rate N marks kept in one second (default %u); the rest: drops.marks\n"
 		"      --duration SEC    stop observing after SEC seconds (-p, -a)\n"
 		"      --history[=PATH]  append the run to PATH (default %s)\n"
 		"      --label LABEL     label the run (history, check)\n"
@@ -89,7 +93,7 @@ static void run_usage(FILE *out)
 		"exit status: COMMAND's own (128+N if signal N killed it); 125 memobs failed (also:\n"
 		"unknown pid, user or cgroup);\n"
 		"126 COMMAND cannot be executed; 127 COMMAND not found; 2 usage error.\n",
-		HISTORY_DEFAULT_PATH, MO_MAX_PROCS, MO_MAX_ALLOCS, MO_MAX_STACKS);
+		MO_MAX_MARKS, MO_MAX_MARK_RATE, HISTORY_DEFAULT_PATH, MO_MAX_PROCS, MO_MAX_ALLOCS, MO_MAX_STACKS);
 }
 
 static bool parse_number(const char *s, double min, double max, double *out)
@@ -113,12 +117,38 @@ static void note_filter(struct run_opts *o, const char *opt, const char *value)
 	o->filters_text = text;
 }
 
+enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
+       OPT_MAX_STACKS, OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP, OPT_PHYSICAL,
+       OPT_MARKER_UID, OPT_MAX_MARKS, OPT_MAX_MARK_RATE };
+
+/* --marker-uid, --max-marks, --max-mark-rate. 0 to go on, else the exit code. */
+static int parse_marker_opt(int c, const char *arg, struct mo_marker_limits *m)
+{
+	uid_t uid;
+	double v;
+	int ret;
+
+	if (c == OPT_MARKER_UID) {
+		ret = users_parse(arg, &uid);
+		if (ret) {
+			log_err("--marker-uid: '%s' is %s", arg, ret == -ENOENT ? "no such user" : "not a uid or a user name");
+			return ret == -ENOENT ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
+		}
+		m->uid = uid;
+		return 0;
+	}
+	if (!parse_number(arg, c == OPT_MAX_MARKS ? 0 : 1, 1e9, &v) || v != (uint64_t)v) {
+		log_err("--%s: '%s' is not a count%s", c == OPT_MAX_MARKS ? "max-marks" : "max-mark-rate", arg,
+			c == OPT_MAX_MARKS ? "" : " (1 or more)");
+		return MO_EXIT_USAGE;
+	}
+	*(c == OPT_MAX_MARKS ? &m->max_marks : &m->max_mark_rate) = v;
+	return 0;
+}
+
 /* 0 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
-	       OPT_MAX_STACKS,
-	       OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP, OPT_PHYSICAL };
 	static const char *const physical_modes[] = {
 		[MO_PHYS_MODE_AUTO] = "auto", [MO_PHYS_MODE_CGROUP] = "cgroup", [MO_PHYS_MODE_PSS] = "pss",
 		[MO_PHYS_MODE_OFF] = "off",
@@ -143,6 +173,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "physical", required_argument, NULL, OPT_PHYSICAL },
+		{ "marker-uid", required_argument, NULL, OPT_MARKER_UID },
+		{ "max-marks", required_argument, NULL, OPT_MAX_MARKS },
+		{ "max-mark-rate", required_argument, NULL, OPT_MAX_MARK_RATE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -156,6 +189,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->tracer.interval_s = 0.1;
 	o->tracer.alloc_sample_bytes = MO_SAMPLE_BYTES;
 	o->tracer.rss_sample_bytes = MO_SAMPLE_BYTES;
+	o->tracer.markers = (struct mo_marker_limits){ MO_NO_UID, MO_MAX_MARKS, MO_MAX_MARK_RATE };
 	/* '+': stop at the first non-option, so that `memobs make -j2` keeps -j2. */
 	while ((c = getopt_long(argc, argv, "+o:p:aqvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -209,6 +243,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'a':
 			o->all = true;
 			break;
+		case OPT_MARKER_UID:
+		case OPT_MAX_MARKS:
+		case OPT_MAX_MARK_RATE: {
+			int ret = parse_marker_opt(c, optarg, &o->tracer.markers);
+
+			if (ret)
+				return ret;
+			break;
+		}
 		case OPT_PHYSICAL: {
 			size_t m = 0;
 
@@ -297,6 +340,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (filters_any(&o->filters) && !o->all) {
 		log_err("--comm, --uid and --cgroup choose among all processes: use them with -a");
+		return MO_EXIT_USAGE;
+	}
+	if (o->tracer.markers.uid != MO_NO_UID && !o->all) {
+		log_err("--marker-uid applies to -a; the processes of a command or of -p may all fire markers");
 		return MO_EXIT_USAGE;
 	}
 	if (o->tracer.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {

@@ -362,6 +362,8 @@ const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
 	DROP(marker_names_unread, "marker_names_unread", "marker names unread (the process exec'd or exited first)"),
 	DROP(peak_updates, "peak_updates", "peak updates (contended past the retry bound)"),
 	DROP(programs, "programs", "programs of sites (table full: unnamed)"),
+	DROP(marks, "marks", "marks (past --max-marks or --max-mark-rate)"),
+	DROP(markers_refused, "markers_refused", "markers of other users (-a: root's and --marker-uid's only)"),
 };
 #undef DROP
 

@@ -238,7 +238,7 @@ struct mo_run {
 
 /* Every drop counter, in report order: where it is in struct mo_drops,
  * its key under "drops" in the run document, what the reports call it. */
-#define MO_DROP_ROWS 15
+#define MO_DROP_ROWS 17
 struct mo_drop_field {
 	size_t off;
 	const char *key;

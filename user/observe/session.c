@@ -113,6 +113,9 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	skel->rodata->mo_cfg.page_size = sysconf(_SC_PAGESIZE);
 	skel->rodata->mo_cfg.alloc_sample_bytes = opts->heap ? opts->alloc_sample_bytes : 0;
 	skel->rodata->mo_cfg.rss_sample_bytes = opts->rss_sample_bytes;
+	skel->rodata->mo_cfg.marker_uid = opts->markers.uid;
+	skel->rodata->mo_cfg.max_marks = opts->markers.max_marks;
+	skel->rodata->mo_cfg.max_mark_rate = opts->markers.max_mark_rate;
 	if (opts->filters) {
 		skel->rodata->mo_cfg.filters = filters_mask(opts->filters);
 		skel->rodata->mo_cfg.filter_uid = opts->filters->uid;

@@ -15,6 +15,15 @@ struct mo_session;
 struct memobs_bpf;
 struct mo_filters;
 
+/* Who may fire markers, how many marks are kept (issue 17): under -a, only
+ * root's processes and those of uid (MO_NO_UID: none); at most max_marks
+ * marks in the run, max_mark_rate in one second. */
+struct mo_marker_limits {
+	__u32 uid;
+	__u64 max_marks;
+	__u64 max_mark_rate;
+};
+
 struct mo_session_opts {
 	enum mo_mode mode;
 	bool heap;
@@ -26,6 +35,7 @@ struct mo_session_opts {
 	__u64 rss_sample_bytes;		/* stacks of RSS growth, 0: none */
 	const char *verifier_log_dir;	/* where a failed load leaves libbpf's log */
 	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */
+	struct mo_marker_limits markers;
 };
 
 /* Who a process is, for one added from user space. */

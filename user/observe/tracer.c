@@ -218,6 +218,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.rss_sample_bytes = opts->rss_sample_bytes,
 		.verifier_log_dir = opts->verifier_log_dir,
 		.filters = opts->filters,
+		.markers = opts->markers,
 	};
 	struct mo_tracer *t = calloc(1, sizeof(*t));
 	char cgroup_root[4096];

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include "model/run.h"
 #include "observe/physical.h"
+#include "observe/session.h"
 
 struct mo_tracer;
 struct mo_filters;
@@ -32,6 +33,7 @@ struct mo_tracer_opts {
 	__u64 alloc_sample_bytes;	/* allocation stacks (with heap), 0: none */
 	__u64 rss_sample_bytes;		/* RSS growth stacks, 0: none */
 	const struct mo_filters *filters;	/* host mode: which processes (filters.h), or NULL */
+	struct mo_marker_limits markers;
 	bool no_exec_gate;		/* do not stop new executables for inspection */
 	enum mo_physical_mode physical;	/* the tree's physical memory (physical.h) */
 	bool command;			/* memobs launches the command (a cgroup of its own is possible) */

@@ -27,7 +27,7 @@ static const struct {
 	DROP(events), DROP(processes), DROP(pstats), DROP(allocs), DROP(stacks), DROP(sites),
 	DROP(phases), DROP(marker_reads), DROP(unmatched_ends), DROP(mm_ids),
 	DROP(missed_frees), DROP(phase_sites), DROP(marker_names_unread), DROP(peak_updates),
-	DROP(programs),
+	DROP(programs), DROP(marks), DROP(markers_refused),
 #undef DROP
 };
 
