@@ -7,6 +7,18 @@
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
 
+/* A new session peak: when, and of what (the headline of the report). Two
+ * raising it at once may leave the time and members of the other, a change
+ * apart. */
+static __always_inline void session_peak(__s64 sess)
+{
+	atomic_max(&mo_sess.rss_peak, sess);
+	mo_sess.rss_peak_ns = bpf_ktime_get_ns();
+#pragma unroll
+	for (int m = 0; m < MO_RSS_NR; m++)
+		mo_sess.rss_at_peak[m] = mo_sess.rss[m];
+}
+
 /* Set one member of a process to an absolute value and carry the change into
  * the process sum, the session sum, their peaks, and the process's phase.
  * xchg makes each change count exactly once however the updates interleave.
@@ -29,7 +41,8 @@ static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, 
 	sum = __sync_fetch_and_add(&p->rss_sum, delta) + delta;
 	atomic_max(&p->rss_peak_sum, sum);
 	sess = __sync_fetch_and_add(&mo_sess.rss_sum, delta) + delta;
-	atomic_max(&mo_sess.rss_peak, sess);
+	if (sess > mo_sess.rss_peak)
+		session_peak(sess);
 
 	/* Folded into every open phase at the next boundary. */
 	atomic_max(&mo_sess.seg_rss_peak, sess);

@@ -305,6 +305,8 @@ struct mo_state {
 	__s64 rss[MO_RSS_NR];
 	__s64 rss_sum;
 	__s64 rss_peak;
+	__u64 rss_peak_ns;		/* when rss_peak was reached (bpf_ktime_get_ns) */
+	__s64 rss_at_peak[MO_RSS_NR];	/* the members then */
 	__s64 heap_live;
 	__s64 heap_peak;
 	__u64 alloc_bytes;

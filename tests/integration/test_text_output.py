@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import MEMOBS, memobs, prog, run_tests  # noqa: E402
+from harness import MEMOBS, MiB, memobs, prog, run_tests  # noqa: E402
 
 _hostile = []
 
@@ -74,6 +74,27 @@ def test_an_empty_phase_name_is_visible():
     assert [p for p in doc["phases"] if p["name"] == ""], doc["phases"]
     rows = [l for l in proc.stderr.splitlines() if l.strip().startswith('""')]
     assert len(rows) == 1 and "MiB" in rows[0], proc.stderr
+
+
+_peak = []
+
+
+def peak_run():
+    """tests/progs/phases under sh, after a /bin/true that exits before it and
+    before one that starts after it: the session peaks in phase "big" (64 MiB)."""
+    if not _peak:
+        _peak.append(memobs([], ["sh", "-c", "/bin/true; %s; /bin/true" % prog("phases")], check_rc=0))
+    return _peak[0]
+
+
+def test_session_peak_when_and_of_what():
+    _, doc = peak_run()
+    rss = doc["totals"]["rss"]
+    big = [p for p in doc["phases"] if p["name"] == "big"][0]
+    assert big["start_s"] <= rss["peak_s"] <= big["end_s"], (rss, big)
+    at = rss["at_peak"]
+    assert at["file"] + at["anon"] + at["shmem"] == rss["peak"], rss
+    assert at["anon"] >= 64 * MiB, rss
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ void run_init(struct mo_run *run)
 	run->exit_status = -1;
 	run->physical.peak = -1;
 	run->physical.at_peak = run->physical.max = run->physical.end = MO_PHYS_UNMEASURED;
+	run->rss_peak_s = -1;
 }
 
 static void free_strv(char **v)

@@ -206,6 +206,8 @@ struct mo_run {
 
 	/* totals */
 	int64_t rss_peak;		/* the ps-style sum's peak: a shared page counts in every process */
+	double rss_peak_s;		/* when, since the start; < 0 unknown */
+	int64_t rss_at_peak[MO_RSS_NR];	/* the session's RSS by kind then */
 	struct mo_physical physical;
 	int64_t heap_peak;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count, free_unknown_count;

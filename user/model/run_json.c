@@ -129,6 +129,15 @@ static void add_totals(cJSON *doc, const struct mo_run *run)
 	cJSON *totals = add_obj(doc, "totals"), *rss = add_obj(totals, "rss"), *heap = add_obj(totals, "heap");
 
 	json_add_int(rss, "peak", run->rss_peak);
+	if (run->rss_peak_s >= 0) {
+		cJSON *at;
+
+		json_add_num(rss, "peak_s", run->rss_peak_s, 6);
+		at = add_obj(rss, "at_peak");
+		json_add_int(at, "file", run->rss_at_peak[MO_RSS_FILE]);
+		json_add_int(at, "anon", run->rss_at_peak[MO_RSS_ANON]);
+		json_add_int(at, "shmem", run->rss_at_peak[MO_RSS_SHMEM]);
+	}
 	add_physical(totals, &run->physical);
 	json_add_int(heap, "peak_live", run->heap_peak);
 	json_add_int(heap, "alloc_bytes", run->alloc_bytes);
@@ -650,6 +659,10 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	run->duration_s = secs(doc, "duration_s", 0);
 	run->exit_status = inum(doc, "exit_status", -1);
 	run->rss_peak = num(doc, "totals.rss.peak");
+	run->rss_peak_s = secs(doc, "totals.rss.peak_s", -1);
+	run->rss_at_peak[MO_RSS_FILE] = num(doc, "totals.rss.at_peak.file");
+	run->rss_at_peak[MO_RSS_ANON] = num(doc, "totals.rss.at_peak.anon");
+	run->rss_at_peak[MO_RSS_SHMEM] = num(doc, "totals.rss.at_peak.shmem");
 	run->heap_peak = num(doc, "totals.heap.peak_live");
 	run->alloc_bytes = num(doc, "totals.heap.alloc_bytes");
 	run->alloc_count = num(doc, "totals.heap.alloc_count");

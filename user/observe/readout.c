@@ -258,6 +258,11 @@ int readout__final(struct mo_readout *r, __u64 end_ns)
 	session__each_proc(r->sess, take_any_proc, r);
 	session__each_pstat(r->sess, take_any_pstat, r);
 	run->rss_peak = st->rss_peak;
+	if (st->rss_peak_ns) {
+		run->rss_peak_s = st->rss_peak_ns > r->t0_ns ? (double)(st->rss_peak_ns - r->t0_ns) / 1e9 : 0;
+		for (int m = 0; m < MO_RSS_NR; m++)
+			run->rss_at_peak[m] = st->rss_at_peak[m];
+	}
 	run->heap_peak = st->heap_peak;
 	run->alloc_bytes = st->alloc_bytes;
 	run->alloc_count = st->alloc_count;
