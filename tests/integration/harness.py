@@ -132,6 +132,8 @@ class Observer:
         assert self.proc.returncode == 0, "memobs exited %d:\n%s" % (self.proc.returncode, "".join(self.stderr) + rest)
         with open(self.out) as f:
             doc = json.load(f)
+        # The text summary of the same run, for what it says of it.
+        self.report = subprocess.run([MEMOBS, "report", self.out], capture_output=True, text=True, timeout=60).stdout
         os.unlink(self.out)
         return doc
 

@@ -48,6 +48,9 @@ def test_cgroup_path_in_processes_and_by_cgroup():
     p = proc_of(doc, pid)
     assert p["cgroup"] == kernel, (p["cgroup"], kernel)
     assert_near(p["rss"]["peak"], hwm, rel=0.05, abs_=MiB, what="peak RSS vs VmHWM")
+    # memobs and what it runs are the observer, not the host's workload.
+    assert not [q for q in doc["processes"] if obs.proc.pid in (q["pid"], q["ppid"])], obs.proc.pid
+    assert obs.report.startswith("memobs: all processes  ("), obs.report
     group = [g for g in doc["by_cgroup"] if g["cgroup"] == cg.path]
     assert len(group) == 1, doc["by_cgroup"]
     members = [q for q in doc["processes"] if q["cgroup"] == cg.path]
@@ -121,6 +124,7 @@ def test_comm_filter_observes_only_that_name():
     assert not [p for p in doc["processes"] if p["pid"] == other[0]]
     assert_near(proc_of(doc, pid)["rss"]["peak"], hwm, rel=0.05, abs_=MiB, what="peak RSS vs VmHWM")
     assert doc["filters"] == "--comm " + name
+    assert obs.report.startswith("memobs: processes matching --comm %s  (" % name), obs.report
 
 
 def test_comm_filter_lets_go_of_a_child_that_execs_another_name():
@@ -173,6 +177,7 @@ def test_several_pids_each_with_descendants():
     shutil.rmtree(tmp)
     hwm = [[int(v) * 1024 for v in re.findall(r"^VmHWM_kB (\d+)$", o, re.M)] for o in outs]
     assert doc["target_pids"] == [a.pid, b.pid], doc["target_pids"]
+    assert obs.report.startswith("memobs: pids %d, %d  (" % (a.pid, b.pid)), obs.report
     child = [p for p in doc["processes"] if p["ppid"] == a.pid and p["comm"] == "alloc_touch"]
     assert len(child) == 1, [(p["pid"], p["ppid"], p["comm"]) for p in doc["processes"]]
     assert_near(child[0]["rss"]["peak"], hwm[0][0], rel=0.05, abs_=MiB, what="A's child")

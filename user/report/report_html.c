@@ -490,7 +490,7 @@ int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t pr
 	char target[1024];
 	int ret;
 
-	report_target(run, target, sizeof(target));
+	report_target(run, sizeof(target) / 4, target, sizeof(target));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>memobs: ", out);
 	esc(&h, target);

@@ -126,7 +126,7 @@ static void head(struct mo_svg_chart *s)
 	char target[1024], title[1024], a[32], b[32];
 	size_t n;
 
-	report_target(run, target, sizeof(target));
+	report_target(run, sizeof(target) / 4, target, sizeof(target));
 	if (!s->opts->embedded)
 		fprintf(s->out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(s->out,

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report/report_text.h"
+#include "report/report_target.h"
 #include "lib/termesc.h"
+#include "lib/textfit.h"
 #include "lib/units.h"
 
 #define TOP 10
@@ -58,20 +60,17 @@ static void print_physical(FILE *out, const struct mo_physical *ph)
 
 static void print_header(FILE *out, const struct mo_run *run)
 {
-	char a[32], arg[4096];
+	char a[32], tail[128], target[4 * TEXTFIT_WIDTH];
+	int n;
 
-	fprintf(out, "memobs: ");
-	if (run->command)
-		for (char **c = run->command; *c; c++)
-			fprintf(out, "%s%s", c == run->command ? "" : " ", termesc(*c, arg, sizeof(arg)));
-	else if (run->host_wide)
-		fprintf(out, "all processes");
-	else
-		fprintf(out, "pid %d", run->target_pid);
-	fprintf(out, "  (%.2f s, %zu process%s", run->duration_s, run->nprocs, run->nprocs == 1 ? "" : "es");
+	n = snprintf(tail, sizeof(tail), "  (%.2f s, %zu process%s", run->duration_s, run->nprocs,
+		     run->nprocs == 1 ? "" : "es");
 	if (run->exit_status >= 0)
-		fprintf(out, ", exit %d", run->exit_status);
-	fprintf(out, ")\n  session peak RSS %s (the sum over processes, ps-style: a page shared by N processes "
+		n += snprintf(tail + n, sizeof(tail) - n, ", exit %d", run->exit_status);
+	snprintf(tail + n, sizeof(tail) - n, ")");
+	report_target(run, TEXTFIT_WIDTH - strlen("memobs: ") - strlen(tail), target, sizeof(target));
+	fprintf(out, "memobs: %s%s\n", target, tail);
+	fprintf(out, "  session peak RSS %s (the sum over processes, ps-style: a page shared by N processes "
 		"counts N times)\n", sz(run->rss_peak, a, sizeof(a)));
 	print_physical(out, &run->physical);
 	if (run->heap) {
