@@ -3,8 +3,9 @@ stderr never pass a control character through (a comm with a newline and an
 escape, phase names that retitle the window or clear the screen), an empty
 phase name shows as "", and items that overflow 64 bits are flagged, never
 printed negative (tests/progs/hostile_names.c)."""
-import os
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,8 +66,9 @@ def test_items_overflow_is_flagged_never_negative():
     assert ph["items"] is None and ph["items_overflow"] is True and "per_item" not in ph, ph
     rep = subprocess.run([MEMOBS, "report", path], capture_output=True, text=True, timeout=60)
     for text in (proc.stderr, rep.stdout):
-        assert "overflow" in text and "/item" not in text, text
-        assert "-2" not in text.replace("2^53", ""), text
+        row = [l for l in text.splitlines() if "title " in l]
+        assert len(row) == 1 and row[0].split()[-1] == "overflow", text
+        assert not re.search(r"(^|\s)-\d", text), text
 
 
 def test_an_empty_phase_name_is_visible():
@@ -81,9 +83,11 @@ _peak = []
 
 def peak_run():
     """tests/progs/phases under sh, after a /bin/true that exits before it and
-    before one that starts after it: the session peaks in phase "big" (64 MiB)."""
+    before one that starts after it: the session peaks in phase "big" (64 MiB).
+    The script ends in a long comment, as long `sh -c` scripts do."""
     if not _peak:
-        _peak.append(memobs([], ["sh", "-c", "/bin/true; %s; /bin/true" % prog("phases")], check_rc=0))
+        script = "/bin/true; %s; /bin/true # %s" % (prog("phases"), "x" * 200)
+        _peak.append(memobs([], ["sh", "-c", script], check_rc=0))
     return _peak[0]
 
 
@@ -97,9 +101,69 @@ def test_session_peak_when_and_of_what():
     assert at["anon"] >= 64 * MiB, rss
 
 
+def test_headline_says_when_the_session_peaked_and_who_was_alive():
+    proc, doc = peak_run()
+    lines = proc.stderr.splitlines()
+    assert len(lines[0]) <= 100 and "...  (" in lines[0] and "exit 0)" in lines[0], lines[0]
+    peak = lines[1]
+    assert peak.startswith("  session peak RSS ") and "(in phase big)" in peak and "of it anon" in peak, peak
+    assert "at %.2f s" % doc["totals"]["rss"]["peak_s"] in peak, (peak, doc["totals"]["rss"])
+    alive = lines[2]
+    assert alive.startswith("  alive then") and " phases " in alive and " sh " in alive, alive
+    assert "true" not in alive, alive
+
+
+_build = []
+
+
+def build_run():
+    """make -j2 of a few C files under memobs --heap: a real multi-process
+    build with long compiler command lines, heap columns and sites."""
+    if not _build:
+        d = tempfile.mkdtemp(prefix="memobs-build-")
+        for i in range(6):
+            with open(os.path.join(d, "unit%d.c" % i), "w") as f:
+                f.write("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+                        "int f%d(int n) { char *p = malloc(n); memset(p, %d, n); int s = p[n / 2]; free(p); return s; }\n"
+                        % (i, i))
+        with open(os.path.join(d, "Makefile"), "w") as f:
+            f.write("OBJS = %s\nlib.a: $(OBJS)\n\tar rcs $@ $^\n%%.o: %%.c\n\t$(CC) -O2 -g -Wall -Wextra "
+                    "-fno-omit-frame-pointer -D_FORTIFY_SOURCE=2 -c $< -o $@\n"
+                    % " ".join("unit%d.o" % i for i in range(6)))
+        proc, doc = memobs(["--heap"], ["make", "-C", d, "-j2", "-s"], check_rc=0)
+        path = os.path.join(d, "run.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        _build.append((proc, doc, path))
+    return _build[0]
+
+
+def too_wide(text):
+    return [l for l in text.splitlines() if len(l) > 100]
+
+
+def test_reports_fit_100_columns():
+    for proc, path in ((build_run()[0], build_run()[2]), (peak_run()[0], None), (hostile_run()[0], hostile_run()[2])):
+        assert not too_wide(proc.stderr), "\n".join(too_wide(proc.stderr))
+        if path:
+            rep = subprocess.run([MEMOBS, "report", path], capture_output=True, text=True, timeout=60)
+            assert rep.returncode == 0 and not too_wide(rep.stdout), "\n".join(too_wide(rep.stdout))
+
+
+def test_columns_without_figures_are_left_out():
+    heap = build_run()[0].stderr
+    plain = peak_run()[0].stderr
+    procs = heap.split("top processes")[1].splitlines()[1].split()
+    assert procs[-2:] == ["peak", "exit"] and "heap" in procs, procs
+    assert "allocated" in heap.split("by command")[1].splitlines()[1], heap
+    # Without --heap: no heap column anywhere; with items, RSS per item is said to be that.
+    assert "heap" not in plain and "allocated" not in plain, plain
+    assert "RSS/item" in plain and "divided by the items" in plain, plain
+
+
 if __name__ == "__main__":
     try:
         run_tests(globals())
     finally:
-        for _, _, path in _hostile:
+        for _, _, path in _hostile + _build:
             shutil.rmtree(os.path.dirname(path), ignore_errors=True)
