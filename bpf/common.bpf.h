@@ -25,7 +25,7 @@ static __always_inline void atomic_max(__s64 *p, __s64 v)
 		if (old >= v || __sync_val_compare_and_swap(p, old, v) == old)
 			return;
 	}
-	MO_DROP(peak_updates);
+	MO_DROP(contended);
 }
 
 /* The session's record of this process, or NULL when it is not observed. */

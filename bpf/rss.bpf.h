@@ -7,6 +7,10 @@
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
 
+/* A member's value once its process left the session's sums (proc_end): no
+ * event still in flight may change it, nor the sums through it. */
+#define MO_RSS_ENDED (-1)
+
 /* A new session peak: when, and of what (the headline of the report). Two
  * raising it at once may leave the time and members of the other, a change
  * apart. */
@@ -21,15 +25,30 @@ static __always_inline void session_peak(__s64 sess)
 
 /* Set one member of a process to an absolute value and carry the change into
  * the process sum, the session sum, their peaks, and the process's phase.
- * xchg makes each change count exactly once however the updates interleave.
- * Returns the change in bytes. */
+ * Compare-and-swap makes each change count exactly once however the updates
+ * interleave, and none after the process left the sums. Returns the change
+ * in bytes. */
 static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
 {
 	__s64 old, delta, sum, sess;
 	struct mo_pstat *ps;
+	bool set = false;
 
 	member &= MO_RSS_NR - 1;
-	old = __sync_lock_test_and_set(&p->rss[member], bytes);
+	old = *(volatile __s64 *)&p->rss[member];
+	for (int i = 0; i < MO_MAX_TRIES && !set; i++) {
+		__s64 seen;
+
+		if (old == MO_RSS_ENDED)
+			return 0;
+		seen = __sync_val_compare_and_swap(&p->rss[member], old, bytes);
+		set = seen == old;
+		old = seen;
+	}
+	if (!set) {
+		MO_DROP(contended);
+		return 0;
+	}
 	delta = bytes - old;
 	if (!delta)
 		return 0;
@@ -51,6 +70,26 @@ static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, 
 	if (ps)
 		atomic_max(&ps->rss_peak, sum);
 	return delta;
+}
+
+/* The process leaves the session's sums: each member is taken (set to
+ * MO_RSS_ENDED) and subtracted. Returns file + anon + shmem taken. */
+static __always_inline __s64 rss_leave(struct mo_proc *p)
+{
+	__s64 sum = 0;
+
+#pragma unroll
+	for (int m = 0; m < MO_RSS_NR; m++) {
+		__s64 last = __sync_lock_test_and_set(&p->rss[m], MO_RSS_ENDED);
+
+		if (last == MO_RSS_ENDED)
+			continue;
+		__sync_fetch_and_sub(&mo_sess.rss[m], last);
+		if (m != MO_RSS_SWAP)
+			sum += last;
+	}
+	__sync_fetch_and_sub(&mo_sess.rss_sum, sum);
+	return sum;
 }
 
 /* Seed every member from the mm's own counters (fork, exec). */

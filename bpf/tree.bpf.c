@@ -41,15 +41,16 @@ static __always_inline __s32 exit_status(struct task_struct *task)
 static __always_inline void proc_end(struct task_struct *task, struct mo_proc *p, __u32 tgid, __u32 why)
 {
 	struct mo_ev_exit *ev;
+	__s64 rss_end;
 
 	if (__sync_fetch_and_or(&p->flags, MO_PROC_EXITED | why) & MO_PROC_EXITED)
 		return;
 	p->end_ns = bpf_ktime_get_ns();
 	p->exit_code = why ? 0 : exit_status(task);
-#pragma unroll
-	for (int m = 0; m < MO_RSS_NR; m++)
-		__sync_fetch_and_sub(&mo_sess.rss[m], p->rss[m]);
-	__sync_fetch_and_sub(&mo_sess.rss_sum, p->rss_sum);
+	/* Its members, not rss_sum: an event still in flight on another CPU
+	 * (reclaim) may add to rss_sum after this, but has set its member
+	 * before, or sees it ended and changes nothing. */
+	rss_end = rss_leave(p);
 	__sync_fetch_and_sub(&mo_sess.heap_live, p->heap_live);
 	__sync_fetch_and_sub(&mo_sess.nprocs, 1);
 	if (p->mm_id)
@@ -62,6 +63,7 @@ static __always_inline void proc_end(struct task_struct *task, struct mo_proc *p
 	ev->hdr.tgid = tgid;
 	ev->hdr.ts_ns = p->end_ns;
 	__builtin_memcpy(&ev->proc, p, sizeof(ev->proc));
+	ev->proc.rss_sum = rss_end;
 	bpf_ringbuf_submit(ev, 0);
 	bpf_map_delete_elem(&mo_procs, &tgid);
 }

@@ -100,7 +100,7 @@ struct mo_proc {
 	__u64 end_ns;
 	__s32 exit_code;	/* kernel wait status (as in waitpid) */
 	__u32 mm_id;		/* kmem:rss_stat's hashed mm, learned from curr=1 */
-	__s64 rss[MO_RSS_NR];
+	__s64 rss[MO_RSS_NR];	/* -1 once it left the session's sums (exit) */
 	__s64 rss_peak[MO_RSS_NR];
 	__s64 rss_sum;		/* file + anon + shmem */
 	__s64 rss_peak_sum;	/* of its program: since its last exec */
@@ -292,8 +292,8 @@ struct mo_drops {
 	__u64 missed_frees;	/* an address re-allocated without a seen free */
 	__u64 phase_sites;	/* mo_site_deltas full: a site's change left out of its phases */
 	__u64 marker_names_unread;	/* by BPF and by user space (set by user space) */
-	__u64 peak_updates;	/* a peak not raised: its compare-and-swap lost to other
-				 * CPUs 32 times in a row (common.bpf.h) */
+	__u64 contended;	/* a peak not raised, an RSS value not set: its
+				 * compare-and-swap lost to other CPUs 32 times in a row */
 	__u64 programs;		/* mo_progs full: a site's program is unnamed */
 	__u64 marks;		/* marks past max_marks or max_mark_rate */
 	__u64 markers_refused;	/* host mode: markers of a uid other than root and marker_uid */

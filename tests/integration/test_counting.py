@@ -64,7 +64,7 @@ def test_threads_allocating_and_faulting_at_once_keep_their_peaks():
     hwm = int(re.search(r"VmHWM_kB (\d+)", proc.stdout).group(1)) * 1024
     p = [p for p in doc["processes"] if p["comm"] == "contend"][0]
     print("# %d threads: peak RSS %d (VmHWM %d), peak live heap %d (its own count %d), %d peak updates given up"
-          % (threads, p["rss"]["peak"], hwm, p["heap"]["peak_live"], own_peak, doc["drops"]["peak_updates"]))
+          % (threads, p["rss"]["peak"], hwm, p["heap"]["peak_live"], own_peak, doc["drops"]["contended_updates"]))
     assert_near(p["rss"]["peak"], hwm, rel=0.05, abs_=1 << 20, what="peak RSS vs VmHWM")
     assert own_peak <= p["heap"]["peak_live"] <= own_peak + threads * block + NOISE, (p["heap"], own_peak)
     assert p["heap"]["alloc_count"] >= allocs, (p["heap"], allocs)

@@ -361,7 +361,7 @@ const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
 	DROP(unmatched_ends, "unmatched_phase_ends", "unmatched phase ends"),
 	DROP(marker_reads, "marker_reads_in_bpf", "marker names BPF could not read (read from /proc)"),
 	DROP(marker_names_unread, "marker_names_unread", "marker names unread (the process exec'd or exited first)"),
-	DROP(peak_updates, "peak_updates", "peak updates (contended past the retry bound)"),
+	DROP(contended, "contended_updates", "updates given up (a compare-and-swap lost 32 times in a row)"),
 	DROP(programs, "programs", "programs of sites (table full: unnamed)"),
 	DROP(marks, "marks", "marks (past --max-marks or --max-mark-rate)"),
 	DROP(markers_refused, "markers_refused", "markers of other users (-a: root's and --marker-uid's only)"),
