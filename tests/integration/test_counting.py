@@ -21,13 +21,16 @@ def test_heap_block_table_grows_with_the_blocks_it_tracks():
     # (fdinfo memlock) while it holds its blocks. The block table (key
     # mo_alloc_key, value mo_alloc) must cost its buckets plus about one
     # element per tracked block, not max_entries elements from the start.
-    held = 20000
-    proc, doc = memobs(["-q", "--heap"], [prog("hold_blocks"), str(held)], check_rc=0)
+    # (a --max-allocs no other map of memobs has: the table is known by it)
+    held, slots = 20000, 500009
+    proc, doc = memobs(["-q", "--heap", "--max-allocs", str(slots)], [prog("hold_blocks"), str(held)], check_rc=0)
     maps = [tuple(map(int, m)) for m in re.findall(
         r"map key_size 16 value_size 32 max_entries (\d+) memlock (\d+)", proc.stdout)]
+    maps = [m for m in maps if m[0] == slots]
     assert len(maps) == 1, proc.stdout
     max_entries, memlock = maps[0]
-    per_block = (memlock - BUCKET_BYTES * max_entries) / held
+    buckets = 1 << (max_entries - 1).bit_length()
+    per_block = (memlock - BUCKET_BYTES * buckets) / held
     print("# block table: %d slots, %.1f MiB locked holding %d blocks: %.0f bytes a block beyond the buckets"
           % (max_entries, memlock / 2**20, held, per_block))
     assert 40 <= per_block <= 256, "%.0f bytes a block: not in proportion to the blocks" % per_block
