@@ -22,10 +22,17 @@ bench-deps:
 
 bench: bench-deps all $(BENCH_DIR)/malloc_pairs
 	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+	$(Q)if [ -n "$(LUA_SRC)" ]; then $(MAKE) --no-print-directory bench-physical; \
+	else echo "bench: LUA_SRC is not set: the physical-memory bench (make bench-physical) did not run" >&2; fi
+
+# The tree's physical memory on make -j2 of Lua (issue 20) against the memory cgroup's own
+# figures; LUA_SRC=DIR names a Lua checkout (git clone https://github.com/lua/lua).
+bench-physical: all | $(BENCH_DIR)
+	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/physical.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
 # Host-wide observation's cost on the build (issue 7): bare / memobs -- make / bare under
 # memobs -a, alternating; writes bench/host_results.json.
 bench-host: all
 	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
-.PHONY: bench bench-deps bench-host
+.PHONY: bench bench-deps bench-host bench-physical
