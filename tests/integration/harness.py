@@ -4,6 +4,7 @@ run_tests(globals()); every function named test_* is one test and prints
 "ok - name" or "not ok - name" (tests/run.sh counts them)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,20 @@ def memobs(args, cmd=None, check_rc=None, binary=None, timeout=300, env=None):
     if check_rc is not None and proc.returncode != check_rc:
         raise AssertionError("memobs exited %d, expected %d\nstderr:\n%s" % (proc.returncode, check_rc, proc.stderr))
     return proc, doc
+
+
+def in_tmp(fn):
+    """The test fn(tmp) in a fresh directory the command can read (memobs runs it as
+    the invoking user), removed afterwards."""
+    def wrapped():
+        tmp = tempfile.mkdtemp(prefix="memobs-test-")
+        os.chmod(tmp, 0o755)
+        try:
+            fn(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    wrapped.__name__ = fn.__name__
+    return wrapped
 
 
 def procs_by_comm(doc, comm):

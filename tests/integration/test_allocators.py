@@ -13,9 +13,8 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
-from harness import ROOT, memobs, run_tests
+from harness import ROOT, in_tmp, memobs, run_tests
 
 SRC = os.path.join(ROOT, "tests", "progs", "alloc_shape.c")
 CFLAGS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline", "-Wall", "-Wextra", "-Werror"]
@@ -86,18 +85,6 @@ def observe(what, exe, launch="", cxx=False, malloc_from=None):
     assert 0 <= base["alloc_bytes"] < NOISE + (EH_POOL if cxx else 0), (what, "start-up noise", base)
     assert doc["drops"]["events"] == 0, doc["drops"]
     return doc
-
-
-def in_tmp(fn):
-    def wrapped():
-        tmp = tempfile.mkdtemp(prefix="memobs-alloc-")
-        os.chmod(tmp, 0o755)
-        try:
-            fn(tmp)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    wrapped.__name__ = fn.__name__
-    return wrapped
 
 
 @in_tmp

@@ -7,13 +7,12 @@ Cgroups are named by pid, so that tests of others running at the same time
 are not touched. Needs root, and a memory cgroup hierarchy (v1 here)."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from harness import MEMOBS, MiB, assert_near, memobs, prog, procs_by_comm, run_tests
+from harness import MEMOBS, MiB, assert_near, in_tmp, memobs, prog, procs_by_comm, run_tests
 
 PYTHON = "/usr/bin/python3"
 
@@ -110,24 +109,13 @@ def test_fork_then_exec():
 def tree_mem(tmp, wrap=None, args=()):
     """4 children touch 16, 32, 48 and 64 MiB and write 8 MiB of files each,
     all held at once; returns (proc, doc, held anon, held file, cgroup peak)."""
+    os.chmod(tmp, 0o777)    # the command writes there, as the invoking user
     cmd = [prog("tree_mem"), "4", "16", "8", tmp, "600"]
     proc, doc = memobs(["-q"] + list(args), (wrap or []) + cmd, check_rc=0)
     held = re.search(r"held anon (\d+) file (\d+)", proc.stdout)
     peak = re.search(r"cgroup_peak (\d+)", proc.stdout)
     assert held and peak, proc.stdout + proc.stderr
     return proc, doc, int(held.group(1)), int(held.group(2)), int(peak.group(1))
-
-
-def in_tmp(fn):
-    def wrapped():
-        tmp = tempfile.mkdtemp(prefix="memobs-tree-")
-        os.chmod(tmp, 0o777)
-        try:
-            fn(tmp)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    wrapped.__name__ = fn.__name__
-    return wrapped
 
 
 @in_tmp
