@@ -491,13 +491,8 @@ static bool test_drop_rows(void)
 	run.drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
 				       .sites = 6, .phases = 7, .marker_reads = 9,
 				       .unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-<<<<<<< HEAD
-				       .phase_sites = 13, .marker_names_unread = 14, .peak_updates = 15,
-				       .programs = 16, .marks = 17, .markers_refused = 18 };
-=======
 				       .phase_sites = 13, .marker_names_unread = 14, .contended = 15,
-				       .programs = 16 };
->>>>>>> 1df0aba (RSS: an event still in flight when its process leaves the session's sums changes nothing; drops.peak_updates becomes contended_updates)
+				       .programs = 16, .marks = 17, .markers_refused = 18 };
 	ASSERT_EQ(run_drop_rows(&run, rows), MO_DROP_ROWS);
 	ASSERT_EQ(sizeof(run.drops) / sizeof(uint64_t), MO_DROP_ROWS);
 	run.drops = (struct mo_drops){ .sites = 6, .unmatched_ends = 10 };

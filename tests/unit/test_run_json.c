@@ -150,13 +150,8 @@ static void fixture(struct mo_run *run, bool big)
 	run->drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
 					.sites = 6, .phases = 7, .marker_reads = 9,
 					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-<<<<<<< HEAD
-					.phase_sites = 14, .marker_names_unread = 15, .peak_updates = 16,
-					.programs = 17, .marks = 18, .markers_refused = 19 };
-=======
 					.phase_sites = 14, .marker_names_unread = 15, .contended = 16,
-					.programs = 17 };
->>>>>>> 1df0aba (RSS: an event still in flight when its process leaves the session's sums changes nothing; drops.peak_updates becomes contended_updates)
+					.programs = 17, .marks = 18, .markers_refused = 19 };
 	run->marker_fallbacks = 13;
 	run_add_warning(run, "pid %d: \xff odd", 4242);
 	run_add_warning(run, "second");

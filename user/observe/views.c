@@ -102,11 +102,7 @@ static int64_t heap_live(const struct mo_views *v, const struct mo_proc *p)
 static uint64_t drops_total(const volatile struct mo_drops *d)
 {
 	return d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases + d->mm_ids +
-<<<<<<< HEAD
-	       d->phase_sites + d->peak_updates + d->marks;
-=======
-	       d->phase_sites + d->contended;
->>>>>>> 1df0aba (RSS: an event still in flight when its process leaves the session's sums changes nothing; drops.peak_updates becomes contended_updates)
+	       d->phase_sites + d->contended + d->marks;
 }
 
 void views__live(struct mo_views *v, struct mo_live *live, __u64 now)

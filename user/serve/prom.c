@@ -26,13 +26,8 @@ static const struct {
 #define DROP(f) { #f, offsetof(struct mo_drops, f) }
 	DROP(events), DROP(processes), DROP(pstats), DROP(allocs), DROP(stacks), DROP(sites),
 	DROP(phases), DROP(marker_reads), DROP(unmatched_ends), DROP(mm_ids),
-<<<<<<< HEAD
-	DROP(missed_frees), DROP(phase_sites), DROP(marker_names_unread), DROP(peak_updates),
-	DROP(programs), DROP(marks), DROP(markers_refused),
-=======
 	DROP(missed_frees), DROP(phase_sites), DROP(marker_names_unread), DROP(contended),
-	DROP(programs),
->>>>>>> 1df0aba (RSS: an event still in flight when its process leaves the session's sums changes nothing; drops.peak_updates becomes contended_updates)
+	DROP(programs), DROP(marks), DROP(markers_refused),
 #undef DROP
 };
 
