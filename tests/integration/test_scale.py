@@ -148,7 +148,28 @@ def test_quadratic_prediction_and_budget():
     actual = observed_peak([prog("scale_quadratic"), "256"])
     near(predicted, actual, 0.10, "peak RSS predicted at 256 (1.33x the sweep, 1.8x the memory) vs observed")
     assert rs["budget"]["fits"] is False and rs["budget"]["margin"] < 0, rs["budget"]
-    assert "budget: peak_rss at size 256 is" in out and ": NO, over by" in out, out
+    words = " ".join(out.split())
+    assert "budget: peak_rss at size 256 is predicted at" in words and "it does NOT fit" in words, out
+
+
+def test_text_fits_and_says_how_sure():
+    """Issue 18, item 8: 100 columns, no 0 ns*N^k, no negative intercept, the
+    budget's share said as used, each prediction with its interval or why
+    it is not reliable."""
+    for name in ("linear", "quadratic"):
+        out, _, rs = sweep(name)
+        assert not [l for l in out.splitlines() if len(l) > 100], out
+        assert " 0 ns*" not in out and " 0 B*" not in out, out
+        for m in rs["metrics"]:
+            assert m["fit"] is None or m["fit"]["a"] >= 0, m
+            p = m.get("prediction")
+            if p:
+                assert p["interval_95"] is None or p["interval_95"] >= 0, p
+        duration = [l for l in out.split("prediction at size")[1].splitlines() if l.strip().startswith("duration")]
+        assert duration and ("+-" in duration[0] or "not reliable" in duration[0]), out
+    out, _, rs = linear()
+    used = 100.0 * rs["budget"]["predicted"] / rs["budget"]["bytes"]
+    assert "%.1f%% of the 1.00 GiB budget: it fits, " % used in " ".join(out.split()), out
 
 
 def test_constant_recovered_via_env():

@@ -239,6 +239,56 @@ static bool test_bad_input(void)
 	return true;
 }
 
+/* A sweep whose free intercept is negative (small runs cost next to
+ * nothing, big ones a lot): the model goes through the origin instead of
+ * predicting less than nothing at small N. */
+static bool test_intercept_never_negative(void)
+{
+	static const double n[] = { 10, 100, 1000, 5000 };
+	double y[4];
+	struct mo_fit f;
+	char err[128];
+
+	for (size_t i = 0; i < 4; i++)
+		y[i] = n[i] < 100 ? 0.001 : -0.5 + 0.002 * n[i];
+	ASSERT_EQ(fit_power(n, y, 4, 0, &f, err, sizeof(err)), 0);
+	ASSERT_TRUE(f.a >= 0, "a = %g", f.a);
+	ASSERT_TRUE(f.origin, "held at the origin");
+	for (double x = 1; x <= 10000; x *= 10)
+		ASSERT_TRUE(fit_eval(&f, x) >= 0, "at %g: %g", x, fit_eval(&f, x));
+	/* A positive intercept is left alone. */
+	ASSERT_TRUE(fit_of(linear, sizes, NSIZES, 0, &f), "fit");
+	ASSERT_TRUE(!f.origin && f.a > 0, "a = %g", f.a);
+	return true;
+}
+
+/* The 95% prediction interval: none without a degree of freedom left, zero
+ * for exact data, and for noisy data wide enough to hold the truth, wider
+ * the farther it extrapolates. */
+static bool test_prediction_interval(void)
+{
+	static const double n[] = { 100, 300, 1000, 3000, 5000 };
+	struct mo_fit f;
+	double at10k, at50k;
+
+	ASSERT_TRUE(fit_of(power_1_3, sizes, NSIZES, 0.01, &f), "fit");
+	ASSERT_TRUE(!f.snapped && isnan(fit_interval(&f, 10000)), "3 points, 3 parameters: %g",
+		    fit_interval(&f, 10000));
+	ASSERT_TRUE(fit_of(linear, n, 5, 0, &f), "fit");
+	ASSERT_EQ(f.dof, 3);
+	ASSERT_NEAR(fit_interval(&f, 10000), 0, 1e-3);
+	ASSERT_TRUE(fit_of(linear, n, 5, 0.02, &f), "fit");
+	at10k = fit_interval(&f, 10000);
+	at50k = fit_interval(&f, 50000);
+	ASSERT_TRUE(fabs(fit_eval(&f, 10000) - linear(10000)) <= at10k, "%g off, interval %g",
+		    fit_eval(&f, 10000) - linear(10000), at10k);
+	ASSERT_TRUE(at10k < 0.1 * linear(10000) && at50k > at10k, "%g then %g", at10k, at50k);
+	ASSERT_TRUE(fit_of(constant, n, 5, 0.01, &f), "fit");
+	ASSERT_TRUE(fit_interval(&f, 1e6) > 0 && fit_interval(&f, 1e6) < 0.05 * 33 * MiB, "%g",
+		    fit_interval(&f, 1e6));
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_exact_linear);
@@ -252,5 +302,7 @@ int main(void)
 	RUN(test_decreasing);
 	RUN(test_unclear);
 	RUN(test_bad_input);
+	RUN(test_intercept_never_negative);
+	RUN(test_prediction_interval);
 	return check_summary();
 }

@@ -137,7 +137,7 @@ static bool test_metrics(void)
 	ASSERT_NEAR(m->points[1].value, MiB + 64 * KiB * 1000 + 8 * KiB, 0);	/* the median, not the outlier */
 	ASSERT_EQ(m->fit.shape, MO_FIT_LINEAR);
 	ASSERT_NEAR(m->fit.b, 64 * KiB, 1);
-	ASSERT_EQ(scale_predict(m, 10000, &v, &n), 0);
+	ASSERT_EQ(scale_predict(m, 10000, &v, &n, NULL), 0);
 	ASSERT_NEAR(n, 10000, 0);
 	ASSERT_NEAR(v, MiB + 64 * KiB * 10000 + 4 * KiB, 4 * KiB);	/* medians 4, 8, 4 KiB over */
 
@@ -146,7 +146,7 @@ static bool test_metrics(void)
 	ASSERT_NEAR(m->points[2].n, 10000, 0);
 	ASSERT_NEAR(m->fit.b, 32 * KiB, 1e-6);
 	ASSERT_NEAR(m->items_fit.b, 2, 1e-9);
-	ASSERT_EQ(scale_predict(m, 10000, &v, &n), 0);
+	ASSERT_EQ(scale_predict(m, 10000, &v, &n, NULL), 0);
 	ASSERT_NEAR(n, 20000, 1e-6);
 	ASSERT_NEAR(v, 32 * KiB * 20000, 1);
 
@@ -158,7 +158,7 @@ static bool test_metrics(void)
 	m = scale_metric(&s, "phase.late.rss.peak_over_baseline");
 	ASSERT_TRUE(m && m->err == -EINVAL, "two sizes cannot be fitted");
 	ASSERT_STR_EQ(m->why, "2 distinct sizes: a fit of a + b*N^k needs at least 3");
-	ASSERT_EQ(scale_predict(m, 10000, &v, &n), -ENOENT);
+	ASSERT_EQ(scale_predict(m, 10000, &v, &n, NULL), -ENOENT);
 	ASSERT_TRUE(!scale_metric(&s, "peak_heap"), "no heap metrics without the heap");
 	scale_free(&s);
 	return true;
@@ -211,11 +211,14 @@ static bool test_text(void)
 	ASSERT_TRUE(out, "rendered");
 	ASSERT_TRUE(strstr(out, "memobs scale: ./build --pages {}\n"), "%s", out);
 	ASSERT_TRUE(strstr(out, "sizes 100, 1000, 5000; 3 runs each (median)"), "%s", out);
-	ASSERT_TRUE(strstr(out, "64.0 KiB*N  1.00 1.0000  linear"), "%s", out);
-	ASSERT_TRUE(strstr(out, "phase.render.rss.peak_over_baseline items"), "%s", out);
+	ASSERT_TRUE(strstr(out, "1.0 MiB + 64.0 KiB*N      1.00 1.0000 linear"), "%s", out);
+	ASSERT_TRUE(strstr(out, "phase.render.rss.peak_over_baseline\n                     items"), "%s", out);
 	ASSERT_TRUE(strstr(out, "not fitted: 2 distinct sizes"), "%s", out);
-	ASSERT_TRUE(strstr(out, "at 20000 items"), "%s", out);
-	ASSERT_TRUE(strstr(out, "budget: peak_rss at size 10000 is 626.0 MiB of 1.00 GiB: yes"), "%s", out);
+	ASSERT_TRUE(strstr(out, "(at 20000 items) 625.0 MiB +- 0 B"), "%s", out);
+	ASSERT_TRUE(strstr(out, "budget: peak_rss at size 10000 is predicted at 626.0 MiB +- "), "%s", out);
+	ASSERT_TRUE(strstr(out, "61.1% of the 1.00 GiB budget:\n        it fits, 398.0 MiB to spare"), "%s", out);
+	for (const char *l = out; *l; l = strchr(l, '\n') + 1)
+		ASSERT_TRUE(strchr(l, '\n') - l <= 100, "%.*s", (int)(strchr(l, '\n') - l), l);
 	free(out);
 	scale_free(&s);
 	return true;

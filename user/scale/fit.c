@@ -15,17 +15,22 @@ struct points {
 };
 
 /* Least squares of y = a + c*x with x = (n/n_max)^k: scaling by n_max keeps
- * x in (0, 1] so that N^3 of large sizes stays well conditioned. Returns the
- * residual sum of squares; *a and *b (unscaled) when asked. */
-static double solve(const struct points *p, double k, double *a, double *b)
+ * x in (0, 1] so that N^3 of large sizes stays well conditioned. a >= 0:
+ * bytes and seconds are never negative, and a negative a would predict less
+ * than nothing at small N; when the free a is below 0 the line goes through
+ * the origin. Returns the residual sum of squares; *a and *b (unscaled) and
+ * what the prediction interval needs (*x) when asked. */
+static double solve(const struct points *p, double k, double *a, double *b, struct mo_fit *x)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, mx, my, c, a0, ssr = 0;
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, sq = 0, sqy = 0, mx, my, c, a0, ssr = 0;
 
 	for (size_t i = 0; i < p->count; i++) {
-		double x = pow(p->n[i] / p->n_max, k);
+		double xi = pow(p->n[i] / p->n_max, k);
 
-		sx += x;
+		sx += xi;
 		sy += p->y[i];
+		sq += xi * xi;
+		sqy += xi * p->y[i];
 	}
 	mx = sx / p->count;
 	my = sy / p->count;
@@ -37,6 +42,12 @@ static double solve(const struct points *p, double k, double *a, double *b)
 	}
 	c = sxx > 0 ? sxy / sxx : 0;
 	a0 = my - c * mx;
+	if (x)
+		x->origin = a0 < 0;
+	if (a0 < 0) {
+		a0 = 0;
+		c = sq > 0 ? sqy / sq : 0;
+	}
 	for (size_t i = 0; i < p->count; i++) {
 		double r = p->y[i] - a0 - c * pow(p->n[i] / p->n_max, k);
 
@@ -46,6 +57,11 @@ static double solve(const struct points *p, double k, double *a, double *b)
 		*a = a0;
 	if (b)
 		*b = c / pow(p->n_max, k);
+	if (x) {
+		x->x_mean = mx;
+		x->x_ss = sxx;
+		x->x_sq = sq;
+	}
 	return ssr;
 }
 
@@ -58,7 +74,7 @@ static double best_exponent(const struct points *p)
 	double best_k = FIT_K_MIN, best = INFINITY, lo, hi, x1, x2, f1, f2;
 
 	for (double k = FIT_K_MIN; k <= FIT_K_MAX + 1e-9; k += FIT_K_STEP) {
-		double ssr = solve(p, k, NULL, NULL);
+		double ssr = solve(p, k, NULL, NULL, NULL);
 
 		if (ssr < best) {
 			best = ssr;
@@ -69,21 +85,21 @@ static double best_exponent(const struct points *p)
 	hi = fmin(FIT_K_MAX, best_k + FIT_K_STEP);
 	x1 = hi - g * (hi - lo);
 	x2 = lo + g * (hi - lo);
-	f1 = solve(p, x1, NULL, NULL);
-	f2 = solve(p, x2, NULL, NULL);
+	f1 = solve(p, x1, NULL, NULL, NULL);
+	f2 = solve(p, x2, NULL, NULL, NULL);
 	for (int i = 0; i < GOLDEN_ITERATIONS; i++) {
 		if (f1 <= f2) {
 			hi = x2;
 			x2 = x1;
 			f2 = f1;
 			x1 = hi - g * (hi - lo);
-			f1 = solve(p, x1, NULL, NULL);
+			f1 = solve(p, x1, NULL, NULL, NULL);
 		} else {
 			lo = x1;
 			x1 = x2;
 			f1 = f2;
 			x2 = lo + g * (hi - lo);
-			f2 = solve(p, x2, NULL, NULL);
+			f2 = solve(p, x2, NULL, NULL, NULL);
 		}
 	}
 	/* The grid point may beat the interior when the optimum is an edge. */
@@ -132,6 +148,7 @@ static void fit_constant(const struct points *p, double mean, double sst, struct
 	/* Nothing varies with N: there is no variance for the model to explain. */
 	out->r2 = NAN;
 	out->rmse_rel = sqrt(sst / p->count);
+	out->ssr = sst;
 }
 
 /* Refit with a simple exponent near k_free when it does as well. */
@@ -142,7 +159,9 @@ static void snap(const struct points *p, double sst, struct mo_fit *out)
 
 		if (fabs(out->k_free - s) > FIT_TOL)
 			continue;
-		ssr = solve(p, s, &a, &b);
+		struct mo_fit x;
+
+		ssr = solve(p, s, &a, &b, &x);
 		r2 = r_squared(ssr, sst);
 		if (r2 < out->r2 - FIT_SNAP_R2)
 			return;
@@ -152,8 +171,24 @@ static void snap(const struct points *p, double sst, struct mo_fit *out)
 		out->r2 = r2;
 		out->rmse_rel = sqrt(ssr / p->count);
 		out->snapped = true;
+		out->origin = x.origin;
+		out->x_mean = x.x_mean;
+		out->x_ss = x.x_ss;
+		out->x_sq = x.x_sq;
+		out->ssr = ssr;
 		return;
 	}
+}
+
+/* Points less the parameters estimated from them: a (unless held at 0), b,
+ * and k unless it was rounded to a simple exponent (then it is chosen, not
+ * estimated); the mean alone for a constant. */
+static void set_dof(struct mo_fit *f, size_t count)
+{
+	size_t params = f->shape == MO_FIT_CONSTANT ? 1 : 1 + !f->origin + !f->snapped;
+
+	f->npoints = count;
+	f->dof = count > params ? count - params : 0;
 }
 
 static enum mo_fit_shape shape_of(double b, double k, double r2)
@@ -194,15 +229,47 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 	if (hi - lo <= fmax(FIT_CONST_TOL * fmax(fabs(hi), fabs(lo)), noise_floor)) {
 		fit_constant(&p, mean, sst, out);
 	} else {
-		ssr = solve(&p, out->k_free, &out->a, &out->b);
+		ssr = solve(&p, out->k_free, &out->a, &out->b, out);
 		out->k = out->k_free;
 		out->r2 = r_squared(ssr, sst);
 		out->rmse_rel = sqrt(ssr / count);
+		out->ssr = ssr;
 		snap(&p, sst, out);
 		out->shape = shape_of(out->b, out->k, out->r2);
 	}
 	out->rmse_rel = sum_abs > 0 ? out->rmse_rel / (sum_abs / count) : 0;
+	set_dof(out, count);
 	return 0;
+}
+
+/* Student's t at 97.5% (two-sided 95%) by degrees of freedom; past 30 the
+ * next bounds (40: 2.021, 60: 2.000, 120: 1.980). */
+static double t_975(unsigned dof)
+{
+	static const double t[] = { NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+				    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+				    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042 };
+
+	if (dof < sizeof(t) / sizeof(t[0]))
+		return t[dof];
+	return dof <= 40 ? 2.021 : dof <= 60 ? 2.000 : 1.980;
+}
+
+double fit_interval(const struct mo_fit *f, double n)
+{
+	double sigma, x, lever;
+
+	if (!f->dof)
+		return NAN;
+	sigma = sqrt(f->ssr / f->dof);
+	if (f->shape == MO_FIT_CONSTANT)
+		return t_975(f->dof) * sigma * sqrt(1 + 1.0 / f->npoints);
+	x = pow(n / f->n_max, f->k);
+	if (f->origin)
+		lever = f->x_sq > 0 ? x * x / f->x_sq : INFINITY;
+	else
+		lever = 1.0 / f->npoints + (f->x_ss > 0 ? (x - f->x_mean) * (x - f->x_mean) / f->x_ss : INFINITY);
+	return t_975(f->dof) * sigma * sqrt(1 + lever);
 }
 
 double fit_eval(const struct mo_fit *f, double n)

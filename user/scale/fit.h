@@ -13,6 +13,10 @@
  * on k = 1.03 would inflate b by N^0.03 (25% at N = 5000), so per-unit
  * bytes come from the snapped model.
  *
+ * The intercept a is at least 0: what is measured (bytes, seconds, items)
+ * is never negative, so when the free a is negative the model goes through
+ * the origin (y = b*N^k).
+ *
  * Verdicts: constant when the values vary across the sweep by at most
  * FIT_CONST_TOL of the largest (or by at most the caller's noise floor,
  * e.g. a few pages of RSS); then the model is their mean. Otherwise unclear
@@ -56,6 +60,14 @@ struct mo_fit {
 	enum mo_fit_shape shape;
 	double n_min, n_max;	/* the range of sizes fitted */
 	size_t nsizes;		/* distinct sizes */
+	bool origin;		/* a held at 0: the free intercept was negative */
+	/* For the prediction interval (fit_interval): the points, the degrees
+	 * of freedom left, the residual sum of squares, and the regressor
+	 * x = (N/n_max)^k over the points: its mean, sum of squared deviations
+	 * and sum of squares. */
+	size_t npoints;
+	unsigned dof;
+	double ssr, x_mean, x_ss, x_sq;
 };
 
 /* Fit count points (n[i] > 0, finite y[i]; sizes may repeat). noise_floor:
@@ -67,6 +79,13 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 
 /* The model at size n (extrapolates beyond the sweep). */
 double fit_eval(const struct mo_fit *f, double n);
+
+/* Half the width of the 95% prediction interval of one more run at size n
+ * (Student's t of the residuals, the model's exponent taken as given), NAN
+ * when no degree of freedom is left to estimate it (as many points as
+ * parameters). Valid as far as the model holds and the runs' noise is
+ * alike at every size: beyond the sweep it is a lower bound. */
+double fit_interval(const struct mo_fit *f, double n);
 
 /* "constant", "sub-linear", "linear", "super-linear", "decreasing",
  * "unclear". */

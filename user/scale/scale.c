@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,13 +308,20 @@ const struct mo_scale_metric *scale_metric(const struct mo_scale *s, const char 
 	return NULL;
 }
 
-int scale_predict(const struct mo_scale_metric *m, double size, double *value, double *n)
+int scale_predict(const struct mo_scale_metric *m, double size, double *value, double *n, double *interval)
 {
 	if (m->err)
 		return -ENOENT;
 	*n = m->by_items ? fit_eval(&m->items_fit, size) : size;
 	*value = fit_eval(&m->fit, *n);
+	if (interval)
+		*interval = fit_interval(&m->fit, *n);
 	return 0;
+}
+
+bool scale_reliable(const struct mo_scale_metric *m, double value, double interval)
+{
+	return m->fit.shape != MO_FIT_UNCLEAR && value >= 0 && isfinite(interval) && interval <= 0.5 * value;
 }
 
 int scale_budget(const struct mo_scale *s, struct mo_scale_budget *out, char *err, size_t errlen)
@@ -321,11 +329,12 @@ int scale_budget(const struct mo_scale *s, struct mo_scale_budget *out, char *er
 	const struct mo_scale_metric *m = scale_metric(s, "peak_rss");
 	double n;
 
-	if (!m || scale_predict(m, (double)s->setup.predict, &out->predicted, &n)) {
+	if (!m || scale_predict(m, (double)s->setup.predict, &out->predicted, &n, &out->interval)) {
 		snprintf(err, errlen, "no budget answer: peak_rss has no fit%s%s", m ? ": " : "", m ? m->why : "");
 		return -ENOENT;
 	}
 	out->margin = (double)s->setup.budget - out->predicted;
 	out->fits = out->margin >= 0;
+	out->fits_upper = isfinite(out->interval) && out->margin >= out->interval;
 	return 0;
 }

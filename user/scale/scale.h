@@ -79,8 +79,10 @@ struct mo_scale {
 
 struct mo_scale_budget {
 	double predicted;		/* peak_rss at setup.predict */
+	double interval;		/* half its 95% prediction interval, NAN unknown */
 	double margin;			/* budget - predicted: < 0 when it does not fit */
 	bool fits;
+	bool fits_upper;		/* predicted + interval fits too (false when unknown) */
 };
 
 void scale_init(struct mo_scale *s);
@@ -102,10 +104,16 @@ int scale_fit(struct mo_scale *s);
 /* The metric of that name, or NULL. */
 const struct mo_scale_metric *scale_metric(const struct mo_scale *s, const char *name);
 
-/* Metric m at sweep size `size`: *value, and *n the N its fit was
- * evaluated at (the items predicted at that size when by_items). 0, or
- * -ENOENT when m has no fit. */
-int scale_predict(const struct mo_scale_metric *m, double size, double *value, double *n);
+/* Metric m at sweep size `size`: *value, *n the N its fit was evaluated at
+ * (the items predicted at that size when by_items), and when interval is
+ * not NULL half the 95% prediction interval (fit_interval; NAN unknown). 0,
+ * or -ENOENT when m has no fit. */
+int scale_predict(const struct mo_scale_metric *m, double size, double *value, double *n, double *interval);
+
+/* Is a prediction worth acting on: a fit with a trend (not unclear), a
+ * value not below 0 (a decreasing fit may cross it), and a known 95%
+ * interval within half the value either way. */
+bool scale_reliable(const struct mo_scale_metric *m, double value, double interval);
 
 /* peak_rss at setup.predict against setup.budget. 0, or -ENOENT with the
  * reason in err when peak_rss has no fit. */

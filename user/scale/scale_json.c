@@ -36,6 +36,7 @@ static bool add_fit(cJSON *obj, const char *name, const struct mo_fit *f)
 	return o && add_real(o, "a", f->a) && add_real(o, "b", f->b) && add_real(o, "k", f->k) &&
 	       add_real(o, "k_free", f->k_free) && cJSON_AddBoolToObject(o, "snapped", f->snapped) &&
 	       add_real(o, "r2", f->r2) && add_real(o, "rmse_rel", f->rmse_rel) &&
+	       cJSON_AddBoolToObject(o, "through_origin", f->origin) &&
 	       cJSON_AddStringToObject(o, "shape", fit_shape_name(f->shape)) &&
 	       add_real(o, "per_unit", f->shape == MO_FIT_LINEAR && f->k == 1 ? f->b : NAN) &&
 	       add_real(o, "n_min", f->n_min) && add_real(o, "n_max", f->n_max);
@@ -63,14 +64,17 @@ static bool add_points(cJSON *obj, const struct mo_scale_metric *m)
 
 static bool add_prediction(cJSON *obj, const struct mo_scale *s, const struct mo_scale_metric *m)
 {
-	double value, n;
+	double value, n, interval;
 	cJSON *p;
 
-	if (!s->setup.predict || scale_predict(m, (double)s->setup.predict, &value, &n))
+	if (!s->setup.predict || scale_predict(m, (double)s->setup.predict, &value, &n, &interval))
 		return true;
 	p = cJSON_AddObjectToObject(obj, "prediction");
 	return p && json_add_int(p, "size", (int64_t)s->setup.predict) && add_real(p, "n", n) &&
-	       add_value(p, "value", value, m->unit);
+	       add_value(p, "value", value, m->unit) &&
+	       (isfinite(interval) ? add_value(p, "interval_95", interval, m->unit) != NULL :
+				     cJSON_AddNullToObject(p, "interval_95") != NULL) &&
+	       cJSON_AddBoolToObject(p, "reliable", scale_reliable(m, value, interval));
 }
 
 static bool add_metric(cJSON *arr, const struct mo_scale *s, const struct mo_scale_metric *m)
@@ -160,8 +164,11 @@ static bool add_answers(cJSON *doc, const struct mo_scale *s)
 		return false;
 	if (scale_budget(s, &b, err, sizeof(err)))
 		return cJSON_AddNullToObject(o, "fits") && json_add_str(o, "error", err);
-	return json_add_int(o, "predicted", llround(b.predicted)) && json_add_int(o, "margin", llround(b.margin)) &&
-	       cJSON_AddBoolToObject(o, "fits", b.fits);
+	return json_add_int(o, "predicted", llround(b.predicted)) &&
+	       (isfinite(b.interval) ? json_add_int(o, "interval_95", llround(b.interval)) != NULL :
+				       cJSON_AddNullToObject(o, "interval_95") != NULL) &&
+	       json_add_int(o, "margin", llround(b.margin)) && cJSON_AddBoolToObject(o, "fits", b.fits) &&
+	       cJSON_AddBoolToObject(o, "fits_upper", b.fits_upper);
 }
 
 static bool add_runs(cJSON *doc, const struct mo_scale *s)

@@ -128,7 +128,7 @@ static bool measure(struct panel *p)
 		extend(m->points[i].value, &ylo, &yhi);
 	}
 	p->n_hi = m->err ? xhi : m->fit.n_max;
-	if (s->setup.predict && !scale_predict(m, (double)s->setup.predict, &value, &n)) {
+	if (s->setup.predict && !scale_predict(m, (double)s->setup.predict, &value, &n, NULL)) {
 		extend(n, &xlo, &xhi);
 		extend(value, &ylo, &yhi);
 		p->n_hi = fmax(p->n_hi, n);
@@ -237,7 +237,7 @@ static void draw_answers(struct panel *p)
 		fprintf(p->out, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">budget %s</text>\n", p->x0 + 4, y - 4, BUDGET_COLOR,
 			scale_text_fmt((double)s->setup.budget, MO_UNIT_BYTES, v, sizeof(v)));
 	}
-	if (!s->setup.predict || scale_predict(p->m, (double)s->setup.predict, &value, &n) || !(value > 0))
+	if (!s->setup.predict || scale_predict(p->m, (double)s->setup.predict, &value, &n, NULL) || !(value > 0))
 		return;
 	x = axis_px(&p->xa, n);
 	y = axis_px(&p->ya, value);
@@ -263,16 +263,15 @@ static void fit_text(char *s, size_t size, double px)
 
 static void describe(const struct mo_scale_metric *m, char *buf, size_t len)
 {
-	char a[32], term[48];
+	char model[96];
 
 	if (m->err)
 		snprintf(buf, len, "not fitted: %s", m->why);
 	else if (m->fit.shape == MO_FIT_CONSTANT)
-		snprintf(buf, len, "constant: %s", scale_text_fmt(m->fit.a, m->unit, a, sizeof(a)));
+		snprintf(buf, len, "constant: %s", scale_text_model(m, model, sizeof(model)));
 	else
-		snprintf(buf, len, "%s: %s + %s (k %.2f, R^2 %.4f)", fit_shape_name(m->fit.shape),
-			 scale_text_fmt(m->fit.a, m->unit, a, sizeof(a)), scale_text_term(m, term, sizeof(term)),
-			 m->fit.k_free, m->fit.r2);
+		snprintf(buf, len, "%s: %s (k %.2f, R^2 %.4f)", fit_shape_name(m->fit.shape),
+			 scale_text_model(m, model, sizeof(model)), m->fit.k_free, m->fit.r2);
 }
 
 static void draw_panel(FILE *out, const struct mo_scale *s, size_t index, int *err)
