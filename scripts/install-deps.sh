@@ -8,8 +8,9 @@ packages=(
 	systemtap-sdt-dev libdw-dev libcapstone-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler
 	pkg-config
 	# tests: ground truth (/usr/bin/time), python targets, the ASan runtime, git,
+	# the run document checked against its schema (python3-jsonschema),
 	# rendering the SVG and the HTML page, driving the live view
-	time python3 libclang-rt-14-dev git librsvg2-bin chromium fonts-dejavu-core tmux
+	time python3 libclang-rt-14-dev git python3-jsonschema librsvg2-bin chromium fonts-dejavu-core tmux
 	# the allocators memobs --heap must find and probe (tests/*/test_allocators*)
 	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
 	libmimalloc2.0 libmimalloc-dev musl-tools

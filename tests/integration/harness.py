@@ -18,6 +18,7 @@ MEMOBS = os.environ.get("MEMOBS_BIN") or os.path.join(BUILD, "memobs")
 MEMOBS_ASAN = os.path.join(BUILD, "asan", "memobs")
 PROGS = os.path.join(BUILD, "tests", "progs")
 MiB = 1 << 20
+VALIDATOR = os.path.join(ROOT, "tests", "integration", "validate_run.py")
 
 
 class Skip(Exception):
@@ -29,9 +30,47 @@ def prog(name):
     return os.path.join(PROGS, name)
 
 
+_validator = None
+
+
+def _start_validator():
+    """A validate_run.py --serve kept running: docs/run-document.schema.json
+    checked by python3-jsonschema, with /usr/bin/python3 when the python3
+    running the tests lacks it (pyenv)."""
+    global _validator
+    if _validator is None or _validator.poll() is not None:
+        python = sys.executable
+        if subprocess.run([python, "-c", "import jsonschema"], capture_output=True).returncode:
+            python = "/usr/bin/python3"
+        _validator = subprocess.Popen([python, VALIDATOR, "--serve"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+    return _validator
+
+
+def assert_valid_run(doc, what="run document"):
+    """Fail unless doc (a parsed run document or history summary) matches the schema."""
+    v = _start_validator()
+    v.stdin.write(json.dumps(doc) + "\n")
+    v.stdin.flush()
+    answer = v.stdout.readline().strip()
+    if not answer:
+        raise AssertionError("the schema validator died (needs the Debian package python3-jsonschema: "
+                             "scripts/install-deps.sh)")
+    assert answer == "ok", "%s does not match docs/run-document.schema.json: %s" % (what, answer)
+
+
+def read_run(path):
+    """The run document at path, checked against the schema."""
+    with open(path) as f:
+        doc = json.load(f)
+    assert_valid_run(doc, path)
+    return doc
+
+
 def memobs(args, cmd=None, check_rc=None, binary=None, timeout=300, env=None):
     """Run memobs with args (and `-- cmd`), write the run document to a temp
-    file and return (completed process, document or None)."""
+    file and return (completed process, document or None). The document is
+    checked against the schema."""
     out = tempfile.NamedTemporaryFile(prefix="memobs-", suffix=".json", delete=False)
     out.close()
     os.unlink(out.name)
@@ -41,9 +80,10 @@ def memobs(args, cmd=None, check_rc=None, binary=None, timeout=300, env=None):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     doc = None
     if os.path.exists(out.name):
-        with open(out.name) as f:
-            doc = json.load(f)
-        os.unlink(out.name)
+        try:
+            doc = read_run(out.name)
+        finally:
+            os.unlink(out.name)
     if check_rc is not None and proc.returncode != check_rc:
         raise AssertionError("memobs exited %d, expected %d\nstderr:\n%s" % (proc.returncode, check_rc, proc.stderr))
     return proc, doc

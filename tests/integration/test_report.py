@@ -14,7 +14,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 
-from harness import MEMOBS, ROOT, MiB, run_tests
+from harness import MEMOBS, ROOT, MiB, read_run, run_tests
 
 TMP = tempfile.mkdtemp(prefix="memobs-report-")
 os.chmod(TMP, 0o711)  # the invoking user's files are written below it
@@ -52,8 +52,7 @@ def run_file():
         p = subprocess.run([MEMOBS, "--heap", "-q", "--interval", "20", "-o", path, "--", "python3", script],
                            capture_output=True, text=True, timeout=120)
         assert p.returncode == 0, "memobs exited %d:\n%s" % (p.returncode, p.stderr)
-        with open(path) as f:
-            _run["doc"] = json.load(f)
+        _run["doc"] = read_run(path)
         _run["path"] = path
     return _run["path"], _run["doc"]
 
