@@ -1,6 +1,8 @@
 """The dependency direction of user/: every include of a user/ header must be
-allowed by the table in user/README.md ("may include"). One test per folder,
-printed as "ok - NAME" / "not ok - NAME" for tests/run.sh."""
+allowed by the table in user/README.md ("may include"); and the run model,
+the reports and the history never reach the kernel ABI (memobs_abi.h), not
+even through another header. One test per folder, printed as "ok - NAME" /
+"not ok - NAME" for tests/run.sh."""
 import os
 import re
 import sys
@@ -18,6 +20,45 @@ def allowed_table():
                 may = m.group(2).strip()
                 table[m.group(1)] = None if may == "every folder" else set(may.split()) - {"—"}
     return table
+
+
+# Folders that depend on the model's own types, never on the BPF side's layout.
+WITHOUT_ABI = ("model", "report", "history")
+ABI = "memobs_abi.h"
+
+
+def quoted_includes(path):
+    with open(path, errors="replace") as f:
+        return re.findall(r'^\s*#\s*include\s+"([^"]+)"', f.read(), re.M)
+
+
+def abi_chain(path, seen):
+    """The chain of includes from path to memobs_abi.h, or None."""
+    for inc in quoted_includes(path):
+        if os.path.basename(inc) == ABI:
+            return [inc]
+        target = os.path.join(USER, inc)
+        if os.path.isfile(target) and target not in seen:
+            seen.add(target)
+            chain = abi_chain(target, seen)
+            if chain:
+                return [inc] + chain
+    return None
+
+
+def check_no_abi(folder):
+    bad = []
+    for dirpath, _, files in os.walk(os.path.join(USER, folder)):
+        for name in sorted(files):
+            if name.endswith((".c", ".h")):
+                path = os.path.join(dirpath, name)
+                chain = abi_chain(path, set())
+                if chain:
+                    bad.append("%s -> %s" % (os.path.relpath(path, ROOT), " -> ".join(chain)))
+    print("%s - user/%s never reaches the kernel ABI (%s)" % ("not ok" if bad else "ok", folder, ABI))
+    for b in bad:
+        print("#   " + b)
+    return bool(bad)
 
 
 def main():
@@ -47,6 +88,8 @@ def main():
         for b in bad:
             print("#   " + b)
         failed += bool(bad)
+    for folder in WITHOUT_ABI:
+        failed += check_no_abi(folder)
     return 1 if failed else 0
 
 

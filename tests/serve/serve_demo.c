@@ -81,7 +81,7 @@ static void fill(struct mo_prom_snapshot *s, struct mo_prom_proc *procs, struct 
 	s->alloc_count = 10 * gen;
 	s->free_bytes = 900 * gen;
 	s->free_count = 9 * gen;
-	s->drops.events = gen;
+	s->drops[MO_DROP_EVENTS] = gen;
 	s->phase = "link";
 	s->phases = phases;
 	s->nphases = 3;

@@ -49,8 +49,8 @@ static struct mo_proc_rec *fixture_proc(struct mo_run *run, pid_t pid, const cha
 	p->exit_status = 0;
 	p->heap_probed = true;
 	p->rss_peak = peak;
-	p->rss_peak_member[MO_RSS_ANON] = peak * 3 / 4;
-	p->rss_peak_member[MO_RSS_FILE] = peak / 4;
+	p->rss_peak_member[MO_MEM_ANON] = peak * 3 / 4;
+	p->rss_peak_member[MO_MEM_FILE] = peak / 4;
 	return p;
 }
 
@@ -87,10 +87,10 @@ static void fixture_run(struct mo_run *run, const char *name, size_t nsamples)
 	for (size_t i = 0; i < nsamples; i++) {
 		struct mo_sample s = { .t = 0.1 + 9.8 * i / (nsamples > 1 ? nsamples - 1 : 1) };
 
-		s.rss_member[MO_RSS_ANON] = (int64_t)(s.t * 4 * MiB);
-		s.rss_member[MO_RSS_FILE] = 8 * MiB;
-		s.rss_member[MO_RSS_SHMEM] = MiB;
-		s.rss = s.rss_member[MO_RSS_ANON] + s.rss_member[MO_RSS_FILE] + s.rss_member[MO_RSS_SHMEM];
+		s.rss_member[MO_MEM_ANON] = (int64_t)(s.t * 4 * MiB);
+		s.rss_member[MO_MEM_FILE] = 8 * MiB;
+		s.rss_member[MO_MEM_SHMEM] = MiB;
+		s.rss = s.rss_member[MO_MEM_ANON] + s.rss_member[MO_MEM_FILE] + s.rss_member[MO_MEM_SHMEM];
 		s.heap_live = (int64_t)(s.t * MiB);
 		s.nprocs = 2;
 		run_add_sample(run, &s, 0);

@@ -129,8 +129,8 @@ static bool test_fork_exec_exit(void)
 	ASSERT_NEAR(r->end_s, 3.0, 1e-9);
 	ASSERT_EQ(r->exit_status, 2);
 	ASSERT_EQ(r->rss_peak, 4096);
-	ASSERT_EQ(r->rss_peak_member[MO_RSS_ANON], 3996);
-	ASSERT_EQ(r->rss_peak_member[MO_RSS_FILE], 100);
+	ASSERT_EQ(r->rss_peak_member[MO_MEM_ANON], 3996);
+	ASSERT_EQ(r->rss_peak_member[MO_MEM_FILE], 100);
 	ASSERT_EQ(r->rss_end, 2048);
 	ASSERT_EQ(r->heap_live, 12);
 	ASSERT_EQ(r->heap_peak_live, 34);
@@ -159,7 +159,7 @@ static bool test_pid_reuse(void)
 {
 	struct mo_proc fin = final_of(0, T0 + SEC, 10);
 	struct mo_proctree *pt;
-	struct mo_pstat st = { .alloc_bytes = 5 };
+	struct mo_proc_phase st = { .heap.alloc_bytes = 5 };
 	struct mo_run run;
 
 	run_init(&run);
@@ -167,13 +167,13 @@ static bool test_pid_reuse(void)
 	ASSERT_EQ(proctree__fork(pt, 300, 1, "sh", T0), 0);
 	ASSERT_EQ(proctree__exit(pt, 300, &fin), 0);
 	/* A late (process, phase) record of the exited process goes to it. */
-	ASSERT_EQ(proctree__add_pstat(pt, 300, 0, &st), 0);
+	ASSERT_EQ(proctree__add_pstat(pt, 300, &st), 0);
 	ASSERT_EQ(run.procs[0].nphases, 1);
 	/* The pid comes back: a new record, which the index now names. */
 	ASSERT_EQ(proctree__fork(pt, 300, 1, "sh", T0 + 2 * SEC), 1);
 	ASSERT_EQ(proctree__find(pt, 300), 1);
 	ASSERT_TRUE(!run.procs[1].exited, "the new one runs");
-	ASSERT_EQ(proctree__add_pstat(pt, 300, 0, &st), 0);
+	ASSERT_EQ(proctree__add_pstat(pt, 300, &st), 0);
 	ASSERT_EQ(run.procs[0].nphases, 1);
 	ASSERT_EQ(run.procs[1].nphases, 1);
 	ASSERT_EQ(proctree__exit(pt, 300, &fin), 1);
@@ -190,7 +190,8 @@ static bool test_pid_reuse(void)
 	ASSERT_EQ(run.procs[3].ppid, 77);
 	ASSERT_EQ(run.procs[3].pid, 301);
 	/* And so does a pstat of an unknown pid. */
-	ASSERT_EQ(proctree__add_pstat(pt, 302, 1, &st), 0);
+	st.phase = 1;
+	ASSERT_EQ(proctree__add_pstat(pt, 302, &st), 0);
 	ASSERT_EQ(proctree__find(pt, 302), 4);
 	ASSERT_EQ(run.procs[4].phases[0].phase, 1);
 	proctree__free(pt);

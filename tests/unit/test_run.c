@@ -57,25 +57,28 @@ static bool test_arrays_grow(void)
 static bool test_proc_add_phase_merges(void)
 {
 	struct mo_proc_rec p = { 0 };
-	struct mo_pstat a = { .alloc_bytes = 100, .alloc_count = 2, .free_bytes = 40, .free_count = 1,
-			      .free_unknown_count = 1, .rss_peak = 5000, .heap_peak_live = 70 };
-	struct mo_pstat b = { .alloc_bytes = 10, .alloc_count = 1, .free_bytes = 5, .free_count = 1,
-			      .free_unknown_count = 2, .rss_peak = 3000, .heap_peak_live = 90 };
-	struct mo_pstat sum;
+	struct mo_proc_phase a = { .phase = 3, .rss_peak = 5000, .heap_peak_live = 70,
+				   .heap = { .alloc_bytes = 100, .alloc_count = 2, .free_bytes = 40, .free_count = 1,
+					     .free_unknown_count = 1 } };
+	struct mo_proc_phase b = { .phase = 5, .rss_peak = 3000, .heap_peak_live = 90,
+				   .heap = { .alloc_bytes = 10, .alloc_count = 1, .free_bytes = 5, .free_count = 1,
+					     .free_unknown_count = 2 } };
+	struct mo_heap_calls sum;
 
-	ASSERT_EQ(run_proc_add_phase(&p, 3, &a), 0);
-	ASSERT_EQ(run_proc_add_phase(&p, 5, &b), 0);
+	ASSERT_EQ(run_proc_add_phase(&p, &a), 0);
+	ASSERT_EQ(run_proc_add_phase(&p, &b), 0);
 	/* The same (process, phase) twice: one entry, counts summed, peaks maxed. */
-	ASSERT_EQ(run_proc_add_phase(&p, 3, &b), 0);
+	b.phase = 3;
+	ASSERT_EQ(run_proc_add_phase(&p, &b), 0);
 	ASSERT_EQ(p.nphases, 2);
 	ASSERT_EQ(p.phases[0].phase, 3);
-	ASSERT_EQ(p.phases[0].stat.alloc_bytes, 110);
-	ASSERT_EQ(p.phases[0].stat.alloc_count, 3);
-	ASSERT_EQ(p.phases[0].stat.free_bytes, 45);
-	ASSERT_EQ(p.phases[0].stat.free_count, 2);
-	ASSERT_EQ(p.phases[0].stat.free_unknown_count, 3);
-	ASSERT_EQ(p.phases[0].stat.rss_peak, 5000);
-	ASSERT_EQ(p.phases[0].stat.heap_peak_live, 90);
+	ASSERT_EQ(p.phases[0].heap.alloc_bytes, 110);
+	ASSERT_EQ(p.phases[0].heap.alloc_count, 3);
+	ASSERT_EQ(p.phases[0].heap.free_bytes, 45);
+	ASSERT_EQ(p.phases[0].heap.free_count, 2);
+	ASSERT_EQ(p.phases[0].heap.free_unknown_count, 3);
+	ASSERT_EQ(p.phases[0].rss_peak, 5000);
+	ASSERT_EQ(p.phases[0].heap_peak_live, 90);
 	p.rss_peak = 6000;
 	p.heap_peak_live = 95;
 	run_proc_heap(&p, &sum);
@@ -84,8 +87,6 @@ static bool test_proc_add_phase_merges(void)
 	ASSERT_EQ(sum.free_bytes, 50);
 	ASSERT_EQ(sum.free_count, 3);
 	ASSERT_EQ(sum.free_unknown_count, 5);
-	ASSERT_EQ(sum.rss_peak, 6000);
-	ASSERT_EQ(sum.heap_peak_live, 95);
 	free(p.phases);
 	return true;
 }
@@ -117,7 +118,7 @@ static bool test_samples_bounded_peak_kept(void)
 		for (int i = 0; i < 2000; i++) {
 			struct mo_sample s = { .t = i * 0.5, .rss = rss_at(i, peak_at), .nprocs = i, .phase = i % 3 };
 
-			s.rss_member[MO_RSS_ANON] = s.rss - 1;
+			s.rss_member[MO_MEM_ANON] = s.rss - 1;
 			ASSERT_EQ(run_add_sample(&run, &s, max), 0);
 			ASSERT_TRUE(run.ntimeline <= max, "max %zu: %zu samples after %d", max, run.ntimeline, i);
 			/* The newest sample is always the last one. */
@@ -134,7 +135,7 @@ static bool test_samples_bounded_peak_kept(void)
 				/* Kept whole: the peak's own time and figures. */
 				ASSERT_NEAR(s->t, peak_at * 0.5, 0);
 				ASSERT_EQ(s->nprocs, peak_at);
-				ASSERT_EQ(s->rss_member[MO_RSS_ANON], 999999);
+				ASSERT_EQ(s->rss_member[MO_MEM_ANON], 999999);
 				ASSERT_EQ(s->phase, peak_at % 3);
 				found = true;
 			}
@@ -174,17 +175,18 @@ static struct mo_proc_rec *proc(struct mo_run *run, pid_t pid, const char *comm,
 
 static bool test_by_command(void)
 {
-	struct mo_pstat heap = { .alloc_bytes = 1000 };
+	struct mo_proc_phase heap = { .heap.alloc_bytes = 1000 };
 	struct mo_proc_group *g;
 	struct mo_run run;
 	size_t n = 99;
 
 	run_init(&run);
-	run_proc_add_phase(proc(&run, 10, "cc1", 300), 0, &heap);
+	run_proc_add_phase(proc(&run, 10, "cc1", 300), &heap);
 	proc(&run, 11, "make", 50);
-	run_proc_add_phase(proc(&run, 12, "cc1", 700), 0, &heap);
-	heap.alloc_bytes = 5;
-	run_proc_add_phase(proc(&run, 13, "cc1", 500), 1, &heap);
+	run_proc_add_phase(proc(&run, 12, "cc1", 700), &heap);
+	heap.heap.alloc_bytes = 5;
+	heap.phase = 1;
+	run_proc_add_phase(proc(&run, 13, "cc1", 500), &heap);
 	proc(&run, 14, "ld", 700);
 	proc(&run, 15, "as", 50);
 	g = run_group_by(&run, MO_GROUP_COMM, &n);
@@ -255,9 +257,9 @@ static bool test_phase_within(void)
 
 static void proc_phase(struct mo_proc_rec *p, size_t phase, int64_t peak)
 {
-	struct mo_pstat st = { .rss_peak = peak };
+	struct mo_proc_phase figures = { .phase = phase, .rss_peak = peak };
 
-	run_proc_add_phase(p, phase, &st);
+	run_proc_add_phase(p, &figures);
 }
 
 static bool test_phase_peaks_and_top(void)
@@ -311,25 +313,25 @@ static bool test_sites_merge(void)
 	struct mo_run run;
 
 	run_init(&run);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, NULL, 100, 1, 50), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", "malloc"), 3, NULL, 100, 1, 50), 0);
 	/* Equal frames, same kind: merged (the same index), the second vector
 	 * freed (ASan). */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, NULL, 200, 2, -20), 0);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", "malloc"), 3, NULL, 200, 2, -20), 0);
 	ASSERT_EQ(run.nsites, 1);
 	ASSERT_EQ(run.sites[0].bytes, 300);
 	ASSERT_EQ(run.sites[0].count, 3);
 	ASSERT_EQ(run.sites[0].live, 30);
 	ASSERT_EQ(run.sites[0].nframes, 3);
 	/* Same frames, other kind: a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_RSS, strv("main", "parse", "malloc"), 3, NULL, 7, 1, 0), 1);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_RSS, strv("main", "parse", "malloc"), 3, NULL, 7, 1, 0), 1);
 	/* Same bytes split differently, a prefix, a longer stack: distinct. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("mainp", "arse", "malloc"), 3, NULL, 1, 1, 0), 2);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", NULL), 2, NULL, 1, 1, 0), 3);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parsemalloc", NULL), 2, NULL, 1, 1, 0), 4);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("mainp", "arse", "malloc"), 3, NULL, 1, 1, 0), 2);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", NULL), 2, NULL, 1, 1, 0), 3);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parsemalloc", NULL), 2, NULL, 1, 1, 0), 4);
 	/* A frame holding the hash's separator byte: the same hash as the two
 	 * frames it looks like, still a site of its own. */
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, NULL, 1, 1, 0), 5);
-	ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, NULL, 1, 1, 0), 6);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse\xff" "malloc", NULL), 2, NULL, 1, 1, 0), 5);
+	ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main\xff" "parse", "malloc", NULL), 2, NULL, 1, 1, 0), 6);
 	/* The same frames at other lines, or in another program: sites of their own. */
 	{
 		struct mo_site_where a = { strv("m.c:1", "p.c:2", "x.c:3"), NULL, NULL };
@@ -337,14 +339,14 @@ static bool test_sites_merge(void)
 		struct mo_site_where c = { strv("m.c:1", "p.c:2", "x.c:4"), strdup("cc1"), NULL };
 		struct mo_site_where d = { strv("m.c:1", "p.c:2", "x.c:4"), strdup("cc1"), NULL };
 
-		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &a, 1, 1, 0), 7);
-		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &b, 1, 1, 0), 8);
-		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &c, 1, 1, 0), 9);
-		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", "parse", "malloc"), 3, &d, 1, 1, 0), 9);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", "malloc"), 3, &a, 1, 1, 0), 7);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", "malloc"), 3, &b, 1, 1, 0), 8);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", "malloc"), 3, &c, 1, 1, 0), 9);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "parse", "malloc"), 3, &d, 1, 1, 0), 9);
 	}
 	ASSERT_EQ(run.nsites, 10);
 	ASSERT_EQ(run.sites[0].bytes, 300);
-	ASSERT_EQ(run.sites[1].kind, MO_SITE_RSS);
+	ASSERT_EQ(run.sites[1].kind, MO_SITE_OF_RSS);
 	ASSERT_EQ(run.sites[1].bytes, 7);
 	for (size_t i = 2; i < 9; i++)
 		ASSERT_EQ(run.sites[i].bytes, 1);
@@ -357,10 +359,10 @@ static bool test_sites_merge(void)
 
 static bool test_top_sites(void)
 {
-	static const struct { enum mo_site_kind kind; uint64_t bytes; int64_t live; } s[] = {
-		{ MO_SITE_ALLOC, 10, 0 },   { MO_SITE_ALLOC, 500, 5 }, { MO_SITE_RSS, 9000, 0 },
-		{ MO_SITE_ALLOC, 0, 800 },  { MO_SITE_ALLOC, 70, -3 }, { MO_SITE_ALLOC, 500, 2 },
-		{ MO_SITE_ALLOC, 300, 40 },
+	static const struct { enum mo_site_of kind; uint64_t bytes; int64_t live; } s[] = {
+		{ MO_SITE_OF_ALLOC, 10, 0 },   { MO_SITE_OF_ALLOC, 500, 5 }, { MO_SITE_OF_RSS, 9000, 0 },
+		{ MO_SITE_OF_ALLOC, 0, 800 },  { MO_SITE_OF_ALLOC, 70, -3 }, { MO_SITE_OF_ALLOC, 500, 2 },
+		{ MO_SITE_OF_ALLOC, 300, 40 },
 	};
 	size_t out[8];
 	struct mo_run run;
@@ -374,24 +376,24 @@ static bool test_top_sites(void)
 	}
 	/* By bytes: 500, 500 (in the order added), 300, 70, 10; not the RSS
 	 * site, not the one of 0 bytes. */
-	ASSERT_EQ(run_top_sites(&run, MO_SITE_ALLOC, false, out, 8), 5);
+	ASSERT_EQ(run_top_sites(&run, MO_SITE_OF_ALLOC, false, out, 8), 5);
 	ASSERT_EQ(out[0], 1);
 	ASSERT_EQ(out[1], 5);
 	ASSERT_EQ(out[2], 6);
 	ASSERT_EQ(out[3], 4);
 	ASSERT_EQ(out[4], 0);
-	ASSERT_EQ(run_top_sites(&run, MO_SITE_ALLOC, false, out, 2), 2);
+	ASSERT_EQ(run_top_sites(&run, MO_SITE_OF_ALLOC, false, out, 2), 2);
 	ASSERT_EQ(out[0], 1);
 	ASSERT_EQ(out[1], 5);
 	/* By live bytes: 800, 40, 5, 2; negative and zero left out. */
-	ASSERT_EQ(run_top_sites(&run, MO_SITE_ALLOC, true, out, 8), 4);
+	ASSERT_EQ(run_top_sites(&run, MO_SITE_OF_ALLOC, true, out, 8), 4);
 	ASSERT_EQ(out[0], 3);
 	ASSERT_EQ(out[1], 6);
 	ASSERT_EQ(out[2], 1);
 	ASSERT_EQ(out[3], 5);
-	ASSERT_EQ(run_top_sites(&run, MO_SITE_ALLOC, true, out, 1), 1);
+	ASSERT_EQ(run_top_sites(&run, MO_SITE_OF_ALLOC, true, out, 1), 1);
 	ASSERT_EQ(out[0], 3);
-	ASSERT_EQ(run_top_sites(&run, MO_SITE_RSS, false, out, 8), 1);
+	ASSERT_EQ(run_top_sites(&run, MO_SITE_OF_RSS, false, out, 8), 1);
 	ASSERT_EQ(out[0], 2);
 	run_free(&run);
 	return true;
@@ -410,7 +412,7 @@ static bool test_phase_sites(void)
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		ASSERT_EQ(run_add_site(&run, MO_SITE_ALLOC, strv("main", name, NULL), 2, NULL, 100, 1, 0), (int)i);
+		ASSERT_EQ(run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", name, NULL), 2, NULL, 100, 1, 0), (int)i);
 	}
 	ASSERT_EQ(run_phase_set_sites(&run, 1, MO_PHASE_GROWN, bytes), 0);
 	/* The top 5 above 0, descending. */
@@ -482,20 +484,24 @@ static bool test_warnings_bounded(void)
 
 static bool test_drop_rows(void)
 {
-	struct mo_drop_row rows[MO_DROP_ROWS];
+	struct mo_drop_row rows[MO_DROP_KINDS];
 	struct mo_run run;
 
 	run_init(&run);
 	ASSERT_EQ(run_drop_rows(&run, rows), 0);
 	/* Every counter has its row; zero ones are left out, the order kept. */
-	run.drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
-				       .sites = 6, .phases = 7, .marker_reads = 9,
-				       .unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-				       .phase_sites = 13, .marker_names_unread = 14, .contended = 15,
-				       .programs = 16, .marks = 17, .markers_refused = 18 };
-	ASSERT_EQ(run_drop_rows(&run, rows), MO_DROP_ROWS);
-	ASSERT_EQ(sizeof(run.drops) / sizeof(uint64_t), MO_DROP_ROWS);
-	run.drops = (struct mo_drops){ .sites = 6, .unmatched_ends = 10 };
+	for (size_t i = 0; i < MO_DROP_KINDS; i++) {
+		run.drops[i] = i + 1;
+		ASSERT_TRUE(run_drop_kinds[i].key && run_drop_kinds[i].what, "every counter is named");
+	}
+	ASSERT_EQ(run_drop_rows(&run, rows), MO_DROP_KINDS);
+	/* What was lost sums all but those that only note: a name read from
+	 * /proc instead, a phase end that matched nothing, markers refused. */
+	ASSERT_EQ(run_drops_lost(run.drops), MO_DROP_KINDS * (MO_DROP_KINDS + 1) / 2 - (MO_DROP_UNMATCHED_ENDS + 1) -
+					     (MO_DROP_MARKER_READS + 1) - (MO_DROP_MARKERS_REFUSED + 1));
+	memset(run.drops, 0, sizeof(run.drops));
+	run.drops[MO_DROP_SITES] = 6;
+	run.drops[MO_DROP_UNMATCHED_ENDS] = 10;
 	ASSERT_EQ(run_drop_rows(&run, rows), 2);
 	ASSERT_STR_EQ(rows[0].what, "sites");
 	ASSERT_EQ(rows[0].n, 6);

@@ -37,7 +37,7 @@ static void fixture(struct mo_run *run, bool big)
 	int64_t huge = big ? BIG : (1LL << 52) + 1;
 
 	struct mo_proc_rec *p;
-	struct mo_pstat st;
+	struct mo_proc_phase st;
 
 	run_init(run);
 	run->command = strv("make", "-j2", "caf\xc3\xa9\xff");
@@ -89,19 +89,21 @@ static void fixture(struct mo_run *run, bool big)
 	p->exit_status = 1;
 	p->heap_probed = true;
 	p->rss_peak = 5000000;
-	p->rss_peak_member[MO_RSS_ANON] = 4000000;
-	p->rss_peak_member[MO_RSS_FILE] = 1000000;
-	p->rss_peak_member[MO_RSS_SHMEM] = 4096;
-	p->rss_peak_member[MO_RSS_SWAP] = 8192;
+	p->rss_peak_member[MO_MEM_ANON] = 4000000;
+	p->rss_peak_member[MO_MEM_FILE] = 1000000;
+	p->rss_peak_member[MO_MEM_SHMEM] = 4096;
+	p->rss_peak_member[MO_MEM_SWAP] = 8192;
 	p->rss_end = 12288;
 	p->heap_live = 640;
 	p->heap_peak_live = 65536;
-	st = (struct mo_pstat){ .alloc_bytes = 700, .alloc_count = 7, .free_bytes = 60, .free_count = 6,
-				.free_unknown_count = 2, .rss_peak = 4000000, .heap_peak_live = 50000 };
-	run_proc_add_phase(p, 2, &st);
-	st = (struct mo_pstat){ .alloc_bytes = 5, .alloc_count = 1, .free_bytes = 5, .free_count = 1,
-				.free_unknown_count = 1, .rss_peak = 5000000, .heap_peak_live = 65536 };
-	run_proc_add_phase(p, 1, &st);
+	st = (struct mo_proc_phase){ .phase = 2, .rss_peak = 4000000, .heap_peak_live = 50000,
+				     .heap = { .alloc_bytes = 700, .alloc_count = 7, .free_bytes = 60, .free_count = 6,
+					       .free_unknown_count = 2 } };
+	run_proc_add_phase(p, &st);
+	st = (struct mo_proc_phase){ .phase = 1, .rss_peak = 5000000, .heap_peak_live = 65536,
+				     .heap = { .alloc_bytes = 5, .alloc_count = 1, .free_bytes = 5, .free_count = 1,
+					       .free_unknown_count = 1 } };
+	run_proc_add_phase(p, &st);
 
 	p = run_add_proc(run);	/* still running, killed by nothing yet */
 	p->pid = 4243;
@@ -124,10 +126,10 @@ static void fixture(struct mo_run *run, bool big)
 		struct mo_sample s = { .t = 0.25 * i, .rss = 1000 * i + huge * (i == 2), .heap_live = 10 * i,
 				       .nprocs = i, .phase = (size_t)i };
 
-		s.rss_member[MO_RSS_ANON] = 100 * i;
-		s.rss_member[MO_RSS_FILE] = 200 * i;
-		s.rss_member[MO_RSS_SHMEM] = 300 * i;
-		s.rss_member[MO_RSS_SWAP] = 400 * i;
+		s.rss_member[MO_MEM_ANON] = 100 * i;
+		s.rss_member[MO_MEM_FILE] = 200 * i;
+		s.rss_member[MO_MEM_SHMEM] = 300 * i;
+		s.rss_member[MO_MEM_SWAP] = 400 * i;
 		run_add_sample(run, &s, 0);
 	}
 	struct mo_mark_rec *m = run_add_mark(run);
@@ -139,19 +141,16 @@ static void fixture(struct mo_run *run, bool big)
 
 	struct mo_site_where where = { strv("/src/main.c:10", "", "malloc.c:3"), strdup("cc1"), strdup("/usr/bin/cc1") };
 
-	run_add_site(run, MO_SITE_ALLOC, strv("main", "parse\xff", "malloc"), 3, &where, 4096, 4, 1024);
-	run_add_site(run, MO_SITE_ALLOC, strv("main", "leak", NULL), 2, NULL, 16, 1, 16);
-	run_add_site(run, MO_SITE_RSS, strv("main", "memset", NULL), 2, NULL, 8192, 2, 0);
+	run_add_site(run, MO_SITE_OF_ALLOC, strv("main", "parse\xff", "malloc"), 3, &where, 4096, 4, 1024);
+	run_add_site(run, MO_SITE_OF_ALLOC, strv("main", "leak", NULL), 2, NULL, 16, 1, 16);
+	run_add_site(run, MO_SITE_OF_RSS, strv("main", "memset", NULL), 2, NULL, 8192, 2, 0);
 	run->alloc_sample_bytes = 524288;
 	run->rss_sample_bytes = 65536;
 	run->nstacks = 3;
 	run->short_stacks = 1;
 	run->unresolved_frames = 2;
-	run->drops = (struct mo_drops){ .events = 1, .processes = 2, .pstats = 3, .allocs = 4, .stacks = 5,
-					.sites = 6, .phases = 7, .marker_reads = 9,
-					.unmatched_ends = 10, .mm_ids = 11, .missed_frees = 12,
-					.phase_sites = 14, .marker_names_unread = 15, .contended = 16,
-					.programs = 17, .marks = 18, .markers_refused = 19 };
+	for (size_t i = 0; i < MO_DROP_KINDS; i++)
+		run->drops[i] = i + 1;
 	run->marker_fallbacks = 13;
 	run_add_warning(run, "pid %d: \xff odd", 4242);
 	run_add_warning(run, "second");
@@ -174,7 +173,7 @@ static bool parse_text(const char *text, struct mo_run *out)
 static bool test_round_trip(void)
 {
 	struct mo_run a, b;
-	struct mo_pstat h;
+	struct mo_heap_calls h;
 	char *t1, *t2;
 
 	fixture(&a, false);
@@ -259,7 +258,7 @@ static bool test_round_trip(void)
 	ASSERT_EQ(b.procs[0].exit_status, 1);
 	ASSERT_TRUE(b.procs[0].heap_probed && !b.procs[0].observer, "flags");
 	ASSERT_EQ(b.procs[0].rss_peak, 5000000);
-	for (int m = 0; m < MO_RSS_NR; m++)
+	for (int m = 0; m < MO_MEM_KINDS; m++)
 		ASSERT_EQ(b.procs[0].rss_peak_member[m], a.procs[0].rss_peak_member[m]);
 	ASSERT_EQ(b.procs[0].rss_end, 12288);
 	ASSERT_EQ(b.procs[0].heap_live, 640);
@@ -269,12 +268,12 @@ static bool test_round_trip(void)
 		const struct mo_proc_phase *x = &a.procs[0].phases[i], *y = &b.procs[0].phases[i];
 
 		ASSERT_EQ(y->phase, x->phase);
-		ASSERT_EQ(y->stat.alloc_bytes, x->stat.alloc_bytes);
-		ASSERT_EQ(y->stat.alloc_count, x->stat.alloc_count);
-		ASSERT_EQ(y->stat.free_bytes, x->stat.free_bytes);
-		ASSERT_EQ(y->stat.free_count, x->stat.free_count);
-		ASSERT_EQ(y->stat.rss_peak, x->stat.rss_peak);
-		ASSERT_EQ(y->stat.heap_peak_live, x->stat.heap_peak_live);
+		ASSERT_EQ(y->heap.alloc_bytes, x->heap.alloc_bytes);
+		ASSERT_EQ(y->heap.alloc_count, x->heap.alloc_count);
+		ASSERT_EQ(y->heap.free_bytes, x->heap.free_bytes);
+		ASSERT_EQ(y->heap.free_count, x->heap.free_count);
+		ASSERT_EQ(y->rss_peak, x->rss_peak);
+		ASSERT_EQ(y->heap_peak_live, x->heap_peak_live);
 	}
 	/* The process's heap figures, summed over its phases, as written. */
 	run_proc_heap(&b.procs[0], &h);
@@ -293,7 +292,7 @@ static bool test_round_trip(void)
 
 		ASSERT_NEAR(y->t, x->t, 0);
 		ASSERT_EQ(y->rss, x->rss);
-		for (int m = 0; m < MO_RSS_NR; m++)
+		for (int m = 0; m < MO_MEM_KINDS; m++)
 			ASSERT_EQ(y->rss_member[m], x->rss_member[m]);
 		ASSERT_EQ(y->heap_live, x->heap_live);
 		ASSERT_EQ(y->nprocs, x->nprocs);
@@ -305,7 +304,7 @@ static bool test_round_trip(void)
 	ASSERT_EQ(b.marks[0].phase, 1);
 	ASSERT_STR_EQ(b.marks[0].label, "warm\xef\xbf\xbd");
 	ASSERT_EQ(b.nsites, 3);
-	ASSERT_EQ(b.sites[0].kind, MO_SITE_ALLOC);
+	ASSERT_EQ(b.sites[0].kind, MO_SITE_OF_ALLOC);
 	ASSERT_EQ(b.sites[0].bytes, 4096);
 	ASSERT_EQ(b.sites[0].count, 4);
 	ASSERT_EQ(b.sites[0].live, 1024);
@@ -319,7 +318,7 @@ static bool test_round_trip(void)
 	ASSERT_STR_EQ(b.sites[0].where.exe, "/usr/bin/cc1");
 	ASSERT_TRUE(!b.sites[1].where.sources && !b.sites[1].where.comm && !b.sites[1].where.exe, "none known");
 	ASSERT_EQ(b.sites[1].live, 16);
-	ASSERT_EQ(b.sites[2].kind, MO_SITE_RSS);
+	ASSERT_EQ(b.sites[2].kind, MO_SITE_OF_RSS);
 	ASSERT_EQ(b.sites[2].bytes, 8192);
 	ASSERT_EQ(b.sites[2].count, 2);
 	ASSERT_EQ(b.alloc_sample_bytes, 524288);
@@ -327,7 +326,7 @@ static bool test_round_trip(void)
 	ASSERT_EQ(b.nstacks, 3);
 	ASSERT_EQ(b.short_stacks, 1);
 	ASSERT_EQ(b.unresolved_frames, 2);
-	ASSERT_TRUE(!memcmp(&b.drops, &a.drops, sizeof(a.drops)), "every drop counter");
+	ASSERT_TRUE(!memcmp(b.drops, a.drops, sizeof(a.drops)), "every drop counter");
 	ASSERT_EQ(b.marker_fallbacks, 13);
 	ASSERT_EQ(b.nwarnings, 2);
 	ASSERT_STR_EQ(b.warnings[1], "second");

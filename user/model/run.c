@@ -132,31 +132,29 @@ struct mo_mark_rec *run_add_mark(struct mo_run *run)
 	return grow((void **)&run->marks, &run->nmarks, sizeof(struct mo_mark_rec));
 }
 
-int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat)
+int run_proc_add_phase(struct mo_proc_rec *proc, const struct mo_proc_phase *figures)
 {
 	struct mo_proc_phase *pp;
 
 	for (size_t i = 0; i < proc->nphases; i++) {
 		pp = &proc->phases[i];
-		if (pp->phase != phase)
+		if (pp->phase != figures->phase)
 			continue;
-		/* The same pair harvested twice (live, then at the end): merge. */
-		pp->stat.alloc_bytes += stat->alloc_bytes;
-		pp->stat.alloc_count += stat->alloc_count;
-		pp->stat.free_bytes += stat->free_bytes;
-		pp->stat.free_count += stat->free_count;
-		pp->stat.free_unknown_count += stat->free_unknown_count;
-		if (stat->rss_peak > pp->stat.rss_peak)
-			pp->stat.rss_peak = stat->rss_peak;
-		if (stat->heap_peak_live > pp->stat.heap_peak_live)
-			pp->stat.heap_peak_live = stat->heap_peak_live;
+		pp->heap.alloc_bytes += figures->heap.alloc_bytes;
+		pp->heap.alloc_count += figures->heap.alloc_count;
+		pp->heap.free_bytes += figures->heap.free_bytes;
+		pp->heap.free_count += figures->heap.free_count;
+		pp->heap.free_unknown_count += figures->heap.free_unknown_count;
+		if (figures->rss_peak > pp->rss_peak)
+			pp->rss_peak = figures->rss_peak;
+		if (figures->heap_peak_live > pp->heap_peak_live)
+			pp->heap_peak_live = figures->heap_peak_live;
 		return 0;
 	}
 	pp = grow((void **)&proc->phases, &proc->nphases, sizeof(*pp));
 	if (!pp)
 		return -ENOMEM;
-	pp->phase = phase;
-	pp->stat = *stat;
+	*pp = *figures;
 	return 0;
 }
 
@@ -218,7 +216,7 @@ static bool same_site(const struct mo_site_rec *site, char **frames, const struc
 	return !site->frames[i] && !frames[i] && same_str(site->where.comm, w->comm) && same_str(site->where.exe, w->exe);
 }
 
-int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n,
+int run_add_site(struct mo_run *run, enum mo_site_of kind, char **frames, size_t n,
 		 const struct mo_site_where *where, uint64_t bytes, uint64_t count, int64_t live)
 {
 	struct mo_site_where w = where ? *where : (struct mo_site_where){};
@@ -333,7 +331,7 @@ static int64_t site_key(const struct mo_site_rec *s, bool by_live)
 	return by_live ? s->live : (int64_t)s->bytes;
 }
 
-size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_live, size_t *out, size_t max)
+size_t run_top_sites(const struct mo_run *run, enum mo_site_of kind, bool by_live, size_t *out, size_t max)
 {
 	struct top top = { out, calloc(max ?: 1, sizeof(int64_t)), 0, max };
 
@@ -346,42 +344,13 @@ size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_l
 
 #define MAX_WARNINGS 100
 
-#define DROP(field, key, what) { offsetof(struct mo_drops, field), key, what }
-const struct mo_drop_field run_drop_fields[MO_DROP_ROWS] = {
-	DROP(events, "events", "events (ring buffer full)"),
-	DROP(processes, "processes", "processes (table full)"),
-	DROP(pstats, "process_phase_records", "process-phase records"),
-	DROP(allocs, "heap_blocks", "heap blocks not tracked"),
-	DROP(stacks, "stacks", "stacks"),
-	DROP(sites, "sites", "sites"),
-	DROP(phase_sites, "phase_sites", "allocation-site changes by phase"),
-	DROP(phases, "phases", "phases (table full, too many open, or nested too deep)"),
-	DROP(mm_ids, "mm_ids", "mm ids"),
-	DROP(missed_frees, "missed_frees", "missed frees"),
-	DROP(unmatched_ends, "unmatched_phase_ends", "unmatched phase ends"),
-	DROP(marker_reads, "marker_reads_in_bpf", "marker names BPF could not read (read from /proc)"),
-	DROP(marker_names_unread, "marker_names_unread", "marker names unread (the process exec'd or exited first)"),
-	DROP(contended, "contended_updates", "updates given up (a compare-and-swap lost 32 times in a row)"),
-	DROP(programs, "programs", "programs of sites (table full: unnamed)"),
-	DROP(marks, "marks", "marks (past --max-marks or --max-mark-rate)"),
-	DROP(markers_refused, "markers_refused", "markers of other users (-a: root's and --marker-uid's only)"),
-};
-#undef DROP
-
-_Static_assert(MO_DROP_ROWS * sizeof(__u64) == sizeof(struct mo_drops),
-	       "a field was added to struct mo_drops: name it in run_drop_fields (user/run.c)");
-
-size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_ROWS])
+size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_KINDS])
 {
-	struct mo_drops d = run->drops;
 	size_t n = 0;
 
-	for (size_t i = 0; i < MO_DROP_ROWS; i++) {
-		uint64_t v = *run_drop_counter(&d, &run_drop_fields[i]);
-
-		if (v)
-			rows[n++] = (struct mo_drop_row){ run_drop_fields[i].what, v };
-	}
+	for (size_t i = 0; i < MO_DROP_KINDS; i++)
+		if (run->drops[i])
+			rows[n++] = (struct mo_drop_row){ run_drop_kinds[i].what, run->drops[i] };
 	return n;
 }
 
@@ -434,11 +403,11 @@ int run_add_sample(struct mo_run *run, const struct mo_sample *s, size_t max_sam
 	return 0;
 }
 
-void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum)
+void run_proc_heap(const struct mo_proc_rec *proc, struct mo_heap_calls *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < proc->nphases; i++) {
-		const struct mo_pstat *s = &proc->phases[i].stat;
+		const struct mo_heap_calls *s = &proc->phases[i].heap;
 
 		sum->alloc_bytes += s->alloc_bytes;
 		sum->alloc_count += s->alloc_count;
@@ -446,13 +415,11 @@ void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum)
 		sum->free_count += s->free_count;
 		sum->free_unknown_count += s->free_unknown_count;
 	}
-	sum->heap_peak_live = proc->heap_peak_live;
-	sum->rss_peak = proc->rss_peak;
 }
 
 bool run_phase_within(const struct mo_run *run, size_t inner, size_t outer)
 {
-	for (unsigned hops = 0; inner < run->nphases && hops <= MO_PHASE_DEPTH + 1; hops++) {
+	for (unsigned hops = 0; inner < run->nphases && hops <= MO_RUN_DEPTH + 1; hops++) {
 		if (inner == outer)
 			return true;
 		if (run->phases[inner].parent == inner)
@@ -467,8 +434,8 @@ int64_t run_proc_phase_rss_peak(const struct mo_run *run, const struct mo_proc_r
 	int64_t peak = 0;
 
 	for (size_t i = 0; i < proc->nphases; i++)
-		if (proc->phases[i].stat.rss_peak > peak && run_phase_within(run, proc->phases[i].phase, phase))
-			peak = proc->phases[i].stat.rss_peak;
+		if (proc->phases[i].rss_peak > peak && run_phase_within(run, proc->phases[i].phase, phase))
+			peak = proc->phases[i].rss_peak;
 	return peak;
 }
 
@@ -547,7 +514,7 @@ struct mo_proc_group *run_group_by(const struct mo_run *run, enum mo_group_key k
 	for (size_t i = 0; i < n; i++) {
 		const struct mo_proc_rec *p = &run->procs[idx[i]];
 		struct mo_proc_group *g;
-		struct mo_pstat heap;
+		struct mo_heap_calls heap;
 
 		if (!i || cmp_by_key(&idx[i - 1], &idx[i], &gs)) {
 			g = &groups[ng++];

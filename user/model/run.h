@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The in-memory run document: everything one observation found, in user
  * units (bytes, seconds since the start). Built by the run loop, rendered by
- * run_json.c and report_text.c. No libbpf here. */
+ * run_json.c and report_text.c. Its own types: the kernel ABI
+ * (memobs_abi.h) is converted into them once, in observe/. The document's
+ * shape is docs/run-document.schema.json. */
 #ifndef MO_RUN_H
 #define MO_RUN_H
 
@@ -9,25 +11,56 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <linux/types.h>
-#include "memobs_abi.h"
 #include "lib/users.h"
+#include "model/drops.h"
+
+#define MO_RUN_COMM_LEN 16	/* a process name as the kernel keeps it, NUL included */
+#define MO_RUN_NAME_LEN 64	/* phase names and mark labels, NUL included */
+#define MO_RUN_ROOT 0		/* the root phase, "main": the whole run */
+#define MO_RUN_DEPTH 16		/* phases open at once, at most */
+#define MO_RUN_ITEMS_MAX (1ull << 53)	/* a phase's items, exact in JSON */
+
+/* The kinds of resident memory, as the kernel's mm counters split it. */
+enum mo_mem_kind {
+	MO_MEM_FILE,
+	MO_MEM_ANON,
+	MO_MEM_SWAP,
+	MO_MEM_SHMEM,
+	MO_MEM_KINDS,
+};
+
+/* What a code site (a sampled stack) is the site of. */
+enum mo_site_of {
+	MO_SITE_OF_ALLOC = 1,	/* allocation calls (--heap) */
+	MO_SITE_OF_RSS = 2,	/* RSS growth (page faults) */
+};
 
 /* Growth rates of processes observed for less than this are noise (a
  * compiler job going from 0 to 100 MiB in 20 ms): left out. */
 #define MO_GROWTH_MIN_S 1.0
 
+/* Allocator calls of one process (requested bytes). */
+struct mo_heap_calls {
+	uint64_t alloc_bytes;
+	uint64_t alloc_count;
+	uint64_t free_bytes;
+	uint64_t free_count;
+	uint64_t free_unknown_count;	/* frees of blocks allocated before memobs looked */
+};
+
 /* Figures of one process inside one phase (exclusive: while it was the
  * process's innermost open phase). */
 struct mo_proc_phase {
 	size_t phase;			/* index into run->phases */
-	struct mo_pstat stat;
+	int64_t rss_peak;
+	int64_t heap_peak_live;
+	struct mo_heap_calls heap;
 };
 
 struct mo_proc_rec {
 	pid_t pid;
 	pid_t ppid;
-	char comm[MO_COMM_LEN];
+	char comm[MO_RUN_COMM_LEN];
 	char *exe;			/* path at exec, or NULL */
 	char **argv;			/* NULL-terminated, or NULL */
 	bool argv_truncated;		/* longer than memobs could keep (MO_ARGV_MAX, or 512 bytes) */
@@ -38,7 +71,7 @@ struct mo_proc_rec {
 	bool heap_probed;
 	bool observer;			/* runs memobs itself (memobs mark): not counted */
 	int64_t rss_peak;		/* max of file+anon+shmem, of its program (since its last exec) */
-	int64_t rss_peak_member[MO_RSS_NR];
+	int64_t rss_peak_member[MO_MEM_KINDS];
 	int64_t rss_pre_exec_peak;	/* what it held before that exec (a fork copy), 0: none */
 	int64_t rss_end;
 	int64_t rss_first;		/* when its program was first seen (fork, exec, attach) */
@@ -81,7 +114,7 @@ struct mo_phase_site {
 };
 
 struct mo_phase_rec {
-	char name[MO_NAME_LEN];
+	char name[MO_RUN_NAME_LEN];
 	size_t parent;			/* index; the root is its own parent */
 	unsigned depth;
 	double start_s;
@@ -91,8 +124,8 @@ struct mo_phase_rec {
 	bool name_truncated;
 	bool name_from_proc_mem;	/* BPF could not read it; read from /proc */
 	bool name_unread;		/* nobody could: the name is "" */
-	uint64_t items;			/* at most MO_ITEMS_MAX */
-	bool items_overflow;		/* a marker passed MO_ITEMS_MAX: items unknown (0) */
+	uint64_t items;			/* at most MO_RUN_ITEMS_MAX */
+	bool items_overflow;		/* a marker passed MO_RUN_ITEMS_MAX: items unknown (0) */
 	int64_t rss_baseline, rss_peak, rss_end;
 	int64_t heap_baseline, heap_peak, heap_end;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
@@ -115,7 +148,7 @@ struct mo_phys_sample {
 struct mo_sample {
 	double t;
 	int64_t rss;
-	int64_t rss_member[MO_RSS_NR];
+	int64_t rss_member[MO_MEM_KINDS];
 	struct mo_phys_sample phys;
 	int64_t heap_live;
 	int64_t nprocs;
@@ -126,12 +159,12 @@ struct mo_mark_rec {
 	double t;
 	pid_t pid;
 	size_t phase;
-	char label[MO_NAME_LEN];
+	char label[MO_RUN_NAME_LEN];
 };
 
 /* A code site from sampled stacks, symbolized: frames root -> leaf. */
 struct mo_site_rec {
-	enum mo_site_kind kind;
+	enum mo_site_of kind;
 	char **frames;			/* NULL-terminated */
 	size_t nframes;
 	struct mo_site_where where;
@@ -207,7 +240,7 @@ struct mo_run {
 	/* totals */
 	int64_t rss_peak;		/* the ps-style sum's peak: a shared page counts in every process */
 	double rss_peak_s;		/* when, since the start; < 0 unknown */
-	int64_t rss_at_peak[MO_RSS_NR];	/* the session's RSS by kind then */
+	int64_t rss_at_peak[MO_MEM_KINDS];	/* the session's RSS by kind then */
 	struct mo_physical physical;
 	int64_t heap_peak;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count, free_unknown_count;
@@ -232,34 +265,19 @@ struct mo_run {
 	size_t unwind_files;		/* files whose unwind tables BPF used */
 	size_t unwind_rows;		/* their rows (8 bytes of kernel memory each) */
 	double unwind_cpu_s;		/* memobs's CPU time compiling them */
-	struct mo_drops drops;
+	uint64_t drops[MO_DROP_KINDS];	/* by enum mo_drop */
 	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */
 	char **warnings;		/* one line each, for the report */
 	size_t nwarnings;
 };
 
-/* Every drop counter, in report order: where it is in struct mo_drops,
- * its key under "drops" in the run document, what the reports call it. */
-#define MO_DROP_ROWS 17
-struct mo_drop_field {
-	size_t off;
-	const char *key;
-	const char *what;
-};
-extern const struct mo_drop_field run_drop_fields[MO_DROP_ROWS];
-
-static inline __u64 *run_drop_counter(struct mo_drops *d, const struct mo_drop_field *f)
-{
-	return (__u64 *)((char *)d + f->off);
-}
-
 /* The nonzero drop counters, each with what it means, in report order:
- * fills rows (room for MO_DROP_ROWS) and returns how many. */
+ * fills rows (room for MO_DROP_KINDS) and returns how many. */
 struct mo_drop_row {
 	const char *what;
 	uint64_t n;
 };
-size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_ROWS]);
+size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_KINDS]);
 
 /* The name of a physical source in the run document and the reports
  * ("cgroup-v1", "cgroup-v2", "pss"), NULL for none; and back
@@ -274,7 +292,9 @@ void run_free(struct mo_run *run);
 struct mo_proc_rec *run_add_proc(struct mo_run *run);
 struct mo_phase_rec *run_add_phase(struct mo_run *run);
 struct mo_mark_rec *run_add_mark(struct mo_run *run);
-int run_proc_add_phase(struct mo_proc_rec *proc, size_t phase, const struct mo_pstat *stat);
+/* Add a process's figures in a phase, merged with what it already has there
+ * (the same pair read twice: live, then at the end). 0/-ENOMEM. */
+int run_proc_add_phase(struct mo_proc_rec *proc, const struct mo_proc_phase *figures);
 /* Record a warning for the report: at most 100, then one line saying that
  * further ones were left out. */
 void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -283,7 +303,7 @@ void run_add_warning(struct mo_run *run, const char *fmt, ...) __attribute__((fo
  * where (sources, program). Takes ownership of frames (NULL-terminated, n
  * entries) and of what where points to (where may be NULL). Returns the
  * site's index in run->sites, or -ENOMEM. */
-int run_add_site(struct mo_run *run, enum mo_site_kind kind, char **frames, size_t n,
+int run_add_site(struct mo_run *run, enum mo_site_of kind, char **frames, size_t n,
 		 const struct mo_site_where *where, uint64_t bytes, uint64_t count, int64_t live);
 
 /* Append a site to a phase's view, taking ownership of frames
@@ -298,7 +318,7 @@ int run_phase_set_sites(struct mo_run *run, size_t phase, enum mo_phase_site_vie
 
 /* Indices of the sites of a kind, by descending key (bytes, or live when
  * by_live), at most max. Returns the count. */
-size_t run_top_sites(const struct mo_run *run, enum mo_site_kind kind, bool by_live, size_t *out, size_t max);
+size_t run_top_sites(const struct mo_run *run, enum mo_site_of kind, bool by_live, size_t *out, size_t max);
 
 /* Append a timeline sample; past max_samples, halve the resolution keeping
  * the highest RSS of each merged pair, so the document stays bounded and the
@@ -331,8 +351,8 @@ struct mo_proc_group *run_group_by(const struct mo_run *run, enum mo_group_key k
  * per second; NAN when observed for less than MO_GROWTH_MIN_S. */
 double run_proc_growth_rate(const struct mo_run *run, const struct mo_proc_rec *proc);
 
-/* Heap totals of a process, summed over its phases. */
-void run_proc_heap(const struct mo_proc_rec *proc, struct mo_pstat *sum);
+/* Allocator calls of a process, summed over its phases. */
+void run_proc_heap(const struct mo_proc_rec *proc, struct mo_heap_calls *sum);
 
 /* The process's own peak RSS inside a phase, inclusive of its nested phases. */
 int64_t run_proc_phase_rss_peak(const struct mo_run *run, const struct mo_proc_rec *proc, size_t phase);

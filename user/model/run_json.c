@@ -134,9 +134,9 @@ static void add_totals(cJSON *doc, const struct mo_run *run)
 
 		json_add_num(rss, "peak_s", run->rss_peak_s, 6);
 		at = add_obj(rss, "at_peak");
-		json_add_int(at, "file", run->rss_at_peak[MO_RSS_FILE]);
-		json_add_int(at, "anon", run->rss_at_peak[MO_RSS_ANON]);
-		json_add_int(at, "shmem", run->rss_at_peak[MO_RSS_SHMEM]);
+		json_add_int(at, "file", run->rss_at_peak[MO_MEM_FILE]);
+		json_add_int(at, "anon", run->rss_at_peak[MO_MEM_ANON]);
+		json_add_int(at, "shmem", run->rss_at_peak[MO_MEM_SHMEM]);
 	}
 	add_physical(totals, &run->physical);
 	json_add_int(heap, "peak_live", run->heap_peak);
@@ -196,7 +196,7 @@ static cJSON *phase_json(const struct mo_run *run, size_t i)
 
 	json_add_int(o, "id", i);
 	json_add_str(o, "name", ph->name);
-	if (i == MO_PHASE_ROOT)
+	if (i == MO_RUN_ROOT)
 		cJSON_AddNullToObject(o, "parent");
 	else
 		json_add_int(o, "parent", ph->parent);
@@ -257,14 +257,14 @@ static cJSON *process_phases_json(const struct mo_run *run, const struct mo_proc
 
 		json_add_int(o, "phase", pp->phase);
 		json_add_str(o, "name", pp->phase < run->nphases ? run->phases[pp->phase].name : NULL);
-		json_add_int(o, "rss_peak", pp->stat.rss_peak);
+		json_add_int(o, "rss_peak", pp->rss_peak);
 		heap = add_obj(o, "heap");
-		json_add_int(heap, "alloc_bytes", pp->stat.alloc_bytes);
-		json_add_int(heap, "alloc_count", pp->stat.alloc_count);
-		json_add_int(heap, "free_bytes", pp->stat.free_bytes);
-		json_add_int(heap, "free_count", pp->stat.free_count);
-		json_add_int(heap, "free_unknown_count", pp->stat.free_unknown_count);
-		json_add_int(heap, "peak_live", pp->stat.heap_peak_live);
+		json_add_int(heap, "alloc_bytes", pp->heap.alloc_bytes);
+		json_add_int(heap, "alloc_count", pp->heap.alloc_count);
+		json_add_int(heap, "free_bytes", pp->heap.free_bytes);
+		json_add_int(heap, "free_count", pp->heap.free_count);
+		json_add_int(heap, "free_unknown_count", pp->heap.free_unknown_count);
+		json_add_int(heap, "peak_live", pp->heap_peak_live);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -273,7 +273,7 @@ static cJSON *process_phases_json(const struct mo_run *run, const struct mo_proc
 static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p)
 {
 	cJSON *o = cJSON_CreateObject(), *rss, *heap;
-	struct mo_pstat h;
+	struct mo_heap_calls h;
 
 	json_add_int(o, "pid", p->pid);
 	json_add_int(o, "ppid", p->ppid);
@@ -307,10 +307,10 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	json_add_str(o, "cgroup", p->cgroup);
 	rss = add_obj(o, "rss");
 	json_add_int(rss, "peak", p->rss_peak);
-	json_add_int(rss, "peak_anon", p->rss_peak_member[MO_RSS_ANON]);
-	json_add_int(rss, "peak_file", p->rss_peak_member[MO_RSS_FILE]);
-	json_add_int(rss, "peak_shmem", p->rss_peak_member[MO_RSS_SHMEM]);
-	json_add_int(rss, "swap_peak", p->rss_peak_member[MO_RSS_SWAP]);
+	json_add_int(rss, "peak_anon", p->rss_peak_member[MO_MEM_ANON]);
+	json_add_int(rss, "peak_file", p->rss_peak_member[MO_MEM_FILE]);
+	json_add_int(rss, "peak_shmem", p->rss_peak_member[MO_MEM_SHMEM]);
+	json_add_int(rss, "swap_peak", p->rss_peak_member[MO_MEM_SWAP]);
 	json_add_int(rss, "pre_exec_peak", p->rss_pre_exec_peak);
 	json_add_int(rss, "end", p->rss_end);
 	json_add_int(rss, "first", p->rss_first);
@@ -365,10 +365,10 @@ static void add_timeline(cJSON *doc, const struct mo_run *run)
 
 		json_add_num(o, "t", s->t, 3);
 		json_add_int(o, "rss", s->rss);
-		json_add_int(o, "rss_anon", s->rss_member[MO_RSS_ANON]);
-		json_add_int(o, "rss_file", s->rss_member[MO_RSS_FILE]);
-		json_add_int(o, "rss_shmem", s->rss_member[MO_RSS_SHMEM]);
-		json_add_int(o, "swap", s->rss_member[MO_RSS_SWAP]);
+		json_add_int(o, "rss_anon", s->rss_member[MO_MEM_ANON]);
+		json_add_int(o, "rss_file", s->rss_member[MO_MEM_FILE]);
+		json_add_int(o, "rss_shmem", s->rss_member[MO_MEM_SHMEM]);
+		json_add_int(o, "swap", s->rss_member[MO_MEM_SWAP]);
 		json_add_int(o, "heap_live", s->heap_live);
 		json_add_int(o, "processes", s->nprocs);
 		json_add_str(o, "phase", s->phase < run->nphases ? run->phases[s->phase].name : NULL);
@@ -398,7 +398,7 @@ static void add_marks(cJSON *doc, const struct mo_run *run)
 
 /* Sites of a kind by descending bytes; the top by live bytes too, so that a
  * leak shows even when it allocated little. */
-static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_kind kind, const char *name)
+static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_of kind, const char *name)
 {
 	cJSON *arr = cJSON_AddArrayToObject(doc, name);
 	size_t *idx = malloc(2 * MAX_SITES * sizeof(*idx)), n, nlive;
@@ -406,7 +406,7 @@ static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_kind ki
 	if (!idx)
 		return;
 	n = run_top_sites(run, kind, false, idx, MAX_SITES);
-	nlive = kind == MO_SITE_ALLOC ? run_top_sites(run, kind, true, idx + n, MAX_SITES) : 0;
+	nlive = kind == MO_SITE_OF_ALLOC ? run_top_sites(run, kind, true, idx + n, MAX_SITES) : 0;
 	for (size_t i = 0; i < n + nlive; i++) {
 		const struct mo_site_rec *site = &run->sites[idx[i]];
 		bool dup = false;
@@ -419,7 +419,7 @@ static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_kind ki
 		o = cJSON_CreateObject();
 		cJSON_AddItemToObject(o, "frames", strv(site->frames));
 		add_where(o, &site->where);
-		if (kind == MO_SITE_ALLOC) {
+		if (kind == MO_SITE_OF_ALLOC) {
 			json_add_int(o, "alloc_bytes", site->bytes);
 			json_add_int(o, "alloc_count", site->count);
 			json_add_int(o, "live_bytes", site->live);
@@ -468,11 +468,10 @@ static void add_stacks_info(cJSON *doc, const struct mo_run *run)
 
 static void add_drops(cJSON *doc, const struct mo_run *run)
 {
-	struct mo_drops d = run->drops;
 	cJSON *o = add_obj(doc, "drops"), *w;
 
-	for (size_t i = 0; i < MO_DROP_ROWS; i++)
-		json_add_int(o, run_drop_fields[i].key, *run_drop_counter(&d, &run_drop_fields[i]));
+	for (size_t i = 0; i < MO_DROP_KINDS; i++)
+		json_add_int(o, run_drop_kinds[i].key, run->drops[i]);
 	json_add_int(o, "marker_names_from_proc", run->marker_fallbacks);
 	w = cJSON_AddArrayToObject(doc, "warnings");
 	for (size_t i = 0; i < run->nwarnings; i++)
@@ -498,8 +497,8 @@ cJSON *run_json_build(const struct mo_run *run)
 	add_groups(doc, run, MO_GROUP_USER, "by_user");
 	add_timeline(doc, run);
 	add_marks(doc, run);
-	add_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
-	add_sites(doc, run, MO_SITE_RSS, "rss_growth_sites");
+	add_sites(doc, run, MO_SITE_OF_ALLOC, "top_allocators");
+	add_sites(doc, run, MO_SITE_OF_RSS, "rss_growth_sites");
 	add_stacks_info(doc, run);
 	add_heap_probes(doc, run);
 	add_drops(doc, run);
@@ -564,8 +563,8 @@ static void parse_drops(const cJSON *doc, struct mo_run *run)
 {
 	const cJSON *drops = cJSON_GetObjectItemCaseSensitive(doc, "drops");
 
-	for (size_t i = 0; i < MO_DROP_ROWS; i++)
-		*run_drop_counter(&run->drops, &run_drop_fields[i]) = num(drops, run_drop_fields[i].key);
+	for (size_t i = 0; i < MO_DROP_KINDS; i++)
+		run->drops[i] = num(drops, run_drop_kinds[i].key);
 }
 
 static char *dup_or_null(const char *s)
@@ -660,9 +659,9 @@ static void parse_meta(const cJSON *doc, struct mo_run *run)
 	run->exit_status = inum(doc, "exit_status", -1);
 	run->rss_peak = num(doc, "totals.rss.peak");
 	run->rss_peak_s = secs(doc, "totals.rss.peak_s", -1);
-	run->rss_at_peak[MO_RSS_FILE] = num(doc, "totals.rss.at_peak.file");
-	run->rss_at_peak[MO_RSS_ANON] = num(doc, "totals.rss.at_peak.anon");
-	run->rss_at_peak[MO_RSS_SHMEM] = num(doc, "totals.rss.at_peak.shmem");
+	run->rss_at_peak[MO_MEM_FILE] = num(doc, "totals.rss.at_peak.file");
+	run->rss_at_peak[MO_MEM_ANON] = num(doc, "totals.rss.at_peak.anon");
+	run->rss_at_peak[MO_MEM_SHMEM] = num(doc, "totals.rss.at_peak.shmem");
 	run->heap_peak = num(doc, "totals.heap.peak_live");
 	run->alloc_bytes = num(doc, "totals.heap.alloc_bytes");
 	run->alloc_count = num(doc, "totals.heap.alloc_count");
@@ -701,11 +700,11 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		if (!ph)
 			return;
 		copy_str(ph->name, sizeof(ph->name), json_string(p, "name", ""));
-		parent = num_or(p, "parent", MO_PHASE_ROOT);
-		ph->parent = parent >= 0 && (uint64_t)parent < run->nphases ? (size_t)parent : MO_PHASE_ROOT;
-		/* Nesting is bounded (MO_PHASE_DEPTH): renderers indent by it. */
+		parent = num_or(p, "parent", MO_RUN_ROOT);
+		ph->parent = parent >= 0 && (uint64_t)parent < run->nphases ? (size_t)parent : MO_RUN_ROOT;
+		/* Nesting is bounded (MO_RUN_DEPTH): renderers indent by it. */
 		depth = num(p, "depth");
-		ph->depth = depth < 0 ? 0 : depth > MO_PHASE_DEPTH ? MO_PHASE_DEPTH : depth;
+		ph->depth = depth < 0 ? 0 : depth > MO_RUN_DEPTH ? MO_RUN_DEPTH : depth;
 		ph->start_s = secs(p, "start_s", 0);
 		ph->end_s = secs(p, "end_s", 0);
 		ph->unclosed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "unclosed"));
@@ -714,7 +713,7 @@ static void parse_phases(const cJSON *doc, struct mo_run *run)
 		ph->name_unread = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "name_unread"));
 		items = num(p, "items");
 		ph->items_overflow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "items_overflow")) ||
-				     items < 0 || (uint64_t)items > MO_ITEMS_MAX;
+				     items < 0 || (uint64_t)items > MO_RUN_ITEMS_MAX;
 		ph->items = ph->items_overflow ? 0 : (uint64_t)items;
 		ph->rss_baseline = num(p, "rss.baseline");
 		ph->rss_peak = num(p, "rss.peak");
@@ -735,17 +734,20 @@ static void parse_process_phases(const cJSON *p, struct mo_proc_rec *rec)
 	const cJSON *pp;
 
 	cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(p, "phases")) {
-		struct mo_pstat st = {
-			.alloc_bytes = num(pp, "heap.alloc_bytes"),
-			.alloc_count = num(pp, "heap.alloc_count"),
-			.free_bytes = num(pp, "heap.free_bytes"),
-			.free_count = num(pp, "heap.free_count"),
-			.free_unknown_count = num(pp, "heap.free_unknown_count"),
+		struct mo_proc_phase figures = {
+			.phase = num(pp, "phase"),
 			.rss_peak = num(pp, "rss_peak"),
 			.heap_peak_live = num(pp, "heap.peak_live"),
+			.heap = {
+				.alloc_bytes = num(pp, "heap.alloc_bytes"),
+				.alloc_count = num(pp, "heap.alloc_count"),
+				.free_bytes = num(pp, "heap.free_bytes"),
+				.free_count = num(pp, "heap.free_count"),
+				.free_unknown_count = num(pp, "heap.free_unknown_count"),
+			},
 		};
 
-		run_proc_add_phase(rec, num(pp, "phase"), &st);
+		run_proc_add_phase(rec, &figures);
 	}
 }
 
@@ -779,10 +781,10 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 		rec->rss_first = num(p, "rss.first");
 		rec->first_s = secs(p, "rss.first_s", 0);
 		rec->rss_peak = num(p, "rss.peak");
-		rec->rss_peak_member[MO_RSS_ANON] = num(p, "rss.peak_anon");
-		rec->rss_peak_member[MO_RSS_FILE] = num(p, "rss.peak_file");
-		rec->rss_peak_member[MO_RSS_SHMEM] = num(p, "rss.peak_shmem");
-		rec->rss_peak_member[MO_RSS_SWAP] = num(p, "rss.swap_peak");
+		rec->rss_peak_member[MO_MEM_ANON] = num(p, "rss.peak_anon");
+		rec->rss_peak_member[MO_MEM_FILE] = num(p, "rss.peak_file");
+		rec->rss_peak_member[MO_MEM_SHMEM] = num(p, "rss.peak_shmem");
+		rec->rss_peak_member[MO_MEM_SWAP] = num(p, "rss.swap_peak");
 		rec->rss_pre_exec_peak = num(p, "rss.pre_exec_peak");
 		rec->rss_end = num(p, "rss.end");
 		rec->heap_live = num(p, "heap.live");
@@ -796,7 +798,7 @@ static size_t phase_index(const struct mo_run *run, const char *name)
 	for (size_t i = 0; name && i < run->nphases; i++)
 		if (!strcmp(run->phases[i].name, name))
 			return i;
-	return MO_PHASE_ROOT;
+	return MO_RUN_ROOT;
 }
 
 /* Sizes below zero mean "not measured" here: a negative one in a document is that too. */
@@ -840,8 +842,8 @@ static void parse_timeline(const cJSON *doc, struct mo_run *run)
 		struct mo_sample smp = {
 			.t = secs(s, "t", 0),
 			.rss = num(s, "rss"),
-			.rss_member = { [MO_RSS_ANON] = num(s, "rss_anon"), [MO_RSS_FILE] = num(s, "rss_file"),
-					[MO_RSS_SHMEM] = num(s, "rss_shmem"), [MO_RSS_SWAP] = num(s, "swap") },
+			.rss_member = { [MO_MEM_ANON] = num(s, "rss_anon"), [MO_MEM_FILE] = num(s, "rss_file"),
+					[MO_MEM_SHMEM] = num(s, "rss_shmem"), [MO_MEM_SWAP] = num(s, "swap") },
 			.heap_live = num(s, "heap_live"),
 			.nprocs = num(s, "processes"),
 			.phase = phase_index(run, json_string(s, "phase", NULL)),
@@ -852,13 +854,13 @@ static void parse_timeline(const cJSON *doc, struct mo_run *run)
 	}
 }
 
-static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_kind kind, const char *name)
+static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_of kind, const char *name)
 {
 	const cJSON *s;
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, name)) {
 		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
-		bool alloc = kind == MO_SITE_ALLOC;
+		bool alloc = kind == MO_SITE_OF_ALLOC;
 		struct mo_site_where w;
 		size_t n = 0;
 
@@ -913,8 +915,8 @@ int run_json_parse(const cJSON *doc, struct mo_run *run, char *err, size_t errle
 	parse_processes(doc, run);
 	parse_timeline(doc, run);
 	parse_physical(doc, &run->physical);
-	parse_sites(doc, run, MO_SITE_ALLOC, "top_allocators");
-	parse_sites(doc, run, MO_SITE_RSS, "rss_growth_sites");
+	parse_sites(doc, run, MO_SITE_OF_ALLOC, "top_allocators");
+	parse_sites(doc, run, MO_SITE_OF_RSS, "rss_growth_sites");
 	parse_marks_and_drops(doc, run);
 	return 0;
 }

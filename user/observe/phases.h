@@ -5,6 +5,8 @@
 #define MO_PHASES_H
 
 #include <stddef.h>
+#include <linux/types.h>
+#include "memobs_abi.h"
 #include "model/run.h"
 
 /* A phase name BPF could not read, recovered from /proc/PID/mem. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/procfs.h"
+#include "observe/convert.h"
 #include "observe/proctree.h"
 
 /* Open addressing, pid -> index in run->procs; grows at 1/2 load. */
@@ -235,8 +236,7 @@ static void take_figures(struct mo_proctree *pt, struct mo_proc_rec *rec, const 
 	if (p->start_ns && !rec->start_s)
 		rec->start_s = secs(pt, p->start_ns);
 	rec->rss_peak = p->rss_peak_sum;
-	for (int m = 0; m < MO_RSS_NR; m++)
-		rec->rss_peak_member[m] = p->rss_peak[m];
+	convert_mem(p->rss_peak, rec->rss_peak_member);
 	rec->rss_pre_exec_peak = p->rss_pre_exec_peak;
 	rec->rss_end = p->rss_sum;
 	rec->heap_live = p->heap_live;
@@ -288,7 +288,7 @@ long proctree__running(struct mo_proctree *pt, pid_t pid, const struct mo_proc *
 	return idx;
 }
 
-int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, __u32 phase, const struct mo_pstat *stat)
+int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, const struct mo_proc_phase *figures)
 {
 	long idx = proctree__find(pt, pid);
 
@@ -296,7 +296,7 @@ int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, __u32 phase, const st
 		idx = new_record(pt, pid);
 	if (idx < 0)
 		return idx;
-	return run_proc_add_phase(&pt->run->procs[idx], phase, stat);
+	return run_proc_add_phase(&pt->run->procs[idx], figures);
 }
 
 size_t proctree__take_exited(struct mo_proctree *pt, const pid_t **pids)

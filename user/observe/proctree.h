@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/types.h>
+#include "memobs_abi.h"
 #include "model/run.h"
 
 #define MO_ARGV_MAX (32u << 10)	/* argv bytes kept of a process (the kernel allows 2 MiB and more) */
@@ -34,7 +36,7 @@ long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *fin
 long proctree__running(struct mo_proctree *pt, pid_t pid, const struct mo_proc *cur);
 
 /* Merge one (process, phase) record into the newest record of that pid. */
-int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, __u32 phase, const struct mo_pstat *stat);
+int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, const struct mo_proc_phase *figures);
 
 /* Index of the newest record of pid, or -1. */
 long proctree__find(const struct mo_proctree *pt, pid_t pid);

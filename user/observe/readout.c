@@ -6,6 +6,7 @@
 #include "observe/phases.h"
 #include "lib/procfs.h"
 #include "observe/proctree.h"
+#include "observe/convert.h"
 #include "observe/readout.h"
 #include "observe/session.h"
 
@@ -183,13 +184,21 @@ static bool swept(struct mo_readout *r, __u32 tgid)
 	return idx >= 0 && r->run->procs[idx].exited;
 }
 
+static void add_pstat(struct mo_readout *r, const struct mo_pstat_key *k, const struct mo_pstat *v)
+{
+	struct mo_proc_phase figures;
+
+	convert_pstat(v, k->phase, &figures);
+	proctree__add_pstat(r->tree, k->tgid, &figures);
+}
+
 static bool take_swept_pstat(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v)
 {
 	struct mo_readout *r = ctx;
 
 	if (!swept(r, k->tgid))
 		return false;
-	proctree__add_pstat(r->tree, k->tgid, k->phase, v);
+	add_pstat(r, k, v);
 	return true;
 }
 
@@ -227,7 +236,7 @@ static bool take_any_proc(void *ctx, __u32 tgid, const struct mo_proc *p)
 
 static bool take_any_pstat(void *ctx, const struct mo_pstat_key *k, const struct mo_pstat *v)
 {
-	proctree__add_pstat(((struct mo_readout *)ctx)->tree, k->tgid, k->phase, v);
+	add_pstat(ctx, k, v);
 	return false;
 }
 
@@ -260,8 +269,7 @@ int readout__final(struct mo_readout *r, __u64 end_ns)
 	run->rss_peak = st->rss_peak;
 	if (st->rss_peak_ns) {
 		run->rss_peak_s = st->rss_peak_ns > r->t0_ns ? (double)(st->rss_peak_ns - r->t0_ns) / 1e9 : 0;
-		for (int m = 0; m < MO_RSS_NR; m++)
-			run->rss_at_peak[m] = st->rss_at_peak[m];
+		convert_mem(st->rss_at_peak, run->rss_at_peak);
 	}
 	run->heap_peak = st->heap_peak;
 	run->alloc_bytes = st->alloc_bytes;
@@ -269,12 +277,12 @@ int readout__final(struct mo_readout *r, __u64 end_ns)
 	run->free_bytes = st->free_bytes;
 	run->free_count = st->free_count;
 	for (size_t i = 0; i < run->nprocs; i++) {
-		struct mo_pstat heap;
+		struct mo_heap_calls heap;
 
 		run_proc_heap(&run->procs[i], &heap);
 		run->free_unknown_count += heap.free_unknown_count;
 	}
-	memcpy(&run->drops, (const void *)&st->drops, sizeof(run->drops));
-	run->drops.marker_names_unread = r->unread_names;
+	convert_drops(&st->drops, run->drops);
+	run->drops[MO_DROP_MARKER_NAMES_UNREAD] = r->unread_names;
 	return read_phases(r, end_ns);
 }

@@ -7,7 +7,9 @@
 #include <sys/sysmacros.h>
 #include "stacks/buildids.h"
 #include "model/run.h"
+#include "observe/convert.h"
 #include "observe/session.h"
+#include "observe/readout.h"
 #include "observe/stacks.h"
 #include "stacks/symbolize.h"
 
@@ -325,7 +327,8 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 			if (n <= 2)
 				run->short_stacks++;
 		}
-		site = run_add_site(run, c.sites[i].key.kind, names, n, &where, c.sites[i].val.bytes, c.sites[i].val.count,
+		site = run_add_site(run, convert_site_of(c.sites[i].key.kind), names, n, &where, c.sites[i].val.bytes,
+				    c.sites[i].val.count,
 				    c.sites[i].val.live);
 		if (site < 0)
 			err = site;

@@ -15,6 +15,7 @@
 #include "probe/attach_heap.h"
 #include "probe/attach_usdt.h"
 #include "stacks/buildids.h"
+#include "observe/convert.h"
 #include "observe/unwind.h"
 #include "observe/cgroups.h"
 #include "observe/filters.h"
@@ -481,8 +482,7 @@ static void sample(struct mo_tracer *t, __u64 now)
 		.phase = session__current_phase(t->sess),
 	};
 
-	for (int m = 0; m < MO_RSS_NR; m++)
-		s.rss_member[m] = st->rss[m];
+	convert_mem(st->rss, s.rss_member);
 	physical__sample(t->phys, now, session__each_proc, t->sess, &s.phys);
 	run_add_sample(t->run, &s, t->opts.max_samples);
 }

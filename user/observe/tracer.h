@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/types.h>
+#include "memobs_abi.h"
 #include "model/run.h"
 #include "observe/physical.h"
 #include "observe/session.h"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include "observe/convert.h"
 #include "observe/cgroups.h"
 #include "serve/live.h"
 #include "serve/prom.h"
@@ -99,12 +100,6 @@ static int64_t heap_live(const struct mo_views *v, const struct mo_proc *p)
 	return v->heap && (p->flags & MO_PROC_HEAP_SEEN) ? p->heap_live : -1;
 }
 
-static uint64_t drops_total(const volatile struct mo_drops *d)
-{
-	return d->events + d->processes + d->pstats + d->allocs + d->stacks + d->sites + d->phases + d->mm_ids +
-	       d->phase_sites + d->contended + d->marks;
-}
-
 void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
 {
 	const volatile struct mo_state *st = session__state(v->sess);
@@ -114,9 +109,11 @@ void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
 		.rss_peak = st->rss_peak,
 		.heap_live = v->heap ? st->heap_live : -1,
 		.phase = readout__phase_name(v->readout, session__current_phase(v->sess)),
-		.drops = drops_total(&st->drops),
 	};
+	uint64_t drops[MO_DROP_KINDS];
 
+	convert_drops(&st->drops, drops);
+	view.drops = run_drops_lost(drops);
 	if (!read_running(v))
 		return;
 	for (size_t i = 0; i < v->nprocs; i++) {
@@ -180,7 +177,7 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now)
 
 	for (int m = 0; m < MO_RSS_NR; m++)
 		snap.rss[m] = st->rss[m];
-	memcpy(&snap.drops, (const void *)&st->drops, sizeof(snap.drops));
+	convert_drops(&st->drops, snap.drops);
 	snap.nphases = read_phases(v, now, next, phases, MO_PROM_MAX_PHASES);
 	if (read_running(v)) {
 		for (size_t i = 0; i < v->nprocs; i++) {

@@ -25,7 +25,7 @@ static void put_frame(FILE *out, const char *frame)
 
 size_t report_folded(FILE *out, const struct mo_run *run, enum mo_fold_weight weight, bool with_lines)
 {
-	enum mo_site_kind kind = weight == MO_FOLD_RSS ? MO_SITE_RSS : MO_SITE_ALLOC;
+	enum mo_site_of kind = weight == MO_FOLD_RSS ? MO_SITE_OF_RSS : MO_SITE_OF_ALLOC;
 	size_t lines = 0;
 
 	for (size_t i = 0; i < run->nsites; i++) {

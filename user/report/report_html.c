@@ -230,7 +230,7 @@ static void command_cell(struct html *h, char **argv)
 static void process_row(struct html *h, const struct mo_proc_rec *p)
 {
 	char ex[16];
-	struct mo_pstat heap;
+	struct mo_heap_calls heap;
 
 	fprintf(h->out, "<tr><td class=\"n\" data-v=\"%d\">%d</td><td class=\"n\" data-v=\"%d\">%d</td>", p->pid, p->pid,
 		p->ppid, p->ppid);
@@ -249,10 +249,10 @@ static void process_row(struct html *h, const struct mo_proc_rec *p)
 		snprintf(ex, sizeof(ex), "%d", p->exit_status);
 	td(h, p->observer ? "memobs marker" : ex);
 	td_size(h, p->rss_peak);
-	td_size(h, p->rss_peak_member[MO_RSS_ANON]);
-	td_size(h, p->rss_peak_member[MO_RSS_FILE]);
-	td_size(h, p->rss_peak_member[MO_RSS_SHMEM]);
-	td_size(h, p->rss_peak_member[MO_RSS_SWAP]);
+	td_size(h, p->rss_peak_member[MO_MEM_ANON]);
+	td_size(h, p->rss_peak_member[MO_MEM_FILE]);
+	td_size(h, p->rss_peak_member[MO_MEM_SHMEM]);
+	td_size(h, p->rss_peak_member[MO_MEM_SWAP]);
 	if (h->run->heap && p->heap_probed) {
 		run_proc_heap(p, &heap);
 		td_size(h, p->heap_peak_live);
@@ -459,7 +459,7 @@ static void stack_sections(struct html *h, const cJSON *doc)
 
 static void drops(struct html *h)
 {
-	struct mo_drop_row rows[MO_DROP_ROWS];
+	struct mo_drop_row rows[MO_DROP_KINDS];
 	size_t n = run_drop_rows(h->run, rows);
 
 	fputs("<section id=\"drops\"><h2>Drops</h2>\n", h->out);

@@ -152,13 +152,13 @@ static int link_tables(struct builder *b)
 
 static bool in_profile(const struct builder *b, const struct mo_site_rec *site)
 {
-	return site->nframes && (site->kind == MO_SITE_ALLOC ? b->heap : b->rss);
+	return site->nframes && (site->kind == MO_SITE_OF_ALLOC ? b->heap : b->rss);
 }
 
 /* The site's values in the order of the sample types. */
 static void site_values(const struct builder *b, const struct mo_site_rec *site, int64_t *v)
 {
-	bool alloc = site->kind == MO_SITE_ALLOC;
+	bool alloc = site->kind == MO_SITE_OF_ALLOC;
 
 	memset(v, 0, b->ntypes * sizeof(*v));
 	if (alloc) {
@@ -273,8 +273,8 @@ static int add_types(struct builder *b, const struct mo_run *run)
 	int err = 0;
 
 	for (size_t i = 0; i < run->nsites; i++) {
-		b->heap |= run->sites[i].kind == MO_SITE_ALLOC && run->sites[i].nframes;
-		b->rss |= run->sites[i].kind == MO_SITE_RSS && run->sites[i].nframes;
+		b->heap |= run->sites[i].kind == MO_SITE_OF_ALLOC && run->sites[i].nframes;
+		b->rss |= run->sites[i].kind == MO_SITE_OF_RSS && run->sites[i].nframes;
 	}
 	if (!b->heap && !b->rss)
 		return -ENOENT;

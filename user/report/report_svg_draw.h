@@ -52,7 +52,7 @@ static inline double svg_y(const struct mo_svg_chart *s, double v)
 static inline bool svg_phase_drawn(const struct mo_run *run, size_t i)
 {
 	/* The root is the whole run: a band only when it is the only phase. */
-	return i != MO_PHASE_ROOT || run->nphases == 1;
+	return i != MO_RUN_ROOT || run->nphases == 1;
 }
 
 static inline double svg_phase_end(const struct mo_phase_rec *ph)
@@ -71,13 +71,13 @@ static inline int64_t svg_kind_value(const struct mo_sample *smp, enum mo_svg_ki
 
 	switch (k) {
 	case MO_SVG_ANON:
-		return smp->rss_member[MO_RSS_ANON];
+		return smp->rss_member[MO_MEM_ANON];
 	case MO_SVG_FILE:
-		return smp->rss_member[MO_RSS_FILE];
+		return smp->rss_member[MO_MEM_FILE];
 	case MO_SVG_SHMEM:
-		return smp->rss_member[MO_RSS_SHMEM];
+		return smp->rss_member[MO_MEM_SHMEM];
 	default:
-		split = smp->rss_member[MO_RSS_ANON] + smp->rss_member[MO_RSS_FILE] + smp->rss_member[MO_RSS_SHMEM];
+		split = smp->rss_member[MO_MEM_ANON] + smp->rss_member[MO_MEM_FILE] + smp->rss_member[MO_MEM_SHMEM];
 		return smp->rss > split ? smp->rss - split : 0;
 	}
 }

@@ -23,7 +23,7 @@ static const char *sz(int64_t v, char *buf, size_t len)
  * or the block table was full when it was allocated (--max-allocs). */
 static const char *untracked_why(const struct mo_run *run)
 {
-	bool attached = !run->command, full = run->drops.allocs;
+	bool attached = !run->command, full = run->drops[MO_DROP_HEAP_BLOCKS];
 
 	if (attached && full)
 		return ": allocated before memobs attached, or past --max-allocs live blocks";
@@ -98,9 +98,9 @@ static size_t *procs_by_peak(const struct mo_run *run, double t, size_t *n)
 /* The innermost phase open at t. */
 static size_t phase_at_time(const struct mo_run *run, double t)
 {
-	size_t found = MO_PHASE_ROOT;
+	size_t found = MO_RUN_ROOT;
 
-	for (size_t i = MO_PHASE_ROOT + 1; i < run->nphases; i++)
+	for (size_t i = MO_RUN_ROOT + 1; i < run->nphases; i++)
 		if (run->phases[i].start_s <= t && t <= run->phases[i].end_s &&
 		    run->phases[i].depth >= run->phases[found].depth)
 			found = i;
@@ -110,20 +110,20 @@ static size_t phase_at_time(const struct mo_run *run, double t)
 /* When the session peaked, what it was made of, and who was alive then. */
 static void print_peak(FILE *out, const struct mo_run *run)
 {
-	char a[32], b[32], name[4 * MO_NAME_LEN], line[WIDTH + 1], comm[4 * MO_COMM_LEN], text[512];
+	char a[32], b[32], name[4 * MO_RUN_NAME_LEN], line[WIDTH + 1], comm[4 * MO_RUN_COMM_LEN], text[512];
 	size_t n, shown = 0, used, phase;
 	size_t *alive;
 
 	n = snprintf(text, sizeof(text), "%s", sz(run->rss_peak, a, sizeof(a)));
-	phase = run->rss_peak_s < 0 ? MO_PHASE_ROOT : phase_at_time(run, run->rss_peak_s);
+	phase = run->rss_peak_s < 0 ? MO_RUN_ROOT : phase_at_time(run, run->rss_peak_s);
 	if (run->rss_peak_s >= 0)
 		n += snprintf(text + n, sizeof(text) - n, " at %.2f s", run->rss_peak_s);
-	if (phase != MO_PHASE_ROOT)
+	if (phase != MO_RUN_ROOT)
 		n += snprintf(text + n, sizeof(text) - n, " (in phase %s)",
 			      textfit_cut(termesc_name(run->phases[phase].name, name, sizeof(name)), 24, false, line,
 					  sizeof(line)));
 	if (run->rss_peak_s >= 0)
-		n += snprintf(text + n, sizeof(text) - n, ", %s of it anon", sz(run->rss_at_peak[MO_RSS_ANON], b, sizeof(b)));
+		n += snprintf(text + n, sizeof(text) - n, ", %s of it anon", sz(run->rss_at_peak[MO_MEM_ANON], b, sizeof(b)));
 	snprintf(text + n, sizeof(text) - n, " (ps-style sum: a page shared by N processes counts N times)");
 	textfit_wrap(out, text, WIDTH, "  session peak RSS ", "    ");
 	if (run->rss_peak_s < 0)
@@ -216,7 +216,7 @@ static const char *fit_frames(char **frames, size_t n, const struct mo_site_wher
 /* The program and stack columns of a site's row, after `used` columns. */
 static void print_site_where(FILE *out, size_t used, char **frames, size_t n, const struct mo_site_where *where)
 {
-	char comm[4 * MO_COMM_LEN], buf[4 * WIDTH];
+	char comm[4 * MO_RUN_COMM_LEN], buf[4 * WIDTH];
 	const char *prog = where->comm ? termesc(where->comm, comm, sizeof(comm)) : "-";
 	size_t cols = textfit_cols(prog) > 15 ? textfit_cols(prog) : 15;
 
@@ -231,9 +231,9 @@ static void print_phase_grown_sites(FILE *out, const struct mo_run *run)
 {
 	bool any = false;
 
-	for (size_t i = MO_PHASE_ROOT + 1; i < run->nphases; i++) {
+	for (size_t i = MO_RUN_ROOT + 1; i < run->nphases; i++) {
 		const struct mo_phase_site *site = &run->phases[i].sites[MO_PHASE_GROWN][0];
-		char a[32], esc[4 * MO_NAME_LEN], name[64];
+		char a[32], esc[4 * MO_RUN_NAME_LEN], name[64];
 
 		if (!run->phases[i].nsites[MO_PHASE_GROWN])
 			continue;
@@ -249,7 +249,7 @@ static void print_phase_grown_sites(FILE *out, const struct mo_run *run)
 
 static void phase_name(const struct mo_phase_rec *ph, char *buf, size_t len)
 {
-	char esc[4 * MO_NAME_LEN];
+	char esc[4 * MO_RUN_NAME_LEN];
 
 	snprintf(buf, len, "%*s%s%s", (int)(2 * ph->depth), "",
 		 ph->name_unread ? "(name unread)" : termesc_name(ph->name, esc, sizeof(esc)),
@@ -258,7 +258,7 @@ static void phase_name(const struct mo_phase_rec *ph, char *buf, size_t len)
 
 static void print_phase_row(FILE *out, const struct mo_run *run, const struct mo_phase_rec *ph, bool items)
 {
-	char name[4 * MO_NAME_LEN + 48], a[32], b[32], c[32], per[32] = "-";
+	char name[4 * MO_RUN_NAME_LEN + 48], a[32], b[32], c[32], per[32] = "-";
 
 	phase_name(ph, name, sizeof(name));
 	/* A name longer than its column gets a line of its own. */
@@ -323,7 +323,7 @@ static void print_processes(FILE *out, const struct mo_run *run)
 	fprintf(out, " %6s\n", "exit");
 	for (size_t i = 0; i < n && i < TOP; i++) {
 		const struct mo_proc_rec *p = &run->procs[idx[i]];
-		char a[32], b[32], c[32], d[32], ex[16], comm[4 * MO_COMM_LEN];
+		char a[32], b[32], c[32], d[32], ex[16], comm[4 * MO_RUN_COMM_LEN];
 
 		if (!p->exited)
 			snprintf(ex, sizeof(ex), "alive");
@@ -333,8 +333,8 @@ static void print_processes(FILE *out, const struct mo_run *run)
 			snprintf(ex, sizeof(ex), "%d", p->exit_status);
 		termesc(p->comm, comm, sizeof(comm));
 		fprintf(out, "  %8d %-*s %11s %11s %11s", p->pid, textfit_pad(comm, 16), comm,
-			sz(p->rss_peak, a, sizeof(a)), sz(p->rss_peak_member[MO_RSS_ANON], b, sizeof(b)),
-			sz(p->rss_peak_member[MO_RSS_FILE], c, sizeof(c)));
+			sz(p->rss_peak, a, sizeof(a)), sz(p->rss_peak_member[MO_MEM_ANON], b, sizeof(b)),
+			sz(p->rss_peak_member[MO_MEM_FILE], c, sizeof(c)));
 		if (run->heap)
 			fprintf(out, " %11s", p->heap_probed ? sz(p->heap_peak_live, d, sizeof(d)) : "no probes");
 		fprintf(out, " %6s\n", ex);
@@ -351,7 +351,7 @@ static void print_commands(FILE *out, const struct mo_run *run)
 		fprintf(out, "\n  by command:\n  %-16s %9s %13s", "comm", "processes", "max peak RSS");
 		fprintf(out, run->heap ? " %12s\n" : "\n", "allocated");
 		for (size_t i = 0; i < n && i < TOP; i++) {
-			char a[32], b[32], comm[4 * MO_COMM_LEN];
+			char a[32], b[32], comm[4 * MO_RUN_COMM_LEN];
 
 			termesc(g[i].name, comm, sizeof(comm));
 			fprintf(out, "  %-*s %9zu %13s", textfit_pad(comm, 16), comm, g[i].processes,
@@ -387,7 +387,7 @@ static void print_growers(FILE *out, const struct mo_run *run)
 			"  %8s %-16s %11s %11s %13s\n", MO_GROWTH_MIN_S, "pid", "comm", "first RSS", "last RSS", "growth");
 		for (size_t i = 0; i < n && i < TOP; i++) {
 			const struct mo_proc_rec *p = &run->procs[idx[i]];
-			char a[32], b[32], c[32], comm[4 * MO_COMM_LEN];
+			char a[32], b[32], c[32], comm[4 * MO_RUN_COMM_LEN];
 
 			termesc(p->comm, comm, sizeof(comm));
 			fprintf(out, "  %8d %-*s %11s %11s %11s/s\n", p->pid, textfit_pad(comm, 16), comm,
@@ -418,7 +418,7 @@ static void print_groups(FILE *out, const struct mo_run *run, enum mo_group_key 
 	free(g);
 }
 
-static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_kind kind, bool by_live, const char *title)
+static void print_sites(FILE *out, const struct mo_run *run, enum mo_site_of kind, bool by_live, const char *title)
 {
 	size_t idx[TOP], n = run_top_sites(run, kind, by_live, idx, TOP);
 
@@ -439,9 +439,9 @@ static void print_stacks(FILE *out, const struct mo_run *run)
 {
 	char note[256];
 
-	print_sites(out, run, MO_SITE_ALLOC, false, "top allocation sites (sampled; bytes, calls, program, stack)");
-	print_sites(out, run, MO_SITE_ALLOC, true, "top live (leaked) bytes by site at the end (program, stack)");
-	print_sites(out, run, MO_SITE_RSS, false, "code that made RSS grow (sampled; bytes, pages, program, stack)");
+	print_sites(out, run, MO_SITE_OF_ALLOC, false, "top allocation sites (sampled; bytes, calls, program, stack)");
+	print_sites(out, run, MO_SITE_OF_ALLOC, true, "top live (leaked) bytes by site at the end (program, stack)");
+	print_sites(out, run, MO_SITE_OF_RSS, false, "code that made RSS grow (sampled; bytes, pages, program, stack)");
 	if (run->nstacks && run->short_stacks * 2 > run->nstacks) {
 		snprintf(note, sizeof(note), "%zu of %zu stacks have at most 2 frames: code without call frame"
 			 " information or frame pointers, or processes gone before memobs could read their files",
@@ -452,7 +452,7 @@ static void print_stacks(FILE *out, const struct mo_run *run)
 
 static void print_drops(FILE *out, const struct mo_run *run)
 {
-	struct mo_drop_row rows[MO_DROP_ROWS];
+	struct mo_drop_row rows[MO_DROP_KINDS];
 	size_t n = run_drop_rows(run, rows), len = 0;
 	char text[2048] = "none", line[2048];
 

@@ -46,7 +46,7 @@ struct mo_live_view {
 	int64_t rss, rss_peak;		/* the session's */
 	int64_t heap_live;		/* -1 without --heap */
 	const char *phase;		/* the newest open phase, NULL for none */
-	uint64_t drops;			/* everything counted as not recorded */
+	uint64_t drops;			/* what was lost (run_drops_lost) */
 	const struct mo_live_proc *procs;	/* any order: the view sorts */
 	size_t nprocs;
 };

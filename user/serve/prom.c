@@ -19,21 +19,6 @@ static const struct {
 	enum mo_rss_member member;
 } rss_kinds[] = { { "anon", MO_RSS_ANON }, { "file", MO_RSS_FILE }, { "shmem", MO_RSS_SHMEM } };
 
-static const struct {
-	const char *name;
-	size_t off;
-} drop_kinds[] = {
-#define DROP(f) { #f, offsetof(struct mo_drops, f) }
-	DROP(events), DROP(processes), DROP(pstats), DROP(allocs), DROP(stacks), DROP(sites),
-	DROP(phases), DROP(marker_reads), DROP(unmatched_ends), DROP(mm_ids),
-	DROP(missed_frees), DROP(phase_sites), DROP(marker_names_unread), DROP(contended),
-	DROP(programs), DROP(marks), DROP(markers_refused),
-#undef DROP
-};
-
-_Static_assert(ARRAY_SIZE(drop_kinds) * sizeof(__u64) == sizeof(struct mo_drops),
-	       "a field was added to struct mo_drops: name it in drop_kinds (user/prom.c)");
-
 struct mo_prom_limits prom_default_limits(void)
 {
 	return (struct mo_prom_limits){ MO_PROM_MAX_PROCS, MO_PROM_MAX_CGROUPS, MO_PROM_MAX_PHASES };
@@ -278,7 +263,6 @@ static void by_kind(FILE *out, const char *name, struct label *l, size_t n, cons
 static void write_session(FILE *out, const struct mo_prom_snapshot *s)
 {
 	struct label l[1];
-	const __u64 *drops = (const __u64 *)&s->drops;
 
 	family(out, "memobs_build_info", "gauge", "memobs version, always 1.");
 	sample_i(out, "memobs_build_info", &(struct label){ "version", MEMOBS_VERSION, SIZE_MAX }, 1, 1);
@@ -309,9 +293,9 @@ static void write_session(FILE *out, const struct mo_prom_snapshot *s)
 		sample_i(out, "memobs_heap_frees_total", NULL, 0, s->free_count);
 	}
 	family(out, "memobs_drops_total", "counter", "Events memobs could not record, by kind.");
-	for (size_t i = 0; i < ARRAY_SIZE(drop_kinds); i++) {
-		l[0] = (struct label){ "kind", drop_kinds[i].name, SIZE_MAX };
-		sample_i(out, "memobs_drops_total", l, 1, drops[drop_kinds[i].off / sizeof(__u64)]);
+	for (size_t i = 0; i < MO_DROP_KINDS; i++) {
+		l[0] = (struct label){ "kind", run_drop_kinds[i].key, SIZE_MAX };
+		sample_i(out, "memobs_drops_total", l, 1, s->drops[i]);
 	}
 }
 

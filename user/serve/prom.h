@@ -18,7 +18,7 @@
  *   memobs_session_heap_peak_live_bytes              gauge  }
  *   memobs_heap_allocated_bytes_total, memobs_heap_allocations_total,
  *   memobs_heap_freed_bytes_total, memobs_heap_frees_total     counters, --heap only
- *   memobs_drops_total{kind}                         counter, one kind per struct mo_drops field
+ *   memobs_drops_total{kind}                         counter, one kind per drop counter (run_drop_kinds)
  *   memobs_phase_current{phase}                      gauge, 1 for the newest open phase
  *   memobs_phase_open{phase}                         gauge, 1 open / 0 closed
  *   memobs_phase_duration_seconds{phase}             gauge, so far while open
@@ -54,6 +54,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "model/drops.h"
 
 #define MO_PROM_MAX_PROCS 64
 #define MO_PROM_MAX_CGROUPS 64
@@ -84,7 +85,7 @@ struct mo_prom_snapshot {
 	int64_t processes;		/* live processes of the session */
 	int64_t heap_live, heap_peak;	/* -1 without --heap: the heap families are left out */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
-	struct mo_drops drops;
+	uint64_t drops[MO_DROP_KINDS];	/* by enum mo_drop */
 	const char *phase;		/* the newest open phase, NULL: none */
 	const struct mo_prom_phase *phases;	/* in the order they began */
 	size_t nphases;
