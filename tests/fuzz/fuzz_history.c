@@ -14,7 +14,7 @@ static void use_run(const struct mo_history *h, size_t i)
 {
 	static const char *const names[] = { "peak_rss", "peak_heap", "alloc_bytes", "alloc_count", "duration",
 					     "phase.main.rss.peak", "phase.a.b.heap.peak_live", "phase.x.items" };
-	const cJSON *run = h->runs[i].doc, *base[GATE_BASELINE_RUNS];
+	const struct mo_summary *run = &h->runs[i].sum, *base[GATE_BASELINE_RUNS];
 	struct mo_threshold t[2] = { { "peak_rss", 10 }, { "phase.main.rss.peak", 0 } };
 	size_t idx[GATE_BASELINE_RUNS], n;
 	struct mo_compare c;
@@ -24,21 +24,20 @@ static void use_run(const struct mo_history *h, size_t i)
 
 	history_describe(run, buf, sizeof(buf));
 	FUZZ_ASSERT(memchr(buf, 0, sizeof(buf)));
-	history_label(run);
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		int ret = metrics_get(run, names[k], &v, buf, sizeof(buf));
 
 		FUZZ_ASSERT(!ret || ret == -ENOENT);
 	}
 	if (i) {
-		compare_runs(h->runs[i - 1].doc, run, &c);
+		compare_runs(&h->runs[i - 1].sum, run, &c);
 		compare_free(&c);
 	}
 	n = gate_pick_baseline(h, i, run, NULL, idx, GATE_BASELINE_RUNS);
 	FUZZ_ASSERT(n <= GATE_BASELINE_RUNS);
 	for (size_t k = 0; k < n; k++) {
 		FUZZ_ASSERT(idx[k] < i);
-		base[k] = h->runs[idx[k]].doc;
+		base[k] = &h->runs[idx[k]].sum;
 	}
 	gate_evaluate(run, base, n, t, 2, &g, buf, sizeof(buf));
 	gate_free(&g);
@@ -46,14 +45,13 @@ static void use_run(const struct mo_history *h, size_t i)
 
 static void resolve(const struct mo_history *h, const char *ref)
 {
+	struct mo_summary run;
 	char err[512];
 	size_t line;
-	cJSON *doc;
 
-	if (!history_resolve(h, ref, &doc, &line, err, sizeof(err))) {
-		FUZZ_ASSERT(doc);
-		cJSON_Delete(doc);
-	}
+	if (!history_resolve(h, ref, &run, &line, err, sizeof(err)))
+		FUZZ_ASSERT(run.nphases <= SUMMARY_MAX_PHASES && run.ncommands <= SUMMARY_MAX_COMMANDS);
+	summary_free(&run);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

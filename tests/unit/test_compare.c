@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "history/compare.h"
+#include "summary_fixture.h"
 
 static const struct mo_compare_row *row(const struct mo_compare_row *rows, size_t n, const char *metric)
 {
@@ -23,13 +24,13 @@ static const struct mo_compare_phase *phase(const struct mo_compare *c, const ch
 
 static bool test_totals_and_phases(void)
 {
-	cJSON *a = cJSON_Parse(
+	struct mo_summary *a = summary_of(
 		"{\"schema\":1,\"duration_s\":2.0,\"totals\":{\"rss\":{\"peak\":1000},\"heap\":{\"peak_live\":0,"
 		"\"alloc_bytes\":0,\"alloc_count\":0}},\"phases\":["
 		"{\"name\":\"main\",\"duration_s\":2.0,\"rss\":{\"peak\":1000}},"
 		"{\"name\":\"parse\",\"duration_s\":0.5,\"items\":0,\"rss\":{\"peak\":400,\"peak_over_baseline\":100}},"
 		"{\"name\":\"render\",\"duration_s\":1.0,\"rss\":{\"peak\":900}}]}");
-	cJSON *b = cJSON_Parse(
+	struct mo_summary *b = summary_of(
 		"{\"schema\":1,\"duration_s\":2.5,\"totals\":{\"rss\":{\"peak\":1200},\"heap\":{\"peak_live\":0,"
 		"\"alloc_bytes\":0,\"alloc_count\":0}},\"phases\":["
 		"{\"name\":\"main\",\"duration_s\":2.5,\"rss\":{\"peak\":1200}},"
@@ -82,15 +83,15 @@ static bool test_totals_and_phases(void)
 	r = row(p->rows, p->nrows, "duration_s");
 	ASSERT_NEAR(r->b, 2.0, 1e-9);
 	compare_free(&c);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
+	summary_del(a);
+	summary_del(b);
 	return true;
 }
 
 static bool test_runs_without_phases(void)
 {
-	cJSON *a = cJSON_Parse("{\"schema\":1,\"totals\":{\"rss\":{\"peak\":5}}}");
-	cJSON *b = cJSON_Parse("{\"schema\":1,\"totals\":{\"rss\":{\"peak\":7},\"heap\":{\"peak_live\":3}},"
+	struct mo_summary *a = summary_of("{\"schema\":1,\"totals\":{\"rss\":{\"peak\":5}}}");
+	struct mo_summary *b = summary_of("{\"schema\":1,\"totals\":{\"rss\":{\"peak\":7},\"heap\":{\"peak_live\":3}},"
 			       "\"phases\":[{\"name\":\"x\"}, {\"nameless\":1}]}");
 	const struct mo_compare_row *r;
 	struct mo_compare c;
@@ -104,8 +105,8 @@ static bool test_runs_without_phases(void)
 	ASSERT_EQ(c.phases[0].nrows, 0);
 	ASSERT_TRUE(!c.phases[0].in_a && c.phases[0].in_b, "x only in B");
 	compare_free(&c);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
+	summary_del(a);
+	summary_del(b);
 	return true;
 }
 

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include "check.h"
 #include "history/gate.h"
+#include "summary_fixture.h"
 
-static cJSON *run(const char *label, const char *command, double peak_rss, double peak_heap)
+static struct mo_summary *run(const char *label, const char *command, double peak_rss, double peak_heap)
 {
 	char buf[512], labelj[64], heap[64];
 
@@ -15,16 +16,16 @@ static cJSON *run(const char *label, const char *command, double peak_rss, doubl
 		 "{\"schema\":1,\"label\":%s,\"command\":%s,\"totals\":{\"rss\":{\"peak\":%.0f},"
 		 "\"heap\":{\"peak_live\":%s}},\"phases\":[{\"name\":\"render\",\"rss\":{\"peak\":%.0f}}]}",
 		 labelj, command, peak_rss, heap, peak_rss / 2);
-	return cJSON_Parse(buf);
+	return summary_of(buf);
 }
 
-/* A history of n runs, made by the caller. */
-static void history_of(struct mo_history *h, cJSON **docs, size_t n)
+/* A history of copies of n runs. */
+static void history_of(struct mo_history *h, struct mo_summary **runs, size_t n)
 {
 	memset(h, 0, sizeof(*h));
 	h->runs = calloc(n, sizeof(*h->runs));
 	for (size_t i = 0; i < n; i++) {
-		h->runs[i].doc = docs[i];
+		summary_copy(&h->runs[i].sum, runs[i]);
 		h->runs[i].line = i + 1;
 	}
 	h->nruns = n;
@@ -59,9 +60,9 @@ static bool test_bounds(void)
 
 static bool test_median(void)
 {
-	cJSON *r[6] = { run("L", "[\"a\"]", 10, 1), run("L", "[\"a\"]", 30, -1), run("L", "[\"a\"]", 20, 3),
+	struct mo_summary *r[6] = { run("L", "[\"a\"]", 10, 1), run("L", "[\"a\"]", 30, -1), run("L", "[\"a\"]", 20, 3),
 			run("L", "[\"a\"]", 40, 4), run("L", "[\"a\"]", 50, -1), run("L", "[\"a\"]", 60, -1) };
-	const cJSON *runs[6];
+	const struct mo_summary *runs[6];
 	size_t used;
 	double m;
 
@@ -86,13 +87,13 @@ static bool test_median(void)
 	ASSERT_EQ(gate_median(runs, 0, "peak_rss", &m, &used), -ENOENT);
 	ASSERT_EQ(gate_median(runs, 3, "phase.link.rss.peak", &m, &used), -ENOENT);
 	for (int i = 0; i < 6; i++)
-		cJSON_Delete(r[i]);
+		summary_del(r[i]);
 	return true;
 }
 
 static bool test_series(void)
 {
-	cJSON *docs[] = {
+	struct mo_summary *docs[] = {
 		run("L", "[\"make\"]", 1, 0),		/* 0 */
 		run(NULL, "[\"make\",\"-j8\"]", 2, 0),	/* 1 */
 		run("L", "[\"other\"]", 3, 0),		/* 2: same label, other command: in */
@@ -145,16 +146,18 @@ static bool test_series(void)
 	ASSERT_EQ(idx[0], 9);
 	ASSERT_EQ(idx[4], 2);
 	history_free(&h);
+	for (size_t i = 0; i < n; i++)
+		summary_del(docs[i]);
 	return true;
 }
 
 static bool test_verdicts(void)
 {
-	cJSON *base[3] = { run("L", "[\"a\"]", 1000, 100), run("L", "[\"a\"]", 1100, 100),
+	struct mo_summary *base[3] = { run("L", "[\"a\"]", 1000, 100), run("L", "[\"a\"]", 1100, 100),
 			   run("L", "[\"a\"]", 900, -1) };
-	cJSON *at = run("L", "[\"a\"]", 1100, 105), *past = run("L", "[\"a\"]", 1101, 90);
-	cJSON *noheap = run("L", "[\"a\"]", 1000, -1);
-	const cJSON *b[3] = { base[0], base[1], base[2] };
+	struct mo_summary *at = run("L", "[\"a\"]", 1100, 105), *past = run("L", "[\"a\"]", 1101, 90);
+	struct mo_summary *noheap = run("L", "[\"a\"]", 1000, -1);
+	const struct mo_summary *b[3] = { base[0], base[1], base[2] };
 	struct mo_threshold t[3];
 	struct mo_gate g;
 	char err[768];
@@ -194,10 +197,10 @@ static bool test_verdicts(void)
 	gate_free(&g);
 
 	for (int i = 0; i < 3; i++)
-		cJSON_Delete(base[i]);
-	cJSON_Delete(at);
-	cJSON_Delete(past);
-	cJSON_Delete(noheap);
+		summary_del(base[i]);
+	summary_del(at);
+	summary_del(past);
+	summary_del(noheap);
 	return true;
 }
 

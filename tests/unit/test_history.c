@@ -2,6 +2,7 @@
 /* The history file: appends (one whole line each, also from concurrent
  * processes), the JSONL reader's handling of bad lines, references. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "history/history.h"
+#include "summary_fixture.h"
 
 static char dir[64];
 static char path[128];
@@ -69,11 +71,11 @@ static bool append_run(const char *label, const char *commit, long peak)
 	return !ret;
 }
 
-static long peak_of(const cJSON *doc)
+static long peak_of(const struct mo_summary *run)
 {
-	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "rss"), "peak");
+	double v = run->total[MO_TOTAL_PEAK_RSS];
 
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+	return isnan(v) ? -1 : (long)v;
 }
 
 static void reset(void)
@@ -95,13 +97,12 @@ static bool test_append_and_load(void)
 	ASSERT_EQ(h.nwarnings, 0);
 	ASSERT_EQ(h.runs[0].line, 1);
 	ASSERT_EQ(h.runs[1].line, 2);
-	ASSERT_EQ(peak_of(h.runs[0].doc), 100);
-	ASSERT_STR_EQ(history_label(h.runs[0].doc), "a");
-	ASSERT_TRUE(!history_label(h.runs[1].doc), "a null label is no label");
-	/* The summary is kept, the bulky arrays dropped. */
-	ASSERT_TRUE(cJSON_GetObjectItem(h.runs[0].doc, "git"), "git kept");
-	ASSERT_TRUE(!cJSON_GetObjectItem(h.runs[0].doc, "processes"), "processes dropped");
-	ASSERT_TRUE(!cJSON_GetObjectItem(h.runs[0].doc, "timeline"), "timeline dropped");
+	ASSERT_EQ(peak_of(&h.runs[0].sum), 100);
+	ASSERT_STR_EQ(h.runs[0].sum.label, "a");
+	ASSERT_TRUE(!h.runs[1].sum.label, "a null label is no label");
+	/* Each run is kept as its summary. */
+	ASSERT_TRUE(h.runs[0].sum.git.present && !strcmp(h.runs[0].sum.git.commit, "aaaa1111"), "git kept");
+	ASSERT_TRUE(h.runs[0].sum.command && !strcmp(h.runs[0].sum.command[0], "make"), "command kept");
 	history_free(&h);
 	reset();
 	snprintf(path, sizeof(path), "%s/history.jsonl", dir);
@@ -211,7 +212,7 @@ static bool test_last_line_without_newline(void)
 	ASSERT_TRUE(append_run("y", "eeee5555", 500), "append");
 	ASSERT_EQ(history_load(path, &h, err, sizeof(err)), 0);
 	ASSERT_EQ(h.nruns, 2);
-	ASSERT_EQ(peak_of(h.runs[1].doc), 500);
+	ASSERT_EQ(peak_of(&h.runs[1].sum), 500);
 	history_free(&h);
 
 	/* After a torn append, the next run is not glued to the torn line. */
@@ -220,7 +221,7 @@ static bool test_last_line_without_newline(void)
 	ASSERT_EQ(history_load(path, &h, err, sizeof(err)), 0);
 	ASSERT_EQ(h.nruns, 1);
 	ASSERT_EQ(h.runs[0].line, 2);
-	ASSERT_EQ(peak_of(h.runs[0].doc), 600);
+	ASSERT_EQ(peak_of(&h.runs[0].sum), 600);
 	ASSERT_EQ(h.nwarnings, 1);
 	ASSERT_TRUE(strstr(h.warnings[0], ":1: not valid JSON"), "%s", h.warnings[0]);
 	history_free(&h);
@@ -245,7 +246,7 @@ static bool test_huge_lines(void)
 	ASSERT_EQ(history_load(path, &h, err, sizeof(err)), 0);
 	ASSERT_EQ(h.nruns, 3);
 	ASSERT_EQ(h.runs[1].line, 3);
-	ASSERT_EQ(peak_of(h.runs[1].doc), 700);
+	ASSERT_EQ(peak_of(&h.runs[1].sum), 700);
 	ASSERT_EQ(h.runs[2].line, 4);
 	ASSERT_EQ(h.nwarnings, 1);
 	ASSERT_TRUE(strstr(h.warnings[0], ":1: not valid JSON"), "%s", h.warnings[0]);
@@ -301,8 +302,9 @@ static bool test_references(void)
 {
 	struct mo_history h;
 	char err[512], file[160];
+	struct mo_summary doc;
 	size_t line;
-	cJSON *doc;
+	cJSON *raw;
 
 	reset();
 	ASSERT_TRUE(append_run("nightly", "abcd1234aaaa", 1), "1");
@@ -312,45 +314,46 @@ static bool test_references(void)
 	ASSERT_TRUE(append_run(NULL, "12345678cccc", 5), "5");
 	ASSERT_EQ(history_load(path, &h, err, sizeof(err)), 0);
 	ASSERT_EQ(h.nruns, 5);
-	cJSON_ReplaceItemInObject(h.runs[1].doc, "label", cJSON_CreateString("feature/x"));
+	free(h.runs[1].sum.label);
+	h.runs[1].sum.label = strdup("feature/x");
 
 	ASSERT_EQ(history_resolve(&h, "@-1", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 5);
+	ASSERT_EQ(peak_of(&doc), 5);
 	ASSERT_EQ(line, 5);
-	cJSON_Delete(doc);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "@-5", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 1);
-	cJSON_Delete(doc);
+	ASSERT_EQ(peak_of(&doc), 1);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "@-6", &doc, &line, err, sizeof(err)), -ENOENT);
 	ASSERT_TRUE(strstr(err, "has 5 runs"), "%s", err);
 	static const char *const bad_rel[] = { "@-0", "@-", "@1", "@-x", "@-1x", "@--1", "@-9999999999" };
 	for (size_t i = 0; i < sizeof(bad_rel) / sizeof(bad_rel[0]); i++) {
 		ASSERT_EQ(history_resolve(&h, bad_rel[i], &doc, &line, err, sizeof(err)), -EINVAL);
-		ASSERT_TRUE(!doc, "no document");
+		ASSERT_TRUE(!doc.command && peak_of(&doc) == -1, "no run");
 	}
 	/* Commit prefixes: the newest run of the commit; ambiguous prefixes refused. */
 	ASSERT_EQ(history_resolve(&h, "1234", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 5);
-	cJSON_Delete(doc);
+	ASSERT_EQ(peak_of(&doc), 5);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "ABCD1234", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 1);
-	cJSON_Delete(doc);
+	ASSERT_EQ(peak_of(&doc), 1);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "abcd", &doc, &line, err, sizeof(err)), -EINVAL);
 	ASSERT_TRUE(strstr(err, "ambiguous"), "%s", err);
 	/* Labels: the newest run with it; hex matching no commit is a label. */
 	ASSERT_EQ(history_resolve(&h, "nightly", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 3);
-	cJSON_Delete(doc);
+	ASSERT_EQ(peak_of(&doc), 3);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "beef", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 4);
-	cJSON_Delete(doc);
+	ASSERT_EQ(peak_of(&doc), 4);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "abc", &doc, &line, err, sizeof(err)), -ENOENT);	/* too short */
 	ASSERT_TRUE(strstr(err, "no run matches 'abc'"), "%s", err);
 	ASSERT_EQ(history_resolve(&h, "nosuch", &doc, &line, err, sizeof(err)), -ENOENT);
 	/* A label may look like a path (a branch name). */
 	ASSERT_EQ(history_resolve(&h, "feature/x", &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 2);
-	cJSON_Delete(doc);
+	ASSERT_EQ(peak_of(&doc), 2);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "feature/y", &doc, &line, err, sizeof(err)), -ENOENT);
 	ASSERT_TRUE(strstr(err, "cannot read feature/y"), "%s", err);
 
@@ -364,10 +367,9 @@ static bool test_references(void)
 		fclose(f);
 	}
 	ASSERT_EQ(history_resolve(&h, file, &doc, &line, err, sizeof(err)), 0);
-	ASSERT_EQ(peak_of(doc), 42);
+	ASSERT_EQ(peak_of(&doc), 42);
 	ASSERT_EQ(line, 0);
-	ASSERT_TRUE(!cJSON_GetObjectItem(doc, "processes"), "slimmed like history runs");
-	cJSON_Delete(doc);
+	summary_free(&doc);
 	ASSERT_EQ(history_resolve(&h, "missing.json", &doc, &line, err, sizeof(err)), -ENOENT);
 	ASSERT_TRUE(strstr(err, "missing.json"), "%s", err);
 	{
@@ -394,8 +396,8 @@ static bool test_references(void)
 		ASSERT_TRUE(fd >= 0 && !ftruncate(fd, (off_t)HISTORY_MAX_FILE + 1), "sparse file");
 		close(fd);
 	}
-	ASSERT_EQ(history_read_file(file, &doc, err, sizeof(err)), -EFBIG);
-	ASSERT_TRUE(!doc && strstr(err, "too large"), "%s", err);
+	ASSERT_EQ(history_read_file(file, &raw, err, sizeof(err)), -EFBIG);
+	ASSERT_TRUE(!raw && strstr(err, "too large"), "%s", err);
 	unlink(file);
 	history_free(&h);
 
@@ -408,17 +410,17 @@ static bool test_references(void)
 
 static bool test_describe(void)
 {
-	cJSON *run = cJSON_Parse("{\"time_utc\":\"2024-05-01T12:34:56.789Z\",\"label\":\"nightly\","
-				 "\"git\":{\"commit\":\"0123456789abcdef\",\"dirty\":true}}");
-	cJSON *bare = cJSON_Parse("{}");
+	struct mo_summary *run = summary_of("{\"time_utc\":\"2024-05-01T12:34:56.789Z\",\"label\":\"nightly\","
+					    "\"git\":{\"commit\":\"0123456789abcdef\",\"dirty\":true}}");
+	struct mo_summary *bare = summary_of("{}");
 	char buf[256];
 
 	ASSERT_TRUE(run && bare, "parse");
 	ASSERT_STR_EQ(history_describe(run, buf, sizeof(buf)),
 		      "2024-05-01 12:34:56 UTC, commit 0123456789 (dirty), label 'nightly'");
 	ASSERT_STR_EQ(history_describe(bare, buf, sizeof(buf)), "unknown time");
-	cJSON_Delete(run);
-	cJSON_Delete(bare);
+	summary_del(run);
+	summary_del(bare);
 	return true;
 }
 
@@ -476,12 +478,12 @@ static bool test_concurrent_appends(void)
 	ASSERT_EQ(h.nwarnings, 0);
 	ASSERT_EQ(h.nruns, WRITERS * LINES_PER_WRITER);
 	for (size_t i = 0; i < h.nruns; i++) {
-		const char *label = history_label(h.runs[i].doc);
+		const char *label = h.runs[i].sum.label;
 		int w = label ? atoi(label + 1) : -1;
 
 		ASSERT_TRUE(w >= 0 && w < WRITERS, "line %zu: label %s", h.runs[i].line, label ? label : "(none)");
 		/* Each writer's lines stay in its order. */
-		ASSERT_EQ(peak_of(h.runs[i].doc), counts[w]);
+		ASSERT_EQ(peak_of(&h.runs[i].sum), counts[w]);
 		counts[w]++;
 	}
 	history_free(&h);

@@ -7,15 +7,9 @@
 #include "check.h"
 #include "model/metrics.h"
 #include "lib/units.h"
+#include "summary_fixture.h"
 
-static cJSON *doc(const char *json)
-{
-	cJSON *d = cJSON_Parse(json);
-
-	if (!d)
-		fprintf(stdout, "# bad test JSON: %s\n", json);
-	return d;
-}
+#define doc summary_of
 
 #define RUN_JSON \
 	"{\"schema\":1,\"duration_s\":2.5,\"totals\":{\"rss\":{\"peak\":104857600}," \
@@ -28,7 +22,7 @@ static cJSON *doc(const char *json)
 
 static bool test_totals(void)
 {
-	cJSON *run = doc(RUN_JSON);
+	struct mo_summary *run = doc(RUN_JSON);
 	char err[512];
 	double v;
 
@@ -46,13 +40,13 @@ static bool test_totals(void)
 	ASSERT_EQ(metrics_unit("peak_rss"), MO_UNIT_BYTES);
 	ASSERT_EQ(metrics_unit("duration"), MO_UNIT_SECONDS);
 	ASSERT_EQ(metrics_unit("alloc_count"), MO_UNIT_COUNT);
-	cJSON_Delete(run);
+	summary_del(run);
 	return true;
 }
 
 static bool test_phase_metrics(void)
 {
-	cJSON *run = doc(RUN_JSON);
+	struct mo_summary *run = doc(RUN_JSON);
 	char err[512];
 	double v;
 
@@ -80,13 +74,13 @@ static bool test_phase_metrics(void)
 	ASSERT_EQ(metrics_unit("phase.render.items"), MO_UNIT_COUNT);
 	ASSERT_EQ(metrics_unit("phase.render.duration_s"), MO_UNIT_SECONDS);
 	ASSERT_EQ(metrics_unit("phase.render.heap.peak_live"), MO_UNIT_BYTES);
-	cJSON_Delete(run);
+	summary_del(run);
 	return true;
 }
 
 static bool test_dotted_phase_names(void)
 {
-	cJSON *run = doc(RUN_JSON);
+	struct mo_summary *run = doc(RUN_JSON);
 	char err[512];
 	double v;
 
@@ -101,13 +95,13 @@ static bool test_dotted_phase_names(void)
 	ASSERT_EQ(v, 77);
 	ASSERT_EQ(metrics_get(run, "phase.a.rss.peak", &v, err, sizeof(err)), -ENOENT);
 	ASSERT_TRUE(strstr(err, "no phase 'a'"), "%s", err);
-	cJSON_Delete(run);
+	summary_del(run);
 	return true;
 }
 
 static bool test_unknown_and_absent(void)
 {
-	cJSON *run = doc(RUN_JSON), *bare = doc("{\"schema\":1,\"totals\":{\"rss\":{\"peak\":1},\"heap\":null}}");
+	struct mo_summary *run = doc(RUN_JSON), *bare = doc("{\"schema\":1,\"totals\":{\"rss\":{\"peak\":1},\"heap\":null}}");
 	char err[512];
 	double v;
 
@@ -131,15 +125,15 @@ static bool test_unknown_and_absent(void)
 	ASSERT_EQ(metrics_get(bare, "duration", &v, err, sizeof(err)), -ENOENT);
 	ASSERT_EQ(metrics_check_name("phase.x.heap.peak_over_baseline", err, sizeof(err)), 0);
 	ASSERT_EQ(metrics_get(bare, "phase.main.rss.peak", &v, err, sizeof(err)), -ENOENT);
-	cJSON_Delete(run);
-	cJSON_Delete(bare);
+	summary_del(run);
+	summary_del(bare);
 	return true;
 }
 
 /* Without --heap the run has heap figures of 0 that were never measured. */
 static bool test_heap_not_traced(void)
 {
-	cJSON *run = doc("{\"schema\":1,\"heap_traced\":false,\"totals\":{\"rss\":{\"peak\":7},"
+	struct mo_summary *run = doc("{\"schema\":1,\"heap_traced\":false,\"totals\":{\"rss\":{\"peak\":7},"
 			 "\"heap\":{\"peak_live\":0,\"alloc_bytes\":0,\"alloc_count\":0}},"
 			 "\"phases\":[{\"name\":\"x\",\"rss\":{\"peak\":5},\"heap\":{\"peak_live\":0}}]}");
 	char err[512];
@@ -153,10 +147,10 @@ static bool test_heap_not_traced(void)
 		ASSERT_EQ(metrics_get(run, heap[i], &v, err, sizeof(err)), -ENOENT);
 		ASSERT_TRUE(strstr(err, "without --heap"), "%s", err);
 	}
-	cJSON_ReplaceItemInObject(run, "heap_traced", cJSON_CreateTrue());
+	run->heap_traced = true;
 	ASSERT_EQ(metrics_get(run, "peak_heap", &v, err, sizeof(err)), 0);
 	ASSERT_EQ(v, 0);
-	cJSON_Delete(run);
+	summary_del(run);
 	return true;
 }
 

@@ -2,6 +2,7 @@
 /* Benchmark tracker exports: github-action-benchmark and Bencher. */
 #include <stdlib.h>
 #include "check.h"
+#include "summary_fixture.h"
 #include "report/report_bench.h"
 
 #define RUN_JSON(label, heap) \
@@ -24,7 +25,7 @@ static const cJSON *find(const cJSON *arr, const char *name)
 
 static bool test_gh(void)
 {
-	cJSON *run = cJSON_Parse(RUN_JSON("\"nightly\"", "{\"peak_live\":5242880,\"alloc_bytes\":10485760}"));
+	struct mo_summary *run = summary_of(RUN_JSON("\"nightly\"", "{\"peak_live\":5242880,\"alloc_bytes\":10485760}"));
 	const cJSON *e;
 	cJSON *out;
 	char *text;
@@ -51,13 +52,13 @@ static bool test_gh(void)
 	ASSERT_TRUE(!find(out, "phase.main.rss.peak"), "the root repeats the totals");
 	cJSON_Delete(out);
 	cJSON_free(text);
-	cJSON_Delete(run);
+	summary_del(run);
 	return true;
 }
 
 static bool test_bencher(void)
 {
-	cJSON *run = cJSON_Parse(RUN_JSON("null", "null"));
+	struct mo_summary *run = summary_of(RUN_JSON("null", "null"));
 	const cJSON *bench, *phase;
 	cJSON *out;
 	char *text;
@@ -82,16 +83,16 @@ static bool test_bencher(void)
 	ASSERT_TRUE(!cJSON_GetObjectItem(out, "make -j8/phase/main"), "no root phase");
 	cJSON_Delete(out);
 	cJSON_free(text);
-	cJSON_Delete(run);
+	summary_del(run);
 
-	run = cJSON_Parse(RUN_JSON("\"nightly\"", "null"));
+	run = summary_of(RUN_JSON("\"nightly\"", "null"));
 	ASSERT_EQ(report_bench_bencher(run, &text), 0);
 	out = cJSON_Parse(text);
 	ASSERT_TRUE(cJSON_GetObjectItem(out, "nightly") && cJSON_GetObjectItem(out, "nightly/phase/link"),
 		    "named by the label: %s", text);
 	cJSON_Delete(out);
 	cJSON_free(text);
-	cJSON_Delete(run);
+	summary_del(run);
 	return true;
 }
 

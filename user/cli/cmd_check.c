@@ -24,12 +24,12 @@ struct check_opts {
 
 /* The runs compared: the run checked and its baseline. */
 struct check_runs {
-	cJSON *current;		/* owned */
-	size_t current_line;	/* 0: from --run FILE */
-	const cJSON **baseline;	/* borrowed from the history, or baseline_own */
+	struct mo_summary current;	/* owned */
+	size_t current_line;		/* 0: from --run FILE */
+	const struct mo_summary **baseline;	/* borrowed from the history, or baseline_own */
 	size_t *baseline_lines;
 	size_t nbaseline;
-	cJSON *baseline_own;	/* --baseline REF */
+	struct mo_summary baseline_own;	/* --baseline REF */
 };
 
 static void check_usage(FILE *out)
@@ -128,7 +128,7 @@ static int pick_current(const struct check_opts *o, const struct mo_history *h, 
 
 	*index = h->nruns;
 	if (o->run_file) {
-		if (history_read_file(o->run_file, &r->current, err, sizeof(err))) {
+		if (history_read_summary(o->run_file, &r->current, err, sizeof(err))) {
 			log_err("check: --run: %s", err);
 			return -EINVAL;
 		}
@@ -148,18 +148,17 @@ static int pick_current(const struct check_opts *o, const struct mo_history *h, 
 				o->path);
 		return -ENOENT;
 	}
-	r->current = cJSON_Duplicate(h->runs[*index].doc, true);
 	r->current_line = h->runs[*index].line;
-	if (!r->current) {
+	if (summary_copy(&r->current, &h->runs[*index].sum)) {
 		log_err("check: out of memory");
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-static void say_no_baseline(const struct check_opts *o, const cJSON *current)
+static void say_no_baseline(const struct check_opts *o, const struct mo_summary *current)
 {
-	const char *label = o->label ? o->label : history_label(current);
+	const char *label = o->label ? o->label : current->label;
 
 	if (label)
 		log_err("check: no baseline: no earlier run labelled '%s' in %s: record one first, or pass --baseline REF",
@@ -191,7 +190,7 @@ static int pick_baseline(const struct check_opts *o, const struct mo_history *h,
 			log_err("check: --baseline: %s", err);
 		if (ret)
 			return ret;
-		r->baseline[0] = r->baseline_own;
+		r->baseline[0] = &r->baseline_own;
 		r->nbaseline = 1;
 		return 0;
 	}
@@ -199,13 +198,13 @@ static int pick_baseline(const struct check_opts *o, const struct mo_history *h,
 		history_cli_missing("check", o->path);
 		return -ENOENT;
 	}
-	r->nbaseline = gate_pick_baseline(h, index, r->current, o->label, idx, GATE_BASELINE_RUNS);
+	r->nbaseline = gate_pick_baseline(h, index, &r->current, o->label, idx, GATE_BASELINE_RUNS);
 	if (!r->nbaseline) {
-		say_no_baseline(o, r->current);
+		say_no_baseline(o, &r->current);
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < r->nbaseline; i++) {
-		r->baseline[i] = h->runs[idx[i]].doc;
+		r->baseline[i] = &h->runs[idx[i]].sum;
 		r->baseline_lines[i] = h->runs[idx[i]].line;
 	}
 	return 0;
@@ -215,7 +214,7 @@ static void print_runs(const struct check_opts *o, const struct check_runs *r)
 {
 	char desc[256];
 
-	history_describe(r->current, desc, sizeof(desc));
+	history_describe(&r->current, desc, sizeof(desc));
 	if (r->current_line)
 		printf("run:      history line %zu: %s\n", r->current_line, desc);
 	else
@@ -265,8 +264,8 @@ static void print_gate(const struct mo_gate *g)
 
 static void free_runs(struct check_runs *r)
 {
-	cJSON_Delete(r->current);
-	cJSON_Delete(r->baseline_own);
+	summary_free(&r->current);
+	summary_free(&r->baseline_own);
 	free(r->baseline);
 	free(r->baseline_lines);
 }
@@ -292,7 +291,7 @@ int cmd_check(int argc, char **argv)
 	have_history = !ret;
 	if (pick_current(&o, &h, have_history, &r, &index) || pick_baseline(&o, &h, have_history, index, &r))
 		goto out;
-	ret = gate_evaluate(r.current, r.baseline, r.nbaseline, o.thresholds, o.nthresholds, &g, err, sizeof(err));
+	ret = gate_evaluate(&r.current, r.baseline, r.nbaseline, o.thresholds, o.nthresholds, &g, err, sizeof(err));
 	if (ret) {
 		log_err("check: %s", err);
 		rc = ret == -ENOMEM ? MO_EXIT_FAILURE : MO_EXIT_USAGE;

@@ -16,7 +16,7 @@
 
 struct side {
 	const char *ref;
-	cJSON *doc;
+	struct mo_summary run;
 	size_t line;
 };
 
@@ -33,7 +33,7 @@ static void print_side(const char *which, const struct side *s)
 {
 	char desc[256];
 
-	history_describe(s->doc, desc, sizeof(desc));
+	history_describe(&s->run, desc, sizeof(desc));
 	if (s->line)
 		printf("%s  %s (history line %zu): %s\n", which, s->ref, s->line, desc);
 	else
@@ -107,9 +107,9 @@ static cJSON *side_json(const struct side *s)
 
 	if (!o || !json_add_str(o, "ref", s->ref) || !(s->line ? json_add_int(o, "line", s->line) :
 						       cJSON_AddNullToObject(o, "line")) ||
-	    !json_add_str(o, "time_utc", json_string(s->doc, "time_utc", NULL)) ||
-	    !json_add_str(o, "commit", json_string(s->doc, "git.commit", NULL)) ||
-	    !json_add_str(o, "label", history_label(s->doc))) {
+	    !json_add_str(o, "time_utc", s->run.time_utc[0] ? s->run.time_utc : NULL) ||
+	    !json_add_str(o, "commit", s->run.git.present ? s->run.git.commit : NULL) ||
+	    !json_add_str(o, "label", s->run.label)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -176,7 +176,7 @@ static int print_json(const struct mo_compare *c, const struct side *a, const st
 static int resolve(const struct mo_history *h, bool have_history, const char *path, struct side *s)
 {
 	char err[512];
-	int ret = history_resolve(h, s->ref, &s->doc, &s->line, err, sizeof(err));
+	int ret = history_resolve(h, s->ref, &s->run, &s->line, err, sizeof(err));
 
 	if (!ret)
 		return 0;
@@ -237,7 +237,7 @@ int cmd_compare(int argc, char **argv)
 	have_history = !ret;
 	if (resolve(&h, have_history, path, &a) || resolve(&h, have_history, path, &b))
 		goto out;
-	if (compare_runs(a.doc, b.doc, &c)) {
+	if (compare_runs(&a.run, &b.run, &c)) {
 		log_err("compare: out of memory");
 		rc = MO_EXIT_FAILURE;
 		goto out;
@@ -250,8 +250,8 @@ int cmd_compare(int argc, char **argv)
 	}
 out:
 	compare_free(&c);
-	cJSON_Delete(a.doc);
-	cJSON_Delete(b.doc);
+	summary_free(&a.run);
+	summary_free(&b.run);
 	history_free(&h);
 	return rc;
 }

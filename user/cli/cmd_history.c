@@ -21,7 +21,7 @@
 #define MAX_PHASE_COLUMN_WIDTH 16
 
 struct phase_names {
-	const char **names;	/* borrowed from the documents */
+	const char **names;	/* borrowed from the summaries */
 	size_t n;
 };
 
@@ -39,13 +39,11 @@ static void history_usage(FILE *out)
 static int collect_phases(const struct mo_history_run *const *runs, size_t n, struct phase_names *pn)
 {
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *p;
-
-		cJSON_ArrayForEach(p, json_path(runs[i]->doc, "phases")) {
-			const char *name = json_string(p, "name", NULL), **grown;
+		for (size_t j = 0; j < runs[i]->sum.nphases; j++) {
+			const char *name = runs[i]->sum.phases[j].name, **grown;
 			size_t k;
 
-			if (!name || !strcmp(name, ROOT_PHASE))
+			if (!strcmp(name, ROOT_PHASE))
 				continue;
 			for (k = 0; k < pn->n && strcmp(pn->names[k], name); k++)
 				;
@@ -71,7 +69,7 @@ static bool phase_columns(const struct phase_names *pn)
 	return true;
 }
 
-static const char *metric_str(const cJSON *run, const char *metric, char *buf, size_t len)
+static const char *metric_str(const struct mo_summary *run, const char *metric, char *buf, size_t len)
 {
 	char err[256];
 	double v;
@@ -81,20 +79,19 @@ static const char *metric_str(const cJSON *run, const char *metric, char *buf, s
 	return units_fmt(v, metrics_unit(metric), buf, len);
 }
 
-static void short_time(const cJSON *run, char *buf, size_t len)
+static void short_time(const struct mo_summary *run, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.19s", json_string(run, "time_utc", "-"));
+	snprintf(buf, len, "%.19s", run->time_utc[0] ? run->time_utc : "-");
 	if (buf[0] && strlen(buf) > 10 && buf[10] == 'T')
 		buf[10] = ' ';
 }
 
-static void short_commit(const cJSON *run, char *buf, size_t len)
+static void short_commit(const struct mo_summary *run, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.7s%s", json_string(run, "git.commit", "-"),
-		 cJSON_IsTrue(json_path(run, "git.dirty")) ? "+" : "");
+	snprintf(buf, len, "%.7s%s", run->git.present ? run->git.commit : "-", run->git.dirty ? "+" : "");
 }
 
-static void print_phase_list(const cJSON *run, const struct phase_names *pn)
+static void print_phase_list(const struct mo_summary *run, const struct phase_names *pn)
 {
 	const char *sep = "";
 	char buf[48];
@@ -102,7 +99,7 @@ static void print_phase_list(const cJSON *run, const struct phase_names *pn)
 	for (size_t k = 0; k < pn->n; k++) {
 		double v;
 
-		if (metrics_phase(run, pn->names[k], metrics_phase_field("rss.peak"), &v))
+		if (metrics_phase(run, pn->names[k], MO_PHASE_RSS_PEAK, &v))
 			continue;
 		printf("%s%s=%s", sep, pn->names[k], units_fmt_size(v, buf, sizeof(buf)));
 		sep = ", ";
@@ -121,8 +118,8 @@ static void print_trend(const struct mo_history_run *const *runs, size_t n)
 	for (size_t i = 0; i < 2; i++) {
 		double first, last;
 
-		if (metrics_get(runs[0]->doc, metrics[i], &first, err, sizeof(err)) ||
-		    metrics_get(runs[n - 1]->doc, metrics[i], &last, err, sizeof(err)))
+		if (metrics_get(&runs[0]->sum, metrics[i], &first, err, sizeof(err)) ||
+		    metrics_get(&runs[n - 1]->sum, metrics[i], &last, err, sizeof(err)))
 			continue;
 		printf("%s%s %s", sep, metrics[i], units_fmt_pct(units_change_pct(first, last), pct, sizeof(pct)));
 		sep = ", ";
@@ -137,7 +134,7 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 	char a[48], b[48], c[48], t[32], commit[16];
 
 	for (size_t i = 0; i < n; i++) {
-		const char *label = history_label(runs[i]->doc);
+		const char *label = runs[i]->sum.label;
 
 		if (label && (int)strlen(label) > label_w)
 			label_w = strlen(label);
@@ -148,17 +145,17 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 		printf(" %11s", pn->names[k]);
 	printf("%s\n", !columns ? "  phase RSS peaks" : "");
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *run = runs[i]->doc;
+		const struct mo_summary *run = &runs[i]->sum;
 
 		short_time(run, t, sizeof(t));
 		short_commit(run, commit, sizeof(commit));
 		printf("%-5zu %-19s %-8s %-*s %10s %11s %11s", runs[i]->line, t, commit, label_w,
-		       history_label(run) ? history_label(run) : "-", metric_str(run, "duration", a, sizeof(a)),
+		       run->label ? run->label : "-", metric_str(run, "duration", a, sizeof(a)),
 		       metric_str(run, "peak_rss", b, sizeof(b)), metric_str(run, "peak_heap", c, sizeof(c)));
 		for (size_t k = 0; columns && k < pn->n; k++) {
 			double v;
 
-			printf(" %11s", metrics_phase(run, pn->names[k], metrics_phase_field("rss.peak"), &v) ? "-" :
+			printf(" %11s", metrics_phase(run, pn->names[k], MO_PHASE_RSS_PEAK, &v) ? "-" :
 			       units_fmt_size(v, a, sizeof(a)));
 		}
 		if (!columns) {
@@ -170,7 +167,7 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 	print_trend(runs, n);
 }
 
-static cJSON *metric_json(const cJSON *run, cJSON *o, const char *name, const char *metric)
+static cJSON *metric_json(const struct mo_summary *run, cJSON *o, const char *name, const char *metric)
 {
 	char err[256];
 	double v;
@@ -182,7 +179,7 @@ static cJSON *metric_json(const cJSON *run, cJSON *o, const char *name, const ch
 	return json_add_int(o, name, (int64_t)v);
 }
 
-static bool phases_json(const cJSON *run, cJSON *o, const struct phase_names *pn)
+static bool phases_json(const struct mo_summary *run, cJSON *o, const struct phase_names *pn)
 {
 	cJSON *arr = cJSON_AddArrayToObject(o, "phases");
 
@@ -190,13 +187,13 @@ static bool phases_json(const cJSON *run, cJSON *o, const struct phase_names *pn
 		cJSON *p;
 		double v;
 
-		if (metrics_phase(run, pn->names[k], metrics_phase_field("rss.peak"), &v))
+		if (metrics_phase(run, pn->names[k], MO_PHASE_RSS_PEAK, &v))
 			continue;
 		p = cJSON_CreateObject();
 		if (!p || !cJSON_AddItemToArray(arr, p) || !json_add_str(p, "name", pn->names[k]) ||
 		    !json_add_int(p, "rss_peak", (int64_t)v))
 			return false;
-		if (!metrics_phase(run, pn->names[k], metrics_phase_field("heap.peak_live"), &v) &&
+		if (!metrics_phase(run, pn->names[k], MO_PHASE_HEAP_PEAK, &v) &&
 		    !json_add_int(p, "heap_peak_live", (int64_t)v))
 			return false;
 	}
@@ -205,14 +202,14 @@ static bool phases_json(const cJSON *run, cJSON *o, const struct phase_names *pn
 
 static cJSON *run_json(const struct mo_history_run *r, const struct phase_names *pn)
 {
-	const cJSON *run = r->doc;
+	const struct mo_summary *run = &r->sum;
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o || !json_add_int(o, "line", r->line) ||
-	    !json_add_str(o, "time_utc", json_string(run, "time_utc", NULL)) ||
-	    !json_add_str(o, "commit", json_string(run, "git.commit", NULL)) ||
-	    !cJSON_AddBoolToObject(o, "dirty", cJSON_IsTrue(json_path(run, "git.dirty"))) ||
-	    !json_add_str(o, "label", history_label(run)) || !metric_json(run, o, "duration_s", "duration") ||
+	    !json_add_str(o, "time_utc", run->time_utc[0] ? run->time_utc : NULL) ||
+	    !json_add_str(o, "commit", run->git.present ? run->git.commit : NULL) ||
+	    !cJSON_AddBoolToObject(o, "dirty", run->git.dirty) ||
+	    !json_add_str(o, "label", run->label) || !metric_json(run, o, "duration_s", "duration") ||
 	    !metric_json(run, o, "peak_rss", "peak_rss") || !metric_json(run, o, "peak_heap", "peak_heap") ||
 	    !phases_json(run, o, pn)) {
 		cJSON_Delete(o);
@@ -268,7 +265,7 @@ static size_t select_runs(const struct mo_history *h, const char *label, size_t 
 	size_t k = 0;
 
 	for (size_t i = h->nruns; i-- > 0 && k < n;) {
-		const char *own = history_label(h->runs[i].doc);
+		const char *own = h->runs[i].sum.label;
 
 		if (!label || (own && !strcmp(own, label)))
 			out[k++] = &h->runs[i];

@@ -259,12 +259,18 @@ static int print_format(const char *format, const struct mo_run *run, const cJSO
 	}
 	if (!strcmp(format, "pprof"))
 		return print_pprof(run);
-	if (!strcmp(format, "json"))
+	if (!strcmp(format, "json")) {
 		ret = (text = cJSON_Print(doc)) ? 0 : -ENOMEM;
-	else if (!strcmp(format, "gh-benchmark"))
-		ret = report_bench_gh(doc, &text);
-	else
-		ret = report_bench_bencher(doc, &text);
+	} else {
+		struct mo_summary sum;
+
+		ret = summary_from_json(doc, &sum);
+		if (!ret && !strcmp(format, "gh-benchmark"))
+			ret = report_bench_gh(&sum, &text);
+		else if (!ret)
+			ret = report_bench_bencher(&sum, &text);
+		summary_free(&sum);
+	}
 	if (ret) {
 		log_err("report: out of memory");
 		return MO_EXIT_FAILURE;

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "history/compare.h"
-#include "lib/json_util.h"
 #include "model/metrics.h"
 
-/* The phase fields a comparison shows, in this order. */
-static const char *const fields[] = {
-	"duration_s", "items", "rss.peak", "rss.peak_over_baseline", "heap.peak_live", "heap.alloc_bytes",
+/* The phase figures a comparison shows, in this order. */
+static const enum mo_phase_fig fields[] = {
+	MO_PHASE_DURATION, MO_PHASE_ITEMS, MO_PHASE_RSS_PEAK, MO_PHASE_RSS_PEAK_OVER_BASELINE, MO_PHASE_HEAP_PEAK,
+	MO_PHASE_ALLOC_BYTES,
 };
 
 static bool shown(const struct mo_compare_row *row)
@@ -16,18 +16,18 @@ static bool shown(const struct mo_compare_row *row)
 	return (row->has_a && row->a != 0) || (row->has_b && row->b != 0);
 }
 
-static int compare_totals(const cJSON *a, const cJSON *b, struct mo_compare *c)
+static int compare_totals(const struct mo_summary *a, const struct mo_summary *b, struct mo_compare *c)
 {
 	char err[256];
 
-	c->totals = calloc(METRICS_NTOTALS, sizeof(*c->totals));
+	c->totals = calloc(MO_TOTALS, sizeof(*c->totals));
 	if (!c->totals)
 		return -ENOMEM;
-	for (size_t i = 0; i < METRICS_NTOTALS; i++) {
+	for (size_t i = 0; i < MO_TOTALS; i++) {
 		struct mo_compare_row *row = &c->totals[c->ntotals];
 
-		row->metric = metrics_totals[i].name;
-		row->unit = metrics_totals[i].unit;
+		row->metric = summary_totals[i].name;
+		row->unit = summary_totals[i].unit;
 		row->has_a = !metrics_get(a, row->metric, &row->a, err, sizeof(err));
 		row->has_b = !metrics_get(b, row->metric, &row->b, err, sizeof(err));
 		if (shown(row))
@@ -44,58 +44,45 @@ static bool has_phase(const struct mo_compare *c, const char *name)
 	return false;
 }
 
-static int compare_phase(const cJSON *a, const cJSON *b, const char *name, struct mo_compare_phase *p)
+static int compare_phase(const struct mo_summary *a, const struct mo_summary *b, const char *name,
+			 struct mo_compare_phase *p)
 {
 	p->name = strdup(name);
 	p->rows = calloc(sizeof(fields) / sizeof(fields[0]), sizeof(*p->rows));
 	if (!p->name || !p->rows)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const struct mo_phase_field *f = metrics_phase_field(fields[i]);
+		const struct mo_summary_field *f = &summary_phase_figs[fields[i]];
 		struct mo_compare_row *row = &p->rows[p->nrows];
 
-		row->metric = f->path;
+		row->metric = f->name;
 		row->unit = f->unit;
-		row->has_a = !metrics_phase(a, name, f, &row->a);
-		row->has_b = !metrics_phase(b, name, f, &row->b);
+		row->has_a = !metrics_phase(a, name, fields[i], &row->a);
+		row->has_b = !metrics_phase(b, name, fields[i], &row->b);
 		if (shown(row))
 			p->nrows++;
 	}
 	return 0;
 }
 
-static bool run_has_phase(const cJSON *run, const char *name)
-{
-	const cJSON *p;
-
-	cJSON_ArrayForEach(p, json_path(run, "phases")) {
-		const char *s = json_string(p, "name", NULL);
-
-		if (s && !strcmp(s, name))
-			return true;
-	}
-	return false;
-}
-
 /* Add the phases of `from` that are not in c yet. */
-static int add_phases(const cJSON *from, const cJSON *a, const cJSON *b, struct mo_compare *c)
+static int add_phases(const struct mo_summary *from, const struct mo_summary *a, const struct mo_summary *b,
+		      struct mo_compare *c)
 {
-	const cJSON *p;
-
-	cJSON_ArrayForEach(p, json_path(from, "phases")) {
-		const char *name = json_string(p, "name", NULL);
+	for (size_t k = 0; k < from->nphases; k++) {
+		const char *name = from->phases[k].name;
 		struct mo_compare_phase *grown;
 		int ret;
 
-		if (!name || has_phase(c, name))
+		if (has_phase(c, name))
 			continue;
 		grown = realloc(c->phases, (c->nphases + 1) * sizeof(*grown));
 		if (!grown)
 			return -ENOMEM;
 		c->phases = grown;
 		memset(&grown[c->nphases], 0, sizeof(*grown));
-		grown[c->nphases].in_a = run_has_phase(a, name);
-		grown[c->nphases].in_b = run_has_phase(b, name);
+		grown[c->nphases].in_a = summary_phase(a, name) != NULL;
+		grown[c->nphases].in_b = summary_phase(b, name) != NULL;
 		ret = compare_phase(a, b, name, &grown[c->nphases++]);
 		if (ret)
 			return ret;
@@ -103,7 +90,7 @@ static int add_phases(const cJSON *from, const cJSON *a, const cJSON *b, struct 
 	return 0;
 }
 
-int compare_runs(const cJSON *a, const cJSON *b, struct mo_compare *c)
+int compare_runs(const struct mo_summary *a, const struct mo_summary *b, struct mo_compare *c)
 {
 	int ret;
 

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <cjson/cJSON.h>
 #include "lib/units.h"
+#include "model/summary.h"
 
 struct mo_compare_row {
 	const char *metric;	/* a total ("peak_rss") or a phase field ("rss.peak"); static */
@@ -34,7 +34,7 @@ struct mo_compare {
 
 /* Compare run a with run b into *c (initialised here; free it with
  * compare_free even on error). 0 or -ENOMEM. */
-int compare_runs(const cJSON *a, const cJSON *b, struct mo_compare *c);
+int compare_runs(const struct mo_summary *a, const struct mo_summary *b, struct mo_compare *c);
 
 void compare_free(struct mo_compare *c);
 

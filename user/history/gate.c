@@ -5,25 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include "history/gate.h"
-#include "lib/json_util.h"
 #include "lib/units.h"
 
 /* Does run belong to the series: label equal when label is not NULL, else
- * no label and a command array equal to `command`? */
-static bool same_series(const cJSON *run, const char *label, const cJSON *command)
+ * no label and the same command line as `current` (which has one)? */
+static bool same_series(const struct mo_summary *run, const char *label, const struct mo_summary *current)
 {
-	const char *own = history_label(run);
-
 	if (label)
-		return own && !strcmp(own, label);
-	return !own && cJSON_IsArray(command) &&
-	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(run, "command"), command, true);
+		return run->label && !strcmp(run->label, label);
+	return !run->label && current->command && summary_same_command(run, current);
 }
 
 long gate_newest(const struct mo_history *h, const char *label)
 {
 	for (size_t i = h->nruns; i-- > 0;) {
-		const char *own = history_label(h->runs[i].doc);
+		const char *own = h->runs[i].sum.label;
 
 		if (!label || (own && !strcmp(own, label)))
 			return i;
@@ -31,18 +27,17 @@ long gate_newest(const struct mo_history *h, const char *label)
 	return -1;
 }
 
-size_t gate_pick_baseline(const struct mo_history *h, size_t before, const cJSON *current, const char *label,
-			  size_t *out, size_t max)
+size_t gate_pick_baseline(const struct mo_history *h, size_t before, const struct mo_summary *current,
+			  const char *label, size_t *out, size_t max)
 {
-	const cJSON *command = cJSON_GetObjectItemCaseSensitive(current, "command");
 	size_t n = 0;
 
 	if (!label)
-		label = history_label(current);
+		label = current->label;
 	for (size_t i = before < h->nruns ? before : h->nruns; i-- > 0 && n < max;) {
-		const cJSON *run = h->runs[i].doc;
+		const struct mo_summary *run = &h->runs[i].sum;
 
-		if (same_series(run, label, command) && !cJSON_Compare(run, current, true))
+		if (same_series(run, label, current) && !summary_same_run(run, current))
 			out[n++] = i;
 	}
 	return n;
@@ -55,7 +50,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int gate_median(const cJSON *const *runs, size_t n, const char *metric, double *out, size_t *used)
+int gate_median(const struct mo_summary *const *runs, size_t n, const char *metric, double *out, size_t *used)
 {
 	double *v = calloc(n ? n : 1, sizeof(*v));
 	char err[256];
@@ -88,7 +83,7 @@ bool gate_within(double baseline, double current, double max_growth_pct)
 	return current <= bound + fabs(bound) * 1e-12;
 }
 
-static int evaluate_one(const cJSON *current, const cJSON *const *baseline, size_t nbaseline,
+static int evaluate_one(const struct mo_summary *current, const struct mo_summary *const *baseline, size_t nbaseline,
 			const struct mo_threshold *t, struct mo_gate_row *row, char *err, size_t errlen)
 {
 	char why[384];
@@ -116,7 +111,7 @@ static int evaluate_one(const cJSON *current, const cJSON *const *baseline, size
 	return 0;
 }
 
-int gate_evaluate(const cJSON *current, const cJSON *const *baseline, size_t nbaseline,
+int gate_evaluate(const struct mo_summary *current, const struct mo_summary *const *baseline, size_t nbaseline,
 		  const struct mo_threshold *t, size_t nt, struct mo_gate *g, char *err, size_t errlen)
 {
 	memset(g, 0, sizeof(*g));

@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <cjson/cJSON.h>
 #include "history/history.h"
 #include "model/metrics.h"
 
@@ -39,12 +38,12 @@ long gate_newest(const struct mo_history *h, const char *label);
  * `current` (label `label`, or the current run's own when NULL), newest
  * first, skipping runs equal to `current` (the same run read back from its
  * -o file). Returns the count written to out. */
-size_t gate_pick_baseline(const struct mo_history *h, size_t before, const cJSON *current, const char *label,
-			  size_t *out, size_t max);
+size_t gate_pick_baseline(const struct mo_history *h, size_t before, const struct mo_summary *current,
+			  const char *label, size_t *out, size_t max);
 
 /* Median of metric over the runs that have it (mean of the middle two for
  * an even count). 0 and *used, or -ENOENT when none has it. */
-int gate_median(const cJSON *const *runs, size_t n, const char *metric, double *out, size_t *used);
+int gate_median(const struct mo_summary *const *runs, size_t n, const char *metric, double *out, size_t *used);
 
 /* Does growing from baseline to current stay within max_growth_pct? Exactly
  * at the bound passes; any growth from 0 fails. */
@@ -54,7 +53,7 @@ bool gate_within(double baseline, double current, double max_growth_pct);
  * (initialised here; free with gate_free even on error). 0; -ENOENT when
  * the current run or every baseline run lacks a metric, -EINVAL for an
  * unknown one (err says which and what to do); -ENOMEM. */
-int gate_evaluate(const cJSON *current, const cJSON *const *baseline, size_t nbaseline,
+int gate_evaluate(const struct mo_summary *current, const struct mo_summary *const *baseline, size_t nbaseline,
 		  const struct mo_threshold *t, size_t nt, struct mo_gate *g, char *err, size_t errlen);
 
 void gate_free(struct mo_gate *g);

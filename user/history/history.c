@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "history/history.h"
-#include "lib/json_util.h"
 #include "lib/outfile.h"
 #include "lib/textbuf.h"
 
@@ -207,14 +206,17 @@ static int add_warning(struct mo_history *h, const char *fmt, ...)
 	return 0;
 }
 
+/* Add the run of doc (then deleted) as line `line`. */
 static int add_run(struct mo_history *h, cJSON *doc, size_t line)
 {
 	struct mo_history_run *runs = realloc(h->runs, (h->nruns + 1) * sizeof(*runs));
+	int ret = runs ? summary_from_json(doc, &runs[h->nruns].sum) : -ENOMEM;
 
-	if (!runs)
-		return -ENOMEM;
-	h->runs = runs;
-	runs[h->nruns].doc = doc;
+	cJSON_Delete(doc);
+	if (runs)
+		h->runs = runs;
+	if (ret)
+		return ret;
 	runs[h->nruns].line = line;
 	h->nruns++;
 	return 0;
@@ -228,7 +230,7 @@ static bool is_blank(const char *s)
 }
 
 /* Why the line just read is not a run, "" when it is one (then *doc owns
- * the parsed, slimmed run). */
+ * the parsed run). */
 static void judge_line(const struct line_reader *r, bool too_long, bool ended, cJSON **doc, char *why,
 		       size_t whylen)
 {
@@ -255,9 +257,7 @@ static void judge_line(const struct line_reader *r, bool too_long, bool ended, c
 	if (!is_run(*doc, why, whylen)) {
 		cJSON_Delete(*doc);
 		*doc = NULL;
-		return;
 	}
-	slim(*doc);
 }
 
 static int load_lines(struct line_reader *r, const char *path, struct mo_history *h)
@@ -274,10 +274,8 @@ static int load_lines(struct line_reader *r, const char *path, struct mo_history
 		judge_line(r, too_long, ended, &doc, why, sizeof(why));
 		if (doc) {
 			ret = add_run(h, doc, lineno);
-			if (ret) {
-				cJSON_Delete(doc);
+			if (ret)
 				return ret;
-			}
 		} else if (++skipped <= HISTORY_MAX_WARNINGS) {
 			ret = add_warning(h, "%s:%zu: %s, skipped", path, lineno, why);
 			if (ret)
@@ -326,7 +324,7 @@ int history_load(const char *path, struct mo_history *h, char *err, size_t errle
 void history_free(struct mo_history *h)
 {
 	for (size_t i = 0; i < h->nruns; i++)
-		cJSON_Delete(h->runs[i].doc);
+		summary_free(&h->runs[i].sum);
 	for (size_t i = 0; i < h->nwarnings; i++)
 		free(h->warnings[i]);
 	free(h->runs);
@@ -404,15 +402,25 @@ int history_read_file(const char *path, cJSON **doc, char *err, size_t errlen)
 	return 0;
 }
 
-const char *history_label(const cJSON *run)
+int history_read_summary(const char *path, struct mo_summary *s, char *err, size_t errlen)
 {
-	return json_string(run, "label", NULL);
+	cJSON *doc;
+	int ret = history_read_file(path, &doc, err, errlen);
+
+	summary_init(s);
+	if (ret)
+		return ret;
+	ret = summary_from_json(doc, s);
+	cJSON_Delete(doc);
+	if (ret)
+		snprintf(err, errlen, "out of memory");
+	return ret;
 }
 
-static int pick(const struct mo_history *h, size_t i, cJSON **doc, size_t *line, char *err, size_t errlen)
+static int pick(const struct mo_history *h, size_t i, struct mo_summary *run, size_t *line, char *err,
+		size_t errlen)
 {
-	*doc = cJSON_Duplicate(h->runs[i].doc, true);
-	if (!*doc) {
+	if (summary_copy(run, &h->runs[i].sum)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -420,8 +428,8 @@ static int pick(const struct mo_history *h, size_t i, cJSON **doc, size_t *line,
 	return 0;
 }
 
-static int resolve_relative(const struct mo_history *h, const char *ref, cJSON **doc, size_t *line, char *err,
-			    size_t errlen)
+static int resolve_relative(const struct mo_history *h, const char *ref, struct mo_summary *run, size_t *line,
+			    char *err, size_t errlen)
 {
 	const char *digits = ref + 2;
 	unsigned long n;
@@ -435,7 +443,7 @@ static int resolve_relative(const struct mo_history *h, const char *ref, cJSON *
 		snprintf(err, errlen, "no run %s: the history has %zu run%s", ref, h->nruns, h->nruns == 1 ? "" : "s");
 		return -ENOENT;
 	}
-	return pick(h, h->nruns - n, doc, line, err, errlen);
+	return pick(h, h->nruns - n, run, line, err, errlen);
 }
 
 static bool is_commit_prefix(const char *ref)
@@ -453,9 +461,10 @@ static int find_commit(const struct mo_history *h, const char *ref, long *found,
 
 	*found = -1;
 	for (size_t i = h->nruns; i-- > 0;) {
-		const char *commit = json_string(h->runs[i].doc, "git.commit", NULL);
+		const struct mo_git *git = &h->runs[i].sum.git;
+		const char *commit = git->commit;
 
-		if (!commit || strncasecmp(commit, ref, strlen(ref)))
+		if (!git->present || strncasecmp(commit, ref, strlen(ref)))
 			continue;
 		if (!first) {
 			first = commit;
@@ -483,42 +492,43 @@ static bool looks_like_path(const char *ref)
 	return strchr(ref, '/') || (len > 5 && !strcmp(ref + len - 5, ".json"));
 }
 
-int history_resolve(const struct mo_history *h, const char *ref, cJSON **doc, size_t *line, char *err, size_t errlen)
+int history_resolve(const struct mo_history *h, const char *ref, struct mo_summary *run, size_t *line, char *err,
+		    size_t errlen)
 {
 	long found;
 	int ret;
 
-	*doc = NULL;
+	summary_init(run);
 	*line = 0;
 	if (ref[0] == '@')
-		return resolve_relative(h, ref, doc, line, err, errlen);
+		return resolve_relative(h, ref, run, line, err, errlen);
 	if (is_file(ref))
-		return history_read_file(ref, doc, err, errlen);
+		return history_read_summary(ref, run, err, errlen);
 	if (is_commit_prefix(ref)) {
 		ret = find_commit(h, ref, &found, err, errlen);
 		if (ret)
 			return ret;
 		if (found >= 0)
-			return pick(h, found, doc, line, err, errlen);
+			return pick(h, found, run, line, err, errlen);
 	}
 	for (size_t i = h->nruns; i-- > 0;) {
-		const char *label = history_label(h->runs[i].doc);
+		const char *label = h->runs[i].sum.label;
 
 		if (label && !strcmp(label, ref))
-			return pick(h, i, doc, line, err, errlen);
+			return pick(h, i, run, line, err, errlen);
 	}
 	/* Labels may hold a '/' (branch names): a path only when nothing else matched. */
 	if (looks_like_path(ref))
-		return history_read_file(ref, doc, err, errlen);
+		return history_read_summary(ref, run, err, errlen);
 	snprintf(err, errlen, "no run matches '%s' in the history (%zu runs): use @-1, @-2, ..., a commit prefix, "
 		 "a label, or a run document file", ref, h->nruns);
 	return -ENOENT;
 }
 
-const char *history_describe(const cJSON *run, char *buf, size_t len)
+const char *history_describe(const struct mo_summary *run, char *buf, size_t len)
 {
-	const char *t = json_string(run, "time_utc", NULL), *commit = json_string(run, "git.commit", NULL);
-	const char *label = history_label(run);
+	const char *t = run->time_utc[0] ? run->time_utc : NULL, *commit = run->git.present ? run->git.commit : NULL;
+	const char *label = run->label;
 	char when[32] = "unknown time";
 	int n;
 
@@ -529,8 +539,7 @@ const char *history_describe(const cJSON *run, char *buf, size_t len)
 	}
 	n = snprintf(buf, len, "%s", when);
 	if (commit && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - n, ", commit %.10s%s", commit,
-			      cJSON_IsTrue(json_path(run, "git.dirty")) ? " (dirty)" : "");
+		n += snprintf(buf + n, len - n, ", commit %.10s%s", commit, run->git.dirty ? " (dirty)" : "");
 	if (label && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, ", label '%s'", label);
 	return buf;

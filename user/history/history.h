@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "lib/invoker.h"
+#include "model/summary.h"
 
 #define HISTORY_DEFAULT_PATH ".memobs/history.jsonl"
 #define HISTORY_SCHEMA 1		/* the run document schema this reader knows */
@@ -18,7 +19,7 @@
 #define HISTORY_MAX_WARNINGS 20		/* then one line counts the rest */
 
 struct mo_history_run {
-	cJSON *doc;		/* summary of the run (see history_load) */
+	struct mo_summary sum;
 	size_t line;		/* 1-based line number in the file */
 };
 
@@ -38,20 +39,24 @@ struct mo_history {
 int history_append(const struct mo_invoker *inv, const char *path, const char *json_doc, char *err, size_t errlen);
 
 /* Read every run of the history at path into *h (initialised here; free it
- * with history_free even on error). Each run keeps its summary - metadata,
- * totals, phases - and drops the per-process, timeline and stack arrays to
- * bound memory. Lines that are not a run document of this schema are
- * skipped and described in h->warnings. An empty file gives zero runs.
+ * with history_free even on error). Each run keeps its summary (summary.h):
+ * memory stays bounded whatever the lines hold. Lines that are not a run
+ * document or summary of this schema are skipped and described in
+ * h->warnings. An empty file gives zero runs.
  * Returns 0; -ENOENT when there is no such file (err says so); other -errno
  * when it cannot be read. */
 int history_load(const char *path, struct mo_history *h, char *err, size_t errlen);
 
 void history_free(struct mo_history *h);
 
-/* Read a run document file (memobs -o): the summary of the run, as
- * history_load keeps it. Caller frees with cJSON_Delete. 0 or -errno with
- * the reason in err (-EINVAL: not a run document). */
+/* Read a run document file (memobs -o) without its per-process, timeline
+ * and stack arrays. Caller frees with cJSON_Delete. 0 or -errno with the
+ * reason in err (-EINVAL: not a run document). */
 int history_read_file(const char *path, cJSON **doc, char *err, size_t errlen);
+
+/* The summary of a run document file (memobs -o) into *s (caller frees with
+ * summary_free). 0 or -errno with the reason in err. */
+int history_read_summary(const char *path, struct mo_summary *s, char *err, size_t errlen);
 
 /* Resolve a reference to one run, trying in this order:
  *   @-1, @-2, ...   the newest run, the one before, ...
@@ -60,15 +65,14 @@ int history_read_file(const char *path, cJSON **doc, char *err, size_t errlen);
  *                   (an error when they match several commits)
  *   a label:        the newest run with that label
  *   a ref with a '/' or ending in .json: a run document file (the error)
- * *doc is a copy the caller frees with cJSON_Delete; *line is its line in
- * the history, 0 for a file. 0, or -ENOENT / -EINVAL with the reason in err. */
-int history_resolve(const struct mo_history *h, const char *ref, cJSON **doc, size_t *line, char *err, size_t errlen);
+ * *run is a copy the caller frees with summary_free; *line is its line in
+ * the history, 0 for a file. 0, or -ENOENT / -EINVAL / -ENOMEM with the
+ * reason in err. */
+int history_resolve(const struct mo_history *h, const char *ref, struct mo_summary *run, size_t *line, char *err,
+		    size_t errlen);
 
-/* One-line description of a run for tables: "2024-05-01 12:34:56 abc1234
- * [label]" (time, short commit with "+" when dirty, label). Returns buf. */
-const char *history_describe(const cJSON *run, char *buf, size_t len);
-
-/* The run's label, NULL when it has none. */
-const char *history_label(const cJSON *run);
+/* One-line description of a run: "2024-05-01 12:34:56 UTC, commit
+ * abc1234567 (dirty), label 'x'". Returns buf. */
+const char *history_describe(const struct mo_summary *run, char *buf, size_t len);
 
 #endif

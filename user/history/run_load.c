@@ -45,17 +45,17 @@ fail:
 int run_load(const struct mo_history *h, const char *history_path, const char *ref, cJSON **doc, char *err,
 	     size_t errlen)
 {
+	struct mo_summary summary;
 	size_t line;
-	cJSON *summary;
 	const char *path;
 	char *text;
 	FILE *f;
 	int ret = history_resolve(h, ref, &summary, &line, err, errlen);
 
 	*doc = NULL;
+	summary_free(&summary);
 	if (ret)
 		return ret;
-	cJSON_Delete(summary);
 	path = line ? history_path : ref;
 	f = fopen(path, "re");
 	if (!f) {

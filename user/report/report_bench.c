@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "history/history.h"
 #include "lib/json_util.h"
 #include "model/metrics.h"
 #include "report/report_bench.h"
@@ -23,32 +22,14 @@ static const struct {
 };
 
 static const struct {
-	const char *field;	/* a metrics_phase_fields path */
+	enum mo_phase_fig fig;
 	const char *measure;
 	bool in_gh;		/* github-action-benchmark gets the peaks only */
 } phase_figures[] = {
-	{ "rss.peak", "peak-rss", true },
-	{ "heap.peak_live", "peak-heap", true },
-	{ "duration_s", "duration", false },
+	{ MO_PHASE_RSS_PEAK, "peak-rss", true },
+	{ MO_PHASE_HEAP_PEAK, "peak-heap", true },
+	{ MO_PHASE_DURATION, "duration", false },
 };
-
-/* Is phases[index] the first entry with its name (a phase with several
- * windows is exported once), and not the root? */
-static bool first_of_name(const cJSON *phases, const cJSON *phase, const char **name)
-{
-	const cJSON *p;
-
-	*name = json_string(phase, "name", NULL);
-	if (!*name || !strcmp(*name, ROOT_PHASE))
-		return false;
-	cJSON_ArrayForEach(p, phases) {
-		if (p == phase)
-			return true;
-		if (!strcmp(json_string(p, "name", ""), *name))
-			return false;
-	}
-	return false;
-}
 
 static int gh_add(cJSON *arr, const char *name, enum mo_unit unit, double v)
 {
@@ -65,23 +46,22 @@ static int gh_add(cJSON *arr, const char *name, enum mo_unit unit, double v)
 	return 0;
 }
 
-static int gh_phases(const cJSON *run, cJSON *arr)
+static int gh_phases(const struct mo_summary *run, cJSON *arr)
 {
-	const cJSON *phases = json_path(run, "phases"), *p;
 	char metric[METRICS_NAME_MAX + 64];
 
-	cJSON_ArrayForEach(p, phases) {
-		const char *name;
+	for (size_t k = 0; k < run->nphases; k++) {
+		const char *name = run->phases[k].name;
 
-		if (!first_of_name(phases, p, &name))
+		if (!strcmp(name, ROOT_PHASE))
 			continue;
 		for (size_t i = 0; i < sizeof(phase_figures) / sizeof(phase_figures[0]); i++) {
-			const struct mo_phase_field *f = metrics_phase_field(phase_figures[i].field);
+			const struct mo_summary_field *f = &summary_phase_figs[phase_figures[i].fig];
 			double v;
 
-			if (!phase_figures[i].in_gh || metrics_phase(run, name, f, &v))
+			if (!phase_figures[i].in_gh || metrics_phase(run, name, phase_figures[i].fig, &v))
 				continue;
-			snprintf(metric, sizeof(metric), "phase.%s.%s", name, f->path);
+			snprintf(metric, sizeof(metric), "phase.%s.%s", name, f->name);
 			if (gh_add(arr, metric, f->unit, v))
 				return -ENOMEM;
 		}
@@ -89,7 +69,7 @@ static int gh_phases(const cJSON *run, cJSON *arr)
 	return 0;
 }
 
-int report_bench_gh(const cJSON *run, char **out)
+int report_bench_gh(const struct mo_summary *run, char **out)
 {
 	cJSON *arr = cJSON_CreateArray();
 	char err[256];
@@ -121,44 +101,37 @@ static int bencher_add(cJSON *bench, const char *measure, enum mo_unit unit, dou
 }
 
 /* The benchmark's name: the label, else the command line. Caller frees. */
-static char *bench_name(const cJSON *run)
+static char *bench_name(const struct mo_summary *run)
 {
-	const char *label = history_label(run);
-	const cJSON *arg;
 	size_t len = 1;
 	char *s;
 
-	if (label)
-		return strdup(label);
-	cJSON_ArrayForEach(arg, json_path(run, "command"))
-		if (cJSON_IsString(arg))
-			len += strlen(arg->valuestring) + 1;
+	if (run->label)
+		return strdup(run->label);
+	for (char **arg = run->command; arg && *arg; arg++)
+		len += strlen(*arg) + 1;
 	if (len == 1)
 		return strdup("memobs");
 	s = calloc(1, len);
 	if (!s)
 		return NULL;
-	cJSON_ArrayForEach(arg, json_path(run, "command")) {
-		if (!cJSON_IsString(arg))
-			continue;
+	for (char **arg = run->command; *arg; arg++) {
 		if (*s)
 			strcat(s, " ");
-		strcat(s, arg->valuestring);
+		strcat(s, *arg);
 	}
 	return s;
 }
 
-static int bencher_phases(const cJSON *run, const char *bench, cJSON *root)
+static int bencher_phases(const struct mo_summary *run, const char *bench, cJSON *root)
 {
-	const cJSON *phases = json_path(run, "phases"), *p;
-
-	cJSON_ArrayForEach(p, phases) {
+	for (size_t k = 0; k < run->nphases; k++) {
+		const char *name = run->phases[k].name;
 		size_t len;
-		const char *name;
 		cJSON *obj;
 		char *key;
 
-		if (!first_of_name(phases, p, &name))
+		if (!strcmp(name, ROOT_PHASE))
 			continue;
 		len = strlen(bench) + strlen("/phase/") + strlen(name) + 1;
 		key = malloc(len);
@@ -170,17 +143,18 @@ static int bencher_phases(const cJSON *run, const char *bench, cJSON *root)
 		if (!obj)
 			return -ENOMEM;
 		for (size_t i = 0; i < sizeof(phase_figures) / sizeof(phase_figures[0]); i++) {
-			const struct mo_phase_field *f = metrics_phase_field(phase_figures[i].field);
+			enum mo_phase_fig fig = phase_figures[i].fig;
 			double v;
 
-			if (!metrics_phase(run, name, f, &v) && bencher_add(obj, phase_figures[i].measure, f->unit, v))
+			if (!metrics_phase(run, name, fig, &v) &&
+			    bencher_add(obj, phase_figures[i].measure, summary_phase_figs[fig].unit, v))
 				return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
-int report_bench_bencher(const cJSON *run, char **out)
+int report_bench_bencher(const struct mo_summary *run, char **out)
 {
 	cJSON *root = cJSON_CreateObject(), *bench;
 	char *name = bench_name(run), err[256];

@@ -11,14 +11,14 @@
 #ifndef MO_REPORT_BENCH_H
 #define MO_REPORT_BENCH_H
 
-#include <cjson/cJSON.h>
+#include "model/summary.h"
 
-/* Render run for github-action-benchmark into *out (formatted JSON, caller
+/* Render run (its summary) for github-action-benchmark into *out (formatted JSON, caller
  * frees with cJSON_free). 0 or -ENOMEM. */
-int report_bench_gh(const cJSON *run, char **out);
+int report_bench_gh(const struct mo_summary *run, char **out);
 
 /* Render run in Bencher Metric Format into *out (formatted JSON, caller
  * frees with cJSON_free). 0 or -ENOMEM. */
-int report_bench_bencher(const cJSON *run, char **out);
+int report_bench_bencher(const struct mo_summary *run, char **out);
 
 #endif

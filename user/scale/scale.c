@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lib/json_util.h"
 #include "scale/scale.h"
 
 void scale_init(struct mo_scale *s)
@@ -16,8 +15,10 @@ void scale_init(struct mo_scale *s)
 
 void scale_free(struct mo_scale *s)
 {
-	for (size_t i = 0; i < s->nruns; i++)
+	for (size_t i = 0; i < s->nruns; i++) {
 		cJSON_Delete(s->runs[i].doc);
+		summary_free(&s->runs[i].sum);
+	}
 	for (size_t i = 0; i < s->nmetrics; i++)
 		free(s->metrics[i].points);
 	free(s->runs);
@@ -104,12 +105,15 @@ int scale_add_run(struct mo_scale *s, uint64_t size, unsigned repeat, cJSON *doc
 {
 	struct mo_scale_run *r = realloc(s->runs, (s->nruns + 1) * sizeof(*r));
 
-	if (!r) {
+	if (r)
+		s->runs = r;
+	if (!r || summary_from_json(doc, &r[s->nruns].sum)) {
 		cJSON_Delete(doc);
 		return -ENOMEM;
 	}
-	s->runs = r;
-	r[s->nruns++] = (struct mo_scale_run){ size, repeat, doc };
+	r[s->nruns].size = size;
+	r[s->nruns].repeat = repeat;
+	r[s->nruns++].doc = doc;
 	return 0;
 }
 
@@ -143,14 +147,13 @@ static double median(double *v, size_t n)
 
 /* Items the run counted for a metric: its phase's, or the root's (items
  * fired outside any named phase) for the totals. */
-static double run_items(const cJSON *doc, const char *phase)
+static double run_items(const struct mo_summary *run, const char *phase)
 {
-	const struct mo_phase_field *items = metrics_phase_field("items");
 	double v = 0;
 
 	if (phase)
-		return metrics_phase(doc, phase, items, &v) ? 0 : v;
-	return json_num(cJSON_GetArrayItem(json_path(doc, "phases"), 0), "items", 0);
+		return metrics_phase(run, phase, MO_PHASE_ITEMS, &v) ? 0 : v;
+	return run->nphases && !isnan(run->phases[0].fig[MO_PHASE_ITEMS]) ? run->phases[0].fig[MO_PHASE_ITEMS] : 0;
 }
 
 static size_t distinct(const double *v, size_t n)
@@ -186,9 +189,9 @@ static int collect_points(const struct mo_scale *s, struct mo_scale_metric *m, c
 		size_t nv = 0;
 
 		for (size_t r = 0; r < s->nruns; r++) {
-			if (s->runs[r].size != size || metrics_get(s->runs[r].doc, m->name, &vals[nv], err, sizeof(err)))
+			if (s->runs[r].size != size || metrics_get(&s->runs[r].sum, m->name, &vals[nv], err, sizeof(err)))
 				continue;
-			its[nv] = run_items(s->runs[r].doc, phase);
+			its[nv] = run_items(&s->runs[r].sum, phase);
 			*have_items &= its[nv] > 0;
 			nv++;
 		}
@@ -233,7 +236,7 @@ static int add_metric(struct mo_scale *s, const char *name, const char *phase)
 	int ret;
 
 	for (size_t r = 0; r < s->nruns && !any; r++)
-		any = !metrics_get(s->runs[r].doc, name, &v, err, sizeof(err));
+		any = !metrics_get(&s->runs[r].sum, name, &v, err, sizeof(err));
 	if (!any)
 		return 0;
 	m = realloc(s->metrics, (s->nmetrics + 1) * sizeof(*m));
@@ -280,14 +283,13 @@ int scale_fit(struct mo_scale *s)
 	/* Phases in the order they first appear; [0] is the root, the totals.
 	 * A phase is done once its first metric (always present) is. */
 	for (size_t r = 0; r < s->nruns; r++) {
-		const cJSON *phases = json_path(s->runs[r].doc, "phases");
-		const char *root = json_string(cJSON_GetArrayItem(phases, 0), "name", "");
+		const struct mo_summary *run = &s->runs[r].sum;
 
-		for (int i = 1; i < cJSON_GetArraySize(phases); i++) {
-			const char *name = json_string(cJSON_GetArrayItem(phases, i), "name", NULL);
+		for (size_t i = 1; i < run->nphases; i++) {
+			const char *name = run->phases[i].name;
 			char first[METRICS_NAME_MAX];
 
-			if (!name || !strcmp(name, root))
+			if (!strcmp(name, run->phases[0].name))
 				continue;
 			snprintf(first, sizeof(first), "phase.%s.rss.peak_over_baseline", name);
 			if (scale_metric(s, first))

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "model/summary.h"
 #include "scale/fit.h"
 #include "model/metrics.h"
 
@@ -48,7 +49,9 @@ struct mo_scale_setup {
 struct mo_scale_run {
 	uint64_t size;
 	unsigned repeat;		/* 1-based */
-	cJSON *doc;			/* the run's summary (history_read_file); owned */
+	cJSON *doc;			/* the run's document without its per-process, timeline
+					 * and stack arrays (history_read_file); owned */
+	struct mo_summary sum;		/* what the metrics read */
 };
 
 struct mo_scale_point {
@@ -94,7 +97,7 @@ void scale_free(struct mo_scale *s);
  * 0, or -EINVAL / -ENOMEM with the reason in err. */
 int scale_parse_sizes(const char *list, uint64_t **sizes, size_t *n, char *err, size_t errlen);
 
-/* Record a run's summary; takes doc (also on failure). 0/-ENOMEM. */
+/* Record a run; takes doc (also on failure). 0/-ENOMEM. */
 int scale_add_run(struct mo_scale *s, uint64_t size, unsigned repeat, cJSON *doc);
 
 /* Find the metrics in the runs and fit each; a metric that cannot be
