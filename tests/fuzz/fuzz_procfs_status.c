@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (procfs_parse_status((const char *)data, size, &st))
 		return 0;
 	FUZZ_ASSERT(memchr(st.name, 0, sizeof(st.name)));
-	for (int i = 0; i < MO_RSS_NR; i++)
+	for (int i = 0; i < PROCFS_RSS_NR; i++)
 		FUZZ_ASSERT(st.rss[i] >= 0);
 	return 0;
 }

@@ -77,13 +77,13 @@ static bool test_user_process(void)
 	ASSERT_EQ(st.ppid, 3626);
 	ASSERT_EQ(st.uid, 1000);
 	ASSERT_TRUE(st.has_rss, "has RSS");
-	ASSERT_EQ(st.rss[MO_RSS_ANON], 140116LL * 1024);
-	ASSERT_EQ(st.rss[MO_RSS_FILE], 11664LL * 1024);
-	ASSERT_EQ(st.rss[MO_RSS_SHMEM], 4LL * 1024);
-	ASSERT_EQ(st.rss[MO_RSS_SWAP], 2048LL * 1024);
+	ASSERT_EQ(st.rss[PROCFS_RSS_ANON], 140116LL * 1024);
+	ASSERT_EQ(st.rss[PROCFS_RSS_FILE], 11664LL * 1024);
+	ASSERT_EQ(st.rss[PROCFS_RSS_SHMEM], 4LL * 1024);
+	ASSERT_EQ(st.rss[PROCFS_RSS_SWAP], 2048LL * 1024);
 	/* Not NUL-terminated, no final newline: the same. */
 	ASSERT_EQ(parse(user_status, strlen(user_status) - 1, &st), 0);
-	ASSERT_EQ(st.rss[MO_RSS_ANON], 140116LL * 1024);
+	ASSERT_EQ(st.rss[PROCFS_RSS_ANON], 140116LL * 1024);
 	return true;
 }
 
@@ -97,7 +97,7 @@ static bool test_kernel_thread(void)
 	ASSERT_EQ(st.ppid, 2);
 	ASSERT_EQ(st.uid, 0);
 	ASSERT_TRUE(!st.has_rss, "no Rss lines");
-	for (int m = 0; m < MO_RSS_NR; m++)
+	for (int m = 0; m < PROCFS_RSS_NR; m++)
 		ASSERT_EQ(st.rss[m], 0);
 	return true;
 }
@@ -113,11 +113,11 @@ static bool test_huge_values(void)
 				   "VmSwap:\t18446744073709551616 kB\n";
 
 	ASSERT_EQ(parse(text, strlen(text), &st), 0);
-	ASSERT_EQ(st.rss[MO_RSS_ANON], 9223372036854774784LL);
+	ASSERT_EQ(st.rss[PROCFS_RSS_ANON], 9223372036854774784LL);
 	/* Too large: not taken, and above all not wrapped to something else. */
-	ASSERT_EQ(st.rss[MO_RSS_FILE], 0);
-	ASSERT_EQ(st.rss[MO_RSS_SHMEM], 0);
-	ASSERT_EQ(st.rss[MO_RSS_SWAP], 0);
+	ASSERT_EQ(st.rss[PROCFS_RSS_FILE], 0);
+	ASSERT_EQ(st.rss[PROCFS_RSS_SHMEM], 0);
+	ASSERT_EQ(st.rss[PROCFS_RSS_SWAP], 0);
 	ASSERT_TRUE(st.has_rss, "RssAnon was read");
 	return true;
 }
@@ -147,7 +147,7 @@ static bool test_garbage(void)
 	ASSERT_EQ(st.ppid, 0);
 	ASSERT_EQ(st.uid, 0);
 	ASSERT_TRUE(!st.has_rss, "no RSS line parsed");
-	for (int m = 0; m < MO_RSS_NR; m++)
+	for (int m = 0; m < PROCFS_RSS_NR; m++)
 		ASSERT_EQ(st.rss[m], 0);
 	/* Bytes of anything: never a crash or a read past the text. */
 	char noise[512];
@@ -186,14 +186,14 @@ static bool test_cut_short(void)
 	ASSERT_EQ(parse(user_status, upto + strlen("RssAnon:\t  1401"), &st), 0);
 	ASSERT_STR_EQ(st.name, "cc1plus");
 	ASSERT_EQ(st.ppid, 3626);
-	ASSERT_EQ(st.rss[MO_RSS_ANON], 0);
+	ASSERT_EQ(st.rss[PROCFS_RSS_ANON], 0);
 	ASSERT_TRUE(!st.has_rss, "no complete Rss line");
 	/* Cut between the digits and the unit: not taken either. */
 	ASSERT_EQ(parse(user_status, upto + strlen("RssAnon:\t  140116"), &st), 0);
-	ASSERT_EQ(st.rss[MO_RSS_ANON], 0);
+	ASSERT_EQ(st.rss[PROCFS_RSS_ANON], 0);
 	/* Cut after the unit: taken. */
 	ASSERT_EQ(parse(user_status, upto + strlen("RssAnon:\t  140116 kB"), &st), 0);
-	ASSERT_EQ(st.rss[MO_RSS_ANON], 140116LL * 1024);
+	ASSERT_EQ(st.rss[PROCFS_RSS_ANON], 140116LL * 1024);
 	/* Cut inside the name line: a name still (what there is of it). */
 	ASSERT_EQ(parse(user_status, 9, &st), 0);
 	ASSERT_STR_EQ(st.name, "cc1");
@@ -213,7 +213,7 @@ static bool test_self(void)
 	ASSERT_EQ(procfs_status(getpid(), &st), 0);
 	ASSERT_EQ(st.ppid, getppid());
 	ASSERT_EQ(st.uid, getuid());
-	ASSERT_TRUE(st.has_rss && st.rss[MO_RSS_ANON] > 0 && st.rss[MO_RSS_FILE] > 0, "this process has RSS");
+	ASSERT_TRUE(st.has_rss && st.rss[PROCFS_RSS_ANON] > 0 && st.rss[PROCFS_RSS_FILE] > 0, "this process has RSS");
 	ASSERT_STR_EQ(st.name, "test_procfs");
 	n = procfs_cmdline(getpid(), buf, sizeof(buf));
 	ASSERT_TRUE(n > 0 && strstr(buf, "test_procfs"), "cmdline");
@@ -270,7 +270,7 @@ static bool test_long_status(void)
 	close(ready[1]);
 	ASSERT_EQ(rc, 0);
 	ASSERT_TRUE(st.has_rss, "Rss lines past 4 KiB read");
-	ASSERT_TRUE(c == 'n' || st.rss[MO_RSS_FILE] > 0, "RssFile read");
+	ASSERT_TRUE(c == 'n' || st.rss[PROCFS_RSS_FILE] > 0, "RssFile read");
 	return true;
 }
 

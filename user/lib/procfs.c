@@ -105,12 +105,12 @@ int procfs_parse_status(const char *text, size_t len, struct mo_proc_status *out
 		} else if (int_value(p, eol, "Gid", &v)) {
 			out->gid = out->egid = v;
 			second_value(p, eol, &out->egid);
-		} else if (kb_value(p, eol, "RssAnon", &out->rss[MO_RSS_ANON]) ||
-			   kb_value(p, eol, "RssFile", &out->rss[MO_RSS_FILE]) ||
-			   kb_value(p, eol, "RssShmem", &out->rss[MO_RSS_SHMEM])) {
+		} else if (kb_value(p, eol, "RssAnon", &out->rss[PROCFS_RSS_ANON]) ||
+			   kb_value(p, eol, "RssFile", &out->rss[PROCFS_RSS_FILE]) ||
+			   kb_value(p, eol, "RssShmem", &out->rss[PROCFS_RSS_SHMEM])) {
 			out->has_rss = true;
 		} else {
-			kb_value(p, eol, "VmSwap", &out->rss[MO_RSS_SWAP]);
+			kb_value(p, eol, "VmSwap", &out->rss[PROCFS_RSS_SWAP]);
 		}
 		p = eol + 1;
 	}

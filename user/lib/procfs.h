@@ -10,16 +10,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <linux/types.h>
-#include "memobs_abi.h"
+
+#define PROCFS_COMM_LEN 16	/* the kernel's TASK_COMM_LEN */
+
+/* Kinds of resident memory, in the order of the kernel's mm counters
+ * (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES). */
+enum procfs_rss {
+	PROCFS_RSS_FILE,
+	PROCFS_RSS_ANON,
+	PROCFS_RSS_SWAP,
+	PROCFS_RSS_SHMEM,
+	PROCFS_RSS_NR,
+};
 
 struct mo_proc_status {
-	char name[MO_COMM_LEN];
+	char name[PROCFS_COMM_LEN];
 	pid_t ppid;
 	uid_t uid;		/* real */
 	uid_t euid;		/* effective */
 	gid_t gid;		/* real */
 	gid_t egid;		/* effective */
-	__s64 rss[MO_RSS_NR];	/* bytes: RssFile, RssAnon, VmSwap, RssShmem */
+	__s64 rss[PROCFS_RSS_NR];	/* bytes: RssFile, RssAnon, VmSwap, RssShmem */
 	bool has_rss;		/* kernel threads have none */
 };
 

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stddef.h>
+#include "lib/procfs.h"
 #include "observe/convert.h"
 
 _Static_assert(MO_RUN_COMM_LEN == MO_COMM_LEN && MO_RUN_NAME_LEN == MO_NAME_LEN, "model and ABI lengths");
 _Static_assert(MO_RUN_ROOT == MO_PHASE_ROOT && MO_RUN_DEPTH == MO_PHASE_DEPTH, "model and ABI phases");
 _Static_assert(MO_RUN_ITEMS_MAX == MO_ITEMS_MAX, "model and ABI items");
+/* /proc's figures go to BPF as they are read (session__add_proc). */
+_Static_assert(PROCFS_COMM_LEN == MO_COMM_LEN && (int)PROCFS_RSS_FILE == (int)MO_RSS_FILE &&
+	       (int)PROCFS_RSS_ANON == (int)MO_RSS_ANON && (int)PROCFS_RSS_SWAP == (int)MO_RSS_SWAP &&
+	       (int)PROCFS_RSS_SHMEM == (int)MO_RSS_SHMEM && (int)PROCFS_RSS_NR == (int)MO_RSS_NR, "procfs and ABI RSS");
 _Static_assert((int)MO_MEM_KINDS == (int)MO_RSS_NR, "a kind of RSS was added to the ABI: convert it in convert_mem");
 
 /* Where each of the model's drop counters is in the ABI's struct. */
