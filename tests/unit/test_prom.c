@@ -130,7 +130,7 @@ static bool test_exact_text(void)
 		"memobs_drops_total{kind=\"unmatched_phase_ends\"} 0\n"
 		"memobs_drops_total{kind=\"marker_reads_in_bpf\"} 0\n"
 		"memobs_drops_total{kind=\"marker_names_unread\"} 0\n"
-		"memobs_drops_total{kind=\"contended\"} 0\n"
+		"memobs_drops_total{kind=\"contended_updates\"} 0\n"
 		"memobs_drops_total{kind=\"programs\"} 0\n"
 		"memobs_drops_total{kind=\"marks\"} 0\n"
 		"memobs_drops_total{kind=\"markers_refused\"} 0\n"
