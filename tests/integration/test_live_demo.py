@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, ROOT, run_tests  # noqa: E402
 
 DEMO = os.path.join(BUILD, "live_demo")
-SESSION = "memobs-live-test"
+# Unique: others may run these tests at the same time on the same tmux server.
+SESSION = "memobs-live-test-%d" % os.getpid()
 _built = []
 
 
@@ -111,7 +112,9 @@ def test_small_window_says_what_does_not_fit():
 
 def test_refuses_without_a_terminal():
     build_demo()
-    p = subprocess.run([DEMO], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    # A new session has no controlling terminal, whatever runs the tests.
+    p = subprocess.run([DEMO], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
+                       start_new_session=True)
     assert p.returncode == 1 and "Inappropriate ioctl" in p.stderr and p.stdout == "", p
 
 
