@@ -1,5 +1,7 @@
 """memobs --live for real, in tmux: the header and the observed process show,
-q ends a -p run and the report is still written. Needs root and tmux."""
+q ends a -p run and the report is still written; under make -j2 in an 80x24
+pane the command's output stays in a pane of its own (and in a log file it
+names), with standard output redirected too. Needs root and tmux."""
 import json
 import os
 import re
@@ -10,7 +12,8 @@ import time
 
 from harness import MEMOBS, prog, run_tests
 
-SESSION = "memobs-live-real"
+# Unique: others may run these tests at the same time on the same tmux server.
+SESSION = "memobs-live-real-%d" % os.getpid()
 
 
 def tmux(*args):
@@ -69,8 +72,84 @@ def test_live_view_shows_processes_and_q_ends_a_pid_run():
 
 
 def test_live_needs_a_terminal():
-    proc = subprocess.run([MEMOBS, "--live", "--", "true"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    # A new session has no controlling terminal, whatever runs the tests.
+    proc = subprocess.run([MEMOBS, "--live", "--", "true"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          start_new_session=True)
     assert proc.returncode == 2 and "--live needs a terminal" in proc.stderr, proc.stderr
+
+
+# Two jobs of make -j2 that print (one in colour, one also on stderr) every
+# 50 ms until the file "stop" appears.
+MAKEFILE = """all: a b
+a:
+	@i=0; while [ ! -e stop ]; do i=$$((i+1)); echo "job-a out $$i"; echo "job-a err $$i" >&2; sleep 0.05; done
+b:
+	@i=0; while [ ! -e stop ]; do i=$$((i+1)); printf '\\033[01;31mjob-b out %s\\033[0m\\n' $$i; sleep 0.05; done
+"""
+
+
+def live_make(d, redirect=""):
+    """memobs --live -- make -j2 in an 80x24 pane, until its output shows in
+    the pane: (the screen then, the screen at the end)."""
+    with open(os.path.join(d, "Makefile"), "w") as f:
+        f.write(MAKEFILE)
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24",
+         "cd %s && TMPDIR=%s TERM=xterm-256color %s --live -- make -j2 %s; echo MEMOBS-EXIT=$?; sleep 30"
+         % (d, d, MEMOBS, redirect))
+    try:
+        deadline = time.time() + 30
+        while True:
+            screen = tmux("capture-pane", "-p", "-t", SESSION)
+            pane = screen.split("output of the command")[-1]
+            if pane.count("job-") >= 3 or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        open(os.path.join(d, "stop"), "w").close()
+        return screen, wait_for("MEMOBS-EXIT=")
+    finally:
+        open(os.path.join(d, "stop"), "w").close()
+
+
+def test_live_make_keeps_the_command_output_in_its_pane():
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            screen, end = live_make(d)
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        rows = screen.splitlines()
+        assert len(rows) <= 24 and all(len(r) <= 80 for r in rows), screen
+        assert rows[0].startswith("memobs ") and "PEAK RSS" in rows[3], screen
+        title = [i for i, r in enumerate(rows) if "output of the command (all of it in" in r]
+        assert len(title) == 1, screen
+        # Above the pane the view, untouched; in it the last lines, without escapes.
+        assert not [r for r in rows[:title[0]] if "job-" in r], screen
+        pane = rows[title[0] + 1:]
+        assert sum("job-" in r for r in pane) >= 3 and "[01;31m" not in screen, screen
+        log = re.search(r"the command's output is in (\S+)", end)
+        assert log and "MEMOBS-EXIT=0" in end, end
+        with open(log.group(1)) as f:
+            text = f.read()
+        for what in ("job-a out 1\n", "job-a err 1\n", "job-b out 1"):
+            assert what in text, text[:400]
+
+
+def test_live_view_usable_with_stdout_redirected():
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            screen, end = live_make(d, "> out.txt")
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        assert screen.splitlines()[0].startswith("memobs ") and "PEAK RSS" in screen, screen
+        assert "MEMOBS-EXIT=0" in end, end
+        with open(os.path.join(d, "out.txt")) as f:
+            out = f.read()
+        # The command's standard output, all of it and only it: none of the view.
+        assert "job-a out 1\n" in out and "\033[01;31mjob-b out 1\033[0m\n" in out, out[:400]
+        assert "job-a err" not in out and "PEAK RSS" not in out and "\033[?" not in out, out[:400]
+        log = re.search(r"the command's output is in (\S+)", end)
+        with open(log.group(1)) as f:
+            assert "job-a err 1\n" in f.read()
 
 
 if __name__ == "__main__":

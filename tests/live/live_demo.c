@@ -2,7 +2,8 @@
 /* Drive the live view without a tracer: a made-up session whose processes
  * grow and swap places, redrawn every 200 ms until q, or until SIGINT sets
  * the flag a run loop keeps. For tests/live/test_live.py (tmux), or by hand.
- * Prints how it ended once the terminal is back. */
+ * Prints how it ended once the terminal is back. Usage: live_demo [LOG]: with
+ * a log, its last lines in the pane. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct mo_live_proc procs[] = {
 		{ 101, "make", 2 * MiB, 2 * MiB, -1 },
@@ -36,7 +37,7 @@ int main(void)
 	int ticks = 0;
 
 	sigaction(SIGINT, &sa, NULL);
-	live = live__new();
+	live = live__new(argc > 1 ? argv[1] : NULL);
 	if (!live) {
 		fprintf(stderr, "live_demo: %s\n", strerror(errno));
 		return 1;

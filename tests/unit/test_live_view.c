@@ -129,11 +129,37 @@ static bool test_groups(void)
 	return true;
 }
 
+static bool tail_is(const char *log, bool at_start, size_t max, const char *want, size_t want_n)
+{
+	char out[1024];
+
+	ASSERT_EQ(live_view_log_tail(log, strlen(log), at_start, max, out, sizeof(out)), want_n);
+	ASSERT_STR_EQ(out, want);
+	return true;
+}
+
+/* The command's output as the pane shows it: its last lines, as a terminal
+ * would have left them, with nothing that could move the cursor. */
+static bool test_log_tail(void)
+{
+	ASSERT_TRUE(tail_is("a\nb\nc\nd\n", true, 2, "c\nd\n", 2), "last lines");
+	ASSERT_TRUE(tail_is("a\nb", true, 5, "a\nb\n", 2), "an unfinished last line shows");
+	ASSERT_TRUE(tail_is("rtial\nx\ny\n", false, 5, "x\ny\n", 2), "a line cut by the read does not");
+	ASSERT_TRUE(tail_is("", true, 3, "", 0), "empty");
+	ASSERT_TRUE(tail_is("a\n\nb\n", true, 3, "a\n\nb\n", 3), "an empty line is a line");
+	ASSERT_TRUE(tail_is("\033[01;31merror:\033[0m x\r\n", true, 1, "error: x\n", 1), "colours and CRLF");
+	ASSERT_TRUE(tail_is(" 10%\r 50%\r100%\n", true, 1, "100%\n", 1), "a progress line's last state");
+	ASSERT_TRUE(tail_is("\033]0;title\007a\tb\033[2J\033(B\n", true, 1, "a       b\n", 1), "OSC, tabs, ESC (");
+	ASSERT_TRUE(tail_is("bell\007 \x01\n", true, 1, "bell\\x07 \\x01\n", 1), "other controls escaped");
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_order_by_rss);
 	RUN(test_status);
 	RUN(test_rows_keep_columns);
 	RUN(test_groups);
+	RUN(test_log_tail);
 	return check_summary();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memobs [OPTIONS] -- CMD | -p PID | -a: observe, then report. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -43,7 +44,20 @@ struct run_opts {
 	bool all;
 	bool quiet;
 	char **command;
+	char live_log[PATH_MAX];	/* --live: where the command's output goes, or "" */
+	int stdio[3];			/* the command's standard streams (-1: memobs's) */
 };
+
+/* Is there a controlling terminal for the live view (live.h)? */
+static bool has_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
 
 static void run_usage(FILE *out)
 {
@@ -86,7 +100,8 @@ static void run_usage(FILE *out)
 		"                        sampled; none with -a), cgroup (that or fail), pss, off\n"
 		"      --live            full-screen view of the processes by RSS, refreshed each second\n"
 		"                        (q leaves it; without a command it also ends the run;\n"
-		"                        g groups the rows by comm, user, cgroup)\n"
+		"                        g groups the rows by comm, user, cgroup); the command's output\n"
+		"                        to the terminal goes to a log file shown in a pane below\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"  -v, --verbose         say what memobs does (probes, libbpf)\n"
 		"  -h, --help            this help\n\n"
@@ -346,8 +361,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		log_err("--marker-uid applies to -a; the processes of a command or of -p may all fire markers");
 		return MO_EXIT_USAGE;
 	}
-	if (o->tracer.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-		log_err("--live needs a terminal on standard input and output");
+	if (o->tracer.live && !has_tty()) {
+		log_err("--live needs a terminal to draw on: memobs has no controlling terminal");
 		return MO_EXIT_USAGE;
 	}
 	if (o->tracer.physical == MO_PHYS_MODE_CGROUP && !o->command) {
@@ -492,6 +507,60 @@ static void block_stop_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Under --live the terminal is the view's: the command's standard streams
+ * that are a terminal go to a log file the view shows (output) or come from
+ * /dev/null (input); redirected ones stay as they are. log gets the file's
+ * name ("" when none is needed); stdio the descriptors (-1: as memobs's).
+ * 0, or an exit code. */
+static int live_stdio(const struct mo_invoker *inv, char *log, size_t len, int stdio[3])
+{
+	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char err[PATH_MAX + 128];
+
+	log[0] = 0;
+	stdio[0] = stdio[1] = stdio[2] = -1;
+	if (isatty(STDIN_FILENO) && (stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("cannot open /dev/null: %s", strerror(errno));
+		return MO_EXIT_FAILURE;
+	}
+	if (!isatty(STDOUT_FILENO) && !isatty(STDERR_FILENO))
+		return 0;
+	snprintf(log, len, "%s/memobs-live-XXXXXX.log", dir);
+	stdio[1] = outfile_temp(inv, log, 4, err, sizeof(err));
+	if (stdio[1] < 0) {
+		log_err("--live: %s (for the command's output)", err);
+		return MO_EXIT_FAILURE;
+	}
+	stdio[2] = isatty(STDERR_FILENO) ? stdio[1] : -1;
+	if (!isatty(STDOUT_FILENO)) {
+		stdio[2] = stdio[1];
+		stdio[1] = -1;
+	}
+	return 0;
+}
+
+static void close_stdio(int stdio[3])
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (stdio[fd] >= 0 && (fd < 2 || stdio[fd] != stdio[fd - 1]))
+			close(stdio[fd]);
+	stdio[0] = stdio[1] = stdio[2] = -1;
+}
+
+/* Say where the command's output went under --live, last; an empty log
+ * (nothing written, or the command never ran) is removed. */
+static void live_log_done(const char *log)
+{
+	struct stat st;
+
+	if (!log[0])
+		return;
+	if (!stat(log, &st) && !st.st_size)
+		unlink(log);
+	else
+		log_note("the command's output is in %s", log);
+}
+
 /* Start the command held, attach, release it. Returns 0 or an exit code. */
 static int start_command(struct mo_tracer *t, struct run_opts *o, const struct mo_invoker *inv,
 			 struct mo_launch *l, const char *libmemobs)
@@ -501,7 +570,9 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 	int rc;
 
 	snprintf(env_lib, sizeof(env_lib), "MEMOBS_LIB=%s", libmemobs);
-	if (launch_start(l, o->command, inv, libmemobs[0] ? env : NULL, err, sizeof(err))) {
+	rc = launch_start(l, o->command, inv, libmemobs[0] ? env : NULL, o->stdio, err, sizeof(err));
+	close_stdio(o->stdio);
+	if (rc) {
 		log_err("%s", err);
 		return MO_EXIT_FAILURE;
 	}
@@ -518,7 +589,7 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {};
+	struct run_opts o = { .stdio = { -1, -1, -1 } };
 	struct mo_invoker inv;
 	struct mo_launch launch = { .pid = -1 };
 	struct mo_tracer *t = NULL;
@@ -567,6 +638,12 @@ int cmd_run(int argc, char **argv)
 	o.tracer.verifier_log_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	o.tracer.filters = filters_any(&o.filters) ? &o.filters : NULL;
 	o.tracer.no_exec_gate = !may_continue(run.target_pids, run.ntarget_pids);
+	if (o.command && o.tracer.live) {
+		rc = live_stdio(&inv, o.live_log, sizeof(o.live_log), o.stdio);
+		if (rc)
+			goto out;
+		o.tracer.live_log = o.live_log[0] ? o.live_log : NULL;
+	}
 	t = tracer__new(&o.tracer, &run, err, sizeof(err));
 	if (!t) {
 		if (errno == EPERM)
@@ -614,6 +691,8 @@ int cmd_run(int argc, char **argv)
 		rc = run.exit_status;
 out:
 	tracer__free(t);
+	close_stdio(o.stdio);
+	live_log_done(o.live_log);
 	run_free(&run);
 	filters_free(&o.filters);
 	free(o.pids);

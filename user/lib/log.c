@@ -62,3 +62,12 @@ void log_info(const char *fmt, ...)
 	vlog("", fmt, ap);
 	va_end(ap);
 }
+
+void log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+}

@@ -11,5 +11,6 @@ bool log_verbose(void);
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* only with -v */
+void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* always: not an error */
 
 #endif

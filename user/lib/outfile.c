@@ -197,3 +197,15 @@ int outfile_append(const struct mo_invoker *inv, const char *path, const char *d
 	invoker_leave(inv);
 	return err;
 }
+
+int outfile_temp(const struct mo_invoker *inv, char *path, int suffixlen, char *msg, size_t msglen)
+{
+	int fd, err = invoker_enter(inv);
+
+	if (err)
+		return fail(err, msg, msglen, "create", path);
+	fd = mkostemps(path, suffixlen, O_CLOEXEC);
+	err = fd < 0 ? -errno : 0;
+	invoker_leave(inv);
+	return err ? fail(err, msg, msglen, "create", path) : fd;
+}

@@ -17,6 +17,11 @@ int outfile_write(const struct mo_invoker *inv, const char *path, const char *da
  * -errno with the reason in err. Nothing is created. */
 int outfile_check(const struct mo_invoker *inv, const char *path, char *err, size_t errlen);
 
+/* Create a new file from the template path (mkstemps: "XXXXXX" then
+ * suffixlen bytes of suffix; path gets the name), mode 0600, as the
+ * invoking user. The descriptor (close-on-exec), or -errno. */
+int outfile_temp(const struct mo_invoker *inv, char *path, int suffixlen, char *msg, size_t msglen);
+
 /* Append one line (data must end in '\n') with a single write under an
  * exclusive lock; creates the file and its parent directory when missing. */
 int outfile_append(const struct mo_invoker *inv, const char *path, const char *data, size_t len,

@@ -27,8 +27,8 @@ static void report_and_exit(int fd, int stage, int err)
 	_exit(stage == STAGE_EXEC ? (err == ENOENT ? MO_EXIT_NOT_FOUND : MO_EXIT_CANNOT_RUN) : MO_EXIT_FAILURE);
 }
 
-static void child(char *const argv[], const struct mo_invoker *inv, char *const env[], int release_fd,
-		  int status_fd)
+static void child(char *const argv[], const struct mo_invoker *inv, char *const env[], const int stdio[3],
+		  int release_fd, int status_fd)
 {
 	sigset_t none;
 	char go;
@@ -36,6 +36,9 @@ static void child(char *const argv[], const struct mo_invoker *inv, char *const 
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int fd = 0; stdio && fd < 3; fd++)
+		if (stdio[fd] >= 0 && dup2(stdio[fd], fd) < 0)
+			report_and_exit(status_fd, STAGE_SETUP, errno);
 	for (char *const *e = env; e && *e; e++)
 		if (putenv(*e))
 			report_and_exit(status_fd, STAGE_SETUP, errno);
@@ -51,7 +54,7 @@ static void child(char *const argv[], const struct mo_invoker *inv, char *const 
 }
 
 int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, char *const env[],
-		 char *err, size_t errlen)
+		 const int stdio[3], char *err, size_t errlen)
 {
 	int release[2], status[2];
 
@@ -71,7 +74,7 @@ int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoke
 	if (l->pid == 0) {
 		close(release[1]);
 		close(status[0]);
-		child(argv, inv, env, release[0], status[1]);
+		child(argv, inv, env, stdio, release[0], status[1]);
 	}
 	close(release[0]);
 	close(status[1]);

@@ -16,9 +16,10 @@ struct mo_launch {
 };
 
 /* Fork the held child. env: extra NAME=VALUE strings (NULL-terminated) set
- * in it. 0, or -errno with the reason in err. */
+ * in it. stdio: the descriptors it gets as 0, 1 and 2 (-1: memobs's own), or
+ * NULL. 0, or -errno with the reason in err. */
 int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, char *const env[],
-		 char *err, size_t errlen);
+		 const int stdio[3], char *err, size_t errlen);
 
 /* Let the child exec and learn whether it could. 0 when it runs; otherwise
  * it has exited and the return is 126 (cannot execute) or 127 (not found),

@@ -546,14 +546,14 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	if (!fds)
 		return -ENOMEM;
 	ret = open_sigfd(t);
-	if (!ret && t->opts.live && !(t->live = live__new()))
+	if (!ret && t->opts.live && !(t->live = live__new(t->opts.live_log)))
 		ret = -errno;
 	while (!ret && !root_done && !t->stop) {
 		__u64 now = mono_ns(), wake;
 
 		fds[0] = (struct pollfd){ .fd = session__poll_fd(t->sess), .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = t->sigfd, .events = POLLIN };
-		fds[2] = (struct pollfd){ .fd = t->live ? STDIN_FILENO : -1, .events = POLLIN };
+		fds[2] = (struct pollfd){ .fd = t->live ? live__fd(t->live) : -1, .events = POLLIN };
 		fds[3] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
 		for (size_t i = 0; i < t->nroots; i++)
 			fds[4 + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };

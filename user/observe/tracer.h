@@ -26,6 +26,7 @@ struct mo_tracer_opts {
 	double duration_s;		/* stop after this long (0: at the root's end or a signal) */
 	bool status_line;		/* one refreshed line on stderr */
 	bool live;			/* the full-screen view instead (live.h) */
+	const char *live_log;		/* the command's output under --live, or NULL */
 	const char *serve_addr;		/* --serve ADDR:PORT (serve.h), or NULL */
 	const char *libmemobs;		/* libmemobs.so to attach markers in, or NULL */
 	const char *verifier_log_dir;

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <ncurses.h>
 #include "serve/live.h"
 
 #define HEADER_ROWS 4		/* status, keys, blank, column titles */
 #define CTRL_C 3
+#define LOG_TAIL_BYTES 16384	/* read from the log's end at each refresh */
 
 struct mo_live {
 	SCREEN *screen;
+	FILE *tty_in, *tty_out;	/* the controlling terminal */
+	char *log;		/* the command's output, or NULL */
+	int log_fd;
 	char *saved_ctype;	/* LC_CTYPE before, restored on free */
 	size_t *order;		/* indices of the processes shown */
 	size_t cap;
@@ -19,27 +26,53 @@ struct mo_live {
 	bool quit;
 };
 
-struct mo_live *live__new(void)
+/* The controlling terminal twice (ncurses reads and writes FILEs), or -1. */
+static int open_tty(struct mo_live *live)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), in;
+
+	if (fd < 0)
+		return -1;
+	in = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	live->tty_out = fdopen(fd, "w");
+	live->tty_in = in >= 0 ? fdopen(in, "r") : NULL;
+	if (!live->tty_out || !live->tty_in) {
+		if (!live->tty_out)
+			close(fd);
+		if (in >= 0 && !live->tty_in)
+			close(in);
+		return -1;
+	}
+	return 0;
+}
+
+struct mo_live *live__new(const char *log)
 {
 	struct mo_live *live;
 	const char *ctype;
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		errno = ENOTTY;
-		return NULL;
-	}
 	live = calloc(1, sizeof(*live));
 	if (!live)
 		return NULL;
+	live->log_fd = -1;
+	if (open_tty(live) || !isatty(fileno(live->tty_out))) {
+		live__free(live);
+		errno = ENOTTY;
+		return NULL;
+	}
+	if (log) {
+		live->log = strdup(log);
+		live->log_fd = open(log, O_RDONLY | O_CLOEXEC);
+	}
 	/* Multibyte comms and phase names need the user's character set;
 	 * LC_CTYPE only, so that numbers elsewhere keep their '.' decimal point. */
 	ctype = setlocale(LC_CTYPE, NULL);
 	live->saved_ctype = strdup(ctype ? ctype : "C");
 	setlocale(LC_CTYPE, "");
 	/* newterm, not initscr: initscr exits the process when $TERM is unusable. */
-	live->screen = newterm(NULL, stdout, stdin);
-	if (!live->saved_ctype || !live->screen) {
-		int err = live->saved_ctype ? ENOTTY : ENOMEM;
+	live->screen = newterm(NULL, live->tty_out, live->tty_in);
+	if (!live->saved_ctype || !live->screen || (log && (!live->log || live->log_fd < 0))) {
+		int err = live->saved_ctype && live->screen ? errno : live->saved_ctype ? ENOTTY : ENOMEM;
 
 		live__free(live);
 		errno = err;
@@ -52,6 +85,11 @@ struct mo_live *live__new(void)
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	return live;
+}
+
+int live__fd(const struct mo_live *live)
+{
+	return fileno(live->tty_in);
 }
 
 /* A line in reverse video across the whole width. */
@@ -89,9 +127,51 @@ static int draw_groups(const struct mo_live *live, const struct mo_live_view *vi
 	return 0;
 }
 
+/* Rows of the pane under the processes, its title included: a third of
+ * what is below the header, at least 4, leaving 2 for processes; 0 without
+ * a log. */
+static int pane_rows(const struct mo_live *live)
+{
+	int room = LINES - HEADER_ROWS, rows = room / 3 > 4 ? room / 3 : 4;
+
+	if (!live->log || room < 4)
+		return 0;
+	return room - rows >= 2 ? rows : room - 2;
+}
+
+/* The log's last lines, under a title that says where all of it is. */
+static void draw_pane(const struct mo_live *live, int top, int rows)
+{
+	static char buf[LOG_TAIL_BYTES], lines[4 * LOG_TAIL_BYTES];
+	char title[1024];
+	struct stat st;
+	off_t off = 0;
+	ssize_t n = -1;
+	char *line = lines;
+
+	snprintf(title, sizeof(title), " output of the command (all of it in %s) ", live->log);
+	attron(A_REVERSE);
+	mvaddnstr(top, 0, title, COLS);
+	attroff(A_REVERSE);
+	if (!fstat(live->log_fd, &st)) {
+		off = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
+		n = pread(live->log_fd, buf, sizeof(buf), off);
+	}
+	live_view_log_tail(buf, n > 0 ? (size_t)n : 0, off == 0, rows - 1, lines, sizeof(lines));
+	for (int i = 1; i < rows && *line; i++) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = 0;
+		mvaddnstr(top + i, 0, line, COLS);
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+}
+
 int live__draw(struct mo_live *live, const struct mo_live_view *view)
 {
-	size_t fit = LINES > HEADER_ROWS ? (size_t)(LINES - HEADER_ROWS) : 0, n;
+	int pane = pane_rows(live);
+	size_t fit = LINES > HEADER_ROWS + pane ? (size_t)(LINES - HEADER_ROWS - pane) : 0, n;
 	char line[512];
 
 	if (fit > live->cap) {
@@ -125,6 +205,8 @@ int live__draw(struct mo_live *live, const struct mo_live_view *view)
 	} else if (draw_groups(live, view, fit)) {
 		return -ENOMEM;
 	}
+	if (pane)
+		draw_pane(live, LINES - pane, pane);
 	return refresh() == ERR ? -EIO : 0;
 }
 
@@ -150,6 +232,13 @@ void live__free(struct mo_live *live)
 	}
 	if (live->saved_ctype)
 		setlocale(LC_CTYPE, live->saved_ctype);
+	if (live->tty_in)
+		fclose(live->tty_in);
+	if (live->tty_out)
+		fclose(live->tty_out);
+	if (live->log_fd >= 0)
+		close(live->log_fd);
+	free(live->log);
 	free(live->saved_ctype);
 	free(live->order);
 	free(live);

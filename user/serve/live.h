@@ -3,6 +3,9 @@
  * the session line (elapsed, RSS now and peak, heap, phase, drops) and the
  * processes by RSS, redrawn by the run loop each refresh.
  *
+ * Under a command, its output goes to a log file (live__new) that a pane
+ * below the processes shows: the command cannot write over the view.
+ *
  * Keys: q quits. Ctrl-C keeps its meaning (the terminal stays in cbreak
  * mode): SIGINT goes to the foreground group, the workload and memobs, as
  * without --live; the loop's own SIGINT flag must end it and call
@@ -15,9 +18,15 @@
 
 struct mo_live;
 
-/* Take over the terminal: standard input and output must both be one that
- * ncurses can drive ($TERM). NULL+errno (ENOTTY when they are not; ENOMEM). */
-struct mo_live *live__new(void);
+/* Take over the controlling terminal (/dev/tty, whatever standard input and
+ * output are: the view stays usable with them redirected), which ncurses
+ * must be able to drive ($TERM). log: a file the command's output goes to,
+ * whose last lines a pane at the bottom shows, or NULL. NULL+errno (ENOTTY
+ * without a controlling terminal; ENOMEM). */
+struct mo_live *live__new(const char *log);
+
+/* The terminal's descriptor, to poll for keys. */
+int live__fd(const struct mo_live *live);
 
 /* Show view, replacing the last screen; as many processes as fit. 0 or -EIO. */
 int live__draw(struct mo_live *live, const struct mo_live_view *view);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/json_util.h"
+#include "lib/termesc.h"
 #include "serve/live_view.h"
 #include "serve/status.h"
 #include "lib/units.h"
@@ -206,4 +207,98 @@ void live_view_group_row(enum mo_live_by by, const struct mo_live_group *g, char
 	snprintf(buf, len, GROUP_FORMAT, n, units_fmt_size(g->rss, a, sizeof(a)),
 		 units_fmt_size(g->rss_peak_max, b, sizeof(b)), c, key ? key : "?");
 	free(clean);
+}
+
+/* Bytes of the escape sequence at s (s[0] is ESC), at most len: CSI
+ * (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \\), or ESC, intermediate
+ * bytes and a final byte. */
+static size_t escape_len(const char *s, size_t len)
+{
+	size_t i = 2;
+
+	if (len < 2)
+		return len;
+	if (s[1] == '[') {
+		while (i < len && !(s[i] >= 0x40 && s[i] <= 0x7e))
+			i++;
+		return i < len ? i + 1 : len;
+	}
+	if (s[1] == ']') {
+		for (; i < len; i++) {
+			if (s[i] == '\a')
+				return i + 1;
+			if (s[i] == '\033' && i + 1 < len && s[i + 1] == '\\')
+				return i + 2;
+		}
+		return len;
+	}
+	/* ESC, intermediate bytes, a final byte: ESC ( B, ESC 7, ESC M. */
+	for (i = 1; i < len && s[i] >= 0x20 && s[i] <= 0x2f; i++)
+		;
+	return i < len ? i + 1 : len;
+}
+
+/* One line of output as the terminal would have left it, into out. */
+static void clean_line(const char *s, size_t len, char *out, size_t outlen)
+{
+	char raw[1024], *r = raw;
+	const char *cr;
+
+	if (len && s[len - 1] == '\r')
+		len--;
+	/* A progress line redrawn with \r: its last state. */
+	for (cr = s + len; cr > s && cr[-1] != '\r'; cr--)
+		;
+	len -= cr - s;
+	s = cr;
+	for (size_t i = 0; i < len && r < raw + sizeof(raw) - 9;) {
+		if (s[i] == '\033') {
+			i += escape_len(s + i, len - i);
+		} else if (s[i] == '\t') {
+			do
+				*r++ = ' ';
+			while ((r - raw) % 8);
+			i++;
+		} else {
+			*r++ = s[i++];
+		}
+	}
+	*r = 0;
+	termesc(raw, out, outlen);
+}
+
+size_t live_view_log_tail(const char *buf, size_t len, bool at_start, size_t max, char *out, size_t outlen)
+{
+	size_t pos = 0, n = 0, first, used = 0;
+
+	if (outlen)
+		out[0] = 0;
+	if (!max || !outlen)
+		return 0;
+	/* A line cut by where the read began is not shown. */
+	if (!at_start) {
+		const char *nl = memchr(buf, '\n', len);
+
+		pos = nl ? (size_t)(nl - buf) + 1 : len;
+	}
+	if (len && buf[len - 1] == '\n')
+		len--;
+	/* Count the lines, then skip all but the last max. */
+	for (size_t i = pos; i < len; i++)
+		n += buf[i] == '\n';
+	n += pos < len;
+	for (first = n > max ? n - max : 0; first; first--)
+		pos = (size_t)((const char *)memchr(buf + pos, '\n', len - pos) - buf) + 1;
+	n = n > max ? max : n;
+	for (size_t k = 0; k < n && used + 1 < outlen; k++) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - buf) - pos : len - pos;
+
+		clean_line(buf + pos, l, out + used, outlen - used - 1);
+		used += strlen(out + used);
+		out[used++] = '\n';
+		out[used] = 0;
+		pos += l + 1;
+	}
+	return n;
 }

@@ -5,6 +5,7 @@
 #ifndef MO_LIVE_VIEW_H
 #define MO_LIVE_VIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -69,6 +70,14 @@ const char *live_view_group_name(enum mo_live_by by);
 /* The processes grouped by (not MO_LIVE_BY_PROCESS) into *groups (caller
  * frees), largest RSS now first (ties: by key). The count, or -ENOMEM. */
 ssize_t live_view_groups(const struct mo_live_view *view, enum mo_live_by by, struct mo_live_group **groups);
+
+/* The last `max` lines of a log (the command's output under --live) made
+ * for a screen, '\n'-separated into out: a partial first line left out
+ * unless the log starts there (at_start), "\r\n" ends kept as ends, a line
+ * redrawn with \r shown in its last state, terminal escape sequences
+ * (colours, cursor moves, titles) removed, tabs expanded, other control
+ * bytes and invalid UTF-8 escaped (termesc.h). Returns the count. */
+size_t live_view_log_tail(const char *buf, size_t len, bool at_start, size_t max, char *out, size_t outlen);
 
 /* The column titles of a grouped view, and one group under them: the key
  * (name, user name or cgroup path) last, as a path may be long. */
