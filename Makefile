@@ -98,12 +98,53 @@ $(BUILD)/libmemobs.so: emitters/libmemobs.c include/memobs/markers.h | $(BUILD)
 $(BUILD) $(BUILD)/bpf $(BUILD)/obj $(BUILD)/gen:
 	$(Q)mkdir -p $@
 
-# The bundled demo: a static-site build in Python with phase markers.
+# What building and running memobs needs (make test adds its own: tests/tests.mk).
+install-deps:
+	$(Q)scripts/install-deps.sh
+
+# The bundled demo: a static-site build in Python with phase markers; then
+# its one-page report.
 DEMO_PAGES ?= 1000
 demo: install-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/memobs -o $(BUILD)/demo-run.json -- python3 demo/sitebuild.py --pages $(DEMO_PAGES)
+	$(Q)$(BUILD)/memobs report $(BUILD)/demo-run.json --html $(BUILD)/demo-report.html
 	@echo "run document: $(BUILD)/demo-run.json"
+	@echo "report: $(BUILD)/demo-report.html, one self-contained file: open it in a browser"
+	@echo "  (xdg-open $(BUILD)/demo-report.html; on a remote machine copy it over, e.g."
+	@echo "  scp $$(hostname):$(CURDIR)/$(BUILD)/demo-report.html . and open it there)"
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: memobs finds libmemobs.so in
+# ../lib beside its bin; the Python module finds it the same way, or by
+# MEMOBS_LIB. The preloaded libraries (libmemobs-*.so) when built.
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+# Where Debian's python3 looks: /usr/lib/python3/dist-packages for /usr,
+# PREFIX/lib/python3.X/dist-packages for /usr/local (elsewhere: PYTHONPATH).
+PYTHON_VERSION := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages)
+
+$(BUILD)/memobs.1: $(BUILD)/memobs scripts/manpage.sh
+	$(call msg,MAN,$@)
+	$(Q)scripts/manpage.sh $(BUILD)/memobs > $@
+
+install: all $(BUILD)/memobs.1
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/memobs \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PYTHONDIR)
+	$(Q)install -m 755 $(BUILD)/memobs $(DESTDIR)$(BINDIR)/memobs
+	$(Q)install -m 755 $(BUILD)/libmemobs.so $(wildcard $(BUILD)/libmemobs-*.so) $(DESTDIR)$(LIBDIR)/
+	$(Q)install -m 644 include/memobs/markers.h $(DESTDIR)$(INCLUDEDIR)/memobs/markers.h
+	$(Q)install -m 644 emitters/python/memobs.py $(DESTDIR)$(PYTHONDIR)/memobs.py
+	$(Q)install -m 644 $(BUILD)/memobs.1 $(DESTDIR)$(MANDIR)/man1/memobs.1
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/memobs $(DESTDIR)$(LIBDIR)/libmemobs.so $(DESTDIR)$(LIBDIR)/libmemobs-*.so \
+		$(DESTDIR)$(INCLUDEDIR)/memobs/markers.h $(DESTDIR)$(PYTHONDIR)/memobs.py $(DESTDIR)$(MANDIR)/man1/memobs.1
+	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/memobs 2>/dev/null || true
 
 vmlinux:
 	$(call msg,GEN,vmlinux/vmlinux.h)
@@ -115,6 +156,6 @@ include bench/bench.mk
 clean:
 	$(Q)rm -rf $(BUILD)
 
-.PHONY: all deps-check demo vmlinux clean
+.PHONY: all deps-check install-deps demo install uninstall vmlinux clean
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/bpf/*.d)

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Install the Debian packages memobs builds and tests with. Idempotent and silent when all
-# are present; run as root (or under sudo).
+# Install the Debian packages memobs needs. Idempotent and silent when all are present; run
+# as root (or under sudo).
+#   scripts/install-deps.sh          to build, install and run memobs (make, make install, make demo)
+#   scripts/install-deps.sh --test   also what the tests check it with (make test, .ci/run)
 set -euo pipefail
 
 packages=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev
 	systemtap-sdt-dev libdw-dev libcapstone-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler
 	pkg-config
-	# tests: ground truth (/usr/bin/time), python targets, the ASan runtime, git,
+	# the man page of make install, from memobs --help
+	help2man
+	# the bundled demo is a Python build; the Python marker module
+	python3
+)
+test_packages=(
+	# ground truth (/usr/bin/time), the ASan runtime, git,
 	# the run document checked against its schema (python3-jsonschema),
 	# rendering the SVG and the HTML page, driving the live view
-	time python3 libclang-rt-14-dev git python3-jsonschema librsvg2-bin chromium fonts-dejavu-core tmux
+	time libclang-rt-14-dev git python3-jsonschema librsvg2-bin chromium fonts-dejavu-core tmux
 	# the allocators memobs --heap must find and probe (tests/*/test_allocators*)
 	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
 	libmimalloc2.0 libmimalloc-dev musl-tools
@@ -18,6 +26,11 @@ packages=(
 	# --serve: a real Prometheus server scraping it, and promtool
 	prometheus
 )
+case "${1:-}" in
+--test) packages+=("${test_packages[@]}") ;;
+"") ;;
+*) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,7 +39,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: missing packages: ${missing[*]}; run as root: sudo $0" >&2
+	echo "install-deps: missing packages: ${missing[*]}; run as root: sudo $0 $*" >&2
 	exit 1
 fi
 echo "install-deps: installing ${missing[*]}" >&2

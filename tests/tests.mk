@@ -57,18 +57,18 @@ $(BUILD)/tests/progs/%: tests/progs/%.cc | $(BUILD)/tests/progs
 $(BUILD)/asan/obj $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/progs:
 	$(Q)mkdir -p $@
 
-install-deps:
-	$(Q)scripts/install-deps.sh
+install-test-deps:
+	$(Q)scripts/install-deps.sh --test
 
 NPROC ?= $(shell nproc)
 
 tests-build: all $(BUILD)/asan/memobs $(UNIT_BINS) $(BPFT_BINS) $(PROG_BINS)
 
-test: install-deps
+test: install-test-deps
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) tests-build
 	$(Q)BUILD=$(BUILD) tests/run.sh $(T)
 
-.PHONY: install-deps tests-build test
+.PHONY: install-test-deps tests-build test
 
 -include $(wildcard $(BUILD)/asan/obj/*.d $(BUILD)/asan/obj/*/*.d)
 

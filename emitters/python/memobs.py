@@ -39,6 +39,10 @@ def _candidates():
     repo = os.path.normpath(os.path.join(here, "..", "..", "build", "libmemobs.so"))
     if os.path.exists(repo):
         yield repo
+    # make install: PREFIX/lib/python3.X/dist-packages/memobs.py beside PREFIX/lib/libmemobs.so
+    installed = os.path.normpath(os.path.join(here, "..", "..", "libmemobs.so"))
+    if os.path.exists(installed):
+        yield installed
     # Last, because it may spawn ldconfig/gcc, which an observer would see.
     found = ctypes.util.find_library("memobs")
     if found:
