@@ -158,31 +158,52 @@ def test_physical_pss_when_no_cgroup(tmp):
         phys["peak"], phys["at_peak"]["anon"], held_anon, cgroup_peak))
 
 
-def test_cgroup_left_by_sigkill_is_removed_next_run():
-    cgdir, v1 = own_memory_cgroup()
+def wait_for(cond, seconds):
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def killed_mid_run(tmp, also_its_reaper):
+    """memobs -- (a command that runs 0.5 s) killed with SIGKILL while the
+    command runs in its cgroup (and memobs's child that removes the cgroup
+    when memobs cannot, if also_its_reaper). Returns the cgroup's directory
+    once the command has finished."""
+    cgdir, _ = own_memory_cgroup()
+    done = os.path.join(tmp, "done.%s" % also_its_reaper)
+    observer = subprocess.Popen([MEMOBS, "-q", "--", "sh", "-c", "sleep 0.5; touch %s" % done],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = []
+
+    def command_in_cgroup():
+        found[:] = [d for d in os.listdir(cgdir) if d.startswith("memobs-%d-" % observer.pid)]
+        return found and open(os.path.join(cgdir, found[0], "cgroup.procs")).read().strip()
+    assert wait_for(command_in_cgroup, 60), "memobs made no cgroup for the command"
+    time.sleep(0.1)   # past the exec gate: nothing of the command is stopped
+    with open("/proc/%d/task/%d/children" % (observer.pid, observer.pid)) as f:
+        reapers = [int(c) for c in f.read().split() if os.readlink("/proc/%s/exe" % c) == os.path.realpath(MEMOBS)]
+    assert len(reapers) == 1, reapers
+    observer.send_signal(signal.SIGKILL)
+    if also_its_reaper:
+        os.kill(reapers[0], signal.SIGKILL)
+    observer.wait()
+    # the command runs on to its end, unharmed, in the cgroup memobs made
+    assert wait_for(lambda: os.path.exists(done), 10), "the command did not finish after memobs was killed"
+    return os.path.join(cgdir, found[0])
+
+
+def test_cgroup_of_a_memobs_killed_with_sigkill_is_removed():
     with tempfile.TemporaryDirectory() as tmp:
-        done = os.path.join(tmp, "done")
-        observer = subprocess.Popen([MEMOBS, "-q", "--", "sh", "-c", "sleep 0.5; touch %s" % done],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        left = None
-        for _ in range(200):
-            found = [d for d in os.listdir(cgdir) if d.startswith("memobs-%d-" % observer.pid)]
-            if found and open(os.path.join(cgdir, found[0], "cgroup.procs")).read().strip():
-                left = os.path.join(cgdir, found[0])
-                break
-            time.sleep(0.02)
-        assert left, "memobs made no cgroup for the command"
-        time.sleep(0.1)   # past the exec gate: nothing of the command is stopped
-        observer.send_signal(signal.SIGKILL)
-        observer.wait()
-        # the command runs on to its end in the cgroup left behind
-        for _ in range(200):
-            if os.path.exists(done):
-                break
-            time.sleep(0.02)
-        assert os.path.exists(done), "the command did not finish after memobs was killed"
+        os.chmod(tmp, 0o777)
+        # memobs's child removes it once the command has left it
+        left = killed_mid_run(tmp, False)
+        assert wait_for(lambda: not os.path.exists(left), 10), "the cgroup of a killed memobs is still there"
+        # that child killed too: the next memobs run in the same cgroup removes it
+        left = killed_mid_run(tmp, True)
         assert os.path.isdir(left)
-        # the next memobs run in the same cgroup removes it (it is empty, its memobs gone)
         memobs(["-q"], ["true"], check_rc=0)
         assert not os.path.exists(left), "the cgroup left by a killed memobs is still there"
 

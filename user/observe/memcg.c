@@ -2,10 +2,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "lib/procfs.h"
 #include "lib/textbuf.h"
@@ -24,6 +26,8 @@ struct mo_memcg {
 	char self_dir[PATH_MAX];	/* v2: memobs's own leaf while the command runs, "" none */
 	char path[PATH_MAX];		/* the command's, in its hierarchy */
 	bool disable_memory;		/* v2: take +memory back from the parent at the end */
+	pid_t reaper;			/* removes them if memobs cannot (reaper()), -1 none */
+	int reaper_fd;			/* its pipe: EOF when memobs ends */
 };
 
 /* Is word one of the space-separated words of list? */
@@ -282,6 +286,57 @@ static void remove_stale(const char *parent)
 	closedir(d);
 }
 
+/* What memobs killed with SIGKILL cannot do: once memobs has ended (EOF
+ * on fd) without removing the command's cgroup, wait until the command's
+ * processes have left it, then remove it and undo what v2 needed. */
+static void __attribute__((noreturn)) reaper(const struct mo_memcg *cg, int fd)
+{
+	int null = open("/dev/null", O_RDWR);
+	sigset_t none;
+	char c;
+
+	/* Nothing of memobs's stays open here (whoever reads its output to
+	 * the end must not wait for this one), and no terminal's signal comes. */
+	if (null >= 0) {
+		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		close(null);
+	}
+	close_range(3, fd - 1, 0);
+	close_range(fd + 1, ~0u, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	while (read(fd, &c, 1) > 0 || errno == EINTR)
+		errno = 0;
+	if (access(cg->dir, F_OK))
+		_exit(0);	/* memobs removed it */
+	if (cg->self_dir[0])
+		rmdir(cg->self_dir);
+	while (rmdir(cg->dir) && errno == EBUSY)
+		sleep(1);
+	if (cg->disable_memory)
+		write_in(cg->parent, "cgroup.subtree_control", "-memory");
+	_exit(0);
+}
+
+static void start_reaper(struct mo_memcg *cg)
+{
+	int fds[2];
+
+	cg->reaper = -1;
+	cg->reaper_fd = -1;
+	if (pipe2(fds, O_CLOEXEC))
+		return;
+	cg->reaper = fork();
+	if (cg->reaper == 0)
+		reaper(cg, fds[0]);
+	close(fds[0]);
+	if (cg->reaper < 0)
+		close(fds[1]);
+	else
+		cg->reaper_fd = fds[1];
+}
+
 static char *read_mountinfo(void)
 {
 	struct mo_textbuf t = { 0 };
@@ -421,6 +476,7 @@ struct mo_memcg *memcg__create(char *why, size_t len)
 		snprintf(why, len, "cannot create %s: %s", cg->dir, strerror(errno));
 		goto fail_undo;
 	}
+	start_reaper(cg);
 	return cg;
 
 fail_undo:
@@ -486,10 +542,16 @@ int memcg__remove(struct mo_memcg *cg, char *why, size_t len)
 			break;
 		}
 	}
-	if (ret)
-		snprintf(why, len, "cannot remove %s: %s (the next memobs run removes it once it is empty)", cg->dir,
-			 strerror(-ret));
 	undo_v2(cg);
+	if (cg->reaper > 0) {
+		close(cg->reaper_fd);
+		if (!ret)
+			waitpid(cg->reaper, NULL, 0);
+	}
+	if (ret)
+		snprintf(why, len, "cannot remove %s: %s (%s)", cg->dir, strerror(-ret),
+			 cg->reaper > 0 ? "a child of memobs removes it once it is empty" :
+					  "the next memobs run removes it once it is empty");
 	free(cg);
 	return ret;
 }

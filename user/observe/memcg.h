@@ -4,8 +4,9 @@
  * once). It is a child of memobs's own cgroup, so that the command keeps
  * every limit it would have had. cgroup v1's memory controller; or v2's,
  * where its rules allow it without moving any other process (README,
- * "Physical memory"). A cgroup left by a memobs that was killed is removed
- * by the next one that looks, once it is empty. No libbpf here. */
+ * "The tree's memory"). If memobs is killed, a child it left for this
+ * removes the cgroup once the command has left it; a cgroup left anyway is
+ * removed by the next memobs that looks, once it is empty. No libbpf here. */
 #ifndef MO_MEMCG_H
 #define MO_MEMCG_H
 
@@ -73,8 +74,9 @@ bool memcg_parse_name(const char *name, pid_t *pid, uint64_t *start_ticks);
 struct mo_memcg;
 
 /* Make the command's cgroup under memobs's own (after removing the empty
- * ones that dead memobs processes left there). NULL with the reason in why
- * when there can be none. */
+ * ones that dead memobs processes left there), and fork the child that
+ * removes it should memobs end without doing so. NULL with the reason in
+ * why when there can be none. */
 struct mo_memcg *memcg__create(char *why, size_t len);
 
 /* Move pid (held before its exec) into it. 0/-errno. */
@@ -92,8 +94,9 @@ enum mo_memcg_version memcg__version(const struct mo_memcg *cg);
 const char *memcg__path(const struct mo_memcg *cg);
 
 /* Move the processes still in it to where they came from, remove it (and
- * undo what v2 needed), free cg. 0, or -errno with the reason in why when
- * it could not be removed (the next memobs run removes it once empty). */
+ * undo what v2 needed), end the child, free cg. 0, or -errno with the
+ * reason in why when it could not be removed (the child then removes it
+ * once it is empty). */
 int memcg__remove(struct mo_memcg *cg, char *why, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The tree's physical memory, beside the ps-style RSS sum (README,
- * "Physical memory"): the kernel's charge to the command's own memory
+ * "The tree's memory"): the kernel's charge to the command's own memory
  * cgroup (memcg.h) where memobs launches the command and can make one;
  * otherwise PSS of the session's live processes from
  * /proc/PID/smaps_rollup, summed and sampled. No libbpf here. */
