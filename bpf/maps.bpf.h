@@ -116,6 +116,23 @@ MO_SHARED struct {
 	__array(values, struct mo_unwind_rows);
 } mo_unwind_tables SEC(".maps");
 
+/* Python code objects met in samples, by (address, process). */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, MO_MAX_PYCODES);
+	__type(key, struct mo_pycode_key);
+	__type(value, struct mo_pycode);
+} mo_pycode SEC(".maps");
+
+/* Where a code object's record is read before it is stored (too big for the BPF stack). */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mo_pycode);
+} mo_pycode_buf SEC(".maps");
+
 /* The programs sites belong to (struct mo_prog). */
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -13,6 +13,7 @@
 #define MO_UNWIND_BPF_H
 
 #include "common.bpf.h"
+#include "python.bpf.h"
 
 #define UNWIND_SEARCH_STEPS 23	/* rows of one file: at most 2^23 */
 
@@ -32,6 +33,9 @@ struct unwind_walk {
 	struct user_regs r;
 	struct vma_span vma;
 	__u32 n;		/* frames written */
+	__u32 tgid;
+	__u64 pyframe;		/* the next Python frame to write, once the first eval loop was met */
+	bool py_read;		/* the Python thread state was looked for */
 };
 
 static long vma_span_of(struct task_struct *task, struct vm_area_struct *vma, struct vma_span *span)
@@ -96,29 +100,74 @@ static __always_inline const struct mo_unwind_row *find_row(void *table, __u32 n
 	return bpf_map_lookup_elem(table, &idx);
 }
 
-/* One frame: record where w->r.ip is, then step to its caller. Returns 1
- * (bpf_loop: stop) when the walk ends. */
+/* The Python frames one eval loop call runs, in place of its native frame
+ * (written at w->n): from the next one down to the call's entry frame. */
+static __always_inline void python_frames(struct unwind_walk *w, const struct mo_unwind_file *info)
+{
+	const struct py_offsets *o = py_offsets_of(info->py_version);
+
+	if (!o)
+		return;
+	if (!w->py_read) {
+		w->py_read = true;
+		w->pyframe = py_current_frame(o, w->vma.start - (w->vma.pgoff << 12) + info->py_runtime);
+	}
+	for (int k = 0; k < MO_STACK_DEPTH; k++) {
+		struct mo_pycode_key key = { .tgid = w->tgid };
+		__u64 f = w->pyframe, instr, code_start;
+		__u8 owner = 0, entry = 0;
+		struct mo_stack_frame *fr;
+
+		if (!f || w->n >= MO_STACK_DEPTH)
+			return;
+		if (o->f_is_entry) {
+			bpf_probe_read_user(&entry, sizeof(entry), (void *)(f + o->f_is_entry));
+		} else if (!bpf_probe_read_user(&owner, sizeof(owner), (void *)(f + o->f_owner)) &&
+			   owner == PY_FRAME_OWNED_BY_CSTACK) {
+			w->pyframe = read_ptr(f + o->f_previous);
+			return;
+		}
+		key.code = read_ptr(f + o->f_code);
+		instr = read_ptr(f + o->f_prev_instr);
+		w->pyframe = read_ptr(f + o->f_previous);
+		if (key.code && py_code(o, &key)) {
+			fr = &w->out->frames[w->n & (MO_STACK_DEPTH - 1)];
+			fr->status = MO_FRAME_PY;
+			__builtin_memcpy(fr->build_id, &key, sizeof(key));
+			__builtin_memset(fr->build_id + sizeof(key), 0, sizeof(fr->build_id) - sizeof(key));
+			code_start = key.code + o->co_code;
+			fr->offset = instr > code_start ? instr - code_start : 0;
+			w->n++;
+		}
+		if (entry)
+			return;
+	}
+}
+
+/* One native frame: record where w->r.ip is (Python frames in place of an
+ * eval loop's), then step to its caller. Returns 1 (bpf_loop: stop) when
+ * the walk ends. */
 static long unwind_step(__u32 i, struct unwind_walk *w)
 {
-	struct mo_stack_frame *fr = &w->out->frames[i & (MO_STACK_DEPTH - 1)];
+	struct mo_stack_frame *fr = &w->out->frames[w->n & (MO_STACK_DEPTH - 1)];
 	const struct mo_unwind_row *row = NULL;
 	struct mo_unwind_file *info;
 	__u64 off, cfa, ra, bp_at = 0;
 	__u8 rule = MO_CFA_FP;
 	bool ok = true;
 
-	if (i >= MO_STACK_DEPTH || !w->r.ip)
+	if (i >= MO_STACK_DEPTH || w->n >= MO_STACK_DEPTH || !w->r.ip)
 		return 1;
 	if (w->r.ip < w->vma.start || w->r.ip >= w->vma.end) {
 		w->vma.end = 0;
 		if (bpf_find_vma(w->task, w->r.ip, vma_span_of, &w->vma, 0) || !w->vma.end)
 			return 1;	/* no mapping: not a code address */
 	}
-	w->n = i + 1;
 	off = w->r.ip - w->vma.start + (w->vma.pgoff << 12);
 	if (!w->vma.file.ino) {
 		fr->status = 2;	/* IP: memory no file backs (generated code, vdso) */
 		fr->offset = w->r.ip;
+		w->n++;
 	} else {
 		info = bpf_map_lookup_elem(&mo_unwind_files, &w->vma.file);
 		fr->offset = off;
@@ -126,12 +175,22 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 			fr->status = MO_FRAME_FILE;
 			__builtin_memcpy(fr->build_id, &w->vma.file, sizeof(w->vma.file));
 			__builtin_memset(fr->build_id + sizeof(w->vma.file), 0, sizeof(fr->build_id) - sizeof(w->vma.file));
+			w->n++;
 			if (!info)
 				ask_for_table(w);
 			return 1;
 		}
 		fr->status = 1;	/* VALID */
 		__builtin_memcpy(fr->build_id, info->build_id, sizeof(fr->build_id));
+		w->n++;
+		if (info->py_version && off >= info->py_eval_start && off < info->py_eval_end) {
+			__u32 native = w->n - 1;
+
+			w->n = native;	/* its Python frames take its place, if it has any */
+			python_frames(w, info);
+			if (w->n == native)
+				w->n = native + 1;
+		}
 		if (info->nrows) {
 			void *table = bpf_map_lookup_elem(&mo_unwind_tables, &w->vma.file);
 
@@ -178,7 +237,8 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
  * bytes of frames written (as bpf_get_stack does). */
 static __always_inline long unwind_user(struct mo_stack *out, const struct user_regs *r)
 {
-	struct unwind_walk w = { .task = bpf_get_current_task_btf(), .out = out, .r = *r };
+	struct unwind_walk w = { .task = bpf_get_current_task_btf(), .out = out, .r = *r,
+				 .tgid = bpf_get_current_pid_tgid() >> 32 };
 
 	bpf_loop(MO_STACK_DEPTH, unwind_step, &w, 0);
 	return (long)w.n * sizeof(struct mo_stack_frame);

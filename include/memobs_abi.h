@@ -28,6 +28,7 @@
 #define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
 #define MO_MAX_PROGS 4096	/* programs (executables) with sampled stacks */
 #define MO_MAX_UNWIND_FILES 4096	/* files with unwind tables */
+#define MO_MAX_PYCODES 16384	/* Python code objects met in samples */
 #define MO_MAX_SITES 16384	/* (stack, kind) sites */
 #define MO_MAX_SITE_DELTAS 65536	/* (allocation stack, phase epoch) live byte changes */
 #define MO_STACK_DEPTH 32	/* frames kept per stack */
@@ -230,7 +231,38 @@ struct mo_unwind_file {
 	unsigned char build_id[20];	/* zero-padded, as the kernel gives it */
 	__u32 nrows;
 	__u32 ready;		/* 0: BPF asked for it (MO_EV_UNWIND_FILE), not loaded yet */
+	/* A CPython runtime (issue 16 item 4): its version (0x030b, 0x030c;
+	 * 0: none or one memobs does not read), where its eval loop is (file
+	 * offsets [start, end)) and _PyRuntime, as a file offset of the text
+	 * segment would be: its address is vm_start - vm_pgoff * 4096 + this. */
+	__u32 py_version;
+	__u32 py_eval_start;
+	__u32 py_eval_end;
+	__u64 py_runtime;
+};
+
+/* A Python frame (MO_FRAME_PY): build_id holds struct mo_pycode_key, offset
+ * the byte offset of the instruction running in the code object. */
+#define MO_FRAME_PY 4
+
+struct mo_pycode_key {
+	__u64 code;		/* the PyCodeObject's address */
+	__u32 tgid;
 	__u32 pad;
+};
+
+#define MO_PY_NAME_LEN 96
+#define MO_PY_FILE_LEN 192
+#define MO_PY_LINETABLE 256
+
+/* Value of mo_pycode: what a code object says of itself, read by BPF at
+ * the sample (the process may be gone when user space reads it). */
+struct mo_pycode {
+	char qualname[MO_PY_NAME_LEN];
+	char filename[MO_PY_FILE_LEN];
+	__u32 firstlineno;
+	__u32 linetable_len;	/* bytes of linetable kept (the table may be longer) */
+	unsigned char linetable[MO_PY_LINETABLE];	/* co_linetable: lines by instruction */
 };
 
 /* Value of mo_stacks, keyed by a 64-bit hash of its frames: equal stacks
@@ -297,6 +329,7 @@ struct mo_drops {
 	__u64 programs;		/* mo_progs full: a site's program is unnamed */
 	__u64 marks;		/* marks past max_marks or max_mark_rate */
 	__u64 markers_refused;	/* host mode: markers of a uid other than root and marker_uid */
+	__u64 pycodes;		/* mo_pycode full: a Python frame's code is unnamed */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user

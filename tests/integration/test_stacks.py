@@ -204,5 +204,47 @@ def test_cxx_without_frame_pointers():
     assert not [f for f in frames if re.search(r"unknown|0xffffffff", f)], frames
 
 
+def pythons():
+    """CPython 3.11 as Debian builds it (the interpreter linked in), pyenv's 3.11 (libpython3.11.so, first on
+    PATH) and pyenv's 3.12 where installed."""
+    import glob
+    import shutil
+    found = ["/usr/bin/python3.11", shutil.which("python3")]
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))[:1]
+    return [p for p in found if p and os.path.exists(p)]
+
+
+def test_python_frames():
+    """Python functions in the stacks (issue 16 item 4): read from the interpreter at the sample, in place of
+    its eval loop's native frame, with their file:line; most RSS growth is the allocating function's."""
+    script = os.path.join(ROOT, "tests", "progs", "pygrow.py")
+    line = [i + 1 for i, l in enumerate(open(script).read().splitlines()) if "RSS grows here" in l][0]
+    for py in pythons():
+        _, doc = memobs(["-q"], [py, script], check_rc=0)
+        sites = doc["rss_growth_sites"]
+        total = sum(s["bytes"] for s in sites)
+        fill = sum(s["bytes"] for s in sites if "Builder.fill" in s["frames"])
+        assert fill >= 0.5 * total, (py, fill, total, [s["frames"][-6:] for s in sites[:4]])
+        chain = [s for s in sites if "<module>" in s["frames"] and "Builder.fill" in s["frames"]]
+        assert chain, (py, [s["frames"] for s in sites[:4]])
+        frames, sources = chain[0]["frames"], chain[0]["sources"]
+        at = frames.index("<module>")
+        assert frames[at:at + 4] == ["<module>", "main", "build_index", "Builder.fill"], (py, frames)
+        assert sources[at + 3] == "%s:%d" % (script, line), (py, sources)
+    assert len(pythons()) >= 2, pythons()
+
+
+def test_unknown_python_said_once():
+    """A CPython whose frames memobs does not read is said once, not guessed."""
+    import glob
+    newer = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
+    if not newer:
+        return
+    proc, doc = memobs([], [newer[0], os.path.join(ROOT, "tests", "progs", "pygrow.py"), "4096"], check_rc=0)
+    said = [l for l in proc.stderr.splitlines() if "its frames are not read" in l]
+    assert len(said) == 1 and "Python 3.13" in said[0], proc.stderr[-2000:]
+    assert not [f for s in doc["rss_growth_sites"] for f in s["frames"] if f in ("main", "build_index")], doc
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -521,16 +521,17 @@ void session__each_site_delta(struct mo_session *s,
 		   visit_site_delta, &v);
 }
 
-int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file, const unsigned char build_id[20],
-			       const struct mo_unwind_row *rows, __u32 n)
+int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file,
+			       const struct mo_unwind_file *info, const struct mo_unwind_row *rows)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	struct mo_unwind_file info = { .nrows = n, .ready = 1 };
+	struct mo_unwind_file ready = *info;
+	__u32 n = info->nrows;
 	size_t size = (size_t)n * sizeof(*rows);
 	int fd = -1, err = 0;
 	void *mem;
 
-	memcpy(info.build_id, build_id, sizeof(info.build_id));
+	ready.ready = 1;
 	if (n) {
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mo_unwind_file", sizeof(__u32), sizeof(*rows), n, &opts);
 		if (fd < 0)
@@ -549,7 +550,7 @@ int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *f
 		}
 	}
 	/* Ready only once the rows are there: BPF reads them from then on. */
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_files), file, &info, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_files), file, &ready, BPF_ANY))
 		err = -errno;
 	else
 		s->unwind_rows += n;
@@ -562,6 +563,13 @@ out:
 size_t session__unwind_bytes(const struct mo_session *s)
 {
 	return s->unwind_rows * sizeof(struct mo_unwind_row);
+}
+
+int session__read_pycode(struct mo_session *s, const struct mo_pycode_key *key, struct mo_pycode *code)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_pycode), key, code))
+		return -errno;
+	return 0;
 }
 
 int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog)

@@ -115,11 +115,14 @@ void session__each_site(struct mo_session *s,
 void session__each_site_delta(struct mo_session *s,
 			      void (*fn)(void *ctx, const struct mo_site_delta_key *k, __s64 bytes), void *ctx);
 
-/* Give BPF a file's unwind table: its rows (sorted, n may be 0: frame
- * pointers only) in an array of their own, then the file's build id and
- * row count, marked ready. 0/-errno. */
-int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file, const unsigned char build_id[20],
-			       const struct mo_unwind_row *rows, __u32 n);
+/* Give BPF a file's unwind table: its rows (sorted, info->nrows of them,
+ * 0: frame pointers only) in an array of their own, then info (build id,
+ * row count, Python runtime), marked ready. 0/-errno. */
+int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file,
+			       const struct mo_unwind_file *info, const struct mo_unwind_row *rows);
+
+/* A Python code object's record (mo_pycode). 0/-errno. */
+int session__read_pycode(struct mo_session *s, const struct mo_pycode_key *key, struct mo_pycode *code);
 
 /* Kernel memory the loaded unwind tables take (rows * 8 bytes). */
 size_t session__unwind_bytes(const struct mo_session *s);

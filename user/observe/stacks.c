@@ -11,6 +11,7 @@
 #include "observe/session.h"
 #include "observe/readout.h"
 #include "observe/stacks.h"
+#include "stacks/python.h"
 #include "stacks/symbolize.h"
 
 enum { FRAME_EMPTY = 0, FRAME_VALID = 1, FRAME_IP = 2 };	/* and MO_FRAME_FILE */
@@ -86,17 +87,45 @@ static const char *frame_id(const struct mo_buildids *ids, const struct mo_stack
  * return address. A frame outside its file's code, or without a file
  * beyond the first (no user code lives there), ends the stack: the walk
  * went astray beyond it. */
-static char **frame_names(struct mo_symbolizer *sym, const struct mo_buildids *ids, const struct mo_stack_frame *f,
-			  enum mo_site_kind kind, size_t *n, struct mo_site_where *where, struct mo_run *run)
+/* A Python frame: its function's qualified name and file:line, as BPF
+ * kept its code object. false when the record is missing. */
+static bool python_frame(struct mo_session *s, const struct mo_stack_frame *fr, char name[MO_PY_NAME_LEN],
+			 char source[MO_PY_FILE_LEN + 16], struct mo_sym *out)
+{
+	struct mo_pycode_key key;
+	struct mo_pycode code;
+	unsigned line;
+
+	memcpy(&key, fr->build_id, sizeof(key));
+	if (session__read_pycode(s, &key, &code))
+		return false;
+	code.qualname[MO_PY_NAME_LEN - 1] = code.filename[MO_PY_FILE_LEN - 1] = 0;
+	snprintf(name, MO_PY_NAME_LEN, "%s", code.qualname[0] ? code.qualname : "<python>");
+	line = python_line(&code, fr->offset);
+	snprintf(source, MO_PY_FILE_LEN + 16, line ? "%s:%u" : "%s", code.filename, line);
+	*out = (struct mo_sym){ MO_SYM_FOUND, name, code.filename[0] ? source : NULL };
+	return true;
+}
+
+static char **frame_names(struct mo_session *s, struct mo_symbolizer *sym, const struct mo_buildids *ids,
+			  const struct mo_stack_frame *f, enum mo_site_kind kind, size_t *n, struct mo_site_where *where,
+			  struct mo_run *run)
 {
 	struct mo_sym syms[MO_STACK_DEPTH];
 	char anon[MO_STACK_DEPTH][48], hex[MO_BUILD_ID_HEX];
+	static char pynames[MO_STACK_DEPTH][MO_PY_NAME_LEN], pysources[MO_STACK_DEPTH][MO_PY_FILE_LEN + 16];
 	size_t depth = 0, unresolved = 0;
 	char **names, **sources;
 
 	for (; depth < MO_STACK_DEPTH && f[depth].status != FRAME_EMPTY; depth++) {
 		const struct mo_stack_frame *fr = &f[depth];
-		const char *id = fr->status == FRAME_IP ? NULL : frame_id(ids, fr, hex);
+		const char *id = fr->status == FRAME_IP || fr->status == MO_FRAME_PY ? NULL : frame_id(ids, fr, hex);
+
+		if (fr->status == MO_FRAME_PY) {
+			if (!python_frame(s, fr, pynames[depth], pysources[depth], &syms[depth]))
+				break;
+			continue;
+		}
 
 		if (!id) {
 			if (fr->status == FRAME_IP && (depth > 0 || fr->offset >= USER_ADDR_LIMIT))
@@ -312,7 +341,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	for (size_t i = 0; i < c.n && !err; i++) {
 		struct mo_site_where where = {};
 		size_t n = 0;
-		char **names = frame_names(sym, ids, stacks[i].frames, c.sites[i].key.kind, &n, &where, run);
+		char **names = frame_names(s, sym, ids, stacks[i].frames, c.sites[i].key.kind, &n, &where, run);
 		int site;
 
 		if (!names || name_program(s, ids, run, c.sites[i].key.prog, &where)) {

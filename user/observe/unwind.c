@@ -13,6 +13,7 @@
 #include "observe/unwind.h"
 #include "stacks/buildids.h"
 #include "stacks/cfi.h"
+#include "stacks/python.h"
 #include "lib/log.h"
 
 #define MAX_ROWS (1u << 23)	/* what BPF's binary search reaches (unwind.bpf.h) */
@@ -44,6 +45,7 @@ struct mo_unwinder {
 	size_t nloaded, caploaded;
 	size_t files, rows;
 	double cpu_s;
+	unsigned unknown_python;	/* the last Python version said to be unread */
 };
 
 static bool grow(void **arr, size_t n, size_t *cap, size_t size)
@@ -101,6 +103,38 @@ static char *file_path(const char *map_files, const struct stat *st)
 	return strdup(map_files);
 }
 
+/* A CPython runtime's eval loop and _PyRuntime, for BPF to read its frames;
+ * a version memobs does not read is said once. */
+static void python_info(struct mo_unwinder *u, int fd, struct mo_unwind_file *info)
+{
+	struct mo_python_runtime py;
+	char path[64];
+	unsigned version;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (python_runtime(path, &py) || !py.major)
+		return;
+	version = py.major << 8 | py.minor;
+	if (!python_version_known(py.major, py.minor)) {
+		pthread_mutex_lock(&u->lock);
+		if (version != u->unknown_python) {
+			u->unknown_python = version;
+			if (py.minor)
+				log_warn("Python %u.%u: its frames are not read (memobs reads CPython 3.11 and 3.12); "
+					 "stacks show the interpreter's native frames", py.major, py.minor);
+			else
+				log_warn("a Python older than 3.11: its frames are not read (memobs reads CPython 3.11 and "
+					 "3.12); stacks show the interpreter's native frames");
+		}
+		pthread_mutex_unlock(&u->lock);
+		return;
+	}
+	info->py_version = version;
+	info->py_eval_start = py.eval_start;
+	info->py_eval_end = py.eval_end;
+	info->py_runtime = py.runtime;
+}
+
 /* Compile and load the table of the file open at fd (to be named by path),
  * under its kernel name. 0/-errno. */
 static int load(struct mo_unwinder *u, int fd, char *path)
@@ -109,6 +143,7 @@ static int load(struct mo_unwinder *u, int fd, char *path)
 	struct mo_cfi_table t;
 	struct learned l = {};
 	struct mo_file_key file;
+	struct mo_unwind_file info;
 	struct stat st;
 	double t0 = thread_cpu_s();
 	int ret;
@@ -130,7 +165,10 @@ static int load(struct mo_unwinder *u, int fd, char *path)
 	}
 	if (t.nrows > MAX_ROWS)
 		t.nrows = 0;	/* frame pointers only */
-	ret = session__load_unwind_table(u->s, &file, t.build_id, t.rows, t.nrows);
+	info = (struct mo_unwind_file){ .nrows = t.nrows };
+	memcpy(info.build_id, t.build_id, sizeof(info.build_id));
+	python_info(u, fd, &info);
+	ret = session__load_unwind_table(u->s, &file, &info, t.rows);
 	log_info("unwind table of %s: %zu rows, %.1f ms", path, t.nrows, (thread_cpu_s() - t0) * 1e3);
 	buildids_hex(t.build_id, l.id);
 	l.path = path;

@@ -77,7 +77,8 @@ static int vaddr_to_offset(Elf *elf, uint64_t addr, uint64_t *offset)
 	return -ENOENT;
 }
 
-static int find_in_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *name, struct mo_elf_func *out)
+static int find_in_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *name, bool object,
+			  struct mo_elf_func *out)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
@@ -90,7 +91,7 @@ static int find_in_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *nam
 		if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
 			continue;
 		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+		if (object ? type != STT_OBJECT : type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
 		sname = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!sname || strcmp(sname, name))
@@ -102,7 +103,7 @@ static int find_in_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *nam
 	return -ENOENT;
 }
 
-int elf__func(struct mo_elf *e, const char *name, struct mo_elf_func *out)
+static int find_symbol(struct mo_elf *e, const char *name, bool object, struct mo_elf_func *out)
 {
 	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
 
@@ -114,11 +115,21 @@ int elf__func(struct mo_elf *e, const char *name, struct mo_elf_func *out)
 
 			if (!gelf_getshdr(scn, &sh) || sh.sh_type != order[k])
 				continue;
-			if (!find_in_symtab(e->elf, scn, &sh, name, out))
+			if (!find_in_symtab(e->elf, scn, &sh, name, object, out))
 				return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+int elf__func(struct mo_elf *e, const char *name, struct mo_elf_func *out)
+{
+	return find_symbol(e, name, false, out);
+}
+
+int elf__object(struct mo_elf *e, const char *name, struct mo_elf_func *out)
+{
+	return find_symbol(e, name, true, out);
 }
 
 size_t elf__read(struct mo_elf *e, uint64_t offset, void *buf, size_t len)

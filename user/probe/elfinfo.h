@@ -24,6 +24,10 @@ void elf__free(struct mo_elf *elf);
 /* A defined function named `name` (.symtab, else .dynsym). 0 or -ENOENT. */
 int elf__func(struct mo_elf *elf, const char *name, struct mo_elf_func *out);
 
+/* A defined data object named `name` (.symtab, else .dynsym); offset is
+ * where its initial value is in the file. 0 or -ENOENT. */
+int elf__object(struct mo_elf *elf, const char *name, struct mo_elf_func *out);
+
 /* Up to len bytes of the file at offset; returns the count read (0 on error). */
 size_t elf__read(struct mo_elf *elf, uint64_t offset, void *buf, size_t len);
 
