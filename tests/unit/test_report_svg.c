@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The SVG timeline and the chart geometry under it: well-formed and escaped
  * whatever the names, degenerate timelines, nested phases, determinism. */
+#include <math.h>
 #include <stdlib.h>
 #include "check.h"
 #include "report/chart.h"
@@ -42,9 +43,11 @@ static bool test_axes(void)
 	ASSERT_TRUE(ax.max >= 3.0 * (1LL << 30), "3 GiB fits");
 	chart_axis_bytes(0, &ax);
 	ASSERT_TRUE(ax.max > 0, "an empty axis still has a scale");
+	/* The time axis ends where the run ends, its last tick before. */
 	chart_axis_seconds(20.07, &ax);
 	ASSERT_NEAR(ax.step, 2.5, 1e-9);
-	ASSERT_NEAR(ax.max, 22.5, 1e-9);
+	ASSERT_NEAR(ax.max, 20.07, 1e-9);
+	ASSERT_EQ(ax.nticks, 8);
 	ASSERT_STR_EQ(chart_axis_label(&ax, 1, buf, sizeof(buf)), "2.5 s");
 	chart_axis_seconds(0.3, &ax);
 	ASSERT_STR_EQ(chart_axis_label(&ax, 1, buf, sizeof(buf)), "0.05 s");
@@ -271,6 +274,58 @@ static bool test_deterministic(void)
 	return true;
 }
 
+/* The y of the lane bar whose tooltip starts with what. */
+static double lane_y(const char *svg, const char *what)
+{
+	char key[80];
+	const char *t, *r;
+	double x, y;
+
+	snprintf(key, sizeof(key), "><title>%s", what);
+	t = strstr(svg, key);
+	for (r = t; r && r > svg && strncmp(r, "<rect ", 6); r--)
+		;
+	return r && sscanf(r, "<rect x=\"%lf\" y=\"%lf\"", &x, &y) == 2 ? y : -1;
+}
+
+/* Issue 18, item 5: the time axis ends with the run; no band for the root;
+ * processes alive at once in lanes of their own; the y axis says what it
+ * measures. */
+static bool test_timeline_frame(void)
+{
+	struct mo_run run;
+	double xmax = 0;
+	char *svg, *p, *end;
+
+	fixture_run(&run, NULL, 30);
+	run.duration_s = 10.3;
+	fixture_proc(&run, 103, "as", "x", 0.2, 0.4, 10 * MiB);
+	svg = svg_of(&run, 3);
+	ASSERT_TRUE(svg, "rendered");
+	/* The last sample (9.9 s) is at 9.9/10.3 of the plot, not 9.9/11. */
+	p = strstr(svg, "<path fill=\"#4c72b0\" d=\"M");
+	end = p ? strstr(p, " Z") : NULL;
+	for (char *q = p; q && (q = strchr(q + 1, 'L')) && q < end;)
+		xmax = fmax(xmax, strtod(q + 1, NULL));
+	ASSERT_TRUE(xmax > 76 + 900 * 9.8 / 10.3, "the last sample at x %g", xmax);
+	ASSERT_TRUE(!strstr(svg, ">11 s</text>"), "no tick past the run's end");
+	ASSERT_HAS(svg, "rotate(-90)\" text-anchor=\"middle\">session RSS by kind, live heap</text>");
+	/* cc1 [0.5, 9.5] and ld [6, 9] overlap: two lanes; as [0.2, 0.4] ends before ld starts. */
+	ASSERT_TRUE(lane_y(svg, "cc1 100") >= 0 && lane_y(svg, "ld 101") >= 0, "bars drawn");
+	ASSERT_TRUE(lane_y(svg, "cc1 100") != lane_y(svg, "ld 101"), "overlapping lifetimes share no lane");
+	free(svg);
+	/* Only the root: no band over the whole plot. */
+	run.nphases = 1;
+	svg = svg_of(&run, 0);
+	run.nphases = 4;
+	run_free(&run);
+	ASSERT_TRUE(svg, "rendered");
+	p = strstr(svg, "fill-opacity=\"0.35\"");
+	free(svg);
+	ASSERT_TRUE(!p, "a band over the whole plot for the root");
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_axes);
@@ -284,5 +339,6 @@ int main(void)
 	RUN(test_crowded_phases);
 	RUN(test_absurd_values);
 	RUN(test_deterministic);
+	RUN(test_timeline_frame);
 	return check_summary();
 }

@@ -51,7 +51,7 @@ static void report_usage(FILE *out)
 		"  --svg FILE       write the timeline chart: RSS by kind, live heap, phases, marks\n"
 		"  --html FILE      write one self-contained page: the chart and every table\n"
 		"  --processes N    also chart the N processes of highest peak RSS (at most %d), each as a\n"
-		"                   bar over its lifetime at its peak: runs keep no per-process samples\n"
+		"                   bar over its lifetime in lanes under the plot, named with its peak\n"
 		"  --folded         folded stacks on standard output (flamegraph.pl, inferno, speedscope)\n"
 		"  --weight W       what the folded stacks weigh: alloc (allocated bytes, the default with\n"
 		"                   --heap), live (bytes never freed), rss (RSS growth, the default without)\n"

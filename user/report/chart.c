@@ -67,6 +67,8 @@ void chart_axis_seconds(double max, struct mo_axis *ax)
 		fill(ax, max / 60, TIME_STEPS, 60, "min", 0);
 	else
 		fill(ax, max, TIME_STEPS, 1, "s", 0);
+	ax->nticks = (size_t)floor(max / ax->step + 1e-9);
+	ax->max = max;
 }
 
 const char *chart_axis_label(const struct mo_axis *ax, size_t i, char *buf, size_t len)

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct mo_axis {
-	double max;		/* the axis runs from 0 to max = nticks * step */
+	double max;		/* the axis runs from 0 to max (>= nticks * step) */
 	double step;
 	size_t nticks;		/* ticks 1..nticks besides 0 */
 	double unit;		/* labels show multiples of this unit */
@@ -21,9 +21,10 @@ struct mo_axis {
  * TiB, with room above max for a label. */
 void chart_axis_bytes(double max, struct mo_axis *ax);
 
-/* A time axis from 0 to at least max seconds (1 s when max is 0): about ten
- * steps of 1, 2, 2.5 or 5 times a power of ten seconds, of minutes past ten
- * minutes. */
+/* A time axis from 0 to exactly max seconds (1 s when max is 0): ticks
+ * every 1, 2, 2.5 or 5 times a power of ten seconds (minutes past ten
+ * minutes), about ten of them, the last at or before max. The plot ends
+ * where the run ends. */
 void chart_axis_seconds(double max, struct mo_axis *ax);
 
 /* The label of tick i (0..nticks): "0", "16 MiB", "2.5 s". Returns buf. */

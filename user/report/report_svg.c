@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include "lib/units.h"
 #include "report/report_svg_draw.h"
 
 #define MAX_ROWS 6		/* label rows above the plot, and below it for marks */
@@ -62,10 +63,8 @@ static void scale(struct mo_svg_chart *s)
 	}
 	for (size_t i = 0; i < run->nmarks; i++)
 		tmax = fmax(tmax, run->marks[i].t);
-	for (size_t i = 0; i < s->nprocs; i++) {
+	for (size_t i = 0; i < s->nprocs; i++)
 		tmax = fmax(tmax, svg_proc_end(run, &run->procs[s->procs[i]]));
-		vmax = fmax(vmax, run->procs[s->procs[i]].rss_peak);
-	}
 	chart_axis_seconds(tmax, &s->xa);
 	chart_axis_bytes(vmax, &s->ya);
 	s->x0 = MARGIN_L;
@@ -109,7 +108,7 @@ static int place_rows(struct mo_svg_chart *s)
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct mo_phase_rec *ph = &run->phases[i];
 
-		if (!svg_phase_drawn(run, i))
+		if (!svg_phase_band(i))
 			continue;
 		s->label_row[i] = pick_row(s, &used, (svg_x(s, ph->start_s) + svg_x(s, svg_phase_end(ph))) / 2,
 					   chart_text_width(ph->name, FONT));
@@ -126,6 +125,51 @@ static int place_rows(struct mo_svg_chart *s)
 	return s->err;
 }
 
+void svg_proc_bar(const struct mo_svg_chart *s, size_t i, struct svg_proc_bar *b)
+{
+	const struct mo_proc_rec *p = &s->run->procs[s->procs[i]];
+	char sz[32];
+	double w;
+
+	b->x0 = svg_x(s, p->start_s);
+	b->x1 = fmax(svg_x(s, svg_proc_end(s->run, p)), b->x0 + 2);
+	snprintf(b->label, sizeof(b->label), "%s %d: %s", p->comm, p->pid, units_fmt_size(p->rss_peak, sz, sizeof(sz)));
+	w = chart_text_width(b->label, FONT);
+	/* After the bar, or before it when the plot ends first. */
+	b->label_left = b->x1 + 4 + w > s->x1 && b->x0 - 4 - w >= s->x0;
+	b->tx = b->label_left ? b->x0 - 4 - w : b->x1 + 4;
+}
+
+/* Each process drawn in the first lane where its bar and label overlap
+ * nothing: processes alive at once never share a line. */
+static int place_lanes(struct mo_svg_chart *s)
+{
+	struct mo_boxes used = {};
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct svg_proc_bar b;
+		struct mo_box box;
+		size_t lane = 0;
+
+		svg_proc_bar(s, i, &b);
+		box.x0 = fmin(b.x0, b.tx) - 2;
+		box.x1 = fmax(b.x1, b.tx + chart_text_width(b.label, FONT)) + 2;
+		for (;; lane++) {
+			box.y0 = lane;
+			box.y1 = lane + 1;
+			if (chart_boxes_fit(&used, &box))
+				break;
+		}
+		if (chart_boxes_add(&used, &box) && !s->err)
+			s->err = -ENOMEM;
+		s->proc_lane[i] = lane;
+		if (lane + 1 > s->lanes)
+			s->lanes = lane + 1;
+	}
+	chart_boxes_free(&used);
+	return s->err;
+}
+
 static void layout(struct mo_svg_chart *s)
 {
 	s->legend_y = 52;
@@ -133,7 +177,8 @@ static void layout(struct mo_svg_chart *s)
 	s->y0 = s->labels_y + s->label_rows * ROW + 8;
 	s->y1 = s->y0 + PLOT_H;
 	s->marks_y = s->y1 + 34;
-	s->height = s->marks_y + s->mark_rows * ROW + 10;
+	s->procs_y = s->marks_y + s->mark_rows * ROW + (s->lanes ? 14 : 0);
+	s->height = s->procs_y + s->lanes * LANE + 10;
 }
 
 int report_svg(FILE *out, const struct mo_run *run, const struct mo_svg_opts *opts)
@@ -145,6 +190,8 @@ int report_svg(FILE *out, const struct mo_run *run, const struct mo_svg_opts *op
 		scale(&s);
 		s.err = place_rows(&s);
 	}
+	if (!s.err)
+		s.err = place_lanes(&s);
 	if (!s.err) {
 		layout(&s);
 		report_svg_draw(&s);

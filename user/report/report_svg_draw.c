@@ -72,17 +72,10 @@ static size_t legend_entries(const struct mo_svg_chart *s, struct legend_entry *
 	legend_add(e, &n, PEAK_COLOR, SWATCH_LINE, "phase peak RSS");
 	if (run->nmarks)
 		legend_add(e, &n, MARK_COLOR, SWATCH_DASH, "mark");
-	for (size_t i = 0; i < s->nprocs; i++) {
-		const struct mo_proc_rec *p = &run->procs[s->procs[i]];
-		char text[64], sz[32];
-
-		snprintf(text, sizeof(text), "%s %d: %s", p->comm, p->pid, units_fmt_size(p->rss_peak, sz, sizeof(sz)));
-		legend_add(e, &n, proc_colors[i], SWATCH_LINE, text);
-	}
 	return n;
 }
 
-#define LEGEND_MAX (MO_SVG_NR + 3 + REPORT_SVG_MAX_PROCESSES)
+#define LEGEND_MAX (MO_SVG_NR + 3)
 
 static double legend_width(const struct legend_entry *e)
 {
@@ -231,7 +224,7 @@ static void bands(struct mo_svg_chart *s)
 		const struct mo_phase_rec *ph = &run->phases[i];
 		double x = svg_x(s, ph->start_s), w = fmax(svg_x(s, svg_phase_end(ph)) - x, 1), top = band_top(s, ph);
 
-		if (!svg_phase_drawn(run, i))
+		if (!svg_phase_band(i))
 			continue;
 		fprintf(s->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
 			"fill-opacity=\"0.35\" stroke=\"%s\" stroke-width=\"0.5\">", x, top, w, s->y1 - top,
@@ -255,6 +248,8 @@ static void grid(struct mo_svg_chart *s)
 	for (size_t i = 0; i <= s->ya.nticks; i++)
 		fprintf(s->out, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", s->x0 - 6, svg_y(s, i * s->ya.step) + 4,
 			chart_axis_label(&s->ya, i, label, sizeof(label)));
+	fprintf(s->out, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" text-anchor=\"middle\">%s</text>\n",
+		s->x0 - 58, (s->y0 + s->y1) / 2, s->run->heap ? "session RSS by kind, live heap" : "session RSS by kind");
 	fprintf(s->out, "</g>\n<g class=\"x-axis\" text-anchor=\"middle\" fill=\"#333333\">\n");
 	for (size_t i = 0; i <= s->xa.nticks; i++)
 		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\"/>"
@@ -323,21 +318,30 @@ static void areas(struct mo_svg_chart *s)
 	fprintf(s->out, "\"><title>live heap</title></polyline>\n");
 }
 
+/* Lanes under the plot: each process drawn as a bar over its lifetime, on
+ * the plot's time scale, named with its peak; processes alive at once are
+ * in different lanes. */
 static void processes(struct mo_svg_chart *s)
 {
 	const struct mo_run *run = s->run;
 
-	fprintf(s->out, "<g class=\"processes\" stroke-width=\"2.5\">\n");
+	if (!s->nprocs)
+		return;
+	fprintf(s->out, "<g class=\"processes\">\n<text x=\"%.1f\" y=\"%.1f\" fill=\"#555555\">processes: the %zu of "
+		"highest peak RSS, each over its lifetime</text>\n", s->x0, s->procs_y - 4, s->nprocs);
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct mo_proc_rec *p = &run->procs[s->procs[i]];
-		double x0 = svg_x(s, p->start_s), x1 = fmax(svg_x(s, svg_proc_end(run, p)), x0 + 2), y = svg_y(s, p->rss_peak);
-		char sz[32];
+		double y = s->procs_y + s->proc_lane[i] * LANE;
+		struct svg_proc_bar b;
 
-		fprintf(s->out, "<path stroke=\"%s\" fill=\"none\" d=\"M%.1f %.1f V%.1f M%.1f %.1f H%.1f M%.1f %.1f V%.1f\">"
-			"<title>", proc_colors[i], x0, y - 4, y + 4, x0, y, x1, x1, y - 4, y + 4);
-		text_esc(s, p->comm);
-		fprintf(s->out, " %d: peak RSS %s, %.2f-%.2f s</title></path>\n", p->pid,
-			units_fmt_size(p->rss_peak, sz, sizeof(sz)), p->start_s, svg_proc_end(run, p));
+		svg_proc_bar(s, i, &b);
+		fprintf(s->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" fill=\"%s\"><title>", b.x0,
+			y + 2, b.x1 - b.x0, proc_colors[i]);
+		text_esc(s, b.label);
+		fprintf(s->out, ", %.2f-%.2f s</title></rect><text x=\"%.1f\" y=\"%.1f\">", p->start_s,
+			svg_proc_end(run, p), b.tx, y + 11);
+		text_esc(s, b.label);
+		fprintf(s->out, "</text>\n");
 	}
 	fprintf(s->out, "</g>\n");
 }
@@ -415,7 +419,7 @@ static void phase_labels(struct mo_svg_chart *s)
 		double cx = (svg_x(s, ph->start_s) + svg_x(s, svg_phase_end(ph))) / 2, w = chart_text_width(ph->name, FONT);
 		double tx = fmin(fmax(cx, s->x0 + w / 2), s->x1 - w / 2), y;
 
-		if (!svg_phase_drawn(run, i) || s->label_row[i] == NO_ROW)
+		if (!svg_phase_band(i) || s->label_row[i] == NO_ROW)
 			continue;
 		y = s->labels_y + 10 + s->label_row[i] * ROW;
 		fprintf(s->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\"/>"

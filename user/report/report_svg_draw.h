@@ -35,6 +35,9 @@ struct mo_svg_chart {
 	size_t *label_row;		/* per phase: its label's row above the plot */
 	size_t *mark_row;		/* per mark: its label's row below the plot */
 	size_t label_rows, mark_rows;
+	size_t proc_lane[REPORT_SVG_MAX_PROCESSES];	/* per process drawn: its lane */
+	size_t lanes;
+	double procs_y;			/* the first lane's top */
 };
 
 static inline double svg_x(const struct mo_svg_chart *s, double t)
@@ -49,11 +52,31 @@ static inline double svg_y(const struct mo_svg_chart *s, double v)
 	return s->y1 - v / s->ya.max * (s->y1 - s->y0);
 }
 
+/* Is the phase's peak drawn? The root's only when it is the only phase: its
+ * peak is the run's. */
 static inline bool svg_phase_drawn(const struct mo_run *run, size_t i)
 {
-	/* The root is the whole run: a band only when it is the only phase. */
 	return i != MO_RUN_ROOT || run->nphases == 1;
 }
+
+/* Is the phase a band (and a label)? Not the root: the whole run, a band
+ * over all the plot. */
+static inline bool svg_phase_band(size_t i)
+{
+	return i != MO_RUN_ROOT;
+}
+
+#define LANE 16			/* one process's lane under the plot */
+
+/* A process's bar (its lifetime) and its label, in pixels. */
+struct svg_proc_bar {
+	double x0, x1;			/* the bar */
+	double tx;			/* the label's start */
+	bool label_left;		/* the label ends at the bar's start */
+	char label[96];
+};
+
+void svg_proc_bar(const struct mo_svg_chart *s, size_t i, struct svg_proc_bar *b);
 
 static inline double svg_phase_end(const struct mo_phase_rec *ph)
 {
