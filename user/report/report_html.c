@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/json_util.h"
+#include "report/html.h"
 #include "report/report_html.h"
 #include "report/report_svg.h"
 #include "report/report_target.h"
@@ -13,11 +14,6 @@
 #define TOP_PER_PHASE 3
 #define MAX_INDENT 12		/* nesting levels shown by indentation */
 
-struct html {
-	FILE *out;
-	const struct mo_run *run;
-	int err;		/* the first failure */
-};
 
 static const char style[] =
 	"body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:24px auto;max-width:1240px;padding:0 16px;"
@@ -58,60 +54,10 @@ static const char script[] =
 	"  });\n"
 	"});\n";
 
-static void esc(struct html *h, const char *s)
-{
-	if (xmlesc_fputs(h->out, s) && !h->err)
-		h->err = -ENOMEM;
-}
-
-static void td(struct html *h, const char *s)
-{
-	fputs("<td>", h->out);
-	esc(h, s);
-	fputs("</td>", h->out);
-}
-
-static void td_size(struct html *h, int64_t v)
-{
-	char buf[32];
-
-	fprintf(h->out, "<td class=\"n\" data-v=\"%" PRId64 "\">%s</td>", v, units_fmt_size(v, buf, sizeof(buf)));
-}
-
-static void td_count(struct html *h, uint64_t v)
-{
-	fprintf(h->out, "<td class=\"n\" data-v=\"%" PRIu64 "\">%" PRIu64 "</td>", v, v);
-}
-
-static void td_seconds(struct html *h, double v)
-{
-	fprintf(h->out, "<td class=\"n\" data-v=\"%.6f\">%.3f</td>", v, v);
-}
-
-static void td_none(struct html *h)
-{
-	fputs("<td class=\"n\" data-v=\"-1\">-</td>", h->out);
-}
-
-/* Header cells: a leading '#' marks a numeric column. */
-static void th_cells(struct html *h, const char *const *cols, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fprintf(h->out, cols[i][0] == '#' ? "<th class=\"n\">%s</th>" : "<th>%s</th>",
-			cols[i] + (cols[i][0] == '#'));
-}
-
-static void thead(struct html *h, const char *const *cols, size_t n)
-{
-	fputs("<thead><tr>", h->out);
-	th_cells(h, cols, n);
-	fputs("</tr></thead>\n<tbody>\n", h->out);
-}
-
 static void meta_row(struct html *h, const char *key, const char *value)
 {
 	fprintf(h->out, "<dt>%s</dt><dd>", key);
-	esc(h, value);
+	html_esc(h, value);
 	fputs("</dd>\n", h->out);
 }
 
@@ -166,31 +112,31 @@ static void phase_row(struct html *h, size_t i)
 	char sz[32];
 
 	fprintf(h->out, "<tr><td style=\"padding-left:%upx\">", 8 + 16 * (ph->depth < MAX_INDENT ? ph->depth : MAX_INDENT));
-	esc(h, ph->name);
+	html_esc(h, ph->name);
 	fprintf(h->out, "%s</td>", ph->unclosed ? " <span class=\"note\">(unclosed)</span>" : "");
-	td_seconds(h, ph->start_s);
-	td_seconds(h, ph->end_s - ph->start_s);
-	td_count(h, ph->items);
-	td_size(h, ph->rss_baseline);
-	td_size(h, ph->rss_peak);
-	td_size(h, ph->rss_peak - ph->rss_baseline);
-	td_size(h, ph->rss_end);
+	html_td_seconds(h, ph->start_s);
+	html_td_seconds(h, ph->end_s - ph->start_s);
+	html_td_count(h, ph->items);
+	html_td_size(h, ph->rss_baseline);
+	html_td_size(h, ph->rss_peak);
+	html_td_size(h, ph->rss_peak - ph->rss_baseline);
+	html_td_size(h, ph->rss_end);
 	if (ph->items)
-		td_size(h, (ph->rss_peak - ph->rss_baseline) / (int64_t)ph->items);
+		html_td_size(h, (ph->rss_peak - ph->rss_baseline) / (int64_t)ph->items);
 	else
-		td_none(h);
+		html_td_none(h);
 	if (run->heap) {
-		td_size(h, ph->heap_peak);
-		td_size(h, ph->heap_peak - ph->heap_baseline);
-		td_size(h, ph->alloc_bytes);
-		td_count(h, ph->alloc_count);
+		html_td_size(h, ph->heap_peak);
+		html_td_size(h, ph->heap_peak - ph->heap_baseline);
+		html_td_size(h, ph->alloc_bytes);
+		html_td_count(h, ph->alloc_count);
 	}
 	fputs("<td>", h->out);
 	for (size_t k = 0; k < ntop; k++) {
 		const struct mo_proc_rec *p = &run->procs[top[k]];
 
 		fputs(k ? ", " : "", h->out);
-		esc(h, p->comm);
+		html_esc(h, p->comm);
 		fprintf(h->out, " %d (%s)", p->pid, units_fmt_size(run_proc_phase_rss_peak(run, p, i), sz, sizeof(sz)));
 	}
 	fputs("</td></tr>\n", h->out);
@@ -207,10 +153,10 @@ static void phase_table(struct html *h)
 	      "observed); a phase's figures include its nested phases, but allocations count in the innermost "
 	      "phase of the process that made them only.</p>\n<table>", h->out);
 	fputs("<thead><tr>", h->out);
-	th_cells(h, cols, sizeof(cols) / sizeof(cols[0]));
+	html_th_cells(h, cols, sizeof(cols) / sizeof(cols[0]));
 	if (h->run->heap)
-		th_cells(h, heap_cols, sizeof(heap_cols) / sizeof(heap_cols[0]));
-	th_cells(h, last, 1);
+		html_th_cells(h, heap_cols, sizeof(heap_cols) / sizeof(heap_cols[0]));
+	html_th_cells(h, last, 1);
 	fputs("</tr></thead>\n<tbody>\n", h->out);
 	for (size_t i = 0; i < h->run->nphases; i++)
 		phase_row(h, i);
@@ -222,7 +168,7 @@ static void command_cell(struct html *h, char **argv)
 	fputs("<td class=\"cmd\">", h->out);
 	for (char **a = argv; a && *a; a++) {
 		fputs(a == argv ? "" : " ", h->out);
-		esc(h, *a);
+		html_esc(h, *a);
 	}
 	fputs("</td>", h->out);
 }
@@ -234,37 +180,37 @@ static void process_row(struct html *h, const struct mo_proc_rec *p)
 
 	fprintf(h->out, "<tr><td class=\"n\" data-v=\"%d\">%d</td><td class=\"n\" data-v=\"%d\">%d</td>", p->pid, p->pid,
 		p->ppid, p->ppid);
-	td(h, p->comm);
+	html_td(h, p->comm);
 	command_cell(h, p->argv);
-	td_seconds(h, p->start_s);
+	html_td_seconds(h, p->start_s);
 	if (p->exited)
-		td_seconds(h, p->end_s);
+		html_td_seconds(h, p->end_s);
 	else
-		td_none(h);
+		html_td_none(h);
 	if (!p->exited)
 		snprintf(ex, sizeof(ex), "running");
 	else if (p->exit_status < 0)
 		snprintf(ex, sizeof(ex), "?");
 	else
 		snprintf(ex, sizeof(ex), "%d", p->exit_status);
-	td(h, p->observer ? "memobs marker" : ex);
-	td_size(h, p->rss_peak);
-	td_size(h, p->rss_peak_member[MO_MEM_ANON]);
-	td_size(h, p->rss_peak_member[MO_MEM_FILE]);
-	td_size(h, p->rss_peak_member[MO_MEM_SHMEM]);
-	td_size(h, p->rss_peak_member[MO_MEM_SWAP]);
+	html_td(h, p->observer ? "memobs marker" : ex);
+	html_td_size(h, p->rss_peak);
+	html_td_size(h, p->rss_peak_member[MO_MEM_ANON]);
+	html_td_size(h, p->rss_peak_member[MO_MEM_FILE]);
+	html_td_size(h, p->rss_peak_member[MO_MEM_SHMEM]);
+	html_td_size(h, p->rss_peak_member[MO_MEM_SWAP]);
 	if (h->run->heap && p->heap_probed) {
 		run_proc_heap(p, &heap);
-		td_size(h, p->heap_peak_live);
-		td_size(h, heap.alloc_bytes);
-		td_count(h, heap.alloc_count);
-		td_size(h, p->heap_live);
+		html_td_size(h, p->heap_peak_live);
+		html_td_size(h, heap.alloc_bytes);
+		html_td_count(h, heap.alloc_count);
+		html_td_size(h, p->heap_live);
 	} else if (h->run->heap) {
 		/* Four cells, not one spanning them: sorting reads cells by index. */
 		fputs("<td class=\"n\" data-v=\"-1\" title=\"memobs found no allocator to probe in this process\">"
 		      "no probes</td>", h->out);
 		for (int i = 0; i < 3; i++)
-			td_none(h);
+			html_td_none(h);
 	}
 	fputs("</tr>\n", h->out);
 }
@@ -277,7 +223,7 @@ static void process_table(struct html *h)
 
 	fprintf(h->out, "<section id=\"processes\"><h2>Processes (%zu)</h2>\n<p class=\"note\">Click a column "
 		"header to sort.</p>\n<table class=\"sortable\">", h->run->nprocs);
-	thead(h, cols, h->run->heap ? 16 : 12);
+	html_thead(h, cols, h->run->heap ? 16 : 12);
 	for (size_t i = 0; i < h->run->nprocs; i++)
 		process_row(h, &h->run->procs[i]);
 	fputs("</tbody></table></section>\n", h->out);
@@ -294,14 +240,14 @@ static void by_command(struct html *h)
 		return;
 	}
 	fputs("<section id=\"by-command\"><h2>By command</h2>\n<table class=\"sortable\">", h->out);
-	thead(h, cols, h->run->heap ? 4 : 3);
+	html_thead(h, cols, h->run->heap ? 4 : 3);
 	for (size_t i = 0; i < n; i++) {
 		fputs("<tr>", h->out);
-		td(h, g[i].name);
-		td_count(h, g[i].processes);
-		td_size(h, g[i].rss_peak_max);
+		html_td(h, g[i].name);
+		html_td_count(h, g[i].processes);
+		html_td_size(h, g[i].rss_peak_max);
 		if (h->run->heap)
-			td_size(h, g[i].heap_alloc_bytes);
+			html_td_size(h, g[i].heap_alloc_bytes);
 		fputs("</tr>\n", h->out);
 	}
 	fputs("</tbody></table></section>\n", h->out);
@@ -315,146 +261,18 @@ static void marks(struct html *h)
 	if (!h->run->nmarks)
 		return;
 	fputs("<section id=\"marks\"><h2>Marks</h2>\n<table>", h->out);
-	thead(h, cols, 4);
+	html_thead(h, cols, 4);
 	for (size_t i = 0; i < h->run->nmarks; i++) {
 		const struct mo_mark_rec *m = &h->run->marks[i];
 
 		fputs("<tr>", h->out);
-		td_seconds(h, m->t);
-		td(h, m->label);
-		td(h, m->phase < h->run->nphases ? h->run->phases[m->phase].name : "");
-		td_count(h, m->pid);
+		html_td_seconds(h, m->t);
+		html_td(h, m->label);
+		html_td(h, m->phase < h->run->nphases ? h->run->phases[m->phase].name : "");
+		html_td_count(h, m->pid);
 		fputs("</tr>\n", h->out);
 	}
 	fputs("</tbody></table></section>\n", h->out);
-}
-
-struct site_column {
-	const char *key;
-	const char *title;
-	bool bytes;
-};
-
-/* The site's program (comm; its executable on hover). */
-static void site_program(struct html *h, const cJSON *site)
-{
-	const cJSON *comm = cJSON_GetObjectItemCaseSensitive(site, "comm");
-	const cJSON *exe = cJSON_GetObjectItemCaseSensitive(site, "exe");
-
-	if (!cJSON_IsString(comm)) {
-		td_none(h);
-		return;
-	}
-	fputs("<td", h->out);
-	if (cJSON_IsString(exe)) {
-		fputs(" title=\"", h->out);
-		esc(h, exe->valuestring);
-		fputs("\"", h->out);
-	}
-	fputs(">", h->out);
-	esc(h, comm->valuestring);
-	fputs("</td>", h->out);
-}
-
-/* Frames root to leaf, each with its file:line on hover; the leaf, where
- * the memory was taken, stands out with its file:line. */
-static void site_frames(struct html *h, const cJSON *site)
-{
-	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(site, "frames");
-	const cJSON *sources = cJSON_GetObjectItemCaseSensitive(site, "sources"), *f;
-	int n = cJSON_GetArraySize(frames), i = 0;
-
-	fputs("<td class=\"stack\">", h->out);
-	cJSON_ArrayForEach(f, frames) {
-		const cJSON *src = cJSON_GetArrayItem(sources, i);
-		bool has_src = cJSON_IsString(src) && *src->valuestring;
-
-		fputs(i ? " &#8594; " : "", h->out);
-		if (has_src) {
-			fputs("<span title=\"", h->out);
-			esc(h, src->valuestring);
-			fputs("\">", h->out);
-		}
-		fputs(i == n - 1 ? "<b>" : "", h->out);
-		esc(h, cJSON_IsString(f) ? f->valuestring : "?");
-		fputs(i == n - 1 ? "</b>" : "", h->out);
-		if (has_src && i == n - 1) {
-			const char *slash = strrchr(src->valuestring, '/');
-
-			fputs(" <small>", h->out);
-			esc(h, slash ? slash + 1 : src->valuestring);
-			fputs("</small>", h->out);
-		}
-		fputs(has_src ? "</span>" : "", h->out);
-		i++;
-	}
-	fputs("</td>", h->out);
-}
-
-/* A table of stack sites (top_allocators, rss_growth_sites), with the
- * columns among cols that some site has. Nothing when the run has none. */
-static void sites(struct html *h, const cJSON *doc, const char *member, const char *id, const char *title,
-		  const struct site_column *cols, size_t ncols)
-{
-	const cJSON *arr = doc ? cJSON_GetObjectItemCaseSensitive(doc, member) : NULL, *site;
-	bool show[8] = {};
-	size_t rank = 0;
-
-	if (!cJSON_IsArray(arr))
-		return;
-	fprintf(h->out, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
-	if (!cJSON_GetArraySize(arr)) {
-		fputs("<p class=\"note\">none recorded</p></section>\n", h->out);
-		return;
-	}
-	fputs("<table class=\"sortable\"><thead><tr><th class=\"n\">#</th>", h->out);
-	for (size_t c = 0; c < ncols; c++) {
-		cJSON_ArrayForEach(site, arr)
-			show[c] |= cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(site, cols[c].key));
-		if (show[c])
-			fprintf(h->out, "<th class=\"n\">%s</th>", cols[c].title);
-	}
-	fputs("<th>program</th><th>stack (root &#8594; leaf)</th></tr></thead>\n<tbody>\n", h->out);
-	cJSON_ArrayForEach(site, arr) {
-		fputs("<tr>", h->out);
-		td_count(h, ++rank);
-		for (size_t c = 0; c < ncols; c++) {
-			double v = json_num(site, cols[c].key, -1);
-
-			if (!show[c])
-				continue;
-			/* A document may say 1e300: casting that is undefined.
-			 * Clamp to the largest double below 2^63. */
-			if (v >= 0x1p63)
-				v = 0x1p63 - 1024;
-			if (v < 0)
-				td_none(h);
-			else if (cols[c].bytes)
-				td_size(h, (int64_t)v);
-			else
-				td_count(h, (uint64_t)v);
-		}
-		site_program(h, site);
-		site_frames(h, site);
-		fputs("</tr>\n", h->out);
-	}
-	fputs("</tbody></table></section>\n", h->out);
-}
-
-static void stack_sections(struct html *h, const cJSON *doc)
-{
-	static const struct site_column alloc_cols[] = {
-		{ "alloc_bytes", "allocated", true }, { "alloc_count", "calls", false }, { "live_bytes", "live at end", true },
-	};
-	static const struct site_column growth_cols[] = {
-		{ "bytes", "RSS growth", true }, { "faults", "faults", false }, { "count", "count", false },
-		{ "live_bytes", "live at end", true },
-	};
-
-	sites(h, doc, "top_allocators", "top-allocators", "Top allocators", alloc_cols,
-	      sizeof(alloc_cols) / sizeof(alloc_cols[0]));
-	sites(h, doc, "rss_growth_sites", "rss-growth-sites", "RSS growth sites", growth_cols,
-	      sizeof(growth_cols) / sizeof(growth_cols[0]));
 }
 
 static void drops(struct html *h)
@@ -468,7 +286,7 @@ static void drops(struct html *h)
 		      "</thead>\n<tbody>\n", h->out);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(h->out, "<tr><td>%s</td>", rows[i].what);
-		td_count(h, rows[i].n);
+		html_td_count(h, rows[i].n);
 		fputs("</tr>\n", h->out);
 	}
 	fputs(n ? "</tbody></table></section>\n" : "<p>none: every event was recorded.</p></section>\n", h->out);
@@ -477,7 +295,7 @@ static void drops(struct html *h)
 	fputs("<section id=\"warnings\"><h2>Warnings</h2>\n<ul>\n", h->out);
 	for (size_t i = 0; i < h->run->nwarnings; i++) {
 		fputs("<li>", h->out);
-		esc(h, h->run->warnings[i]);
+		html_esc(h, h->run->warnings[i]);
 		fputs("</li>\n", h->out);
 	}
 	fputs("</ul></section>\n", h->out);
@@ -493,9 +311,9 @@ int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t pr
 	report_target(run, sizeof(target) / 4, target, sizeof(target));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>memobs: ", out);
-	esc(&h, target);
+	html_esc(&h, target);
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head><body>\n<h1>memobs: ", style);
-	esc(&h, target);
+	html_esc(&h, target);
 	fputs("</h1>\n<dl class=\"meta\">\n", out);
 	summary(&h);
 	fputs("</dl>\n<section id=\"timeline\" class=\"chart\"><h2>Timeline</h2>\n", out);
@@ -507,7 +325,7 @@ int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t pr
 	process_table(&h);
 	by_command(&h);
 	marks(&h);
-	stack_sections(&h, doc);
+	report_html_sites(&h, doc);
 	drops(&h);
 	fprintf(out, "<script>\n%s</script>\n</body></html>\n", script);
 	if (!h.err && ferror(out))
