@@ -223,6 +223,80 @@ def test_html_tables_sort_on_click():
     assert comms == sorted(p["comm"] for p in doc["processes"]), comms
 
 
+_crowded = []
+
+
+def crowded_page():
+    """The real run with 300 more processes (compiler command lines of 2,000
+    bytes) and 120 more RSS growth sites, as HTML: what a big build gives."""
+    if _crowded:
+        return _crowded[0]
+    path, doc = run_file()
+    big = json.loads(json.dumps(doc))
+    proto = big["processes"][0]
+    for i in range(300):
+        p = json.loads(json.dumps(proto))
+        p["pid"], p["comm"] = 100000 + i, "cc1"
+        p["argv"] = ["/usr/lib/gcc/x86_64-linux-gnu/12/cc1"] + ["-Wsome-warning-%d" % k for k in range(100)]
+        p["rss"]["peak"] = (i + 1) * 4096
+        big["processes"].append(p)
+    site = big["rss_growth_sites"][0]
+    for i in range(120):
+        s = json.loads(json.dumps(site))
+        s["frames"] = s["frames"] + ["leaf_%d" % i]
+        s["bytes"] = 4096 * (i + 1)
+        big["rss_growth_sites"].append(s)
+    src, page = os.path.join(TMP, "crowded.json"), os.path.join(TMP, "crowded.html")
+    with open(src, "w") as f:
+        json.dump(big, f)
+    ok(report(src, "--html", page))
+    _crowded.append((big, page))
+    return big, page
+
+
+def probe(page, script, width=1400):
+    """Load page in Chromium at width, run script (which sets `out`, a list
+    of strings) after the page's own, return out."""
+    with open(page) as f:
+        html = f.read()
+    probed = page + ".probe.html"
+    with open(probed, "w") as f:
+        f.write(html.replace("</body>", "<script>var out = []; %s\n"
+                             "document.body.setAttribute('data-probe', out.join('|'));</script></body>" % script))
+    dom = chromium("--window-size=%d,900" % width, "--dump-dom", "file://" + probed).stdout
+    assert 'data-probe="' in dom, dom[-2000:]
+    return dom.split('data-probe="')[1].split('"')[0].replace("&gt;", ">").split("|")
+
+
+def test_html_fits_1400_pixels_and_folds_long_tables():
+    """Issue 18, item 5: no sideways scroll at 1400 px; processes by peak RSS,
+    the first 50 shown and the rest behind a button; long command lines
+    folded; the sites table shows its first 20."""
+    doc, page = crowded_page()
+    out = probe(page, """
+        function shown(sel) {
+          return Array.from(document.querySelectorAll(sel)).filter(function (r) {
+            return getComputedStyle(r).display !== 'none'; });
+        }
+        document.querySelectorAll('section').forEach(function (s) {
+          if (s.scrollWidth > s.clientWidth + 1) out.push('wide ' + s.id + ' ' + s.scrollWidth + '>' + s.clientWidth);
+        });
+        out.push('doc ' + (document.documentElement.scrollWidth <= window.innerWidth));
+        var rows = shown('#processes tbody tr');
+        out.push('procs ' + rows.length + ' ' + rows[0].cells[7].dataset.v);
+        out.push('tallest ' + Math.max.apply(null, rows.map(function (r) { return r.offsetHeight; })));
+        out.push('sites ' + shown('#rss-growth-sites tbody tr').length);
+        document.querySelector('#processes button.fold').click();
+        out.push('all ' + shown('#processes tbody tr').length);
+    """)
+    assert not [o for o in out if o.startswith("wide")] and "doc true" in out, out
+    peak = max(p["rss"]["peak"] for p in doc["processes"])
+    assert "procs 50 %d" % peak in out, (out, peak)
+    tallest = int([o for o in out if o.startswith("tallest")][0].split()[1])
+    assert tallest < 60, "a folded command line is a line or two high: %d px" % tallest
+    assert "sites 20" in out and "all %d" % len(doc["processes"]) in out, out
+
+
 def test_history_reference_gives_the_whole_run():
     path, doc = run_file()
     history = os.path.join(TMP, "history.jsonl")

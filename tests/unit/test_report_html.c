@@ -46,7 +46,8 @@ static bool test_sections(void)
 		   "<script>");
 	ASSERT_TRUE(!strstr(html, "<?xml"), "no XML declaration inside HTML");
 	/* Phase rows, nested indented deeper; process rows with sortable values. */
-	ASSERT_HAS(html, "<td style=\"padding-left:24px\">outer</td>", "<td style=\"padding-left:40px\">inner</td>",
+	ASSERT_HAS(html, "<td class=\"wrap\" style=\"padding-left:22px\">outer</td>",
+		   "<td class=\"wrap\" style=\"padding-left:38px\">inner</td>",
 		   "<td class=\"n\" data-v=\"62914560\">60.0 MiB</td>", ">cc1</td>", ">memobs marker</td>");
 	ASSERT_EQ(count(html, "<tr><td class=\"n\" data-v=\"10"), 3);
 	ASSERT_TRUE(!strstr(html, "id=\"top-allocators\"") && !strstr(html, "id=\"rss-growth-sites\""),

@@ -13,27 +13,55 @@
 
 #define TOP_PER_PHASE 3
 #define MAX_INDENT 12		/* nesting levels shown by indentation */
+#define TOP_PROCESSES 50	/* rows shown before "show all" */
+#define ARGV_SHOWN 100		/* characters of a command line shown before it is folded */
 
-
+/* Fits a 1400-pixel window without scrolling sideways: text cells wrap,
+ * numbers do not. */
 static const char style[] =
-	"body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:24px auto;max-width:1240px;padding:0 16px;"
+	"body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:24px auto;max-width:1360px;padding:0 16px;"
 	"color:#222}\n"
 	"h1{font-size:20px;margin-bottom:4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd}\n"
 	"dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:8px 0}"
 	"dl.meta dt{color:#666}dl.meta dd{margin:0}\n"
 	".chart svg{max-width:100%;height:auto;border:1px solid #eee}\n"
 	"section{overflow-x:auto}table{border-collapse:collapse;font-size:12px}"
-	"th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top;white-space:nowrap}\n"
+	"th,td{padding:3px 6px;border-bottom:1px solid #eee;text-align:left;vertical-align:top;white-space:nowrap}\n"
+	"td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:120px}\n"
+	"table.folded tr.more{display:none}button.fold{margin:6px 0;font-size:12px}\n"
+	"details.cmd summary{cursor:pointer;list-style-position:outside}details.cmd[open] summary{color:#666}\n"
+
 	"th{background:#f5f5f5;white-space:nowrap}td.n,th.n{text-align:right;white-space:nowrap}\n"
 	"table.sortable th{cursor:pointer}th[aria-sort=ascending]::after{content:' \\25B2'}"
 	"th[aria-sort=descending]::after{content:' \\25BC'}\n"
-	"tr:nth-child(even) td{background:#fafafa}td.cmd{min-width:240px;max-width:480px;white-space:normal;"
+	"tr:nth-child(even) td{background:#fafafa}td.cmd{min-width:240px;max-width:420px;white-space:normal;"
 	"overflow-wrap:anywhere}\n"
 	".stack{font-family:monospace;white-space:normal;overflow-wrap:anywhere}.stack b{color:#000}.note{color:#666}\n";
 
 /* Sort a table by the clicked header: numbers by their data-v value (first
- * click: largest first), text alphabetically. */
+ * click: largest first), text alphabetically. A table with data-top shows
+ * that many rows (whatever the order) and a button for the rest. */
 static const char script[] =
+	"function refold(table) {\n"
+	"  var top = parseInt(table.getAttribute('data-top'), 10);\n"
+	"  Array.prototype.forEach.call(table.tBodies[0].rows, function (row, i) {\n"
+	"    row.classList.toggle('more', i >= top);\n"
+	"  });\n"
+	"}\n"
+	"document.querySelectorAll('table[data-top]').forEach(function (table) {\n"
+	"  var n = table.tBodies[0].rows.length, top = parseInt(table.getAttribute('data-top'), 10);\n"
+	"  if (n <= top) return;\n"
+	"  var button = document.createElement('button');\n"
+	"  button.className = 'fold';\n"
+	"  function label() {\n"
+	"    button.textContent = table.classList.contains('folded') ? 'show all ' + n + ' rows' : 'show the first ' + top;\n"
+	"  }\n"
+	"  table.classList.add('folded');\n"
+	"  refold(table);\n"
+	"  label();\n"
+	"  button.addEventListener('click', function () { table.classList.toggle('folded'); label(); });\n"
+	"  table.parentNode.insertBefore(button, table.nextSibling);\n"
+	"});\n"
 	"document.querySelectorAll('table.sortable').forEach(function (table) {\n"
 	"  table.tHead.addEventListener('click', function (ev) {\n"
 	"    var th = ev.target.closest('th'), body = table.tBodies[0];\n"
@@ -51,6 +79,7 @@ static const char script[] =
 	"      var d = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));\n"
 	"      return asc ? d : -d;\n"
 	"    }).forEach(function (row) { body.appendChild(row); });\n"
+	"    if (table.hasAttribute('data-top')) refold(table);\n"
 	"  });\n"
 	"});\n";
 
@@ -111,12 +140,16 @@ static void phase_row(struct html *h, size_t i)
 	size_t top[TOP_PER_PHASE], ntop = run_phase_top_procs(run, i, top, TOP_PER_PHASE);
 	char sz[32];
 
-	fprintf(h->out, "<tr><td style=\"padding-left:%upx\">", 8 + 16 * (ph->depth < MAX_INDENT ? ph->depth : MAX_INDENT));
+	fprintf(h->out, "<tr><td class=\"wrap\" style=\"padding-left:%upx\">",
+		6 + 16 * (ph->depth < MAX_INDENT ? ph->depth : MAX_INDENT));
 	html_esc(h, ph->name);
 	fprintf(h->out, "%s</td>", ph->unclosed ? " <span class=\"note\">(unclosed)</span>" : "");
 	html_td_seconds(h, ph->start_s);
 	html_td_seconds(h, ph->end_s - ph->start_s);
-	html_td_count(h, ph->items);
+	if (ph->items_overflow)
+		fputs("<td class=\"n\" data-v=\"-1\" title=\"an items marker counted past 2^53\">overflow</td>", h->out);
+	else
+		html_td_count(h, ph->items);
 	html_td_size(h, ph->rss_baseline);
 	html_td_size(h, ph->rss_peak);
 	html_td_size(h, ph->rss_peak - ph->rss_baseline);
@@ -131,7 +164,7 @@ static void phase_row(struct html *h, size_t i)
 		html_td_size(h, ph->alloc_bytes);
 		html_td_count(h, ph->alloc_count);
 	}
-	fputs("<td>", h->out);
+	fputs("<td class=\"wrap\">", h->out);
 	for (size_t k = 0; k < ntop; k++) {
 		const struct mo_proc_rec *p = &run->procs[top[k]];
 
@@ -145,7 +178,7 @@ static void phase_row(struct html *h, size_t i)
 static void phase_table(struct html *h)
 {
 	static const char *const cols[] = { "phase", "#start (s)", "#duration (s)", "#items", "#RSS at start",
-					    "#RSS peak", "#peak over start", "#RSS at end", "#per item" };
+					    "#RSS peak", "#peak over start", "#RSS at end", "#RSS per item" };
 	static const char *const heap_cols[] = { "#heap peak", "#heap over start", "#allocated", "#calls" };
 	static const char *const last[] = { "top processes" };
 
@@ -163,14 +196,41 @@ static void phase_table(struct html *h)
 	fputs("</tbody></table></section>\n", h->out);
 }
 
+/* The command line; a long one (a compiler's) folded after about its first
+ * ARGV_SHOWN bytes (at a space when there is one), whole when unfolded. */
 static void command_cell(struct html *h, char **argv)
 {
+	size_t len = 1, cut;
+	char *line, *p;
+
+	for (char **a = argv; a && *a; a++)
+		len += strlen(*a) + 1;
+	line = p = calloc(1, len);
+	if (!line) {
+		h->err = h->err ?: -ENOMEM;
+		return;
+	}
+	for (char **a = argv; a && *a; a++)
+		p += sprintf(p, "%s%s", a == argv ? "" : " ", *a);
 	fputs("<td class=\"cmd\">", h->out);
-	for (char **a = argv; a && *a; a++) {
-		fputs(a == argv ? "" : " ", h->out);
-		html_esc(h, *a);
+	if (strlen(line) <= ARGV_SHOWN) {
+		html_esc(h, line);
+	} else {
+		for (cut = ARGV_SHOWN; cut > ARGV_SHOWN / 2 && line[cut] != ' '; cut--)
+			;
+		if (line[cut] != ' ')
+			for (cut = ARGV_SHOWN; ((unsigned char)line[cut] & 0xc0) == 0x80; cut--)
+				;
+		p = strndup(line, cut);
+		fputs("<details class=\"cmd\"><summary>", h->out);
+		html_esc(h, p ? p : "");
+		fputs(" &#8230;</summary>", h->out);
+		html_esc(h, line + cut);
+		fputs("</details>", h->out);
+		free(p);
 	}
 	fputs("</td>", h->out);
+	free(line);
 }
 
 static void process_row(struct html *h, const struct mo_proc_rec *p)
@@ -215,18 +275,40 @@ static void process_row(struct html *h, const struct mo_proc_rec *p)
 	fputs("</tr>\n", h->out);
 }
 
+/* Highest peak first; ties in document order, so that the page is the
+ * same every time. */
+static int cmp_peak(const void *a, const void *b, void *arg)
+{
+	const struct mo_run *run = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int64_t x = run->procs[i].rss_peak, y = run->procs[j].rss_peak;
+
+	return x != y ? (x < y) - (x > y) : (i > j) - (i < j);
+}
+
 static void process_table(struct html *h)
 {
 	static const char *const cols[] = { "#pid", "#ppid", "comm", "command", "#start (s)", "#end (s)", "exit",
 					    "#peak RSS", "#anon", "#file", "#shmem", "#swap", "#heap peak",
 					    "#allocated", "#calls", "#live at end" };
 
-	fprintf(h->out, "<section id=\"processes\"><h2>Processes (%zu)</h2>\n<p class=\"note\">Click a column "
-		"header to sort.</p>\n<table class=\"sortable\">", h->run->nprocs);
+	size_t *order = malloc((h->run->nprocs ? h->run->nprocs : 1) * sizeof(*order));
+
+	if (!order) {
+		h->err = h->err ?: -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < h->run->nprocs; i++)
+		order[i] = i;
+	qsort_r(order, h->run->nprocs, sizeof(*order), cmp_peak, (void *)h->run);
+	fprintf(h->out, "<section id=\"processes\"><h2>Processes (%zu)</h2>\n<p class=\"note\">By peak RSS, the "
+		"first %d shown; click a column header to sort by it, a long command line to unfold it.</p>\n"
+		"<table class=\"sortable\" data-top=\"%d\">", h->run->nprocs, TOP_PROCESSES, TOP_PROCESSES);
 	html_thead(h, cols, h->run->heap ? 16 : 12);
 	for (size_t i = 0; i < h->run->nprocs; i++)
-		process_row(h, &h->run->procs[i]);
+		process_row(h, &h->run->procs[order[i]]);
 	fputs("</tbody></table></section>\n", h->out);
+	free(order);
 }
 
 static void by_command(struct html *h)

@@ -4,6 +4,8 @@
 #include "lib/json_util.h"
 #include "report/html.h"
 
+#define TOP_SITES 20		/* rows shown before "show all" */
+
 struct site_column {
 	const char *key;
 	const char *title;
@@ -82,7 +84,10 @@ static void sites(struct html *h, const cJSON *doc, const char *member, const ch
 		fputs("<p class=\"note\">none recorded</p></section>\n", h->out);
 		return;
 	}
-	fputs("<table class=\"sortable\"><thead><tr><th class=\"n\">#</th>", h->out);
+	if (cJSON_GetArraySize(arr) > TOP_SITES)
+		fprintf(h->out, "<p class=\"note\">The first %d of %d sites; click a column header to sort.</p>\n",
+			TOP_SITES, cJSON_GetArraySize(arr));
+	fprintf(h->out, "<table class=\"sortable\" data-top=\"%d\"><thead><tr><th class=\"n\">#</th>", TOP_SITES);
 	for (size_t c = 0; c < ncols; c++) {
 		cJSON_ArrayForEach(site, arr)
 			show[c] |= cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(site, cols[c].key));
