@@ -6,6 +6,7 @@ chromium: this test installs nothing, and fails naming the package when a
 tool is missing."""
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -295,6 +296,37 @@ def test_html_fits_1400_pixels_and_folds_long_tables():
     tallest = int([o for o in out if o.startswith("tallest")][0].split()[1])
     assert tallest < 60, "a folded command line is a line or two high: %d px" % tallest
     assert "sites 20" in out and "all %d" % len(doc["processes"]) in out, out
+
+
+def test_html_flame_graph_zooms_and_tells_bytes():
+    """The flame graph of the sites: drawn from inline data, hover says a
+    frame's bytes and share, a click zooms it to the whole width."""
+    _, page = crowded_page()
+    with open(page) as f:
+        html = f.read()
+    assert "src=" not in html and "href=" not in html and 'id="flame-data"' in html
+    out = probe(page, """
+        var svg = document.getElementById('flame-svg');
+        var gs = Array.from(svg.querySelectorAll('g[data-i]'));
+        out.push('frames ' + gs.length);
+        var width = parseFloat(svg.getAttribute('width'));
+        // A frame of the second row or below, narrower than the whole.
+        var g = gs.filter(function (g) { var r = g.firstChild;
+          return +r.getAttribute('y') >= 36 && +r.getAttribute('width') < width / 2 && +r.getAttribute('width') > 20; })[0];
+        var y = g.firstChild.getAttribute('y'), name = g.textContent;
+        g.firstChild.dispatchEvent(new MouseEvent('mousemove', { bubbles: true }));
+        out.push('hover ' + document.getElementById('flame-info').textContent);
+        g.firstChild.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+        var after = Array.from(svg.querySelectorAll('rect')).filter(function (r) {
+          return r.getAttribute('y') === y && +r.getAttribute('width') > width - 2; });
+        out.push('zoomed ' + after.length);
+        out.push('info ' + document.getElementById('flame-info').textContent);
+    """)
+    frames = int([o for o in out if o.startswith("frames")][0].split()[1])
+    hover = [o for o in out if o.startswith("hover")][0]
+    assert frames > 10, out
+    assert re.search(r": [0-9.]+ (B|KiB|MiB|GiB), [0-9.]+% of all", hover), out
+    assert "zoomed 1" in out, out
 
 
 def test_history_reference_gives_the_whole_run():

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "lib/json_util.h"
 #include "report/html.h"
+#include "report/report_flame.h"
 #include "report/report_html.h"
 #include "report/report_svg.h"
 #include "report/report_target.h"
@@ -30,7 +31,8 @@ static const char style[] =
 	"td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:120px}\n"
 	"table.folded tr.more{display:none}button.fold{margin:6px 0;font-size:12px}\n"
 	"details.cmd summary{cursor:pointer;list-style-position:outside}details.cmd[open] summary{color:#666}\n"
-
+	".flame{border:1px solid #eee}.flame svg{display:block;cursor:pointer}.flame text{pointer-events:none}"
+	".flame-bar{margin:6px 0;font-size:12px}#flame-info{min-height:1.4em;font-family:monospace;font-size:12px}\n"
 	"th{background:#f5f5f5;white-space:nowrap}td.n,th.n{text-align:right;white-space:nowrap}\n"
 	"table.sortable th{cursor:pointer}th[aria-sort=ascending]::after{content:' \\25B2'}"
 	"th[aria-sort=descending]::after{content:' \\25BC'}\n"
@@ -404,6 +406,9 @@ int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t pr
 		h.err = ret;
 	fputs("</section>\n", out);
 	phase_table(&h);
+	ret = report_flame_html(out, run);
+	if (ret && !h.err)
+		h.err = ret;
 	process_table(&h);
 	by_command(&h);
 	marks(&h);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* A run as one self-contained HTML page (nothing fetched: no network, no
  * external script or style): the summary, the SVG timeline inline, the
- * phase table, the process table (sorted by clicking a header: a few lines
- * of inline script), by command, marks, the top allocators and RSS growth
- * sites when the run has them, drops and warnings. All text is escaped.
+ * phase table, a flame graph of the stack sites (report_flame.h), the
+ * process table (sorted by clicking a header: a few lines of inline
+ * script; long ones show their first rows and a button for the rest), by
+ * command, marks, the top allocators and RSS growth sites when the run has
+ * them, drops and warnings. All text is escaped.
  * The output depends on the run alone. */
 #ifndef MO_REPORT_HTML_H
 #define MO_REPORT_HTML_H
