@@ -155,16 +155,6 @@ void readout__marker_event(struct mo_readout *r, const void *data, size_t len)
 	}
 }
 
-static bool take_exited_proc(void *ctx, __u32 tgid, const struct mo_proc *p)
-{
-	struct mo_readout *r = ctx;
-
-	if (!(p->flags & MO_PROC_EXITED))
-		return false;
-	proctree__exit(r->tree, tgid, p);
-	return true;
-}
-
 static int cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -207,11 +197,29 @@ static bool drop_swept_alloc(void *ctx, __u32 tgid)
 	return swept(ctx, tgid);
 }
 
-void readout__harvest(struct mo_readout *r)
+/* Exited records left in the table (their event was lost: ring buffer
+ * full) go to the tree and out of the table. */
+static void take_exited_procs(struct mo_readout *r, const struct mo_procs_snap *snap)
+{
+	__u32 *gone = malloc((snap->n ?: 1) * sizeof(*gone));
+	size_t ngone = 0;
+
+	for (size_t i = 0; i < snap->n; i++) {
+		if (!(snap->procs[i].flags & MO_PROC_EXITED))
+			continue;
+		proctree__exit(r->tree, snap->tgids[i], &snap->procs[i]);
+		if (gone)
+			gone[ngone++] = snap->tgids[i];
+	}
+	session__delete_procs(r->sess, gone, ngone);
+	free(gone);
+}
+
+void readout__harvest(struct mo_readout *r, const struct mo_procs_snap *snap)
 {
 	pid_t *pids;
 
-	session__each_proc(r->sess, take_exited_proc, r);
+	take_exited_procs(r, snap);
 	r->nsweep = proctree__take_exited(r->tree, (const pid_t **)&pids);
 	if (!r->nsweep)
 		return;

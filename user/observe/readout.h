@@ -12,6 +12,7 @@
 struct mo_readout;
 struct mo_session;
 struct mo_proctree;
+struct mo_procs_snap;
 
 struct mo_readout *readout__new(struct mo_session *sess, struct mo_run *run, struct mo_proctree *tree,
 				__u64 t0_ns);
@@ -23,8 +24,9 @@ void readout__marker_event(struct mo_readout *r, const void *data, size_t len);
 /* Name of an open or closed phase by id (NULL when unknown). */
 const char *readout__phase_name(struct mo_readout *r, __u32 id);
 
-/* Move what exited processes left in the maps into the run; delete it. */
-void readout__harvest(struct mo_readout *r);
+/* Move what exited processes left in the maps into the run; delete it.
+ * snap: the tick's read of the process table (session__read_procs). */
+void readout__harvest(struct mo_readout *r, const struct mo_procs_snap *snap);
 
 /* The end: processes, their per-phase figures, phases, totals, drops.
  * 0/-errno. */

@@ -401,39 +401,91 @@ bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id)
 	       !(p.flags & MO_PROC_EXITED) && p.program_id == program_id;
 }
 
-/* Iterate a hash map by key, deleting what fn accepts. Keys are collected
- * first: deleting while walking with get_next_key restarts the walk. */
+/* Entries read per bpf_map_lookup_batch call; doubled when a bucket holds more. */
+#define BATCH_ENTRIES 256
+
+struct batch_buf {
+	char *keys, *values;
+	__u32 cap;
+};
+
+static int batch_reserve(struct batch_buf *b, __u32 cap, size_t key_size, size_t value_size)
+{
+	char *keys, *values;
+
+	if (cap <= b->cap)
+		return 0;
+	keys = realloc(b->keys, (size_t)cap * key_size);
+	if (keys)
+		b->keys = keys;
+	values = keys ? realloc(b->values, (size_t)cap * value_size) : NULL;
+	if (!values)
+		return -ENOMEM;
+	b->values = values;
+	b->cap = cap;
+	return 0;
+}
+
+/* Delete keys in as few syscalls as may be: a delete batch stops at a key
+ * that is gone already (BPF deleted it meanwhile); go on after it. */
+static void delete_keys(int fd, const char *keys, __u32 n, size_t key_size)
+{
+	while (n) {
+		__u32 done = n;
+
+		if (!bpf_map_delete_batch(fd, keys, &done, NULL) || done >= n)
+			return;
+		keys += (size_t)(done + 1) * key_size;
+		n -= done + 1;
+	}
+}
+
+/* Visit every entry of a hash map, read in batches (a syscall per
+ * BATCH_ENTRIES entries, not two per key), then delete in one batch the
+ * entries fn accepts. An entry BPF adds or deletes meanwhile may be missed
+ * or visited, as with any walk of a live map. */
 static void each_entry(int fd, size_t key_size, size_t value_size,
 		       bool (*visit)(void *ctx, const void *key, const void *value), void *ctx)
 {
-	char *keys = NULL, *value = malloc(value_size), *prev = NULL;
-	size_t n = 0, cap = 0;
+	struct batch_buf buf = {};
+	char *del = NULL;
+	__u32 ndel = 0, cap_del = 0, want = BATCH_ENTRIES;
+	__u64 token;
+	bool first = true, last = false;
 
-	if (!value)
-		return;
-	for (;;) {
-		if (n == cap) {
-			char *grown = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
+	while (!last && !batch_reserve(&buf, want, key_size, value_size)) {
+		__u32 count = want;
 
-			if (!grown)
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, buf.keys, buf.values, &count, NULL)) {
+			if (errno == ENOSPC && !count) {	/* one bucket holds more than want */
+				want *= 2;
+				continue;
+			}
+			if (errno != ENOENT)
 				break;
-			keys = grown;
+			last = true;
 		}
-		if (bpf_map_get_next_key(fd, prev, keys + n * key_size))
-			break;
-		prev = keys + n * key_size;
-		n++;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const void *key = keys + i * key_size;
+		first = false;
+		for (__u32 i = 0; i < count; i++) {
+			const char *key = buf.keys + i * key_size;
 
-		if (bpf_map_lookup_elem(fd, key, value))
-			continue;
-		if (visit(ctx, key, value))
-			bpf_map_delete_elem(fd, key);
+			if (!visit(ctx, key, buf.values + i * value_size))
+				continue;
+			if (ndel == cap_del) {
+				char *grown = realloc(del, (size_t)(cap_del ? cap_del * 2 : 64) * key_size);
+
+				if (!grown)
+					continue;
+				del = grown;
+				cap_del = cap_del ? cap_del * 2 : 64;
+			}
+			memcpy(del + ndel++ * key_size, key, key_size);
+		}
 	}
-	free(keys);
-	free(value);
+	delete_keys(fd, del, ndel, key_size);
+	free(buf.keys);
+	free(buf.values);
+	free(del);
 }
 
 struct proc_visit {
@@ -454,6 +506,57 @@ void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, 
 	struct proc_visit v = { fn, ctx };
 
 	each_entry(bpf_map__fd(s->skel->maps.mo_procs), sizeof(__u32), sizeof(struct mo_proc), visit_proc, &v);
+}
+
+struct snap_fill {
+	struct mo_procs_snap *snap;
+	bool failed;
+};
+
+static bool take_snap(void *ctx, __u32 tgid, const struct mo_proc *p)
+{
+	struct snap_fill *f = ctx;
+	struct mo_procs_snap *snap = f->snap;
+
+	if (snap->n == snap->cap) {
+		size_t cap = snap->cap ? snap->cap * 2 : 256;
+		__u32 *tgids = realloc(snap->tgids, cap * sizeof(*tgids));
+		struct mo_proc *procs = tgids ? realloc(snap->procs, cap * sizeof(*procs)) : NULL;
+
+		if (tgids)
+			snap->tgids = tgids;
+		if (procs)
+			snap->procs = procs;
+		if (!procs) {
+			f->failed = true;
+			return false;
+		}
+		snap->cap = cap;
+	}
+	snap->tgids[snap->n] = tgid;
+	snap->procs[snap->n++] = *p;
+	return false;
+}
+
+int session__read_procs(struct mo_session *s, struct mo_procs_snap *snap)
+{
+	struct snap_fill f = { snap, false };
+
+	snap->n = 0;
+	session__each_proc(s, take_snap, &f);
+	return f.failed ? -ENOMEM : 0;
+}
+
+void session_procs_snap_free(struct mo_procs_snap *snap)
+{
+	free(snap->tgids);
+	free(snap->procs);
+	*snap = (struct mo_procs_snap){};
+}
+
+void session__delete_procs(struct mo_session *s, const __u32 *tgids, size_t n)
+{
+	delete_keys(bpf_map__fd(s->skel->maps.mo_procs), (const char *)tgids, n, sizeof(*tgids));
 }
 
 struct pstat_visit {

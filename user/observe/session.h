@@ -98,6 +98,21 @@ __u32 session__current_phase(struct mo_session *s);
  * older kernels, never. */
 bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id);
 
+/* The process records as one batched read of mo_procs saw them. */
+struct mo_procs_snap {
+	__u32 *tgids;
+	struct mo_proc *procs;
+	size_t n, cap;
+};
+
+/* Read every record of mo_procs into snap, reusing its arrays: the one read
+ * of a tick, shared by the harvest and the views. 0/-ENOMEM. */
+int session__read_procs(struct mo_session *s, struct mo_procs_snap *snap);
+void session_procs_snap_free(struct mo_procs_snap *snap);
+
+/* Delete these records from mo_procs (harvested), in batches. */
+void session__delete_procs(struct mo_session *s, const __u32 *tgids, size_t n);
+
 /* Visit records left in mo_procs: fn(ctx, tgid, proc); when fn returns true
  * the record is deleted from the map. */
 void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, const struct mo_proc *p),

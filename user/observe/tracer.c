@@ -57,6 +57,7 @@ struct mo_tracer {
 	struct mo_physical_obs *phys;	/* the tree's physical memory */
 	struct root *roots;
 	size_t nroots;
+	struct mo_procs_snap procs;	/* the process table as this tick read it */
 	pid_t *added;		/* put in from /proc: checked once for an exit BPF missed */
 	size_t nadded;
 	int sigfd;
@@ -299,6 +300,7 @@ void tracer__free(struct mo_tracer *t)
 	live__free(t->live);
 	serve__free(t->serve);
 	views__free(t->views);
+	session_procs_snap_free(&t->procs);
 	readout__free(t->readout);
 	unwind__free(t->unwinder);
 	buildids__free(t->buildids);
@@ -564,13 +566,16 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		}
 		if (now >= next_tick) {
 			end_unseen_exits(t);
-			readout__harvest(t->readout);
+			/* One read of the process table a tick, for all that follows. */
+			if (session__read_procs(t->sess, &t->procs))
+				t->procs.n = 0;
+			readout__harvest(t->readout, &t->procs);
 			if (t->live)
-				views__live(t->views, t->live, now);
+				views__live(t->views, t->live, &t->procs, now);
 			else if (t->opts.status_line)
 				show_status(t, now);
 			if (t->serve)
-				views__serve(t->views, t->serve, now);
+				views__serve(t->views, t->serve, &t->procs, now);
 			next_tick += 1000000000ull;
 		}
 		/* q leaves the live view; without a command it also ends the run. */
@@ -594,7 +599,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		if (fds[1].revents)
 			on_signal(t, forward);
 		if (fds[3].revents)
-			views__serve(t->views, t->serve, mono_ns());
+			views__serve(t->views, t->serve, &t->procs, mono_ns());
 		for (size_t i = 0; i < t->nroots; i++)
 			if (fds[4 + i].fd >= 0 && fds[4 + i].revents) {
 				close(t->roots[i].pidfd);

@@ -53,32 +53,28 @@ void views__free(struct mo_views *v)
 	free(v);
 }
 
-static bool take_running(void *ctx, __u32 tgid, const struct mo_proc *p)
-{
-	struct mo_views *v = ctx;
-
-	if (p->flags & (MO_PROC_EXITED | MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER))
-		return false;
-	if (v->nprocs == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct running *grown = realloc(v->procs, cap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		v->procs = grown;
-		v->cap = cap;
-	}
-	v->procs[v->nprocs].tgid = tgid;
-	v->procs[v->nprocs].p = *p;
-	v->nprocs++;
-	return false;
-}
-
-/* Read the running processes; make room for them in each view's form. */
-static bool read_running(struct mo_views *v)
+/* The running processes of the tick's read; room for them in each view's form. */
+static bool read_running(struct mo_views *v, const struct mo_procs_snap *snap)
 {
 	v->nprocs = 0;
-	session__each_proc(v->sess, take_running, v);
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct mo_proc *p = &snap->procs[i];
+
+		if (p->flags & (MO_PROC_EXITED | MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER))
+			continue;
+		if (v->nprocs == v->cap) {
+			size_t cap = v->cap ? v->cap * 2 : 64;
+			struct running *grown = realloc(v->procs, cap * sizeof(*grown));
+
+			if (!grown)
+				break;
+			v->procs = grown;
+			v->cap = cap;
+		}
+		v->procs[v->nprocs].tgid = snap->tgids[i];
+		v->procs[v->nprocs].p = *p;
+		v->nprocs++;
+	}
 	if (v->nprocs > v->cap_views) {
 		struct mo_live_proc *live = realloc(v->live, v->nprocs * sizeof(*live));
 		struct mo_prom_proc *prom;
@@ -100,7 +96,7 @@ static int64_t heap_live(const struct mo_views *v, const struct mo_proc *p)
 	return v->heap && (p->flags & MO_PROC_HEAP_SEEN) ? p->heap_live : -1;
 }
 
-void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
+void views__live(struct mo_views *v, struct mo_live *live, const struct mo_procs_snap *snap, __u64 now)
 {
 	const volatile struct mo_state *st = session__state(v->sess);
 	struct mo_live_view view = {
@@ -114,7 +110,7 @@ void views__live(struct mo_views *v, struct mo_live *live, __u64 now)
 
 	convert_drops(&st->drops, drops);
 	view.drops = run_drops_lost(drops);
-	if (!read_running(v))
+	if (!read_running(v, snap))
 		return;
 	for (size_t i = 0; i < v->nprocs; i++) {
 		const struct mo_proc *p = &v->procs[i].p;
@@ -156,7 +152,7 @@ static size_t read_phases(struct mo_views *v, __u64 now, __u32 next, struct mo_p
 	return n;
 }
 
-void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now)
+void views__serve(struct mo_views *v, struct mo_serve *serve, const struct mo_procs_snap *procs, __u64 now)
 {
 	const volatile struct mo_state *st = session__state(v->sess);
 	struct mo_prom_phase phases[MO_PROM_MAX_PHASES];
@@ -179,7 +175,7 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, __u64 now)
 		snap.rss[m] = st->rss[m];
 	convert_drops(&st->drops, snap.drops);
 	snap.nphases = read_phases(v, now, next, phases, MO_PROM_MAX_PHASES);
-	if (read_running(v)) {
+	if (read_running(v, procs)) {
 		for (size_t i = 0; i < v->nprocs; i++) {
 			const struct mo_proc *p = &v->procs[i].p;
 			struct mo_prom_proc *pp = &v->prom[i];
