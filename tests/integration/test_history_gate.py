@@ -219,10 +219,15 @@ def test_history_table_and_json():
     assert arr[0]["peak_rss"] == 106 * MiB and arr[0]["peak_heap"] == 20 * MiB, arr[0]
     assert [ph["name"] for ph in arr[0]["phases"]] == ["parse", "render"], arr[0]
     assert arr[0]["phases"][1]["rss_peak"] == 50 * MiB
-    # Many phases: one compact column.
-    many = history("many", [doc(MiB, phases={"phase%d" % i: i * MiB for i in range(1, 7)})])
+    # Many phases, long ones, a long label: the phases' peaks on a line under each run, 100 columns.
+    many = history("many", [doc(MiB, label="a-label-much-longer-than-sixteen-columns",
+                                phases={"phase-with-a-long-name-%d" % i: i * MiB for i in range(1, 9)})] * 2)
     p = memobs("history", "--history=" + many)
-    assert_rc(p, 0, "phase1=1.0 MiB, phase2=2.0 MiB", stream="stdout")
+    assert_rc(p, 0, "phase peaks: phase-with-a-long-name-1 1.0 MiB, phase-with-a-long-name-2 2.0 MiB",
+              "a-label-much-...", stream="stdout")
+    assert not [l for l in p.stdout.splitlines() if len(l) > 100], p.stdout
+    assert "peak heap" not in p.stdout, "no run traced the heap: no column"
+    assert "phase-with-a-long-name-8 8.0 MiB" in " ".join(p.stdout.split()), p.stdout
     p = memobs("history", "--history=" + os.path.join(TMP, "nope.jsonl"))
     assert_rc(p, 2, "no history at")
     assert_rc(memobs("history", "--history=" + path, "-n", "0"), 2, "-n '0'")

@@ -10,6 +10,8 @@
 #include "cli/history_cli.h"
 #include "lib/json_util.h"
 #include "lib/log.h"
+#include "lib/termesc.h"
+#include "lib/textfit.h"
 #include "model/metrics.h"
 #include "lib/units.h"
 
@@ -18,7 +20,8 @@
 /* Up to this many phases of short names get a column each; more are listed
  * as name=peak in one column. */
 #define MAX_PHASE_COLUMNS 4
-#define MAX_PHASE_COLUMN_WIDTH 16
+#define MAX_PHASE_COLUMN_WIDTH 11
+#define LABEL_COLS 16		/* a longer label is cut */
 
 struct phase_names {
 	const char **names;	/* borrowed from the summaries */
@@ -91,19 +94,22 @@ static void short_commit(const struct mo_summary *run, char *buf, size_t len)
 	snprintf(buf, len, "%.7s%s", run->git.present ? run->git.commit : "-", run->git.dirty ? "+" : "");
 }
 
+/* The phases' RSS peaks of a run, "name 18.7 MiB, ...", wrapped under it. */
 static void print_phase_list(const struct mo_summary *run, const struct phase_names *pn)
 {
-	const char *sep = "";
-	char buf[48];
+	char text[4096], buf[48], name[4 * 64];
+	size_t len = 0;
 
-	for (size_t k = 0; k < pn->n; k++) {
+	for (size_t k = 0; k < pn->n && len < sizeof(text); k++) {
 		double v;
 
 		if (metrics_phase(run, pn->names[k], MO_PHASE_RSS_PEAK, &v))
 			continue;
-		printf("%s%s=%s", sep, pn->names[k], units_fmt_size(v, buf, sizeof(buf)));
-		sep = ", ";
+		len += snprintf(text + len, sizeof(text) - len, "%s%s %s", len ? ", " : "",
+				termesc_name(pn->names[k], name, sizeof(name)), units_fmt_size(v, buf, sizeof(buf)));
 	}
+	if (len)
+		textfit_wrap(stdout, text, TEXTFIT_WIDTH, "      phase peaks: ", "                   ");
 }
 
 static void print_trend(const struct mo_history_run *const *runs, size_t n)
@@ -127,42 +133,62 @@ static void print_trend(const struct mo_history_run *const *runs, size_t n)
 	printf("\n");
 }
 
+/* Does any run shown have the metric? */
+static bool any_has(const struct mo_history_run *const *runs, size_t n, const char *metric)
+{
+	char err[256];
+	double v;
+
+	for (size_t i = 0; i < n; i++)
+		if (!metrics_get(&runs[i]->sum, metric, &v, err, sizeof(err)))
+			return true;
+	return false;
+}
+
+/* One row per run in TEXTFIT_WIDTH columns: the phases' peaks in columns
+ * when they fit, else on a line of their own under the run; no heap column
+ * when no run traced it. */
 static void print_table(const struct mo_history_run *const *runs, size_t n, const struct phase_names *pn)
 {
-	bool columns = phase_columns(pn);
-	int label_w = 5;
-	char a[48], b[48], c[48], t[32], commit[16];
+	bool heap = any_has(runs, n, "peak_heap"), columns;
+	int label_w = 5, width;
+	char a[48], b[48], c[48], t[32], commit[16], label[4 * LABEL_COLS], cut[4 * LABEL_COLS];
 
 	for (size_t i = 0; i < n; i++) {
-		const char *label = runs[i]->sum.label;
+		const char *l = runs[i]->sum.label;
 
-		if (label && (int)strlen(label) > label_w)
-			label_w = strlen(label);
+		if (l && (int)textfit_cols(termesc(l, label, sizeof(label))) > label_w)
+			label_w = textfit_cols(label);
 	}
-	printf("%-5s %-19s %-8s %-*s %10s %11s %11s", "line", "time (UTC)", "commit", label_w, "label", "duration",
-	       "peak RSS", "peak heap");
+	label_w = label_w > LABEL_COLS ? LABEL_COLS : label_w;
+	width = 5 + 1 + 19 + 1 + 8 + 1 + label_w + 1 + 10 + 1 + 11 + (heap ? 12 : 0);
+	columns = phase_columns(pn) && width + 12 * (int)pn->n <= TEXTFIT_WIDTH;
+	printf("%-5s %-19s %-8s %-*s %10s %11s", "line", "time (UTC)", "commit", label_w, "label", "duration",
+	       "peak RSS");
+	if (heap)
+		printf(" %11s", "peak heap");
 	for (size_t k = 0; columns && k < pn->n; k++)
-		printf(" %11s", pn->names[k]);
-	printf("%s\n", !columns ? "  phase RSS peaks" : "");
+		printf(" %11s", termesc_name(pn->names[k], a, sizeof(a)));
+	printf("\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct mo_summary *run = &runs[i]->sum;
 
 		short_time(run, t, sizeof(t));
 		short_commit(run, commit, sizeof(commit));
-		printf("%-5zu %-19s %-8s %-*s %10s %11s %11s", runs[i]->line, t, commit, label_w,
-		       run->label ? run->label : "-", metric_str(run, "duration", a, sizeof(a)),
-		       metric_str(run, "peak_rss", b, sizeof(b)), metric_str(run, "peak_heap", c, sizeof(c)));
+		textfit_cut(termesc(run->label ? run->label : "-", label, sizeof(label)), label_w, false, cut, sizeof(cut));
+		printf("%-5zu %-19s %-8s %-*s %10s %11s", runs[i]->line, t, commit, textfit_pad(cut, label_w), cut,
+		       metric_str(run, "duration", a, sizeof(a)), metric_str(run, "peak_rss", b, sizeof(b)));
+		if (heap)
+			printf(" %11s", metric_str(run, "peak_heap", c, sizeof(c)));
 		for (size_t k = 0; columns && k < pn->n; k++) {
 			double v;
 
 			printf(" %11s", metrics_phase(run, pn->names[k], MO_PHASE_RSS_PEAK, &v) ? "-" :
 			       units_fmt_size(v, a, sizeof(a)));
 		}
-		if (!columns) {
-			printf("  ");
-			print_phase_list(run, pn);
-		}
 		printf("\n");
+		if (!columns)
+			print_phase_list(run, pn);
 	}
 	print_trend(runs, n);
 }
