@@ -228,6 +228,12 @@ def test_history_table_and_json():
     assert not [l for l in p.stdout.splitlines() if len(l) > 100], p.stdout
     assert "peak heap" not in p.stdout, "no run traced the heap: no column"
     assert "phase-with-a-long-name-8 8.0 MiB" in " ".join(p.stdout.split()), p.stdout
+    long_metric = "phase.phase-with-a-long-name-1.rss.peak_over_baseline"
+    gate = memobs("check", "--history=" + many, "--baseline", "@-2", "--max-growth", long_metric + "=10%",
+                  "--max-growth", "peak_rss=10%")
+    for p in (gate, memobs("compare", "--history=" + many, "@-2", "@-1")):
+        assert p.returncode == 0 and not [l for l in p.stdout.splitlines() if len(l) > 100], p.stdout + p.stderr
+    assert "\n%s\n" % long_metric in gate.stdout, gate.stdout
     p = memobs("history", "--history=" + os.path.join(TMP, "nope.jsonl"))
     assert_rc(p, 2, "no history at")
     assert_rc(memobs("history", "--history=" + path, "-n", "0"), 2, "-n '0'")

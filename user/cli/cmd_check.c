@@ -11,7 +11,12 @@
 #include "history/gate.h"
 #include "cli/history_cli.h"
 #include "lib/log.h"
+#include "lib/termesc.h"
+#include "lib/textfit.h"
 #include "lib/units.h"
+
+/* The metric column: TEXTFIT_WIDTH less the 54 of the others' titles. */
+#define METRIC_COLS 46
 
 struct check_opts {
 	const char *path;
@@ -212,16 +217,18 @@ static int pick_baseline(const struct check_opts *o, const struct mo_history *h,
 
 static void print_runs(const struct check_opts *o, const struct check_runs *r)
 {
-	char desc[256];
+	char desc[256], esc[1024], ref[1024], line[2200];
 
-	history_describe(&r->current, desc, sizeof(desc));
+	termesc(history_describe(&r->current, desc, sizeof(desc)), esc, sizeof(esc));
 	if (r->current_line)
-		printf("run:      history line %zu: %s\n", r->current_line, desc);
+		snprintf(line, sizeof(line), "history line %zu: %s", r->current_line, esc);
 	else
-		printf("run:      %s: %s\n", o->run_file, desc);
+		snprintf(line, sizeof(line), "%s: %s", termesc(o->run_file, ref, sizeof(ref)), esc);
+	textfit_wrap(stdout, line, TEXTFIT_WIDTH, "run:      ", "          ");
 	if (o->baseline_ref) {
-		history_describe(r->baseline[0], desc, sizeof(desc));
-		printf("baseline: %s: %s\n", o->baseline_ref, desc);
+		termesc(history_describe(r->baseline[0], desc, sizeof(desc)), esc, sizeof(esc));
+		snprintf(line, sizeof(line), "%s: %s", termesc(o->baseline_ref, ref, sizeof(ref)), esc);
+		textfit_wrap(stdout, line, TEXTFIT_WIDTH, "baseline: ", "          ");
 		return;
 	}
 	printf("baseline: median of %zu run%s (history line%s", r->nbaseline, r->nbaseline == 1 ? "" : "s",
@@ -233,19 +240,27 @@ static void print_runs(const struct check_opts *o, const struct check_runs *r)
 static void print_gate(const struct mo_gate *g)
 {
 	const struct mo_gate_row *worst = NULL;
-	char base[48], cur[48], pct[32], bound[32];
+	char base[48], cur[48], pct[32], bound[32], metric[1024], line[1400];
 	int width = 20;
 	size_t failed = 0;
 
+	/* As wide as the names, up to what keeps a row in TEXTFIT_WIDTH; a
+	 * longer name gets a line of its own. */
 	for (size_t i = 0; i < g->nrows; i++)
-		if ((int)strlen(g->rows[i].metric) > width)
-			width = strlen(g->rows[i].metric);
+		if ((int)textfit_cols(termesc(g->rows[i].metric, metric, sizeof(metric))) > width)
+			width = textfit_cols(metric);
+	width = width > METRIC_COLS ? METRIC_COLS : width;
 	printf("\n%-*s %12s %12s %9s %8s  %s\n", width, "metric", "baseline", "current", "change", "bound", "verdict");
 	for (size_t i = 0; i < g->nrows; i++) {
 		const struct mo_gate_row *row = &g->rows[i];
 
 		snprintf(bound, sizeof(bound), "+%g%%", row->bound_pct);
-		printf("%-*s %12s %12s %9s %8s  %s\n", width, row->metric,
+		termesc(row->metric, metric, sizeof(metric));
+		if ((int)textfit_cols(metric) > width) {
+			printf("%s\n", metric);
+			metric[0] = 0;
+		}
+		printf("%-*s %12s %12s %9s %8s  %s\n", textfit_pad(metric, width), metric,
 		       units_fmt(row->baseline, row->unit, base, sizeof(base)),
 		       units_fmt(row->current, row->unit, cur, sizeof(cur)),
 		       units_fmt_pct(row->change_pct, pct, sizeof(pct)), bound, row->pass ? "PASS" : "FAIL");
@@ -257,9 +272,11 @@ static void print_gate(const struct mo_gate *g)
 		printf("\nPASS: %zu metric%s within bounds\n", g->nrows, g->nrows == 1 ? "" : "s");
 		return;
 	}
-	printf("\nFAIL: %zu of %zu metric%s grew past the bound (worst: %s %s, bound +%g%%)\n", failed, g->nrows,
-	       g->nrows == 1 ? "" : "s", worst->metric, units_fmt_pct(worst->change_pct, pct, sizeof(pct)),
-	       worst->bound_pct);
+	snprintf(line, sizeof(line), "%zu of %zu metric%s grew past the bound (worst: %s %s, bound +%g%%)", failed,
+		 g->nrows, g->nrows == 1 ? "" : "s", termesc(worst->metric, metric, sizeof(metric)),
+		 units_fmt_pct(worst->change_pct, pct, sizeof(pct)), worst->bound_pct);
+	printf("\n");
+	textfit_wrap(stdout, line, TEXTFIT_WIDTH, "FAIL: ", "      ");
 }
 
 static void free_runs(struct check_runs *r)

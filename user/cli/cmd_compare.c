@@ -12,6 +12,8 @@
 #include "cli/history_cli.h"
 #include "lib/json_util.h"
 #include "lib/log.h"
+#include "lib/termesc.h"
+#include "lib/textfit.h"
 #include "lib/units.h"
 
 struct side {
@@ -31,13 +33,17 @@ static void compare_usage(FILE *out)
 
 static void print_side(const char *which, const struct side *s)
 {
-	char desc[256];
+	char desc[256], esc[1024], ref[1024], line[2200], lead[8];
 
 	history_describe(&s->run, desc, sizeof(desc));
+	termesc(desc, esc, sizeof(esc));
+	termesc(s->ref, ref, sizeof(ref));
 	if (s->line)
-		printf("%s  %s (history line %zu): %s\n", which, s->ref, s->line, desc);
+		snprintf(line, sizeof(line), "%s (history line %zu): %s", ref, s->line, esc);
 	else
-		printf("%s  %s: %s\n", which, s->ref, desc);
+		snprintf(line, sizeof(line), "%s: %s", ref, esc);
+	snprintf(lead, sizeof(lead), "%s  ", which);
+	textfit_wrap(stdout, line, TEXTFIT_WIDTH, lead, "   ");
 }
 
 static void print_row(const struct mo_compare_row *r, int width, const char *indent)
@@ -69,7 +75,10 @@ static void print_table(const struct mo_compare *c, const struct side *a, const 
 	for (size_t i = 0; i < c->nphases; i++) {
 		const struct mo_compare_phase *p = &c->phases[i];
 
-		printf("phase %s%s\n", p->name, p->in_a && p->in_b ? "" : p->in_a ? " (only in A)" : " (only in B)");
+		char name[4 * 64];
+
+		printf("phase %s%s\n", termesc_name(p->name, name, sizeof(name)),
+		       p->in_a && p->in_b ? "" : p->in_a ? " (only in A)" : " (only in B)");
 		for (size_t j = 0; j < p->nrows; j++)
 			print_row(&p->rows[j], width - 2, "  ");
 	}
