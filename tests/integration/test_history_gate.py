@@ -64,9 +64,13 @@ def assert_rc(proc, rc, *needles, stream="stderr"):
 
 
 def one_line_error(proc):
-    """Bad input: one line on stderr that says what."""
-    lines = [l for l in proc.stderr.splitlines() if not l.startswith("memobs: warning:")]
-    assert len(lines) == 1 and lines[0].startswith("memobs: check: "), proc.stderr
+    """Bad input: one line on stderr that says what ("memobs check: what: why"), and for a
+    usage error the pointer to the help after it."""
+    lines = [l for l in proc.stderr.splitlines() if not l.startswith("memobs check: warning:")]
+    if len(lines) == 2:
+        assert lines[1] == "Try 'memobs check --help' for more information.", proc.stderr
+        lines = lines[:1]
+    assert len(lines) == 1 and lines[0].startswith("memobs check: "), proc.stderr
 
 
 BASE = [100 * MiB, 102 * MiB, 98 * MiB, 101 * MiB, 99 * MiB]	# median 100 MiB
@@ -257,7 +261,8 @@ def test_compare_phases_in_one_run_only():
     rss = [m for m in phases["link"]["metrics"] if m["metric"] == "rss.peak"][0]
     assert rss["a"] is None and rss["b"] == 30 * MiB and rss["change_pct"] is None, rss
     assert_rc(memobs("compare", "--history=" + path, "@-1", "@-3"), 2, "the history has 2 runs")
-    assert_rc(memobs("compare", "--history=" + path, "@-1"), 2, "usage")
+    assert_rc(memobs("compare", "--history=" + path, "@-1"), 2, "give two runs",
+              "Try 'memobs compare --help' for more information.")
 
 
 # --- end to end: the real tracer appends the runs the gate reads -------------

@@ -346,7 +346,10 @@ def test_history_reference_gives_the_whole_run():
 def one_line(p, rc):
     assert p.returncode == rc, "exit %d, expected %d: %s" % (p.returncode, rc, p.stderr)
     lines = p.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("memobs: report: "), p.stderr
+    if len(lines) == 2:	# a usage error points to the help
+        assert lines[1] == "Try 'memobs report --help' for more information.", p.stderr
+        lines = lines[:1]
+    assert len(lines) == 1 and lines[0].startswith("memobs report: "), p.stderr
     return lines[0]
 
 

@@ -106,7 +106,7 @@ def test_linear_recovered():
         assert abs(m["fit"]["k_free"] - 1) <= 0.1, m["fit"]
         near(m["fit"]["per_unit"], 64 * KiB, 0.05, name + " per unit")
     assert "linear" in out and "64.0 KiB*N" in out, out
-    assert err.count("memobs: scale: size ") == 3, err
+    assert err.count("memobs scale: size ") == 3, err
 
 
 def test_linear_by_items():
@@ -199,7 +199,7 @@ def test_svg():
 def test_failing_size_stops():
     p = scale(["--sizes", "100,200,300"], ["sh", "-c", "[ {} -lt 200 ] || exit 3"], check_rc=1)
     lines = p.stderr.strip().splitlines()
-    assert lines[-1] == "memobs: scale: size 200: the command exited with status 3; stopping", p.stderr
+    assert lines[-1] == "memobs scale: size 200: the command exited with status 3; stopping", p.stderr
     assert "size 300" not in p.stderr and p.stdout == "", (p.stdout, p.stderr)
 
 
@@ -209,7 +209,7 @@ def test_failure_under_asan():
     tmp = os.environ.get("TMPDIR") or "/tmp"
     before = {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")}
     p = scale(["-q", "--sizes", "7,8,9"], ["sh", "-c", "exit {}"], binary=MEMOBS_ASAN, check_rc=1)
-    assert p.stderr.strip() == "memobs: scale: size 7: the command exited with status 7; stopping", p.stderr
+    assert p.stderr.strip() == "memobs scale: size 7: the command exited with status 7; stopping", p.stderr
     left = {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")} - before
     assert not left, "run documents left behind: %s" % left
 
@@ -226,13 +226,13 @@ def test_signal_stops():
     out, err = p.communicate(timeout=30)
     assert p.returncode == 128 + signal.SIGTERM, (p.returncode, err)
     assert err.strip().splitlines()[-1] == \
-        "memobs: scale: size 1: stopped by signal 15 (Terminated); the sweep is incomplete", err
+        "memobs scale: size 1: stopped by signal 15 (Terminated); the sweep is incomplete", err
     assert out == "" and not {d for d in os.listdir(tmp) if d.startswith("memobs-scale.")} - before
 
 
 def test_not_found():
     p = scale(["--sizes", "1,2,3"], ["/nonexistent/prog", "{}"], check_rc=127)
-    assert p.stderr.strip().splitlines()[-1] == "memobs: scale: size 1: the command was not found; stopping", p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "memobs scale: size 1: the command was not found; stopping", p.stderr
 
 
 def test_bad_input():
@@ -250,7 +250,8 @@ def test_bad_input():
     for args, cmd, want in cases:
         p = scale(args, cmd, binary=MEMOBS_ASAN, check_rc=2, timeout=30)
         lines = p.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("memobs: scale: ") and want in lines[0], (args, p.stderr)
+        assert len(lines) == 2 and lines[0].startswith("memobs scale: ") and want in lines[0], (args, p.stderr)
+        assert lines[1] == "Try 'memobs scale --help' for more information.", p.stderr
 
 
 run_tests(globals())

@@ -2,10 +2,10 @@
 /* memobs check: the CI gate. Exit 0 when every metric stays within its
  * bound, 1 when one grew past it, 2 on bad input. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/exitcodes.h"
 #include "history/gate.h"
@@ -37,23 +37,33 @@ struct check_runs {
 	struct mo_summary baseline_own;	/* --baseline REF */
 };
 
-static void check_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memobs check [--history=PATH] [--run FILE] [--baseline REF] [--label L]\n"
-		"                    --max-growth METRIC=PCT [--max-growth METRIC=PCT ...]\n"
-		"Compare a run (default: the newest in the history) with a baseline (default: per metric, the\n"
-		"median of the %d runs before it with the same label, or without a label the same command).\n"
-		"Exit 0 when every metric is within its bound, 1 when one grew past it, 2 on bad input.\n"
-		"  --history=PATH            the history file (default " HISTORY_DEFAULT_PATH ")\n"
-		"  --run FILE                check this run document (memobs -o) instead\n"
-		"  --baseline REF            compare with one run: @-2, a commit prefix, a label or a file\n"
-		"  --label L                 the run series: check the newest run labelled L\n"
-		"  --max-growth METRIC=PCT   allowed growth, e.g. peak_rss=10%% or phase.render.heap.peak_live=5%%;\n"
-		"                            metrics: peak_rss, peak_heap, alloc_bytes, alloc_count, duration,\n"
-		"                            phase.NAME.FIELD (FIELD: duration_s, items, rss.peak, heap.peak_live, ...)\n",
-		GATE_BASELINE_RUNS);
-}
+enum { OPT_HISTORY = 256, OPT_RUN, OPT_BASELINE, OPT_LABEL, OPT_MAX_GROWTH };
+
+static const struct cli_opt check_opts[] = {
+	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	{ "run", OPT_RUN, required_argument, "FILE", "check this run document (memobs -o) instead" },
+	{ "baseline", OPT_BASELINE, required_argument, "REF", "compare with one run: @-2, a commit prefix, a label or a "
+	  "file" },
+	{ "label", OPT_LABEL, required_argument, "L", "the run series: check the newest run labelled L" },
+	{ "max-growth", OPT_MAX_GROWTH, required_argument, "METRIC=PCT", "allowed growth, e.g. peak_rss=10% or "
+	  "phase.render.heap.peak_live=5%; repeatable. Metrics: peak_rss, peak_heap, alloc_bytes, alloc_count, "
+	  "duration, phase.NAME.FIELD (FIELD: duration_s, items, rss.peak, rss.peak_over_baseline, heap.peak_live, "
+	  "...)" },
+	CLI_OPT_HELP,
+	{},
+};
+
+static const struct cli_cmd check_cmd = {
+	.name = "check",
+	.usage = "[--history PATH] [--run FILE] [--baseline REF] [--label L]\n"
+		 "      --max-growth METRIC=PCT [--max-growth METRIC=PCT ...]",
+	.about = "The CI gate: compare a run (default: the newest in the history) with a baseline (default: per "
+		 "metric, the median of the 5 runs before it with the same label, or without a label the same "
+		 "command), metric by metric.",
+	.opts = check_opts,
+	.after = "exit status: 0 every metric is within its bound; 1 one grew past it; 2 bad input (a usage "
+		 "error, an unknown metric, a run that lacks it, no baseline).",
+};
 
 static int add_threshold(struct check_opts *o, const char *arg)
 {
@@ -61,68 +71,57 @@ static int add_threshold(struct check_opts *o, const char *arg)
 	char err[768];
 
 	if (!t) {
-		log_err("check: out of memory");
+		log_err("out of memory");
 		return -ENOMEM;
 	}
 	o->thresholds = t;
 	if (metrics_parse_threshold(arg, &t[o->nthresholds], err, sizeof(err))) {
-		log_err("check: --max-growth %s", err);
+		cli_usage_error(&check_cmd, "--max-growth %s", err);
 		return -EINVAL;
 	}
 	o->nthresholds++;
 	return 0;
 }
 
-/* Returns -1 to go on, else the exit code to leave with (--help, bad usage). */
+/* CLI_GO_ON, or the exit code to leave with (--help, bad usage). */
 static int parse_opts(int argc, char **argv, struct check_opts *o)
 {
-	static const struct option opts[] = {
-		{ "history", required_argument, NULL, 'H' },
-		{ "run", required_argument, NULL, 'r' },
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "max-growth", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int opt;
+	struct cli_parser p;
+	int key;
 
 	o->path = HISTORY_DEFAULT_PATH;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'H':
+	cli_start(&p, &check_cmd);
+	while ((key = cli_next(&p, argc, argv)) != -1) {
+		switch (key) {
+		case OPT_HISTORY:
 			o->path = optarg;
 			break;
-		case 'r':
+		case OPT_RUN:
 			o->run_file = optarg;
 			break;
-		case 'b':
+		case OPT_BASELINE:
 			o->baseline_ref = optarg;
 			break;
-		case 'l':
+		case OPT_LABEL:
 			o->label = optarg;
 			break;
-		case 'm':
+		case OPT_MAX_GROWTH:
 			if (add_threshold(o, optarg))
 				return MO_EXIT_USAGE;
 			break;
 		case 'h':
-			check_usage(stdout);
+			cli_help(&check_cmd, stdout);
 			return MO_EXIT_OK;
 		default:
-			check_usage(stderr);
 			return MO_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		log_err("check: unexpected argument '%s' (see memobs check --help)", argv[optind]);
-		return MO_EXIT_USAGE;
-	}
-	if (!o->nthresholds) {
-		log_err("check: no --max-growth given: name the metrics to gate, e.g. --max-growth peak_rss=10%%");
-		return MO_EXIT_USAGE;
-	}
-	return -1;
+	if (optind != argc)
+		return cli_usage_error(&check_cmd, "unexpected argument '%s'", argv[optind]);
+	if (!o->nthresholds)
+		return cli_usage_error(&check_cmd, "no --max-growth given: name the metrics to gate, e.g. --max-growth "
+				       "peak_rss=10%%");
+	return CLI_GO_ON;
 }
 
 /* The run checked: --run FILE, or the newest of the series in history. */
@@ -134,28 +133,28 @@ static int pick_current(const struct check_opts *o, const struct mo_history *h, 
 	*index = h->nruns;
 	if (o->run_file) {
 		if (history_read_summary(o->run_file, &r->current, err, sizeof(err))) {
-			log_err("check: --run: %s", err);
+			log_err("--run: %s", err);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	if (!have_history) {
-		history_cli_missing("check", o->path);
+		history_cli_missing(o->path);
 		return -ENOENT;
 	}
 	*index = gate_newest(h, o->label);
 	if (*index < 0) {
 		if (o->label)
-			log_err("check: no run labelled '%s' in %s: record one with `memobs --history=%s --label %s -- COMMAND`",
+			log_err("no run labelled '%s' in %s: record one with `memobs --history=%s --label %s -- COMMAND`",
 				o->label, o->path, o->path, o->label);
 		else
-			log_err("check: %s holds no run: record one with `memobs --history=%s -- COMMAND`", o->path,
+			log_err("%s holds no run: record one with `memobs --history=%s -- COMMAND`", o->path,
 				o->path);
 		return -ENOENT;
 	}
 	r->current_line = h->runs[*index].line;
 	if (summary_copy(&r->current, &h->runs[*index].sum)) {
-		log_err("check: out of memory");
+		log_err("out of memory");
 		return -ENOMEM;
 	}
 	return 0;
@@ -166,10 +165,10 @@ static void say_no_baseline(const struct check_opts *o, const struct mo_summary 
 	const char *label = o->label ? o->label : current->label;
 
 	if (label)
-		log_err("check: no baseline: no earlier run labelled '%s' in %s: record one first, or pass --baseline REF",
+		log_err("no baseline: no earlier run labelled '%s' in %s: record one first, or pass --baseline REF",
 			label, o->path);
 	else
-		log_err("check: no baseline: no earlier run of the same command without a label in %s: record one "
+		log_err("no baseline: no earlier run of the same command without a label in %s: record one "
 			"first, label runs (--label), or pass --baseline REF", o->path);
 }
 
@@ -182,7 +181,7 @@ static int pick_baseline(const struct check_opts *o, const struct mo_history *h,
 	r->baseline = calloc(GATE_BASELINE_RUNS, sizeof(*r->baseline));
 	r->baseline_lines = calloc(GATE_BASELINE_RUNS, sizeof(*r->baseline_lines));
 	if (!r->baseline || !r->baseline_lines) {
-		log_err("check: out of memory");
+		log_err("out of memory");
 		return -ENOMEM;
 	}
 	if (o->baseline_ref) {
@@ -190,9 +189,9 @@ static int pick_baseline(const struct check_opts *o, const struct mo_history *h,
 					  sizeof(err));
 
 		if (ret && !have_history && o->baseline_ref[0] == '@')
-			history_cli_missing("check", o->path);
+			history_cli_missing(o->path);
 		else if (ret)
-			log_err("check: --baseline: %s", err);
+			log_err("--baseline: %s", err);
 		if (ret)
 			return ret;
 		r->baseline[0] = &r->baseline_own;
@@ -200,7 +199,7 @@ static int pick_baseline(const struct check_opts *o, const struct mo_history *h,
 		return 0;
 	}
 	if (!have_history) {
-		history_cli_missing("check", o->path);
+		history_cli_missing(o->path);
 		return -ENOENT;
 	}
 	r->nbaseline = gate_pick_baseline(h, index, &r->current, o->label, idx, GATE_BASELINE_RUNS);
@@ -298,11 +297,11 @@ int cmd_check(int argc, char **argv)
 	long index;
 	int rc = parse_opts(argc, argv, &o), ret;
 
-	if (rc >= 0)
+	if (rc != CLI_GO_ON)
 		goto out_opts;
 	rc = MO_EXIT_USAGE;
 	/* Without a history, --run FILE --baseline FILE still make a gate. */
-	ret = history_cli_load("check", o.path, &h, false);
+	ret = history_cli_load(o.path, &h, false);
 	if (ret && ret != -ENOENT)
 		goto out;
 	have_history = !ret;
@@ -310,7 +309,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	ret = gate_evaluate(&r.current, r.baseline, r.nbaseline, o.thresholds, o.nthresholds, &g, err, sizeof(err));
 	if (ret) {
-		log_err("check: %s", err);
+		log_err("%s", err);
 		rc = ret == -ENOMEM ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
 		goto out;
 	}

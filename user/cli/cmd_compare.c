@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memobs compare A B: two runs side by side, totals then phase by phase. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "history/compare.h"
 #include "lib/exitcodes.h"
@@ -22,14 +22,24 @@ struct side {
 	size_t line;
 };
 
-static void compare_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memobs compare [--history=PATH] [--format table|json] A B\n"
-		"A and B: @-1 (the newest run), @-2, ..., a commit prefix, a label, or a run document file (-o).\n"
-		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n"
-		"  --format FORMAT  table (default) or json\n");
-}
+enum { OPT_HISTORY = 256, OPT_FORMAT };
+
+static const struct cli_opt compare_opts[] = {
+	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	{ "format", OPT_FORMAT, required_argument, "FORMAT", "table (default) or json" },
+	CLI_OPT_HELP,
+	{},
+};
+
+static const struct cli_cmd compare_cmd = {
+	.name = "compare",
+	.usage = "[--history PATH] [--format table|json] A B",
+	.about = "Two runs side by side: the totals, then phase by phase (matched by name). A and B: @-1 (the "
+		 "newest run of the history), @-2, ..., a commit prefix, a label, or a run document file "
+		 "(memobs -o).",
+	.opts = compare_opts,
+	.after = "exit status: 0; 2 on a usage error or when a run cannot be found or read.",
+};
 
 static void print_side(const char *which, const struct side *s)
 {
@@ -174,7 +184,7 @@ static int print_json(const struct mo_compare *c, const struct side *a, const st
 
 	cJSON_Delete(root);
 	if (!text) {
-		log_err("compare: out of memory");
+		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
 	printf("%s\n", text);
@@ -190,64 +200,65 @@ static int resolve(const struct mo_history *h, bool have_history, const char *pa
 	if (!ret)
 		return 0;
 	if (ret == -ENOMEM)
-		log_err("compare: out of memory");
+		log_err("out of memory");
 	else if (!have_history && s->ref[0] == '@')
-		history_cli_missing("compare", path);
+		history_cli_missing(path);
 	else
-		log_err("compare: %s%s%s", err, have_history ? "" : "; and there is no history at ",
-			have_history ? "" : path);
+		log_err("%s%s%s", err, have_history ? "" : "; and there is no history at ", have_history ? "" : path);
 	return ret;
+}
+
+/* CLI_GO_ON, or the exit code to leave with. */
+static int parse_args(int argc, char **argv, const char **path, const char **format)
+{
+	struct cli_parser p;
+	int key;
+
+	cli_start(&p, &compare_cmd);
+	while ((key = cli_next(&p, argc, argv)) != -1) {
+		switch (key) {
+		case OPT_HISTORY:
+			*path = optarg;
+			break;
+		case OPT_FORMAT:
+			*format = optarg;
+			break;
+		case 'h':
+			cli_help(&compare_cmd, stdout);
+			return MO_EXIT_OK;
+		default:
+			return MO_EXIT_USAGE;
+		}
+	}
+	if (strcmp(*format, "table") && strcmp(*format, "json"))
+		return cli_usage_error(&compare_cmd, "unknown format '%s' (table or json)", *format);
+	if (argc - optind != 2)
+		return cli_usage_error(&compare_cmd, "give two runs, A and B (%d given)", argc - optind);
+	return CLI_GO_ON;
 }
 
 int cmd_compare(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "history", required_argument, NULL, 'H' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	const char *path = HISTORY_DEFAULT_PATH, *format = "table";
 	struct side a = {}, b = {};
 	struct mo_history h;
 	struct mo_compare c = {};
 	bool have_history;
-	int opt, ret, rc = MO_EXIT_USAGE;
+	int ret, rc = parse_args(argc, argv, &path, &format);
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'H':
-			path = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case 'h':
-			compare_usage(stdout);
-			return MO_EXIT_OK;
-		default:
-			compare_usage(stderr);
-			return MO_EXIT_USAGE;
-		}
-	}
-	if (strcmp(format, "table") && strcmp(format, "json")) {
-		log_err("compare: unknown format '%s' (table or json)", format);
-		return MO_EXIT_USAGE;
-	}
-	if (argc - optind != 2) {
-		compare_usage(stderr);
-		return MO_EXIT_USAGE;
-	}
+	if (rc != CLI_GO_ON)
+		return rc;
+	rc = MO_EXIT_USAGE;
 	a.ref = argv[optind];
 	b.ref = argv[optind + 1];
-	ret = history_cli_load("compare", path, &h, false);
+	ret = history_cli_load(path, &h, false);
 	if (ret && ret != -ENOENT)
 		goto out;
 	have_history = !ret;
 	if (resolve(&h, have_history, path, &a) || resolve(&h, have_history, path, &b))
 		goto out;
 	if (compare_runs(&a.run, &b.run, &c)) {
-		log_err("compare: out of memory");
+		log_err("out of memory");
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memobs history: the last runs as a trend table (or a JSON array). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/exitcodes.h"
 #include "cli/history_cli.h"
@@ -16,6 +16,8 @@
 #include "lib/units.h"
 
 #define DEFAULT_RUNS 20
+#define STR(x) #x
+#define XSTR(x) STR(x)
 #define ROOT_PHASE "main"
 /* Up to this many phases of short names get a column each; more are listed
  * as name=peak in one column. */
@@ -28,15 +30,26 @@ struct phase_names {
 	size_t n;
 };
 
-static void history_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memobs history [--history=PATH] [-n N] [--label L] [--format table|json]\n"
-		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n"
-		"  -n N             the last N runs (default %d)\n"
-		"  --label L        only runs labelled L\n"
-		"  --format FORMAT  table (default) or json\n", DEFAULT_RUNS);
-}
+enum { OPT_HISTORY = 256, OPT_LABEL, OPT_FORMAT };
+
+static const struct cli_opt history_opts[] = {
+	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	{ "runs", 'n', required_argument, "N", "the last N runs (default " XSTR(DEFAULT_RUNS) ")" },
+	{ "label", OPT_LABEL, required_argument, "L", "only runs labelled L" },
+	{ "format", OPT_FORMAT, required_argument, "FORMAT", "table (default) or json" },
+	CLI_OPT_HELP,
+	{},
+};
+
+static const struct cli_cmd history_cmd = {
+	.name = "history",
+	.usage = "[--history PATH] [-n N] [--label L] [--format table|json]",
+	.about = "The last runs of the history (memobs --history), oldest first: when, which commit and label, how "
+		 "long, the session peak RSS and heap, and each phase's RSS peak; then the trend from the first "
+		 "run shown to the last.",
+	.opts = history_opts,
+	.after = "exit status: 0; 2 on a usage error or when there is no history.",
+};
 
 /* The phases of the runs shown, in order of first appearance, but the root. */
 static int collect_phases(const struct mo_history_run *const *runs, size_t n, struct phase_names *pn)
@@ -261,7 +274,7 @@ static int print_json(const struct mo_history_run *const *runs, size_t n, const 
 out:
 	cJSON_Delete(arr);
 	if (!text) {
-		log_err("history: out of memory");
+		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
 	printf("%s\n", text);
@@ -305,60 +318,60 @@ static size_t select_runs(const struct mo_history *h, const char *label, size_t 
 	return k;
 }
 
+/* CLI_GO_ON, or the exit code to leave with. */
+static int parse_args(int argc, char **argv, const char **path, const char **format, const char **label,
+		      size_t *count)
+{
+	struct cli_parser p;
+	int key;
+
+	cli_start(&p, &history_cmd);
+	while ((key = cli_next(&p, argc, argv)) != -1) {
+		switch (key) {
+		case OPT_HISTORY:
+			*path = optarg;
+			break;
+		case OPT_LABEL:
+			*label = optarg;
+			break;
+		case OPT_FORMAT:
+			*format = optarg;
+			break;
+		case 'n':
+			if (!parse_count(optarg, count))
+				return cli_usage_error(&history_cmd, "-n '%s': give a number of runs (1 or more)", optarg);
+			break;
+		case 'h':
+			cli_help(&history_cmd, stdout);
+			return MO_EXIT_OK;
+		default:
+			return MO_EXIT_USAGE;
+		}
+	}
+	if (strcmp(*format, "table") && strcmp(*format, "json"))
+		return cli_usage_error(&history_cmd, "unknown format '%s' (table or json)", *format);
+	if (optind != argc)
+		return cli_usage_error(&history_cmd, "unexpected argument '%s'", argv[optind]);
+	return CLI_GO_ON;
+}
+
 int cmd_history(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "history", required_argument, NULL, 'H' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	const char *path = HISTORY_DEFAULT_PATH, *format = "table", *label = NULL;
 	const struct mo_history_run **runs = NULL;
 	struct phase_names pn = {};
 	size_t count = DEFAULT_RUNS, n;
 	struct mo_history h;
-	int opt, rc = MO_EXIT_USAGE;
+	int rc = parse_args(argc, argv, &path, &format, &label, &count);
 
-	while ((opt = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'H':
-			path = optarg;
-			break;
-		case 'l':
-			label = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case 'n':
-			if (!parse_count(optarg, &count)) {
-				log_err("history: -n '%s': give a number of runs (1 or more)", optarg);
-				return MO_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			history_usage(stdout);
-			return MO_EXIT_OK;
-		default:
-			history_usage(stderr);
-			return MO_EXIT_USAGE;
-		}
-	}
-	if (strcmp(format, "table") && strcmp(format, "json")) {
-		log_err("history: unknown format '%s' (table or json)", format);
-		return MO_EXIT_USAGE;
-	}
-	if (optind != argc) {
-		history_usage(stderr);
-		return MO_EXIT_USAGE;
-	}
-	if (history_cli_load("history", path, &h, true))
+	if (rc != CLI_GO_ON)
+		return rc;
+	rc = MO_EXIT_USAGE;
+	if (history_cli_load(path, &h, true))
 		goto out;
 	runs = calloc(h.nruns ? h.nruns : 1, sizeof(*runs));
 	if (!runs || (n = select_runs(&h, label, count, runs), collect_phases(runs, n, &pn))) {
-		log_err("history: out of memory");
+		log_err("out of memory");
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}

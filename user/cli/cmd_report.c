@@ -2,11 +2,11 @@
 /* memobs report RUN: a saved run again, as the human summary, its JSON,
  * benchmark-tracker exports, and pictures (an SVG timeline, an HTML page). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/exitcodes.h"
 #include "cli/history_cli.h"
@@ -36,29 +36,41 @@ struct report_args {
 	bool lines;		/* --folded --lines */
 };
 
-static void report_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memobs report RUN [--format FORMAT] [--svg FILE] [--html FILE] [--processes N] [--history=PATH]\n"
-		"       memobs report RUN --folded [--weight alloc|live|rss] [--lines]\n"
-		"RUN: a run document file (memobs -o), or from the history @-1 (the newest run), @-2, ...,\n"
-		"a commit prefix or a label.\n"
-		"  --format FORMAT  on standard output: text (the summary, the default without --svg/--html),\n"
-		"                   json (the run document), gh-benchmark (github-action-benchmark,\n"
-		"                   customSmallerIsBetter), bencher (Bencher Metric Format) or pprof (the\n"
-		"                   allocation and RSS growth sites as a gzipped pprof profile, with\n"
-		"                   file:line and the program as the root frame: redirect it to a file)\n"
-		"  --svg FILE       write the timeline chart: RSS by kind, live heap, phases, marks\n"
-		"  --html FILE      write one self-contained page: the chart and every table\n"
-		"  --processes N    also chart the N processes of highest peak RSS (at most %d), each as a\n"
-		"                   bar over its lifetime in lanes under the plot, named with its peak\n"
-		"  --folded         folded stacks on standard output (flamegraph.pl, inferno, speedscope)\n"
-		"  --weight W       what the folded stacks weigh: alloc (allocated bytes, the default with\n"
-		"                   --heap), live (bytes never freed), rss (RSS growth, the default without)\n"
-		"  --lines          folded frames followed by their (file.c:42) where DWARF gave one\n"
-		"  --history=PATH   the history file (default " HISTORY_DEFAULT_PATH ")\n",
-		REPORT_SVG_MAX_PROCESSES);
-}
+enum { OPT_HISTORY = 256, OPT_FORMAT, OPT_SVG, OPT_HTML, OPT_PROCESSES, OPT_FOLDED, OPT_WEIGHT, OPT_LINES };
+
+_Static_assert(REPORT_SVG_MAX_PROCESSES == 8, "the help of --processes says 8");
+
+static const struct cli_opt report_opts[] = {
+	{ "format", OPT_FORMAT, required_argument, "FORMAT", "on standard output: text (the summary, the default "
+	  "without --svg/--html), json (the run document), gh-benchmark (github-action-benchmark, "
+	  "customSmallerIsBetter), bencher (Bencher Metric Format) or pprof (the allocation and RSS growth sites as "
+	  "a gzipped pprof profile, with file:line and the program as the root frame: redirect it to a file)" },
+	{ "svg", OPT_SVG, required_argument, "FILE", "write the timeline chart: RSS by kind, live heap, phases, marks" },
+	{ "html", OPT_HTML, required_argument, "FILE", "write one self-contained page: the chart and every table" },
+	{ "processes", OPT_PROCESSES, required_argument, "N", "also chart the N processes of highest peak RSS (at "
+	  "most 8), each as a bar over its lifetime in lanes under the plot, named with its peak" },
+	{ "folded", OPT_FOLDED, no_argument, NULL, "folded stacks on standard output (flamegraph.pl, inferno, "
+	  "speedscope)" },
+	{ "weight", OPT_WEIGHT, required_argument, "W", "what the folded stacks weigh: alloc (allocated bytes, the "
+	  "default with --heap), live (bytes never freed), rss (RSS growth, the default without)" },
+	{ "lines", OPT_LINES, no_argument, NULL, "folded frames followed by their (file.c:42) where DWARF gave one" },
+	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	CLI_OPT_HELP,
+	{},
+};
+
+static const struct cli_cmd report_cmd = {
+	.name = "report",
+	.usage = "RUN [--format FORMAT] [--history PATH]\n"
+		 "RUN [--svg FILE] [--html FILE] [--processes N] [--history PATH]\n"
+		 "RUN --folded [--weight alloc|live|rss] [--lines] [--history PATH]",
+	.about = "A saved run again: its summary, its JSON, exports for benchmark trackers and profilers, an SVG "
+		 "timeline, an HTML page. RUN: a run document file (memobs -o), or from the history @-1 (the "
+		 "newest run), @-2, ..., a commit prefix or a label.",
+	.opts = report_opts,
+	.after = "exit status: 0; 2 on a usage error or a run that cannot be found or read; 125 when an output "
+		 "cannot be written.",
+};
 
 static bool known_format(const char *f)
 {
@@ -81,94 +93,76 @@ static int parse_processes(const char *s, size_t *n)
 	return 0;
 }
 
-/* 0, or memobs's exit code for a usage error (or --help). */
-static int parse_args(int argc, char **argv, struct report_args *a, int *rc)
+/* One option into a: CLI_GO_ON, or the exit code to leave with. */
+static int take_option(int key, struct report_args *a)
 {
-	static const struct option opts[] = {
-		{ "history", required_argument, NULL, 'H' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "svg", required_argument, NULL, 's' },
-		{ "html", required_argument, NULL, 'w' },
-		{ "processes", required_argument, NULL, 'p' },
-		{ "folded", no_argument, NULL, 'F' },
-		{ "weight", required_argument, NULL, 'W' },
-		{ "lines", no_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int opt;
+	switch (key) {
+	case OPT_HISTORY:
+		a->history = optarg;
+		break;
+	case OPT_FORMAT:
+		a->format = optarg;
+		break;
+	case OPT_SVG:
+		a->svg = optarg;
+		break;
+	case OPT_HTML:
+		a->html = optarg;
+		break;
+	case OPT_PROCESSES:
+		if (parse_processes(optarg, &a->processes))
+			return cli_usage_error(&report_cmd, "--processes '%s': a number from 0 to %d", optarg,
+					       REPORT_SVG_MAX_PROCESSES);
+		a->processes_given = true;
+		break;
+	case OPT_FOLDED:
+		a->folded = true;
+		break;
+	case OPT_LINES:
+		a->lines = true;
+		break;
+	case OPT_WEIGHT:
+		if (report_folded_weight(optarg, &a->weight))
+			return cli_usage_error(&report_cmd, "--weight '%s': alloc, live or rss", optarg);
+		a->weight_given = true;
+		break;
+	case 'h':
+		cli_help(&report_cmd, stdout);
+		return MO_EXIT_OK;
+	default:
+		return MO_EXIT_USAGE;
+	}
+	return CLI_GO_ON;
+}
+
+/* CLI_GO_ON, or the exit code to leave with (--help, a usage error). */
+static int parse_args(int argc, char **argv, struct report_args *a)
+{
+	struct cli_parser p;
+	int key, rc;
 
 	*a = (struct report_args){ .history = HISTORY_DEFAULT_PATH };
-	*rc = MO_EXIT_USAGE;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'H':
-			a->history = optarg;
-			break;
-		case 'f':
-			a->format = optarg;
-			break;
-		case 's':
-			a->svg = optarg;
-			break;
-		case 'w':
-			a->html = optarg;
-			break;
-		case 'p':
-			if (parse_processes(optarg, &a->processes)) {
-				log_err("report: --processes '%s': a number from 0 to %d", optarg,
-					REPORT_SVG_MAX_PROCESSES);
-				return -EINVAL;
-			}
-			a->processes_given = true;
-			break;
-		case 'F':
-			a->folded = true;
-			break;
-		case 'L':
-			a->lines = true;
-			break;
-		case 'W':
-			if (report_folded_weight(optarg, &a->weight)) {
-				log_err("report: --weight '%s': alloc, live or rss", optarg);
-				return -EINVAL;
-			}
-			a->weight_given = true;
-			break;
-		case 'h':
-			report_usage(stdout);
-			*rc = MO_EXIT_OK;
-			return -EINVAL;
-		default:
-			report_usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (a->format && !known_format(a->format)) {
-		log_err("report: unknown format '%s' (text, json, gh-benchmark, bencher or pprof)", a->format);
-		return -EINVAL;
-	}
-	if ((a->weight_given || a->lines) && !a->folded) {
-		log_err("report: --%s is for --folded", a->weight_given ? "weight" : "lines");
-		return -EINVAL;
-	}
-	if (a->folded && a->format) {
-		log_err("report: --folded prints folded stacks on standard output: leave out --format");
-		return -EINVAL;
-	}
-	if (a->processes_given && !a->svg && !a->html) {
-		log_err("report: --processes is for the chart: add --svg FILE or --html FILE");
-		return -EINVAL;
-	}
-	if (argc - optind != 1) {
-		log_err("report: give one run: a run document file or a history reference such as @-1 "
-			"(memobs report --help)");
-		return -EINVAL;
-	}
+	cli_start(&p, &report_cmd);
+	while ((key = cli_next(&p, argc, argv)) != -1)
+		if ((rc = take_option(key, a)) != CLI_GO_ON)
+			return rc;
+	if (a->format && !known_format(a->format))
+		return cli_usage_error(&report_cmd, "unknown format '%s' (text, json, gh-benchmark, bencher or pprof)",
+				       a->format);
+	if ((a->weight_given || a->lines) && !a->folded)
+		return cli_usage_error(&report_cmd, "--%s is for --folded", a->weight_given ? "weight" : "lines");
+	if (a->folded && a->format)
+		return cli_usage_error(&report_cmd, "--folded prints folded stacks on standard output: leave out "
+				       "--format");
+	if (a->processes_given && !a->svg && !a->html)
+		return cli_usage_error(&report_cmd, "--processes is for the chart: add --svg FILE or --html FILE");
+	if (argc - optind != 1)
+		return cli_usage_error(&report_cmd, "give one run: a run document file or a history reference such as "
+				       "@-1");
 	a->ref = argv[optind];
 	if (!a->format && !a->svg && !a->html && !a->folded)
 		a->format = "text";
-	return 0;
+	return CLI_GO_ON;
 }
 
 /* Read the run RUN names, whole: 0 or memobs's exit code. */
@@ -176,7 +170,7 @@ static int load(const struct report_args *a, cJSON **doc)
 {
 	struct mo_history h;
 	char err[512];
-	int ret = history_cli_load("report", a->history, &h, false);
+	int ret = history_cli_load(a->history, &h, false);
 	bool have_history = !ret;
 
 	if (ret && ret != -ENOENT) {
@@ -185,11 +179,11 @@ static int load(const struct report_args *a, cJSON **doc)
 	}
 	ret = run_load(&h, a->history, a->ref, doc, err, sizeof(err));
 	if (ret == -ENOMEM)
-		log_err("report: out of memory");
+		log_err("out of memory");
 	else if (ret && !have_history && a->ref[0] == '@')
-		history_cli_missing("report", a->history);
+		history_cli_missing(a->history);
 	else if (ret)
-		log_err("report: %s", err);
+		log_err("%s", err);
 	history_free(&h);
 	return !ret ? 0 : ret == -ENOMEM ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
 }
@@ -205,18 +199,18 @@ static int write_picture(const struct mo_invoker *inv, const char *path, bool ht
 	int ret;
 
 	if (!mem) {
-		log_err("report: cannot render %s: out of memory", path);
+		log_err("cannot render %s: out of memory", path);
 		return -ENOMEM;
 	}
 	ret = html ? report_html(mem, run, doc, processes) : report_svg(mem, run, &svg);
 	if (fclose(mem) && !ret)
 		ret = -ENOMEM;
 	if (ret) {
-		log_err("report: cannot render %s: %s", path, strerror(-ret));
+		log_err("cannot render %s: %s", path, strerror(-ret));
 	} else {
 		ret = outfile_write(inv, path, buf, len, err, sizeof(err));
 		if (ret)
-			log_err("report: %s", err);
+			log_err("%s", err);
 	}
 	free(buf);
 	return ret;
@@ -230,16 +224,16 @@ static int print_pprof(const struct mo_run *run)
 	int err;
 
 	if (isatty(STDOUT_FILENO)) {
-		log_err("report: --format pprof writes a binary profile: redirect it to a file");
+		log_err("--format pprof writes a binary profile: redirect it to a file");
 		return MO_EXIT_USAGE;
 	}
 	err = report_pprof(run, &data, &len);
 	if (err == -ENOENT) {
-		log_err("report: the run has no stack sites (it was recorded with --rss-sample-bytes 0 and without --heap)");
+		log_err("the run has no stack sites (it was recorded with --rss-sample-bytes 0 and without --heap)");
 		return MO_EXIT_USAGE;
 	}
 	if (err) {
-		log_err("report: out of memory");
+		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
 	fwrite(data, 1, len, stdout);
@@ -272,7 +266,7 @@ static int print_format(const char *format, const struct mo_run *run, const cJSO
 		summary_free(&sum);
 	}
 	if (ret) {
-		log_err("report: out of memory");
+		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
 	printf("%s\n", text);
@@ -287,16 +281,16 @@ int cmd_report(int argc, char **argv)
 	struct mo_run run;
 	cJSON *doc = NULL;
 	char err[256];
-	int rc;
+	int rc = parse_args(argc, argv, &a);
 
-	if (parse_args(argc, argv, &a, &rc))
+	if (rc != CLI_GO_ON)
 		return rc;
 	rc = load(&a, &doc);
 	if (rc)
 		return rc;
 	run_init(&run);
 	if (run_json_parse(doc, &run, err, sizeof(err))) {
-		log_err("report: %s: %s", a.ref, err);
+		log_err("%s: %s", a.ref, err);
 		rc = MO_EXIT_USAGE;
 		goto out;
 	}
@@ -312,11 +306,11 @@ int cmd_report(int argc, char **argv)
 		if (!a.weight_given)
 			a.weight = run.heap ? MO_FOLD_ALLOC : MO_FOLD_RSS;
 		if ((a.weight != MO_FOLD_RSS && !run.heap) || !report_folded(stdout, &run, a.weight, a.lines))
-			log_warn("report: %s has no %s stacks%s", a.ref, a.weight == MO_FOLD_RSS ? "RSS growth" : "allocation",
+			log_warn("%s has no %s stacks%s", a.ref, a.weight == MO_FOLD_RSS ? "RSS growth" : "allocation",
 				 a.weight != MO_FOLD_RSS && !run.heap ? " (it was recorded without --heap)" : "");
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		log_err("report: cannot write to standard output: %s", strerror(errno));
+		log_err("cannot write to standard output: %s", strerror(errno));
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}

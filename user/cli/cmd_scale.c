@@ -3,12 +3,12 @@
  * how each metric grows with the size. */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/exitcodes.h"
 #include "lib/invoker.h"
@@ -36,31 +36,46 @@ struct scale_opts {
 	bool quiet;
 };
 
-static void scale_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memobs scale --sizes N1,N2,N3[,...] [--repeat K] [--env NAME] [--heap] [--predict N]\n"
-		"                    [--budget SIZE] [-o FILE] [--svg FILE] [-q] -- COMMAND [ARGS...]\n"
-		"Run COMMAND once per size (K times: the median counts), each under memobs, with every {} in its\n"
-		"arguments replaced by the size (and/or $NAME set to it), and fit each metric - session peak RSS,\n"
-		"duration, each phase's RSS peak over its baseline, with --heap the heap peak and bytes allocated -\n"
-		"as a + b*N^k: the exponent k says whether it grows linearly, b what each unit costs. When the runs\n"
-		"count work items (items markers), a phase is fitted against its items instead of the size.\n\n"
-		"  --sizes LIST     at least 3 distinct whole numbers, e.g. 100,1000,5000 (run smallest first)\n"
-		"  --repeat K       runs per size, the median of each metric counts (default 1, at most %d)\n"
-		"  --env NAME       also set the size in environment variable NAME (then {} is optional)\n"
-		"  --heap           trace the allocator too (memobs --heap)\n"
-		"  --predict N      extrapolate every metric to size N\n"
-		"  --budget SIZE    with --predict: does the session peak RSS at N fit in SIZE (2GiB, 512MB)?\n"
-		"  -o FILE          write the run set (JSON: every run's summary and the fits; '-': stdout)\n"
-		"  --svg FILE       plot each metric against the size on log-log axes with its fitted curve ('-': stdout)\n"
-		"  -q, --quiet      no progress lines on stderr\n\n"
-		"The table goes to stdout (to stderr when -o or --svg is '-'); COMMAND's output goes to stderr.\n"
-		"exit status: 0 done (whatever the budget answer: read it in the table or the run set);\n"
-		"1 COMMAND failed at a size (the sweep stops there); 2 usage error; 125 memobs failed;\n"
-		"126/127 COMMAND cannot be executed / was not found; 128+N signal N stopped the sweep.\n",
-		MAX_REPEAT);
-}
+enum { OPT_SIZES = 256, OPT_REPEAT, OPT_ENV, OPT_HEAP, OPT_PREDICT, OPT_BUDGET, OPT_SVG };
+
+static const struct cli_opt scale_opts[] = {
+	{ "sizes", OPT_SIZES, required_argument, "LIST", "at least 3 distinct whole numbers, e.g. 100,1000,5000 "
+	  "(run smallest first)" },
+	{ "repeat", OPT_REPEAT, required_argument, "K", "runs per size, the median of each metric counts (default 1, "
+	  "at most 99)" },
+	{ "env", OPT_ENV, required_argument, "NAME", "also set the size in environment variable NAME (then {} is "
+	  "optional)" },
+	{ "heap", OPT_HEAP, no_argument, NULL, "trace the allocator too (memobs --heap)" },
+	{ "predict", OPT_PREDICT, required_argument, "N", "extrapolate every metric to size N" },
+	{ "budget", OPT_BUDGET, required_argument, "SIZE", "with --predict: does the session peak RSS at N fit in "
+	  "SIZE (2GiB, 512MB)?" },
+	{ "output", 'o', required_argument, "FILE", "write the run set (JSON: every run's summary and the fits; '-': "
+	  "stdout)" },
+	{ "svg", OPT_SVG, required_argument, "FILE", "plot each metric against the size on log-log axes with its "
+	  "fitted curve ('-': stdout)" },
+	{ "quiet", 'q', no_argument, NULL, "no progress lines on stderr" },
+	CLI_OPT_HELP,
+	{},
+};
+
+static const struct cli_cmd scale_cmd = {
+	.name = "scale",
+	.usage = "--sizes N1,N2,N3[,...] [--repeat K] [--env NAME] [--heap] [--predict N]\n"
+		 "      [--budget SIZE] [-o FILE] [--svg FILE] [-q] -- COMMAND [ARGS...]",
+	.about = "Run COMMAND once per size (K times: the median counts), each under memobs, with every {} in its "
+		 "arguments replaced by the size (and/or $NAME set to it), and fit each metric - session peak RSS, "
+		 "duration, each phase's RSS peak over its baseline, with --heap the heap peak and bytes allocated "
+		 "- as a + b*N^k: the exponent k says whether it grows linearly, b what each unit costs. When the "
+		 "runs count work items (items markers), a phase is fitted against its items instead of the size.",
+	.opts = scale_opts,
+	.after = "The table goes to stdout (to stderr when -o or --svg is '-'); COMMAND's output goes to stderr.\n"
+		 "exit status: 0 done (whatever the budget answer: read it in the table or the run set); 1 COMMAND "
+		 "failed at a size (the sweep stops there); 2 usage error; 125 memobs failed; 126/127 COMMAND cannot "
+		 "be executed / was not found; 128+N signal N stopped the sweep.",
+	.stop_at_operand = true,
+};
+
+_Static_assert(MAX_REPEAT == 99, "the help of --repeat says 99");
 
 static bool valid_env_name(const char *s)
 {
@@ -79,7 +94,8 @@ static int parse_count(const char *opt, const char *arg, uint64_t max, uint64_t 
 	errno = 0;
 	*out = isdigit((unsigned char)arg[0]) ? strtoull(arg, &end, 10) : 0;
 	if (!isdigit((unsigned char)arg[0]) || errno || *end || *out < 1 || *out > max) {
-		log_err("scale: %s '%s': expected a whole number from 1 to %llu", opt, arg, (unsigned long long)max);
+		cli_usage_error(&scale_cmd, "%s '%s': expected a whole number from 1 to %llu", opt, arg,
+				(unsigned long long)max);
 		return -EINVAL;
 	}
 	return 0;
@@ -88,112 +104,96 @@ static int parse_count(const char *opt, const char *arg, uint64_t max, uint64_t 
 static int check_setup(const struct mo_scale_setup *su, bool sizes_given)
 {
 	if (!sizes_given) {
-		log_err("scale: --sizes is required, e.g. --sizes 100,1000,5000");
+		cli_usage_error(&scale_cmd, "--sizes is required, e.g. --sizes 100,1000,5000");
 		return -EINVAL;
 	}
 	if (!su->command) {
-		log_err("scale: no command: memobs scale --sizes ... -- COMMAND {}");
+		cli_usage_error(&scale_cmd, "no command: memobs scale --sizes ... -- COMMAND {}");
 		return -EINVAL;
 	}
 	if (!su->env && !scale_exec_has_placeholder(su->command)) {
-		log_err("scale: the command has no %s and no --env NAME is given: say where the size goes, e.g. "
-			"-- ./build --pages %s", SCALE_PLACEHOLDER, SCALE_PLACEHOLDER);
+		cli_usage_error(&scale_cmd, "the command has no %s and no --env NAME is given: say where the size "
+				"goes, e.g. -- ./build --pages %s", SCALE_PLACEHOLDER, SCALE_PLACEHOLDER);
 		return -EINVAL;
 	}
 	if (su->budget && !su->predict) {
-		log_err("scale: --budget needs --predict N: the size whose peak RSS must fit");
+		cli_usage_error(&scale_cmd, "--budget needs --predict N: the size whose peak RSS must fit");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* 0 to go on; else -1 with *rc the exit code (--help, usage error). */
-static int parse_args(int argc, char **argv, struct mo_scale_setup *su, struct scale_opts *o, int *rc)
+/* One option: CLI_GO_ON, or the exit code to leave with. */
+static int take_option(int key, struct mo_scale_setup *su, struct scale_opts *o, bool *sizes_given)
 {
-	enum { OPT_SIZES = 256, OPT_REPEAT, OPT_ENV, OPT_HEAP, OPT_PREDICT, OPT_BUDGET, OPT_SVG };
-	static const struct option longopts[] = {
-		{ "sizes", required_argument, NULL, OPT_SIZES },
-		{ "repeat", required_argument, NULL, OPT_REPEAT },
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "heap", no_argument, NULL, OPT_HEAP },
-		{ "predict", required_argument, NULL, OPT_PREDICT },
-		{ "budget", required_argument, NULL, OPT_BUDGET },
-		{ "output", required_argument, NULL, 'o' },
-		{ "svg", required_argument, NULL, OPT_SVG },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	bool sizes_given = false;
 	char err[256];
 	uint64_t v;
-	int c;
 
-	*rc = MO_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SIZES:
-			free(su->sizes);
-			if (scale_parse_sizes(optarg, &su->sizes, &su->nsizes, err, sizeof(err))) {
-				log_err("scale: --sizes: %s", err);
-				return -1;
-			}
-			sizes_given = true;
-			break;
-		case OPT_REPEAT:
-			if (parse_count("--repeat", optarg, MAX_REPEAT, &v))
-				return -1;
-			su->repeat = v;
-			break;
-		case OPT_ENV:
-			if (!valid_env_name(optarg)) {
-				log_err("scale: --env '%s' is not a variable name (letters, digits, _)", optarg);
-				return -1;
-			}
-			su->env = optarg;
-			break;
-		case OPT_HEAP:
-			su->heap = true;
-			break;
-		case OPT_PREDICT:
-			if (parse_count("--predict", optarg, SCALE_MAX_SIZE, &su->predict))
-				return -1;
-			break;
-		case OPT_BUDGET:
-			if (units_parse_size(optarg, &su->budget, err, sizeof(err))) {
-				log_err("scale: --budget: %s", err);
-				return -1;
-			}
-			if (!su->budget) {
-				log_err("scale: --budget: the budget must be more than 0 bytes");
-				return -1;
-			}
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_SVG:
-			o->svg = optarg;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			scale_usage(stdout);
-			*rc = MO_EXIT_OK;
-			return -1;
-		default:
-			scale_usage(stderr);
-			return -1;
-		}
+	switch (key) {
+	case OPT_SIZES:
+		free(su->sizes);
+		if (scale_parse_sizes(optarg, &su->sizes, &su->nsizes, err, sizeof(err)))
+			return cli_usage_error(&scale_cmd, "--sizes: %s", err);
+		*sizes_given = true;
+		break;
+	case OPT_REPEAT:
+		if (parse_count("--repeat", optarg, MAX_REPEAT, &v))
+			return MO_EXIT_USAGE;
+		su->repeat = v;
+		break;
+	case OPT_ENV:
+		if (!valid_env_name(optarg))
+			return cli_usage_error(&scale_cmd, "--env '%s' is not a variable name (letters, digits, _)", optarg);
+		su->env = optarg;
+		break;
+	case OPT_HEAP:
+		su->heap = true;
+		break;
+	case OPT_PREDICT:
+		if (parse_count("--predict", optarg, SCALE_MAX_SIZE, &su->predict))
+			return MO_EXIT_USAGE;
+		break;
+	case OPT_BUDGET:
+		if (units_parse_size(optarg, &su->budget, err, sizeof(err)))
+			return cli_usage_error(&scale_cmd, "--budget: %s", err);
+		if (!su->budget)
+			return cli_usage_error(&scale_cmd, "--budget: the budget must be more than 0 bytes");
+		break;
+	case 'o':
+		o->output = optarg;
+		break;
+	case OPT_SVG:
+		o->svg = optarg;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case 'h':
+		cli_help(&scale_cmd, stdout);
+		return MO_EXIT_OK;
+	default:
+		return MO_EXIT_USAGE;
 	}
-	if (o->output && o->svg && !strcmp(o->output, "-") && !strcmp(o->svg, "-")) {
-		log_err("scale: -o - and --svg - would both write to stdout: send one of them to a file");
-		return -1;
-	}
+	return CLI_GO_ON;
+}
+
+/* CLI_GO_ON, or the exit code to leave with (--help, a usage error). */
+static int parse_args(int argc, char **argv, struct mo_scale_setup *su, struct scale_opts *o)
+{
+	struct cli_parser p;
+	bool sizes_given = false;
+	int key, rc;
+
+	cli_start(&p, &scale_cmd);
+	while ((key = cli_next(&p, argc, argv)) != -1)
+		if ((rc = take_option(key, su, o, &sizes_given)) != CLI_GO_ON)
+			return rc;
+	if (o->output && o->svg && !strcmp(o->output, "-") && !strcmp(o->svg, "-"))
+		return cli_usage_error(&scale_cmd, "-o - and --svg - would both write to stdout: send one of them to a "
+				       "file");
 	if (optind < argc)
 		su->command = argv + optind;
-	return check_setup(su, sizes_given) ? -1 : 0;
+	return check_setup(su, sizes_given) ? MO_EXIT_USAGE : CLI_GO_ON;
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -227,7 +227,7 @@ static void progress(const struct mo_scale_setup *su, uint64_t size, unsigned re
 {
 	char rss[32];
 
-	fprintf(stderr, "memobs: scale: size %llu", (unsigned long long)size);
+	fprintf(stderr, "memobs scale: size %llu", (unsigned long long)size);
 	if (su->repeat > 1)
 		fprintf(stderr, " (run %u of %u)", rep, su->repeat);
 	fprintf(stderr, ": peak RSS %s, %.2f s\n", units_fmt_size(json_num(doc, "totals.rss.peak", 0), rss, sizeof(rss)),
@@ -236,7 +236,7 @@ static void progress(const struct mo_scale_setup *su, uint64_t size, unsigned re
 
 static int stopped(const char *what)
 {
-	log_err("scale: %s: stopped by signal %d (%s); the sweep is incomplete", what, stop_signal,
+	log_err("%s: stopped by signal %d (%s); the sweep is incomplete", what, stop_signal,
 		strsignal(stop_signal));
 	return 128 + stop_signal;
 }
@@ -259,28 +259,28 @@ static int run_one(struct mo_scale *s, const struct scale_opts *o, const char *d
 		return stopped(what);
 	}
 	if (ret == -ECHILD && (status == MO_EXIT_CANNOT_RUN || status == MO_EXIT_NOT_FOUND)) {
-		log_err("scale: %s: the command %s; stopping", what,
+		log_err("%s: the command %s; stopping", what,
 			status == MO_EXIT_NOT_FOUND ? "was not found" : "cannot be executed");
 		return status;
 	}
 	if (ret) {
-		log_err("scale: %s: %s; stopping", what, err);
+		log_err("%s: %s; stopping", what, err);
 		return MO_EXIT_FAILURE;
 	}
 	exit_status = json_num(doc, "exit_status", -1);
 	if (exit_status) {
 		if (exit_status > 128)
-			log_err("scale: %s: the command was killed by signal %d (exit status %d); stopping", what,
+			log_err("%s: the command was killed by signal %d (exit status %d); stopping", what,
 				exit_status - 128, exit_status);
 		else
-			log_err("scale: %s: the command exited with status %d; stopping", what, exit_status);
+			log_err("%s: the command exited with status %d; stopping", what, exit_status);
 		cJSON_Delete(doc);
 		return MO_EXIT_SCALE_RUN_FAILED;
 	}
 	if (!o->quiet)
 		progress(&s->setup, size, rep, doc);
 	if (scale_add_run(s, size, rep, doc)) {
-		log_err("scale: out of memory");
+		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
 	return 0;
@@ -292,7 +292,7 @@ static int run_sweep(struct mo_scale *s, const struct scale_opts *o, const struc
 	int rc = 0;
 
 	if (scale_exec_mkdir(inv, dir, sizeof(dir), err, sizeof(err))) {
-		log_err("scale: %s", err);
+		log_err("%s", err);
 		return MO_EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < s->setup.nsizes && !rc; i++)
@@ -310,7 +310,7 @@ static int check_outputs(const struct scale_opts *o, const struct mo_invoker *in
 
 	for (size_t i = 0; i < 2; i++)
 		if (paths[i] && strcmp(paths[i], "-") && outfile_check(inv, paths[i], err, sizeof(err))) {
-			log_err("scale: %s", err);
+			log_err("%s", err);
 			return MO_EXIT_FAILURE;
 		}
 	return 0;
@@ -326,7 +326,7 @@ static int write_out(const struct mo_invoker *inv, const char *path, const char 
 		return 0;
 	}
 	if (outfile_write(inv, path, data, len, err, sizeof(err))) {
-		log_err("scale: %s", err);
+		log_err("%s", err);
 		return MO_EXIT_FAILURE;
 	}
 	return 0;
@@ -342,7 +342,7 @@ static int write_svg(const struct mo_invoker *inv, const char *path, const struc
 	if (mem && fclose(mem) && !ret)
 		ret = -ENOMEM;
 	if (ret)
-		log_err("scale: cannot render %s: %s", path, strerror(-ret));
+		log_err("cannot render %s: %s", path, strerror(-ret));
 	else
 		ret = write_out(inv, path, buf, len);
 	free(buf);
@@ -359,7 +359,7 @@ static int write_outputs(const struct mo_scale *s, const struct scale_opts *o, c
 	if (o->output) {
 		text = scale_json_render(s);
 		if (!text) {
-			log_err("scale: cannot render the run set: out of memory");
+			log_err("cannot render the run set: out of memory");
 			return MO_EXIT_FAILURE;
 		}
 		rc = write_out(inv, o->output, text, strlen(text));
@@ -370,7 +370,7 @@ static int write_outputs(const struct mo_scale *s, const struct scale_opts *o, c
 	if (o->svg && !rc)
 		rc = write_svg(inv, o->svg, s);
 	if (fflush(stdout) || ferror(stdout)) {
-		log_err("scale: cannot write to standard output: %s", strerror(errno));
+		log_err("cannot write to standard output: %s", strerror(errno));
 		rc = MO_EXIT_FAILURE;
 	}
 	return rc;
@@ -384,7 +384,8 @@ int cmd_scale(int argc, char **argv)
 	int rc;
 
 	scale_init(&s);
-	if (parse_args(argc, argv, &s.setup, &o, &rc))
+	rc = parse_args(argc, argv, &s.setup, &o);
+	if (rc != CLI_GO_ON)
 		goto out;
 	invoker_get(&inv);
 	rc = check_outputs(&o, &inv);
@@ -395,7 +396,7 @@ int cmd_scale(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (scale_fit(&s)) {
-		log_err("scale: out of memory");
+		log_err("out of memory");
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}

@@ -4,6 +4,8 @@
 #ifndef MO_COMMANDS_H
 #define MO_COMMANDS_H
 
+#include <stdio.h>
+
 int cmd_run(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
 int cmd_history(int argc, char **argv);
@@ -11,5 +13,14 @@ int cmd_compare(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
+
+/* memobs SUBCOMMAND, for main's dispatch and the run's --help. */
+struct cli_subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+extern const struct cli_subcommand cli_subcommands[];	/* ends with an entry without a name */
 
 #endif

@@ -3,13 +3,13 @@
 #include "cli/history_cli.h"
 #include "lib/log.h"
 
-void history_cli_missing(const char *cmd, const char *path)
+void history_cli_missing(const char *path)
 {
-	log_err("%s: no history at %s: record runs with `memobs --history=%s -- COMMAND`, "
-		"or name the file with --history=PATH", cmd, path, path);
+	log_err("no history at %s: record runs with `memobs --history=%s -- COMMAND`, or name the file with "
+		"--history PATH", path, path);
 }
 
-int history_cli_load(const char *cmd, const char *path, struct mo_history *h, bool required)
+int history_cli_load(const char *path, struct mo_history *h, bool required)
 {
 	char err[512];
 	int ret = history_load(path, h, err, sizeof(err));
@@ -18,9 +18,9 @@ int history_cli_load(const char *cmd, const char *path, struct mo_history *h, bo
 		log_warn("%s", h->warnings[i]);
 	if (ret == -ENOENT) {
 		if (required)
-			history_cli_missing(cmd, path);
+			history_cli_missing(path);
 	} else if (ret) {
-		log_err("%s: %s", cmd, err);
+		log_err("%s", err);
 	}
 	return ret;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the subcommands reading the history share: loading it with its
- * warnings and errors said once, on stderr, prefixed with the subcommand. */
+ * warnings and errors said once, on stderr (log.h names the subcommand). */
 #ifndef MO_HISTORY_CLI_H
 #define MO_HISTORY_CLI_H
 
@@ -11,9 +11,9 @@
  * printing a warning per skipped line. A missing file is an error said
  * with what to do when `required`, and silent otherwise (the caller may
  * not need a history: run document files). Returns 0 or -errno. */
-int history_cli_load(const char *cmd, const char *path, struct mo_history *h, bool required);
+int history_cli_load(const char *path, struct mo_history *h, bool required);
 
 /* Say that path holds no history, and how to record one. */
-void history_cli_missing(const char *cmd, const char *path);
+void history_cli_missing(const char *path);
 
 #endif

@@ -6,6 +6,12 @@
 #include "lib/termesc.h"
 
 static bool verbose;
+static const char *command;
+
+void log_set_command(const char *name)
+{
+	command = name;
+}
 
 void log_set_verbose(bool on)
 {
@@ -27,9 +33,10 @@ static void vlog(const char *kind, const char *fmt, va_list ap)
 	if (n >= 0)
 		clean = malloc(4 * (size_t)n + 1);
 	if (clean)
-		fprintf(stderr, "memobs: %s%s\n", kind, termesc(msg, clean, 4 * (size_t)n + 1));
+		fprintf(stderr, "memobs%s%s: %s%s\n", command ? " " : "", command ? command : "", kind,
+			termesc(msg, clean, 4 * (size_t)n + 1));
 	else
-		fprintf(stderr, "memobs: %s(out of memory)\n", kind);
+		fprintf(stderr, "memobs%s%s: %s(out of memory)\n", command ? " " : "", command ? command : "", kind);
 	free(clean);
 	free(msg);
 }
