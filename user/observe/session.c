@@ -52,14 +52,27 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
-/* The log goes to a fresh file (never one someone prepared) named in err. */
+/* Does the log say more than "code: what" will? A refusal for want of a
+ * privilege does not (100 KB of libbpf's progress, then the errno), unless
+ * the verifier explained itself; any other failure may (a kernel that
+ * differs, a program the verifier rejects). */
+static bool log_tells_more(int code)
+{
+	if (!libbpf_log)
+		return false;
+	return (code != -EPERM && code != -EACCES) || strstr(libbpf_log, "BEGIN PROG LOAD LOG");
+}
+
+/* The log goes to a fresh file (never one someone prepared) named in err,
+ * when it tells more than err. */
 static void save_libbpf_log(const char *dir, char *err, size_t errlen, const char *what, int code)
 {
 	char path[4096];
 	int fd = -1;
 	bool saved;
 
-	if (dir && snprintf(path, sizeof(path), "%s/memobs-bpf-XXXXXX.log", dir) < (int)sizeof(path))
+	if (dir && log_tells_more(code) &&
+	    snprintf(path, sizeof(path), "%s/memobs-bpf-XXXXXX.log", dir) < (int)sizeof(path))
 		fd = mkostemps(path, 4, O_CLOEXEC);
 	saved = fd >= 0 && libbpf_log && write(fd, libbpf_log, libbpf_log_len) == (ssize_t)libbpf_log_len;
 	if (fd >= 0)
