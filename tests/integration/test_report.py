@@ -389,7 +389,18 @@ def test_files_belong_to_the_invoking_user():
     os.chmod(out, 0o1777)
     env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534")
     ok(report(path, "--svg", os.path.join(out, "t.svg"), "--html", os.path.join(out, "t.html"), env=env))
-    for name in ("t.svg", "t.html"):
+    # -o: what would go to standard output, into a file (issue 18, item 8); pprof too.
+    for name, args in (("t.json", ["--format", "json"]), ("t.pb.gz", ["--format", "pprof"]),
+                       ("t.folded", ["--folded"]), ("t.txt", [])):
+        p = ok(report(path, "-o", os.path.join(out, name), *args, env=env))
+        assert p.stdout == "", p.stdout[:200]
+    with open(os.path.join(out, "t.json")) as f:
+        assert json.load(f) == read_run(path)
+    with open(os.path.join(out, "t.pb.gz"), "rb") as f:
+        assert zlib.decompress(f.read(), 31)[:1] == b"\n", "a gzipped protobuf"
+    with open(os.path.join(out, "t.txt")) as f:
+        assert f.read().startswith("memobs: python3 ")
+    for name in ("t.svg", "t.html", "t.json", "t.pb.gz", "t.folded", "t.txt"):
         st = os.stat(os.path.join(out, name))
         assert (st.st_uid, st.st_gid) == (65534, 65534), (name, st.st_uid, st.st_gid)
 

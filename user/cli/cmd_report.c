@@ -2,6 +2,7 @@
 /* memobs report RUN: a saved run again, as the human summary, its JSON,
  * benchmark-tracker exports, and pictures (an SVG timeline, an HTML page). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct report_args {
 	const char *format;	/* NULL: text, unless pictures are all that is asked */
 	const char *svg;
 	const char *html;
+	const char *output;	/* -o: what goes to standard output goes there */
 	const char *ref;
 	size_t processes;
 	bool processes_given;
@@ -45,6 +47,8 @@ static const struct cli_opt report_opts[] = {
 	  "without --svg/--html), json (the run document), gh-benchmark (github-action-benchmark, "
 	  "customSmallerIsBetter), bencher (Bencher Metric Format) or pprof (the allocation and RSS growth sites as "
 	  "a gzipped pprof profile, with file:line and the program as the root frame: redirect it to a file)" },
+	{ "output", 'o', required_argument, "FILE", "write what would go to standard output (--format, --folded) to "
+	  "FILE instead, created as the invoking user and replaced whole" },
 	{ "svg", OPT_SVG, required_argument, "FILE", "write the timeline chart: RSS by kind, live heap, phases, marks" },
 	{ "html", OPT_HTML, required_argument, "FILE", "write one self-contained page: the chart and every table" },
 	{ "processes", OPT_PROCESSES, required_argument, "N", "also chart the N processes of highest peak RSS (at "
@@ -61,9 +65,9 @@ static const struct cli_opt report_opts[] = {
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
-	.usage = "RUN [--format FORMAT] [--history PATH]\n"
+	.usage = "RUN [--format FORMAT] [-o FILE] [--history PATH]\n"
 		 "RUN [--svg FILE] [--html FILE] [--processes N] [--history PATH]\n"
-		 "RUN --folded [--weight alloc|live|rss] [--lines] [--history PATH]",
+		 "RUN --folded [--weight alloc|live|rss] [--lines] [-o FILE] [--history PATH]",
 	.about = "A saved run again: its summary, its JSON, exports for benchmark trackers and profilers, an SVG "
 		 "timeline, an HTML page. RUN: a run document file (memobs -o), or from the history @-1 (the "
 		 "newest run), @-2, ..., a commit prefix or a label.",
@@ -126,6 +130,9 @@ static int take_option(int key, struct report_args *a)
 			return cli_usage_error(&report_cmd, "--weight '%s': alloc, live or rss", optarg);
 		a->weight_given = true;
 		break;
+	case 'o':
+		a->output = optarg;
+		break;
 	case 'h':
 		cli_help(&report_cmd, stdout);
 		return MO_EXIT_OK;
@@ -160,6 +167,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		return cli_usage_error(&report_cmd, "give one run: a run document file or a history reference such as "
 				       "@-1");
 	a->ref = argv[optind];
+	if (a->output && !a->format && !a->folded && (a->svg || a->html))
+		return cli_usage_error(&report_cmd, "-o is for what goes to standard output (--format, --folded): the "
+				       "pictures have their files");
 	if (!a->format && !a->svg && !a->html && !a->folded)
 		a->format = "text";
 	return CLI_GO_ON;
@@ -216,15 +226,15 @@ static int write_picture(const struct mo_invoker *inv, const char *path, bool ht
 	return ret;
 }
 
-/* The gzipped profile on standard output, never onto a terminal. */
-static int print_pprof(const struct mo_run *run)
+/* The gzipped profile, never onto a terminal. */
+static int print_pprof(FILE *out, const struct mo_run *run)
 {
 	unsigned char *data;
 	size_t len;
 	int err;
 
-	if (isatty(STDOUT_FILENO)) {
-		log_err("--format pprof writes a binary profile: redirect it to a file");
+	if (out == stdout && isatty(STDOUT_FILENO)) {
+		log_err("--format pprof writes a binary profile: redirect it to a file or use -o FILE");
 		return MO_EXIT_USAGE;
 	}
 	err = report_pprof(run, &data, &len);
@@ -236,23 +246,23 @@ static int print_pprof(const struct mo_run *run)
 		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
-	fwrite(data, 1, len, stdout);
+	fwrite(data, 1, len, out);
 	free(data);
 	return 0;
 }
 
-/* The run on standard output in format: 0 or memobs's exit code. */
-static int print_format(const char *format, const struct mo_run *run, const cJSON *doc)
+/* The run in format to out: 0 or memobs's exit code. */
+static int print_format(FILE *out, const char *format, const struct mo_run *run, const cJSON *doc)
 {
 	char *text = NULL;
 	int ret = 0;
 
 	if (!strcmp(format, "text")) {
-		report_text(stdout, run);
+		report_text(out, run);
 		return 0;
 	}
 	if (!strcmp(format, "pprof"))
-		return print_pprof(run);
+		return print_pprof(out, run);
 	if (!strcmp(format, "json")) {
 		ret = (text = cJSON_Print(doc)) ? 0 : -ENOMEM;
 	} else {
@@ -269,9 +279,51 @@ static int print_format(const char *format, const struct mo_run *run, const cJSO
 		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
-	printf("%s\n", text);
+	fprintf(out, "%s\n", text);
 	cJSON_free(text);
 	return 0;
+}
+
+/* What goes to standard output (--format, --folded), or with -o into that
+ * file. 0 or memobs's exit code. */
+static int write_stream(struct report_args *a, const struct mo_run *run, const cJSON *doc,
+			const struct mo_invoker *inv)
+{
+	char *buf = NULL, err[PATH_MAX + 128];
+	size_t len = 0;
+	FILE *out = a->output ? open_memstream(&buf, &len) : stdout;
+	int rc = 0;
+
+	if (!out) {
+		log_err("out of memory");
+		return MO_EXIT_FAILURE;
+	}
+	if (a->format)
+		rc = print_format(out, a->format, run, doc);
+	if (!rc && a->folded) {
+		if (!a->weight_given)
+			a->weight = run->heap ? MO_FOLD_ALLOC : MO_FOLD_RSS;
+		if ((a->weight != MO_FOLD_RSS && !run->heap) || !report_folded(out, run, a->weight, a->lines))
+			log_warn("%s has no %s stacks%s", a->ref, a->weight == MO_FOLD_RSS ? "RSS growth" : "allocation",
+				 a->weight != MO_FOLD_RSS && !run->heap ? " (it was recorded without --heap)" : "");
+	}
+	if (a->output) {
+		if (fclose(out) && !rc) {
+			log_err("out of memory");
+			rc = MO_EXIT_FAILURE;
+		}
+		if (!rc && outfile_write(inv, a->output, buf, len, err, sizeof(err))) {
+			log_err("%s", err);
+			rc = MO_EXIT_FAILURE;
+		}
+		free(buf);
+		return rc;
+	}
+	if (!rc && (fflush(stdout) || ferror(stdout))) {
+		log_err("cannot write to standard output: %s", strerror(errno));
+		rc = MO_EXIT_FAILURE;
+	}
+	return rc;
 }
 
 int cmd_report(int argc, char **argv)
@@ -300,21 +352,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	if (a.html && write_picture(&inv, a.html, true, &run, doc, a.processes))
 		goto out;
-	if (a.format && (rc = print_format(a.format, &run, doc)))
-		goto out;
-	if (a.folded) {
-		if (!a.weight_given)
-			a.weight = run.heap ? MO_FOLD_ALLOC : MO_FOLD_RSS;
-		if ((a.weight != MO_FOLD_RSS && !run.heap) || !report_folded(stdout, &run, a.weight, a.lines))
-			log_warn("%s has no %s stacks%s", a.ref, a.weight == MO_FOLD_RSS ? "RSS growth" : "allocation",
-				 a.weight != MO_FOLD_RSS && !run.heap ? " (it was recorded without --heap)" : "");
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		log_err("cannot write to standard output: %s", strerror(errno));
-		rc = MO_EXIT_FAILURE;
-		goto out;
-	}
-	rc = MO_EXIT_OK;
+	rc = write_stream(&a, &run, doc, &inv);
 out:
 	run_free(&run);
 	cJSON_Delete(doc);
