@@ -100,48 +100,59 @@ static __always_inline const struct mo_unwind_row *find_row(void *table, __u32 n
 	return bpf_map_lookup_elem(table, &idx);
 }
 
+struct py_walk {
+	struct unwind_walk *w;
+	const struct py_offsets *o;
+};
+
+/* One Python frame of the current eval loop call: written at w->n. Returns
+ * 1 (bpf_loop: stop) at the call's entry frame. */
+static long python_step(__u32 k, struct py_walk *p)
+{
+	struct unwind_walk *w = p->w;
+	const struct py_offsets *o = p->o;
+	struct mo_pycode_key key = { .tgid = w->tgid };
+	__u64 f = w->pyframe, instr, code_start;
+	__u8 owner = 0, entry = 0;
+	struct mo_stack_frame *fr;
+
+	if (!f || w->n >= MO_STACK_DEPTH)
+		return 1;
+	if (o->f_is_entry) {
+		bpf_probe_read_user(&entry, sizeof(entry), (void *)(f + o->f_is_entry));
+	} else if (!bpf_probe_read_user(&owner, sizeof(owner), (void *)(f + o->f_owner)) &&
+		   owner == PY_FRAME_OWNED_BY_CSTACK) {
+		w->pyframe = read_ptr(f + o->f_previous);
+		return 1;
+	}
+	key.code = read_ptr(f + o->f_code);
+	instr = read_ptr(f + o->f_prev_instr);
+	w->pyframe = read_ptr(f + o->f_previous);
+	if (key.code && py_code(o, &key)) {
+		fr = &w->out->frames[w->n & (MO_STACK_DEPTH - 1)];
+		fr->status = MO_FRAME_PY;
+		__builtin_memcpy(fr->build_id, &key, sizeof(key));
+		__builtin_memset(fr->build_id + sizeof(key), 0, sizeof(fr->build_id) - sizeof(key));
+		code_start = key.code + o->co_code;
+		fr->offset = instr > code_start ? instr - code_start : 0;
+		w->n++;
+	}
+	return entry ? 1 : 0;
+}
+
 /* The Python frames one eval loop call runs, in place of its native frame
  * (written at w->n): from the next one down to the call's entry frame. */
 static __always_inline void python_frames(struct unwind_walk *w, const struct mo_unwind_file *info)
 {
-	const struct py_offsets *o = py_offsets_of(info->py_version);
+	struct py_walk p = { w, py_offsets_of(info->py_version) };
 
-	if (!o)
+	if (!p.o)
 		return;
 	if (!w->py_read) {
 		w->py_read = true;
-		w->pyframe = py_current_frame(o, w->vma.start - (w->vma.pgoff << 12) + info->py_runtime);
+		w->pyframe = py_current_frame(p.o, w->vma.start - (w->vma.pgoff << 12) + info->py_runtime);
 	}
-	for (int k = 0; k < MO_STACK_DEPTH; k++) {
-		struct mo_pycode_key key = { .tgid = w->tgid };
-		__u64 f = w->pyframe, instr, code_start;
-		__u8 owner = 0, entry = 0;
-		struct mo_stack_frame *fr;
-
-		if (!f || w->n >= MO_STACK_DEPTH)
-			return;
-		if (o->f_is_entry) {
-			bpf_probe_read_user(&entry, sizeof(entry), (void *)(f + o->f_is_entry));
-		} else if (!bpf_probe_read_user(&owner, sizeof(owner), (void *)(f + o->f_owner)) &&
-			   owner == PY_FRAME_OWNED_BY_CSTACK) {
-			w->pyframe = read_ptr(f + o->f_previous);
-			return;
-		}
-		key.code = read_ptr(f + o->f_code);
-		instr = read_ptr(f + o->f_prev_instr);
-		w->pyframe = read_ptr(f + o->f_previous);
-		if (key.code && py_code(o, &key)) {
-			fr = &w->out->frames[w->n & (MO_STACK_DEPTH - 1)];
-			fr->status = MO_FRAME_PY;
-			__builtin_memcpy(fr->build_id, &key, sizeof(key));
-			__builtin_memset(fr->build_id + sizeof(key), 0, sizeof(fr->build_id) - sizeof(key));
-			code_start = key.code + o->co_code;
-			fr->offset = instr > code_start ? instr - code_start : 0;
-			w->n++;
-		}
-		if (entry)
-			return;
-	}
+	bpf_loop(MO_STACK_DEPTH, python_step, &p, 0);
 }
 
 /* One native frame: record where w->r.ip is (Python frames in place of an
