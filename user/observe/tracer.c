@@ -17,6 +17,7 @@
 #include "stacks/buildids.h"
 #include "observe/convert.h"
 #include "observe/unwind.h"
+#include "probe/ldsearch.h"
 #include "observe/cgroups.h"
 #include "observe/filters.h"
 #include "serve/live.h"
@@ -142,21 +143,41 @@ static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
 	return ret < 0 ? ret : 0;
 }
 
+/* The libraries the loader will map for an executable (DT_NEEDED and
+ * rpaths with $ORIGIN; the environment is not read here), to the unwind
+ * worker. */
+static void queue_libraries(struct mo_tracer *t, const char *exe, const char *exe_path)
+{
+	struct mo_ld_query q = { .root = "", .exe = exe, .exe_path = exe_path };
+	struct mo_ld_objects objs;
+	char err[256];
+
+	if (ldsearch_resolve(&q, &objs, err, sizeof(err)))
+		return;
+	for (size_t i = 0; i < objs.count; i++)
+		if (!objs.objs[i].exe && !objs.objs[i].interp)
+			unwind__queue_path(t->unwinder, objs.objs[i].path);
+	ldsearch_free(&objs);
+}
+
 /* The exec gate stopped pid at its first exec of a new executable: probe
  * what it carries (its own malloc, markers), then let it run. */
 static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 {
 	char path[64], err[512], real[4096];
-	ssize_t n;
+	ssize_t n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
 	if (t->buildids && (n = readlink(path, real, sizeof(real) - 1)) > 0) {
 		real[n] = 0;
 		buildids__add_file(t->buildids, real);
 	}
-	/* Its stacks walk through it from its first sample on. */
-	if (t->unwinder)
+	/* Its stacks walk through it from its first sample on, and through the
+	 * libraries its loader is about to map soon after. */
+	if (t->unwinder) {
 		unwind__load_now(t->unwinder, path);
+		queue_libraries(t, path, n > 0 ? real : NULL);
+	}
 	if (t->opts.heap && heap_probes__attach_exe(t->heap, ev->hdr.tgid, path, err, sizeof(err)) < 0)
 		run_add_warning(t->run, "%s", err);
 	if (usdt_probes__attach_file(t->usdt, path, err, sizeof(err)) < 0)

@@ -22,6 +22,7 @@ struct request {
 	struct mo_file_key file;
 	pid_t pid;
 	__u64 start, end;
+	char *path;		/* a file to load by its path (not a request from BPF) */
 };
 
 struct learned {
@@ -210,6 +211,11 @@ static void serve(struct mo_unwinder *u, const struct request *r)
 {
 	char map_files[96];
 
+	if (r->path) {
+		unwind__load_now(u, r->path);
+		free(r->path);
+		return;
+	}
 	snprintf(map_files, sizeof(map_files), "/proc/%d/map_files/%llx-%llx", r->pid, (unsigned long long)r->start,
 		 (unsigned long long)r->end);
 	unwind__load_now(u, map_files);
@@ -278,6 +284,8 @@ void unwind__free(struct mo_unwinder *u)
 		free(u->done[i].path);
 	free(u->done);
 	free(u->loaded);
+	for (size_t i = 0; i < u->nq; i++)
+		free(u->q[i].path);
 	free(u->q);
 	pthread_mutex_destroy(&u->lock);
 	pthread_cond_destroy(&u->cond);
@@ -292,6 +300,20 @@ void unwind__request(struct mo_unwinder *u, const struct mo_ev_unwind_file *ev)
 		pthread_cond_signal(&u->cond);
 	}
 	pthread_mutex_unlock(&u->lock);
+}
+
+void unwind__queue_path(struct mo_unwinder *u, const char *path)
+{
+	char *copy = strdup(path);
+
+	pthread_mutex_lock(&u->lock);
+	if (copy && grow((void **)&u->q, u->nq, &u->capq, sizeof(*u->q))) {
+		u->q[u->nq++] = (struct request){ .path = copy };
+		pthread_cond_signal(&u->cond);
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&u->lock);
+	free(copy);
 }
 
 void unwind__learned(struct mo_unwinder *u, struct mo_buildids *ids)

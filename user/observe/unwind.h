@@ -31,6 +31,10 @@ void unwind__free(struct mo_unwinder *u);
  * 0/-errno. */
 int unwind__load_now(struct mo_unwinder *u, const char *path);
 
+/* Queue the file at path to be loaded by the worker (the libraries a new
+ * executable will map: loaded while its loader maps them). */
+void unwind__queue_path(struct mo_unwinder *u, const char *path);
+
 /* Queue a request from BPF. */
 void unwind__request(struct mo_unwinder *u, const struct mo_ev_unwind_file *ev);
 
