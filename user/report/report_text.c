@@ -174,41 +174,65 @@ static void print_header(FILE *out, const struct mo_run *run)
 	textfit_wrap(out, text, WIDTH, "  heap: ", "        ");
 }
 
+/* The innermost Python frame of a stack (its source is a .py file),
+ * counted from the leaf (>= 1), or 0 when it has none past the leaf. */
+static size_t python_caller(char **frames, size_t n, const struct mo_site_where *where)
+{
+	for (size_t k = 1; where->sources && k < n; k++)
+		if (strstr(where->sources[n - 1 - k], ".py:"))
+			return k;
+	(void)frames;
+	return 0;
+}
+
 /* "leaf (file.c:42) <- caller <- caller" in at most cols columns: as many
  * callers as fit (at most 3), " <- ..." when some are left out; the leaf's
- * source file without its directory. */
+ * source file without its directory. A Python program's innermost Python
+ * function is always named, with its file:line: it is the program's own code. */
 static const char *fit_frames(char **frames, size_t n, const struct mo_site_where *where, size_t cols, char *buf,
 			      size_t len)
 {
 	const char *src = where->sources && n ? where->sources[n - 1] : "";
 	const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
-	char name[512], file[256], part[600], leaf[1200];
-	size_t i = 1, used;
+	char name[512], file[256], part[600], leaf[1200], py[900] = "";
+	size_t i = 1, used, leaf_cols, k = python_caller(frames, n, where), stop = k ? k : n;
 
 	if (!n) {
 		snprintf(buf, len, "-");
 		return buf;
 	}
+	if (k) {
+		const char *ps = where->sources[n - 1 - k], *pb = strrchr(ps, '/') ? strrchr(ps, '/') + 1 : ps;
+
+		snprintf(py, sizeof(py), " <- %s (%s)", termesc(frames[n - 1 - k], name, sizeof(name)),
+			 termesc(pb, file, sizeof(file)));
+	}
 	termesc(frames[n - 1], name, sizeof(name));
 	termesc(base, file, sizeof(file));
+	/* Room for the Python caller first, when there is room at all. */
+	leaf_cols = *py && textfit_cols(py) + 20 <= cols ? cols - textfit_cols(py) : cols;
 	/* The function first; its file:line shortened from the left (the line
 	 * tells sites of one function apart), or left out. */
-	if (*base && textfit_cols(name) + 3 + 12 <= cols) {
-		textfit_cut(file, cols - textfit_cols(name) - 3, true, part, sizeof(part));
+	if (*base && textfit_cols(name) + 3 + 12 <= leaf_cols) {
+		textfit_cut(file, leaf_cols - textfit_cols(name) - 3, true, part, sizeof(part));
 		snprintf(leaf, sizeof(leaf), "%s (%s)", name, part);
 	} else {
 		snprintf(leaf, sizeof(leaf), "%s", name);
 	}
-	textfit_cut(leaf, cols, false, buf, len);
-	used = textfit_cols(buf);
-	for (; i < n && i < 4; i++) {
+	textfit_cut(leaf, leaf_cols, false, buf, len);
+	used = textfit_cols(buf) + textfit_cols(py);
+	for (; i < stop && i < 4; i++) {
 		snprintf(part, sizeof(part), " <- %s", termesc(frames[n - 1 - i], name, sizeof(name)));
 		if (used + textfit_cols(part) + (i + 1 < n ? 7 : 0) > cols)
 			break;
 		used += textfit_cols(part);
 		strncat(buf, part, len - strlen(buf) - 1);
 	}
-	if (i < n && used + 7 <= cols)
+	if (i < stop && used + 7 <= cols)
+		strncat(buf, " <- ...", len - strlen(buf) - 1);
+	if (k && textfit_cols(buf) + textfit_cols(py) <= cols)
+		strncat(buf, py, len - strlen(buf) - 1);
+	else if (k && i == k && i < n && textfit_cols(buf) + 7 <= cols)
 		strncat(buf, " <- ...", len - strlen(buf) - 1);
 	return buf;
 }
