@@ -180,6 +180,53 @@ static void snap(const struct points *p, double sst, struct mo_fit *out)
 	}
 }
 
+/* Student's t at 97.5% (two-sided 95%) by degrees of freedom; past 30 the
+ * next bounds (40: 2.021, 60: 2.000, 120: 1.980). */
+static double t_975(unsigned dof)
+{
+	static const double t[] = { NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+				    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+				    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042 };
+
+	if (dof < sizeof(t) / sizeof(t[0]))
+		return t[dof];
+	return dof <= 40 ? 2.021 : dof <= 60 ? 2.000 : 1.980;
+}
+
+#define K_SCAN_STEP 0.01
+
+/* The exponents the sweep cannot tell from the best: those whose residuals
+ * stay within ssr_free * (1 + t^2 / dof), dof = points - 3 (a 95% profile
+ * interval of k). The lowest and the highest of them, with their a and b,
+ * into out; k_lo NAN without a degree of freedom to judge. Extrapolated,
+ * the exponent is what errs most: a 6x extrapolation of k = 0.80 that is
+ * 1.0 in truth is 26% low. */
+static void exponent_range(const struct points *p, double ssr_free, struct mo_fit *out)
+{
+	unsigned dof = p->count > 3 ? p->count - 3 : 0;
+	double bound, t;
+
+	out->k_lo = out->k_hi = NAN;
+	if (!dof)
+		return;
+	t = t_975(dof);
+	bound = ssr_free * (1 + t * t / dof);
+	out->k_lo = out->k_hi = out->k_free;
+	solve(p, out->k_free, &out->a_lo, &out->b_lo, NULL);
+	out->a_hi = out->a_lo;
+	out->b_hi = out->b_lo;
+	for (double k = FIT_K_MIN; k <= FIT_K_MAX + 1e-9; k += K_SCAN_STEP) {
+		double a, b;
+
+		if (solve(p, k, &a, &b, NULL) > bound)
+			continue;
+		if (k < out->k_lo)
+			out->k_lo = k, out->a_lo = a, out->b_lo = b;
+		if (k > out->k_hi)
+			out->k_hi = k, out->a_hi = a, out->b_hi = b;
+	}
+}
+
 /* Points less the parameters estimated from them: a (unless held at 0), b,
  * and k unless it was rounded to a simple exponent (then it is chosen, not
  * estimated); the mean alone for a constant. */
@@ -230,6 +277,7 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 		fit_constant(&p, mean, sst, out);
 	} else {
 		ssr = solve(&p, out->k_free, &out->a, &out->b, out);
+		exponent_range(&p, ssr, out);
 		out->k = out->k_free;
 		out->r2 = r_squared(ssr, sst);
 		out->rmse_rel = sqrt(ssr / count);
@@ -242,22 +290,9 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 	return 0;
 }
 
-/* Student's t at 97.5% (two-sided 95%) by degrees of freedom; past 30 the
- * next bounds (40: 2.021, 60: 2.000, 120: 1.980). */
-static double t_975(unsigned dof)
-{
-	static const double t[] = { NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-				    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-				    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042 };
-
-	if (dof < sizeof(t) / sizeof(t[0]))
-		return t[dof];
-	return dof <= 40 ? 2.021 : dof <= 60 ? 2.000 : 1.980;
-}
-
 double fit_interval(const struct mo_fit *f, double n)
 {
-	double sigma, x, lever;
+	double sigma, x, lever, here, spread = 0;
 
 	if (!f->dof)
 		return NAN;
@@ -269,7 +304,12 @@ double fit_interval(const struct mo_fit *f, double n)
 		lever = f->x_sq > 0 ? x * x / f->x_sq : INFINITY;
 	else
 		lever = 1.0 / f->npoints + (f->x_ss > 0 ? (x - f->x_mean) * (x - f->x_mean) / f->x_ss : INFINITY);
-	return t_975(f->dof) * sigma * sqrt(1 + lever);
+	/* What the exponents the data allow predict there, apart from this one's. */
+	if (!isnan(f->k_lo)) {
+		here = fit_eval(f, n);
+		spread = fmax(fabs(f->a_lo + f->b_lo * pow(n, f->k_lo) - here), fabs(f->a_hi + f->b_hi * pow(n, f->k_hi) - here));
+	}
+	return t_975(f->dof) * sigma * sqrt(1 + lever) + spread;
 }
 
 double fit_eval(const struct mo_fit *f, double n)

@@ -68,6 +68,9 @@ struct mo_fit {
 	size_t npoints;
 	unsigned dof;
 	double ssr, x_mean, x_ss, x_sq;
+	/* The exponents the data cannot tell from k_free (a 95% profile
+	 * interval) and each one's a and b; k_lo NAN when unknown (3 points). */
+	double k_lo, a_lo, b_lo, k_hi, a_hi, b_hi;
 };
 
 /* Fit count points (n[i] > 0, finite y[i]; sizes may repeat). noise_floor:
@@ -80,11 +83,12 @@ int fit_power(const double *n, const double *y, size_t count, double noise_floor
 /* The model at size n (extrapolates beyond the sweep). */
 double fit_eval(const struct mo_fit *f, double n);
 
-/* Half the width of the 95% prediction interval of one more run at size n
- * (Student's t of the residuals, the model's exponent taken as given), NAN
- * when no degree of freedom is left to estimate it (as many points as
- * parameters). Valid as far as the model holds and the runs' noise is
- * alike at every size: beyond the sweep it is a lower bound. */
+/* Half the width of the 95% prediction interval of one more run at size n:
+ * Student's t of the residuals for the model's exponent, plus how far the
+ * exponents the data cannot rule out (k_lo..k_hi) predict from it there.
+ * NAN when no degree of freedom is left (as many points as parameters).
+ * Valid as far as the model's form holds and the runs' noise is alike at
+ * every size. */
 double fit_interval(const struct mo_fit *f, double n);
 
 /* "constant", "sub-linear", "linear", "super-linear", "decreasing",

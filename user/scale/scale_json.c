@@ -34,7 +34,8 @@ static bool add_fit(cJSON *obj, const char *name, const struct mo_fit *f)
 	cJSON *o = cJSON_AddObjectToObject(obj, name);
 
 	return o && add_real(o, "a", f->a) && add_real(o, "b", f->b) && add_real(o, "k", f->k) &&
-	       add_real(o, "k_free", f->k_free) && cJSON_AddBoolToObject(o, "snapped", f->snapped) &&
+	       add_real(o, "k_free", f->k_free) && add_real(o, "k_lo", f->k_lo) && add_real(o, "k_hi", f->k_hi) &&
+	       cJSON_AddBoolToObject(o, "snapped", f->snapped) &&
 	       add_real(o, "r2", f->r2) && add_real(o, "rmse_rel", f->rmse_rel) &&
 	       cJSON_AddBoolToObject(o, "through_origin", f->origin) &&
 	       cJSON_AddStringToObject(o, "shape", fit_shape_name(f->shape)) &&
