@@ -181,52 +181,52 @@ static __always_inline void heap_alloc(struct pt_regs *ctx, struct heap_call *ca
 		heap_live_add(p, ps, size);
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_malloc, __u64 size)
 {
 	return heap_enter(ctx, HEAP_MALLOC, size, 0);
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_calloc, __u64 n, __u64 size)
 {
 	return heap_enter(ctx, HEAP_MALLOC, n * size, 0);
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_realloc, __u64 old, __u64 size)
 {
 	return heap_enter(ctx, HEAP_REALLOC, size, old);
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_reallocarr, __u64 old, __u64 n, __u64 size)
 {
 	return heap_enter(ctx, HEAP_REALLOC, n * size, old);
 }
 
 /* memalign(align, size) and aligned_alloc(align, size) */
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_memalign, __u64 align, __u64 size)
 {
 	return heap_enter(ctx, HEAP_MALLOC, size, 0);
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_posix_memal, __u64 memptr, __u64 align, __u64 size)
 {
 	return heap_enter(ctx, HEAP_POSIX_MEMALIGN, size, memptr);
 }
 
 /* valloc(size) and pvalloc(size) */
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_valloc, __u64 size)
 {
 	return heap_enter(ctx, HEAP_MALLOC, size, 0);
 }
 
 /* Return of any allocating call above: the block's address is known now. */
-SEC("uretprobe")
+SEC("uprobe.multi")
 int BPF_KRETPROBE(mo_alloc_ret, __u64 ret)
 {
 	__u32 tgid = current_tgid();
@@ -257,7 +257,7 @@ int BPF_KRETPROBE(mo_alloc_ret, __u64 ret)
 
 /* free(ptr). The loader may attach this past the entry instruction (to the
  * first one the kernel emulates), as long as ptr is still in the register. */
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_KPROBE(mo_free, __u64 ptr)
 {
 	__u32 tgid = current_tgid();

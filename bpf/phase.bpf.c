@@ -14,7 +14,7 @@
  * lock is taken and the marker's thread does bounded work: at most
  * MO_MAX_OPEN_PHASES + MO_PHASE_DEPTH lookups, nothing per allocation site. */
 #include "common.bpf.h"
-#include <bpf/usdt.bpf.h>
+#include "usdt.bpf.h"
 
 /* FNV-1a 64 of a NUL-terminated name: phases match on it (a collision
  * among the few open phases is not a practical concern). 0 is kept for
@@ -400,28 +400,54 @@ static __always_inline int marker_mark(__u32 tgid, const char *ulabel)
 	return 0;
 }
 
-/* The entry points only fetch the USDT argument: the logic above does not
- * depend on how the probe was attached. */
-SEC("usdt")
-int BPF_USDT(mo_phase_begin, const char *name)
+/* The argument of a marker, or fallback when it cannot be fetched. */
+static __always_inline __u64 marker_arg(struct pt_regs *ctx, __u64 cookie, __u64 fallback)
 {
-	return marker_phase_begin(current_tgid(), name);
+	__u64 arg;
+
+	return usdt_arg(ctx, cookie, &arg) ? fallback : arg;
 }
 
-SEC("usdt")
-int BPF_USDT(mo_phase_end, const char *name)
+/* Each marker in a frame of its own, which fetches its argument: inlined
+ * together, their buffers pass the 512-byte stack. A name that cannot be
+ * fetched is a name not read; items that cannot, items unknown (past
+ * MO_ITEMS_MAX). */
+static __noinline int call_phase_begin(struct pt_regs *ctx, __u64 cookie)
 {
-	return marker_phase_end(current_tgid(), name);
+	return marker_phase_begin(current_tgid(), (const char *)marker_arg(ctx, cookie, 0));
 }
 
-SEC("usdt")
-int BPF_USDT(mo_items, __u64 count)
+static __noinline int call_phase_end(struct pt_regs *ctx, __u64 cookie)
 {
-	return marker_items(current_tgid(), count);
+	return marker_phase_end(current_tgid(), (const char *)marker_arg(ctx, cookie, 0));
 }
 
-SEC("usdt")
-int BPF_USDT(mo_mark, const char *label)
+static __noinline int call_items(struct pt_regs *ctx, __u64 cookie)
 {
-	return marker_mark(current_tgid(), label);
+	return marker_items(current_tgid(), marker_arg(ctx, cookie, ~0ull));
+}
+
+static __noinline int call_mark(struct pt_regs *ctx, __u64 cookie)
+{
+	return marker_mark(current_tgid(), (const char *)marker_arg(ctx, cookie, 0));
+}
+
+/* Every marker of a file is one uprobe_multi link of this program; the
+ * cookie of each probe says which marker it is and where its argument is
+ * (usdt.bpf.h). The logic above does not depend on how it was attached. */
+SEC("uprobe.multi")
+int mo_marker(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+
+	switch (MO_USDT_MARKER(cookie)) {
+	case MO_MARKER_PHASE_BEGIN:
+		return call_phase_begin(ctx, cookie);
+	case MO_MARKER_PHASE_END:
+		return call_phase_end(ctx, cookie);
+	case MO_MARKER_ITEMS:
+		return call_items(ctx, cookie);
+	default:
+		return call_mark(ctx, cookie);
+	}
 }

@@ -435,8 +435,44 @@ struct mo_exe_key {
 };
 
 enum mo_exe_state {
-	MO_EXE_INSPECTING = 1,
-	MO_EXE_READY = 2,
+	MO_EXE_INSPECTING = 1,	/* stopped at its first exec, being looked at */
+	MO_EXE_READY = 2,	/* nothing more to do for it: no stop */
+	MO_EXE_AGAIN = 3,	/* every process that execs it needs a look (its
+				 * markers are attached per process): stop each */
 };
+
+/* The markers of provider "memobs" (README, "Phases"). */
+enum mo_marker {
+	MO_MARKER_PHASE_BEGIN,
+	MO_MARKER_PHASE_END,
+	MO_MARKER_ITEMS,
+	MO_MARKER_MARK,
+};
+
+/* Where a USDT probe's argument is (x86-64, from its .note.stapsdt spec). */
+enum mo_usdt_arg_kind {
+	MO_USDT_ARG_CONST,	/* 8@$42: the value itself */
+	MO_USDT_ARG_REG,	/* 8@%rdi: a register */
+	MO_USDT_ARG_DEREF,	/* -4@-20(%rbp): memory at a register plus a displacement */
+};
+
+/* All markers of a file are one uprobe_multi link; the BPF cookie of each
+ * offset says which marker it is and how to fetch its one argument, so no
+ * table is needed (bpf/usdt.bpf.h decodes it):
+ *   bits 0-1 enum mo_marker, 2-3 enum mo_usdt_arg_kind, 4-5 log2 of the
+ *   argument's size in bytes, 6 signed, 7-11 the register's slot in x86-64
+ *   struct pt_regs, 12-63 the constant or displacement (signed). */
+#define MO_USDT_VAL_SHIFT 12
+#define MO_USDT_VAL_MAX ((1ll << (63 - MO_USDT_VAL_SHIFT)) - 1)
+#define MO_USDT_REG_SLOTS 21	/* r15 .. ss */
+#define MO_USDT_COOKIE(marker, kind, size_log2, is_signed, reg, val)                                      \
+	((__u64)(marker) | (__u64)(kind) << 2 | (__u64)(size_log2) << 4 | (__u64)(is_signed) << 6 |       \
+	 (__u64)(reg) << 7 | (__u64)(val) << MO_USDT_VAL_SHIFT)
+#define MO_USDT_MARKER(c) ((c) & 3)
+#define MO_USDT_KIND(c) (((c) >> 2) & 3)
+#define MO_USDT_SIZE_LOG2(c) (((c) >> 4) & 3)
+#define MO_USDT_SIGNED(c) (((c) >> 6) & 1)
+#define MO_USDT_REG(c) (((c) >> 7) & 31)
+#define MO_USDT_VAL(c) ((__s64)(c) >> MO_USDT_VAL_SHIFT)
 
 #endif

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import BUILD, MEMOBS, MiB, Observer, prog, run_tests
+from harness import BUILD, MEMOBS, MiB, Observer, memobs, prog, run_tests
 
 LIBMEMOBS = os.path.join(BUILD, "libmemobs.so")
 # README, Phases: memobs's own peak RSS under a marker flood (idle: ~25 MiB).
@@ -118,6 +118,16 @@ def test_host_markers_from_root_and_marker_uid_only():
     assert by_user == {"daemon": 3, "root": 2}, (by_user, users)
     assert [p["name"] for p in doc["phases"]].count("flood") == 2, doc["phases"]
     assert doc["drops"]["markers_refused"] == 7 + 2 * 2, doc["drops"]
+
+
+def test_marker_argument_forms():
+    """Every argument form sys/sdt.h writes on x86-64 (a global as
+    8@counter(%rip), a constant, 16- and 32-bit registers, a frame slot at
+    -O0) is fetched in BPF from the probe's cookie alone: the items add up."""
+    _, doc = memobs(["-q"], [prog("marker_args")], check_rc=0)
+    args = [p for p in doc["phases"] if p["name"] == "args"]
+    assert len(args) == 1 and args[0]["items"] == 1332, doc["phases"]
+    assert doc["warnings"] == [], doc["warnings"]
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
  *   nested     outer{ a{8 MiB} b{ c{16 MiB} } }   nesting and inclusive peaks
  *   unmatched  end("nope") with nothing open, then ok{4 MiB}
  *   unclosed   open{12 MiB} and exit without its end
- *   child      parent{ a forked child runs work{12 MiB} }: session-wide phases
+ *   child      parent{ a child (fork and exec) runs work{12 MiB} }: session-wide phases
  *   longname   a 100-byte name: truncated to 63 and flagged
  *   growth     leak{keeps 8 MiB} churn{16 MiB allocated and freed}: what grew
  *              in each phase, and what was live at its end
@@ -71,10 +71,15 @@ static void child(void)
 	MEMOBS_PHASE_BEGIN("parent");
 	pid = fork();
 	if (pid == 0) {
-		MEMOBS_PHASE_BEGIN("work");
-		touch(12);
-		MEMOBS_PHASE_END("work");
-		_exit(0);
+		/* A new program gets its markers at its exec, before it runs (a
+		 * child forked without exec gets them only once memobs saw the
+		 * fork: README, "Phases"). */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		self[n > 0 ? n : 0] = 0;
+		execl(self, "phase_cases", "child-work", (char *)NULL);
+		_exit(127);
 	}
 	waitpid(pid, NULL, 0);
 	MEMOBS_PHASE_END("parent");
@@ -99,6 +104,10 @@ int main(int argc, char **argv)
 		child();
 	} else if (!strcmp(mode, "growth")) {
 		growth();
+	} else if (!strcmp(mode, "child-work")) {
+		MEMOBS_PHASE_BEGIN("work");
+		touch(12);
+		MEMOBS_PHASE_END("work");
 	} else if (!strcmp(mode, "longname")) {
 		memset(name, 'x', 100);
 		name[100] = 0;

@@ -16,6 +16,8 @@
 #include "memobs_abi.h"
 #include "memobs.skel.h"
 #include "observe/filters.h"
+#include "probe/attach_heap.h"
+#include "probe/attach_usdt.h"
 #include "lib/log.h"
 #include "observe/session.h"
 
@@ -157,6 +159,8 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	if (!opts->heap)
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, 1);
 	set_heap_autoload(skel, opts->heap);
+	err = err ?: heap_probes__prepare(skel);
+	err = err ?: usdt_probes__prepare(skel);
 	bpf_program__set_autoload(skel->progs.mo_prep_exec, kernel_has_type("btf_trace_sched_prepare_exec"));
 	return err;
 }
@@ -236,7 +240,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		goto err_free;
 	}
 	/* memobs's own executable needs no inspection at exec. */
-	session__exe_ready(s, s->skel->rodata->mo_cfg.self_dev, s->skel->rodata->mo_cfg.self_ino);
+	session__exe_ready(s, s->skel->rodata->mo_cfg.self_dev, s->skel->rodata->mo_cfg.self_ino, false);
 	free(libbpf_log);
 	libbpf_log = NULL;
 	libbpf_log_len = 0;
@@ -362,10 +366,10 @@ int session__poll_fd(struct mo_session *s)
 	return ring_buffer__epoll_fd(s->rb);
 }
 
-int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino)
+int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino, bool again)
 {
 	struct mo_exe_key key = { .dev = dev, .ino = ino };
-	__u32 ready = MO_EXE_READY;
+	__u32 ready = again ? MO_EXE_AGAIN : MO_EXE_READY;
 
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_exes), &key, &ready, BPF_ANY))
 		return -errno;

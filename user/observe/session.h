@@ -83,8 +83,9 @@ int session__poll(struct mo_session *s, int timeout_ms);
 /* A file descriptor that becomes readable when records are pending. */
 int session__poll_fd(struct mo_session *s);
 
-/* The exec gate may let this executable run from now on. */
-int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino);
+/* The exec gate may let this executable run from now on, or (again) must
+ * stop every process that execs it, for a look each. */
+int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino, bool again);
 
 /* A phase's record as of now: an open phase's peaks include the segment
  * running now; the root's are the session's. 0/-errno. */

@@ -11,9 +11,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "probe/allocators.h"
-#include "probe/attach_heap.h"
-#include "probe/attach_usdt.h"
 #include "stacks/buildids.h"
 #include "observe/convert.h"
 #include "observe/unwind.h"
@@ -23,6 +20,7 @@
 #include "serve/live.h"
 #include "lib/log.h"
 #include "observe/phases.h"
+#include "observe/probes.h"
 #include "lib/procfs.h"
 #include "observe/proctree.h"
 #include "observe/readout.h"
@@ -45,8 +43,7 @@ struct mo_tracer {
 	struct mo_tracer_opts opts;
 	struct mo_run *run;
 	struct mo_session *sess;
-	struct mo_heap_probes *heap;
-	struct mo_usdt_probes *usdt;
+	struct mo_probes *probes;
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
@@ -119,30 +116,6 @@ static void preload_unwind_tables(struct mo_tracer *t)
 		unwind__load_now(t->unwinder, path);
 }
 
-/* Probes that must be in place before the command runs. */
-static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
-{
-	char libc[4096];
-	int ret;
-
-	if (t->opts.heap) {
-		ret = own_library(libc_names, libc, sizeof(libc));
-		if (ret) {
-			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
-			return ret;
-		}
-		ret = heap_probes__attach_file(t->heap, libc, "", allocators_family(libc, "", false), err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	/* `memobs mark` runs this very binary; the FFI library is found by the
-	 * Python module through MEMOBS_LIB. */
-	ret = usdt_probes__attach_file(t->usdt, "/proc/self/exe", err, errlen);
-	if (ret >= 0 && t->opts.libmemobs && !access(t->opts.libmemobs, R_OK))
-		ret = usdt_probes__attach_file(t->usdt, t->opts.libmemobs, err, errlen);
-	return ret < 0 ? ret : 0;
-}
-
 /* The libraries the loader will map for an executable (DT_NEEDED and
  * rpaths with $ORIGIN; the environment is not read here), to the unwind
  * worker. */
@@ -160,32 +133,43 @@ static void queue_libraries(struct mo_tracer *t, const char *exe, const char *ex
 	ldsearch_free(&objs);
 }
 
-/* The exec gate stopped pid at its first exec of a new executable: probe
- * what it carries (its own malloc, markers), then let it run. */
+/* The exec gate stopped pid at its first exec of a file memobs had not
+ * seen: probe what it runs, then let it go on. */
 static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 {
-	char path[64], err[512], real[4096];
-	ssize_t n = 0;
+	char path[64], real[4096];
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
-	if (t->buildids && (n = readlink(path, real, sizeof(real) - 1)) > 0) {
-		real[n] = 0;
-		buildids__add_file(t->buildids, real);
-	}
 	/* Its stacks walk through it from its first sample on, and through the
 	 * libraries its loader is about to map soon after. */
+	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
 	if (t->unwinder) {
+		n = readlink(path, real, sizeof(real) - 1);
+		real[n > 0 ? n : 0] = 0;
 		unwind__load_now(t->unwinder, path);
 		queue_libraries(t, path, n > 0 ? real : NULL);
 	}
-	if (t->opts.heap && heap_probes__attach_exe(t->heap, ev->hdr.tgid, path, err, sizeof(err)) < 0)
-		run_add_warning(t->run, "%s", err);
-	if (usdt_probes__attach_file(t->usdt, path, err, sizeof(err)) < 0)
-		run_add_warning(t->run, "%s", err);
-	session__exe_ready(t->sess, ev->exe_dev, ev->exe_ino);
+	session__exe_ready(t->sess, ev->exe_dev, ev->exe_ino, probes__on_exec_stopped(t->probes, ev->hdr.tgid));
 	if (kill(ev->hdr.tgid, SIGCONT) && errno == EPERM)
 		run_add_warning(t->run, "pid %u was stopped for inspection and memobs may not continue it (CAP_KILL): "
 				"send it SIGCONT", ev->hdr.tgid);
+}
+
+/* Probes that must be in place before the command runs: the C library's
+ * allocator (--heap), memobs's own markers. */
+static int attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
+{
+	char libc[4096];
+	int ret;
+
+	if (t->opts.heap) {
+		ret = own_library(libc_names, libc, sizeof(libc));
+		if (ret) {
+			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return probes__attach_upfront(t->probes, t->opts.heap ? libc : NULL, t->opts.libmemobs, err, errlen);
 }
 
 static int on_event(void *ctx, const void *data, size_t len)
@@ -200,6 +184,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		const struct mo_ev_fork *ev = data;
 
 		proctree__fork(t->tree, hdr->tgid, ev->ppid, ev->comm, hdr->ts_ns);
+		probes__fork(t->probes, ev->ppid, hdr->tgid);
 		break;
 	}
 	case MO_EV_EXEC: {
@@ -214,6 +199,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		const struct mo_proc *p = &((const struct mo_ev_exit *)data)->proc;
 
 		proctree__exit(t->tree, hdr->tgid, p);
+		probes__exit(t->probes, hdr->tgid);
 		/* Learn its cgroup's path now: a container's goes away with it. */
 		cgroups__path(t->cgroups, p->cgroup_id);
 		break;
@@ -264,12 +250,6 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	t->sess = session__open(&sopts, on_event, t, err, errlen);
 	if (!t->sess)
 		goto err_free;
-	t->heap = heap_probes__new(session__skel(t->sess));
-	t->usdt = usdt_probes__new(session__skel(t->sess));
-	if (!t->heap || !t->usdt) {
-		snprintf(err, errlen, "out of memory");
-		goto err_free;
-	}
 	if ((opts->heap && opts->alloc_sample_bytes) || opts->rss_sample_bytes) {
 		t->buildids = buildids__new();
 		t->unwinder = t->buildids ? unwind__new(t->sess) : NULL;
@@ -279,7 +259,8 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		}
 		preload_unwind_tables(t);
 	}
-	if (attach_upfront(t, err, errlen))
+	t->probes = probes__new(t->sess, run, t->buildids, opts->heap, err, errlen);
+	if (!t->probes || attach_upfront(t, err, errlen))
 		goto err_free;
 	/* Listening before the command runs: a busy port fails the run now. */
 	if (opts->serve_addr) {
@@ -326,8 +307,8 @@ void tracer__free(struct mo_tracer *t)
 	unwind__free(t->unwinder);
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
-	heap_probes__free(t->heap);
-	usdt_probes__free(t->usdt);
+	/* Every uprobe at once: one grace period, not one per link. */
+	probes__free(t->probes);
 	session__free(t->sess);
 	free(t);
 }
@@ -424,14 +405,7 @@ int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *er
 		return ret;
 	}
 	r->running = true;
-	/* Its allocator is whatever its loader chose back then. */
-	if (t->opts.heap) {
-		char exe[64], why[512];
-
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-		if (heap_probes__attach_exe(t->heap, pid, exe, why, sizeof(why)) < 0)
-			run_add_warning(t->run, "%s", why);
-	}
+	probes__add_running(t->probes, pid);
 	return 0;
 }
 
@@ -555,11 +529,14 @@ static int open_sigfd(struct mo_tracer *t)
 	return t->sigfd < 0 ? -errno : 0;
 }
 
+/* The run loop's descriptors: these, then the roots' pidfds. */
+enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, NFIXED };
+
 int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *status)
 {
 	__u64 interval = t->opts.interval_s * 1e9, next_sample = t->t0_ns, next_tick = t->t0_ns + 1000000000ull;
 	__u64 deadline = t->opts.duration_s > 0 ? t->t0_ns + (__u64)(t->opts.duration_s * 1e9) : 0;
-	struct pollfd *fds = calloc(4 + t->nroots, sizeof(*fds));
+	struct pollfd *fds = calloc(NFIXED + t->nroots, sizeof(*fds));
 	size_t roots_left = t->nroots;
 	bool root_done = false;
 	int ret = 0;
@@ -574,12 +551,13 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	while (!ret && !root_done && !t->stop) {
 		__u64 now = mono_ns(), wake;
 
-		fds[0] = (struct pollfd){ .fd = session__poll_fd(t->sess), .events = POLLIN };
-		fds[1] = (struct pollfd){ .fd = t->sigfd, .events = POLLIN };
-		fds[2] = (struct pollfd){ .fd = t->live ? live__fd(t->live) : -1, .events = POLLIN };
-		fds[3] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
+		fds[FD_EVENTS] = (struct pollfd){ .fd = session__poll_fd(t->sess), .events = POLLIN };
+		fds[FD_SIGNALS] = (struct pollfd){ .fd = t->sigfd, .events = POLLIN };
+		fds[FD_LIVE] = (struct pollfd){ .fd = t->live ? live__fd(t->live) : -1, .events = POLLIN };
+		fds[FD_SERVE] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
+		fds[FD_WATCH] = (struct pollfd){ .fd = probes__watch_fd(t->probes), .events = POLLIN };
 		for (size_t i = 0; i < t->nroots; i++)
-			fds[4 + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };
+			fds[NFIXED + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };
 
 		if (now >= next_sample) {
 			sample(t, now);
@@ -611,18 +589,20 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		wake = next_sample < next_tick ? next_sample : next_tick;
 		if (deadline && deadline < wake)
 			wake = deadline;
-		if (poll(fds, 4 + t->nroots, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 && errno != EINTR) {
+		if (poll(fds, NFIXED + t->nroots, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
 		}
-		if (fds[0].revents)
+		if (fds[FD_EVENTS].revents)
 			session__poll(t->sess, 0);
-		if (fds[1].revents)
+		if (fds[FD_SIGNALS].revents)
 			on_signal(t, forward);
-		if (fds[3].revents)
+		if (fds[FD_SERVE].revents)
 			views__serve(t->views, t->serve, &t->procs, mono_ns());
+		if (fds[FD_WATCH].revents)
+			probes__on_watch(t->probes);
 		for (size_t i = 0; i < t->nroots; i++)
-			if (fds[4 + i].fd >= 0 && fds[4 + i].revents) {
+			if (fds[NFIXED + i].fd >= 0 && fds[NFIXED + i].revents) {
 				close(t->roots[i].pidfd);
 				t->roots[i].pidfd = -1;
 				root_done = --roots_left == 0;
@@ -674,7 +654,7 @@ int tracer__finish(struct mo_tracer *t)
 {
 	int ret;
 	size_t nsites;
-	const struct mo_heap_site *sites = heap_probes__sites(t->heap, &nsites);
+	const struct mo_heap_site *sites = probes__heap_sites(t->probes, &nsites);
 
 	/* Whatever BPF submitted up to the root's exit is in the buffer. */
 	session__poll(t->sess, 0);

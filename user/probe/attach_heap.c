@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,21 @@
 #include "probe/attach_heap.h"
 #include "probe/elfinfo.h"
 #include "probe/probeplan.h"
+#include "probe/probeset.h"
+#include "probe/uprobe_multi.h"
 
-#define MAX_FILES 32
-#define MAX_LINKS 256
+/* What a probed (file, prefix) holds: one link per program. */
+struct heap_file {
+	int fds[10];	/* one per program of funcs[], and mo_alloc_ret */
+	size_t nfds;
+};
 
 struct mo_heap_probes {
 	struct memobs_bpf *skel;
-	struct { dev_t dev; ino_t ino; char prefix[8]; } files[MAX_FILES];
-	size_t nfiles;
-	struct bpf_link *links[MAX_LINKS];
-	size_t nlinks;
-	struct mo_heap_site sites[MAX_LINKS];
-	size_t nsites;
+	struct mo_links *links;
+	struct mo_probeset *files;	/* (file, prefix) probed: struct heap_file */
+	struct mo_heap_site *sites;
+	size_t nsites, cap;
 };
 
 /* The malloc family. nargs: integer arguments the entry program reads. */
@@ -52,12 +56,19 @@ static const struct heap_func funcs[] = {
 	{ "free", 1, false, prog_mo_free },
 };
 
-struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel)
+struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel, struct mo_links *links)
 {
 	struct mo_heap_probes *hp = calloc(1, sizeof(*hp));
 
-	if (hp)
-		hp->skel = skel;
+	if (!hp)
+		return NULL;
+	hp->skel = skel;
+	hp->links = links;
+	hp->files = probeset__new(sizeof(struct heap_file));
+	if (!hp->files) {
+		free(hp);
+		return NULL;
+	}
 	return hp;
 }
 
@@ -65,67 +76,56 @@ void heap_probes__free(struct mo_heap_probes *hp)
 {
 	if (!hp)
 		return;
-	for (size_t i = 0; i < hp->nlinks; i++)
-		bpf_link__destroy(hp->links[i]);
+	probeset__free(hp->files, NULL, NULL);
+	free(hp->sites);
 	free(hp);
 }
 
-/* One file is probed once for each prefix, whatever path names it. */
-static bool seen_file(struct mo_heap_probes *hp, const char *path, const char *prefix)
+int heap_probes__prepare(struct memobs_bpf *skel)
 {
-	struct stat st;
+	struct bpf_program *progs[] = {
+		skel->progs.mo_malloc, skel->progs.mo_calloc, skel->progs.mo_realloc,
+		skel->progs.mo_reallocarr, skel->progs.mo_memalign, skel->progs.mo_posix_memal,
+		skel->progs.mo_valloc, skel->progs.mo_alloc_ret, skel->progs.mo_free,
+	};
+	int err = 0;
 
-	if (stat(path, &st))
-		return true;	/* gone: nothing to probe */
-	for (size_t i = 0; i < hp->nfiles; i++)
-		if (hp->files[i].dev == st.st_dev && hp->files[i].ino == st.st_ino &&
-		    !strcmp(hp->files[i].prefix, prefix))
-			return true;
-	if (hp->nfiles < MAX_FILES) {
-		hp->files[hp->nfiles].dev = st.st_dev;
-		hp->files[hp->nfiles].ino = st.st_ino;
-		snprintf(hp->files[hp->nfiles].prefix, sizeof(hp->files[0].prefix), "%s", prefix);
-		hp->nfiles++;
-	}
-	return false;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !err; i++)
+		err = uprobe_multi_prepare(progs[i]);
+	return err;
 }
 
-/* The file's name for the run document: /proc/PID/exe (a static binary's
- * own malloc) names nothing once the process is gone, so its target is
- * read now. */
+/* The file's name for the run document: a path through /proc
+ * (/proc/PID/exe, /proc/PID/root/...: a static binary's own malloc, an
+ * exec held at the gate) names nothing once the process is gone, so what
+ * it leads to is read now. */
 static void probe_file_name(const char *path, char *buf, size_t len)
 {
-	unsigned pid;
-	int end = 0;
-	ssize_t n;
+	char real[PATH_MAX];
 
-	if (sscanf(path, "/proc/%u/exe%n", &pid, &end) == 1 && !path[end] && (n = readlink(path, buf, len - 1)) > 0) {
-		buf[n] = 0;
+	if (!strncmp(path, "/proc/", 6) && realpath(path, real)) {
+		snprintf(buf, len, "%s", real);
 		return;
 	}
 	snprintf(buf, len, "%s", path);
 }
 
-static int attach_one(struct mo_heap_probes *hp, const char *path, const char *allocator, const char *name,
-		      const struct heap_func *fn, const struct mo_elf_func *f, const struct mo_probe_site *site)
+static int add_site(struct mo_heap_probes *hp, const char *path, const char *allocator, const char *name,
+		    const struct heap_func *fn, const struct mo_probe_site *site)
 {
-	struct bpf_program *prog = fn->prog(hp->skel);
 	struct mo_heap_site *rec;
 
-	if (hp->nlinks + 2 > MAX_LINKS)
-		return -E2BIG;
-	hp->links[hp->nlinks] = bpf_program__attach_uprobe(prog, false, -1, path, f->offset + site->skipped);
-	if (!hp->links[hp->nlinks])
-		return -errno;
-	hp->nlinks++;
-	if (fn->uretprobe) {
-		hp->links[hp->nlinks] = bpf_program__attach_uprobe(hp->skel->progs.mo_alloc_ret, true, -1, path,
-								   f->offset);
-		if (!hp->links[hp->nlinks])
-			return -errno;
-		hp->nlinks++;
+	if (hp->nsites == hp->cap) {
+		size_t cap = hp->cap ? 2 * hp->cap : 16;
+		struct mo_heap_site *v = realloc(hp->sites, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		hp->sites = v;
+		hp->cap = cap;
 	}
 	rec = &hp->sites[hp->nsites++];
+	memset(rec, 0, sizeof(*rec));
 	probe_file_name(path, rec->file, sizeof(rec->file));
 	snprintf(rec->allocator, sizeof(rec->allocator), "%s", allocator);
 	snprintf(rec->func, sizeof(rec->func), "%s", name);
@@ -136,65 +136,146 @@ static int attach_one(struct mo_heap_probes *hp, const char *path, const char *a
 	return 0;
 }
 
-int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
-			     const char *allocator, char *err, size_t errlen)
-{
-	uint64_t done[sizeof(funcs) / sizeof(funcs[0])];
-	size_t ndone = 0;
-	struct mo_elf *elf;
-	int probed = 0, ret = 0;
+#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
 
-	if (seen_file(hp, path, prefix))
-		return 0;
-	elf = elf__open(path);
-	if (!elf) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return ret;
-	}
-	for (size_t i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++) {
+/* Where each function of the family is probed in one file. */
+struct heap_plan {
+	uint64_t func[NFUNCS];		/* file offset of the function, 0: not defined */
+	uint64_t entry[NFUNCS];		/* file offset of the entry probe, 0: not defined */
+	uint64_t ret[NFUNCS];		/* of the return probe, 0: none */
+	struct mo_probe_site site[NFUNCS];
+};
+
+static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *plan)
+{
+	int found = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	for (size_t i = 0; i < NFUNCS; i++) {
 		struct mo_elf_func f;
-		struct mo_probe_site site;
 		uint8_t code[64];
 		char name[32];
 		size_t len;
 		bool dup = false;
 
 		snprintf(name, sizeof(name), "%s%s", prefix, funcs[i].name);
-		if (elf__func(elf, name, &f))
+		if (elf__func(elf, name, &f) || !f.offset)
 			continue;
 		/* Aliases (aligned_alloc = memalign in glibc) are probed once. */
-		for (size_t j = 0; j < ndone; j++)
-			dup |= done[j] == f.offset;
+		for (size_t j = 0; j < i; j++)
+			dup |= plan->func[j] == f.offset;
 		if (dup)
 			continue;
-		done[ndone++] = f.offset;
+		plan->func[i] = f.offset;
 		len = elf__read(elf, f.offset, code, sizeof(code));
-		probeplan_site(code, len, funcs[i].nargs, !funcs[i].uretprobe, &site);
-		ret = attach_one(hp, path, allocator, name, &funcs[i], &f, &site);
-		if (ret) {
-			snprintf(err, errlen, "cannot probe %s in %s: %s", name, path, strerror(-ret));
-			break;
-		}
-		probed++;
+		probeplan_site(code, len, funcs[i].nargs, !funcs[i].uretprobe, &plan->site[i]);
+		plan->entry[i] = f.offset + plan->site[i].skipped;
+		plan->ret[i] = funcs[i].uretprobe ? f.offset : 0;
+		found++;
 	}
-	elf__free(elf);
-	return ret ?: probed;
+	return found;
 }
 
-int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen)
+/* One link per program: the entries of the functions it serves, and one for
+ * every return. The fds go to hf (closed with the link set). */
+static int link_plan(struct mo_heap_probes *hp, const char *path, const struct heap_plan *plan, struct heap_file *hf)
 {
-	struct mo_alloc_files *files = malloc(sizeof(*files));
-	char why[512];
-	int ret, probed = 0, first_err = 0;
+	uint64_t offs[NFUNCS];
+	size_t n = 0;
+	int fd;
 
-	if (!files) {
-		snprintf(err, errlen, "out of memory");
+	for (size_t i = 0; i < NFUNCS; i++) {
+		struct bpf_program *prog = funcs[i].prog(hp->skel);
+		bool done = false;
+
+		for (size_t j = 0; j < i; j++)
+			done |= funcs[j].prog(hp->skel) == prog;
+		if (done)
+			continue;
+		n = 0;
+		for (size_t j = i; j < NFUNCS; j++)
+			if (plan->entry[j] && funcs[j].prog(hp->skel) == prog)
+				offs[n++] = plan->entry[j];
+		if (!n)
+			continue;
+		fd = uprobe_multi_attach(bpf_program__fd(prog), &(struct mo_uprobe_multi){ path, offs, NULL, NULL, n });
+		if (fd < 0 || links__add(hp->links, fd, 0))
+			return fd < 0 ? fd : -ENOMEM;
+		hf->fds[hf->nfds++] = fd;
+	}
+	n = 0;
+	for (size_t i = 0; i < NFUNCS; i++)
+		if (plan->ret[i])
+			offs[n++] = plan->ret[i];
+	if (!n)
+		return 0;
+	fd = uprobe_multi_attach(bpf_program__fd(hp->skel->progs.mo_alloc_ret),
+				 &(struct mo_uprobe_multi){ path, offs, NULL, NULL, n, .retprobe = true });
+	if (fd < 0 || links__add(hp->links, fd, 0))
+		return fd < 0 ? fd : -ENOMEM;
+	hf->fds[hf->nfds++] = fd;
+	return 0;
+}
+
+int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
+			     const char *allocator, char *err, size_t errlen)
+{
+	struct heap_file *hf, stale;
+	struct mo_file_id id, known;
+	struct heap_plan plan;
+	struct mo_elf *elf;
+	int probed, ret;
+
+	if (file_id_of(path, &id))
+		return 0;	/* gone: nothing to probe */
+	if (probeset__get(hp->files, &id, prefix))
+		return 0;
+	/* Written in place since: its probes point into the old code. */
+	if ((hf = probeset__find(hp->files, &id, prefix, &known))) {
+		stale = *hf;
+		for (size_t i = 0; i < stale.nfds; i++)
+			links__close_now(hp->links, stale.fds[i]);
+		probeset__remove(hp->files, &id, prefix);
+	}
+	elf = elf__open(path);
+	if (!elf) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return ret;
+	}
+	probed = plan_file(elf, prefix, &plan);
+	elf__free(elf);
+	if (!probed)
+		return 0;
+	hf = probeset__add(hp->files, &id, prefix);
+	if (!hf) {
+		snprintf(err, errlen, "cannot probe %s: out of memory", path);
 		return -ENOMEM;
 	}
-	ret = allocators_for_exe(pid, exe, files, err, errlen);
+	ret = link_plan(hp, path, &plan, hf);
+	for (size_t i = 0; !ret && i < NFUNCS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s%s", prefix, funcs[i].name);
+		if (plan.entry[i])
+			ret = add_site(hp, path, allocator, name, &funcs[i], &plan.site[i]);
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot probe the allocator in %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	return probed;
+}
+
+/* Probe every file of files; ret: how resolving them went. */
+static int attach_files(struct mo_heap_probes *hp, pid_t pid, struct mo_alloc_files *files, int ret, char *err,
+			size_t errlen)
+{
+	char why[512];
+	int probed = 0, first_err = 0;
+
 	if (ret == -ENOENT || ret == -ESRCH)
-		ret = 0;	/* killed while stopped: nothing to probe */
+		ret = 0;	/* killed while held: nothing to probe */
 	else if (!ret && files->missing[0]) {
 		first_err = -ENOENT;
 		snprintf(err, errlen, "pid %d: %s not found where the dynamic linker looks: an allocator in it is not probed",
@@ -211,10 +292,23 @@ int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *ex
 			snprintf(err, errlen, "%s", why);
 		}
 	}
-	free(files);
 	if (ret)
 		return ret;
 	return first_err ?: probed;
+}
+
+int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen)
+{
+	struct mo_alloc_files *files = malloc(sizeof(*files));
+	int ret;
+
+	if (!files) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = attach_files(hp, pid, files, allocators_for_exe(pid, exe, files, err, errlen), err, errlen);
+	free(files);
+	return ret;
 }
 
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count)

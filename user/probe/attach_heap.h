@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Allocator uprobes: which functions of a file to probe, where (probeplan.h),
- * and the links. Attached system-wide per file; the BPF programs keep only
- * the session's processes. Each file is probed once. */
+ * and the links: one uprobe_multi link per BPF program and file
+ * (uprobe_multi.h), in the session's link set. Attached system-wide per
+ * file; the BPF programs keep only the session's processes. Each file is
+ * probed once per content: one written in place loses its old probes first. */
 #ifndef MO_ATTACH_HEAP_H
 #define MO_ATTACH_HEAP_H
 
@@ -13,9 +15,14 @@
 
 struct mo_heap_probes;
 struct memobs_bpf;
+struct mo_links;
 
+/* Make the allocator programs loadable for uprobe_multi links: before the
+ * skeleton is loaded. 0/-errno. */
+int heap_probes__prepare(struct memobs_bpf *skel);
 
-struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel);
+/* Links go to links (the caller frees them, all at once). NULL+errno. */
+struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel, struct mo_links *links);
 void heap_probes__free(struct mo_heap_probes *hp);
 
 /* Probe the allocator functions named prefix + malloc, ... defined in the

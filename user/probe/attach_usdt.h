@@ -1,20 +1,61 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The phase markers: USDT probes of provider "memobs" in a file, attached
- * system-wide (uprobes are per file, so a library dlopen'd later is covered
- * from its first mapping). Each file is attached once. */
+/* The phase markers: the USDT probes of provider "memobs" in a file, as one
+ * uprobe_multi link of the program mo_marker (usdt.h: a cookie per probe).
+ *
+ * memobs's own files (its executable, for `memobs mark`; libmemobs.so) are
+ * attached system-wide once: a process outside the session that fires one
+ * traps and is filtered out in BPF. They are watched (inotify): written in
+ * place, they lose their links before they are attached again.
+ *
+ * Every other file is attached per process (pid-scoped links), while the
+ * process is held at its exec: only that process gets breakpoints, placed
+ * on the very content it runs (the file is opened once and the link made
+ * through that descriptor). A child forked without exec inherits its
+ * parent's breakpoints and gets links of its own when memobs sees the fork. */
 #ifndef MO_ATTACH_USDT_H
 #define MO_ATTACH_USDT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct mo_usdt_probes;
 struct memobs_bpf;
+struct mo_links;
 
-struct mo_usdt_probes *usdt_probes__new(struct memobs_bpf *skel);
+/* Make mo_marker loadable for uprobe_multi links: before the skeleton is
+ * loaded. 0/-errno. */
+int usdt_probes__prepare(struct memobs_bpf *skel);
+
+/* Links go to links (the caller frees them, all at once). NULL+errno. */
+struct mo_usdt_probes *usdt_probes__new(struct memobs_bpf *skel, struct mo_links *links);
 void usdt_probes__free(struct mo_usdt_probes *up);
 
-/* Attach the markers found in the file. Returns markers attached (0: none in
- * the file, or already attached), or -errno with the reason in err. */
-int usdt_probes__attach_file(struct mo_usdt_probes *up, const char *path, char *err, size_t errlen);
+/* Attach one of memobs's own files system-wide, and watch it. Returns the
+ * markers attached (0: none), or -errno with the reason in err. */
+int usdt_probes__attach_own(struct mo_usdt_probes *up, const char *path, char *err, size_t errlen);
+
+/* Is fd (an open file) one of memobs's own, attached system-wide? */
+int usdt_probes__is_own(struct mo_usdt_probes *up, int fd);
+
+/* Process tgid is held at the exec of the file open at fd: attach its
+ * markers for tgid alone (a link made now covers the image it execs). A
+ * link tgid had on an older content of that file is closed first. Returns
+ * the file's markers (0: none; tgid may have had them already), or -errno
+ * with the reason in err (-ESRCH: tgid is gone). A marker memobs cannot
+ * read the argument of is left out, and said in err with a return >= 0. */
+int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char *err, size_t errlen);
+
+/* child was forked by parent (no exec): it carries parent's breakpoints;
+ * give it links of its own. 0, or -errno with the reason in err. */
+int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char *err, size_t errlen);
+
+/* tgid exited: its links are closed in the background. */
+void usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid);
+
+/* The inotify descriptor of the own files (poll it for POLLIN), -1 without. */
+int usdt_probes__watch_fd(struct mo_usdt_probes *up);
+/* Read the watch events: an own file written in place loses its links, and
+ * is attached again once written. Warnings go to warn(ctx, text). */
+void usdt_probes__on_watch(struct mo_usdt_probes *up, void (*warn)(void *ctx, const char *text), void *ctx);
 
 #endif

@@ -211,6 +211,77 @@ bool elf__has_usdt(struct mo_elf *e, const char *provider)
 	return each_note(e, is_provider, (void *)provider);
 }
 
+/* Address of the section named name, 0 without one. */
+static uint64_t section_addr(struct mo_elf *e, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(e->elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		const char *sname;
+
+		if (gelf_getshdr(scn, &sh) && (sname = elf_strptr(e->elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(sname, name))
+			return sh.sh_addr;
+	}
+	return 0;
+}
+
+struct usdt_walk {
+	struct mo_elf *e;
+	uint64_t base;		/* .stapsdt.base's address: prelink moves it and the notes' pcs */
+	int (*fn)(const struct mo_usdt_note *, void *);
+	void *arg;
+	int ret;
+};
+
+/* Parse one stapsdt note (the layout sys/sdt.h writes) and pass it on. */
+static bool usdt_note(const GElf_Nhdr *nh, const char *name, const char *desc, void *arg)
+{
+	struct usdt_walk *w = arg;
+	size_t skip = 3 * sizeof(uint64_t), left;
+	struct mo_usdt_note note = {};
+	const char **fields[] = { &note.provider, &note.name, &note.args };
+	uint64_t addr[3];
+	const char *s;
+
+	if (nh->n_type != 3 || nh->n_namesz != sizeof("stapsdt") || strcmp(name, "stapsdt") || nh->n_descsz <= skip)
+		return false;
+	memcpy(addr, desc, sizeof(addr));
+	s = desc + skip;
+	left = nh->n_descsz - skip;
+	/* provider, name and arguments: three strings, each terminated inside the note */
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = strnlen(s, left);
+
+		if (len == left)
+			return false;
+		*fields[i] = s;
+		s += len + 1;
+		left -= len + 1;
+	}
+	note.addr = addr[0];
+	if (w->base && addr[1])
+		note.addr += w->base - addr[1];
+	if (vaddr_to_offset(w->e->elf, note.addr, &note.offset))
+		return false;
+	if (addr[2] && vaddr_to_offset(w->e->elf, addr[2], &note.sema_offset))
+		return false;
+	w->ret = w->fn(&note, w->arg);
+	return w->ret != 0;
+}
+
+int elf__usdt_notes(struct mo_elf *e, int (*fn)(const struct mo_usdt_note *note, void *arg), void *arg)
+{
+	struct usdt_walk w = { e, section_addr(e, ".stapsdt.base"), fn, arg, 0 };
+
+	each_note(e, usdt_note, &w);
+	return w.ret;
+}
+
 struct build_id_out {
 	char *buf;
 	size_t len;

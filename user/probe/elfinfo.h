@@ -37,6 +37,21 @@ bool elf__is_static(struct mo_elf *elf);
 /* Does .note.stapsdt hold a probe of this provider? */
 bool elf__has_usdt(struct mo_elf *elf, const char *provider);
 
+/* One USDT probe (.note.stapsdt), strings valid until elf__free. */
+struct mo_usdt_note {
+	const char *provider;
+	const char *name;
+	const char *args;	/* "8@%rdi -4@$5", as sys/sdt.h wrote them */
+	uint64_t addr;		/* link-time address of its nop (prelink-adjusted) */
+	uint64_t offset;	/* file offset of that nop: where the uprobe goes */
+	uint64_t sema_offset;	/* file offset of its semaphore, 0: none */
+};
+
+/* fn(note, arg) for each USDT probe of the file in note order, until fn
+ * returns nonzero; a probe whose address no PT_LOAD maps is skipped.
+ * Returns fn's nonzero value, else 0. */
+int elf__usdt_notes(struct mo_elf *elf, int (*fn)(const struct mo_usdt_note *note, void *arg), void *arg);
+
 /* The GNU build id as lowercase hex into buf; 0, or -ENOENT without one. */
 int elf__build_id(struct mo_elf *elf, char *buf, size_t buflen);
 

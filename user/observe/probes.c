@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "observe/probes.h"
+#include "observe/session.h"
+#include "probe/allocators.h"
+#include "probe/attach_heap.h"
+#include "probe/attach_usdt.h"
+#include "probe/uprobe_multi.h"
+#include "stacks/buildids.h"
+
+struct mo_probes {
+	struct mo_links *links;
+	struct mo_heap_probes *heap;	/* NULL without --heap */
+	struct mo_usdt_probes *usdt;
+	struct mo_run *run;
+	struct mo_buildids *buildids;
+};
+
+struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
+			      char *err, size_t errlen)
+{
+	struct mo_probes *p = calloc(1, sizeof(*p));
+
+	if (!p || !(p->links = links__new()) || !(p->usdt = usdt_probes__new(session__skel(s), p->links)) ||
+	    (heap && !(p->heap = heap_probes__new(session__skel(s), p->links)))) {
+		snprintf(err, errlen, "out of memory");
+		probes__free(p);
+		return NULL;
+	}
+	p->run = run;
+	p->buildids = buildids;
+	return p;
+}
+
+void probes__free(struct mo_probes *p)
+{
+	if (!p)
+		return;
+	links__free(p->links);
+	heap_probes__free(p->heap);
+	usdt_probes__free(p->usdt);
+	free(p);
+}
+
+int probes__attach_upfront(struct mo_probes *p, const char *libc, const char *libmemobs, char *err, size_t errlen)
+{
+	int ret;
+
+	if (p->heap && libc) {
+		ret = heap_probes__attach_file(p->heap, libc, "", allocators_family(libc, "", false), err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	/* `memobs mark` runs this very binary; the FFI library is found by the
+	 * Python module through MEMOBS_LIB. */
+	ret = usdt_probes__attach_own(p->usdt, "/proc/self/exe", err, errlen);
+	if (ret >= 0 && libmemobs && libmemobs[0] && !access(libmemobs, R_OK))
+		ret = usdt_probes__attach_own(p->usdt, libmemobs, err, errlen);
+	return ret < 0 ? ret : 0;
+}
+
+/* Markers of the file open at fd, for tgid alone: true when it has some. */
+static bool attach_markers(struct mo_probes *p, pid_t tgid, int fd)
+{
+	char err[512] = "";
+	int n;
+
+	if (usdt_probes__is_own(p->usdt, fd))
+		return false;	/* attached for every process already */
+	n = usdt_probes__attach_pid(p->usdt, tgid, fd, err, sizeof(err));
+	if (err[0] && n != -ESRCH)
+		run_add_warning(p->run, "%s", err);
+	return n > 0;
+}
+
+bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
+{
+	char path[64], err[512], real[4096];
+	bool again = false;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", tgid);
+	if (p->buildids && (n = readlink(path, real, sizeof(real) - 1)) > 0) {
+		real[n] = 0;
+		buildids__add_file(p->buildids, real);
+	}
+	if (p->heap && heap_probes__attach_exe(p->heap, tgid, path, err, sizeof(err)) < 0)
+		run_add_warning(p->run, "%s", err);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		again = attach_markers(p, tgid, fd);
+		close(fd);
+	}
+	return again;
+}
+
+void probes__add_running(struct mo_probes *p, pid_t pid)
+{
+	char exe[64], why[512];
+	int fd;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	/* Its allocator is whatever its loader chose back then. */
+	if (p->heap && heap_probes__attach_exe(p->heap, pid, exe, why, sizeof(why)) < 0)
+		run_add_warning(p->run, "%s", why);
+	/* A link made now puts breakpoints into its mapping as it is. */
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		attach_markers(p, pid, fd);
+		close(fd);
+	}
+}
+
+void probes__fork(struct mo_probes *p, pid_t parent, pid_t child)
+{
+	char err[512];
+
+	if (usdt_probes__fork(p->usdt, parent, child, err, sizeof(err)))
+		run_add_warning(p->run, "%s", err);
+}
+
+void probes__exit(struct mo_probes *p, pid_t tgid)
+{
+	usdt_probes__exit(p->usdt, tgid);
+}
+
+int probes__watch_fd(struct mo_probes *p)
+{
+	return usdt_probes__watch_fd(p->usdt);
+}
+
+static void warn_run(void *run, const char *text)
+{
+	run_add_warning(run, "%s", text);
+}
+
+void probes__on_watch(struct mo_probes *p)
+{
+	usdt_probes__on_watch(p->usdt, warn_run, p->run);
+}
+
+size_t probes__links(const struct mo_probes *p)
+{
+	return links__count(p->links);
+}
+
+const struct mo_heap_site *probes__heap_sites(const struct mo_probes *p, size_t *count)
+{
+	if (!p->heap) {
+		*count = 0;
+		return NULL;
+	}
+	return heap_probes__sites(p->heap, count);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What an observation probes and when: the uprobe links (all in one set,
+ * closed together), the allocator probes (--heap) and the phase markers;
+ * attached up front, for a process stopped at its exec by the exec gate,
+ * at fork and exit. */
+#ifndef MO_PROBES_H
+#define MO_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "model/run.h"
+
+struct mo_probes;
+struct mo_session;
+struct mo_buildids;
+
+/* run: where warnings go; buildids: executables seen are added (or NULL).
+ * NULL with the reason in err. */
+struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
+			      char *err, size_t errlen);
+/* Close every link at once (one grace period) and wait, then free. NULL-safe. */
+void probes__free(struct mo_probes *p);
+
+/* Before the command runs: the allocator of the C library at libc (with
+ * heap; NULL: none), and the markers of memobs's own files (this
+ * executable, libmemobs, or NULL), system-wide. 0, or -errno with the
+ * reason in err. */
+int probes__attach_upfront(struct mo_probes *p, const char *libc, const char *libmemobs, char *err,
+			   size_t errlen);
+
+/* A process stopped right after its exec (the exec gate): probe what it
+ * runs now (/proc/PID/exe). Returns true when that file needs a look at every
+ * exec (markers: pid-scoped links). */
+bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid);
+
+/* A running process joins (-p PID): its markers, and its allocator with heap. */
+void probes__add_running(struct mo_probes *p, pid_t pid);
+
+/* Process tree events: a child forked by a process with markers gets its
+ * own links; an exited process's links are closed in the background. */
+void probes__fork(struct mo_probes *p, pid_t parent, pid_t child);
+void probes__exit(struct mo_probes *p, pid_t tgid);
+
+/* memobs's own files are watched: poll this fd, and call on_watch. */
+int probes__watch_fd(struct mo_probes *p);
+void probes__on_watch(struct mo_probes *p);
+
+/* Links held now (tests, -v). */
+size_t probes__links(const struct mo_probes *p);
+
+/* The allocator probes attached, for the run document. */
+const struct mo_heap_site *probes__heap_sites(const struct mo_probes *p, size_t *count);
+
+#endif
