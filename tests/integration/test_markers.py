@@ -31,8 +31,11 @@ def test_unread_name_never_read_from_a_setuid_program():
     (BPF cannot read it) and execs a setuid-root program with a secret at that
     address. memobs is held (SIGSTOP) until the exec is done, so that a late
     read of the name would read the new program: it must count the name as
-    unread instead."""
+    unread instead. Observed with -p: a launched command's exec waits at the
+    exec gate for memobs, which this test holds, so only the -p gate (which
+    stops the new program after its exec) lets the exec happen first."""
     d = tempfile.mkdtemp(prefix="memobs-leak-")
+    marker = None
     try:
         os.chmod(d, 0o777)
         secret_prog = os.path.join(d, "marker_secret_nopie")
@@ -40,12 +43,20 @@ def test_unread_name_never_read_from_a_setuid_program():
         os.chmod(secret_prog, 0o4755)
         addr = subprocess.run([secret_prog, "--address"], capture_output=True, text=True, check=True).stdout.strip()
         out = os.path.join(d, "run.json")
-        env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
-        m = subprocess.Popen([MEMOBS, "-q", "-o", out, "--", prog("marker_leak"), addr, d, secret_prog],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+        def as_nobody():
+            os.setgid(65534)
+            os.setuid(65534)
+
+        marker = subprocess.Popen([prog("marker_leak"), addr, d, secret_prog], preexec_fn=as_nobody)
         ready = os.path.join(d, "ready")
         wait_for(lambda: os.path.exists(ready) and open(ready).read().endswith("\n"), "the marker process")
         pid = int(open(ready).read())
+        m = subprocess.Popen([MEMOBS, "-v", "-o", out, "-p", str(pid)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        for line in m.stderr:
+            if line.startswith("memobs: observing"):
+                break
         os.kill(m.pid, signal.SIGSTOP)
         try:
             open(os.path.join(d, "go"), "w").close()
@@ -54,6 +65,7 @@ def test_unread_name_never_read_from_a_setuid_program():
             os.kill(m.pid, signal.SIGCONT)
         _, err = m.communicate(timeout=60)
         assert m.returncode == 0, err
+        assert marker.wait(timeout=60) == 0
         with open(out) as f:
             text = f.read()
         doc = json.loads(text)
@@ -62,6 +74,8 @@ def test_unread_name_never_read_from_a_setuid_program():
         unread = [p for p in doc["phases"] if p.get("name_unread")]
         assert len(unread) == 1 and unread[0]["name"] == "", doc["phases"]
     finally:
+        if marker and marker.poll() is None:
+            marker.kill()
         shutil.rmtree(d)
 
 

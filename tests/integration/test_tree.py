@@ -184,7 +184,9 @@ def killed_mid_run(tmp, also_its_reaper):
     assert wait_for(command_in_cgroup, 60), "memobs made no cgroup for the command"
     time.sleep(0.1)   # past the exec gate: nothing of the command is stopped
     with open("/proc/%d/task/%d/children" % (observer.pid, observer.pid)) as f:
-        reapers = [int(c) for c in f.read().split() if os.readlink("/proc/%s/exe" % c) == os.path.realpath(MEMOBS)]
+        # memobs's other child answers the exec gate (memobs-watchdog)
+        reapers = [int(c) for c in f.read().split() if os.readlink("/proc/%s/exe" % c) == os.path.realpath(MEMOBS)
+                   and open("/proc/%s/comm" % c).read().strip() != "memobs-watchdog"]
     assert len(reapers) == 1, reapers
     observer.send_signal(signal.SIGKILL)
     if also_its_reaper:

@@ -28,6 +28,7 @@
 #include "model/run_json.h"
 #include "serve/serve.h"
 #include "observe/tracer.h"
+#include "observe/watchdog.h"
 #include "lib/units.h"
 #include "lib/users.h"
 
@@ -218,23 +219,27 @@ static void live_log_done(const char *log)
 		log_note("the command's output is in %s", log);
 }
 
-/* Start the command held, attach, release it. Returns 0 or an exit code. */
+/* Start the command held behind its exec gate, attach, release it.
+ * Returns 0 or an exit code. */
 static int start_command(struct mo_tracer *t, struct run_opts *o, const struct mo_invoker *inv,
-			 struct mo_launch *l, const char *libmemobs)
+			 struct mo_launch *l, const char *libmemobs, struct mo_watchdog *watchdog)
 {
 	char env_lib[PATH_MAX + 16], err[512];
 	char *env[] = { env_lib, NULL };
-	int rc;
+	int rc, listener;
 
 	snprintf(env_lib, sizeof(env_lib), "MEMOBS_LIB=%s", libmemobs);
-	rc = launch_start(l, o->command, inv, libmemobs[0] ? env : NULL, o->stdio, err, sizeof(err));
+	rc = launch_start(l, o->command, inv, libmemobs[0] ? env : NULL, o->stdio, true, err, sizeof(err));
 	close_stdio(o->stdio);
 	if (rc) {
 		log_err("%s", err);
 		return MO_EXIT_FAILURE;
 	}
-	if (tracer__add_root(t, l->pid, true, err, sizeof(err))) {
-		log_err("%s", err);
+	listener = l->listener;
+	l->listener = -1;
+	if (watchdog_give_listener(watchdog, listener) || tracer__set_gate(t, listener, watchdog, err, sizeof(err)) ||
+	    tracer__add_root(t, l->pid, true, err, sizeof(err))) {
+		log_err("%s", err[0] ? err : "cannot hand the exec gate to the watchdog");
 		launch_abort(l);
 		return MO_EXIT_FAILURE;
 	}
@@ -245,7 +250,7 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 		launch_abort(l);
 		return MO_EXIT_FAILURE;
 	}
-	rc = launch_release(l, err, sizeof(err));
+	rc = launch_release(l, tracer__gate_fd(t), tracer__serve_gate, t, err, sizeof(err));
 	if (rc)
 		log_err("cannot run '%s': %s", o->command[0], err);
 	return rc;
@@ -325,6 +330,7 @@ int cmd_run(int argc, char **argv)
 	struct mo_invoker inv;
 	struct mo_launch launch = { .pid = -1 };
 	struct mo_tracer *t = NULL;
+	struct mo_watchdog *watchdog = NULL;
 	struct mo_run run;
 	char libmemobs[PATH_MAX], err[512];
 	int rc, status = 0;
@@ -355,10 +361,15 @@ int cmd_run(int argc, char **argv)
 		o.tracer.live_log = o.live_log[0] ? o.live_log : NULL;
 		rc = MO_EXIT_FAILURE;
 	}
+	/* Before any BPF object exists: the watchdog must hold none. */
+	if (o.command && !(watchdog = watchdog_start(&inv))) {
+		log_err("cannot start the watchdog: %s", strerror(errno));
+		goto out;
+	}
 	t = new_tracer(&o, &run, libmemobs);
 	if (!t)
 		goto out;
-	rc = o.command ? start_command(t, &o, &inv, &launch, libmemobs) : start_running(t, &run);
+	rc = o.command ? start_command(t, &o, &inv, &launch, libmemobs, watchdog) : start_running(t, &run);
 	if (rc)
 		goto out;
 	rc = tracer__follow(t, o.command != NULL, o.command != NULL, &status);
@@ -377,6 +388,7 @@ int cmd_run(int argc, char **argv)
 out:
 	tracer__free(t);
 	close_stdio(o.stdio);
+	watchdog_free(watchdog);
 	live_log_done(o.live_log);
 	run_free(&run);
 	run_args_free(&o);

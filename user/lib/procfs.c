@@ -99,6 +99,8 @@ int procfs_parse_status(const char *text, size_t len, struct mo_proc_status *out
 			named = true;
 		} else if (int_value(p, eol, "PPid", &v)) {
 			out->ppid = v;
+		} else if (int_value(p, eol, "Tgid", &v)) {
+			out->tgid = v;
 		} else if (int_value(p, eol, "Uid", &v)) {
 			out->uid = out->euid = v;
 			second_value(p, eol, &out->euid);

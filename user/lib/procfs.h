@@ -25,6 +25,7 @@ enum procfs_rss {
 
 struct mo_proc_status {
 	char name[PROCFS_COMM_LEN];
+	pid_t tgid;		/* its process (the pid of a thread's leader) */
 	pid_t ppid;
 	uid_t uid;		/* real */
 	uid_t euid;		/* effective */

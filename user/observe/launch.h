@@ -5,6 +5,7 @@
 #ifndef MO_LAUNCH_H
 #define MO_LAUNCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "lib/invoker.h"
@@ -13,18 +14,26 @@ struct mo_launch {
 	pid_t pid;
 	int release_fd;		/* write end: one byte lets the child exec */
 	int status_fd;		/* read end: EOF on exec, errno when it failed */
+	int listener;		/* the exec gate's (execgate.h), -1 without; the caller takes it */
 };
 
 /* Fork the held child. env: extra NAME=VALUE strings (NULL-terminated) set
  * in it. stdio: the descriptors it gets as 0, 1 and 2 (-1: memobs's own), or
- * NULL. 0, or -errno with the reason in err. */
+ * NULL. gate: install the exec gate in it while it is root (before it
+ * becomes the invoking user); its listener is in l->listener, and its first
+ * notification (a priming execve of nothing) waits for an answer
+ * (execgate__prime) before the child goes on. 0, or -errno with the reason
+ * in err (the child is gone then). */
 int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, char *const env[],
-		 const int stdio[3], char *err, size_t errlen);
+		 const int stdio[3], bool gate, char *err, size_t errlen);
 
-/* Let the child exec and learn whether it could. 0 when it runs; otherwise
- * it has exited and the return is 126 (cannot execute) or 127 (not found),
- * or 125 (memobs could not set it up), with the reason in err. */
-int launch_release(struct mo_launch *l, char *err, size_t errlen);
+/* Let the child exec and learn whether it could; while waiting, on_wait(ctx)
+ * is called whenever wait_fd (the gate's listener, or -1) is readable. 0
+ * when it runs; otherwise it has exited and the return is 126 (cannot
+ * execute) or 127 (not found), or 125 (memobs could not set it up), with
+ * the reason in err. */
+int launch_release(struct mo_launch *l, int wait_fd, void (*on_wait)(void *ctx), void *ctx, char *err,
+		   size_t errlen);
 
 /* Kill a child that was never released. */
 void launch_abort(struct mo_launch *l);

@@ -78,6 +78,35 @@ static bool attach_markers(struct mo_probes *p, pid_t tgid, int fd)
 	return n > 0;
 }
 
+unsigned probes__on_exec_held(void *ctx, const struct mo_exec_held *held)
+{
+	struct mo_probes *p = ctx;
+	char self[64], real[4096], err[512];
+	ssize_t n;
+
+	if (held->first) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
+		n = readlink(self, real, sizeof(real) - 1);
+		real[n > 0 ? n : 0] = 0;
+		if (p->buildids && n > 0)
+			buildids__add_file(p->buildids, real);
+		/* System-wide per file: once per content. */
+		if (p->heap) {
+			struct mo_exec_image img = {
+				.exe = held->path,
+				.exe_path = n > 0 ? real : NULL,
+				.env = held->ld_env,
+				.envlen = held->ld_envlen,
+				.secure = held->setid,
+			};
+
+			if (heap_probes__attach_exec(p->heap, held->tgid, &img, err, sizeof(err)) < 0)
+				run_add_warning(p->run, "%s", err);
+		}
+	}
+	return attach_markers(p, held->tgid, held->fd) ? MO_EXEC_AGAIN : 0;
+}
+
 bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
 {
 	char path[64], err[512], real[4096];

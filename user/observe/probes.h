@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What an observation probes and when: the uprobe links (all in one set,
  * closed together), the allocator probes (--heap) and the phase markers;
- * attached up front, for a process stopped at its exec by the exec gate,
- * at fork and exit. */
+ * attached up front, for a process held at its exec (by the seccomp gate
+ * of a launched command, or stopped by the -p gate), at fork and exit. */
 #ifndef MO_PROBES_H
 #define MO_PROBES_H
 
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "model/run.h"
+#include "observe/execgate.h"
 
 struct mo_probes;
 struct mo_session;
@@ -29,8 +30,11 @@ void probes__free(struct mo_probes *p);
 int probes__attach_upfront(struct mo_probes *p, const char *libc, const char *libmemobs, char *err,
 			   size_t errlen);
 
-/* A process stopped right after its exec (the exec gate): probe what it
- * runs now (/proc/PID/exe). Returns true when that file needs a look at every
+/* The exec gate's hook (execgate.h): ctx is the mo_probes. */
+unsigned probes__on_exec_held(void *ctx, const struct mo_exec_held *held);
+
+/* A process stopped right after its exec (the -p gate): probe what it runs
+ * now (/proc/PID/exe). Returns true when that file needs a look at every
  * exec (markers: pid-scoped links). */
 bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid);
 

@@ -31,6 +31,7 @@
 #include "lib/users.h"
 #include "observe/views.h"
 #include "observe/tracer.h"
+#include "observe/watchdog.h"
 
 /* A process given with -p (or the command): the run ends when all are gone. */
 struct root {
@@ -44,6 +45,8 @@ struct mo_tracer {
 	struct mo_run *run;
 	struct mo_session *sess;
 	struct mo_probes *probes;
+	struct mo_execgate *gate;	/* the command's exec gate, or NULL */
+	struct mo_watchdog *watchdog;	/* answers the gate after memobs (not ours) */
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
@@ -133,8 +136,8 @@ static void queue_libraries(struct mo_tracer *t, const char *exe, const char *ex
 	ldsearch_free(&objs);
 }
 
-/* The exec gate stopped pid at its first exec of a file memobs had not
- * seen: probe what it runs, then let it go on. */
+/* The -p gate stopped pid at its first exec of a file memobs had not seen:
+ * probe what it runs, then let it go on. */
 static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 {
 	char path[64], real[4096];
@@ -153,6 +156,24 @@ static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 	if (kill(ev->hdr.tgid, SIGCONT) && errno == EPERM)
 		run_add_warning(t->run, "pid %u was stopped for inspection and memobs may not continue it (CAP_KILL): "
 				"send it SIGCONT", ev->hdr.tgid);
+}
+
+/* The exec gate holds a process of the command at the exec of a file: its
+ * unwind tables, then what probes need (execgate.h's hook). */
+static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
+{
+	struct mo_tracer *t = ctx;
+	char self[64], real[4096];
+	ssize_t n;
+
+	if (held->first && t->unwinder) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
+		n = readlink(self, real, sizeof(real) - 1);
+		real[n > 0 ? n : 0] = 0;
+		unwind__load_now(t->unwinder, held->path);
+		queue_libraries(t, held->path, n > 0 ? real : NULL);
+	}
+	return probes__on_exec_held(t->probes, held);
 }
 
 /* Probes that must be in place before the command runs: the C library's
@@ -219,7 +240,8 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	struct mo_session_opts sopts = {
 		.mode = opts->mode,
 		.heap = opts->heap,
-		.gate_exec = opts->mode == MO_MODE_TREE && !opts->no_exec_gate,
+		/* A launched command has the seccomp gate (execgate.h) instead. */
+		.gate_exec = opts->mode == MO_MODE_TREE && !opts->no_exec_gate && !opts->command,
 		.max_procs = opts->max_procs,
 		.max_allocs = opts->max_allocs,
 		.max_stacks = opts->max_stacks,
@@ -307,6 +329,7 @@ void tracer__free(struct mo_tracer *t)
 	unwind__free(t->unwinder);
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
+	tracer__end_gate(t);
 	/* Every uprobe at once: one grace period, not one per link. */
 	probes__free(t->probes);
 	session__free(t->sess);
@@ -348,6 +371,49 @@ static void end_unseen_exits(struct mo_tracer *t)
 	free(t->added);
 	t->added = NULL;
 	t->nadded = 0;
+}
+
+int tracer__set_gate(struct mo_tracer *t, int listener, struct mo_watchdog *watchdog, char *err, size_t errlen)
+{
+	int ret;
+
+	t->watchdog = watchdog;
+	t->gate = execgate__new(listener, watchdog ? watchdog_ids(watchdog) : NULL, on_exec_held, t);
+	if (!t->gate) {
+		ret = -errno;
+		close(listener);
+		snprintf(err, errlen, "cannot serve the exec gate: %s", strerror(-ret));
+		return ret;
+	}
+	ret = execgate__prime(t->gate, 10000);
+	if (ret)
+		snprintf(err, errlen, "the exec gate did not start: %s", strerror(-ret));
+	return ret;
+}
+
+int tracer__gate_fd(struct mo_tracer *t)
+{
+	return t->gate ? execgate__fd(t->gate) : -1;
+}
+
+void tracer__serve_gate(void *ctx)
+{
+	struct mo_tracer *t = ctx;
+	int ret = execgate__serve(t->gate);
+
+	if (ret < 0) {
+		log_warn("the exec gate failed (%s): the watchdog answers it from now on", strerror(-ret));
+		tracer__end_gate(t);
+	}
+}
+
+void tracer__end_gate(struct mo_tracer *t)
+{
+	if (!t->gate)
+		return;
+	watchdog_handover(t->watchdog);
+	execgate__free(t->gate);
+	t->gate = NULL;
 }
 
 /* uid and cgroup of a running process, from /proc (0: read; else unknown). */
@@ -530,7 +596,7 @@ static int open_sigfd(struct mo_tracer *t)
 }
 
 /* The run loop's descriptors: these, then the roots' pidfds. */
-enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, NFIXED };
+enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, FD_GATE, NFIXED };
 
 int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *status)
 {
@@ -556,6 +622,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		fds[FD_LIVE] = (struct pollfd){ .fd = t->live ? live__fd(t->live) : -1, .events = POLLIN };
 		fds[FD_SERVE] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
 		fds[FD_WATCH] = (struct pollfd){ .fd = probes__watch_fd(t->probes), .events = POLLIN };
+		fds[FD_GATE] = (struct pollfd){ .fd = t->gate ? execgate__fd(t->gate) : -1, .events = POLLIN };
 		for (size_t i = 0; i < t->nroots; i++)
 			fds[NFIXED + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };
 
@@ -601,6 +668,8 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			views__serve(t->views, t->serve, &t->procs, mono_ns());
 		if (fds[FD_WATCH].revents)
 			probes__on_watch(t->probes);
+		if (fds[FD_GATE].revents)
+			tracer__serve_gate(t);
 		for (size_t i = 0; i < t->nroots; i++)
 			if (fds[NFIXED + i].fd >= 0 && fds[NFIXED + i].revents) {
 				close(t->roots[i].pidfd);
@@ -609,6 +678,8 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			}
 	}
 	free(fds);
+	/* Whatever of the tree is left (daemons) execs past the watchdog. */
+	tracer__end_gate(t);
 	if (ret)
 		return ret;
 	t->end_ns = mono_ns();

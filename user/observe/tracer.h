@@ -17,6 +17,7 @@
 
 struct mo_tracer;
 struct mo_filters;
+struct mo_watchdog;
 
 struct mo_tracer_opts {
 	enum mo_mode mode;
@@ -57,6 +58,20 @@ void tracer__free(struct mo_tracer *t);
  * current memory is read from /proc); -p may give several. The run ends
  * when every root has exited. 0, or -errno with the reason in err. */
 int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *err, size_t errlen);
+
+/* The launched command's exec gate: serve listener (adopted) from now on,
+ * recording ids for watchdog (or NULL), and answer the command's priming
+ * notification. 0, or -errno with the reason in err. */
+int tracer__set_gate(struct mo_tracer *t, int listener, struct mo_watchdog *watchdog, char *err, size_t errlen);
+
+/* The gate's listener (-1 without), and one round of answers: for
+ * launch_release, which waits for the command's exec. */
+int tracer__gate_fd(struct mo_tracer *t);
+void tracer__serve_gate(void *t);
+
+/* Stop answering execs: the watchdog does from now on. Done when the
+ * observation ends (tracer__follow) and by tracer__free. */
+void tracer__end_gate(struct mo_tracer *t);
 
 /* Host mode: every process running now (that matches the filters) joins
  * the session. Returns how many. */

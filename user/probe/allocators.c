@@ -212,13 +212,14 @@ static bool secure_exec(pid_t pid)
 	return secure;
 }
 
-int allocators_for_exe(pid_t pid, const char *exe, struct mo_alloc_files *out, char *err, size_t errlen)
+/* The loader's query for pid's next program: its root and cwd from /proc,
+ * the rest as given (exe_path in memobs's view, or NULL: /proc/PID/exe). */
+static int resolve_for(pid_t pid, const char *exe, const char *exe_path, char *env, size_t envlen, bool secure,
+		       struct mo_alloc_files *out, char *err, size_t errlen)
 {
-	char root[64], ns[64], chroot[PATH_MAX] = "/", exe_path[PATH_MAX], cwd_path[PATH_MAX];
-	struct mo_ld_query q = { .exe = exe };
-	size_t envlen;
-	char *env;
-	int ret;
+	char root[64], ns[64], chroot[PATH_MAX] = "/", path[PATH_MAX], cwd_path[PATH_MAX];
+	struct mo_ld_query q = { .exe = exe, .secure = secure };
+	size_t cl;
 
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", pid);
@@ -229,15 +230,41 @@ int allocators_for_exe(pid_t pid, const char *exe, struct mo_alloc_files *out, c
 
 		chroot[n > 0 ? n : 1] = 0;
 	}
-	if (!proc_path(pid, "exe", chroot, exe_path, sizeof(exe_path)))
+	cl = strlen(chroot);
+	if (!exe_path && !proc_path(pid, "exe", chroot, path, sizeof(path)))
+		q.exe_path = path;
+	else if (exe_path && cl > 1 && !strncmp(exe_path, chroot, cl) && exe_path[cl] == '/')
+		q.exe_path = exe_path + cl;
+	else
 		q.exe_path = exe_path;
 	if (!proc_path(pid, "cwd", chroot, cwd_path, sizeof(cwd_path)))
 		q.cwd = cwd_path;
-	q.secure = secure_exec(pid);
-	env = read_environ(pid, &envlen);
 	if (env)
 		scan_environ(env, envlen, &q.library_path, &q.preload);
-	ret = allocators_resolve(&q, out, err, errlen);
+	return allocators_resolve(&q, out, err, errlen);
+}
+
+int allocators_for_exe(pid_t pid, const char *exe, struct mo_alloc_files *out, char *err, size_t errlen)
+{
+	size_t envlen;
+	char *env = read_environ(pid, &envlen);
+	int ret = resolve_for(pid, exe, NULL, env, envlen, secure_exec(pid), out, err, errlen);
+
+	free(env);
+	return ret;
+}
+
+int allocators_for_exec(pid_t pid, const struct mo_exec_image *img, struct mo_alloc_files *out, char *err,
+			size_t errlen)
+{
+	char *env = img->env ? malloc(img->envlen + 1) : NULL;
+	int ret;
+
+	if (env) {
+		memcpy(env, img->env, img->envlen);
+		env[img->envlen] = 0;
+	}
+	ret = resolve_for(pid, img->exe, img->exe_path, env, env ? img->envlen : 0, img->secure, out, err, errlen);
 	free(env);
 	return ret;
 }

@@ -47,6 +47,22 @@ int allocators_resolve(const struct mo_ld_query *q, struct mo_alloc_files *out, 
  * Returns 0 or -errno with the reason in err. */
 int allocators_for_exe(pid_t pid, const char *exe, struct mo_alloc_files *out, char *err, size_t errlen);
 
+/* What a process held at the entry of its exec (the exec gate) is about to
+ * run: /proc/PID/exe and its environment are still the old program's. */
+struct mo_exec_image {
+	const char *exe;	/* the file, openable by memobs */
+	const char *exe_path;	/* its path as memobs sees it (for $ORIGIN), or NULL */
+	const char *env;	/* the environment the exec passes (NUL-separated; the
+				 * LD_ variables suffice), or NULL */
+	size_t envlen;
+	bool secure;		/* a set-user/group-ID file: the loader ignores LD_ variables */
+};
+
+/* The allocators process pid will call once that exec is done. Returns 0 or
+ * -errno with the reason in err. */
+int allocators_for_exec(pid_t pid, const struct mo_exec_image *img, struct mo_alloc_files *out, char *err,
+			size_t errlen);
+
 /* The allocator family of the malloc named prefix + "malloc" in the ELF file
  * at path (see mo_alloc_file.name); in_exe: the file is an executable. */
 const char *allocators_family(const char *path, const char *prefix, bool in_exe);

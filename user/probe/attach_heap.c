@@ -311,6 +311,21 @@ int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *ex
 	return ret;
 }
 
+int heap_probes__attach_exec(struct mo_heap_probes *hp, pid_t pid, const struct mo_exec_image *img, char *err,
+			     size_t errlen)
+{
+	struct mo_alloc_files *files = malloc(sizeof(*files));
+	int ret;
+
+	if (!files) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = attach_files(hp, pid, files, allocators_for_exec(pid, img, files, err, errlen), err, errlen);
+	free(files);
+	return ret;
+}
+
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count)
 {
 	*count = hp->nsites;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "model/run.h"
+#include "probe/allocators.h"
 
 struct mo_heap_probes;
 struct memobs_bpf;
@@ -39,6 +40,11 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
  * library the dynamic linker's search does not find. Either way the other
  * files are probed. */
 int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen);
+
+/* The same for process pid held at the entry of its exec of img
+ * (allocators.h: its environment and executable are not in /proc yet). */
+int heap_probes__attach_exec(struct mo_heap_probes *hp, pid_t pid, const struct mo_exec_image *img, char *err,
+			     size_t errlen);
 
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count);
 

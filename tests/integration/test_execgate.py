@@ -1,0 +1,161 @@
+"""The exec gate of a launched command (issue 17, items 1-3 and 6): a seccomp
+user notification holds each exec while memobs looks, then lets it go on
+(no signal: job-control shells see nothing); markers are attached per
+process on the content it runs (an executable overwritten in place runs
+fine, under memobs and beside it); setuid programs in the tree keep their
+privileges; phases are seen after hundreds of executables; and if memobs is
+killed, its watchdog answers the rest of the tree and leaves with it.
+Needs root."""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from harness import MEMOBS, memobs, phase, prog, run_tests
+
+
+def fresh_copy(src, d, name):
+    """A file memobs has never seen (a new inode: it is inspected at its exec)."""
+    path = os.path.join(d, name)
+    shutil.copy(src, path)
+    os.chmod(path, 0o755)
+    return path
+
+
+def layout_b_output():
+    """What layout_b prints run bare: its sum of immediates, untouched."""
+    return subprocess.run([prog("layout_b")], capture_output=True, text=True, check=True).stdout
+
+
+def test_job_control_shell_sees_no_stop():
+    # Issue 17, item 3: `set -m` made bash report the SIGSTOP of the old gate
+    # ("Stopped (signal)", $? 147) for every new executable.
+    with tempfile.TemporaryDirectory() as d:
+        fresh = fresh_copy(prog("layout_a"), d, "fresh")
+        proc, _ = memobs(["-q", "--heap"], ["bash", "-c", "set -m; %s; echo $?" % fresh], check_rc=0)
+        assert proc.stdout == "a\n0\n", (proc.stdout, proc.stderr)
+
+
+def test_overwrite_in_place_under_memobs():
+    # Issue 17, item 2: probes placed for layout_a's code trapped in the
+    # middle of layout_b's once cp wrote it over the same inode (exit 139).
+    with tempfile.TemporaryDirectory() as d:
+        t = os.path.join(d, "t")
+        script = "cp %s %s && %s && cp %s %s && %s" % (prog("layout_a"), t, t, prog("layout_b"), t, t)
+        proc, doc = memobs(["-q"], ["sh", "-c", script], check_rc=0)
+        assert proc.stdout == "a\n" + layout_b_output(), (proc.stdout, proc.stderr)
+        assert phase(doc, "a")["items"] == 1 and phase(doc, "b")["items"] == 2, doc["phases"]
+        assert doc["warnings"] == [], doc["warnings"]
+
+
+def test_overwrite_in_place_beside_memobs():
+    # The same file, written over and run by a process outside the session
+    # while memobs observes one that ran its old content: outsiders never get
+    # memobs's breakpoints.
+    with tempfile.TemporaryDirectory() as d:
+        t, ready, go = os.path.join(d, "t"), os.path.join(d, "ready"), os.path.join(d, "go")
+        out = os.path.join(d, "run.json")
+        shutil.copy(prog("layout_a"), t)
+        script = "%s && touch %s && while [ ! -e %s ]; do sleep 0.02; done" % (t, ready, go)
+        m = subprocess.Popen([MEMOBS, "-q", "-o", out, "--", "sh", "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 60
+            while not os.path.exists(ready):
+                assert time.time() < deadline and m.poll() is None, "the session's run of t"
+                time.sleep(0.02)
+            shutil.copy(prog("layout_b"), t)
+            outsider = subprocess.run([t], capture_output=True, text=True, timeout=60)
+            assert outsider.returncode == 0 and outsider.stdout == layout_b_output(), outsider
+        finally:
+            open(go, "w").close()
+        stdout, stderr = m.communicate(timeout=60)
+        assert m.returncode == 0 and stdout == "a\n", (stdout, stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        assert phase(doc, "a")["items"] == 1 and not [p for p in doc["phases"] if p["name"] == "b"], doc["phases"]
+
+
+def test_setuid_program_in_the_tree_keeps_its_privileges():
+    # The gate is installed while the command is still root, without
+    # no_new_privs: a setuid-root program run by the user's command is root.
+    d = tempfile.mkdtemp()
+    try:
+        os.chmod(d, 0o755)
+        setuid_id = fresh_copy("/usr/bin/id", d, "id")
+        os.chmod(setuid_id, 0o4755)
+        env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+        proc = subprocess.run([MEMOBS, "-q", "--", "sh", "-c", "id -u; %s -u" % setuid_id], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert proc.returncode == 0 and proc.stdout == "65534\n0\n", (proc.stdout, proc.stderr)
+    finally:
+        shutil.rmtree(d)
+
+
+def test_phases_after_500_executables():
+    # Issue 17, item 6: the probed-file tables were full after 64 executables
+    # (markers of the next ones lost: "Argument list too long").
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(500):
+            fresh_copy("/bin/true", d, "t%03d" % i)
+        script = "for f in %s/t*; do $f || exit 1; done; %s 10" % (d, prog("phases"))
+        proc, doc = memobs(["-q"], ["sh", "-c", script], check_rc=0)
+        assert [p["name"] for p in doc["phases"]] == ["main", "big", "small", "leak"], doc["phases"]
+        assert len([p for p in doc["processes"] if p["comm"].startswith("t")]) >= 500
+        assert doc["warnings"] == [], doc["warnings"]
+
+
+def watchdogs_of(pid):
+    """Watchdog processes of memobs PID still there."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+            with open("/proc/%s/stat" % entry) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            continue
+        if "memobs-watchdog" in cmd and "memobs %d " % pid in cmd and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def test_watchdog_answers_when_memobs_is_killed():
+    # kill -9 of memobs at random moments while its tree execs files it has
+    # not seen (each a look and a link): the tree runs to its end, and the
+    # watchdog leaves with it.
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(60):
+            fresh_copy(prog("layout_a"), d, "m%02d" % i)
+        started, done = os.path.join(d, "started"), os.path.join(d, "done")
+        script = "touch %s; for f in %s/m*; do $f >/dev/null || exit 1; done; touch %s" % (started, d, done)
+        rng = random.Random(17)
+        for round_ in range(6):
+            for f in (started, done):
+                if os.path.exists(f):
+                    os.unlink(f)
+            m = subprocess.Popen([MEMOBS, "-q", "--", "sh", "-c", script], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while not os.path.exists(started):
+                assert time.time() < deadline and m.poll() is None, "round %d: the command did not start" % round_
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.4))
+            m.send_signal(signal.SIGKILL)
+            m.wait()
+            deadline = time.time() + 60
+            while not os.path.exists(done):
+                assert time.time() < deadline, "round %d: the tree did not finish after memobs was killed" % round_
+                time.sleep(0.05)
+            while watchdogs_of(m.pid):
+                assert time.time() < deadline, "round %d: the watchdog outlived the tree" % round_
+                time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    run_tests(globals())

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+#include "observe/watchdog.h"
+
+/* Notifications probed after the last one memobs recorded: it takes one at
+ * a time, so at most the next one can be received and unrecorded. */
+#define RESCUE_SPAN 16
+#define NOBODY 65534
+
+enum { MSG_LISTENER = 'L', MSG_HANDOVER = 'H' };
+
+struct mo_watchdog {
+	pid_t pid;
+	int sock;		/* memobs's end */
+	struct mo_gate_ids *ids;	/* shared page */
+};
+
+static char title[96];
+
+/* What ps shows: its name, and the command line says whose it is. */
+static void name_self(pid_t memobs)
+{
+	prctl(PR_SET_NAME, "memobs-watchdog");
+	snprintf(title, sizeof(title), "memobs-watchdog (answers the exec gate of memobs %d if it ends first)",
+		 memobs);
+	/* Needs CAP_SYS_RESOURCE; without it the command line stays memobs's. */
+	if (!prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)title, 0, 0))
+		prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)title + strlen(title) + 1, 0, 0);
+}
+
+/* No terminal, no signal from it, no descriptor of memobs's but the two
+ * it needs, and none of memobs's privileges. */
+static void detach(const struct mo_invoker *inv, int sock, int pidfd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	uid_t uid = inv->uid ? inv->uid : NOBODY;
+	gid_t gid = inv->uid ? inv->gid : NOBODY;
+	sigset_t none;
+
+	setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int fd = 0; fd < 3; fd++)
+		if (null >= 0)
+			dup2(null, fd);
+	/* The two it keeps at 3 and 4 (by way of high numbers: either may be 3 now). */
+	sock = fcntl(sock, F_DUPFD, 100);
+	pidfd = fcntl(pidfd, F_DUPFD, 100);
+	if (sock < 0 || pidfd < 0 || dup2(sock, 3) < 0 || dup2(pidfd, 4) < 0)
+		_exit(1);
+	close_range(5, ~0u, 0);
+	if (getuid() == 0 && (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid)))
+		_exit(1);
+	prctl(PR_SET_DUMPABLE, 0);	/* nobody may ptrace it and take the listener */
+	prctl(PR_SET_NO_NEW_PRIVS, 1);
+}
+
+/* A message from memobs: the listener (SCM_RIGHTS), the handover, or EOF. */
+static int receive(int sock, int *listener)
+{
+	char byte = 0, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+
+	if (n <= 0)
+		return n == 0 || errno != EINTR ? MSG_HANDOVER : 0;
+	c = CMSG_FIRSTHDR(&m);
+	if (byte == MSG_LISTENER && c && c->cmsg_type == SCM_RIGHTS && *listener < 0)
+		memcpy(listener, CMSG_DATA(c), sizeof(int));
+	return byte;
+}
+
+static void let_go(int listener, struct seccomp_notif_resp *resp, size_t size, uint64_t id)
+{
+	memset(resp, 0, size);
+	resp->id = id;
+	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+}
+
+/* Answer in memobs's place until no task of the tree is left. */
+static void take_over(int listener, const struct mo_gate_ids *ids)
+{
+	struct seccomp_notif_sizes sizes = { sizeof(struct seccomp_notif), sizeof(struct seccomp_notif_resp), 0 };
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+
+	syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
+	req = calloc(1, sizes.seccomp_notif > sizeof(*req) ? sizes.seccomp_notif : sizeof(*req));
+	resp = calloc(1, sizes.seccomp_notif_resp > sizeof(*resp) ? sizes.seccomp_notif_resp : sizeof(*resp));
+	if (!req || !resp)
+		_exit(1);
+	/* One memobs took and did not answer: still valid (waiting) is ours. */
+	if (__atomic_load_n(&ids->any, __ATOMIC_ACQUIRE))
+		for (uint64_t id = ids->last; id != ids->last + RESCUE_SPAN; id++)
+			if (!ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id))
+				let_go(listener, resp, sizes.seccomp_notif_resp, id);
+	for (;;) {
+		struct pollfd p = { listener, POLLIN, 0 };
+
+		if (poll(&p, 1, -1) < 0)
+			continue;
+		if (p.revents & POLLIN) {
+			memset(req, 0, sizes.seccomp_notif);
+			if (!ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req))
+				let_go(listener, resp, sizes.seccomp_notif_resp, req->id);
+		} else if (p.revents & (POLLHUP | POLLERR)) {
+			_exit(0);
+		}
+	}
+}
+
+static void watchdog_main(const struct mo_invoker *inv, int sock, pid_t memobs, const struct mo_gate_ids *ids)
+{
+	int pidfd = syscall(SYS_pidfd_open, memobs, 0), listener = -1;
+
+	if (pidfd < 0 || getppid() != memobs)
+		_exit(0);	/* memobs is gone already, and gave nothing */
+	name_self(memobs);
+	detach(inv, sock, pidfd);
+	sock = 3;
+	pidfd = 4;
+	for (;;) {
+		struct pollfd p[3] = { { sock, POLLIN, 0 }, { pidfd, POLLIN, 0 }, { listener, 0, 0 } };
+		bool end = false;
+
+		if (poll(p, 3, -1) < 0)
+			continue;
+		if (p[2].revents & (POLLHUP | POLLERR))
+			_exit(0);	/* no task of the tree is left */
+		if (p[0].revents)
+			end = receive(sock, &listener) == MSG_HANDOVER;
+		if (p[1].revents)
+			end = true;
+		if (end) {
+			if (listener < 0)
+				_exit(0);
+			take_over(listener, ids);
+		}
+	}
+}
+
+struct mo_watchdog *watchdog_start(const struct mo_invoker *inv)
+{
+	struct mo_watchdog *w = calloc(1, sizeof(*w));
+	pid_t memobs = getpid();
+	int sv[2];
+
+	if (!w)
+		return NULL;
+	w->ids = mmap(NULL, sizeof(*w->ids), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w->ids == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		int err = errno;
+
+		if (w->ids != MAP_FAILED)
+			munmap(w->ids, sizeof(*w->ids));
+		free(w);
+		errno = err;
+		return NULL;
+	}
+	w->pid = fork();
+	if (w->pid == 0) {
+		close(sv[0]);
+		watchdog_main(inv, sv[1], memobs, w->ids);
+		_exit(0);
+	}
+	close(sv[1]);
+	if (w->pid < 0) {
+		int err = errno;
+
+		close(sv[0]);
+		munmap(w->ids, sizeof(*w->ids));
+		free(w);
+		errno = err;
+		return NULL;
+	}
+	w->sock = sv[0];
+	return w;
+}
+
+struct mo_gate_ids *watchdog_ids(struct mo_watchdog *w)
+{
+	return w->ids;
+}
+
+pid_t watchdog_pid(const struct mo_watchdog *w)
+{
+	return w->pid;
+}
+
+int watchdog_give_listener(struct mo_watchdog *w, int listener)
+{
+	char byte = MSG_LISTENER, cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	return sendmsg(w->sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+void watchdog_handover(struct mo_watchdog *w)
+{
+	char byte = MSG_HANDOVER;
+
+	if (w && w->sock >= 0 && send(w->sock, &byte, 1, MSG_NOSIGNAL) < 0)
+		return;	/* gone: nothing to hand over to */
+}
+
+void watchdog_free(struct mo_watchdog *w)
+{
+	if (!w)
+		return;
+	watchdog_handover(w);
+	close(w->sock);
+	munmap(w->ids, sizeof(*w->ids));
+	/* Not waited for: it lives while the tree does. Reaped by init. */
+	free(w);
+}
