@@ -37,6 +37,11 @@ struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct m
 	return p;
 }
 
+void probes__detach(struct mo_probes *p)
+{
+	links__release_all(p->links);
+}
+
 void probes__free(struct mo_probes *p)
 {
 	if (!p)

@@ -20,6 +20,10 @@ struct mo_buildids;
  * NULL with the reason in err. */
 struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
 			      char *err, size_t errlen);
+/* The observation is over: every link is closed in the background, together
+ * (one grace period), while the report is made. */
+void probes__detach(struct mo_probes *p);
+
 /* Close every link at once (one grace period) and wait, then free. NULL-safe. */
 void probes__free(struct mo_probes *p);
 

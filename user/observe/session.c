@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
@@ -21,12 +21,16 @@
 #include "lib/log.h"
 #include "observe/session.h"
 
+#define NLINKS 6
+
 struct mo_session {
 	struct memobs_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[5];
+	struct bpf_link *links[NLINKS];	/* the last: kmem:rss_stat's, once detaching */
 	bool exec_begins_seen;	/* mo_prep_exec attached */
 	size_t unwind_rows;	/* rows of the unwind tables loaded */
+	bool detaching;		/* detacher owns links[] */
+	pthread_t detacher;
 };
 
 /* libbpf's messages are kept, not printed: on a failed load they are the
@@ -103,13 +107,20 @@ static __u64 kernel_dev(dev_t dev)
 	return ((__u64)major(dev) << 20) | minor(dev);
 }
 
-static bool kernel_has_type(const char *name)
+/* Does the kernel have this tracepoint? tracefs lists it (memobs mounts it
+ * for kmem:rss_stat anyway): parsing the kernel's BTF for it would cost a
+ * second parse, libbpf parsing it for CO-RE already. */
+static bool kernel_has_tracepoint(const char *event)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found = !libbpf_get_error(btf) && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+	static const char *const roots[] = { "/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events" };
+	char path[256];
 
-	btf__free(btf);
-	return found;
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", roots[i], event);
+		if (!access(path, F_OK))
+			return true;
+	}
+	return false;
 }
 
 static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
@@ -161,7 +172,7 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	set_heap_autoload(skel, opts->heap);
 	err = err ?: heap_probes__prepare(skel);
 	err = err ?: usdt_probes__prepare(skel);
-	bpf_program__set_autoload(skel->progs.mo_prep_exec, kernel_has_type("btf_trace_sched_prepare_exec"));
+	bpf_program__set_autoload(skel->progs.mo_prep_exec, kernel_has_tracepoint("sched/sched_prepare_exec"));
 	return err;
 }
 
@@ -252,13 +263,40 @@ err_free:
 	return NULL;
 }
 
+/* Each detach waits for the kernel (a tracepoint's unregistering): off the
+ * thread that writes the report. */
+static void *detach_links(void *arg)
+{
+	struct mo_session *s = arg;
+
+	for (int i = 0; i < NLINKS; i++)
+		bpf_link__destroy(s->links[i]);
+	return NULL;
+}
+
+void session__detach(struct mo_session *s)
+{
+	if (s->detaching)
+		return;
+	s->links[NLINKS - 1] = s->skel->links.mo_rss_stat;
+	s->skel->links.mo_rss_stat = NULL;
+	s->detaching = true;
+	if (pthread_create(&s->detacher, NULL, detach_links, s)) {
+		s->detaching = false;
+		detach_links(s);
+		memset(s->links, 0, sizeof(s->links));
+	}
+}
+
 void session__free(struct mo_session *s)
 {
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
-	for (int i = 0; i < 5; i++)
-		bpf_link__destroy(s->links[i]);
+	if (s->detaching)
+		pthread_join(s->detacher, NULL);
+	else
+		detach_links(s);
 	memobs_bpf__destroy(s->skel);
 	free(s);
 	free(libbpf_log);

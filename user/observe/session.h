@@ -53,6 +53,10 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 				 char *err, size_t errlen);
 void session__free(struct mo_session *s);
 
+/* The observation is over: the tracepoints are detached in the background
+ * (session__free waits), the maps stay readable. */
+void session__detach(struct mo_session *s);
+
 struct memobs_bpf *session__skel(struct mo_session *s);
 
 /* The session-wide counters, live (the skeleton's mmap of .bss). */

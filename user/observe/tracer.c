@@ -729,6 +729,9 @@ int tracer__finish(struct mo_tracer *t)
 
 	/* Whatever BPF submitted up to the root's exit is in the buffer. */
 	session__poll(t->sess, 0);
+	/* Nothing more to see: probes and tracepoints go while the report is made. */
+	probes__detach(t->probes);
+	session__detach(t->sess);
 	end_unseen_exits(t);
 	sample(t, t->end_ns);
 	physical__finish(t->phys, t->run);
