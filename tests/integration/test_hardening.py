@@ -150,6 +150,21 @@ def test_output_dir_the_invoking_user_cannot_write():
         assert os.listdir(d) == [], "the command ran, or something was written: %s" % os.listdir(d)
 
 
+def test_output_dir_only_roots_group_may_write():
+    # Under sudo, memobs (root) has root's supplementary groups: acting as
+    # the invoking user must not keep them, or the user writes where only
+    # group root may.
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o770)  # root:root: group root may write, nobody may not
+        out = os.path.join(d, "run.json")
+        env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+        proc = subprocess.run([MEMOBS, "-o", out, "--", "true"], capture_output=True, text=True, env=env,
+                              timeout=300, preexec_fn=lambda: os.setgroups([0]))
+        assert proc.returncode == 125, (proc.returncode, proc.stderr)
+        assert proc.stderr == "memobs: cannot write %s: Permission denied\n" % out, proc.stderr
+        assert os.listdir(d) == [], "written with root's groups: %s" % os.listdir(d)
+
+
 def test_tracefs_unmounted_is_mounted_again():
     # In a mount namespace of its own, so that the host keeps its tracefs.
     with tempfile.TemporaryDirectory() as d:

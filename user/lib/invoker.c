@@ -35,6 +35,16 @@ void invoker_get(struct mo_invoker *inv)
 	pw = getpwuid(inv->uid);
 	if (pw)
 		snprintf(inv->name, sizeof(inv->name), "%s", pw->pw_name);
+	/* Its groups as a login would give them; past the bound, fewer (never
+	 * more) than it has. */
+	inv->ngroups = MO_INVOKER_GROUPS;
+	if (!pw || getgrouplist(pw->pw_name, inv->gid, inv->groups, &inv->ngroups) < 0) {
+		if (!pw || inv->ngroups <= 0 || inv->ngroups > MO_INVOKER_GROUPS) {
+			inv->groups[0] = inv->gid;
+			inv->ngroups = 1;
+		}
+	}
+	inv->nown_groups = getgroups(MO_INVOKER_GROUPS, inv->own_groups);
 }
 
 static bool acts_for_other(const struct mo_invoker *inv)
@@ -42,17 +52,33 @@ static bool acts_for_other(const struct mo_invoker *inv)
 	return geteuid() == 0 && inv->uid != 0;
 }
 
+/* Root's own groups back (or none when they could not be saved). */
+static void restore_groups(const struct mo_invoker *inv)
+{
+	if (setgroups(inv->nown_groups > 0 ? inv->nown_groups : 0, inv->own_groups))
+		abort();	/* cannot get root back: nothing sane follows */
+}
+
 int invoker_enter(const struct mo_invoker *inv)
 {
+	int err;
+
 	if (!acts_for_other(inv))
 		return 0;
-	if (setegid(inv->gid))
+	/* Not root's supplementary groups: they would let the user write
+	 * where only root's groups may. */
+	if (setgroups(inv->ngroups, inv->groups))
 		return -errno;
+	if (setegid(inv->gid)) {
+		err = -errno;
+		restore_groups(inv);
+		return err;
+	}
 	if (seteuid(inv->uid)) {
-		int err = -errno;
-
+		err = -errno;
 		if (setegid(0))
-			abort();	/* cannot get root back: nothing sane follows */
+			abort();
+		restore_groups(inv);
 		return err;
 	}
 	return 0;
@@ -63,6 +89,7 @@ void invoker_leave(const struct mo_invoker *inv)
 	if (geteuid() == inv->uid && inv->uid != 0 && getuid() == 0) {
 		if (seteuid(0) || setegid(0))
 			abort();
+		restore_groups(inv);
 	}
 }
 

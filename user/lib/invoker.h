@@ -7,19 +7,25 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#define MO_INVOKER_GROUPS 256
+
 struct mo_invoker {
 	uid_t uid;
 	gid_t gid;
 	bool from_sudo;
 	char name[64];		/* login name, "" when unknown */
+	int ngroups;		/* its groups (the group database's), to act as it */
+	gid_t groups[MO_INVOKER_GROUPS];
+	int nown_groups;	/* memobs's own supplementary groups, given back after; -1: unknown */
+	gid_t own_groups[MO_INVOKER_GROUPS];
 };
 
 /* Fill *inv from the environment and the real ids. Never fails. */
 void invoker_get(struct mo_invoker *inv);
 
-/* While root, act (effective ids) as the invoker for file creation.
- * invoker_enter returns 0/-errno; invoker_leave restores root. No-ops when
- * memobs does not run as root for someone else. */
+/* While root, act (effective ids and supplementary groups) as the invoker
+ * for file creation. invoker_enter returns 0/-errno; invoker_leave restores
+ * root's. No-ops when memobs does not run as root for someone else. */
 int invoker_enter(const struct mo_invoker *inv);
 void invoker_leave(const struct mo_invoker *inv);
 
