@@ -92,6 +92,27 @@ def test_output_through_a_symlink_is_refused():
             assert f.read() == "keep me"
 
 
+def test_output_through_a_symlinked_directory_is_refused():
+    # A link anywhere on the path, not only the last component: a user's
+    # .memobs -> /root-only makes root (acting for the user, or root's own
+    # run in the user's directory) write where the user may not.
+    with tempfile.TemporaryDirectory() as d:
+        private = os.path.join(d, "private")
+        os.mkdir(private, 0o700)
+        os.symlink(private, os.path.join(d, ".memobs"))
+        out = os.path.join(d, ".memobs", "run.json")
+        proc = subprocess.run([MEMOBS, "-o", out, "--", "true"], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 125, (proc.returncode, proc.stderr)
+        assert proc.stderr == "memobs: refusing to write %s: %s is a symbolic link\n" % (out, os.path.dirname(out)), \
+            proc.stderr
+        proc = subprocess.run([MEMOBS, "-q", "--history", "--", "true"], capture_output=True, text=True,
+                              timeout=300, cwd=d)
+        assert proc.returncode == 125, (proc.returncode, proc.stderr)
+        assert proc.stderr == ("memobs: refusing to write .memobs/history.jsonl: .memobs is a symbolic link\n"), \
+            proc.stderr
+        assert os.listdir(private) == [], os.listdir(private)
+
+
 def test_output_to_a_device_or_a_fifo_is_written_into():
     # As root, a temporary file renamed over -o /dev/null would replace the
     # device itself. A private null device stands in for /dev/null here.

@@ -1,15 +1,120 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "lib/outfile.h"
+
+static int fail(int err, char *msg, size_t msglen, const char *what, const char *path)
+{
+	snprintf(msg, msglen, "cannot %s %s: %s", what, path, strerror(-err));
+	return err;
+}
+
+/* The directory an output path is in, opened (O_PATH) without following a
+ * symbolic link in any component of the path given: root acting for a user
+ * never writes through a link someone placed on the way. */
+struct outdir {
+	int fd;
+	const char *base;	/* the last component */
+	char buf[PATH_MAX];
+};
+
+/* Open a directory without following a symbolic link on its way. */
+static int open_nofollow(const char *dir)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS,
+	};
+	long fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* dir could not be opened for a symbolic link on its way: name the first. */
+static int refuse_link(const char *path, const char *dir, char *msg, size_t msglen)
+{
+	char prefix[PATH_MAX];
+	struct stat st;
+	size_t len = strlen(dir);
+
+	for (size_t i = 1; i <= len; i++) {
+		if (i < len && dir[i] != '/')
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, dir);
+		if (!lstat(prefix, &st) && S_ISLNK(st.st_mode)) {
+			snprintf(msg, msglen, "refusing to write %s: %s is a symbolic link", path, prefix);
+			return -ELOOP;
+		}
+	}
+	snprintf(msg, msglen, "refusing to write %s: its directory is reached through a symbolic link", path);
+	return -ELOOP;
+}
+
+/* Split path into its directory and last component and open the directory
+ * (create_dir: make it, one level, when missing). 0, or -errno with the
+ * reason in msg. */
+static int outdir_open(struct outdir *d, const char *path, bool create_dir, char *msg, size_t msglen)
+{
+	char *slash;
+	const char *dir;
+	struct stat st;
+
+	d->fd = -1;
+	if (snprintf(d->buf, sizeof(d->buf), "%s", path) >= (int)sizeof(d->buf))
+		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
+	slash = strrchr(d->buf, '/');
+	if (!slash) {
+		dir = ".";
+		d->base = d->buf;
+	} else {
+		*slash = 0;
+		dir = slash == d->buf ? "/" : d->buf;
+		d->base = slash + 1;
+	}
+	if (!*d->base || !strcmp(d->base, ".") || !strcmp(d->base, ".."))
+		return fail(-EISDIR, msg, msglen, "write", path);
+	d->fd = open_nofollow(dir);
+	if (d->fd == -ENOENT && create_dir) {
+		struct outdir parent;
+		int err = outdir_open(&parent, dir, false, msg, msglen);
+
+		if (err)
+			return err;
+		err = mkdirat(parent.fd, parent.base, 0777) && errno != EEXIST ? -errno : 0;
+		close(parent.fd);
+		if (err)
+			return fail(err, msg, msglen, "create the directory of", path);
+		d->fd = open_nofollow(dir);
+	}
+	if (d->fd == -ELOOP)
+		return refuse_link(path, dir, msg, msglen);
+	if (d->fd < 0)
+		return fail(d->fd, msg, msglen, "write", path);
+	if (!fstatat(d->fd, d->base, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode)) {
+		close(d->fd);
+		d->fd = -1;
+		snprintf(msg, msglen, "refusing to write %s: it is a symbolic link", path);
+		return -ELOOP;
+	}
+	return 0;
+}
+
+static void outdir_close(struct outdir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
 
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -27,28 +132,12 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-static int fail(int err, char *msg, size_t msglen, const char *what, const char *path)
+/* A device or a FIFO (-o /dev/null, a pipe a tool reads) is written into:
+ * renaming a file over it would replace /dev/null itself. */
+static int write_in_place(const struct outdir *d, const char *path, const char *data, size_t len, char *msg,
+			  size_t msglen)
 {
-	snprintf(msg, msglen, "cannot %s %s: %s", what, path, strerror(-err));
-	return err;
-}
-
-static int refuse_symlink(const char *path, char *msg, size_t msglen)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		snprintf(msg, msglen, "refusing to write %s: it is a symbolic link", path);
-		return -ELOOP;
-	}
-	return 0;
-}
-
-/* A device or a FIFO (-o /dev/stdout, a pipe a tool reads) is written
- * into: renaming a file over it would replace /dev/null itself. */
-static int write_in_place(const char *path, const char *data, size_t len, char *msg, size_t msglen)
-{
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err;
+	int fd = openat(d->fd, d->base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err;
 
 	if (fd < 0)
 		return fail(-errno, msg, msglen, "write", path);
@@ -58,31 +147,56 @@ static int write_in_place(const char *path, const char *data, size_t len, char *
 	return err ? fail(err, msg, msglen, "write", path) : 0;
 }
 
-static bool is_special(const char *path)
+/* Create a new file named from tmpl (its "XXXXXX" before suffixlen bytes
+ * of suffix made unique) in the directory dirfd. fd or -errno. */
+static int create_unique(int dirfd, char *tmpl, int suffixlen, mode_t mode)
 {
-	struct stat st;
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t len = strlen(tmpl);
+	char *x;
 
-	return !stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+	if (len < 6 + (size_t)suffixlen || memcmp(tmpl + len - suffixlen - 6, "XXXXXX", 6))
+		return -EINVAL;
+	x = tmpl + len - suffixlen - 6;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+		int fd;
+
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			return -errno;
+		for (int i = 0; i < 6; i++)
+			x[i] = chars[r[i] % (sizeof(chars) - 1)];
+		fd = openat(dirfd, tmpl, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
 }
 
-static int write_temp_and_rename(const char *path, const char *data, size_t len, char *msg, size_t msglen)
+/* Rename the temporary file over the target. */
+static int name_it(const struct outdir *d, const char *tmp)
 {
-	char tmp[PATH_MAX];
-	mode_t mask;
+	if (renameat(d->fd, tmp, d->fd, d->base)) {
+		int err = -errno;
+
+		unlinkat(d->fd, tmp, 0);
+		return err;
+	}
+	return 0;
+}
+
+static int write_replace(const struct outdir *d, const char *data, size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	mode_t mask = umask(0);
 	int fd, err;
 
-	err = refuse_symlink(path, msg, msglen);
-	if (err)
-		return err;
-	if (is_special(path))
-		return write_in_place(path, data, len, msg, msglen);
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return fail(-errno, msg, msglen, "write", path);
-	mask = umask(0);
 	umask(mask);
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->base) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = create_unique(d->fd, tmp, 0, 0600);
+	if (fd < 0)
+		return fd;
 	err = write_all(fd, data, len);
 	if (!err && fchmod(fd, 0666 & ~mask))
 		err = -errno;
@@ -90,13 +204,26 @@ static int write_temp_and_rename(const char *path, const char *data, size_t len,
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return fail(err, msg, msglen, "write", path);
-	}
-	return 0;
+	if (!err)
+		return name_it(d, tmp);
+	unlinkat(d->fd, tmp, 0);
+	return err;
+}
+
+static int write_as_user(const char *path, const char *data, size_t len, char *msg, size_t msglen)
+{
+	struct outdir d;
+	struct stat st;
+	int err = outdir_open(&d, path, false, msg, msglen);
+
+	if (err)
+		return err;
+	if (!fstatat(d.fd, d.base, &st, AT_SYMLINK_NOFOLLOW) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		err = write_in_place(&d, path, data, len, msg, msglen);
+	else if ((err = write_replace(&d, data, len)))
+		fail(err, msg, msglen, "write", path);
+	outdir_close(&d);
+	return err;
 }
 
 int outfile_write(const struct mo_invoker *inv, const char *path, const char *data, size_t len,
@@ -106,33 +233,29 @@ int outfile_write(const struct mo_invoker *inv, const char *path, const char *da
 
 	if (err)
 		return fail(err, msg, msglen, "act as the invoking user to write", path);
-	err = write_temp_and_rename(path, data, len, msg, msglen);
+	err = write_as_user(path, data, len, msg, msglen);
 	invoker_leave(inv);
 	return err;
 }
 
 static int check_as_user(const char *path, char *msg, size_t msglen)
 {
-	char buf[PATH_MAX];
+	struct outdir d;
 	struct stat st;
-	int err = refuse_symlink(path, msg, msglen);
+	int err = outdir_open(&d, path, false, msg, msglen);
 
 	if (err)
 		return err;
-	if (!stat(path, &st)) {
-		if (S_ISDIR(st.st_mode))
-			return fail(-EISDIR, msg, msglen, "write", path);
-		/* A device or a FIFO is written into: it must be writable itself. */
-		if (!S_ISREG(st.st_mode))
-			return faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) ? fail(-errno, msg, msglen, "write", path)
-									   : 0;
-	}
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return fail(-ENAMETOOLONG, msg, msglen, "write", path);
-	/* Effective ids are the invoker's here: access() checks the real ones. */
-	if (faccessat(AT_FDCWD, dirname(buf), W_OK | X_OK, AT_EACCESS))
-		return fail(-errno, msg, msglen, "write", path);
-	return 0;
+	if (!fstatat(d.fd, d.base, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode))
+		err = fail(-EISDIR, msg, msglen, "write", path);
+	/* A device or a FIFO is written into: it must be writable itself;
+	 * else the directory must be. Effective ids are the invoker's here. */
+	else if (!fstatat(d.fd, d.base, &st, AT_SYMLINK_NOFOLLOW) && !S_ISREG(st.st_mode))
+		err = faccessat(d.fd, d.base, W_OK, AT_EACCESS) ? fail(-errno, msg, msglen, "write", path) : 0;
+	else if (faccessat(d.fd, ".", W_OK | X_OK, AT_EACCESS))
+		err = fail(-errno, msg, msglen, "write", path);
+	outdir_close(&d);
+	return err;
 }
 
 int outfile_check(const struct mo_invoker *inv, const char *path, char *msg, size_t msglen)
@@ -146,33 +269,17 @@ int outfile_check(const struct mo_invoker *inv, const char *path, char *msg, siz
 	return err;
 }
 
-static int make_parent_dir(const char *path)
-{
-	char buf[PATH_MAX];
-	char *dir;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	dir = dirname(buf);
-	if (mkdir(dir, 0777) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int append_locked(const char *path, const char *data, size_t len, char *msg, size_t msglen)
 {
-	int fd, err;
+	struct outdir d;
+	int fd, err = outdir_open(&d, path, true, msg, msglen);
 
-	err = make_parent_dir(path);
 	if (err)
-		return fail(err, msg, msglen, "create the directory of", path);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		err = -errno;
-		if (err == -ELOOP)
-			return refuse_symlink(path, msg, msglen) ?: fail(err, msg, msglen, "open", path);
-		return fail(err, msg, msglen, "open", path);
-	}
+		return err;
+	fd = openat(d.fd, d.base, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+	outdir_close(&d);
+	if (fd < 0)
+		return fail(-errno, msg, msglen, "open", path);
 	if (flock(fd, LOCK_EX)) {
 		err = -errno;
 		close(fd);
@@ -200,12 +307,23 @@ int outfile_append(const struct mo_invoker *inv, const char *path, const char *d
 
 int outfile_temp(const struct mo_invoker *inv, char *path, int suffixlen, char *msg, size_t msglen)
 {
+	struct outdir d;
+	char name[NAME_MAX + 1];
 	int fd, err = invoker_enter(inv);
 
 	if (err)
 		return fail(err, msg, msglen, "create", path);
-	fd = mkostemps(path, suffixlen, O_CLOEXEC);
-	err = fd < 0 ? -errno : 0;
+	err = outdir_open(&d, path, false, msg, msglen);
+	if (!err) {
+		snprintf(name, sizeof(name), "%s", d.base);
+		fd = create_unique(d.fd, name, suffixlen, 0600);
+		err = fd < 0 ? fd : 0;
+		if (!err)
+			memcpy(path + (d.base - d.buf), name, strlen(name));
+		outdir_close(&d);
+		if (err)
+			fail(err, msg, msglen, "create", path);
+	}
 	invoker_leave(inv);
-	return err ? fail(err, msg, msglen, "create", path) : fd;
+	return err ? err : fd;
 }
