@@ -113,6 +113,19 @@ def test_output_through_a_symlinked_directory_is_refused():
         assert os.listdir(private) == [], os.listdir(private)
 
 
+def test_output_to_a_fifo_without_a_reader_times_out():
+    # open(2) of a FIFO for writing blocks until a reader comes, and memobs
+    # holds the stop signals then: only SIGKILL would end it.
+    with tempfile.TemporaryDirectory() as d:
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        proc = subprocess.run([MEMOBS, "-o", fifo, "--", "true"], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 125, (proc.returncode, proc.stderr)
+        assert proc.stderr.splitlines()[-1] == ("memobs: cannot write %s: no process opened the FIFO for reading "
+                                                "in 3 s; the summary above is all that was kept" % fifo), proc.stderr
+        assert "session peak RSS" in proc.stderr
+
+
 def test_output_to_a_device_or_a_fifo_is_written_into():
     # As root, a temporary file renamed over -o /dev/null would replace the
     # device itself. A private null device stands in for /dev/null here.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,14 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "lib/outfile.h"
+
+/* How long a FIFO may go without a reader, and a reader without reading,
+ * before memobs gives up on it. */
+#define FIFO_OPEN_WAIT_MS 3000
+#define WRITE_STALL_MS 10000
 
 static int fail(int err, char *msg, size_t msglen, const char *what, const char *path)
 {
@@ -116,11 +123,23 @@ static void outdir_close(struct outdir *d)
 	d->fd = -1;
 }
 
+/* Write it all; on a descriptor that would block (a FIFO), wait for room at
+ * most WRITE_STALL_MS at a time. */
 static int write_all(int fd, const char *data, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, data, len);
 
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			n = poll(&p, 1, WRITE_STALL_MS);
+			if (n == 0)
+				return -ETIMEDOUT;
+			if (n < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -132,18 +151,46 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* A FIFO opened for writing: without a reader, open(2) would block for ever
+ * (and memobs holds the stop signals then): wait for one a bounded time. */
+static int open_fifo(const struct outdir *d)
+{
+	struct timespec tick = { 0, 50 * 1000000L };
+
+	for (int waited = 0;; waited += 50) {
+		int fd = openat(d->fd, d->base, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0 || errno != ENXIO)
+			return fd < 0 ? -errno : fd;
+		if (waited >= FIFO_OPEN_WAIT_MS)
+			return -ENXIO;
+		nanosleep(&tick, NULL);
+	}
+}
+
 /* A device or a FIFO (-o /dev/null, a pipe a tool reads) is written into:
  * renaming a file over it would replace /dev/null itself. */
-static int write_in_place(const struct outdir *d, const char *path, const char *data, size_t len, char *msg,
-			  size_t msglen)
+static int write_in_place(const struct outdir *d, bool fifo, const char *path, const char *data, size_t len,
+			  char *msg, size_t msglen)
 {
-	int fd = openat(d->fd, d->base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err;
+	int fd = fifo ? open_fifo(d) : openat(d->fd, d->base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err;
 
+	if (!fifo && fd < 0)
+		fd = -errno;
+	if (fd == -ENXIO && fifo) {
+		snprintf(msg, msglen, "cannot write %s: no process opened the FIFO for reading in %d s", path,
+			 FIFO_OPEN_WAIT_MS / 1000);
+		return fd;
+	}
 	if (fd < 0)
-		return fail(-errno, msg, msglen, "write", path);
+		return fail(fd, msg, msglen, "write", path);
 	err = write_all(fd, data, len);
 	if (close(fd) && !err)
 		err = -errno;
+	if (err == -ETIMEDOUT) {
+		snprintf(msg, msglen, "cannot write %s: its reader stopped reading for %d s", path, WRITE_STALL_MS / 1000);
+		return err;
+	}
 	return err ? fail(err, msg, msglen, "write", path) : 0;
 }
 
@@ -219,7 +266,7 @@ static int write_as_user(const char *path, const char *data, size_t len, char *m
 	if (err)
 		return err;
 	if (!fstatat(d.fd, d.base, &st, AT_SYMLINK_NOFOLLOW) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		err = write_in_place(&d, path, data, len, msg, msglen);
+		err = write_in_place(&d, S_ISFIFO(st.st_mode), path, data, len, msg, msglen);
 	else if ((err = write_replace(&d, data, len)))
 		fail(err, msg, msglen, "write", path);
 	outdir_close(&d);
