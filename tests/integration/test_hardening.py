@@ -138,6 +138,49 @@ def test_disk_full_while_writing_the_report():
         os.rmdir(d)
 
 
+# Makes memobs's fsync of its output take 60 s, after saying so: time to kill
+# it while the document is written but not yet in place.
+SLOW_FSYNC = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int fsync(int fd)
+{
+	const char *mark = getenv("SLOW_FSYNC_MARK");
+	if (mark) {
+		close(open(mark, O_CREAT | O_WRONLY, 0600));
+		sleep(60);
+	}
+	return syscall(SYS_fsync, fd);
+}
+"""
+
+
+def test_killed_while_writing_the_report_leaves_no_file():
+    with tempfile.TemporaryDirectory() as d:
+        shim = os.path.join(d, "slow_fsync.so")
+        src = os.path.join(d, "slow_fsync.c")
+        with open(src, "w") as f:
+            f.write(SLOW_FSYNC)
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, src], check=True)
+        outdir, mark = os.path.join(d, "out"), os.path.join(d, "fsync-started")
+        os.mkdir(outdir)
+        env = dict(os.environ, LD_PRELOAD=shim, SLOW_FSYNC_MARK=mark)
+        mo = subprocess.Popen([MEMOBS, "-q", "-o", os.path.join(outdir, "run.json"), "--", "true"], env=env,
+                              stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while not os.path.exists(mark):
+                assert mo.poll() is None and time.monotonic() < deadline, "memobs never wrote its report"
+                time.sleep(0.05)
+        finally:
+            mo.kill()
+            mo.wait()
+        assert os.listdir(outdir) == [], "left behind: %s" % os.listdir(outdir)
+
+
 def test_output_dir_the_invoking_user_cannot_write():
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o755)  # root's: the invoking user (nobody) may not write here

@@ -220,9 +220,44 @@ static int create_unique(int dirfd, char *tmpl, int suffixlen, mode_t mode)
 	return -EEXIST;
 }
 
-/* Rename the temporary file over the target. */
-static int name_it(const struct outdir *d, const char *tmp)
+/* A file without a name in the directory (O_TMPFILE): killed while writing,
+ * memobs leaves nothing behind. Where the file system has none, a named
+ * temporary file (tmp gets its name). fd or -errno. */
+static int open_unnamed(const struct outdir *d, char *tmp, size_t tmplen, bool *named)
 {
+	int fd = openat(d->fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+	*named = false;
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd < 0 ? -errno : fd;
+	*named = true;
+	if (snprintf(tmp, tmplen, ".%s.XXXXXX", d->base) >= (int)tmplen)
+		return -ENAMETOOLONG;
+	return create_unique(d->fd, tmp, 0, 0600);
+}
+
+/* Give the unnamed file a temporary name, then rename it over the target:
+ * between the two, a kill leaves the temporary name (for microseconds,
+ * not for the whole write). */
+static int name_it(const struct outdir *d, int fd, char *tmp, size_t tmplen, bool named)
+{
+	char proc[64];
+
+	if (!named) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		for (int tries = 0;; tries++) {
+			unsigned int r;
+
+			if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+				return -errno;
+			if (snprintf(tmp, tmplen, ".%s.%08x", d->base, r) >= (int)tmplen)
+				return -ENAMETOOLONG;
+			if (!linkat(AT_FDCWD, proc, d->fd, tmp, AT_SYMLINK_FOLLOW))
+				break;
+			if (errno != EEXIST || tries == 100)
+				return -errno;
+		}
+	}
 	if (renameat(d->fd, tmp, d->fd, d->base)) {
 		int err = -errno;
 
@@ -235,13 +270,12 @@ static int name_it(const struct outdir *d, const char *tmp)
 static int write_replace(const struct outdir *d, const char *data, size_t len)
 {
 	char tmp[NAME_MAX + 1];
+	bool named;
 	mode_t mask = umask(0);
 	int fd, err;
 
 	umask(mask);
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->base) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = create_unique(d->fd, tmp, 0, 0600);
+	fd = open_unnamed(d, tmp, sizeof(tmp), &named);
 	if (fd < 0)
 		return fd;
 	err = write_all(fd, data, len);
@@ -249,11 +283,12 @@ static int write_replace(const struct outdir *d, const char *data, size_t len)
 		err = -errno;
 	if (!err && fsync(fd))
 		err = -errno;
+	if (!err)
+		err = name_it(d, fd, tmp, sizeof(tmp), named);
+	else if (named)
+		unlinkat(d->fd, tmp, 0);
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err)
-		return name_it(d, tmp);
-	unlinkat(d->fd, tmp, 0);
 	return err;
 }
 
