@@ -122,17 +122,24 @@ def test_disk_full_while_writing_the_report():
     d = tempfile.mkdtemp()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", d], check=True)
     try:
-        out = os.path.join(d, "run.json")
+        out, history = os.path.join(d, "run.json"), os.path.join(d, "history.jsonl")
+        # The history fills the disk but for less than a run's line (~4 KiB).
+        before = b"{}\n" * 20000
+        with open(history, "wb") as f:
+            f.write(before)
         # 200 processes: a document of well over 64 KiB
-        proc = subprocess.run([MEMOBS, "-o", out, "--", "sh", "-c", many_processes_script(200)],
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run([MEMOBS, "-o", out, "--history=" + history, "--", "sh", "-c",
+                               many_processes_script(200)], capture_output=True, text=True, timeout=600)
         assert proc.returncode == 125, (proc.returncode, proc.stderr)
         lines = proc.stderr.splitlines()
-        assert lines[-1] == ("memobs: cannot write %s: No space left on device; "
+        assert lines[-2] == ("memobs: cannot write %s: No space left on device; "
                              "the summary above is all that was kept" % out), proc.stderr
+        assert lines[-1] == "memobs: cannot append to %s: No space left on device" % history, proc.stderr
         assert any(re.match(r"memobs: sh -c .*\(.* 201 processes, exit 0\)", l) for l in lines), proc.stderr
         assert "session peak RSS" in proc.stderr
-        assert os.listdir(d) == [], "partial file left behind: %s" % os.listdir(d)
+        assert os.listdir(d) == ["history.jsonl"], "partial file left behind: %s" % os.listdir(d)
+        with open(history, "rb") as f:
+            assert f.read() == before, "a torn line was left in the history"
     finally:
         subprocess.run(["umount", d], check=True)
         os.rmdir(d)

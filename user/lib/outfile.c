@@ -351,9 +351,12 @@ int outfile_check(const struct mo_invoker *inv, const char *path, char *msg, siz
 	return err;
 }
 
+/* One line appended whole or not at all: a write cut short (disk full) is
+ * taken back, so that no torn line is left for every later read to warn of. */
 static int append_locked(const char *path, const char *data, size_t len, char *msg, size_t msglen)
 {
 	struct outdir d;
+	struct stat st;
 	int fd, err = outdir_open(&d, path, true, msg, msglen);
 
 	if (err)
@@ -362,14 +365,15 @@ static int append_locked(const char *path, const char *data, size_t len, char *m
 	outdir_close(&d);
 	if (fd < 0)
 		return fail(-errno, msg, msglen, "open", path);
-	if (flock(fd, LOCK_EX)) {
+	if (flock(fd, LOCK_EX) || fstat(fd, &st)) {
 		err = -errno;
 		close(fd);
 		return fail(err, msg, msglen, "lock", path);
 	}
-	/* One write: with O_APPEND the line lands whole after whatever is there. */
 	err = write_all(fd, data, len);
 	if (!err && fsync(fd))
+		err = -errno;
+	if (err && S_ISREG(st.st_mode) && ftruncate(fd, st.st_size))
 		err = -errno;
 	close(fd);
 	return err ? fail(err, msg, msglen, "append to", path) : 0;
