@@ -126,6 +126,31 @@ def test_output_to_a_fifo_without_a_reader_times_out():
         assert "session peak RSS" in proc.stderr
 
 
+def test_stderr_closed_the_outputs_and_the_status_are_kept():
+    # memobs -o r.json --history=h.jsonl -- CMD 2>&1 | head: the reader of
+    # memobs's stderr is gone when the summary is printed. SIGPIPE must not
+    # kill memobs before it writes -o and the history, nor take the
+    # command's status; the command itself has SIGPIPE's default action.
+    with tempfile.TemporaryDirectory() as d:
+        out, history, ignored = (os.path.join(d, n) for n in ("r.json", "h.jsonl", "sigign"))
+        rfd, wfd = os.pipe()
+        os.close(rfd)
+        try:
+            proc = subprocess.run([MEMOBS, "-o", out, "--history=" + history, "--", "sh", "-c",
+                                   "grep SigIgn /proc/self/status > %s; exit 3" % ignored],
+                                  stderr=wfd, stdout=subprocess.DEVNULL, timeout=300)
+        finally:
+            os.close(wfd)
+        assert proc.returncode == 3, proc.returncode
+        with open(out) as f:
+            assert json.load(f)["exit_status"] == 3
+        with open(history) as f:
+            assert len(f.read().splitlines()) == 1
+        with open(ignored) as f:
+            mask = int(f.read().split()[1], 16)
+        assert not mask & (1 << (signal.SIGPIPE - 1)), "the command runs with SIGPIPE ignored: %#x" % mask
+
+
 def test_output_to_a_device_or_a_fifo_is_written_into():
     # As root, a temporary file renamed over -o /dev/null would replace the
     # device itself. A private null device stands in for /dev/null here.

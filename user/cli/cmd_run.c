@@ -351,6 +351,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (check_kernel())
 		goto out;
+	/* A reader of stderr gone (memobs ... 2>&1 | head) must not kill memobs
+	 * before -o and the history are written: EPIPE is ignored like any
+	 * failed write of the summary. The command gets the default back. */
+	signal(SIGPIPE, SIG_IGN);
 	block_stop_signals();
 	ensure_tracefs();
 	find_libmemobs(libmemobs, sizeof(libmemobs));

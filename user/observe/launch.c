@@ -64,6 +64,8 @@ static void child(char *const argv[], const struct mo_invoker *inv, char *const 
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* memobs ignores it; an ignored signal would stay ignored across exec. */
+	signal(SIGPIPE, SIG_DFL);
 	for (int fd = 0; stdio && fd < 3; fd++)
 		if (stdio[fd] >= 0 && dup2(stdio[fd], fd) < 0)
 			report_and_exit(status_fd, STAGE_SETUP, errno);
