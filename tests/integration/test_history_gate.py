@@ -293,6 +293,30 @@ def test_end_to_end_gate_with_the_tracer():
     assert_rc(p, 0, "trend over 4 runs", stream="stdout")
 
 
+def test_git_metadata_leaves_the_users_index_alone():
+    # `git status` refreshes .git/index and rewrites it when it can take
+    # index.lock: mid-build, the user's own git commands then fail on the
+    # lock. memobs asks with --no-optional-locks.
+    with tempfile.TemporaryDirectory() as repo:
+        git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", repo]
+        subprocess.run(["git", "init", "-q", repo], check=True)
+        with open(os.path.join(repo, "f"), "w") as f:
+            f.write("x")
+        subprocess.run(git + ["add", "f"], check=True)
+        subprocess.run(git + ["commit", "-q", "-m", "x"], check=True)
+        # the same content, other stat data: a refresh would rewrite the index
+        os.utime(os.path.join(repo, "f"), (1, 1))
+        index = os.path.join(repo, ".git", "index")
+        before = os.stat(index)
+        out = os.path.join(repo, ".git", "run.json")
+        proc = subprocess.run([MEMOBS, "-q", "-o", out, "--", "true"], cwd=repo, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        after = os.stat(index)
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "memobs rewrote .git/index"
+        with open(out) as f:
+            assert json.load(f)["git"]["dirty"] is False
+
 try:
     run_tests(globals())
 finally:

@@ -79,7 +79,9 @@ void meta_parse_git(const char *rev_parse, size_t status_len, struct mo_git *git
 static void fill_git(struct mo_run *run, const struct mo_invoker *inv, int dirfd)
 {
 	char *rev_args[] = { "git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD", NULL };
-	char *status_args[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
+	/* Without the optional index refresh: it takes index.lock, and the
+	 * user's own git commands mid-build would fail on it. */
+	char *status_args[] = { "git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no", NULL };
 	char rev[256], status[4096];
 	ssize_t status_len;
 
