@@ -4,6 +4,7 @@
  * registers alone; it stays at the entry when a return probe needs it there,
  * when an earlier instruction writes an argument or changes control flow,
  * and when the code cannot be decoded. */
+#include <elf.h>
 #include <errno.h>
 #include "check.h"
 #include "probe/probeplan.h"
@@ -163,6 +164,20 @@ static bool test_undecodable(void)
 	return true;
 }
 
+/* The placement knows x86-64 code and the x86 kernel's emulation only. */
+static bool test_x86_64_only(void)
+{
+#ifdef __x86_64__
+	ASSERT_TRUE(probeplan_decodes(ELFCLASS64, EM_X86_64), "x86-64 code on x86-64");
+#else
+	ASSERT_TRUE(!probeplan_decodes(ELFCLASS64, EM_X86_64), "memobs is not on x86-64");
+#endif
+	ASSERT_TRUE(!probeplan_decodes(ELFCLASS32, EM_386), "i386 code decoded as x86-64");
+	ASSERT_TRUE(!probeplan_decodes(ELFCLASS32, EM_X86_64), "x32");
+	ASSERT_TRUE(!probeplan_decodes(ELFCLASS64, EM_AARCH64), "arm64");
+	return true;
+}
+
 int main(void)
 {
 	RUN(test_glibc_free_moves_to_je);
@@ -171,5 +186,6 @@ int main(void)
 	RUN(test_argument_writes_keep_entry);
 	RUN(test_control_flow_stops);
 	RUN(test_undecodable);
+	RUN(test_x86_64_only);
 	return check_summary();
 }

@@ -148,7 +148,8 @@ struct heap_plan {
 
 static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *plan)
 {
-	int found = 0;
+	int found = 0, elfclass = 0, machine = 0;
+	bool decode = !elf__machine(elf, &elfclass, &machine) && probeplan_decodes(elfclass, machine);
 
 	memset(plan, 0, sizeof(*plan));
 	for (size_t i = 0; i < NFUNCS; i++) {
@@ -167,7 +168,8 @@ static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *p
 		if (dup)
 			continue;
 		plan->func[i] = f.offset;
-		len = elf__read(elf, f.offset, code, sizeof(code));
+		/* No bytes: the entry, "not decoded" in the probe report. */
+		len = decode ? elf__read(elf, f.offset, code, sizeof(code)) : 0;
 		probeplan_site(code, len, funcs[i].nargs, !funcs[i].uretprobe, &plan->site[i]);
 		plan->entry[i] = f.offset + plan->site[i].skipped;
 		plan->ret[i] = funcs[i].uretprobe ? f.offset : 0;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,16 @@ static void describe(const cs_insn *insn, struct mo_probe_site *site)
 {
 	snprintf(site->insn, sizeof(site->insn), "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
 		 insn->op_str);
+}
+
+bool probeplan_decodes(int elfclass, int machine)
+{
+#ifdef __x86_64__
+	return elfclass == ELFCLASS64 && machine == EM_X86_64;
+#else
+	(void)elfclass, (void)machine;
+	return false;
+#endif
 }
 
 int probeplan_site(const uint8_t *code, size_t len, unsigned nargs, bool entry_only, struct mo_probe_site *site)

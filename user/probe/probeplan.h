@@ -19,6 +19,11 @@ struct mo_probe_site {
 	char insn[48];		/* the probed instruction, for the probe report */
 };
 
+/* Does the placement apply to a file of this ELF class and machine? Only to
+ * x86-64 code, and only when memobs itself runs on x86-64 (it is the x86
+ * kernel's emulation it relies on). Elsewhere probes stay at the entry. */
+bool probeplan_decodes(int elfclass, int machine);
+
 /* Choose the probe site in code (the function's first bytes). nargs: how
  * many integer argument registers the BPF program reads. 0, or -EINVAL when
  * the code cannot be decoded (site then is the entry, not emulated). */
