@@ -45,4 +45,28 @@ static __always_inline __u32 mm_owner_tgid(struct task_struct *task)
 	return BPF_CORE_READ(task, tgid);
 }
 
+/* 6.11 (3aa63a569c64 "fs: switch timespec64 fields in inode to discrete
+ * integers") split inode->__i_ctime into i_ctime_sec/nsec; 6.6 renamed
+ * i_ctime to __i_ctime. */
+struct inode___ctime_ts {
+	struct timespec64 __i_ctime;
+};
+
+struct inode___ctime_old {
+	struct timespec64 i_ctime;
+};
+
+/* An inode's change time in ns: it moves with every write of the file. */
+static __always_inline __s64 inode_ctime_ns(struct inode *inode)
+{
+	struct inode___ctime_ts *ts = (void *)inode;
+	struct inode___ctime_old *old = (void *)inode;
+
+	if (bpf_core_field_exists(inode->i_ctime_sec))
+		return BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ll + BPF_CORE_READ(inode, i_ctime_nsec);
+	if (bpf_core_field_exists(ts->__i_ctime))
+		return BPF_CORE_READ(ts, __i_ctime.tv_sec) * 1000000000ll + BPF_CORE_READ(ts, __i_ctime.tv_nsec);
+	return BPF_CORE_READ(old, i_ctime.tv_sec) * 1000000000ll + BPF_CORE_READ(old, i_ctime.tv_nsec);
+}
+
 #endif

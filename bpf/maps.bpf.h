@@ -55,12 +55,22 @@ MO_SHARED struct {
 	__type(value, struct mo_alloc);
 } mo_allocs SEC(".maps");
 
+/* What the -p gate knows of each executable's content (enum mo_exe_state). */
 MO_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MO_MAX_EXES);
 	__type(key, struct mo_exe_key);
 	__type(value, __u32);
 } mo_exes SEC(".maps");
+
+/* Processes the -p gates of the host stopped (struct mo_hold); user space
+ * gives every instance the same, pinned map. */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MO_MAX_HOLDS);
+	__type(key, __u32);
+	__type(value, struct mo_hold);
+} mo_holds SEC(".maps");
 
 /* User stacks as (build id, file offset) frames: the same code gives the same
  * stack in every process, and it can be symbolized after the process is gone. */

@@ -121,21 +121,73 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Stop a process at its first exec of an executable not seen before, so that
- * the loader can attach probes to it before it runs (SIGCONT follows). */
-static __always_inline bool gate_exec(const struct mo_exe_key *exe)
+/* A job of a job-control shell (set -m, an interactive shell): the shell put
+ * it in a process group of its own within its session, and waits with
+ * WUNTRACED: it would see the stop. (A process that made a session of its
+ * own, a daemon, is no one's job.) */
+static __always_inline bool job_of_a_shell(struct task_struct *task)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal), *psig = BPF_CORE_READ(task, real_parent, signal);
+
+	return BPF_CORE_READ(sig, pids[PIDTYPE_PGID]) != BPF_CORE_READ(psig, pids[PIDTYPE_PGID]) &&
+	       BPF_CORE_READ(sig, pids[PIDTYPE_SID]) == BPF_CORE_READ(psig, pids[PIDTYPE_SID]);
+}
+
+/* The -p gate: stop a process at an exec memobs has to look at (an
+ * executable's content not seen before, or one whose every process needs a
+ * look: markers), so that it can attach probes before it runs; SIGCONT
+ * follows. Never when memobs disarmed it or stopped ticking (dead-man
+ * switch), never a job of a job-control shell (counted). The stop is
+ * recorded in the host-wide mo_holds before it is sent: the last memobs
+ * holding it continues it. */
+static __always_inline bool gate_exec(struct task_struct *task, __u32 tgid, const struct mo_exe_key *exe)
 {
 	struct mo_exe_key key = *exe;
 	__u32 inspecting = MO_EXE_INSPECTING, *state;
+	__u64 bit = 1ull << (mo_cfg.gate_bit & (MO_MAX_GATES - 1));
+	struct mo_hold none = {}, *hold;
 
-	if (!mo_cfg.gate_exec)
+	if (!mo_cfg.gate_exec || !mo_sess.gate.armed)
 		return false;
 	state = bpf_map_lookup_elem(&mo_exes, &key);
 	if (state && *state == MO_EXE_READY)
 		return false;
-	if (!state && bpf_map_update_elem(&mo_exes, &key, &inspecting, BPF_NOEXIST))
-		return false;	/* full: run ungated rather than stop without end */
-	return bpf_send_signal(SIGSTOP) == 0;
+	if (bpf_ktime_get_ns() - mo_sess.gate.heartbeat_ns > MO_GATE_HEARTBEAT_NS) {
+		__sync_fetch_and_add(&mo_sess.gate.stale_skips, 1);
+		return false;
+	}
+	if (job_of_a_shell(task)) {
+		__sync_fetch_and_add(&mo_sess.gate.job_skips, 1);
+		return false;
+	}
+	if (!state)
+		bpf_map_update_elem(&mo_exes, &key, &inspecting, BPF_NOEXIST);
+	bpf_map_update_elem(&mo_holds, &tgid, &none, BPF_NOEXIST);
+	hold = bpf_map_lookup_elem(&mo_holds, &tgid);
+	if (!hold)
+		return false;
+	__sync_fetch_and_or(&hold->owners, bit);
+	if (bpf_send_signal(SIGSTOP)) {
+		__sync_fetch_and_and(&hold->owners, ~bit);
+		return false;
+	}
+	__sync_fetch_and_add(&mo_sess.gate.stops, 1);
+	return true;
+}
+
+/* Let go of a process this instance held (user space runs it with
+ * BPF_PROG_TEST_RUN): atomic, unlike a read and a write of the map from user
+ * space, which two instances could interleave and both believe the other
+ * still holds it. */
+SEC("syscall")
+int mo_release(struct mo_release_args *args)
+{
+	__u32 tgid = args->tgid;
+	__u64 bit = 1ull << (args->bit & (MO_MAX_GATES - 1));
+	struct mo_hold *hold = bpf_map_lookup_elem(&mo_holds, &tgid);
+
+	args->remaining = hold ? __sync_fetch_and_and(&hold->owners, ~bit) & ~bit : 0;
+	return 0;
 }
 
 /* The process became a new program: its peaks are the new program's from
@@ -199,6 +251,8 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	p->mm_id = 0;
 	exe.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	exe.ino = BPF_CORE_READ(inode, i_ino);
+	exe.ctime_ns = inode_ctime_ns(inode);
+	exe.size = BPF_CORE_READ(inode, i_size);
 	__builtin_memcpy(p->comm, comm, sizeof(p->comm));
 	if (exe.ino == mo_cfg.self_ino && exe.dev == mo_cfg.self_dev) {
 		/* memobs itself (memobs mark): the observer's tool, not the workload. */
@@ -231,9 +285,8 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (bpf_probe_read_user(ev->args, len, (void *)arg_start))
 		len = 0;
 	ev->args_len = len;
-	ev->exe_dev = exe.dev;
-	ev->exe_ino = exe.ino;
-	ev->flags = gate_exec(&exe) ? MO_EXEC_STOPPED : 0;
+	ev->exe = exe;
+	ev->flags = gate_exec(task, tgid, &exe) ? MO_EXEC_STOPPED : 0;
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }
@@ -260,6 +313,9 @@ int BPF_PROG(mo_exit, struct task_struct *task)
 
 	if (!p || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
+	/* Gone: nobody is to continue it any more. */
+	if (mo_cfg.gate_exec)
+		bpf_map_delete_elem(&mo_holds, &tgid);
 	proc_end(task, p, tgid, 0);
 	return 0;
 }

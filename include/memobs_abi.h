@@ -24,7 +24,11 @@
 #define MO_MAX_PROCS 32768	/* live processes of the session */
 #define MO_MAX_PSTATS 65536	/* (process, phase) pairs not yet harvested */
 #define MO_MAX_ALLOCS 1048576	/* outstanding heap blocks */
-#define MO_MAX_EXES 4096	/* executables seen by the exec gate */
+#define MO_MAX_EXES 16384	/* executables the -p gate knows (LRU: one forgotten is looked at again) */
+#define MO_MAX_HOLDS 16384	/* processes stopped by the -p gates of the host (LRU, shared) */
+#define MO_MAX_GATES 64		/* memobs -p instances at once on a host: a bit each in mo_hold */
+/* The -p gate stops only while memobs's heartbeat is this fresh. */
+#define MO_GATE_HEARTBEAT_NS 2000000000ull
 #define MO_MAX_STACKS 8192	/* distinct user stacks (build-id frames) */
 #define MO_MAX_PROGS 4096	/* programs (executables) with sampled stacks */
 #define MO_MAX_UNWIND_FILES 4096	/* files with unwind tables */
@@ -78,6 +82,8 @@ struct mo_config {
 	__u32 marker_uid;	/* host mode: markers from root and this uid (MO_NO_UID: root's only) */
 	__u64 max_marks;	/* marks kept in the run */
 	__u64 max_mark_rate;	/* marks kept in one second */
+	__u32 gate_bit;		/* the -p gate's bit in mo_hold.owners (< MO_MAX_GATES) */
+	__u32 pad;
 };
 
 enum mo_proc_flags {
@@ -332,6 +338,42 @@ struct mo_drops {
 	__u64 pycodes;		/* mo_pycode full: a Python frame's code is unnamed */
 };
 
+/* An executable's content: a file written in place is another one. */
+struct mo_exe_key {
+	__u64 dev;		/* kernel dev_t */
+	__u64 ino;
+	__s64 ctime_ns;
+	__s64 size;
+};
+
+/* Value of mo_holds (pinned, shared by the memobs -p instances of the host),
+ * keyed by tgid: which instances stopped it (bit mo_config.gate_bit). The
+ * last to let go of it continues it, so two instances never continue each
+ * other's stopped processes. */
+struct mo_hold {
+	__u64 owners;
+};
+
+/* Context of mo_release (a syscall program user space runs): clears bit in
+ * tgid's hold, atomically, and says who holds it still. */
+struct mo_release_args {
+	__u32 tgid;
+	__u32 bit;
+	__u64 remaining;	/* out: owners left (0: continue it) */
+};
+
+/* The -p exec gate (SIGSTOP from BPF): memobs arms it and ticks a heartbeat
+ * into it (this is in .bss, mmapped); BPF stops nothing when it is disarmed
+ * or the heartbeat is stale. */
+struct mo_gate_state {
+	__u64 heartbeat_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of memobs's last tick */
+	__u32 armed;
+	__u32 pad;
+	__u64 stops;		/* processes stopped */
+	__u64 job_skips;	/* execs not stopped: a job of a job-control shell */
+	__u64 stale_skips;	/* execs not stopped: armed, heartbeat stale */
+};
+
 /* Session-wide state, in .bss, shared by all BPF programs and read by user
  * space through the skeleton's mmap. */
 struct mo_state {
@@ -359,6 +401,7 @@ struct mo_state {
 	__u64 marks;		/* marks taken (past max_marks: dropped) */
 	__u64 mark_second;	/* the second marks_this_second counts */
 	__u64 marks_this_second;
+	struct mo_gate_state gate;
 	struct mo_drops drops;
 };
 
@@ -396,8 +439,7 @@ struct mo_ev_exec {
 	__u32 args_len;		/* bytes in args */
 	__u32 args_total;	/* bytes of the whole argv (more than args_len: cut) */
 	__u32 pad;
-	__u64 exe_dev;
-	__u64 exe_ino;
+	struct mo_exe_key exe;	/* what it runs now */
 	char comm[MO_COMM_LEN];
 	char filename[MO_PATH_LEN];
 	char args[MO_ARGS_LEN];
@@ -429,10 +471,6 @@ struct mo_ev_unwind_file {
 	__u64 vm_end;
 };
 
-struct mo_exe_key {
-	__u64 dev;
-	__u64 ino;
-};
 
 enum mo_exe_state {
 	MO_EXE_INSPECTING = 1,	/* stopped at its first exec, being looked at */

@@ -365,14 +365,17 @@ int cmd_run(int argc, char **argv)
 		o.tracer.live_log = o.live_log[0] ? o.live_log : NULL;
 		rc = MO_EXIT_FAILURE;
 	}
-	/* Before any BPF object exists: the watchdog must hold none. */
-	if (o.command && !(watchdog = watchdog_start(&inv))) {
+	/* Before any BPF object exists: the watchdog must hold none. A gated
+	 * run has one (-a has no gate); with -p it keeps CAP_KILL. */
+	if (!o.all && !(watchdog = watchdog_start(&inv, !o.command))) {
 		log_err("cannot start the watchdog: %s", strerror(errno));
 		goto out;
 	}
 	t = new_tracer(&o, &run, libmemobs);
 	if (!t)
 		goto out;
+	if (!o.command && tracer__give_watchdog(t, watchdog))
+		log_warn("cannot hand the exec gate's holds to the watchdog: %s", strerror(errno));
 	rc = o.command ? start_command(t, &o, &inv, &launch, libmemobs, watchdog) : start_running(t, &run);
 	if (rc)
 		goto out;

@@ -135,6 +135,16 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 
 	skel->rodata->mo_cfg.mode = opts->mode;
 	skel->rodata->mo_cfg.gate_exec = opts->gate_exec;
+	skel->rodata->mo_cfg.gate_bit = opts->gate_bit;
+	/* The -p gate's holds are the host's (holds.h); otherwise unused. */
+	if (opts->gate_exec && opts->holds_fd >= 0) {
+		err = err ?: bpf_map__reuse_fd(skel->maps.mo_holds, opts->holds_fd);
+	} else {
+		err = err ?: bpf_map__set_max_entries(skel->maps.mo_holds, 64);
+		if (!opts->gate_exec)
+			err = err ?: bpf_map__set_max_entries(skel->maps.mo_exes, 64);
+	}
+	bpf_program__set_autoload(skel->progs.mo_release, opts->gate_exec);
 	skel->rodata->mo_cfg.heap = opts->heap;
 	skel->rodata->mo_cfg.page_size = sysconf(_SC_PAGESIZE);
 	skel->rodata->mo_cfg.alloc_sample_bytes = opts->heap ? opts->alloc_sample_bytes : 0;
@@ -251,7 +261,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		goto err_free;
 	}
 	/* memobs's own executable needs no inspection at exec. */
-	session__exe_ready(s, s->skel->rodata->mo_cfg.self_dev, s->skel->rodata->mo_cfg.self_ino, false);
+	session__exe_ready_file(s, "/proc/self/exe", false);
 	free(libbpf_log);
 	libbpf_log = NULL;
 	libbpf_log_len = 0;
@@ -404,14 +414,56 @@ int session__poll_fd(struct mo_session *s)
 	return ring_buffer__epoll_fd(s->rb);
 }
 
-int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino, bool again)
+int session__exe_ready(struct mo_session *s, const struct mo_exe_key *key, bool again)
 {
-	struct mo_exe_key key = { .dev = dev, .ino = ino };
 	__u32 ready = again ? MO_EXE_AGAIN : MO_EXE_READY;
 
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_exes), &key, &ready, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_exes), key, &ready, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int session__exe_ready_file(struct mo_session *s, const char *path, bool again)
+{
+	struct stat st;
+	struct mo_exe_key key;
+
+	if (stat(path, &st))
+		return -errno;
+	key = (struct mo_exe_key){
+		.dev = kernel_dev(st.st_dev),
+		.ino = st.st_ino,
+		.ctime_ns = (__s64)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec,
+		.size = st.st_size,
+	};
+	return session__exe_ready(s, &key, again);
+}
+
+int session__release_prog_fd(struct mo_session *s)
+{
+	return bpf_program__fd(s->skel->progs.mo_release);
+}
+
+void session__gate_arm(struct mo_session *s, bool on, __u64 now_ns)
+{
+	volatile struct mo_gate_state *g = &s->skel->bss->mo_sess.gate;
+
+	g->heartbeat_ns = now_ns;
+	__atomic_store_n(&g->armed, on, __ATOMIC_SEQ_CST);
+}
+
+void session__gate_tick(struct mo_session *s, __u64 now_ns)
+{
+	__atomic_store_n(&s->skel->bss->mo_sess.gate.heartbeat_ns, now_ns, __ATOMIC_RELEASE);
+}
+
+void session__gate_counts(struct mo_session *s, struct mo_gate_state *out)
+{
+	volatile struct mo_gate_state *g = &s->skel->bss->mo_sess.gate;
+
+	out->stops = g->stops;
+	out->job_skips = g->job_skips;
+	out->stale_skips = g->stale_skips;
 }
 
 int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out)

@@ -27,7 +27,9 @@ struct mo_marker_limits {
 struct mo_session_opts {
 	enum mo_mode mode;
 	bool heap;
-	bool gate_exec;
+	bool gate_exec;		/* the -p gate (SIGSTOP at exec) */
+	int holds_fd;		/* its hosts-wide holds map (holds.h), -1: a map of its own */
+	unsigned gate_bit;	/* its bit in the holds */
 	__u32 max_procs;
 	__u32 max_allocs;
 	__u32 max_stacks;	/* mo_stacks; mo_sites gets two per stack (kinds) */
@@ -87,9 +89,19 @@ int session__poll(struct mo_session *s, int timeout_ms);
 /* A file descriptor that becomes readable when records are pending. */
 int session__poll_fd(struct mo_session *s);
 
-/* The exec gate may let this executable run from now on, or (again) must
- * stop every process that execs it, for a look each. */
-int session__exe_ready(struct mo_session *s, __u64 dev, __u64 ino, bool again);
+/* The -p gate may let this content run from now on, or (again) must stop
+ * every process that execs it, for a look each. The second takes the file's
+ * current content at path. 0/-errno. */
+int session__exe_ready(struct mo_session *s, const struct mo_exe_key *key, bool again);
+int session__exe_ready_file(struct mo_session *s, const char *path, bool again);
+
+/* The -p gate: arm or disarm it (the heartbeat set to now_ns), tick its
+ * heartbeat (it stops nothing once the heartbeat is MO_GATE_HEARTBEAT_NS
+ * old), read what it did. mo_release's fd, for holds.h. */
+void session__gate_arm(struct mo_session *s, bool on, __u64 now_ns);
+void session__gate_tick(struct mo_session *s, __u64 now_ns);
+void session__gate_counts(struct mo_session *s, struct mo_gate_state *out);
+int session__release_prog_fd(struct mo_session *s);
 
 /* A phase's record as of now: an open phase's peaks include the segment
  * running now; the root's are the session's. 0/-errno. */

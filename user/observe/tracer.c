@@ -30,6 +30,8 @@
 #include "serve/status.h"
 #include "lib/users.h"
 #include "observe/views.h"
+#include "observe/holds.h"
+#include "observe/stopgate.h"
 #include "observe/tracer.h"
 #include "observe/watchdog.h"
 
@@ -47,6 +49,7 @@ struct mo_tracer {
 	struct mo_probes *probes;
 	struct mo_execgate *gate;	/* the command's exec gate, or NULL */
 	struct mo_watchdog *watchdog;	/* answers the gate after memobs (not ours) */
+	struct mo_stopgate *stopgate;	/* the -p gate, or NULL */
 	struct mo_proctree *tree;
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
@@ -152,10 +155,8 @@ static void inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 		unwind__load_now(t->unwinder, path);
 		queue_libraries(t, path, n > 0 ? real : NULL);
 	}
-	session__exe_ready(t->sess, ev->exe_dev, ev->exe_ino, probes__on_exec_stopped(t->probes, ev->hdr.tgid));
-	if (kill(ev->hdr.tgid, SIGCONT) && errno == EPERM)
-		run_add_warning(t->run, "pid %u was stopped for inspection and memobs may not continue it (CAP_KILL): "
-				"send it SIGCONT", ev->hdr.tgid);
+	session__exe_ready(t->sess, &ev->exe, probes__on_exec_stopped(t->probes, ev->hdr.tgid));
+	stopgate__release(t->stopgate, ev->hdr.tgid, t->run);
 }
 
 /* The exec gate holds a process of the command at the exec of a file: its
@@ -250,6 +251,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.verifier_log_dir = opts->verifier_log_dir,
 		.filters = opts->filters,
 		.markers = opts->markers,
+		.holds_fd = -1,
 	};
 	struct mo_tracer *t = calloc(1, sizeof(*t));
 	char cgroup_root[4096];
@@ -269,9 +271,13 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	t->phys = physical__new(opts->physical, opts->command, opts->mode == MO_MODE_HOST, err, errlen);
 	if (!t->phys)
 		goto err_free;
+	if (sopts.gate_exec && !(t->stopgate = stopgate__new(&sopts, err, errlen)))
+		goto err_free;
 	t->sess = session__open(&sopts, on_event, t, err, errlen);
 	if (!t->sess)
 		goto err_free;
+	if (t->stopgate)
+		stopgate__attach(t->stopgate, t->sess);
 	if ((opts->heap && opts->alloc_sample_bytes) || opts->rss_sample_bytes) {
 		t->buildids = buildids__new();
 		t->unwinder = t->buildids ? unwind__new(t->sess) : NULL;
@@ -330,6 +336,7 @@ void tracer__free(struct mo_tracer *t)
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
 	tracer__end_gate(t);
+	stopgate__free(t->stopgate);
 	/* Every uprobe at once: one grace period, not one per link. */
 	probes__free(t->probes);
 	session__free(t->sess);
@@ -409,11 +416,20 @@ void tracer__serve_gate(void *ctx)
 
 void tracer__end_gate(struct mo_tracer *t)
 {
+	/* Nothing the -p gate stopped is left stopped, whatever the end. */
+	stopgate__end(t->stopgate, t->run);
 	if (!t->gate)
 		return;
 	watchdog_handover(t->watchdog);
 	execgate__free(t->gate);
 	t->gate = NULL;
+}
+
+int tracer__give_watchdog(struct mo_tracer *t, struct mo_watchdog *w)
+{
+	struct mo_holds *h = t->stopgate ? stopgate__holds(t->stopgate) : NULL;
+
+	return h ? watchdog_give_holds(w, holds__map_fd(h), session__release_prog_fd(t->sess), holds__bit(h)) : 0;
 }
 
 /* uid and cgroup of a running process, from /proc (0: read; else unknown). */
@@ -522,6 +538,8 @@ static void name_running_root(struct mo_tracer *t, pid_t pid)
 
 int tracer__start(struct mo_tracer *t)
 {
+	int ret;
+
 	t->t0_ns = mono_ns();
 	t->tree = proctree__new(t->run, t->t0_ns);
 	t->readout = readout__new(t->sess, t->run, t->tree, t->t0_ns);
@@ -531,7 +549,9 @@ int tracer__start(struct mo_tracer *t)
 	for (size_t i = 0; i < t->nroots; i++)
 		if (t->roots[i].running)
 			name_running_root(t, t->roots[i].pid);
-	return session__start_root_phase(t->sess, t->t0_ns);
+	ret = session__start_root_phase(t->sess, t->t0_ns);
+	stopgate__arm(t->stopgate, mono_ns());
+	return ret;
 }
 
 static void sample(struct mo_tracer *t, __u64 now)
@@ -617,6 +637,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	while (!ret && !root_done && !t->stop) {
 		__u64 now = mono_ns(), wake;
 
+		stopgate__tick(t->stopgate, now);
 		fds[FD_EVENTS] = (struct pollfd){ .fd = session__poll_fd(t->sess), .events = POLLIN };
 		fds[FD_SIGNALS] = (struct pollfd){ .fd = t->sigfd, .events = POLLIN };
 		fds[FD_LIVE] = (struct pollfd){ .fd = t->live ? live__fd(t->live) : -1, .events = POLLIN };

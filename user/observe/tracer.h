@@ -69,8 +69,13 @@ int tracer__set_gate(struct mo_tracer *t, int listener, struct mo_watchdog *watc
 int tracer__gate_fd(struct mo_tracer *t);
 void tracer__serve_gate(void *t);
 
-/* Stop answering execs: the watchdog does from now on. Done when the
- * observation ends (tracer__follow) and by tracer__free. */
+/* Give the watchdog what it needs if memobs is killed: the -p gate's holds
+ * (the command's gate listener goes by tracer__set_gate's caller). 0/-errno. */
+int tracer__give_watchdog(struct mo_tracer *t, struct mo_watchdog *w);
+
+/* Stop answering execs (the watchdog does from now on) and end the -p gate
+ * (disarmed, whatever it stopped continued). Done when the observation
+ * ends (tracer__follow) and by tracer__free. */
 void tracer__end_gate(struct mo_tracer *t);
 
 /* Host mode: every process running now (that matches the filters) joins

@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
+#include "observe/holds.h"
 #include "observe/watchdog.h"
 
 /* Notifications probed after the last one memobs recorded: it takes one at
@@ -22,7 +24,14 @@
 #define RESCUE_SPAN 16
 #define NOBODY 65534
 
-enum { MSG_LISTENER = 'L', MSG_HANDOVER = 'H' };
+/* Messages from memobs; DEAD: none (the socket closed without a handover). */
+enum { MSG_LISTENER = 'L', MSG_HOLDS = 'S', MSG_HANDOVER = 'H', MSG_DEAD = 'D' };
+
+/* What the -p gate's holds are, for draining them after memobs (holds.h). */
+struct holds_msg {
+	char type;		/* MSG_HOLDS */
+	unsigned bit;
+};
 
 struct mo_watchdog {
 	pid_t pid;
@@ -43,9 +52,18 @@ static void name_self(pid_t memobs)
 		prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)title + strlen(title) + 1, 0, 0);
 }
 
+/* Keep CAP_KILL alone (it may continue other users' processes: -p). */
+static void keep_only_cap_kill(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { .effective = 1u << CAP_KILL, .permitted = 1u << CAP_KILL } };
+
+	syscall(SYS_capset, &h, d);
+}
+
 /* No terminal, no signal from it, no descriptor of memobs's but the two
- * it needs, and none of memobs's privileges. */
-static void detach(const struct mo_invoker *inv, int sock, int pidfd)
+ * it needs, and none of memobs's privileges (but CAP_KILL with keep_kill). */
+static void detach(const struct mo_invoker *inv, int sock, int pidfd, bool keep_kill)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	uid_t uid = inv->uid ? inv->uid : NOBODY;
@@ -69,27 +87,44 @@ static void detach(const struct mo_invoker *inv, int sock, int pidfd)
 	if (sock < 0 || pidfd < 0 || dup2(sock, 3) < 0 || dup2(pidfd, 4) < 0)
 		_exit(1);
 	close_range(5, ~0u, 0);
+	if (keep_kill)
+		prctl(PR_SET_KEEPCAPS, 1);
 	if (getuid() == 0 && (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid)))
 		_exit(1);
+	if (keep_kill)
+		keep_only_cap_kill();
 	prctl(PR_SET_DUMPABLE, 0);	/* nobody may ptrace it and take the listener */
 	prctl(PR_SET_NO_NEW_PRIVS, 1);
 }
 
-/* A message from memobs: the listener (SCM_RIGHTS), the handover, or EOF. */
-static int receive(int sock, int *listener)
+struct given {
+	int listener;		/* the command's exec gate, -1: none */
+	int holds[2];		/* the -p gate's holds map and release program, -1: none */
+	unsigned bit;
+};
+
+/* A message from memobs: the listener or the holds (SCM_RIGHTS), the
+ * handover, or none any more (MSG_DEAD). */
+static int receive(int sock, struct given *g)
 {
-	char byte = 0, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
+	struct holds_msg msg = {};
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { &msg, sizeof(msg) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
 	ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 
 	if (n <= 0)
-		return n == 0 || errno != EINTR ? MSG_HANDOVER : 0;
+		return n == 0 || errno != EINTR ? MSG_DEAD : 0;
 	c = CMSG_FIRSTHDR(&m);
-	if (byte == MSG_LISTENER && c && c->cmsg_type == SCM_RIGHTS && *listener < 0)
-		memcpy(listener, CMSG_DATA(c), sizeof(int));
-	return byte;
+	if (msg.type == MSG_LISTENER && c && c->cmsg_type == SCM_RIGHTS && g->listener < 0)
+		memcpy(&g->listener, CMSG_DATA(c), sizeof(int));
+	if (msg.type == MSG_HOLDS && c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(2 * sizeof(int)) &&
+	    g->holds[0] < 0) {
+		memcpy(g->holds, CMSG_DATA(c), sizeof(g->holds));
+		g->bit = msg.bit;
+	}
+	return msg.type;
 }
 
 static void let_go(int listener, struct seccomp_notif_resp *resp, size_t size, uint64_t id)
@@ -132,37 +167,43 @@ static void take_over(int listener, const struct mo_gate_ids *ids)
 	}
 }
 
-static void watchdog_main(const struct mo_invoker *inv, int sock, pid_t memobs, const struct mo_gate_ids *ids)
+static void watchdog_main(const struct mo_invoker *inv, bool keep_kill, int sock, pid_t memobs,
+			  const struct mo_gate_ids *ids)
 {
-	int pidfd = syscall(SYS_pidfd_open, memobs, 0), listener = -1;
+	int pidfd = syscall(SYS_pidfd_open, memobs, 0);
+	struct given g = { .listener = -1, .holds = { -1, -1 } };
 
 	if (pidfd < 0 || getppid() != memobs)
 		_exit(0);	/* memobs is gone already, and gave nothing */
 	name_self(memobs);
-	detach(inv, sock, pidfd);
+	detach(inv, sock, pidfd, keep_kill);
 	sock = 3;
 	pidfd = 4;
 	for (;;) {
-		struct pollfd p[3] = { { sock, POLLIN, 0 }, { pidfd, POLLIN, 0 }, { listener, 0, 0 } };
-		bool end = false;
+		struct pollfd p[3] = { { sock, POLLIN, 0 }, { pidfd, POLLIN, 0 }, { g.listener, 0, 0 } };
+		int msg = 0;
 
 		if (poll(p, 3, -1) < 0)
 			continue;
 		if (p[2].revents & (POLLHUP | POLLERR))
 			_exit(0);	/* no task of the tree is left */
 		if (p[0].revents)
-			end = receive(sock, &listener) == MSG_HANDOVER;
-		if (p[1].revents)
-			end = true;
-		if (end) {
-			if (listener < 0)
-				_exit(0);
-			take_over(listener, ids);
-		}
+			msg = receive(sock, &g);
+		if (p[1].revents && msg != MSG_HANDOVER)
+			msg = MSG_DEAD;
+		if (msg != MSG_HANDOVER && msg != MSG_DEAD)
+			continue;
+		/* Killed: what memobs stopped and could not continue. A memobs
+		 * that handed over has continued its own. */
+		if (msg == MSG_DEAD && g.holds[0] >= 0)
+			holds_drain(g.holds[0], g.holds[1], g.bit);
+		if (g.listener < 0)
+			_exit(0);
+		take_over(g.listener, ids);
 	}
 }
 
-struct mo_watchdog *watchdog_start(const struct mo_invoker *inv)
+struct mo_watchdog *watchdog_start(const struct mo_invoker *inv, bool keep_kill)
 {
 	struct mo_watchdog *w = calloc(1, sizeof(*w));
 	pid_t memobs = getpid();
@@ -183,7 +224,7 @@ struct mo_watchdog *watchdog_start(const struct mo_invoker *inv)
 	w->pid = fork();
 	if (w->pid == 0) {
 		close(sv[0]);
-		watchdog_main(inv, sv[1], memobs, w->ids);
+		watchdog_main(inv, keep_kill, sv[1], memobs, w->ids);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -210,25 +251,42 @@ pid_t watchdog_pid(const struct mo_watchdog *w)
 	return w->pid;
 }
 
-int watchdog_give_listener(struct mo_watchdog *w, int listener)
+/* A message with descriptors. 0/-errno. */
+static int give(struct mo_watchdog *w, const struct holds_msg *msg, const int *fds, size_t nfds)
 {
-	char byte = MSG_LISTENER, cbuf[CMSG_SPACE(sizeof(int))] = {};
-	struct iovec iov = { &byte, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {};
+	struct iovec iov = { (void *)msg, sizeof(*msg) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &listener, sizeof(int));
-	return sendmsg(w->sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	return sendmsg(w->sock, &m, MSG_NOSIGNAL) == sizeof(*msg) ? 0 : -errno;
+}
+
+int watchdog_give_listener(struct mo_watchdog *w, int listener)
+{
+	struct holds_msg msg = { .type = MSG_LISTENER };
+
+	return give(w, &msg, &listener, 1);
+}
+
+int watchdog_give_holds(struct mo_watchdog *w, int map_fd, int prog_fd, unsigned bit)
+{
+	struct holds_msg msg = { .type = MSG_HOLDS, .bit = bit };
+	int fds[2] = { map_fd, prog_fd };
+
+	return give(w, &msg, fds, 2);
 }
 
 void watchdog_handover(struct mo_watchdog *w)
 {
-	char byte = MSG_HANDOVER;
+	struct holds_msg msg = { .type = MSG_HANDOVER };
 
-	if (w && w->sock >= 0 && send(w->sock, &byte, 1, MSG_NOSIGNAL) < 0)
+	if (w && w->sock >= 0 && send(w->sock, &msg, sizeof(msg), MSG_NOSIGNAL) < 0)
 		return;	/* gone: nothing to hand over to */
 }
 
