@@ -26,11 +26,16 @@ def hostile_run():
     link = os.path.join(d, "evil\nna\033[2J")
     os.symlink(prog("hostile_names"), link)
     proc, doc = memobs([], [link], check_rc=0)
+    _hostile.append((proc, doc, keep(doc, d)))
+    return _hostile[0]
+
+
+def keep(doc, d):
+    """The run document saved in d, for `memobs report`: its path."""
     path = os.path.join(d, "run.json")
     with open(path, "w") as f:
         json.dump(doc, f)
-    _hostile.append((proc, doc, path))
-    return _hostile[0]
+    return path
 
 
 def controls(text):
@@ -131,10 +136,7 @@ def build_run():
                     "-fno-omit-frame-pointer -D_FORTIFY_SOURCE=2 -c $< -o $@\n"
                     % " ".join("unit%d.o" % i for i in range(6)))
         proc, doc = memobs(["--heap"], ["make", "-C", d, "-j2", "-s"], check_rc=0)
-        path = os.path.join(d, "run.json")
-        with open(path, "w") as f:
-            json.dump(doc, f)
-        _build.append((proc, doc, path))
+        _build.append((proc, doc, keep(doc, d)))
     return _build[0]
 
 
