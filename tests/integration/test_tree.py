@@ -183,10 +183,15 @@ def killed_mid_run(tmp, also_its_reaper):
         return found and open(os.path.join(cgdir, found[0], "cgroup.procs")).read().strip()
     assert wait_for(command_in_cgroup, 60), "memobs made no cgroup for the command"
     time.sleep(0.1)   # past the exec gate: nothing of the command is stopped
+    def reaper(c):
+        # memobs's other children: the watchdog of the exec gate, its look at git
+        try:
+            return (os.readlink("/proc/%s/exe" % c) == os.path.realpath(MEMOBS)
+                    and open("/proc/%s/comm" % c).read().strip() not in ("memobs-watchdog", "memobs-git"))
+        except OSError:
+            return False
     with open("/proc/%d/task/%d/children" % (observer.pid, observer.pid)) as f:
-        # memobs's other child answers the exec gate (memobs-watchdog)
-        reapers = [int(c) for c in f.read().split() if os.readlink("/proc/%s/exe" % c) == os.path.realpath(MEMOBS)
-                   and open("/proc/%s/comm" % c).read().strip() != "memobs-watchdog"]
+        reapers = [int(c) for c in f.read().split() if reaper(c)]
     assert len(reapers) == 1, reapers
     observer.send_signal(signal.SIGKILL)
     if also_its_reaper:

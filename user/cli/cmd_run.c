@@ -285,7 +285,8 @@ static int start_running(struct mo_tracer *t, const struct mo_run *run)
 
 /* The run's metadata from the options (which give up their pids and
  * filters). 0 or the exit code, said. */
-static int describe_run(struct run_opts *o, struct mo_run *run, const struct mo_invoker *inv)
+static int describe_run(struct run_opts *o, struct mo_run *run, const struct mo_invoker *inv,
+			struct mo_git_look **git)
 {
 	run->label = o->label ? strdup(o->label) : NULL;
 	run->target_pid = o->npids ? o->pids[0] : 0;
@@ -295,7 +296,7 @@ static int describe_run(struct run_opts *o, struct mo_run *run, const struct mo_
 	run->filters = o->filters_text;
 	o->filters_text = NULL;
 	run->host_wide = o->all;
-	if ((o->command && copy_command(run, o->command)) || meta_fill(run, inv, run->target_pid)) {
+	if ((o->command && copy_command(run, o->command)) || meta_fill(run, inv, run->target_pid, git)) {
 		log_err("out of memory");
 		return MO_EXIT_FAILURE;
 	}
@@ -331,6 +332,7 @@ int cmd_run(int argc, char **argv)
 	struct mo_launch launch = { .pid = -1 };
 	struct mo_tracer *t = NULL;
 	struct mo_watchdog *watchdog = NULL;
+	struct mo_git_look *git = NULL;
 	struct mo_run run;
 	char libmemobs[PATH_MAX], err[512];
 	int rc, status = 0;
@@ -340,7 +342,7 @@ int cmd_run(int argc, char **argv)
 	if (rc != CLI_GO_ON)
 		goto out;
 	invoker_get(&inv);
-	rc = describe_run(&o, &run, &inv);
+	rc = describe_run(&o, &run, &inv, &git);
 	if (rc)
 		goto out;
 	/* Say now, not after an hour of build, that the report cannot be kept. */
@@ -389,10 +391,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.command)
 		run.exit_status = run_wait_status_to_exit(status);
+	meta_git_finish(git, &run);
+	git = NULL;
 	rc = write_outputs(&o, &run, &inv);
 	if (!rc && o.command)
 		rc = run.exit_status;
 out:
+	meta_git_finish(git, &run);
 	tracer__free(t);
 	close_stdio(o.stdio);
 	watchdog_free(watchdog);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -76,26 +77,78 @@ void meta_parse_git(const char *rev_parse, size_t status_len, struct mo_git *git
 	git->present = true;
 }
 
-static void fill_git(struct mo_run *run, const struct mo_invoker *inv, int dirfd)
+/* What the background look at git found (status_len -1: no work tree). */
+struct git_found {
+	char rev[256];
+	ssize_t status_len;
+};
+
+struct mo_git_look {
+	pid_t pid;
+	int fd;			/* read end: one struct git_found */
+};
+
+/* git in dirfd as inv: its commit, branch and whether the tree is dirty,
+ * run by a child in the background (git status can take seconds in a big
+ * tree, and it is not needed before the report). NULL when it cannot be
+ * started (no git figures then). */
+static struct mo_git_look *git_start(const struct mo_invoker *inv, int dirfd)
 {
 	char *rev_args[] = { "git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD", NULL };
 	/* Without the optional index refresh: it takes index.lock, and the
 	 * user's own git commands mid-build would fail on it. */
 	char *status_args[] = { "git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no", NULL };
-	char rev[256], status[4096];
-	ssize_t status_len;
+	struct mo_git_look *look = calloc(1, sizeof(*look));
+	int pipefd[2];
 
-	if (run_git(inv, dirfd, rev_args, rev, sizeof(rev)) <= 0)
+	if (!look || pipe2(pipefd, O_CLOEXEC)) {
+		free(look);
+		return NULL;
+	}
+	look->pid = fork();
+	if (look->pid == 0) {
+		struct git_found found = { .status_len = -1 };
+		char status[4096];
+		ssize_t ignored;
+
+		close(pipefd[0]);
+		prctl(PR_SET_NAME, "memobs-git");
+		if (run_git(inv, dirfd, rev_args, found.rev, sizeof(found.rev)) > 0)
+			found.status_len = run_git(inv, dirfd, status_args, status, sizeof(status));
+		ignored = write(pipefd[1], &found, sizeof(found));
+		(void)ignored;
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (look->pid < 0) {
+		close(pipefd[0]);
+		free(look);
+		return NULL;
+	}
+	look->fd = pipefd[0];
+	return look;
+}
+
+void meta_git_finish(struct mo_git_look *look, struct mo_run *run)
+{
+	struct git_found found;
+
+	if (!look)
 		return;
-	status_len = run_git(inv, dirfd, status_args, status, sizeof(status));
-	meta_parse_git(rev, status_len > 0 ? (size_t)status_len : 0, &run->git);
+	if (read(look->fd, &found, sizeof(found)) == sizeof(found) && found.status_len >= 0) {
+		found.rev[sizeof(found.rev) - 1] = 0;
+		meta_parse_git(found.rev, found.status_len, &run->git);
+	}
+	close(look->fd);
+	waitpid(look->pid, NULL, 0);
+	free(look);
 }
 
 /* -p: the target's working directory (it may be in another mount
  * namespace: the directory is opened through /proc/PID/cwd), and git run
  * there as the target's user. 0/-ENOMEM; none, with a warning, when it
  * cannot be read. */
-static int fill_target_dir(struct mo_run *run, pid_t pid)
+static int fill_target_dir(struct mo_run *run, pid_t pid, struct mo_git_look **git)
 {
 	struct mo_invoker owner = { 0 };
 	struct mo_proc_status st;
@@ -120,12 +173,12 @@ static int fill_target_dir(struct mo_run *run, pid_t pid)
 	owner.gid = st.egid;
 	if (getpwuid(st.euid))
 		snprintf(owner.name, sizeof(owner.name), "%s", getpwuid(st.euid)->pw_name);
-	fill_git(run, &owner, fd);
+	*git = git_start(&owner, fd);
 	close(fd);
 	return run->cwd ? 0 : -ENOMEM;
 }
 
-int meta_fill(struct mo_run *run, const struct mo_invoker *inv, pid_t target)
+int meta_fill(struct mo_run *run, const struct mo_invoker *inv, pid_t target, struct mo_git_look **git)
 {
 	struct utsname uts;
 	struct tm tm;
@@ -139,13 +192,14 @@ int meta_fill(struct mo_run *run, const struct mo_invoker *inv, pid_t target)
 	gmtime_r(&now, &tm);
 	strftime(run->time_utc, sizeof(run->time_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	run->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	*git = NULL;
 	if (target)
-		return fill_target_dir(run, target);
+		return fill_target_dir(run, target, git);
 	if (getcwd(cwd, sizeof(cwd))) {
 		run->cwd = strdup(cwd);
 		if (!run->cwd)
 			return -ENOMEM;
 	}
-	fill_git(run, inv, -1);
+	*git = git_start(inv, -1);
 	return 0;
 }
