@@ -264,20 +264,20 @@ struct target {
 	struct stat st;
 };
 
-/* The file the held exec will map: the executable, or the interpreter of a
- * script (one level, as far as a look is useful). 0 or -errno. */
 static bool is_execveat(const struct seccomp_notif *req)
 {
 	return req->data.arch == AUDIT_ARCH_I386 ? req->data.nr == NR_EXECVEAT_32
 						 : req->data.nr == NR_EXECVEAT_64 || req->data.nr == NR_EXECVEAT_X32;
 }
 
-static int exec_target(const struct seccomp_notif *req, struct target *t)
+/* The file the held exec names, opened O_PATH (its path in t->path, its
+ * stat in t->st: a regular file). The fd, or -errno. */
+static int exec_file(const struct seccomp_notif *req, struct target *t)
 {
 	bool at = is_execveat(req);
 	int dirfd = at ? (int)req->data.args[0] : AT_FDCWD, flags = at ? (int)req->data.args[4] : 0;
-	char path[4096], interp[256];
-	int opath, fd, err;
+	char path[4096];
+	int opath, err;
 
 	err = read_string(req->pid, req->data.args[at ? 1 : 0], path, sizeof(path));
 	if (err)
@@ -292,16 +292,27 @@ static int exec_target(const struct seccomp_notif *req, struct target *t)
 	} else {
 		return -ENOENT;
 	}
-	if (opath < 0)
-		return opath;
-	fd = reopen_regular(opath, &t->st);
-	close(opath);
+	if (opath >= 0 && (fstat(opath, &t->st) || !S_ISREG(t->st.st_mode))) {
+		close(opath);
+		return -ENOEXEC;
+	}
+	return opath;
+}
+
+/* The file the exec will map, open for reading into t->fd (t->path, t->st
+ * follow it): the executable at opath, or the interpreter of a #! script
+ * (one level, as far as a look is useful). 0 or -errno. */
+static int mapped_file(pid_t tid, int opath, struct target *t)
+{
+	char interp[256];
+	int fd = reopen_regular(opath, &t->st);
+
 	if (fd < 0)
 		return fd;
 	if (!script_interpreter(fd, interp, sizeof(interp))) {
 		close(fd);
 		/* the kernel opens the interpreter relative to the cwd */
-		opath = open_as_task(req->pid, AT_FDCWD, interp, false, t->path, sizeof(t->path));
+		opath = open_as_task(tid, AT_FDCWD, interp, false, t->path, sizeof(t->path));
 		if (opath < 0)
 			return opath;
 		fd = reopen_regular(opath, &t->st);
@@ -313,51 +324,67 @@ static int exec_target(const struct seccomp_notif *req, struct target *t)
 	return 0;
 }
 
-/* Look at one held exec and let it go on. Whatever cannot be looked at
- * (a bad path: the exec itself will fail) goes on at once. */
-static void handle(struct mo_execgate *g)
+/* Call the hook on the file the held exec will map; returns its flags. */
+static unsigned look(struct mo_execgate *g, const struct target *t, bool first)
 {
 	struct seccomp_notif *req = g->req;
 	bool at = is_execveat(req), narrow = req->data.arch == AUDIT_ARCH_I386 || (req->data.nr & X32_BIT);
+	struct mo_proc_status st;
 	struct mo_file_id id;
+	struct mo_exec_held held = {
+		.tid = req->pid,
+		.tgid = procfs_status(req->pid, &st) ? (pid_t)req->pid : st.tgid,
+		.fd = t->fd,
+		.path = t->path,
+		.id = &id,
+		.first = first,
+		.setid = t->st.st_mode & (S_ISUID | S_ISGID),
+	};
+	char *ld_env = first ? read_ld_env(req->pid, req->data.args[at ? 3 : 2], narrow ? 4 : 8, &held.ld_envlen) : NULL;
+	unsigned flags;
+
+	file_id_from_stat(&t->st, &id);
+	held.ld_env = ld_env;
+	flags = g->hook ? g->hook(g->ctx, &held) : 0;
+	free(ld_env);
+	g->inspected++;
+	return flags;
+}
+
+/* Look at one held exec and let it go on. A file seen before that needs
+ * nothing per process goes on at once; whatever cannot be looked at (a
+ * bad path: the exec itself will fail) too. */
+static void handle(struct mo_execgate *g)
+{
+	struct mo_file_id exec_id;
 	struct target t;
 	unsigned *flags;
-	uint64_t rid = req->id;
-	char *ld_env = NULL;
-	size_t ld_envlen = 0;
+	uint64_t rid = g->req->id;
+	int opath = exec_file(g->req, &t);
 
-	if (exec_target(req, &t)) {
+	if (opath < 0) {
 		answer(g, rid);
 		return;
 	}
-	file_id_from_stat(&t.st, &id);
-	flags = probeset__get(g->seen, &id, "");
-	/* The path was read from memory the task could still change: valid only
-	 * if it is still the one waiting. */
-	if (!flags)
-		ld_env = read_ld_env(req->pid, req->data.args[at ? 3 : 2], narrow ? 4 : 8, &ld_envlen);
-	if ((!flags || (*flags & MO_EXEC_AGAIN)) && !ioctl(g->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &rid)) {
-		struct mo_proc_status st;
-		struct mo_exec_held held = {
-			.tid = req->pid,
-			.tgid = procfs_status(req->pid, &st) ? (pid_t)req->pid : st.tgid,
-			.fd = t.fd,
-			.path = t.path,
-			.id = &id,
-			.first = !flags,
-			.setid = t.st.st_mode & (S_ISUID | S_ISGID),
-			.ld_env = ld_env,
-			.ld_envlen = ld_envlen,
-		};
-		unsigned now = g->hook ? g->hook(g->ctx, &held) : 0;
+	/* Remembered by the file exec'd (a script, or the executable itself). */
+	file_id_from_stat(&t.st, &exec_id);
+	flags = probeset__get(g->seen, &exec_id, "");
+	if ((flags && !(*flags & MO_EXEC_AGAIN)) || mapped_file(g->req->pid, opath, &t)) {
+		close(opath);
+		answer(g, rid);
+		return;
+	}
+	close(opath);
+	/* The path was read from memory the task could still change: what it
+	 * names is looked at only if it is still the one waiting. */
+	if (!ioctl(g->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &rid)) {
+		unsigned now = look(g, &t, !flags);
 
-		g->inspected++;
 		if (!flags)
-			flags = probeset__add(g->seen, &id, "");
+			flags = probeset__add(g->seen, &exec_id, "");
 		if (flags)
 			*flags = now;
 	}
-	free(ld_env);
 	close(t.fd);
 	answer(g, rid);
 }
