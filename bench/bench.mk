@@ -11,6 +11,10 @@ $(BENCH_DIR)/malloc_pairs: bench/workloads/malloc_pairs.c | $(BENCH_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
 
+$(BENCH_DIR)/exec_fail: bench/workloads/exec_fail.c | $(BENCH_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
+
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
 
@@ -20,8 +24,14 @@ bench-deps:
 	[ -z "$$missing" ] || { echo "bench: installing$$missing" >&2; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
 
-bench: bench-deps all $(BENCH_DIR)/malloc_pairs
+bench: bench-deps all $(BENCH_DIR)/malloc_pairs $(BENCH_DIR)/exec_fail
 	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+
+# Start and stop (issue 15): memobs -- true beside bpftrace with one tracepoint, alternating;
+# the exec gate's round trip. BENCH_MEMOBS_BEFORE=BIN adds a build to compare with.
+bench-startstop: bench-deps all $(BENCH_DIR)/exec_fail
+	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)if [ -n "$(LUA_SRC)" ]; then $(MAKE) --no-print-directory bench-physical; \
 	else echo "bench: LUA_SRC is not set: the physical-memory bench (make bench-physical) did not run" >&2; fi
 
@@ -35,4 +45,4 @@ bench-physical: all | $(BENCH_DIR)
 bench-host: all
 	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
-.PHONY: bench bench-deps bench-host bench-physical
+.PHONY: bench bench-deps bench-host bench-startstop bench-physical

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Start and stop (issue 15): how long `memobs -- true` takes from start to exit, side by side with
+bpftrace attaching one tracepoint to the same command, and what the exec gate costs an exec.
+
+Alternating rounds (every round runs every row once, in a rotated order); the figures are medians
+of the rounds, and the ratio memobs / bpftrace is the median of the per-round ratios:
+  bare          /bin/true
+  memobs        memobs -q -- /bin/true
+  memobs-rss0   memobs -q --rss-sample-bytes 0 -- /bin/true (no RSS-growth stacks to symbolize)
+  bpftrace      bpftrace -e 'tracepoint:sched:sched_process_exit { @n = count(); }' -c /bin/true
+  before        BENCH_MEMOBS_BEFORE -q -- /bin/true, when given (a build to compare with)
+Then the exec gate's round trip: exec_fail N /etc/passwd (execve of a file that is not
+executable: the kernel's checks, and under memobs one answer of the gate for a file it knows),
+bare and under memobs; (memobs - bare) / N.
+
+Environment: BENCH_ROUNDS (default 9), BENCH_MEMOBS_BEFORE, BENCH_OUT.
+Usage: startstop.py --memobs BIN --build DIR   (root: memobs and bpftrace load BPF programs)
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRUE = "/bin/true"
+BPFTRACE = ["bpftrace", "-q", "-e", "tracepoint:sched:sched_process_exit { @n = count(); }", "-c", TRUE]
+EXECS = 20000
+
+
+def wall(argv):
+    """Seconds from start to exit of argv (its output discarded), and its exit status."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
+    t0 = time.monotonic()
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=600)
+    return time.monotonic() - t0, p.returncode, p.stderr.decode(errors="replace")[-300:]
+
+
+def exec_round_trip(memobs, build):
+    """ns per exec of exec_fail, bare and under memobs."""
+    prog = os.path.join(build, "exec_fail")
+
+    def ns(argv):
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
+        return json.loads(out.strip().splitlines()[-1])["ns_per_exec"]
+    bare, gated = [], []
+    for _ in range(3):
+        bare.append(ns([prog, str(EXECS), "/etc/passwd"]))
+        gated.append(ns([memobs, "-q", "--", prog, str(EXECS), "/etc/passwd"]))
+    return statistics.median(bare), statistics.median(gated)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--memobs", required=True)
+    ap.add_argument("--build", required=True)
+    args = ap.parse_args()
+    rounds = int(os.environ.get("BENCH_ROUNDS") or 9)
+    memobs = os.path.abspath(args.memobs)
+    rows = {
+        "bare": [TRUE],
+        "memobs": [memobs, "-q", "--", TRUE],
+        "memobs-rss0": [memobs, "-q", "--rss-sample-bytes", "0", "--", TRUE],
+        "bpftrace": BPFTRACE,
+    }
+    before = os.environ.get("BENCH_MEMOBS_BEFORE")
+    if before:
+        rows["before"] = [os.path.abspath(before), "-q", "--", TRUE]
+    times = {k: [] for k in rows}
+    names = list(rows)
+    for name in names:          # untimed: caches warm
+        wall(rows[name])
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            s, rc, err = wall(rows[name])
+            if rc:
+                sys.exit(f"startstop: {name} exited {rc}: {err}")
+            times[name].append(s)
+        sys.stderr.write("startstop: round %d/%d: %s\n" % (r + 1, rounds, "  ".join(
+            f"{n} {times[n][-1]:.3f}" for n in names)))
+    ratios = [m / b for m, b in zip(times["memobs"], times["bpftrace"])]
+    bare_ns, gated_ns = exec_round_trip(memobs, os.path.abspath(args.build))
+    doc = {
+        "what": "memobs -- true vs bpftrace with one tracepoint (issue 15); the exec gate's round trip",
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rounds": rounds, "loadavg": os.getloadavg(),
+        "commands": {k: " ".join(v) for k, v in rows.items()},
+        "seconds": {k: v for k, v in times.items()},
+        "median_s": {k: statistics.median(v) for k, v in times.items()},
+        "memobs_over_bpftrace": statistics.median(ratios),
+        "target": "<= 0.5",
+        "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns},
+    }
+    if before:
+        doc["before_over_bpftrace"] = statistics.median(
+            [b / t for b, t in zip(times["before"], times["bpftrace"])])
+    out = os.environ.get("BENCH_OUT") or os.path.join(args.build, "startstop.json")
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=1)
+    print("| row | command | median s |\n|---|---|---|")
+    for k in names:
+        print(f"| {k} | `{doc['commands'][k]}` | {doc['median_s'][k]:.3f} |")
+    print(f"\nmemobs / bpftrace (median of per-round ratios): {doc['memobs_over_bpftrace']:.2f} (target <= 0.5)")
+    if before:
+        print(f"before / bpftrace: {doc['before_over_bpftrace']:.2f}")
+    print(f"exec gate round trip: {gated_ns - bare_ns:.0f} ns per exec (bare {bare_ns:.0f} ns, "
+          f"under memobs {gated_ns:.0f} ns; exec_fail {EXECS} /etc/passwd, median of 3)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
