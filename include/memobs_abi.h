@@ -375,34 +375,46 @@ struct mo_gate_state {
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user
- * space through the skeleton's mmap. */
+ * space through the skeleton's mmap. Grouped by who writes it, a cache line
+ * per group (MO_LINE): what every RSS change writes from every CPU shares
+ * no line with what other events write or what every event reads, so that
+ * a CPU's RSS change takes one contended line, not three (BENCHMARKS.md,
+ * "memobs's own cost"). */
+#define MO_LINE __attribute__((aligned(64)))
+
 struct mo_state {
-	__s64 rss[MO_RSS_NR];
+	/* Every RSS change, from every CPU. */
+	__s64 rss[MO_RSS_NR] MO_LINE;
 	__s64 rss_sum;
 	__s64 rss_peak;
-	__u64 rss_peak_ns;		/* when rss_peak was reached (bpf_ktime_get_ns) */
+	/* The highest session RSS and live heap since the last phase boundary:
+	 * each boundary folds them into every open phase. */
+	__s64 seg_rss_peak;
+	/* A new session peak. */
+	__u64 rss_peak_ns MO_LINE;	/* when rss_peak was reached (bpf_ktime_get_ns) */
 	__s64 rss_at_peak[MO_RSS_NR];	/* the members then */
-	__s64 heap_live;
+	/* Every allocator call (--heap). */
+	__s64 heap_live MO_LINE;
 	__s64 heap_peak;
+	__s64 seg_heap_peak;
 	__u64 alloc_bytes;
 	__u64 alloc_count;
 	__u64 free_bytes;
 	__u64 free_count;
-	__s64 nprocs;
+	/* Fork, exec, exit. */
+	__s64 nprocs MO_LINE;
 	__u64 last_program_id;	/* mo_proc.program_id: never 0 from BPF */
-	/* The highest session RSS and live heap since the last phase boundary:
-	 * each boundary folds them into every open phase. */
-	__s64 seg_rss_peak;
-	__s64 seg_heap_peak;
-	__u32 next_phase;
+	/* Phase boundaries and marks. */
+	__u32 next_phase MO_LINE;
 	__u32 site_epoch;	/* phase boundaries so far (mo_site_delta_key) */
 	__u32 open[MO_MAX_OPEN_PHASES];	/* open phases but the root; 0: free,
 					 * MO_PHASE_NONE: being opened */
 	__u64 marks;		/* marks taken (past max_marks: dropped) */
 	__u64 mark_second;	/* the second marks_this_second counts */
 	__u64 marks_this_second;
-	struct mo_gate_state gate;
-	struct mo_drops drops;
+	/* The exec gate: memobs's heartbeat, and what each exec did. */
+	struct mo_gate_state gate MO_LINE;
+	struct mo_drops drops MO_LINE;
 };
 
 enum mo_event_type {
