@@ -46,3 +46,18 @@ bench-host: all
 	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
 .PHONY: bench bench-deps bench-host bench-startstop bench-physical
+
+# memobs's own cost per RSS change with many threads at once (issue 15): the real BPF
+# programs in-process, BPF_ENABLE_STATS run time of mo_rss_stat per event.
+$(BENCH_DIR)/rss_contention: bench/contention/rss_contention.c $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS)) | $(BENCH_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS)) $(LDLIBS) -o $@
+
+bench-contention: all $(BENCH_DIR)/rss_contention
+	$(Q)for t in 1 2 4 8 16; do $(BENCH_DIR)/rss_contention $$t 256 $$((400 / $$t)); done
+
+# memobs's own CPU a second observing 2,000 processes (issue 15), against BASELINE=BIN if given.
+bench-self: all
+	$(Q)$(BENCH_PY) bench/self_cpu.py --memobs $(BENCH_MEMOBS) $(if $(BASELINE),--baseline $(BASELINE))
+
+.PHONY: bench-contention bench-self
