@@ -16,26 +16,38 @@ BUCKET_BYTES = 16
 NOISE = 64 << 10
 
 
+# One --heap run for two tests: contend (threads allocating and faulting at
+# once), then hold_blocks in its place (exec: memobs stays its parent).
+# (a --max-allocs no other map of memobs has: the block table is known by it)
+HELD, SLOTS, THREADS, BLOCK = 20000, 500009, 8, 1 << 20
+_heap_run = []
+
+
+def heap_run():
+    if not _heap_run:
+        script = "%s %d 100 %d && exec %s %d" % (prog("contend"), THREADS, BLOCK >> 10, prog("hold_blocks"), HELD)
+        _heap_run.append(memobs(["-q", "--heap", "--max-allocs", str(SLOTS)], ["sh", "-c", script], check_rc=0))
+    return _heap_run[0]
+
+
 def test_heap_block_table_grows_with_the_blocks_it_tracks():
     # hold_blocks prints memobs's BPF maps as the kernel accounts them
     # (fdinfo memlock) while it holds its blocks. The block table (key
     # mo_alloc_key, value mo_alloc) must cost its buckets plus about one
     # element per tracked block, not max_entries elements from the start.
-    # (a --max-allocs no other map of memobs has: the table is known by it)
-    held, slots = 20000, 500009
-    proc, doc = memobs(["-q", "--heap", "--max-allocs", str(slots)], [prog("hold_blocks"), str(held)], check_rc=0)
+    proc, doc = heap_run()
     maps = [tuple(map(int, m)) for m in re.findall(
         r"map key_size 16 value_size 32 max_entries (\d+) memlock (\d+)", proc.stdout)]
-    maps = [m for m in maps if m[0] == slots]
+    maps = [m for m in maps if m[0] == SLOTS]
     assert len(maps) == 1, proc.stdout
     max_entries, memlock = maps[0]
     buckets = 1 << (max_entries - 1).bit_length()
-    per_block = (memlock - BUCKET_BYTES * buckets) / held
+    per_block = (memlock - BUCKET_BYTES * buckets) / HELD
     print("# block table: %d slots, %.1f MiB locked holding %d blocks: %.0f bytes a block beyond the buckets"
-          % (max_entries, memlock / 2**20, held, per_block))
+          % (max_entries, memlock / 2**20, HELD, per_block))
     assert 40 <= per_block <= 256, "%.0f bytes a block: not in proportion to the blocks" % per_block
     holder = [p for p in doc["processes"] if p["comm"] == "hold_blocks"]
-    assert holder and holder[0]["heap"]["alloc_count"] >= held, holder
+    assert holder and holder[0]["heap"]["alloc_count"] >= HELD, holder
 
 
 def test_racing_frees_of_one_block_release_its_site_once():
@@ -43,7 +55,7 @@ def test_racing_frees_of_one_block_release_its_site_once():
     # allocator allows it). Only the free that removes the block accounts
     # for it; the other is a free of an untracked block. Every allocation is
     # sampled: the site's live bytes must come back to exactly 0.
-    rounds = 20000   # the race is won by both in ~0.2% of rounds on a loaded 2-vCPU VM
+    rounds = 10000   # the race is won by both in ~0.2% of rounds on a loaded 2-vCPU VM
     proc, doc = memobs(["-q", "--heap", "--sample-bytes", "1"], [prog("double_free"), str(rounds)], check_rc=0)
     frees = int(re.search(r"blocks %d frees (\d+)" % rounds, proc.stdout).group(1))
     racer = [p for p in doc["processes"] if p["comm"] == "double_free"][0]["heap"]
@@ -60,16 +72,14 @@ def test_threads_allocating_and_faulting_at_once_keep_their_peaks():
     # at once. Its peak RSS must stay within DESIGN's bound of VmHWM (5% or
     # 1 MiB), its peak live heap within a block per thread of the one it
     # counts itself, and a peak update given up would be counted.
-    threads, rounds, block = 8, 100, 1 << 20
-    proc, doc = memobs(["-q", "--heap"], [prog("contend"), str(threads), str(rounds), str(block >> 10)],
-                       check_rc=0)
+    proc, doc = heap_run()
     own_peak, allocs = map(int, re.search(r"heap_peak_live (\d+) allocs (\d+)", proc.stdout).groups())
     hwm = int(re.search(r"VmHWM_kB (\d+)", proc.stdout).group(1)) * 1024
     p = [p for p in doc["processes"] if p["comm"] == "contend"][0]
-    print("# %d threads: peak RSS %d (VmHWM %d), peak live heap %d (its own count %d), %d peak updates given up"
-          % (threads, p["rss"]["peak"], hwm, p["heap"]["peak_live"], own_peak, doc["drops"]["contended_updates"]))
+    print("# %d threads: peak RSS %d (VmHWM %d), peak live heap %d (its own count %d), %d updates given up"
+          % (THREADS, p["rss"]["peak"], hwm, p["heap"]["peak_live"], own_peak, doc["drops"]["contended_updates"]))
     assert_near(p["rss"]["peak"], hwm, rel=0.05, abs_=1 << 20, what="peak RSS vs VmHWM")
-    assert own_peak <= p["heap"]["peak_live"] <= own_peak + threads * block + NOISE, (p["heap"], own_peak)
+    assert own_peak <= p["heap"]["peak_live"] <= own_peak + THREADS * BLOCK + NOISE, (p["heap"], own_peak)
     assert p["heap"]["alloc_count"] >= allocs, (p["heap"], allocs)
     assert doc["totals"]["rss"]["peak"] >= p["rss"]["peak"], doc["totals"]
 
