@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -38,6 +39,8 @@
 static int check_kernel(void)
 {
 	char mode[128] = "";
+	struct utsname uts;
+	unsigned major, minor;
 	FILE *f;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -54,6 +57,12 @@ static int check_kernel(void)
 	if (strstr(mode, "[confidentiality]")) {
 		log_err("the kernel is locked down (confidentiality): BPF may not read memory; boot with "
 			"lockdown=integrity or none to use memobs");
+		return -1;
+	}
+	/* Probes are uprobe_multi links, which came with 6.6. */
+	if (!uname(&uts) && sscanf(uts.release, "%u.%u", &major, &minor) == 2 &&
+	    (major < 6 || (major == 6 && minor < 6))) {
+		log_err("this kernel is %s: memobs needs Linux 6.6 or later (uprobe_multi links)", uts.release);
 		return -1;
 	}
 	return 0;
