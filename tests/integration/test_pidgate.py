@@ -48,7 +48,8 @@ def stopped(loop):
 
 def one_run(loop, mode, rng):
     pids = "%d,999999" % loop.pid if mode == "error" else str(loop.pid)
-    argv = [MEMOBS, "-q", "-p", pids]
+    # Only the gate is under test: no stacks to unwind or name, no PSS sweeps.
+    argv = [MEMOBS, "-q", "--rss-sample-bytes", "0", "--physical", "off", "-p", pids]
     if mode == "duration":
         argv += ["--duration", "%.2f" % rng.uniform(0.05, 0.4)]
     m = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
