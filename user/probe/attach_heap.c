@@ -299,7 +299,10 @@ static int attach_files(struct mo_heap_probes *hp, pid_t pid, struct mo_alloc_fi
 	return first_err ?: probed;
 }
 
-int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen)
+/* The allocators of pid's program (img: it is held at the entry of its
+ * exec; NULL: it runs exe now), probed. */
+static int attach_program(struct mo_heap_probes *hp, pid_t pid, const char *exe, const struct mo_exec_image *img,
+			  char *err, size_t errlen)
 {
 	struct mo_alloc_files *files = malloc(sizeof(*files));
 	int ret;
@@ -308,24 +311,21 @@ int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *ex
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = attach_files(hp, pid, files, allocators_for_exe(pid, exe, files, err, errlen), err, errlen);
+	ret = img ? allocators_for_exec(pid, img, files, err, errlen) : allocators_for_exe(pid, exe, files, err, errlen);
+	ret = attach_files(hp, pid, files, ret, err, errlen);
 	free(files);
 	return ret;
+}
+
+int heap_probes__attach_exe(struct mo_heap_probes *hp, pid_t pid, const char *exe, char *err, size_t errlen)
+{
+	return attach_program(hp, pid, exe, NULL, err, errlen);
 }
 
 int heap_probes__attach_exec(struct mo_heap_probes *hp, pid_t pid, const struct mo_exec_image *img, char *err,
 			     size_t errlen)
 {
-	struct mo_alloc_files *files = malloc(sizeof(*files));
-	int ret;
-
-	if (!files) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	ret = attach_files(hp, pid, files, allocators_for_exec(pid, img, files, err, errlen), err, errlen);
-	free(files);
-	return ret;
+	return attach_program(hp, pid, img->exe, img, err, errlen);
 }
 
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count)
