@@ -11,11 +11,21 @@
  * Linux ships); declared here to keep C++ headers out of a C program. */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
+/* A function symbol: [addr, addr + size) in the module's addresses. */
+struct func {
+	GElf_Addr addr;
+	GElf_Xword size;
+	const char *name;	/* libdwfl's, valid while the module is */
+};
+
 struct module {
 	char id[MO_BUILD_ID_HEX];
 	Dwfl *dwfl;		/* NULL: no file for this id */
 	Dwfl_Module *mod;
 	const char *base;	/* file name for fallbacks */
+	struct func *funcs;	/* sorted by address, read on the first lookup */
+	size_t nfuncs;
+	bool funcs_read;
 };
 
 /* One looked-up frame: (module, offset, return address) -> its names. */
@@ -64,9 +74,11 @@ void symbolizer__free(struct mo_symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nmods; i++)
+	for (size_t i = 0; i < s->nmods; i++) {
 		if (s->mods[i].dwfl)
 			dwfl_end(s->mods[i].dwfl);
+		free(s->mods[i].funcs);
+	}
 	for (size_t i = 0; i < s->cap_cache; i++)
 		if (s->cache[i].used)
 			free_sym(&s->cache[i].sym);
@@ -150,22 +162,77 @@ static bool code_offset_to_addr(Dwfl_Module *mod, uint64_t offset, GElf_Addr *ad
 	return false;
 }
 
-/* The function symbol at addr, demangled, and its source line. */
-static void name_code(Dwfl_Module *mod, GElf_Addr addr, struct mo_sym *out)
+static int cmp_func(const void *a, const void *b)
 {
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	const struct func *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (x->size < y->size) - (x->size > y->size);	/* the larger first: it is kept */
+}
+
+/* The module's function symbols, sorted once: dwfl_module_addrinfo scans
+ * every symbol at each call (cc1's 60,000: seconds for a build's frames). */
+static void read_funcs(struct module *m)
+{
+	int n = dwfl_module_getsymtab(m->mod);
+	size_t k = 0;
+
+	m->funcs_read = true;
+	m->funcs = n > 0 ? calloc(n, sizeof(*m->funcs)) : NULL;
+	for (int i = 0; m->funcs && i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(m->mod, i, &sym, &addr, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+
+		if (name && *name && sym.st_shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_GNU_IFUNC))
+			m->funcs[k++] = (struct func){ addr, sym.st_size, name };
+	}
+	qsort(m->funcs, k, sizeof(*m->funcs), cmp_func);
+	m->nfuncs = k;
+}
+
+/* The function containing addr: the last one starting at or before it,
+ * whose size covers it (a sizeless one covers up to the next). */
+static const struct func *find_func(struct module *m, GElf_Addr addr)
+{
+	size_t lo = 0, hi;
+
+	if (!m->funcs_read)
+		read_funcs(m);
+	hi = m->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->funcs[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Among functions at one address the first (largest) stands for it. */
+	while (lo > 1 && m->funcs[lo - 1].addr == m->funcs[lo - 2].addr)
+		lo--;
+	if (!lo)
+		return NULL;
+	if (m->funcs[lo - 1].size ? addr < m->funcs[lo - 1].addr + m->funcs[lo - 1].size
+				  : lo == m->nfuncs || addr < m->funcs[lo].addr)
+		return &m->funcs[lo - 1];
+	return NULL;
+}
+
+/* The function symbol at addr, demangled, and its source line. */
+static void name_code(struct module *m, GElf_Addr addr, struct mo_sym *out)
+{
+	const struct func *f = find_func(m, addr);
 	Dwfl_Line *line;
-	int type = name ? GELF_ST_TYPE(sym.st_info) : STT_NOTYPE;
 	int lineno = 0;
 	const char *file, *comp_dir;
 	char *src;
 
-	if (type == STT_FUNC || type == STT_GNU_IFUNC) {
+	if (f) {
 		/* .dynsym names carry their version ("__libc_start_main@@GLIBC_2.34"). */
-		size_t len = strcspn(name, "@");
-		char *plain = strndup(name, len);
+		char *plain = strndup(f->name, strcspn(f->name, "@"));
 
 		out->name = plain ? symbolize_demangle(plain) ?: plain : NULL;
 		if (out->name != plain)
@@ -173,7 +240,7 @@ static void name_code(Dwfl_Module *mod, GElf_Addr addr, struct mo_sym *out)
 		if (out->name)
 			out->result = MO_SYM_FOUND;
 	}
-	line = dwfl_module_getsrc(mod, addr);
+	line = dwfl_module_getsrc(m->mod, addr);
 	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
 	comp_dir = line ? dwfl_line_comp_dir(line) : NULL;
 	if (!file || lineno <= 0)
@@ -196,7 +263,7 @@ static void lookup(struct module *m, const char *id, uint64_t offset, bool retur
 			out->result = MO_SYM_NOT_CODE;
 			return;
 		}
-		name_code(m->mod, return_address ? addr - 1 : addr, out);
+		name_code(m, return_address ? addr - 1 : addr, out);
 		if (out->result == MO_SYM_FOUND)
 			return;
 	}
