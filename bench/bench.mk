@@ -34,6 +34,13 @@ bench-startstop: bench-deps all $(BENCH_DIR)/exec_fail
 	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)if [ -n "$(LUA_SRC)" ]; then $(MAKE) --no-print-directory bench-physical; \
 	else echo "bench: LUA_SRC is not set: the physical-memory bench (make bench-physical) did not run" >&2; fi
+	$(Q)$(MAKE) --no-print-directory bench-stacks
+
+# What stacks cost (issue 16): BPF time per sample; with LUA_SRC, make -j2 of Lua bare, under
+# memobs and under memobs --rss-sample-bytes 0, and the stacks' quality; bench/stacks_results.json.
+bench-stacks: all $(BUILD)/tests/progs/grower | $(BENCH_DIR)
+	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/stacks.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR) \
+		--grower $(BUILD)/tests/progs/grower
 
 # The tree's physical memory on make -j2 of Lua (issue 20) against the memory cgroup's own
 # figures; LUA_SRC=DIR names a Lua checkout (git clone https://github.com/lua/lua).
@@ -45,7 +52,7 @@ bench-physical: all | $(BENCH_DIR)
 bench-host: all
 	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
-.PHONY: bench bench-deps bench-host bench-startstop bench-physical
+.PHONY: bench bench-deps bench-host bench-startstop bench-physical bench-stacks
 
 # memobs's own cost per RSS change with many threads at once (issue 15): the real BPF
 # programs in-process, BPF_ENABLE_STATS run time of mo_rss_stat per event.
