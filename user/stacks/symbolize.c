@@ -15,6 +15,7 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 struct func {
 	GElf_Addr addr;
 	GElf_Xword size;
+	bool local;		/* STB_LOCAL: an alias the global name is preferred to */
 	const char *name;	/* libdwfl's, valid while the module is */
 };
 
@@ -168,7 +169,9 @@ static int cmp_func(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return (x->size < y->size) - (x->size > y->size);	/* the larger first: it is kept */
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;	/* the larger first: it is kept */
+	return x->local - y->local;	/* then a global name (__libc_start_main, not its _alias_2) */
 }
 
 /* The module's function symbols, sorted once: dwfl_module_addrinfo scans
@@ -187,7 +190,7 @@ static void read_funcs(struct module *m)
 		int type = GELF_ST_TYPE(sym.st_info);
 
 		if (name && *name && sym.st_shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_GNU_IFUNC))
-			m->funcs[k++] = (struct func){ addr, sym.st_size, name };
+			m->funcs[k++] = (struct func){ addr, sym.st_size, GELF_ST_BIND(sym.st_info) == STB_LOCAL, name };
 	}
 	qsort(m->funcs, k, sizeof(*m->funcs), cmp_func);
 	m->nfuncs = k;
