@@ -613,6 +613,20 @@ static void parse_where(const cJSON *site, size_t nframes, struct mo_site_where 
 	w->exe = dup_member(site, "exe");
 }
 
+/* A site's frames (n of them) and its where; NULL when it has no frames. */
+static char **parse_frames(const cJSON *site, size_t *n, struct mo_site_where *w)
+{
+	char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(site, "frames"));
+
+	*n = 0;
+	if (!frames)
+		return NULL;
+	while (frames[*n])
+		(*n)++;
+	parse_where(site, *n, w);
+	return frames;
+}
+
 static void copy_str(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "");
@@ -676,16 +690,12 @@ static void parse_phase_sites(const cJSON *phase, struct mo_phase_rec *ph)
 
 	for (int v = 0; v < MO_PHASE_SITE_VIEWS; v++)
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(heap, site_views[v].member)) {
-			char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
 			struct mo_site_where w;
-			size_t n = 0;
+			size_t n;
+			char **frames = parse_frames(s, &n, &w);
 
-			if (!frames)
-				continue;
-			while (frames[n])
-				n++;
-			parse_where(s, n, &w);
-			run_phase_add_site(ph, v, frames, n, &w, num(s, site_views[v].bytes));
+			if (frames)
+				run_phase_add_site(ph, v, frames, n, &w, num(s, site_views[v].bytes));
 		}
 }
 
@@ -859,16 +869,13 @@ static void parse_sites(const cJSON *doc, struct mo_run *run, enum mo_site_of ki
 	const cJSON *s;
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, name)) {
-		char **frames = parse_strv(cJSON_GetObjectItemCaseSensitive(s, "frames"));
 		bool alloc = kind == MO_SITE_OF_ALLOC;
 		struct mo_site_where w;
-		size_t n = 0;
+		size_t n;
+		char **frames = parse_frames(s, &n, &w);
 
 		if (!frames)
 			continue;
-		while (frames[n])
-			n++;
-		parse_where(s, n, &w);
 		run_add_site(run, kind, frames, n, &w, num(s, alloc ? "alloc_bytes" : "bytes"),
 			     num(s, alloc ? "alloc_count" : "faults"), alloc ? num(s, "live_bytes") : 0);
 	}
