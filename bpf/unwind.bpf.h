@@ -171,7 +171,11 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 		return 1;
 	if (w->r.ip < w->vma.start || w->r.ip >= w->vma.end) {
 		w->vma.end = 0;
-		if (bpf_find_vma(w->task, w->r.ip, vma_span_of, &w->vma, 0) || !w->vma.end)
+		long err = bpf_find_vma(w->task, w->r.ip, vma_span_of, &w->vma, 0);
+
+		if (err == -16 /* EBUSY: mmap_lock not taken */ && i)
+			MO_DROP(stacks_cut);
+		if (err || !w->vma.end)
 			return 1;	/* no mapping: not a code address */
 	}
 	off = w->r.ip - w->vma.start + (w->vma.pgoff << 12);

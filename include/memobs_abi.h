@@ -336,6 +336,7 @@ struct mo_drops {
 	__u64 marks;		/* marks past max_marks or max_mark_rate */
 	__u64 markers_refused;	/* host mode: markers of a uid other than root and marker_uid */
 	__u64 pycodes;		/* mo_pycode full: a Python frame's code is unnamed */
+	__u64 stacks_cut;	/* a stack walk ended early: the process's memory map was locked */
 };
 
 /* An executable's content: a file written in place is another one. */

@@ -23,6 +23,7 @@ const struct mo_drop_kind run_drop_kinds[MO_DROP_KINDS] = {
 	[MO_DROP_MARKERS_REFUSED] = { "markers_refused", "markers of other users (-a: root's and --marker-uid's only)",
 				      false },
 	[MO_DROP_PYCODES] = { "python_code", "Python code objects (table full: unnamed)", true },
+	[MO_DROP_STACKS_CUT] = { "stacks_cut", "stacks cut short (the memory map was locked)", true },
 };
 
 uint64_t run_drops_lost(const uint64_t drops[MO_DROP_KINDS])

@@ -32,6 +32,7 @@ static const size_t drop_offsets[MO_DROP_KINDS] = {
 	[MO_DROP_MARKS] = offsetof(struct mo_drops, marks),
 	[MO_DROP_MARKERS_REFUSED] = offsetof(struct mo_drops, markers_refused),
 	[MO_DROP_PYCODES] = offsetof(struct mo_drops, pycodes),
+	[MO_DROP_STACKS_CUT] = offsetof(struct mo_drops, stacks_cut),
 };
 
 _Static_assert(MO_DROP_KINDS * sizeof(__u64) == sizeof(struct mo_drops),
