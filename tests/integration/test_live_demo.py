@@ -27,7 +27,8 @@ def build_demo():
     user = os.path.join(ROOT, "user")
     srcs = [os.path.join(ROOT, "tests", "live", "live_demo.c")] + \
         [os.path.join(user, f) for f in ("serve/live_view.c", "serve/status.c", "lib/units.c", "lib/json_util.c",
-                                         "lib/utf8.c", "lib/termesc.c", "lib/users.c", "serve/live.c")]
+                                         "lib/utf8.c", "lib/termesc.c", "lib/users.c", "lib/grow.c",
+                                         "serve/live.c")]
     cflags = subprocess.run(["pkg-config", "--cflags", "libcjson"], capture_output=True, text=True).stdout.split()
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
                     "-Wno-missing-field-initializers", "-fsanitize=address,undefined",

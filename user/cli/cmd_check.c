@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/exitcodes.h"
@@ -24,7 +25,7 @@ struct check_opts {
 	const char *baseline_ref;
 	const char *label;
 	struct mo_threshold *thresholds;
-	size_t nthresholds;
+	size_t nthresholds, thresholds_alloc;
 };
 
 /* The runs compared: the run checked and its baseline. */
@@ -67,15 +68,13 @@ static const struct cli_cmd check_cmd = {
 
 static int add_threshold(struct check_opts *o, const char *arg)
 {
-	struct mo_threshold *t = realloc(o->thresholds, (o->nthresholds + 1) * sizeof(*t));
 	char err[768];
 
-	if (!t) {
+	if (GROW(o->thresholds, o->nthresholds + 1, o->thresholds_alloc)) {
 		log_err("out of memory");
 		return -ENOMEM;
 	}
-	o->thresholds = t;
-	if (metrics_parse_threshold(arg, &t[o->nthresholds], err, sizeof(err))) {
+	if (metrics_parse_threshold(arg, &o->thresholds[o->nthresholds], err, sizeof(err))) {
 		cli_usage_error(&check_cmd, "--max-growth %s", err);
 		return -EINVAL;
 	}

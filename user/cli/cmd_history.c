@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "lib/exitcodes.h"
@@ -27,7 +28,7 @@
 
 struct phase_names {
 	const char **names;	/* borrowed from the summaries */
-	size_t n;
+	size_t n, alloc;
 };
 
 enum { OPT_HISTORY = 256, OPT_LABEL, OPT_FORMAT };
@@ -56,7 +57,7 @@ static int collect_phases(const struct mo_history_run *const *runs, size_t n, st
 {
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < runs[i]->sum.nphases; j++) {
-			const char *name = runs[i]->sum.phases[j].name, **grown;
+			const char *name = runs[i]->sum.phases[j].name;
 			size_t k;
 
 			if (!strcmp(name, ROOT_PHASE))
@@ -65,10 +66,8 @@ static int collect_phases(const struct mo_history_run *const *runs, size_t n, st
 				;
 			if (k < pn->n)
 				continue;
-			grown = realloc(pn->names, (pn->n + 1) * sizeof(*grown));
-			if (!grown)
+			if (GROW(pn->names, pn->n + 1, pn->alloc))
 				return -ENOMEM;
-			pn->names = grown;
 			pn->names[pn->n++] = name;
 		}
 	}

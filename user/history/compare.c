@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "history/compare.h"
 #include "model/metrics.h"
 
@@ -71,19 +72,17 @@ static int add_phases(const struct mo_summary *from, const struct mo_summary *a,
 {
 	for (size_t k = 0; k < from->nphases; k++) {
 		const char *name = from->phases[k].name;
-		struct mo_compare_phase *grown;
+		struct mo_compare_phase *p;
 		int ret;
 
 		if (has_phase(c, name))
 			continue;
-		grown = realloc(c->phases, (c->nphases + 1) * sizeof(*grown));
-		if (!grown)
+		if (GROW(c->phases, c->nphases + 1, c->phases_alloc))
 			return -ENOMEM;
-		c->phases = grown;
-		memset(&grown[c->nphases], 0, sizeof(*grown));
-		grown[c->nphases].in_a = summary_phase(a, name) != NULL;
-		grown[c->nphases].in_b = summary_phase(b, name) != NULL;
-		ret = compare_phase(a, b, name, &grown[c->nphases++]);
+		p = memset(&c->phases[c->nphases++], 0, sizeof(*p));
+		p->in_a = summary_phase(a, name) != NULL;
+		p->in_b = summary_phase(b, name) != NULL;
+		ret = compare_phase(a, b, name, p);
 		if (ret)
 			return ret;
 	}

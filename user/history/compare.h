@@ -29,7 +29,7 @@ struct mo_compare {
 	struct mo_compare_row *totals;
 	size_t ntotals;
 	struct mo_compare_phase *phases;
-	size_t nphases;
+	size_t nphases, phases_alloc;
 };
 
 /* Compare run a with run b into *c (initialised here; free it with

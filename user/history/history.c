@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/grow.h"
 #include "history/history.h"
 #include "lib/outfile.h"
 #include "lib/textbuf.h"
@@ -116,19 +117,7 @@ struct line_reader {
 
 static int line_reserve(struct line_reader *r, size_t need)
 {
-	size_t cap = r->cap ? r->cap : 4096;
-	char *p;
-
-	if (need <= r->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(r->line, cap);
-	if (!p)
-		return -ENOMEM;
-	r->line = p;
-	r->cap = cap;
-	return 0;
+	return GROW(r->line, need, r->cap);
 }
 
 /* Next line into r->line (NUL-terminated, without its '\n'). Returns 1, 0
@@ -189,18 +178,16 @@ static int add_warning(struct mo_history *h, const char *fmt, ...)
 
 static int add_warning(struct mo_history *h, const char *fmt, ...)
 {
-	char buf[512], **w;
+	char buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	w = realloc(h->warnings, (h->nwarnings + 1) * sizeof(*w));
-	if (!w)
+	if (GROW(h->warnings, h->nwarnings + 1, h->warnings_alloc))
 		return -ENOMEM;
-	h->warnings = w;
-	w[h->nwarnings] = strdup(buf);
-	if (!w[h->nwarnings])
+	h->warnings[h->nwarnings] = strdup(buf);
+	if (!h->warnings[h->nwarnings])
 		return -ENOMEM;
 	h->nwarnings++;
 	return 0;
@@ -209,15 +196,14 @@ static int add_warning(struct mo_history *h, const char *fmt, ...)
 /* Add the run of doc (then deleted) as line `line`. */
 static int add_run(struct mo_history *h, cJSON *doc, size_t line)
 {
-	struct mo_history_run *runs = realloc(h->runs, (h->nruns + 1) * sizeof(*runs));
-	int ret = runs ? summary_from_json(doc, &runs[h->nruns].sum) : -ENOMEM;
+	int ret = GROW(h->runs, h->nruns + 1, h->runs_alloc);
 
+	if (!ret)
+		ret = summary_from_json(doc, &h->runs[h->nruns].sum);
 	cJSON_Delete(doc);
-	if (runs)
-		h->runs = runs;
 	if (ret)
 		return ret;
-	runs[h->nruns].line = line;
+	h->runs[h->nruns].line = line;
 	h->nruns++;
 	return 0;
 }

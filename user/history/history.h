@@ -25,9 +25,9 @@ struct mo_history_run {
 
 struct mo_history {
 	struct mo_history_run *runs;	/* file order: oldest first */
-	size_t nruns;
+	size_t nruns, runs_alloc;
 	char **warnings;		/* "PATH:LINE: what (skipped)", one per bad line */
-	size_t nwarnings;
+	size_t nwarnings, warnings_alloc;
 };
 
 /* Append json_doc (a run document printed unformatted, so without newlines)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/grow.h"
 #include "lib/procfs.h"
 
 /* "Key:\t  123 kB" -> bytes. */
@@ -140,24 +141,20 @@ static ssize_t read_file(const char *path, char *buf, size_t len)
 
 int procfs_status(pid_t pid, struct mo_proc_status *out)
 {
-	size_t cap = 4096;
-	char path[64], *buf = malloc(cap), *grown;
+	size_t cap = 0;
+	char path[64], *buf = NULL;
 	ssize_t n;
 	int ret;
 
-	if (!buf)
-		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	/* One read from the start each time: /proc files are made whole. */
-	while ((n = read_file(path, buf, cap)) == (ssize_t)cap && cap < STATUS_MAX) {
-		cap *= 2;
-		grown = realloc(buf, cap);
-		if (!grown) {
+	do {
+		if (GROW(buf, cap ? 2 * cap : 4096, cap)) {
 			free(buf);
 			return -ENOMEM;
 		}
-		buf = grown;
-	}
+		n = read_file(path, buf, cap);
+	} while (n == (ssize_t)cap && cap < STATUS_MAX);
 	ret = n < 0 ? n : procfs_parse_status(buf, n, out);
 	free(buf);
 	return ret;

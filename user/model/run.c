@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "lib/grow.h"
 #include "model/run.h"
 
 static const char *const physical_sources[] = {
@@ -90,29 +91,22 @@ void run_free(struct mo_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
-/* Grow *arr (of *n elements of size sz) by one, zeroed; NULL on ENOMEM. */
-static void *grow(void **arr, size_t *n, size_t sz)
+/* Append a zeroed element to *arr (n elements, room for *alloc): the new
+ * element, or NULL on ENOMEM. */
+static void *append(void *arrp, size_t *n, size_t *alloc, size_t sz)
 {
-	void *p;
+	char *arr;
 
-	/* Capacity is 16, then doubles: full exactly when n is 16 x 2^k. */
-	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0)) {
-		size_t want = *n ? *n * 2 : 16;
-
-		p = realloc(*arr, want * sz);
-		if (!p)
-			return NULL;
-		*arr = p;
-	}
-	p = (char *)*arr + *n * sz;
-	memset(p, 0, sz);
-	(*n)++;
-	return p;
+	if (grow_array(arrp, *n + 1, alloc, sz))
+		return NULL;
+	memcpy(&arr, arrp, sizeof(arr));
+	memset(arr + *n * sz, 0, sz);
+	return arr + (*n)++ * sz;
 }
 
 struct mo_proc_rec *run_add_proc(struct mo_run *run)
 {
-	struct mo_proc_rec *p = grow((void **)&run->procs, &run->nprocs, sizeof(*p));
+	struct mo_proc_rec *p = append(&run->procs, &run->nprocs, &run->procs_alloc, sizeof(*p));
 
 	if (p) {
 		p->end_s = -1;
@@ -124,12 +118,12 @@ struct mo_proc_rec *run_add_proc(struct mo_run *run)
 
 struct mo_phase_rec *run_add_phase(struct mo_run *run)
 {
-	return grow((void **)&run->phases, &run->nphases, sizeof(struct mo_phase_rec));
+	return append(&run->phases, &run->nphases, &run->phases_alloc, sizeof(struct mo_phase_rec));
 }
 
 struct mo_mark_rec *run_add_mark(struct mo_run *run)
 {
-	return grow((void **)&run->marks, &run->nmarks, sizeof(struct mo_mark_rec));
+	return append(&run->marks, &run->nmarks, &run->marks_alloc, sizeof(struct mo_mark_rec));
 }
 
 int run_proc_add_phase(struct mo_proc_rec *proc, const struct mo_proc_phase *figures)
@@ -151,7 +145,7 @@ int run_proc_add_phase(struct mo_proc_rec *proc, const struct mo_proc_phase *fig
 			pp->heap_peak_live = figures->heap_peak_live;
 		return 0;
 	}
-	pp = grow((void **)&proc->phases, &proc->nphases, sizeof(*pp));
+	pp = append(&proc->phases, &proc->nphases, &proc->phases_alloc, sizeof(*pp));
 	if (!pp)
 		return -ENOMEM;
 	*pp = *figures;
@@ -234,7 +228,7 @@ int run_add_site(struct mo_run *run, enum mo_site_of kind, char **frames, size_t
 		free_where(&w);
 		return (int)i;
 	}
-	site = grow((void **)&run->sites, &run->nsites, sizeof(*site));
+	site = append(&run->sites, &run->nsites, &run->sites_alloc, sizeof(*site));
 	if (!site) {
 		free_strv(frames);
 		free_where(&w);
@@ -361,7 +355,7 @@ void run_add_warning(struct mo_run *run, const char *fmt, ...)
 	int n;
 
 	if (run->nwarnings == MAX_WARNINGS) {
-		slot = grow((void **)&run->warnings, &run->nwarnings, sizeof(*slot));
+		slot = append(&run->warnings, &run->nwarnings, &run->warnings_alloc, sizeof(*slot));
 		if (slot)
 			*slot = strdup("(further warnings left out)");
 		return;
@@ -373,7 +367,7 @@ void run_add_warning(struct mo_run *run, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	slot = grow((void **)&run->warnings, &run->nwarnings, sizeof(*slot));
+	slot = append(&run->warnings, &run->nwarnings, &run->warnings_alloc, sizeof(*slot));
 	if (slot)
 		*slot = line;
 	else
@@ -396,7 +390,7 @@ int run_add_sample(struct mo_run *run, const struct mo_sample *s, size_t max_sam
 			run->timeline[j++] = run->timeline[run->ntimeline - 1];
 		run->ntimeline = j;
 	}
-	slot = grow((void **)&run->timeline, &run->ntimeline, sizeof(*slot));
+	slot = append(&run->timeline, &run->ntimeline, &run->timeline_alloc, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
 	*slot = *s;

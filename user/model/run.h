@@ -84,7 +84,7 @@ struct mo_proc_rec {
 	int64_t heap_live;		/* outstanding at exit (or at the end) */
 	int64_t heap_peak_live;
 	struct mo_proc_phase *phases;
-	size_t nphases;
+	size_t nphases, phases_alloc;
 };
 
 #define MO_PHASE_TOP_SITES 5
@@ -246,17 +246,17 @@ struct mo_run {
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count, free_unknown_count;
 
 	struct mo_phase_rec *phases;	/* [0] is the root phase "main" */
-	size_t nphases;
+	size_t nphases, phases_alloc;
 	struct mo_proc_rec *procs;
-	size_t nprocs;
+	size_t nprocs, procs_alloc;
 	struct mo_sample *timeline;
-	size_t ntimeline;
+	size_t ntimeline, timeline_alloc;
 	struct mo_mark_rec *marks;
-	size_t nmarks;
+	size_t nmarks, marks_alloc;
 	struct mo_heap_site *heap_probes;
 	size_t nheap_probes;
 	struct mo_site_rec *sites;
-	size_t nsites;
+	size_t nsites, sites_alloc;
 	uint64_t alloc_sample_bytes;	/* sampling periods of the stacks (0: off) */
 	uint64_t rss_sample_bytes;
 	size_t nstacks;			/* distinct stacks sampled (before merging sites) */
@@ -268,7 +268,7 @@ struct mo_run {
 	uint64_t drops[MO_DROP_KINDS];	/* by enum mo_drop */
 	uint64_t marker_fallbacks;	/* names read from /proc/PID/mem */
 	char **warnings;		/* one line each, for the report */
-	size_t nwarnings;
+	size_t nwarnings, warnings_alloc;
 };
 
 /* The nonzero drop counters, each with what it means, in report order:

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "lib/json_util.h"
 #include "model/run_json.h"
 #include "model/summary.h"
@@ -152,15 +153,8 @@ static int note_left_out(struct left_out *l, const char *name, struct mo_summary
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->names[i], name))
 			return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		const char **grown = realloc(l->names, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		l->names = grown;
-		l->cap = cap;
-	}
+	if (GROW(l->names, l->n + 1, l->cap))
+		return -ENOMEM;
 	l->names[l->n++] = name;
 	s->phases_left_out++;
 	return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "lib/grow.h"
 #include "observe/cgroups.h"
 #include "observe/filters.h"
 
@@ -35,18 +36,14 @@ int filters_add_comms(struct mo_filters *f, const char *list, char *err, size_t 
 		}
 		memcpy(comm, p, n);
 		if (!has_comm(f, comm)) {
-			char (*grown)[MO_COMM_LEN];
-
 			if (f->ncomms >= MO_MAX_COMM_FILTERS) {
 				snprintf(err, errlen, "more than %d names", MO_MAX_COMM_FILTERS);
 				return -EINVAL;
 			}
-			grown = realloc(f->comms, (f->ncomms + 1) * sizeof(*grown));
-			if (!grown) {
+			if (GROW(f->comms, f->ncomms + 1, f->comms_alloc)) {
 				snprintf(err, errlen, "out of memory");
 				return -ENOMEM;
 			}
-			f->comms = grown;
 			memcpy(f->comms[f->ncomms++], comm, MO_COMM_LEN);
 		}
 		if (!p[n])
@@ -163,7 +160,7 @@ int filters_parse_pids(const char *list, pid_t **pids, size_t *n, char *err, siz
 		size_t len = strcspn(p, ",");
 		char buf[24], *end;
 		long long v = 0;
-		pid_t *grown;
+		size_t alloc;
 		bool dup = false;
 
 		if (len && len < sizeof(buf) && p[0] >= '0' && p[0] <= '9') {
@@ -180,15 +177,14 @@ int filters_parse_pids(const char *list, pid_t **pids, size_t *n, char *err, siz
 		}
 		for (size_t i = 0; i < *n; i++)
 			dup |= (*pids)[i] == v;
-		if (!dup) {
-			grown = realloc(*pids, (*n + 1) * sizeof(*grown));
-			if (!grown) {
-				snprintf(err, errlen, "out of memory");
-				return -ENOMEM;
-			}
-			*pids = grown;
-			(*pids)[(*n)++] = v;
+		/* The list may have grown from earlier -p: room for exactly *n. */
+		alloc = *n;
+		if (!dup && GROW(*pids, *n + 1, alloc)) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
 		}
+		if (!dup)
+			(*pids)[(*n)++] = v;
 		if (!p[len])
 			return 0;
 		p += len + 1;

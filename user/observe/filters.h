@@ -15,7 +15,7 @@
 
 struct mo_filters {
 	char (*comms)[MO_COMM_LEN];	/* NUL-padded, as BPF compares them */
-	size_t ncomms;
+	size_t ncomms, comms_alloc;
 	bool has_uid;
 	uid_t uid;
 	char *cgroup;			/* canonical path below the cgroup root ("/a/b"), or NULL */

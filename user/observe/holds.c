@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "lib/grow.h"
 #include "observe/holds.h"
 
 #define BPF_FS "/sys/fs/bpf"
@@ -230,13 +231,8 @@ int holds_drain(int map_fd, int prog_fd, unsigned bit)
 		struct mo_hold hold;
 
 		if (!bpf_map_lookup_elem(map_fd, &key, &hold) && (hold.owners & (1ull << bit))) {
-			if (n == cap) {
-				__u32 *grown = realloc(keys, (cap = cap ? 2 * cap : 64) * sizeof(*keys));
-
-				if (!grown)
-					break;
-				keys = grown;
-			}
+			if (GROW(keys, n + 1, cap))
+				break;
 			keys[n++] = key;
 		}
 		prev = &key;

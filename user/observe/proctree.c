@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "lib/procfs.h"
 #include "observe/convert.h"
 #include "observe/proctree.h"
@@ -266,15 +267,8 @@ long proctree__exit(struct mo_proctree *pt, pid_t pid, const struct mo_proc *fin
 	rec->end_s = secs(pt, final->end_ns);
 	rec->exit_status = rec->filtered_out || (final->flags & MO_PROC_EXIT_UNSEEN)
 				   ? -1 : run_wait_status_to_exit(final->exit_code);
-	if (pt->nexited == pt->exited_cap) {
-		size_t cap = pt->exited_cap ? pt->exited_cap * 2 : 64;
-		pid_t *grown = realloc(pt->exited, cap * sizeof(*grown));
-
-		if (!grown)
-			return idx;	/* its BPF leftovers are swept at the end */
-		pt->exited = grown;
-		pt->exited_cap = cap;
-	}
+	if (GROW(pt->exited, pt->nexited + 1, pt->exited_cap))
+		return idx;	/* its BPF leftovers are swept at the end */
 	pt->exited[pt->nexited++] = pid;
 	return idx;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/grow.h"
 #include "observe/phases.h"
 #include "lib/procfs.h"
 #include "observe/proctree.h"
@@ -16,10 +17,10 @@ struct mo_readout {
 	struct mo_proctree *tree;
 	__u64 t0_ns;
 	struct mo_phase_name_fix *fixes;	/* names recovered from /proc/PID/mem */
-	size_t nfixes;
+	size_t nfixes, fixes_alloc;
 	__u64 unread_names;			/* neither BPF nor read_late_name could */
 	char (*names)[MO_NAME_LEN];		/* by phase id, for the status line */
-	size_t nnames;
+	size_t nnames, names_alloc;
 	const pid_t *sweep;			/* exited pids being swept, sorted */
 	size_t nsweep;
 };
@@ -52,14 +53,10 @@ static void remember_name(struct mo_readout *r, __u32 id, const char *name)
 	if (id >= MO_MAX_PHASES)
 		return;
 	if (id >= r->nnames) {
-		size_t n = id + 64 < MO_MAX_PHASES ? id + 64 : MO_MAX_PHASES;
-		char (*grown)[MO_NAME_LEN] = realloc(r->names, n * sizeof(*grown));
-
-		if (!grown)
+		if (GROW(r->names, id + 1, r->names_alloc))
 			return;
-		memset(grown + r->nnames, 0, (n - r->nnames) * sizeof(*grown));
-		r->names = grown;
-		r->nnames = n;
+		memset(r->names + r->nnames, 0, (r->names_alloc - r->nnames) * sizeof(*r->names));
+		r->nnames = r->names_alloc;
 	}
 	memcpy(r->names[id], name, MO_NAME_LEN);
 	r->names[id][MO_NAME_LEN - 1] = 0;
@@ -110,11 +107,8 @@ static const char *marker_name(struct mo_readout *r, const struct mo_ev_phase *e
 
 static void add_fix(struct mo_readout *r, __u32 id, const char *name)
 {
-	struct mo_phase_name_fix *grown = realloc(r->fixes, (r->nfixes + 1) * sizeof(*grown));
-
-	if (!grown)
+	if (GROW(r->fixes, r->nfixes + 1, r->fixes_alloc))
 		return;
-	r->fixes = grown;
 	r->fixes[r->nfixes].id = id;
 	memcpy(r->fixes[r->nfixes].name, name, MO_NAME_LEN);
 	r->nfixes++;

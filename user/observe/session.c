@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
+#include "lib/grow.h"
 #include "memobs_abi.h"
 #include "memobs.skel.h"
 #include "observe/filters.h"
@@ -513,23 +514,15 @@ bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id)
 
 struct batch_buf {
 	char *keys, *values;
-	__u32 cap;
+	size_t keys_alloc, values_alloc;
 };
 
+/* Room for cap entries. */
 static int batch_reserve(struct batch_buf *b, __u32 cap, size_t key_size, size_t value_size)
 {
-	char *keys, *values;
-
-	if (cap <= b->cap)
-		return 0;
-	keys = realloc(b->keys, (size_t)cap * key_size);
-	if (keys)
-		b->keys = keys;
-	values = keys ? realloc(b->values, (size_t)cap * value_size) : NULL;
-	if (!values)
+	if (grow_array(&b->keys, cap, &b->keys_alloc, key_size) ||
+	    grow_array(&b->values, cap, &b->values_alloc, value_size))
 		return -ENOMEM;
-	b->values = values;
-	b->cap = cap;
 	return 0;
 }
 
@@ -556,7 +549,8 @@ static void each_entry(int fd, size_t key_size, size_t value_size,
 {
 	struct batch_buf buf = {};
 	char *del = NULL;
-	__u32 ndel = 0, cap_del = 0, want = BATCH_ENTRIES;
+	size_t ndel = 0, cap_del = 0;
+	__u32 want = BATCH_ENTRIES;
 	__u64 token;
 	bool first = true, last = false;
 
@@ -578,14 +572,8 @@ static void each_entry(int fd, size_t key_size, size_t value_size,
 
 			if (!visit(ctx, key, buf.values + i * value_size))
 				continue;
-			if (ndel == cap_del) {
-				char *grown = realloc(del, (size_t)(cap_del ? cap_del * 2 : 64) * key_size);
-
-				if (!grown)
-					continue;
-				del = grown;
-				cap_del = cap_del ? cap_del * 2 : 64;
-			}
+			if (grow_array(&del, ndel + 1, &cap_del, key_size))
+				continue;
 			memcpy(del + ndel++ * key_size, key, key_size);
 		}
 	}
@@ -625,20 +613,9 @@ static bool take_snap(void *ctx, __u32 tgid, const struct mo_proc *p)
 	struct snap_fill *f = ctx;
 	struct mo_procs_snap *snap = f->snap;
 
-	if (snap->n == snap->cap) {
-		size_t cap = snap->cap ? snap->cap * 2 : 256;
-		__u32 *tgids = realloc(snap->tgids, cap * sizeof(*tgids));
-		struct mo_proc *procs = tgids ? realloc(snap->procs, cap * sizeof(*procs)) : NULL;
-
-		if (tgids)
-			snap->tgids = tgids;
-		if (procs)
-			snap->procs = procs;
-		if (!procs) {
-			f->failed = true;
-			return false;
-		}
-		snap->cap = cap;
+	if (GROW(snap->tgids, snap->n + 1, snap->tgids_alloc) || GROW(snap->procs, snap->n + 1, snap->procs_alloc)) {
+		f->failed = true;
+		return false;
 	}
 	snap->tgids[snap->n] = tgid;
 	snap->procs[snap->n++] = *p;

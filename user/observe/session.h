@@ -119,7 +119,7 @@ bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id);
 struct mo_procs_snap {
 	__u32 *tgids;
 	struct mo_proc *procs;
-	size_t n, cap;
+	size_t n, tgids_alloc, procs_alloc;
 };
 
 /* Read every record of mo_procs into snap, reusing its arrays: the one read

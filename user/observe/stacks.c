@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/sysmacros.h>
+#include "lib/grow.h"
 #include "stacks/buildids.h"
 #include "model/run.h"
 #include "observe/convert.h"
@@ -32,15 +33,8 @@ static void collect_site(void *ctx, const struct mo_site_key *k, const struct mo
 {
 	struct collect *c = ctx;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		struct raw_site *grown = realloc(c->sites, cap * sizeof(*grown));
-
-		if (!grown)
-			return;
-		c->sites = grown;
-		c->cap = cap;
-	}
+	if (GROW(c->sites, c->n + 1, c->cap))
+		return;
 	c->sites[c->n].key = *k;
 	c->sites[c->n].val = *v;
 	c->n++;
@@ -215,16 +209,9 @@ static void collect_site_delta(void *ctx, const struct mo_site_delta_key *k, __s
 
 	if (!a)
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct site_change *grown = realloc(l->c, cap * sizeof(*grown));
-
-		if (!grown) {
-			l->failed = true;
-			return;
-		}
-		l->c = grown;
-		l->cap = cap;
+	if (GROW(l->c, l->n + 1, l->cap)) {
+		l->failed = true;
+		return;
 	}
 	l->c[l->n++] = (struct site_change){ .epoch = k->epoch, .site = a->site, .bytes = bytes };
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/grow.h"
 #include "stacks/buildids.h"
 #include "observe/convert.h"
 #include "observe/unwind.h"
@@ -60,10 +61,10 @@ struct mo_tracer {
 	struct mo_cgroups *cgroups;	/* cgroup ids to paths */
 	struct mo_physical_obs *phys;	/* the tree's physical memory */
 	struct root *roots;
-	size_t nroots;
+	size_t nroots, roots_alloc;
 	struct mo_procs_snap procs;	/* the process table as this tick read it */
 	pid_t *added;		/* put in from /proc: checked once for an exit BPF missed */
-	size_t nadded;
+	size_t nadded, added_alloc;
 	int sigfd;
 	__u64 t0_ns;
 	__u64 end_ns;
@@ -348,12 +349,10 @@ void tracer__free(struct mo_tracer *t)
 static int add_running(struct mo_tracer *t, pid_t pid, const struct mo_proc_status *st, __u32 flags,
 		       const struct mo_proc_ident *ident)
 {
-	pid_t *grown = realloc(t->added, (t->nadded + 1) * sizeof(*grown));
 	int ret;
 
-	if (!grown)
+	if (GROW(t->added, t->nadded + 1, t->added_alloc))
 		return -ENOMEM;
-	t->added = grown;
 	ret = session__add_proc(t->sess, pid, st->ppid, flags, mono_ns(), st->name, st->rss, ident);
 	if (!ret)
 		t->added[t->nadded++] = pid;
@@ -451,15 +450,14 @@ int tracer__add_root(struct mo_tracer *t, pid_t pid, bool pending_exec, char *er
 {
 	struct mo_proc_status st;
 	struct mo_proc_ident ident;
-	struct root *r, *grown = realloc(t->roots, (t->nroots + 1) * sizeof(*grown));
+	struct root *r;
 	char cgroup[4096];
 	int ret;
 
-	if (!grown) {
+	if (GROW(t->roots, t->nroots + 1, t->roots_alloc)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	t->roots = grown;
 	r = &t->roots[t->nroots];
 	*r = (struct root){ .pid = pid, .pidfd = syscall(SYS_pidfd_open, pid, 0) };
 	if (r->pidfd < 0) {

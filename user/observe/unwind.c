@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "lib/grow.h"
 #include "observe/session.h"
 #include "observe/unwind.h"
 #include "stacks/buildids.h"
@@ -49,20 +50,6 @@ struct mo_unwinder {
 	unsigned unknown_python;	/* the last Python version said to be unread */
 };
 
-static bool grow(void **arr, size_t n, size_t *cap, size_t size)
-{
-	void *grown;
-
-	if (n < *cap)
-		return true;
-	grown = realloc(*arr, (*cap ? *cap * 2 : 16) * size);
-	if (!grown)
-		return false;
-	*arr = grown;
-	*cap = *cap ? *cap * 2 : 16;
-	return true;
-}
-
 /* True the first time a file comes to be loaded: two processes of a new
  * executable may wait at the exec gate at once. */
 static bool claim(struct mo_unwinder *u, const struct mo_file_key *file)
@@ -72,7 +59,7 @@ static bool claim(struct mo_unwinder *u, const struct mo_file_key *file)
 	pthread_mutex_lock(&u->lock);
 	for (size_t i = 0; i < u->nloaded && first; i++)
 		first = u->loaded[i].dev != file->dev || u->loaded[i].ino != file->ino;
-	if (first && grow((void **)&u->loaded, u->nloaded, &u->caploaded, sizeof(*file)))
+	if (first && !GROW(u->loaded, u->nloaded + 1, u->caploaded))
 		u->loaded[u->nloaded++] = *file;
 	pthread_mutex_unlock(&u->lock);
 	return first;
@@ -181,7 +168,7 @@ static int load(struct mo_unwinder *u, int fd, char *path)
 		u->rows += t.nrows;
 	}
 	u->cpu_s += thread_cpu_s() - t0;
-	if (l.id[0] && grow((void **)&u->done, u->ndone, &u->capdone, sizeof(l)))
+	if (l.id[0] && !GROW(u->done, u->ndone + 1, u->capdone))
 		u->done[u->ndone++] = l;
 	else
 		free(l.path);
@@ -295,7 +282,7 @@ void unwind__free(struct mo_unwinder *u)
 void unwind__request(struct mo_unwinder *u, const struct mo_ev_unwind_file *ev)
 {
 	pthread_mutex_lock(&u->lock);
-	if (grow((void **)&u->q, u->nq, &u->capq, sizeof(*u->q))) {
+	if (!GROW(u->q, u->nq + 1, u->capq)) {
 		u->q[u->nq++] = (struct request){ ev->file, ev->hdr.tgid, ev->vm_start, ev->vm_end };
 		pthread_cond_signal(&u->cond);
 	}
@@ -307,7 +294,7 @@ void unwind__queue_path(struct mo_unwinder *u, const char *path)
 	char *copy = strdup(path);
 
 	pthread_mutex_lock(&u->lock);
-	if (copy && grow((void **)&u->q, u->nq, &u->capq, sizeof(*u->q))) {
+	if (copy && !GROW(u->q, u->nq + 1, u->capq)) {
 		u->q[u->nq++] = (struct request){ .path = copy };
 		pthread_cond_signal(&u->cond);
 		copy = NULL;

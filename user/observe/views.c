@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "observe/convert.h"
 #include "observe/cgroups.h"
 #include "serve/live.h"
@@ -25,7 +26,7 @@ struct mo_views {
 	size_t nprocs, cap;
 	struct mo_live_proc *live;	/* the same, as each view wants them */
 	struct mo_prom_proc *prom;
-	size_t cap_views;
+	size_t live_alloc, prom_alloc;
 };
 
 struct mo_views *views__new(struct mo_session *sess, struct mo_readout *readout, struct mo_cgroups *cgroups,
@@ -62,33 +63,13 @@ static bool read_running(struct mo_views *v, const struct mo_procs_snap *snap)
 
 		if (p->flags & (MO_PROC_EXITED | MO_PROC_PENDING_EXEC | MO_PROC_OBSERVER))
 			continue;
-		if (v->nprocs == v->cap) {
-			size_t cap = v->cap ? v->cap * 2 : 64;
-			struct running *grown = realloc(v->procs, cap * sizeof(*grown));
-
-			if (!grown)
-				break;
-			v->procs = grown;
-			v->cap = cap;
-		}
+		if (GROW(v->procs, v->nprocs + 1, v->cap))
+			break;
 		v->procs[v->nprocs].tgid = snap->tgids[i];
 		v->procs[v->nprocs].p = *p;
 		v->nprocs++;
 	}
-	if (v->nprocs > v->cap_views) {
-		struct mo_live_proc *live = realloc(v->live, v->nprocs * sizeof(*live));
-		struct mo_prom_proc *prom;
-
-		if (!live)
-			return false;
-		v->live = live;
-		prom = realloc(v->prom, v->nprocs * sizeof(*prom));
-		if (!prom)
-			return false;
-		v->prom = prom;
-		v->cap_views = v->nprocs;
-	}
-	return true;
+	return !GROW(v->live, v->nprocs, v->live_alloc) && !GROW(v->prom, v->nprocs, v->prom_alloc);
 }
 
 static int64_t heap_live(const struct mo_views *v, const struct mo_proc *p)

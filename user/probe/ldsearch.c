@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/grow.h"
 #include "probe/elfinfo.h"
 #include "probe/ldcache.h"
 #include "probe/ldsearch.h"
@@ -29,7 +30,7 @@ struct object {
 	char *rpath;
 	char *runpath;
 	char **needed;
-	size_t nneeded;
+	size_t nneeded, needed_alloc;
 	int loader;		/* the object whose DT_NEEDED named it (preloads: the executable) */
 	dev_t dev;
 	ino_t ino;
@@ -214,14 +215,12 @@ static void free_object(struct object *o)
 static void take_dyn(int64_t tag, const char *s, void *arg)
 {
 	struct object *o = arg;
-	char **grown, **slot = NULL;
+	char **slot = NULL;
 
 	switch (tag) {
 	case DT_NEEDED:
-		grown = realloc(o->needed, (o->nneeded + 1) * sizeof(*grown));
-		if (!grown)
+		if (GROW(o->needed, o->nneeded + 1, o->needed_alloc))
 			return;
-		o->needed = grown;
 		o->needed[o->nneeded] = strdup(s);
 		if (o->needed[o->nneeded])
 			o->nneeded++;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include "lib/grow.h"
 #include "probe/uprobe_multi.h"
 
 /* Debian 12's uapi headers (6.1) predate uprobe_multi (6.6). */
@@ -139,16 +140,9 @@ struct mo_links *links__new(void)
 
 int links__add(struct mo_links *ls, int fd, pid_t owner)
 {
-	if (ls->n == ls->cap) {
-		size_t cap = ls->cap ? 2 * ls->cap : 16;
-		struct link *v = realloc(ls->v, cap * sizeof(*v));
-
-		if (!v) {
-			close(fd);
-			return -ENOMEM;
-		}
-		ls->v = v;
-		ls->cap = cap;
+	if (GROW(ls->v, ls->n + 1, ls->cap)) {
+		close(fd);
+		return -ENOMEM;
 	}
 	ls->v[ls->n++] = (struct link){ fd, owner };
 	return 0;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "lib/grow.h"
 #include "report/chart.h"
 
 /* About this many steps: enough gridlines to read a value off, few enough
@@ -106,15 +107,8 @@ bool chart_boxes_fit(const struct mo_boxes *bs, const struct mo_box *b)
 
 int chart_boxes_add(struct mo_boxes *bs, const struct mo_box *b)
 {
-	if (bs->n == bs->cap) {
-		size_t cap = bs->cap ? bs->cap * 2 : 32;
-		struct mo_box *p = realloc(bs->box, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		bs->box = p;
-		bs->cap = cap;
-	}
+	if (GROW(bs->box, bs->n + 1, bs->cap))
+		return -ENOMEM;
 	bs->box[bs->n++] = *b;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "lib/grow.h"
 #include "profile.pb-c.h"
 #include "report/report_pprof.h"
 
@@ -24,7 +25,7 @@ typedef Perftools__Profiles__Label Label;
 struct builder {
 	Profile prof;
 	char **strings;
-	size_t nstrings;
+	size_t nstrings, cap_strings;
 	ValueType types[MAX_TYPES], period_type;
 	ValueType *type_ptrs[MAX_TYPES];
 	size_t ntypes;
@@ -34,7 +35,7 @@ struct builder {
 	Function **function_ptrs;
 	Location *locations;	/* one Line each */
 	Line *lines;
-	size_t nlocations, cap_locations;
+	size_t nlocations, cap_locations, cap_lines;
 	Location **location_ptrs;
 	Line **line_ptrs;
 	Sample *samples;
@@ -49,31 +50,13 @@ struct builder {
 /* Index of s in the string table, added when new; -1 on ENOMEM. */
 static int64_t intern(struct builder *b, const char *s)
 {
-	char **grown;
-
 	for (size_t i = 0; i < b->nstrings; i++)
 		if (!strcmp(b->strings[i], s))
 			return i;
-	grown = realloc(b->strings, (b->nstrings + 1) * sizeof(*grown));
-	if (!grown)
+	if (GROW(b->strings, b->nstrings + 1, b->cap_strings))
 		return -1;
-	b->strings = grown;
 	b->strings[b->nstrings] = strdup(s);
 	return b->strings[b->nstrings] ? (int64_t)b->nstrings++ : -1;
-}
-
-static bool grow_array(void **arr, size_t n, size_t *cap, size_t size)
-{
-	void *grown;
-
-	if (n < *cap)
-		return true;
-	grown = realloc(*arr, (*cap ? *cap * 2 : 64) * size);
-	if (!grown)
-		return false;
-	*arr = grown;
-	*cap = *cap ? *cap * 2 : 64;
-	return true;
 }
 
 /* The function named name in file (string ids); 0 on ENOMEM. */
@@ -84,7 +67,7 @@ static uint64_t function_id(struct builder *b, int64_t name, int64_t file)
 	for (size_t i = 0; i < b->nfunctions; i++)
 		if (b->functions[i].name == name && b->functions[i].filename == file)
 			return b->functions[i].id;
-	if (!grow_array((void **)&b->functions, b->nfunctions, &b->cap_functions, sizeof(*f)))
+	if (GROW(b->functions, b->nfunctions + 1, b->cap_functions))
 		return 0;
 	f = &b->functions[b->nfunctions];
 	perftools__profiles__function__init(f);
@@ -110,16 +93,9 @@ static uint64_t location_id(struct builder *b, const char *name, const char *sou
 	for (size_t i = 0; i < b->nlocations; i++)
 		if (b->lines[i].function_id == func && b->lines[i].line == line)
 			return b->locations[i].id;
-	if (!grow_array((void **)&b->locations, b->nlocations, &b->cap_locations, sizeof(*b->locations)))
+	if (GROW(b->locations, b->nlocations + 1, b->cap_locations) ||
+	    GROW(b->lines, b->nlocations + 1, b->cap_lines))
 		return 0;
-	/* lines grows with locations, to the same capacity. */
-	{
-		Line *grown = realloc(b->lines, b->cap_locations * sizeof(*grown));
-
-		if (!grown)
-			return 0;
-		b->lines = grown;
-	}
 	perftools__profiles__line__init(&b->lines[b->nlocations]);
 	b->lines[b->nlocations].function_id = func;
 	b->lines[b->nlocations].line = line;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/grow.h"
 #include "scale/scale.h"
 
 void scale_init(struct mo_scale *s)
@@ -103,14 +104,13 @@ int scale_parse_sizes(const char *list, uint64_t **sizes, size_t *n, char *err, 
 
 int scale_add_run(struct mo_scale *s, uint64_t size, unsigned repeat, cJSON *doc)
 {
-	struct mo_scale_run *r = realloc(s->runs, (s->nruns + 1) * sizeof(*r));
+	struct mo_scale_run *r;
 
-	if (r)
-		s->runs = r;
-	if (!r || summary_from_json(doc, &r[s->nruns].sum)) {
+	if (GROW(s->runs, s->nruns + 1, s->runs_alloc) || summary_from_json(doc, &s->runs[s->nruns].sum)) {
 		cJSON_Delete(doc);
 		return -ENOMEM;
 	}
+	r = s->runs;
 	r[s->nruns].size = size;
 	r[s->nruns].repeat = repeat;
 	r[s->nruns++].doc = doc;
@@ -239,10 +239,8 @@ static int add_metric(struct mo_scale *s, const char *name, const char *phase)
 		any = !metrics_get(&s->runs[r].sum, name, &v, err, sizeof(err));
 	if (!any)
 		return 0;
-	m = realloc(s->metrics, (s->nmetrics + 1) * sizeof(*m));
-	if (!m)
+	if (GROW(s->metrics, s->nmetrics + 1, s->metrics_alloc))
 		return -ENOMEM;
-	s->metrics = m;
 	m = &s->metrics[s->nmetrics++];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);

@@ -75,9 +75,9 @@ struct mo_scale_metric {
 struct mo_scale {
 	struct mo_scale_setup setup;
 	struct mo_scale_run *runs;
-	size_t nruns;
+	size_t nruns, runs_alloc;
 	struct mo_scale_metric *metrics;
-	size_t nmetrics;
+	size_t nmetrics, metrics_alloc;
 };
 
 struct mo_scale_budget {

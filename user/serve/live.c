@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ncurses.h>
+#include "lib/grow.h"
 #include "serve/live.h"
 
 #define HEADER_ROWS 4		/* status, keys, blank, column titles */
@@ -174,14 +175,8 @@ int live__draw(struct mo_live *live, const struct mo_live_view *view)
 	size_t fit = LINES > HEADER_ROWS + pane ? (size_t)(LINES - HEADER_ROWS - pane) : 0, n;
 	char line[512];
 
-	if (fit > live->cap) {
-		size_t *p = realloc(live->order, fit * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		live->order = p;
-		live->cap = fit;
-	}
+	if (GROW(live->order, fit, live->cap))
+		return -ENOMEM;
 	erase();
 	live_view_status(view, line, sizeof(line));
 	bar(0, line);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/grow.h"
 #include "stacks/buildids.h"
 #include "probe/elfinfo.h"
 
@@ -65,15 +66,8 @@ static bool first_sight(struct mo_buildids *b, const struct stat *st, const char
 	for (size_t i = 0; i < b->nseen; i++)
 		if (b->seen[i].dev == st->st_dev && b->seen[i].ino == st->st_ino)
 			return false;
-	if (b->nseen == b->cap_seen) {
-		size_t cap = b->cap_seen ? b->cap_seen * 2 : 64;
-		struct file_key *grown = realloc(b->seen, cap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		b->seen = grown;
-		b->cap_seen = cap;
-	}
+	if (GROW(b->seen, b->nseen + 1, b->cap_seen))
+		return false;
 	b->seen[b->nseen].dev = st->st_dev;
 	b->seen[b->nseen].ino = st->st_ino;
 	b->seen[b->nseen].path = strdup(path);
@@ -86,15 +80,8 @@ static void add_id(struct mo_buildids *b, const char *id, const char *path)
 {
 	if (buildids__find(b, id))
 		return;
-	if (b->nids == b->cap_ids) {
-		size_t cap = b->cap_ids ? b->cap_ids * 2 : 64;
-		struct entry *grown = realloc(b->ids, cap * sizeof(*grown));
-
-		if (!grown)
-			return;
-		b->ids = grown;
-		b->cap_ids = cap;
-	}
+	if (GROW(b->ids, b->nids + 1, b->cap_ids))
+		return;
 	snprintf(b->ids[b->nids].id, MO_BUILD_ID_HEX, "%s", id);
 	b->ids[b->nids].path = strdup(path);
 	if (b->ids[b->nids].path)

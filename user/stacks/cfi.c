@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <elfutils/libdw.h>
+#include "lib/grow.h"
 #include "stacks/cfi.h"
 
 /* DWARF register numbers of x86-64 (System V psABI). */
@@ -167,15 +168,8 @@ static bool add_row(struct compiler *c, uint64_t vaddr, const struct frame_state
 			row.rbp_off8 = st->rbp_off / 8;
 	}
 	row.offset = off;
-	if (c->nrows == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4096;
-		struct mo_unwind_row *rows = realloc(c->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			return false;
-		c->rows = rows;
-		c->cap = cap;
-	}
+	if (GROW(c->rows, c->nrows + 1, c->cap))
+		return false;
 	c->rows[c->nrows++] = row;
 	return true;
 }

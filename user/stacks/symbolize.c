@@ -4,6 +4,7 @@
 #include <string.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include "lib/grow.h"
 #include "stacks/buildids.h"
 #include "stacks/symbolize.h"
 
@@ -41,7 +42,7 @@ struct cached {
 struct mo_symbolizer {
 	const struct mo_buildids *ids;
 	struct module *mods;
-	size_t nmods;
+	size_t nmods, mods_alloc;
 	struct cached *cache;	/* open addressing, a power of two in size */
 	size_t ncache, cap_cache;
 	size_t lookups, hits;
@@ -120,10 +121,8 @@ static struct module *module_for(struct mo_symbolizer *s, const char *id, unsign
 			*index = i;
 			return &s->mods[i];
 		}
-	m = realloc(s->mods, (s->nmods + 1) * sizeof(*m));
-	if (!m)
+	if (GROW(s->mods, s->nmods + 1, s->mods_alloc))
 		return NULL;
-	s->mods = m;
 	*index = s->nmods;
 	m = &s->mods[s->nmods++];
 	memset(m, 0, sizeof(*m));
