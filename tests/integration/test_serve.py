@@ -33,7 +33,8 @@ def build_demo():
         return
     user = os.path.join(ROOT, "user")
     srcs = [os.path.join(ROOT, "tests", "serve", "serve_demo.c")] + \
-        [os.path.join(user, f) for f in ("serve/serve.c", "serve/prom.c", "serve/prom_view.c", "model/drops.c")]
+        [os.path.join(user, f) for f in ("serve/serve.c", "serve/prom.c", "serve/prom_view.c", "model/drops.c",
+                                         "lib/utf8.c")]
     os.makedirs(BUILD, exist_ok=True)
     subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-g", "-Wall", "-Wextra", "-Werror",
                     "-Wno-missing-field-initializers", "-fsanitize=address,undefined",

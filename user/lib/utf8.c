@@ -3,10 +3,17 @@
 
 size_t utf8_seq_len(const unsigned char *s)
 {
-	unsigned char c = s[0];
+	return utf8_seq_len_n(s, 4);
+}
+
+size_t utf8_seq_len_n(const unsigned char *s, size_t n)
+{
+	unsigned char c = n ? s[0] : 0;
 	size_t len;
 	uint32_t cp;
 
+	if (!n)
+		return 0;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf)
@@ -18,7 +25,8 @@ size_t utf8_seq_len(const unsigned char *s)
 	else
 		return 0;
 	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
+		/* A NUL, or the end of the n bytes, cuts the sequence short. */
+		if (i >= n || (s[i] & 0xc0) != 0x80)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}

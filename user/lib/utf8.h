@@ -11,4 +11,8 @@
  * (overlong, surrogate, past U+10FFFF, cut short by the NUL). */
 size_t utf8_seq_len(const unsigned char *s);
 
+/* The same within the first n bytes at s (a fixed-size field without its
+ * NUL, as a kernel comm): 0 when the sequence would pass them. */
+size_t utf8_seq_len_n(const unsigned char *s, size_t n);
+
 #endif
