@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The run document as JSON (DESIGN.md, "The run document"): rendered from
- * a struct mo_run, and read back into one for reports. */
+/* The run document as JSON (docs/run-document.schema.json): rendered from
+ * a struct mo_run (run_json.c), and read back into one for reports
+ * (run_json_read.c). */
 #ifndef MO_RUN_JSON_H
 #define MO_RUN_JSON_H
 
@@ -10,6 +11,13 @@
 #include "model/run.h"
 
 #define RUN_JSON_SCHEMA 1
+
+/* Each view of a phase's sites: its member of "heap" and its bytes' key. */
+struct run_json_site_view {
+	const char *member;
+	const char *bytes;
+};
+extern const struct run_json_site_view run_json_site_views[MO_PHASE_SITE_VIEWS];
 
 /* The document as a cJSON tree (caller deletes), NULL on ENOMEM. */
 cJSON *run_json_build(const struct mo_run *run);
