@@ -20,6 +20,8 @@
 #include "probe/attach_heap.h"
 #include "probe/attach_usdt.h"
 #include "lib/log.h"
+#include "observe/bpf_log.h"
+#include "observe/map_walk.h"
 #include "observe/session.h"
 
 #define NLINKS 6
@@ -33,62 +35,6 @@ struct mo_session {
 	bool detaching;		/* detacher owns links[] */
 	pthread_t detacher;
 };
-
-/* libbpf's messages are kept, not printed: on a failed load they are the
- * verifier's log, saved to a file; with -v they are printed as they come. */
-static char *libbpf_log;
-static size_t libbpf_log_len;
-#define LIBBPF_LOG_MAX (8u << 20)
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char *msg, *grown;
-	int n;
-
-	if (log_verbose() && level != LIBBPF_DEBUG)
-		return vfprintf(stderr, fmt, ap);
-	n = vasprintf(&msg, fmt, ap);
-	if (n <= 0)
-		return 0;
-	if (libbpf_log_len + n <= LIBBPF_LOG_MAX && (grown = realloc(libbpf_log, libbpf_log_len + n + 1))) {
-		libbpf_log = grown;
-		memcpy(libbpf_log + libbpf_log_len, msg, n + 1);
-		libbpf_log_len += n;
-	}
-	free(msg);
-	return n;
-}
-
-/* Does the log say more than "code: what" will? A refusal for want of a
- * privilege does not (100 KB of libbpf's progress, then the errno), unless
- * the verifier explained itself; any other failure may (a kernel that
- * differs, a program the verifier rejects). */
-static bool log_tells_more(int code)
-{
-	if (!libbpf_log)
-		return false;
-	return (code != -EPERM && code != -EACCES) || strstr(libbpf_log, "BEGIN PROG LOAD LOG");
-}
-
-/* The log goes to a fresh file (never one someone prepared) named in err,
- * when it tells more than err. */
-static void save_libbpf_log(const char *dir, char *err, size_t errlen, const char *what, int code)
-{
-	char path[4096];
-	int fd = -1;
-	bool saved;
-
-	if (dir && log_tells_more(code) &&
-	    snprintf(path, sizeof(path), "%s/memobs-bpf-XXXXXX.log", dir) < (int)sizeof(path))
-		fd = mkostemps(path, 4, O_CLOEXEC);
-	saved = fd >= 0 && libbpf_log && write(fd, libbpf_log, libbpf_log_len) == (ssize_t)libbpf_log_len;
-	if (fd >= 0)
-		close(fd);
-	if (fd >= 0 && !saved)
-		unlink(path);
-	snprintf(err, errlen, "%s: %s%s%s", what, strerror(-code), saved ? "; libbpf and verifier log in " : "",
-		 saved ? path : "");
-}
 
 static void set_heap_autoload(struct memobs_bpf *skel, bool on)
 {
@@ -207,11 +153,11 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	libbpf_set_print(libbpf_print);
+	bpf_log_capture();
 	s->skel = memobs_bpf__open();
 	if (!s->skel) {
 		ret = -errno;
-		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot open the BPF object", ret);
+		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot open the BPF object", ret);
 		goto err_free;
 	}
 	ret = configure(s->skel, opts);
@@ -221,7 +167,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	}
 	ret = memobs_bpf__load(s->skel);
 	if (ret) {
-		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot load the BPF programs", ret);
+		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot load the BPF programs", ret);
 		goto err_free;
 	}
 	ret = fill_comm_filter(s->skel, opts->filters);
@@ -235,7 +181,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	for (int i = 0; i < 3; i++)
 		if (!s->links[i]) {
 			ret = -errno;
-			save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot attach to the sched tracepoints", ret);
+			bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot attach to the sched tracepoints", ret);
 			goto err_free;
 		}
 	/* Without it, marker names BPF could not read stay unread (counted). */
@@ -252,7 +198,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	s->skel->links.mo_rss_stat = bpf_program__attach(s->skel->progs.mo_rss_stat);
 	if (!s->skel->links.mo_rss_stat) {
 		ret = -errno;
-		save_libbpf_log(opts->verifier_log_dir, err, errlen, "cannot attach to tracepoint kmem:rss_stat", ret);
+		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot attach to tracepoint kmem:rss_stat", ret);
 		goto err_free;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.mo_events), (ring_buffer_sample_fn)on_event, ctx, NULL);
@@ -263,9 +209,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	}
 	/* memobs's own executable needs no inspection at exec. */
 	session__exe_ready_file(s, "/proc/self/exe", false);
-	free(libbpf_log);
-	libbpf_log = NULL;
-	libbpf_log_len = 0;
+	bpf_log_drop();
 	return s;
 
 err_free:
@@ -310,9 +254,7 @@ void session__free(struct mo_session *s)
 		detach_links(s);
 	memobs_bpf__destroy(s->skel);
 	free(s);
-	free(libbpf_log);
-	libbpf_log = NULL;
-	libbpf_log_len = 0;
+	bpf_log_drop();
 }
 
 struct memobs_bpf *session__skel(struct mo_session *s)
@@ -509,80 +451,6 @@ bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id)
 	       !(p.flags & MO_PROC_EXITED) && p.program_id == program_id;
 }
 
-/* Entries read per bpf_map_lookup_batch call; doubled when a bucket holds more. */
-#define BATCH_ENTRIES 256
-
-struct batch_buf {
-	char *keys, *values;
-	size_t keys_alloc, values_alloc;
-};
-
-/* Room for cap entries. */
-static int batch_reserve(struct batch_buf *b, __u32 cap, size_t key_size, size_t value_size)
-{
-	if (grow_array(&b->keys, cap, &b->keys_alloc, key_size) ||
-	    grow_array(&b->values, cap, &b->values_alloc, value_size))
-		return -ENOMEM;
-	return 0;
-}
-
-/* Delete keys in as few syscalls as may be: a delete batch stops at a key
- * that is gone already (BPF deleted it meanwhile); go on after it. */
-static void delete_keys(int fd, const char *keys, __u32 n, size_t key_size)
-{
-	while (n) {
-		__u32 done = n;
-
-		if (!bpf_map_delete_batch(fd, keys, &done, NULL) || done >= n)
-			return;
-		keys += (size_t)(done + 1) * key_size;
-		n -= done + 1;
-	}
-}
-
-/* Visit every entry of a hash map, read in batches (a syscall per
- * BATCH_ENTRIES entries, not two per key), then delete in one batch the
- * entries fn accepts. An entry BPF adds or deletes meanwhile may be missed
- * or visited, as with any walk of a live map. */
-static void each_entry(int fd, size_t key_size, size_t value_size,
-		       bool (*visit)(void *ctx, const void *key, const void *value), void *ctx)
-{
-	struct batch_buf buf = {};
-	char *del = NULL;
-	size_t ndel = 0, cap_del = 0;
-	__u32 want = BATCH_ENTRIES;
-	__u64 token;
-	bool first = true, last = false;
-
-	while (!last && !batch_reserve(&buf, want, key_size, value_size)) {
-		__u32 count = want;
-
-		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, buf.keys, buf.values, &count, NULL)) {
-			if (errno == ENOSPC && !count) {	/* one bucket holds more than want */
-				want *= 2;
-				continue;
-			}
-			if (errno != ENOENT)
-				break;
-			last = true;
-		}
-		first = false;
-		for (__u32 i = 0; i < count; i++) {
-			const char *key = buf.keys + i * key_size;
-
-			if (!visit(ctx, key, buf.values + i * value_size))
-				continue;
-			if (grow_array(&del, ndel + 1, &cap_del, key_size))
-				continue;
-			memcpy(del + ndel++ * key_size, key, key_size);
-		}
-	}
-	delete_keys(fd, del, ndel, key_size);
-	free(buf.keys);
-	free(buf.values);
-	free(del);
-}
-
 struct proc_visit {
 	bool (*fn)(void *ctx, __u32 tgid, const struct mo_proc *p);
 	void *ctx;
@@ -600,7 +468,7 @@ void session__each_proc(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid, 
 {
 	struct proc_visit v = { fn, ctx };
 
-	each_entry(bpf_map__fd(s->skel->maps.mo_procs), sizeof(__u32), sizeof(struct mo_proc), visit_proc, &v);
+	map_each_entry(bpf_map__fd(s->skel->maps.mo_procs), sizeof(__u32), sizeof(struct mo_proc), visit_proc, &v);
 }
 
 struct snap_fill {
@@ -640,7 +508,7 @@ void session_procs_snap_free(struct mo_procs_snap *snap)
 
 void session__delete_procs(struct mo_session *s, const __u32 *tgids, size_t n)
 {
-	delete_keys(bpf_map__fd(s->skel->maps.mo_procs), (const char *)tgids, n, sizeof(*tgids));
+	map_delete_keys(bpf_map__fd(s->skel->maps.mo_procs), (const char *)tgids, n, sizeof(*tgids));
 }
 
 struct pstat_visit {
@@ -660,7 +528,7 @@ void session__each_pstat(struct mo_session *s,
 {
 	struct pstat_visit v = { fn, ctx };
 
-	each_entry(bpf_map__fd(s->skel->maps.mo_pstats), sizeof(struct mo_pstat_key), sizeof(struct mo_pstat),
+	map_each_entry(bpf_map__fd(s->skel->maps.mo_pstats), sizeof(struct mo_pstat_key), sizeof(struct mo_pstat),
 		   visit_pstat, &v);
 }
 
@@ -682,7 +550,7 @@ void session__each_site(struct mo_session *s,
 {
 	struct site_visit v = { fn, ctx };
 
-	each_entry(bpf_map__fd(s->skel->maps.mo_sites), sizeof(struct mo_site_key), sizeof(struct mo_site),
+	map_each_entry(bpf_map__fd(s->skel->maps.mo_sites), sizeof(struct mo_site_key), sizeof(struct mo_site),
 		   visit_site, &v);
 }
 
@@ -704,7 +572,7 @@ void session__each_site_delta(struct mo_session *s,
 {
 	struct site_delta_visit v = { fn, ctx };
 
-	each_entry(bpf_map__fd(s->skel->maps.mo_site_deltas), sizeof(struct mo_site_delta_key), sizeof(__s64),
+	map_each_entry(bpf_map__fd(s->skel->maps.mo_site_deltas), sizeof(struct mo_site_delta_key), sizeof(__s64),
 		   visit_site_delta, &v);
 }
 
@@ -790,6 +658,6 @@ void session__drop_allocs(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid
 {
 	struct alloc_visit v = { fn, ctx };
 
-	each_entry(bpf_map__fd(s->skel->maps.mo_allocs), sizeof(struct mo_alloc_key), sizeof(struct mo_alloc),
+	map_each_entry(bpf_map__fd(s->skel->maps.mo_allocs), sizeof(struct mo_alloc_key), sizeof(struct mo_alloc),
 		   visit_alloc, &v);
 }
