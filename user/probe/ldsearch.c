@@ -18,9 +18,9 @@
 #include "probe/elfinfo.h"
 #include "probe/ldcache.h"
 #include "probe/ldsearch.h"
+#include "probe/rootpath.h"
 
 #define MAX_OBJECTS 256
-#define MAX_SYMLINKS 40
 
 struct object {
 	char *dir;		/* its directory inside root, as found: $ORIGIN */
@@ -69,85 +69,6 @@ static const char *platform(int machine)
 	}
 }
 
-/* dir/name into buf; -ENAMETOOLONG when it does not fit. */
-static int join(char *buf, size_t len, const char *dir, const char *name)
-{
-	size_t dl = strlen(dir);
-	int n = snprintf(buf, len, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static int push(char *buf, size_t len, size_t *at, const char *s, size_t n)
-{
-	if (*at + n >= len)
-		return -ENAMETOOLONG;
-	memcpy(buf + *at, s, n);
-	*at += n;
-	buf[*at] = 0;
-	return 0;
-}
-
-/* path, absolute inside root, with every symlink resolved inside root (an
- * absolute link target starts again from root, not from memobs's "/").
- * The result (inside root, no root prefix) goes to buf. */
-static int resolve_in_root(const char *root, const char *path, char *buf, size_t len)
-{
-	char rest[2 * PATH_MAX], full[2 * PATH_MAX], target[PATH_MAX];
-	size_t at = 0;
-	int links = 0;
-
-	if (strlen(path) >= sizeof(rest))
-		return -ENAMETOOLONG;
-	strcpy(rest, path);
-	buf[0] = 0;
-	while (rest[0]) {
-		char *comp = rest + strspn(rest, "/");
-		size_t clen = strcspn(comp, "/"), save = at;
-		struct stat st;
-		ssize_t n;
-
-		if (!clen)
-			break;
-		if (clen == 1 && comp[0] == '.') {
-			memmove(rest, comp + 1, strlen(comp + 1) + 1);
-			continue;
-		}
-		if (clen == 2 && !strncmp(comp, "..", 2)) {
-			while (at && buf[--at] != '/')
-				;
-			buf[at] = 0;
-			memmove(rest, comp + 2, strlen(comp + 2) + 1);
-			continue;
-		}
-		if (push(buf, len, &at, "/", 1) || push(buf, len, &at, comp, clen))
-			return -ENAMETOOLONG;
-		memmove(rest, comp + clen, strlen(comp + clen) + 1);
-		if (snprintf(full, sizeof(full), "%s%s", root, buf) >= (int)sizeof(full))
-			return -ENAMETOOLONG;
-		if (lstat(full, &st))
-			return -errno;
-		if (!S_ISLNK(st.st_mode))
-			continue;
-		if (++links > MAX_SYMLINKS)
-			return -ELOOP;
-		n = readlink(full, target, sizeof(target) - 1);
-		if (n <= 0)
-			return n ? -errno : -ENOENT;
-		target[n] = 0;
-		if (strlen(target) + 1 + strlen(rest) >= sizeof(rest))
-			return -ENAMETOOLONG;
-		memmove(rest + n + 1, rest, strlen(rest) + 1);
-		memcpy(rest, target, n);
-		rest[n] = '/';
-		at = target[0] == '/' ? 0 : save;
-		buf[at] = 0;
-	}
-	if (!at)
-		return push(buf, len, &at, "/", 1);
-	return 0;
-}
-
 static bool ident_char(char c)
 {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -181,14 +102,14 @@ static int expand(const struct resolver *r, const char *src, size_t srclen, cons
 					 src[i + 2 + nl] == '}')
 					skip = 3 + nl;
 				if (skip && (!r->out->musl || k == 0)) {
-					if (push(buf, len, &at, values[k], strlen(values[k])))
+					if (rootpath_append(buf, len, &at, values[k], strlen(values[k])))
 						return -ENAMETOOLONG;
 					i += skip;
 					done = true;
 				}
 			}
 		}
-		if (!done && push(buf, len, &at, src + i++, 1))
+		if (!done && rootpath_append(buf, len, &at, src + i++, 1))
 			return -ENAMETOOLONG;
 	}
 	return 0;
@@ -296,7 +217,7 @@ static int add_object(struct resolver *r, const char *open, const char *found_as
 static int try_path(struct resolver *r, const char *path, const char *name, int loader)
 {
 	char resolved[PATH_MAX], open[2 * PATH_MAX];
-	int ret = resolve_in_root(r->q->root, path, resolved, sizeof(resolved));
+	int ret = rootpath_resolve(r->q->root, path, resolved, sizeof(resolved));
 
 	if (ret)
 		return ret;
@@ -320,11 +241,11 @@ static int search(struct resolver *r, const char *list, const char *seps, const 
 		if (ret)
 			continue;
 		if (dir[0] != '/') {
-			if (join(abs, sizeof(abs), cwd(r), dir))
+			if (rootpath_join(abs, sizeof(abs), cwd(r), dir))
 				continue;
 			strcpy(dir, abs);
 		}
-		if (join(path, sizeof(path), dir, name))
+		if (rootpath_join(path, sizeof(path), dir, name))
 			continue;
 		ret = try_path(r, path, name, loader);
 		if (ret >= 0 || ret == -ENOSPC)
