@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What an exec needs before the process runs on: the unwind tables of what
+ * it maps, its probes; and the two gates that hold it meanwhile (the
+ * command's exec gate, the -p stop gate). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/log.h"
+#include "observe/holds.h"
+#include "observe/probes.h"
+#include "observe/stopgate.h"
+#include "observe/unwind.h"
+#include "observe/watchdog.h"
+#include "probe/ldsearch.h"
+#include "observe/tracer_priv.h"
+
+/* A library memobs itself maps whose file name starts with one of the
+ * prefixes (NULL-terminated): the C library and the dynamic loader are
+ * the ones the targets use unless they live in another mount namespace or
+ * bring their own. */
+static int own_library(const char *const *prefixes, char *path, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[4096];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/'), *base;
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = 0;
+		base = strrchr(file, '/') + 1;
+		for (const char *const *p = prefixes; *p && err; p++)
+			if (!strncmp(base, *p, strlen(*p))) {
+				snprintf(path, len, "%s", file);
+				err = 0;
+			}
+	}
+	fclose(f);
+	return err;
+}
+
+static const char *const libc_names[] = { "libc.so", "libc-", NULL };
+
+/* Every process maps the C library and the dynamic loader: their unwind
+ * tables are loaded before the command runs. */
+void tracer_preload_unwind_tables(struct mo_tracer *t)
+{
+	static const char *const loader_names[] = { "ld-linux", "ld-musl", NULL };
+	char path[4096];
+
+	if (!own_library(libc_names, path, sizeof(path)))
+		unwind__load_now(t->unwinder, path);
+	if (!own_library(loader_names, path, sizeof(path)))
+		unwind__load_now(t->unwinder, path);
+}
+
+/* The libraries the loader will map for an executable (DT_NEEDED and
+ * rpaths with $ORIGIN; the environment is not read here), to the unwind
+ * worker. */
+static void queue_libraries(struct mo_tracer *t, const char *exe, const char *exe_path)
+{
+	struct mo_ld_query q = { .root = "", .exe = exe, .exe_path = exe_path };
+	struct mo_ld_objects objs;
+	char err[256];
+
+	if (ldsearch_resolve(&q, &objs, err, sizeof(err)))
+		return;
+	for (size_t i = 0; i < objs.count; i++)
+		if (!objs.objs[i].exe && !objs.objs[i].interp)
+			unwind__queue_path(t->unwinder, objs.objs[i].path);
+	ldsearch_free(&objs);
+}
+
+/* The -p gate stopped pid at its first exec of a file memobs had not seen:
+ * probe what it runs, then let it go on. */
+void tracer_inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
+{
+	char path[64], real[4096];
+	ssize_t n;
+
+	/* Its stacks walk through it from its first sample on, and through the
+	 * libraries its loader is about to map soon after. */
+	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
+	if (t->unwinder) {
+		n = readlink(path, real, sizeof(real) - 1);
+		real[n > 0 ? n : 0] = 0;
+		unwind__load_now(t->unwinder, path);
+		queue_libraries(t, path, n > 0 ? real : NULL);
+	}
+	session__exe_ready(t->sess, &ev->exe, probes__on_exec_stopped(t->probes, ev->hdr.tgid));
+	stopgate__release(t->stopgate, ev->hdr.tgid, t->run);
+}
+
+/* The exec gate holds a process of the command at the exec of a file: its
+ * unwind tables, then what probes need (execgate.h's hook). */
+static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
+{
+	struct mo_tracer *t = ctx;
+	char self[64], real[4096];
+	ssize_t n;
+
+	if (held->first && t->unwinder) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
+		n = readlink(self, real, sizeof(real) - 1);
+		real[n > 0 ? n : 0] = 0;
+		unwind__load_now(t->unwinder, held->path);
+		queue_libraries(t, held->path, n > 0 ? real : NULL);
+	}
+	return probes__on_exec_held(t->probes, held);
+}
+
+/* Probes that must be in place before the command runs: the C library's
+ * allocator (--heap), memobs's own markers. */
+int tracer_attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
+{
+	char libc[4096];
+	int ret;
+
+	if (t->opts.heap) {
+		ret = own_library(libc_names, libc, sizeof(libc));
+		if (ret) {
+			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return probes__attach_upfront(t->probes, t->opts.heap ? libc : NULL, t->opts.libmemobs, err, errlen);
+}
+
+int tracer__set_gate(struct mo_tracer *t, int listener, struct mo_watchdog *watchdog, char *err, size_t errlen)
+{
+	int ret;
+
+	t->watchdog = watchdog;
+	t->gate = execgate__new(listener, watchdog ? watchdog_ids(watchdog) : NULL, on_exec_held, t);
+	if (!t->gate) {
+		ret = -errno;
+		close(listener);
+		snprintf(err, errlen, "cannot serve the exec gate: %s", strerror(-ret));
+		return ret;
+	}
+	ret = execgate__prime(t->gate, 10000);
+	if (ret)
+		snprintf(err, errlen, "the exec gate did not start: %s", strerror(-ret));
+	return ret;
+}
+
+int tracer__gate_fd(struct mo_tracer *t)
+{
+	return t->gate ? execgate__fd(t->gate) : -1;
+}
+
+void tracer__serve_gate(void *ctx)
+{
+	struct mo_tracer *t = ctx;
+	int ret = execgate__serve(t->gate);
+
+	if (ret < 0) {
+		log_warn("the exec gate failed (%s): the watchdog answers it from now on", strerror(-ret));
+		tracer__end_gate(t);
+	}
+}
+
+void tracer__end_gate(struct mo_tracer *t)
+{
+	/* Nothing the -p gate stopped is left stopped, whatever the end. */
+	stopgate__end(t->stopgate, t->run);
+	if (!t->gate)
+		return;
+	watchdog_handover(t->watchdog);
+	execgate__free(t->gate);
+	t->gate = NULL;
+}
+
+int tracer__give_watchdog(struct mo_tracer *t, struct mo_watchdog *w)
+{
+	struct mo_holds *h = t->stopgate ? stopgate__holds(t->stopgate) : NULL;
+
+	return h ? watchdog_give_holds(w, holds__map_fd(h), session__release_prog_fd(t->sess), holds__bit(h)) : 0;
+}

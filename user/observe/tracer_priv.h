@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The tracer's state, shared by tracer.c (the session, events, the loop, the
+ * end), tracer_roots.c (the processes that join from /proc) and
+ * tracer_exec.c (what an exec needs: unwind tables, probes, the gates). */
+#ifndef MO_TRACER_PRIV_H
+#define MO_TRACER_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "observe/session.h"
+#include "observe/tracer.h"
+
+/* A process given with -p (or the command): the run ends when all are gone. */
+struct root {
+	pid_t pid;
+	int pidfd;		/* -1 once it exited */
+	bool running;		/* it ran before we looked: named from /proc */
+};
+
+struct mo_tracer {
+	struct mo_tracer_opts opts;
+	struct mo_run *run;
+	struct mo_session *sess;
+	struct mo_probes *probes;
+	struct mo_execgate *gate;	/* the command's exec gate, or NULL */
+	struct mo_watchdog *watchdog;	/* answers the gate after memobs (not ours) */
+	struct mo_stopgate *stopgate;	/* the -p gate, or NULL */
+	struct mo_proctree *tree;
+	struct mo_readout *readout;
+	struct mo_buildids *buildids;	/* NULL: no stacks */
+	struct mo_unwinder *unwinder;	/* the unwind tables BPF asks for; NULL: no stacks */
+	struct mo_views *views;		/* the session now, for the next two */
+	struct mo_live *live;		/* --live, or NULL */
+	struct mo_serve *serve;		/* --serve, or NULL */
+	struct mo_cgroups *cgroups;	/* cgroup ids to paths */
+	struct mo_physical_obs *phys;	/* the tree's physical memory */
+	struct root *roots;
+	size_t nroots, roots_alloc;
+	struct mo_procs_snap procs;	/* the process table as this tick read it */
+	pid_t *added;		/* put in from /proc: checked once for an exit BPF missed */
+	size_t nadded, added_alloc;
+	int sigfd;
+	__u64 t0_ns;
+	__u64 end_ns;
+	bool stop;		/* a stop signal in -p/-a mode */
+};
+
+static inline __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Processes read from /proc that exited before BPF knew them: ended now. */
+void tracer_end_unseen_exits(struct mo_tracer *t);
+
+/* A root that ran before memobs looked: its name, executable and command
+ * line from /proc. */
+void tracer_name_running_root(struct mo_tracer *t, pid_t pid);
+
+/* The unwind tables of the C library and the dynamic loader, loaded now. */
+void tracer_preload_unwind_tables(struct mo_tracer *t);
+
+/* The probes in place before the command runs. 0 or -errno with err. */
+int tracer_attach_upfront(struct mo_tracer *t, char *err, size_t errlen);
+
+/* A process the -p gate stopped at an exec: probed, then let go on. */
+void tracer_inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev);
+
+#endif
