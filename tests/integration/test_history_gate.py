@@ -14,13 +14,13 @@ TMP = tempfile.mkdtemp(prefix="memobs-gate-")
 
 
 def doc(peak_rss, label="L", command=("make", "-j8"), commit="0123456789abcdef0123456789abcdef01234567",
-        peak_heap=None, phases=None, time_utc="2024-05-01T12:00:00Z", duration=1.5):
+        peak_heap=None, phases=None, time_utc="2024-05-01T12:00:00Z", duration=1.5, exit_status=0):
     """A run document of the shape run_json.c writes, with only what the gate reads."""
     heap = peak_heap is not None
     return {
         "schema": 1, "memobs_version": "0.1.0", "command": list(command), "label": label,
         "git": {"commit": commit, "branch": "main", "dirty": False}, "time_utc": time_utc,
-        "host": "ci", "duration_s": duration, "exit_status": 0, "heap_traced": heap,
+        "host": "ci", "duration_s": duration, "exit_status": exit_status, "heap_traced": heap,
         "totals": {"rss": {"peak": peak_rss},
                    "heap": {"peak_live": peak_heap or 0, "alloc_bytes": 0, "alloc_count": 0,
                             "free_bytes": 0, "free_count": 0}},
@@ -97,6 +97,20 @@ def test_check_several_metrics_one_fails():
     assert_rc(p, 1, "phase.render.rss.peak", "FAIL: 1 of 2 metrics", stream="stdout")
     verdicts = [l.split()[-1] for l in p.stdout.splitlines() if l.startswith(("peak_rss ", "phase.render"))]
     assert verdicts == ["PASS", "FAIL"], p.stdout
+
+
+def test_check_fails_when_the_command_failed():
+    # Issue 18, item 1: a build that crashed early used less memory and passed.
+    path = history("failed", [doc(v) for v in BASE] + [doc(50 * MiB, exit_status=3)])
+    p = check(path, "--max-growth", "peak_rss=10%")
+    assert_rc(p, 1, "FAIL", "the command of the run checked exited with status 3", stream="stdout")
+    # A failed run is no baseline either: it would pull the median down.
+    path = history("failed_base", [doc(v) for v in BASE[:4]] + [doc(10 * MiB, exit_status=2), doc(110 * MiB)])
+    p = check(path, "--max-growth", "peak_rss=10%")
+    assert_rc(p, 0, "median of 4 runs (history lines 1, 2, 3, 4)", "PASS", stream="stdout")
+    # Killed by a signal, said so too.
+    path = history("killed", [doc(v) for v in BASE] + [doc(100 * MiB, exit_status=137)])
+    assert_rc(check(path, "--max-growth", "peak_rss=10%"), 1, "killed by signal 9", stream="stdout")
 
 
 def test_median_of_the_previous_five_same_label():
@@ -241,6 +255,32 @@ def test_history_table_and_json():
     p = memobs("history", "--history=" + os.path.join(TMP, "nope.jsonl"))
     assert_rc(p, 2, "no history at")
     assert_rc(memobs("history", "--history=" + path, "-n", "0"), 2, "-n '0'")
+
+
+def test_history_and_compare_show_command_and_exit_status():
+    runs = [doc(100 * MiB, command=("make", "-j8")), doc(101 * MiB, command=("make", "-j8"), exit_status=2)]
+    path = history("cmd_exit", runs)
+    p = memobs("history", "--history=" + path)
+    assert p.stdout.startswith("command: make -j8\n"), p.stdout	# once, above the table
+    rows = [l.split() for l in p.stdout.splitlines() if l[:1].isdigit()]
+    header = [l for l in p.stdout.splitlines() if l.startswith("line")][0].split()
+    exit_col = header.index("exit")
+    assert [r[exit_col] for r in rows] == ["0", "2"], p.stdout	# "time (UTC)" is two words, as are times
+    arr = json.loads(memobs("history", "--history=" + path, "--format", "json").stdout)
+    assert [(r["command"], r["exit_status"]) for r in arr] == [(["make", "-j8"], 0), (["make", "-j8"], 2)], arr
+    # Different commands: each under its run, and compare warns.
+    path = history("cmd_differ", [doc(100 * MiB, command=("make", "-j8")),
+                                  doc(120 * MiB, command=("make", "-j2"), exit_status=0)])
+    p = memobs("history", "--history=" + path)
+    assert_rc(p, 0, "make -j8", "make -j2", stream="stdout")
+    p = memobs("compare", "--history=" + path, "@-2", "@-1")
+    assert_rc(p, 0, "make -j8", "make -j2", "exit 0", stream="stdout")
+    assert "warning: A and B ran different commands" in p.stderr, p.stderr
+    out = json.loads(memobs("compare", "--history=" + path, "--format", "json", "@-2", "@-1").stdout)
+    assert out["a"]["command"] == ["make", "-j8"] and out["b"]["exit_status"] == 0, out
+    assert out["same_command"] is False, out
+    p = memobs("compare", "--history=" + path, "@-1", "@-1")
+    assert "different commands" not in p.stderr, p.stderr
 
 
 def test_compare_phases_in_one_run_only():

@@ -266,8 +266,9 @@ static void print_gate(const struct mo_gate *g)
 			worst = row;
 		failed += !row->pass;
 	}
-	if (g->pass) {
-		printf("\nPASS: %zu metric%s within bounds\n", g->nrows, g->nrows == 1 ? "" : "s");
+	if (!failed) {
+		/* Within bounds, yet no pass when the command failed (said next). */
+		printf("\n%s%zu metric%s within bounds\n", g->pass ? "PASS: " : "", g->nrows, g->nrows == 1 ? "" : "s");
 		return;
 	}
 	snprintf(line, sizeof(line), "%zu of %zu metric%s grew past the bound (worst: %s %s, bound +%g%%)", failed,
@@ -307,14 +308,25 @@ int cmd_check(int argc, char **argv)
 	if (pick_current(&o, &h, have_history, &r, &index) || pick_baseline(&o, &h, have_history, index, &r))
 		goto out;
 	ret = gate_evaluate(&r.current, r.baseline, r.nbaseline, o.thresholds, o.nthresholds, &g, err, sizeof(err));
-	if (ret) {
+	/* A failed run may well lack a figure (it stopped before the phase):
+	 * its failure is the verdict then. */
+	if (ret && !(ret == -ENOENT && gate_failed(&r.current))) {
 		log_err("%s", err);
 		rc = ret == -ENOMEM ? MO_EXIT_FAILURE : MO_EXIT_USAGE;
 		goto out;
 	}
 	print_runs(&o, &r);
-	print_gate(&g);
-	rc = g.pass ? MO_EXIT_OK : MO_EXIT_REGRESSION;
+	if (!ret)
+		print_gate(&g);
+	if (gate_failed(&r.current)) {
+		char how[96];
+
+		snprintf(err, sizeof(err), "the command of the run checked %s: its figures are not those of a whole "
+			 "run", gate_failure(&r.current, how, sizeof(how)));
+		printf("\n");
+		textfit_wrap(stdout, err, TEXTFIT_WIDTH, "FAIL: ", "      ");
+	}
+	rc = !ret && g.pass ? MO_EXIT_OK : MO_EXIT_REGRESSION;
 out:
 	gate_free(&g);
 	free_runs(&r);

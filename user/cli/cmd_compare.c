@@ -43,7 +43,7 @@ static const struct cli_cmd compare_cmd = {
 
 static void print_side(const char *which, const struct side *s)
 {
-	char desc[256], esc[1024], ref[1024], line[2200], lead[8];
+	char desc[1024], esc[4096], ref[1024], line[5200], lead[8];
 
 	history_describe(&s->run, desc, sizeof(desc));
 	termesc(desc, esc, sizeof(esc));
@@ -128,7 +128,7 @@ static cJSON *side_json(const struct side *s)
 						       cJSON_AddNullToObject(o, "line")) ||
 	    !json_add_str(o, "time_utc", s->run.time_utc[0] ? s->run.time_utc : NULL) ||
 	    !json_add_str(o, "commit", s->run.git.present ? s->run.git.commit : NULL) ||
-	    !json_add_str(o, "label", s->run.label)) {
+	    !json_add_str(o, "label", s->run.label) || !history_cli_run_json(o, &s->run)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -155,6 +155,7 @@ static cJSON *compare_json(const struct mo_compare *c, const struct side *a, con
 
 	ok = ok && (side = side_json(a)) && cJSON_AddItemToObject(root, "a", side);
 	ok = ok && (side = side_json(b)) && cJSON_AddItemToObject(root, "b", side);
+	ok = ok && cJSON_AddBoolToObject(root, "same_command", summary_same_command(&a->run, &b->run));
 	ok = ok && (totals = cJSON_AddArrayToObject(root, "totals")) && add_rows(totals, c->totals, c->ntotals);
 	ok = ok && (phases = cJSON_AddArrayToObject(root, "phases"));
 	for (size_t i = 0; ok && i < c->nphases; i++) {
@@ -262,6 +263,9 @@ int cmd_compare(int argc, char **argv)
 		rc = MO_EXIT_FAILURE;
 		goto out;
 	}
+	/* Figures of two different commands compare poorly: said, not refused. */
+	if (!summary_same_command(&a.run, &b.run))
+		log_warn("A and B ran different commands: their figures may not be comparable");
 	if (!strcmp(format, "json")) {
 		rc = print_json(&c, &a, &b);
 	} else {

@@ -124,6 +124,38 @@ static void print_phase_list(const struct mo_summary *run, const struct phase_na
 		textfit_wrap(stdout, text, TEXTFIT_WIDTH, "      phase peaks: ", "                   ");
 }
 
+/* Do the runs shown all have one command line (NULL for -p/-a)? */
+static bool one_command(const struct mo_history_run *const *runs, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (!summary_same_command(&runs[0]->sum, &runs[i]->sum))
+			return false;
+	return true;
+}
+
+/* A run's command: above the table when the runs shown share it (lead ""),
+ * else under each run. */
+static void print_command(const struct mo_summary *run, const char *lead)
+{
+	char cmd[2048], esc[4 * sizeof(cmd)], first[32], next[32];
+
+	if (!run->command)
+		return;
+	snprintf(first, sizeof(first), "%scommand: ", lead);
+	snprintf(next, sizeof(next), "%*s", (int)strlen(first), "");
+	textfit_wrap(stdout, termesc(history_command(run, cmd, sizeof(cmd)), esc, sizeof(esc)), TEXTFIT_WIDTH, first,
+		     next);
+}
+
+/* The exit status column: "-" when unknown (-p, -a). */
+static const char *exit_str(const struct mo_summary *run, char *buf, size_t len)
+{
+	if (run->exit_status < 0)
+		return "-";
+	snprintf(buf, len, "%d", run->exit_status);
+	return buf;
+}
+
 static void print_trend(const struct mo_history_run *const *runs, size_t n)
 {
 	static const char *const metrics[] = { "peak_rss", "peak_heap" };
@@ -162,9 +194,9 @@ static bool any_has(const struct mo_history_run *const *runs, size_t n, const ch
  * when no run traced it. */
 static void print_table(const struct mo_history_run *const *runs, size_t n, const struct phase_names *pn)
 {
-	bool heap = any_has(runs, n, "peak_heap"), columns;
+	bool heap = any_has(runs, n, "peak_heap"), columns, same = one_command(runs, n);
 	int label_w = 5, width;
-	char a[48], b[48], c[48], t[32], commit[16], label[4 * LABEL_COLS], cut[4 * LABEL_COLS];
+	char a[48], b[48], c[48], t[32], commit[16], label[4 * LABEL_COLS], cut[4 * LABEL_COLS], ex[16];
 
 	for (size_t i = 0; i < n; i++) {
 		const char *l = runs[i]->sum.label;
@@ -173,10 +205,12 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 			label_w = textfit_cols(label);
 	}
 	label_w = label_w > LABEL_COLS ? LABEL_COLS : label_w;
-	width = 5 + 1 + 19 + 1 + 8 + 1 + label_w + 1 + 10 + 1 + 11 + (heap ? 12 : 0);
+	width = 5 + 1 + 19 + 1 + 8 + 1 + label_w + 1 + 4 + 1 + 10 + 1 + 11 + (heap ? 12 : 0);
 	columns = phase_columns(pn) && width + 12 * (int)pn->n <= TEXTFIT_WIDTH;
-	printf("%-5s %-19s %-8s %-*s %10s %11s", "line", "time (UTC)", "commit", label_w, "label", "duration",
-	       "peak RSS");
+	if (same)
+		print_command(&runs[0]->sum, "");
+	printf("%-5s %-19s %-8s %-*s %4s %10s %11s", "line", "time (UTC)", "commit", label_w, "label", "exit",
+	       "duration", "peak RSS");
 	if (heap)
 		printf(" %11s", "peak heap");
 	for (size_t k = 0; columns && k < pn->n; k++)
@@ -188,8 +222,9 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 		short_time(run, t, sizeof(t));
 		short_commit(run, commit, sizeof(commit));
 		textfit_cut(termesc(run->label ? run->label : "-", label, sizeof(label)), label_w, false, cut, sizeof(cut));
-		printf("%-5zu %-19s %-8s %-*s %10s %11s", runs[i]->line, t, commit, textfit_pad(cut, label_w), cut,
-		       metric_str(run, "duration", a, sizeof(a)), metric_str(run, "peak_rss", b, sizeof(b)));
+		printf("%-5zu %-19s %-8s %-*s %4s %10s %11s", runs[i]->line, t, commit, textfit_pad(cut, label_w), cut,
+		       exit_str(run, ex, sizeof(ex)), metric_str(run, "duration", a, sizeof(a)),
+		       metric_str(run, "peak_rss", b, sizeof(b)));
 		if (heap)
 			printf(" %11s", metric_str(run, "peak_heap", c, sizeof(c)));
 		for (size_t k = 0; columns && k < pn->n; k++) {
@@ -199,6 +234,8 @@ static void print_table(const struct mo_history_run *const *runs, size_t n, cons
 			       units_fmt_size(v, a, sizeof(a)));
 		}
 		printf("\n");
+		if (!same)
+			print_command(run, "      ");
 		if (!columns)
 			print_phase_list(run, pn);
 	}
@@ -247,7 +284,8 @@ static cJSON *run_json(const struct mo_history_run *r, const struct phase_names 
 	    !json_add_str(o, "time_utc", run->time_utc[0] ? run->time_utc : NULL) ||
 	    !json_add_str(o, "commit", run->git.present ? run->git.commit : NULL) ||
 	    !cJSON_AddBoolToObject(o, "dirty", run->git.dirty) ||
-	    !json_add_str(o, "label", run->label) || !metric_json(run, o, "duration_s", "duration") ||
+	    !json_add_str(o, "label", run->label) || !history_cli_run_json(o, run) ||
+	    !metric_json(run, o, "duration_s", "duration") ||
 	    !metric_json(run, o, "peak_rss", "peak_rss") || !metric_json(run, o, "peak_heap", "peak_heap") ||
 	    !phases_json(run, o, pn)) {
 		cJSON_Delete(o);

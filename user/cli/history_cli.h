@@ -5,6 +5,7 @@
 #define MO_HISTORY_CLI_H
 
 #include <stdbool.h>
+#include <cjson/cJSON.h>
 #include "history/history.h"
 
 /* Load the history at path into *h (free with history_free in any case),
@@ -15,5 +16,10 @@ int history_cli_load(const char *path, struct mo_history *h, bool required);
 
 /* Say that path holds no history, and how to record one. */
 void history_cli_missing(const char *path);
+
+/* Add to o what a JSON output says of a run's command: "command" (its
+ * arguments, or null with -p and -a) and "exit_status" (null: unknown).
+ * false on ENOMEM. */
+bool history_cli_run_json(cJSON *o, const struct mo_summary *run);
 
 #endif

@@ -16,6 +16,21 @@ static bool same_series(const struct mo_summary *run, const char *label, const s
 	return !run->label && current->command && summary_same_command(run, current);
 }
 
+bool gate_failed(const struct mo_summary *run)
+{
+	return run->exit_status > 0;
+}
+
+const char *gate_failure(const struct mo_summary *run, char *buf, size_t len)
+{
+	/* 128+N: signal N killed it (shell style); N is at most 64 on Linux. */
+	if (run->exit_status > 128 && run->exit_status <= 128 + 64)
+		snprintf(buf, len, "was killed by signal %d (exit status %d)", run->exit_status - 128, run->exit_status);
+	else
+		snprintf(buf, len, "exited with status %d", run->exit_status);
+	return buf;
+}
+
 long gate_newest(const struct mo_history *h, const char *label)
 {
 	for (size_t i = h->nruns; i-- > 0;) {
@@ -37,7 +52,7 @@ size_t gate_pick_baseline(const struct mo_history *h, size_t before, const struc
 	for (size_t i = before < h->nruns ? before : h->nruns; i-- > 0 && n < max;) {
 		const struct mo_summary *run = &h->runs[i].sum;
 
-		if (same_series(run, label, current) && !summary_same_run(run, current))
+		if (same_series(run, label, current) && !summary_same_run(run, current) && !gate_failed(run))
 			out[n++] = i;
 	}
 	return n;
@@ -120,7 +135,7 @@ int gate_evaluate(const struct mo_summary *current, const struct mo_summary *con
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	g->pass = true;
+	g->pass = !gate_failed(current);
 	for (size_t i = 0; i < nt; i++) {
 		int ret = evaluate_one(current, baseline, nbaseline, &t[i], &g->rows[i], err, errlen);
 

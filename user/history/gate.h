@@ -34,10 +34,18 @@ struct mo_gate {
  * index; -1 when there is none. */
 long gate_newest(const struct mo_history *h, const char *label);
 
+/* Did the run's command fail (exit status not 0; unknown for -p and -a
+ * runs, which then did not)? Its figures are not those of a whole run. */
+bool gate_failed(const struct mo_summary *run);
+
+/* How it failed: "exited with status 3", "was killed by signal 9 (exit
+ * status 137)". Returns buf. */
+const char *gate_failure(const struct mo_summary *run, char *buf, size_t len);
+
 /* Indexes of up to max runs among h->runs[0..before) in the series of
  * `current` (label `label`, or the current run's own when NULL), newest
  * first, skipping runs equal to `current` (the same run read back from its
- * -o file). Returns the count written to out. */
+ * -o file) and runs that failed. Returns the count written to out. */
 size_t gate_pick_baseline(const struct mo_history *h, size_t before, const struct mo_summary *current,
 			  const char *label, size_t *out, size_t max);
 
@@ -50,7 +58,8 @@ int gate_median(const struct mo_summary *const *runs, size_t n, const char *metr
 bool gate_within(double baseline, double current, double max_growth_pct);
 
 /* Evaluate the thresholds for current against the baseline runs into *g
- * (initialised here; free with gate_free even on error). 0; -ENOENT when
+ * (initialised here; free with gate_free even on error); g->pass is false
+ * too when current failed (gate_failed). 0; -ENOENT when
  * the current run or every baseline run lacks a metric, -EINVAL for an
  * unknown one (err says which and what to do); -ENOMEM. */
 int gate_evaluate(const struct mo_summary *current, const struct mo_summary *const *baseline, size_t nbaseline,

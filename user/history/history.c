@@ -527,6 +527,26 @@ const char *history_describe(const struct mo_summary *run, char *buf, size_t len
 	if (commit && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, ", commit %.10s%s", commit, run->git.dirty ? " (dirty)" : "");
 	if (label && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - n, ", label '%s'", label);
+		n += snprintf(buf + n, len - n, ", label '%s'", label);
+	if (run->command && n >= 0 && (size_t)n < len) {
+		char cmd[512];
+
+		n += snprintf(buf + n, len - n, ", command '%s'", history_command(run, cmd, sizeof(cmd)));
+	}
+	if (run->exit_status >= 0 && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, ", exit %d", run->exit_status);
+	return buf;
+}
+
+const char *history_command(const struct mo_summary *run, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (char **arg = run->command; arg && *arg && n + 1 < len; arg++) {
+		int k = snprintf(buf + n, len - n, "%s%s", n ? " " : "", *arg);
+
+		n = k < 0 || (size_t)k >= len - n ? len - 1 : n + k;
+	}
 	return buf;
 }

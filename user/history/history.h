@@ -72,7 +72,12 @@ int history_resolve(const struct mo_history *h, const char *ref, struct mo_summa
 		    size_t errlen);
 
 /* One-line description of a run: "2024-05-01 12:34:56 UTC, commit
- * abc1234567 (dirty), label 'x'". Returns buf. */
+ * abc1234567 (dirty), label 'x', command 'make -j8', exit 0" (what is
+ * known of it). Returns buf. */
 const char *history_describe(const struct mo_summary *run, char *buf, size_t len);
+
+/* The run's command line, its arguments joined by spaces ("" with -p and
+ * -a), cut to fit len. Returns buf. */
+const char *history_command(const struct mo_summary *run, char *buf, size_t len);
 
 #endif
