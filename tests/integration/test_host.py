@@ -230,6 +230,9 @@ def test_bad_filters_are_one_line_errors():
         p = subprocess.run([MEMOBS] + args, capture_output=True, text=True, timeout=60)
         assert p.returncode == rc, (args, p.returncode, p.stderr)
         lines = p.stderr.strip().splitlines()
+        if rc == 2:	# a usage error: its line, then the pointer to the help
+            assert lines[1:] == ["Try 'memobs --help' for more information."], (args, p.stderr)
+            lines = lines[:1]
         assert len(lines) == 1 and lines[0].startswith("memobs: ") and words in lines[0], (args, p.stderr)
 
 
