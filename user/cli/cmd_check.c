@@ -235,6 +235,22 @@ static void print_runs(const struct check_opts *o, const struct check_runs *r)
 		printf(" %zu%s", r->baseline_lines[i], i ? "," : ")\n");
 }
 
+/* Which process a max_process row is, under it. */
+static void print_who(const struct mo_gate_row *row)
+{
+	char who[4 * sizeof(row->who)], base[4 * sizeof(row->base_who)], line[512];
+
+	if (!row->who[0])
+		return;
+	termesc(row->who, who, sizeof(who));
+	termesc(row->base_who, base, sizeof(base));
+	if (row->base_who[0] && strncmp(row->who, row->base_who, strcspn(row->who, " ")))
+		snprintf(line, sizeof(line), "%s (in the newest baseline run: %s)", who, base);
+	else
+		snprintf(line, sizeof(line), "%s", who);
+	textfit_wrap(stdout, line, TEXTFIT_WIDTH, "  process: ", "           ");
+}
+
 static void print_gate(const struct mo_gate *g)
 {
 	const struct mo_gate_row *worst = NULL;
@@ -262,6 +278,7 @@ static void print_gate(const struct mo_gate *g)
 		       units_fmt(row->baseline, row->unit, base, sizeof(base)),
 		       units_fmt(row->current, row->unit, cur, sizeof(cur)),
 		       units_fmt_pct(row->change_pct, pct, sizeof(pct)), bound, row->pass ? "PASS" : "FAIL");
+		print_who(row);
 		if (!row->pass && (!worst || row->change_pct - row->bound_pct > worst->change_pct - worst->bound_pct))
 			worst = row;
 		failed += !row->pass;

@@ -73,15 +73,35 @@ static void print_row(const struct mo_compare_row *r, int width, const char *ind
 	printf("%s%-*s %12s %12s %12s %10s\n", indent, width, r->metric, a, b, d, pct);
 }
 
+static void print_rows(const char *title, const struct mo_compare_row *rows, size_t n, int width)
+{
+	char name[4 * 200];
+
+	if (!n)
+		return;
+	printf("%s\n", title);
+	for (size_t i = 0; i < n; i++) {
+		struct mo_compare_row r = rows[i];
+
+		r.metric = termesc(r.metric, name, sizeof(name));
+		print_row(&r, width - 2, "  ");
+	}
+}
+
 static void print_table(const struct mo_compare *c, const struct side *a, const struct side *b)
 {
 	const int width = 24;
+	char title[96];
 
 	print_side("A", a);
 	print_side("B", b);
 	printf("\n%-*s %12s %12s %12s %10s\n", width, "metric", "A", "B", "change", "change %");
+	print_rows("largest changes (commands and phases)", c->largest, c->nlargest, width);
 	for (size_t i = 0; i < c->ntotals; i++)
 		print_row(&c->totals[i], width, "");
+	snprintf(title, sizeof(title), "commands: peak RSS of the largest process of each%s",
+		 c->commands_left_out ? " (those that changed most)" : "");
+	print_rows(title, c->commands, c->ncommands, width);
 	for (size_t i = 0; i < c->nphases; i++) {
 		const struct mo_compare_phase *p = &c->phases[i];
 
@@ -157,6 +177,9 @@ static cJSON *compare_json(const struct mo_compare *c, const struct side *a, con
 	ok = ok && (side = side_json(b)) && cJSON_AddItemToObject(root, "b", side);
 	ok = ok && cJSON_AddBoolToObject(root, "same_command", summary_same_command(&a->run, &b->run));
 	ok = ok && (totals = cJSON_AddArrayToObject(root, "totals")) && add_rows(totals, c->totals, c->ntotals);
+	ok = ok && (totals = cJSON_AddArrayToObject(root, "commands")) && add_rows(totals, c->commands, c->ncommands);
+	ok = ok && (totals = cJSON_AddArrayToObject(root, "largest_changes")) &&
+	     add_rows(totals, c->largest, c->nlargest);
 	ok = ok && (phases = cJSON_AddArrayToObject(root, "phases"));
 	for (size_t i = 0; ok && i < c->nphases; i++) {
 		cJSON *p = cJSON_CreateObject(), *rows;

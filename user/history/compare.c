@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/grow.h"
@@ -17,22 +19,88 @@ static bool shown(const struct mo_compare_row *row)
 	return (row->has_a && row->a != 0) || (row->has_b && row->b != 0);
 }
 
+/* The totals, then the largest processes. */
+static const char *const total_rows[] = {
+	"peak_rss", "peak_physical", "peak_heap", "alloc_bytes", "alloc_count", "duration", "max_process.peak_rss",
+	"max_process.peak_heap",
+};
+
 static int compare_totals(const struct mo_summary *a, const struct mo_summary *b, struct mo_compare *c)
 {
+	const size_t n = sizeof(total_rows) / sizeof(total_rows[0]);
 	char err[256];
 
-	c->totals = calloc(MO_TOTALS, sizeof(*c->totals));
+	c->totals = calloc(n, sizeof(*c->totals));
 	if (!c->totals)
 		return -ENOMEM;
-	for (size_t i = 0; i < MO_TOTALS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct mo_compare_row *row = &c->totals[c->ntotals];
 
-		row->metric = summary_totals[i].name;
-		row->unit = summary_totals[i].unit;
+		row->metric = total_rows[i];
+		row->unit = metrics_unit(row->metric);
 		row->has_a = !metrics_get(a, row->metric, &row->a, err, sizeof(err));
 		row->has_b = !metrics_get(b, row->metric, &row->b, err, sizeof(err));
 		if (shown(row))
 			c->ntotals++;
+	}
+	return 0;
+}
+
+/* How much a row changed, for ordering: relative, and a figure appearing
+ * or vanishing counts as a full change. */
+static double change_of(const struct mo_compare_row *r)
+{
+	if (!r->has_a || !r->has_b)
+		return 1;
+	if (!r->a)
+		return r->b ? 1 : 0;
+	return fabs(r->b - r->a) / fabs(r->a);
+}
+
+static int by_change(const void *x, const void *y)
+{
+	double a = change_of(x), b = change_of(y);
+
+	return (a < b) - (a > b);
+}
+
+static bool has_command(const struct mo_compare *c, const char *comm)
+{
+	for (size_t i = 0; i < c->ncommands; i++)
+		if (!strcmp(c->commands[i].metric, comm))
+			return true;
+	return false;
+}
+
+/* rss_peak_max of every comm of a or b; those that changed most are kept. */
+static int compare_commands(const struct mo_summary *a, const struct mo_summary *b, struct mo_compare *c)
+{
+	for (int side = 0; side < 2; side++) {
+		const struct mo_summary *from = side ? b : a;
+
+		for (size_t i = 0; i < from->ncommands; i++) {
+			const char *comm = from->commands[i].comm;
+			struct mo_compare_row *row;
+
+			if (has_command(c, comm))
+				continue;
+			if (GROW(c->commands, c->ncommands + 1, c->commands_alloc))
+				return -ENOMEM;
+			row = memset(&c->commands[c->ncommands], 0, sizeof(*row));
+			if (!(row->owned = strdup(comm)))
+				return -ENOMEM;
+			c->ncommands++;
+			row->metric = row->owned;
+			row->unit = MO_UNIT_BYTES;
+			row->has_a = !metrics_command(a, comm, MO_COMMAND_RSS_PEAK_MAX, &row->a);
+			row->has_b = !metrics_command(b, comm, MO_COMMAND_RSS_PEAK_MAX, &row->b);
+		}
+	}
+	if (c->ncommands)
+		qsort(c->commands, c->ncommands, sizeof(*c->commands), by_change);
+	while (c->ncommands > COMPARE_COMMANDS) {
+		free(c->commands[--c->ncommands].owned);
+		c->commands_left_out++;
 	}
 	return 0;
 }
@@ -89,6 +157,46 @@ static int add_phases(const struct mo_summary *from, const struct mo_summary *a,
 	return 0;
 }
 
+/* A candidate for the largest changes: the row, named in full as a metric
+ * (prefix.name.field). */
+static int add_largest(struct mo_compare *c, const struct mo_compare_row *r, const char *prefix, const char *name,
+		       const char *field)
+{
+	struct mo_compare_row *slot;
+
+	if (!r->has_a || !r->has_b || change_of(r) == 0)
+		return 0;
+	if (c->nlargest == COMPARE_LARGEST) {
+		qsort(c->largest, c->nlargest, sizeof(*c->largest), by_change);
+		if (change_of(r) <= change_of(&c->largest[c->nlargest - 1]))
+			return 0;
+		free(c->largest[--c->nlargest].owned);
+	}
+	slot = &c->largest[c->nlargest];
+	*slot = *r;
+	if (asprintf(&slot->owned, "%s.%s.%s", prefix, name, field) < 0)
+		return -ENOMEM;
+	slot->metric = slot->owned;
+	c->nlargest++;
+	return 0;
+}
+
+static int find_largest(struct mo_compare *c)
+{
+	int ret = 0;
+
+	c->largest = calloc(COMPARE_LARGEST, sizeof(*c->largest));
+	if (!c->largest)
+		return -ENOMEM;
+	for (size_t i = 0; !ret && i < c->ncommands; i++)
+		ret = add_largest(c, &c->commands[i], "by_command", c->commands[i].metric, "rss_peak_max");
+	for (size_t i = 0; i < c->nphases; i++)
+		for (size_t k = 0; !ret && k < c->phases[i].nrows; k++)
+			ret = add_largest(c, &c->phases[i].rows[k], "phase", c->phases[i].name, c->phases[i].rows[k].metric);
+	qsort(c->largest, c->nlargest, sizeof(*c->largest), by_change);
+	return ret;
+}
+
 int compare_runs(const struct mo_summary *a, const struct mo_summary *b, struct mo_compare *c)
 {
 	int ret;
@@ -96,9 +204,13 @@ int compare_runs(const struct mo_summary *a, const struct mo_summary *b, struct 
 	memset(c, 0, sizeof(*c));
 	ret = compare_totals(a, b, c);
 	if (!ret)
+		ret = compare_commands(a, b, c);
+	if (!ret)
 		ret = add_phases(a, a, b, c);
 	if (!ret)
 		ret = add_phases(b, a, b, c);
+	if (!ret)
+		ret = find_largest(c);
 	return ret;
 }
 
@@ -110,5 +222,11 @@ void compare_free(struct mo_compare *c)
 	}
 	free(c->phases);
 	free(c->totals);
+	for (size_t i = 0; i < c->ncommands; i++)
+		free(c->commands[i].owned);
+	free(c->commands);
+	for (size_t i = 0; i < c->nlargest; i++)
+		free(c->largest[i].owned);
+	free(c->largest);
 	memset(c, 0, sizeof(*c));
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Two runs side by side: the totals, then each phase matched by name (in
- * the order of run A, then phases only run B has). Rows where both runs
- * have 0 or nothing (heap figures without --heap, items never counted) are
- * left out. cmd_compare renders it. */
+/* Two runs side by side: the totals (with the largest process), the
+ * commands (by_command) whose peak changed most, each phase matched by name
+ * (in the order of run A, then phases only run B has), and the rows of
+ * commands and phases that changed most, first. Rows where both runs have 0
+ * or nothing (heap figures without --heap, items never counted) are left
+ * out. cmd_compare renders it. */
 #ifndef MO_COMPARE_H
 #define MO_COMPARE_H
 
@@ -11,8 +13,12 @@
 #include "lib/units.h"
 #include "model/summary.h"
 
+#define COMPARE_COMMANDS 10	/* commands shown, those whose peak changed most */
+#define COMPARE_LARGEST 5	/* rows of commands and phases that changed most */
+
 struct mo_compare_row {
-	const char *metric;	/* a total ("peak_rss") or a phase field ("rss.peak"); static */
+	const char *metric;	/* a total ("peak_rss"), a phase field ("rss.peak") or a comm: static or owned */
+	char *owned;		/* metric when it is this row's own ("phase.render.rss.peak"), or NULL */
 	enum mo_unit unit;
 	bool has_a, has_b;
 	double a, b;
@@ -28,6 +34,10 @@ struct mo_compare_phase {
 struct mo_compare {
 	struct mo_compare_row *totals;
 	size_t ntotals;
+	struct mo_compare_row *commands;	/* rss_peak_max per comm, by change, at most COMPARE_COMMANDS */
+	size_t ncommands, commands_alloc, commands_left_out;
+	struct mo_compare_row *largest;	/* metric names in full, by relative change */
+	size_t nlargest;
 	struct mo_compare_phase *phases;
 	size_t nphases, phases_alloc;
 };

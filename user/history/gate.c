@@ -123,6 +123,10 @@ static int evaluate_one(const struct mo_summary *current, const struct mo_summar
 		return ret;
 	row->change_pct = units_change_pct(row->baseline, row->current);
 	row->pass = gate_within(row->baseline, row->current, t->max_growth_pct);
+	if (!metrics_who(current, t->metric, row->who, sizeof(row->who)))
+		row->who[0] = 0;
+	if (!nbaseline || !metrics_who(baseline[0], t->metric, row->base_who, sizeof(row->base_who)))
+		row->base_who[0] = 0;
 	return 0;
 }
 

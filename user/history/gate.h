@@ -22,6 +22,8 @@ struct mo_gate_row {
 	double change_pct;	/* units_change_pct(baseline, current) */
 	double bound_pct;
 	bool pass;
+	char who[48];		/* max_process metrics: the process, "cc1 (pid 4242)"; else "" */
+	char base_who[48];	/* the same in the newest baseline run */
 };
 
 struct mo_gate {

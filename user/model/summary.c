@@ -11,6 +11,7 @@
 
 const struct mo_summary_field summary_totals[MO_TOTALS] = {
 	[MO_TOTAL_PEAK_RSS] = { "peak_rss", "totals.rss.peak", MO_UNIT_BYTES },
+	[MO_TOTAL_PEAK_PHYSICAL] = { "peak_physical", "totals.physical.peak", MO_UNIT_BYTES },
 	[MO_TOTAL_PEAK_HEAP] = { "peak_heap", "totals.heap.peak_live", MO_UNIT_BYTES, .heap = true },
 	[MO_TOTAL_ALLOC_BYTES] = { "alloc_bytes", "totals.heap.alloc_bytes", MO_UNIT_BYTES, .heap = true },
 	[MO_TOTAL_ALLOC_COUNT] = { "alloc_count", "totals.heap.alloc_count", MO_UNIT_COUNT, .heap = true },
@@ -44,6 +45,11 @@ const struct mo_summary_field summary_command_figs[MO_COMMAND_FIGS] = {
 	[MO_COMMAND_HEAP_ALLOC_BYTES] = { "heap_alloc_bytes", "heap_alloc_bytes", MO_UNIT_BYTES, .heap = true },
 };
 
+const struct mo_summary_field summary_max_figs[MO_MAX_FIGS] = {
+	[MO_MAX_PEAK_RSS] = { "peak_rss", "rss.peak", MO_UNIT_BYTES },
+	[MO_MAX_PEAK_HEAP] = { "peak_heap", "heap.peak_live", MO_UNIT_BYTES, .heap = true },
+};
+
 void summary_init(struct mo_summary *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -62,6 +68,7 @@ static void free_strv(char **v)
 void summary_free(struct mo_summary *s)
 {
 	free(s->label);
+	free(s->document);
 	free_strv(s->command);
 	free(s->phases);
 	free(s->commands);
@@ -109,15 +116,16 @@ static int read_command(const cJSON *doc, struct mo_summary *s)
 static int read_meta(const cJSON *doc, struct mo_summary *s)
 {
 	const cJSON *git = cJSON_GetObjectItemCaseSensitive(doc, "git");
-	const char *label = json_string(doc, "label", NULL);
+	const char *label = json_string(doc, "label", NULL), *document = json_string(doc, "document", NULL);
 	double exit_status = json_num(doc, "exit_status", -1);
 
 	copy_str(s->time_utc, sizeof(s->time_utc), json_string(doc, "time_utc", ""));
 	copy_str(s->host, sizeof(s->host), json_string(doc, "host", ""));
 	copy_str(s->memobs_version, sizeof(s->memobs_version), json_string(doc, "memobs_version", ""));
-	if (label && !(s->label = strdup(label)))
+	if ((label && !(s->label = strdup(label))) || (document && !(s->document = strdup(document))))
 		return -ENOMEM;
 	s->exit_status = exit_status >= 0 && exit_status <= 255 ? (int)exit_status : -1;
+	s->from_line = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "summary"));
 	if (cJSON_IsObject(git)) {
 		s->git.present = true;
 		copy_str(s->git.commit, sizeof(s->git.commit), json_string(git, "commit", ""));
@@ -237,7 +245,7 @@ static int read_commands(const cJSON *doc, struct mo_summary *s)
 	return 0;
 }
 
-static void take_if_larger(struct mo_summary_proc *max, const cJSON *proc, double v)
+static void take_if_larger(struct mo_summary_max *max, const cJSON *proc, double v)
 {
 	double pid = json_num(proc, "pid", 0);
 
@@ -249,19 +257,46 @@ static void take_if_larger(struct mo_summary_proc *max, const cJSON *proc, doubl
 	copy_str(max->comm, sizeof(max->comm), json_string(proc, "comm", ""));
 }
 
-/* The largest processes, from the processes of the document (memobs's own
- * marker processes are not the workload). */
+/* The largest processes: a summary line names them (max_process); a
+ * document's are found among its processes (memobs's own marker processes
+ * are not the workload). */
 static void read_max_processes(const cJSON *doc, struct mo_summary *s)
 {
-	const cJSON *p;
+	const cJSON *max = cJSON_GetObjectItemCaseSensitive(doc, "max_process"), *p;
+
+	if (cJSON_IsObject(max)) {
+		for (size_t f = 0; f < MO_MAX_FIGS; f++) {
+			p = cJSON_GetObjectItemCaseSensitive(max, summary_max_figs[f].name);
+			if (cJSON_IsObject(p))
+				take_if_larger(&s->max[f], p, json_num(p, "value", NAN));
+		}
+		return;
+	}
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "processes")) {
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "observer")))
 			continue;
-		take_if_larger(&s->max_rss, p, json_num(p, "rss.peak", NAN));
-		if (s->heap_traced)
-			take_if_larger(&s->max_heap, p, json_num(p, "heap.peak_live", NAN));
+		for (size_t f = 0; f < MO_MAX_FIGS; f++)
+			if (s->heap_traced || !summary_max_figs[f].heap)
+				take_if_larger(&s->max[f], p, json_num(p, summary_max_figs[f].path, NAN));
 	}
+}
+
+/* Without --heap the heap figures of a document are 0 and mean "not
+ * measured"; a summary line leaves them out: absent either way. */
+static void forget_heap(struct mo_summary *s)
+{
+	for (size_t i = 0; i < MO_TOTALS; i++)
+		if (summary_totals[i].heap)
+			s->total[i] = NAN;
+	for (size_t k = 0; k < s->nphases; k++)
+		for (size_t f = 0; f < MO_PHASE_FIGS; f++)
+			if (summary_phase_figs[f].heap)
+				s->phases[k].fig[f] = NAN;
+	for (size_t k = 0; k < s->ncommands; k++)
+		for (size_t f = 0; f < MO_COMMAND_FIGS; f++)
+			if (summary_command_figs[f].heap)
+				s->commands[k].fig[f] = NAN;
 }
 
 int summary_from_json(const cJSON *doc, struct mo_summary *s)
@@ -276,6 +311,8 @@ int summary_from_json(const cJSON *doc, struct mo_summary *s)
 		ret = read_commands(doc, s);
 	if (!ret)
 		read_max_processes(doc, s);
+	if (!ret && !s->heap_traced)
+		forget_heap(s);
 	if (ret)
 		summary_free(s);
 	return ret;
@@ -283,9 +320,13 @@ int summary_from_json(const cJSON *doc, struct mo_summary *s)
 
 int summary_from_run(const struct mo_run *run, struct mo_summary *s)
 {
-	cJSON *doc = run_json_build(run);
+	/* Through the text: the built tree holds its numbers raw, exactly as
+	 * they are printed, which only a parse turns into numbers. */
+	char *text = run_json_render(run, false);
+	cJSON *doc = text ? cJSON_Parse(text) : NULL;
 	int ret;
 
+	free(text);
 	summary_init(s);
 	if (!doc)
 		return -ENOMEM;
@@ -298,10 +339,12 @@ int summary_copy(struct mo_summary *dst, const struct mo_summary *src)
 {
 	*dst = *src;
 	dst->label = NULL;
+	dst->document = NULL;
 	dst->command = NULL;
 	dst->phases = malloc((src->nphases ? src->nphases : 1) * sizeof(*dst->phases));
 	dst->commands = malloc((src->ncommands ? src->ncommands : 1) * sizeof(*dst->commands));
 	if (!dst->phases || !dst->commands || (src->label && !(dst->label = strdup(src->label))) ||
+	    (src->document && !(dst->document = strdup(src->document))) ||
 	    (src->command && !(dst->command = dup_strv(src->command)))) {
 		summary_free(dst);
 		return -ENOMEM;

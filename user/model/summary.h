@@ -25,6 +25,7 @@
 
 enum mo_total {
 	MO_TOTAL_PEAK_RSS,
+	MO_TOTAL_PEAK_PHYSICAL,
 	MO_TOTAL_PEAK_HEAP,
 	MO_TOTAL_ALLOC_BYTES,
 	MO_TOTAL_ALLOC_COUNT,
@@ -59,6 +60,13 @@ enum mo_command_fig {
 	MO_COMMAND_FIGS,
 };
 
+/* The largest process of the run by one figure. */
+enum mo_max_fig {
+	MO_MAX_PEAK_RSS,
+	MO_MAX_PEAK_HEAP,
+	MO_MAX_FIGS,
+};
+
 /* How the windows of one phase name merge. */
 enum mo_merge {
 	MO_MERGE_MAX,
@@ -78,6 +86,7 @@ struct mo_summary_field {
 extern const struct mo_summary_field summary_totals[MO_TOTALS];
 extern const struct mo_summary_field summary_phase_figs[MO_PHASE_FIGS];
 extern const struct mo_summary_field summary_command_figs[MO_COMMAND_FIGS];
+extern const struct mo_summary_field summary_max_figs[MO_MAX_FIGS];
 
 struct mo_summary_phase {
 	char name[MO_RUN_NAME_LEN];
@@ -91,7 +100,7 @@ struct mo_summary_command {
 };
 
 /* The largest process by one figure (its peak RSS, or its peak live heap). */
-struct mo_summary_proc {
+struct mo_summary_max {
 	bool present;
 	pid_t pid;
 	char comm[MO_RUN_COMM_LEN];
@@ -103,6 +112,8 @@ struct mo_summary {
 	char host[256];
 	char memobs_version[32];
 	char *label;			/* NULL: none */
+	char *document;			/* a history line's: where the whole document is, NULL: nowhere */
+	bool from_line;			/* read from a summary line ("summary": true), not a document */
 	char **command;			/* NULL-terminated; NULL with -p and -a */
 	int exit_status;		/* the command's, shell style; -1 unknown (-p, -a) */
 	struct mo_git git;
@@ -114,8 +125,7 @@ struct mo_summary {
 	struct mo_summary_command *commands;	/* by descending rss_peak_max */
 	size_t ncommands;
 	size_t commands_left_out;
-	struct mo_summary_proc max_rss;	/* the process of the highest peak RSS */
-	struct mo_summary_proc max_heap;	/* of the highest peak live heap (--heap) */
+	struct mo_summary_max max[MO_MAX_FIGS];	/* the processes of the highest peaks */
 };
 
 void summary_init(struct mo_summary *s);
@@ -127,6 +137,12 @@ int summary_from_json(const cJSON *doc, struct mo_summary *s);
 
 /* The summary of a run, as its document would read back. 0 or -ENOMEM. */
 int summary_from_run(const struct mo_run *run, struct mo_summary *s);
+
+/* The summary as a history line: a subset of the document's members (and
+ * "summary": true, "document" when set; docs/run-summary.schema.json).
+ * Caller deletes / frees; NULL on ENOMEM. */
+cJSON *summary_json_build(const struct mo_summary *s);
+char *summary_json_render(const struct mo_summary *s);
 
 /* A deep copy. 0 or -ENOMEM (then *dst is empty). */
 int summary_copy(struct mo_summary *dst, const struct mo_summary *src);
