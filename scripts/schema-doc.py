@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The field tables of docs/run-document.md, generated from
-docs/run-document.schema.json: one row per field (path, type, unit, since,
-meaning), between the markers <!-- fields:begin --> and <!-- fields:end -->.
+"""The field tables of docs/run-document.md, generated from the schemas: one
+row per field (path, type, unit, since, meaning), between the markers
+<!-- fields:begin --> and <!-- fields:end --> for docs/run-document.schema.json,
+<!-- summary-fields:begin --> and <!-- summary-fields:end --> for
+docs/run-summary.schema.json (history lines).
 
   scripts/schema-doc.py           rewrite the tables in docs/run-document.md
   scripts/schema-doc.py --check   exit 1 when they differ from the schema
@@ -11,9 +13,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMA = os.path.join(ROOT, "docs", "run-document.schema.json")
 DOC = os.path.join(ROOT, "docs", "run-document.md")
-BEGIN, END = "<!-- fields:begin -->", "<!-- fields:end -->"
+TABLES = (("run-document.schema.json", "fields"), ("run-summary.schema.json", "summary-fields"))
 
 
 def resolve(schema, node):
@@ -68,13 +69,16 @@ def tables(schema):
 
 
 def main():
-    with open(SCHEMA) as f:
-        schema = json.load(f)
     with open(DOC) as f:
         doc = f.read()
-    head, rest = doc.split(BEGIN + "\n", 1)
-    _, tail = rest.split(END, 1)
-    new = head + BEGIN + "\n" + tables(schema) + END + tail
+    new = doc
+    for name, marker in TABLES:
+        with open(os.path.join(ROOT, "docs", name)) as f:
+            schema = json.load(f)
+        begin, end = "<!-- %s:begin -->" % marker, "<!-- %s:end -->" % marker
+        head, rest = new.split(begin + "\n", 1)
+        _, tail = rest.split(end, 1)
+        new = head + begin + "\n" + tables(schema) + end + tail
     if "--check" in sys.argv[1:]:
         if new != doc:
             print("docs/run-document.md is not up to date with the schema: run scripts/schema-doc.py")

@@ -14,7 +14,7 @@ TMP = tempfile.mkdtemp(prefix="memobs-gate-")
 
 
 def doc(peak_rss, label="L", command=("make", "-j8"), commit="0123456789abcdef0123456789abcdef01234567",
-        peak_heap=None, phases=None, time_utc="2024-05-01T12:00:00Z", duration=1.5, exit_status=0):
+        peak_heap=None, phases=None, time_utc="2024-05-01T12:00:00Z", duration=1.5, exit_status=0, procs=None):
     """A run document of the shape run_json.c writes, with only what the gate reads."""
     heap = peak_heap is not None
     return {
@@ -31,7 +31,11 @@ def doc(peak_rss, label="L", command=("make", "-j8"), commit="0123456789abcdef01
                       "rss": {"baseline": 0, "peak": peak, "end": 0, "delta": 0, "peak_over_baseline": peak},
                       "heap": {"baseline_live": 0, "peak_live": 0, "end_live": 0}}
                      for name, peak in (phases or {}).items()],
-        "processes": [{"pid": 1, "comm": "make"}], "timeline": [{"t": 0.1, "rss": peak_rss}],
+        "processes": [{"pid": i + 1, "comm": comm, "rss": {"peak": peak}} for i, (comm, peak) in
+                      enumerate(procs or [("make", 0)])],
+        "by_command": [{"comm": comm, "processes": 1, "rss_peak_max": peak, "rss_peak_sum": peak,
+                        "heap_alloc_bytes": 0} for comm, peak in sorted(procs or [], key=lambda x: -x[1])],
+        "timeline": [{"t": 0.1, "rss": peak_rss}],
     }
 
 
@@ -283,6 +287,48 @@ def test_history_and_compare_show_command_and_exit_status():
     assert "different commands" not in p.stderr, p.stderr
 
 
+def test_gate_on_the_largest_process_and_one_command():
+    # Issue 20: one cc1 grew 30% while the session peak moved +3.3%: peak_rss passes.
+    def run(cc1, session):
+        return doc(session, procs=[("ld", 40 * MiB), ("cc1", cc1), ("as", 5 * MiB)],
+                   phases={"compile": session - 100 * MiB})
+    path = history("one_job", [run(71 * MiB, 300 * MiB)] * 3 + [run(int(92.3 * MiB), 310 * MiB)])
+    assert_rc(check(path, "--max-growth", "peak_rss=10%"), 0, "PASS", stream="stdout")
+    for metric in ("max_process.peak_rss=10%", "by_command.cc1.rss_peak_max=10%"):
+        p = check(path, "--max-growth", metric)
+        assert_rc(p, 1, "FAIL", "cc1", "+30.0%", stream="stdout")
+    assert "process: cc1 (pid 2)" in check(path, "--max-growth", "max_process.peak_rss=10%").stdout
+    # Per phase, peak_over_baseline alone is RSS's.
+    p = check(path, "--max-growth", "phase.compile.peak_over_baseline=1%")
+    assert_rc(p, 1, "phase.compile.peak_over_baseline", "+5.0%", stream="stdout")
+    p = check(path, "--max-growth", "by_command.cc2.rss_peak_max=10%")
+    assert_rc(p, 2, "no process named 'cc2'")
+    # compare: the commands that changed most, and the largest changes first.
+    p = memobs("compare", "--history=" + path, "@-2", "@-1")
+    assert_rc(p, 0, "largest changes", "by_command.cc1.rss_peak_max", "max_process.peak_rss", stream="stdout")
+    lines = p.stdout.splitlines()
+    first = lines.index("largest changes (commands and phases)")
+    assert "by_command.cc1.rss_peak_max" in lines[first + 1], p.stdout
+    out = json.loads(memobs("compare", "--history=" + path, "--format", "json", "@-2", "@-1").stdout)
+    assert out["commands"][0]["metric"] == "cc1" and out["largest_changes"], out
+
+
+def test_summary_lines_and_whole_documents_read_together():
+    # An old history (a whole document per line) gets summary lines appended.
+    full = doc(100 * MiB, phases={"render": 50 * MiB})
+    summary = {"schema": 1, "summary": True, "memobs_version": "0.2", "time_utc": "2024-05-02T12:00:00Z",
+               "host": "ci", "label": "L", "command": ["make", "-j8"], "exit_status": 0, "git": None,
+               "heap_traced": False, "duration_s": 1.5, "totals": {"rss": {"peak": 104 * MiB}},
+               "phases": [{"name": "main", "windows": 1, "rss": {"peak": 104 * MiB}},
+                          {"name": "render", "windows": 2, "rss": {"peak": 60 * MiB}}],
+               "by_command": [], "max_process": {"peak_rss": None, "peak_heap": None}}
+    path = history("mixed", [full, summary])
+    p = check(path, "--max-growth", "peak_rss=5%", "--max-growth", "phase.render.rss.peak=10%")
+    assert_rc(p, 1, "phase.render.rss.peak", "+20.0%", stream="stdout")
+    p = memobs("report", "--history=" + path, "@-1")
+    assert p.returncode == 2 and "keeps the run's summary only" in p.stderr, p.stderr
+
+
 def test_compare_phases_in_one_run_only():
     a = doc(100 * MiB, phases={"parse": 10 * MiB, "render": 50 * MiB})
     b = doc(120 * MiB, phases={"render": 60 * MiB, "link": 30 * MiB})
@@ -356,6 +402,43 @@ def test_git_metadata_leaves_the_users_index_alone():
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "memobs rewrote .git/index"
         with open(out) as f:
             assert json.load(f)["git"]["dirty"] is False
+
+
+def test_end_to_end_one_job_regresses():
+    """A build of 40 processes: 10 `ld` of 40 MiB and one `cc1` at once. cc1 grows 30%, the
+    session peak less than 5%: peak_rss passes, the largest process and cc1's command fail,
+    naming cc1. The history keeps a summary line of a few KB, the whole document beside it."""
+    if os.geteuid() != 0:
+        raise Skip("needs root to trace (run the tests with sudo)")
+    d = os.path.join(TMP, "onejob")
+    os.makedirs(d)
+    for name in ("ld", "cc1"):
+        shutil.copy(prog("alloc_touch"), os.path.join(d, name))
+    hist = os.path.join(d, "history.jsonl")
+    for cc1 in (60, 78):
+        script = ("for i in $(seq 27); do /bin/true; done; for i in $(seq 10); do ./ld 40 3000 >/dev/null & done; "
+                  "./cc1 %d 3000 >/dev/null & wait" % cc1)
+        p = subprocess.run([MEMOBS, "-q", "--history-full=" + hist, "--label", "onejob", "--", "sh", "-c", script],
+                           capture_output=True, text=True, timeout=120, cwd=d)
+        assert p.returncode == 0, "memobs exited %d\n%s" % (p.returncode, p.stderr)
+    with open(hist) as f:
+        lines = f.read().splitlines()
+    sizes = [len(l) for l in lines]
+    runs = [json.loads(l) for l in lines]
+    print("# history lines of a 40-process run: %s bytes" % sizes)
+    assert all(s < 8192 for s in sizes), sizes
+    assert [r["max_process"]["peak_rss"]["comm"] for r in runs] == ["cc1", "cc1"], runs
+    peaks = [r["totals"]["rss"]["peak"] for r in runs]
+    assert peaks[1] < peaks[0] * 1.05, peaks
+    assert_rc(check(hist, "--max-growth", "peak_rss=5%"), 0, "PASS", stream="stdout")
+    for metric in ("max_process.peak_rss=10%", "by_command.cc1.rss_peak_max=10%"):
+        assert_rc(check(hist, "--max-growth", metric), 1, "FAIL", "cc1", stream="stdout")
+    # The whole document was kept beside the history: report reads it again.
+    p = memobs("report", "--history=" + hist, "@-1", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    again = json.loads(p.stdout)
+    assert len(again["processes"]) >= 40 and again["time_utc"] == runs[1]["time_utc"], len(again["processes"])
+
 
 try:
     run_tests(globals())

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Validate run documents against docs/run-document.schema.json (Debian
+"""Validate run documents against docs/run-document.schema.json, and history
+summary lines ("summary": true) against docs/run-summary.schema.json (Debian
 package python3-jsonschema, run with /usr/bin/python3 when the python3 on
 PATH lacks it).
 
@@ -15,19 +16,24 @@ import sys
 
 import jsonschema
 
-SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "run-document.schema.json")
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
 MAX_ERRORS = 5
 
 
 def validator():
-    with open(SCHEMA) as f:
-        schema = json.load(f)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    """The validators: of documents, and of summary lines."""
+    v = []
+    for name in ("run-document.schema.json", "run-summary.schema.json"):
+        with open(os.path.join(DOCS, name)) as f:
+            schema = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        v.append(jsonschema.Draft202012Validator(schema))
+    return v
 
 
 def errors(v, doc):
     """The first MAX_ERRORS problems of doc, each "path: message"."""
+    v = v[1] if isinstance(doc, dict) and doc.get("summary") is True else v[0]
     found = sorted(v.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     return ["%s: %s" % ("/".join(map(str, e.absolute_path)) or "(document)", e.message[:300])
             for e in found[:MAX_ERRORS]]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCHEMA = os.path.join(ROOT, "docs", "run-document.schema.json")
+SCHEMAS = [os.path.join(ROOT, "docs", n) for n in ("run-document.schema.json", "run-summary.schema.json")]
 
 
 def undescribed(node, path, out):
@@ -31,12 +31,14 @@ def undescribed(node, path, out):
 
 
 def main():
-    with open(SCHEMA) as f:
-        schema = json.load(f)
     failed = 0
-    bad = undescribed(schema, "", [])
-    for name, shape in schema["$defs"].items():
-        bad += undescribed(shape, "$defs." + name, [])
+    bad = []
+    for path in SCHEMAS:
+        with open(path) as f:
+            schema = json.load(f)
+        bad += ["%s: %s" % (os.path.basename(path), b) for b in undescribed(schema, "", [])]
+        for name, shape in schema["$defs"].items():
+            bad += undescribed(shape, "$defs." + name, [])
     print("%s - every field of the run document says what it means, since when, in which unit"
           % ("not ok" if bad else "ok"))
     for b in bad:

@@ -19,6 +19,7 @@
 #include "lib/exitcodes.h"
 #include "observe/filters.h"
 #include "history/history.h"
+#include "history/record.h"
 #include "lib/invoker.h"
 #include "observe/launch.h"
 #include "lib/log.h"
@@ -154,14 +155,10 @@ static int write_outputs(const struct run_opts *o, const struct mo_run *run, con
 		}
 		free(doc);
 	}
-	if (o->history) {
-		char *line = run_json_render(run, false);
-
-		if (!line || history_append(inv, o->history, line, err, sizeof(err))) {
-			log_err("%s", line ? err : "cannot render the run document: out of memory");
-			rc = MO_EXIT_FAILURE;
-		}
-		free(line);
+	if (o->history && history_record(inv, o->history, run, o->history_full, rc ? NULL : o->output, err,
+					 sizeof(err))) {
+		log_err("%s", err);
+		rc = MO_EXIT_FAILURE;
 	}
 	return rc;
 }

@@ -20,7 +20,7 @@
 enum {
 	OPT_HEAP = 256, OPT_HISTORY, OPT_LABEL, OPT_INTERVAL, OPT_DURATION, OPT_MAX_PROCS, OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS, OPT_SAMPLE, OPT_RSS_SAMPLE, OPT_LIVE, OPT_SERVE, OPT_COMM, OPT_UID, OPT_CGROUP, OPT_PHYSICAL,
-	OPT_MARKER_UID, OPT_MAX_MARKS, OPT_MAX_MARK_RATE, OPT_VERSION,
+	OPT_MARKER_UID, OPT_MAX_MARKS, OPT_MAX_MARK_RATE, OPT_VERSION, OPT_HISTORY_FULL,
 };
 
 #define STR(x) #x
@@ -43,9 +43,11 @@ static const struct cli_opt run_opt_table[] = {
 	{ "max-mark-rate", OPT_MAX_MARK_RATE, required_argument, "N", "marks kept in one second (default "
 	  XSTR(MO_MAX_MARK_RATE) "); the rest: drops.marks" },
 	{ "duration", OPT_DURATION, required_argument, "SEC", "stop observing after SEC seconds (-p, -a)" },
-	{ "history", OPT_HISTORY, optional_argument, "PATH", "append the run to the history at PATH (default "
-	  HISTORY_DEFAULT_PATH "). --history PATH with a space takes PATH only when the command comes after --; "
-	  "without --, `memobs --history make` runs make" },
+	{ "history", OPT_HISTORY, optional_argument, "PATH", "append the run's summary to the history at PATH "
+	  "(default " HISTORY_DEFAULT_PATH "). --history PATH with a space takes PATH only when the command comes "
+	  "after --; without --, `memobs --history make` runs make" },
+	{ "history-full", OPT_HISTORY_FULL, optional_argument, "PATH", "the same, and keep the whole run document "
+	  "beside the history (in " HISTORY_RUNS_DIR "/ next to it) for report to read again" },
 	{ "label", OPT_LABEL, required_argument, "LABEL", "label the run (history, check)" },
 	{ "interval", OPT_INTERVAL, required_argument, "MS", "timeline sampling interval (default 100)" },
 	{ "max-procs", OPT_MAX_PROCS, required_argument, "N", "processes observed at once (default "
@@ -240,7 +242,7 @@ static int take_history(int argc, char **argv, struct run_opts *o)
 	const char *next = optind < argc ? argv[optind] : NULL;
 	size_t len = next ? strlen(next) : 0;
 
-	o->history = optarg ? optarg : HISTORY_DEFAULT_PATH;
+	o->history = optarg ? optarg : o->history ? o->history : HISTORY_DEFAULT_PATH;
 	if (optarg || !next || next[0] == '-')
 		return CLI_GO_ON;
 	if (cli_options_then_dashdash(&run_cmd, argc, argv, optind + 1)) {
@@ -248,8 +250,8 @@ static int take_history(int argc, char **argv, struct run_opts *o)
 		return CLI_GO_ON;
 	}
 	if (len > 6 && !strcmp(next + len - 6, ".jsonl"))
-		return cli_usage_error(&run_cmd, "--history '%s': write --history=%s, or put the command after --", next,
-				       next);
+		return cli_usage_error(&run_cmd, "%s '%s': write %s=%s, or put the command after --", argv[optind - 1],
+				       next, argv[optind - 1], next);
 	return CLI_GO_ON;
 }
 
@@ -308,6 +310,9 @@ static int take_option(int key, int argc, char **argv, struct run_opts *o)
 	case OPT_VERSION:
 		printf("memobs %s\n", MEMOBS_VERSION);
 		return MO_EXIT_OK;
+	case OPT_HISTORY_FULL:
+		o->history_full = true;
+		/* fall through */
 	case OPT_HISTORY:
 		return take_history(argc, argv, o);
 	case 'p': case 'a': case OPT_COMM: case OPT_UID: case OPT_CGROUP:

@@ -15,6 +15,7 @@ struct run_opts {
 	struct mo_tracer_opts tracer;
 	const char *output;
 	const char *history;
+	bool history_full;		/* and its whole document beside it */
 	const char *label;
 	pid_t *pids;
 	size_t npids;

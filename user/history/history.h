@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The run history: JSON Lines, one run document per line, append-only.
+/* The run history: JSON Lines, one run per line, append-only: its summary
+ * (record.h), or in files written before summaries its whole document.
  * Appends are one locked write; reading skips what is not a whole run
  * (corrupt, truncated, blank, oversized lines) with a warning naming the
  * line, and never rewrites the file. */
@@ -13,6 +14,7 @@
 #include "model/summary.h"
 
 #define HISTORY_DEFAULT_PATH ".memobs/history.jsonl"
+#define HISTORY_RUNS_DIR "runs"		/* --history-full: documents beside the history file */
 #define HISTORY_SCHEMA 1		/* the run document schema this reader knows */
 #define HISTORY_MAX_LINE (64u << 20)	/* longer lines are skipped unread */
 #define HISTORY_MAX_FILE (256u << 20)	/* a run document file (pretty-printed) */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,22 +44,13 @@ fail:
 	return NULL;
 }
 
-int run_load(const struct mo_history *h, const char *history_path, const char *ref, cJSON **doc, char *err,
-	     size_t errlen)
+/* The text of line `line` of path (the whole file when 0), parsed. */
+static int load_text(const char *path, size_t line, cJSON **doc, char *err, size_t errlen)
 {
-	struct mo_summary summary;
-	size_t line;
-	const char *path;
 	char *text;
-	FILE *f;
-	int ret = history_resolve(h, ref, &summary, &line, err, errlen);
+	FILE *f = fopen(path, "re");
+	int ret;
 
-	*doc = NULL;
-	summary_free(&summary);
-	if (ret)
-		return ret;
-	path = line ? history_path : ref;
-	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
@@ -77,4 +70,59 @@ int run_load(const struct mo_history *h, const char *history_path, const char *r
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A summary line's run: the document it names (relative: beside the
+ * history file), if that still holds this run. */
+static int load_named(const char *history_path, size_t line, const struct mo_summary *sum, cJSON **doc, char *err,
+		      size_t errlen)
+{
+	char dir[PATH_MAX], path[2 * PATH_MAX];
+	struct mo_summary again;
+	int ret;
+
+	if (!sum->document) {
+		snprintf(err, errlen, "%s:%zu keeps the run's summary only: record with --history-full (or -o FILE) "
+			 "to report it again", history_path, line);
+		return -ENOENT;
+	}
+	snprintf(dir, sizeof(dir), "%s", history_path);
+	snprintf(path, sizeof(path), "%s%s%s", sum->document[0] == '/' ? "" : dirname(dir),
+		 sum->document[0] == '/' ? "" : "/", sum->document);
+	ret = load_text(path, 0, doc, err, errlen);
+	if (ret)
+		return ret;
+	summary_init(&again);
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*doc, "totals")) ||
+	    !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(*doc, "schema"))) {
+		snprintf(err, errlen, "%s (named by %s:%zu) is not a run document", path, history_path, line);
+		ret = -EINVAL;
+	} else if ((ret = summary_from_json(*doc, &again))) {
+		snprintf(err, errlen, "cannot read %s: out of memory", path);
+	} else if (!summary_same_run(&again, sum)) {
+		snprintf(err, errlen, "%s holds another run now, not that of %s:%zu", path, history_path, line);
+		ret = -ENOENT;
+	}
+	summary_free(&again);
+	if (ret) {
+		cJSON_Delete(*doc);
+		*doc = NULL;
+	}
+	return ret;
+}
+
+int run_load(const struct mo_history *h, const char *history_path, const char *ref, cJSON **doc, char *err,
+	     size_t errlen)
+{
+	struct mo_summary summary;
+	size_t line;
+	int ret = history_resolve(h, ref, &summary, &line, err, errlen);
+
+	*doc = NULL;
+	if (!ret && line && summary.from_line)
+		ret = load_named(history_path, line, &summary, doc, err, errlen);
+	else if (!ret)
+		ret = load_text(line ? history_path : ref, line, doc, err, errlen);
+	summary_free(&summary);
+	return ret;
 }

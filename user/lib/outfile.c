@@ -379,6 +379,33 @@ static int append_locked(const char *path, const char *data, size_t len, char *m
 	return err ? fail(err, msg, msglen, "append to", path) : 0;
 }
 
+/* mkdir -p of path's directory. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = 0;
+		if (mkdir(buf, 0777) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+int outfile_make_dirs(const struct mo_invoker *inv, const char *path, char *msg, size_t msglen)
+{
+	int err = invoker_enter(inv);
+
+	if (err)
+		return fail(err, msg, msglen, "act as the invoking user to write", path);
+	err = make_dirs(path);
+	invoker_leave(inv);
+	return err ? fail(err, msg, msglen, "create the directories of", path) : 0;
+}
+
 int outfile_append(const struct mo_invoker *inv, const char *path, const char *data, size_t len,
 		   char *msg, size_t msglen)
 {

@@ -22,6 +22,10 @@ int outfile_check(const struct mo_invoker *inv, const char *path, char *err, siz
  * invoking user. The descriptor (close-on-exec), or -errno. */
 int outfile_temp(const struct mo_invoker *inv, char *path, int suffixlen, char *msg, size_t msglen);
 
+/* Create the directories path lies in, as the invoking user (mkdir -p of
+ * its directory). */
+int outfile_make_dirs(const struct mo_invoker *inv, const char *path, char *err, size_t errlen);
+
 /* Append one line (data must end in '\n') with a single write under an
  * exclusive lock; creates the file and its parent directory when missing. */
 int outfile_append(const struct mo_invoker *inv, const char *path, const char *data, size_t len,
