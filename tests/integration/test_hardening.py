@@ -123,8 +123,8 @@ def test_disk_full_while_writing_the_report():
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", d], check=True)
     try:
         out, history = os.path.join(d, "run.json"), os.path.join(d, "history.jsonl")
-        # The history fills the disk but for less than a run's line (~4 KiB).
-        before = b"{}\n" * 20000
+        # The history fills the disk to its last 4 bytes: less than any run's line.
+        before = b"{}\n" * (64 * 1024 // 3)
         with open(history, "wb") as f:
             f.write(before)
         # 200 processes: a document of well over 64 KiB
