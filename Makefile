@@ -45,7 +45,7 @@ PURE_SRCS := $(filter-out user/main.c $(BPF_USER_SRCS),$(USER_SRCS))
 GEN_SRC   := $(BUILD)/gen/profile.pb-c.c
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS)) $(BUILD)/obj/profile.pb-c.o
 
-all: deps-check $(BUILD)/memobs $(BUILD)/libmemobs.so
+all: deps-check $(BUILD)/memobs $(BUILD)/libmemobs.so $(BUILD)/libmemobs-heap.so
 
 deps-check:
 	@for p in $(PKGS); do pkg-config --exists $$p || { \
@@ -94,6 +94,15 @@ $(BUILD)/memobs: $(USER_OBJS)
 $(BUILD)/libmemobs.so: emitters/libmemobs.c include/memobs/markers.h | $(BUILD)
 	$(call msg,LIB,$@)
 	$(Q)$(CC) -O2 -g -fPIC -shared -Wall -Wextra -Werror -Iinclude $< -o $@
+
+# The in-process heap counter preloaded by `memobs --heap -- CMD` (emitters/heap/heap.h):
+# frame pointers for the callers' registers at a sample, static TLS (it is
+# loaded at start), no _FORTIFY_SOURCE (musl's loader links it too).
+HEAP_LIB_SRCS := $(wildcard emitters/heap/*.c)
+$(BUILD)/libmemobs-heap.so: $(HEAP_LIB_SRCS) emitters/heap/heap.h include/memobs_abi.h | $(BUILD)
+	$(call msg,LIB,$@)
+	$(Q)$(CC) -O2 -g -fPIC -shared -fno-omit-frame-pointer -fvisibility=hidden -ftls-model=initial-exec \
+		-U_FORTIFY_SOURCE -Wall -Wextra -Werror -Iinclude $(HEAP_LIB_SRCS) -o $@
 
 $(BUILD) $(BUILD)/bpf $(BUILD)/obj $(BUILD)/gen:
 	$(Q)mkdir -p $@

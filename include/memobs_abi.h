@@ -526,4 +526,121 @@ enum mo_usdt_arg_kind {
 #define MO_USDT_REG(c) (((c) >> 7) & 31)
 #define MO_USDT_VAL(c) ((__s64)(c) >> MO_USDT_VAL_SHIFT)
 
+/* In-process heap counting (--heap for a launched command): the preloaded
+ * library emitters/heap/ counts each process's allocator calls in memory it
+ * shares with memobs and BPF. Two pages per process: the session's header
+ * (one BPF_F_MMAPABLE map, mo_heap) and the process's own slot (a map of
+ * one page, an inner map of mo_heap_slots keyed by tgid), handed over a unix
+ * socket at a handshake (SCM_RIGHTS) and mapped by the library. */
+#define MO_HEAP_PAGE 4096
+#define MO_HEAP_MAGIC 0x6d6f6870u	/* "mohp" */
+#define MO_HEAP_VERSION 1
+#define MO_HEAP_BATCH (64 << 10)	/* a thread's live bytes not yet in the shared counters, at most */
+#define MO_HEAP_ROWS 61			/* rows of a slot (one 64-byte line each) */
+#define MO_HEAP_SHARED_ROWS 4		/* of them, the last ones: written with atomics by any thread */
+#define MO_HEAP_ROW_FREE 0u		/* mo_heap_row.owner: no thread (phase NONE: never used) */
+#define MO_HEAP_ROW_SHARED 0xffffffffu	/* any thread, with atomics */
+#define MO_HEAP_SOCK_ENV "MEMOBS_HEAP_SOCK"	/* the handshake's abstract socket name */
+
+/* The session's page: every process of the tree maps it. */
+struct mo_heap_shared {
+	/* Written by every process's flushes and by the uprobe programs. */
+	__s64 live;		/* the session's live heap */
+	__s64 peak;		/* its highest */
+	__s64 seg_peak;		/* its highest since the last phase boundary */
+	__u64 pad0[5];
+	/* Read on every call, written at phase boundaries (BPF) and at load. */
+	__u32 magic;
+	__u32 version;
+	__u64 sample_bytes;	/* allocation stacks: one per this many bytes (0: off) */
+	__u32 closes;		/* phase_ends so far: a process's phase may have closed */
+	__u32 pad1[11];
+	__u64 open[MO_MAX_PHASES / 64];	/* bit per phase id: open now */
+	__u8 pad2[MO_HEAP_PAGE - 128 - MO_MAX_PHASES / 8];
+};
+
+/* One thread's (or, shared, any thread's) counts in one phase: requested
+ * bytes allocated; usable bytes (the allocator's malloc_usable_size) freed
+ * and live. */
+struct mo_heap_row {
+	__u32 phase;		/* MO_PHASE_NONE: never used */
+	__u32 owner;		/* MO_HEAP_ROW_FREE, a thread's token, MO_HEAP_ROW_SHARED */
+	__u64 alloc_bytes;
+	__u64 alloc_count;
+	__u64 free_bytes;
+	__u64 free_count;
+	__s64 live;		/* usable bytes allocated minus freed */
+	__s64 peak_live;	/* the process's live heap at its highest flush from this row */
+	__u64 pad;
+};
+
+enum mo_heap_slot_flags {
+	MO_HEAP_SLOT_SYNCED = 1u << 0,	/* (BPF) the library mapped it and asked for its phase */
+	MO_HEAP_SLOT_ENDED = 1u << 1,	/* (BPF) its program exec'd or exited: live left the session */
+	MO_HEAP_SLOT_NO_USABLE = 1u << 2,	/* (library) no malloc_usable_size of its allocator:
+						 * frees and live are not counted */
+};
+
+/* A program run's page: one per process and exec. */
+struct mo_heap_slot {
+	/* Set by memobs at the handshake. */
+	__u32 magic;
+	__u32 tgid;
+	__u64 program_id;	/* mo_proc.program_id then */
+	__s64 inherited;	/* live bytes it started with (a fork child: its parent's) */
+	__u32 flags;		/* enum mo_heap_slot_flags, atomic */
+	__u32 pad0;
+	__u64 pad1[4];
+	/* Written by BPF: the process's innermost phase, at its markers. */
+	__u32 phase;
+	__u32 pad2[15];
+	/* Its threads' flushes (atomic). */
+	__s64 live;		/* flushed: what it added to mo_heap_shared.live */
+	__s64 peak_live;
+	__u64 lost;		/* calls counted nowhere: every row taken */
+	__u64 untracked;	/* sampled blocks whose free is not reported (no room to remember them) */
+	__s64 probed_live;	/* (BPF) of it, what uprobes counted: an allocator linked into the
+				 * executable, beside the library */
+	__u64 pad3[3];
+	struct mo_heap_row rows[MO_HEAP_ROWS];
+};
+
+/* A sampled allocation, as the library hands it to BPF (USDT
+ * memobs_heap:alloc, its one argument points to it): the block and the
+ * registers of the allocator's caller, where the stack is walked from. */
+enum mo_heap_sample_flags {
+	MO_HEAP_SAMPLE_TRACKED = 1u << 0,	/* its free will be reported (memobs_heap:free) */
+};
+
+struct mo_heap_sample {
+	__u64 ptr;
+	__u64 size;		/* requested */
+	__u64 weight;		/* bytes its site is credited with */
+	__u64 ip, sp, bp;	/* the caller's, at the allocator's return */
+	__u32 flags;		/* enum mo_heap_sample_flags */
+	__u32 pad;
+};
+
+/* The handshake: the library's hello, memobs's answer (with the header's
+ * and the slot's fds, SCM_RIGHTS, when accepted). */
+struct mo_heap_hello {
+	__u32 magic;
+	__u32 version;
+	__s64 inherited;	/* a fork child: its parent's live bytes at the fork */
+	__u32 flags;		/* enum mo_heap_slot_flags (the library's) */
+	__u32 pad;
+	char allocator[MO_PATH_LEN];	/* the file its calls go on to (dladdr of malloc) */
+};
+
+enum mo_heap_answer {
+	MO_HEAP_ACCEPTED = 1,
+	MO_HEAP_REFUSED = 2,	/* not a process of the session, or the observer's own */
+	MO_HEAP_FAILED = 3,	/* memobs could not make its slot (counted) */
+};
+
+struct mo_heap_welcome {
+	__u32 magic;
+	__u32 answer;		/* enum mo_heap_answer */
+};
+
 #endif
