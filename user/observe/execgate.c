@@ -226,9 +226,15 @@ static int script_interpreter(int fd, char *interp, size_t len)
 #define MAX_ENV_VARS 4096
 #define MAX_LD_ENV (64u << 10)
 
-/* The LD_ variables of the NULL-terminated array of strings at envp in the
- * held task's memory (pointers of ptr_size bytes) into a NUL-separated blob;
- * NULL when it cannot be read. */
+/* Does this variable change what a program loads or how it allocates? */
+static bool loader_var(const char *var)
+{
+	return !strncmp(var, "LD_", 3) || !strncmp(var, "MEMOBS_HEAP_SOCK=", 17) || !strncmp(var, "PYTHONMALLOC=", 13);
+}
+
+/* Those variables (loader_var) of the NULL-terminated array of strings at
+ * envp in the held task's memory (pointers of ptr_size bytes) into a
+ * NUL-separated blob; NULL when it cannot be read. */
 static char *read_ld_env(pid_t tid, uint64_t envp, unsigned ptr_size, size_t *len)
 {
 	char *blob = malloc(MAX_LD_ENV), var[4096];
@@ -247,7 +253,7 @@ static char *read_ld_env(pid_t tid, uint64_t envp, unsigned ptr_size, size_t *le
 		}
 		if (!ptr)
 			break;
-		if (read_string(tid, ptr, var, sizeof(var)) || strncmp(var, "LD_", 3))
+		if (read_string(tid, ptr, var, sizeof(var)) || !loader_var(var))
 			continue;
 		if (n + strlen(var) + 1 > MAX_LD_ENV)
 			break;
@@ -324,8 +330,9 @@ static int mapped_file(pid_t tid, int opath, struct target *t)
 	return 0;
 }
 
-/* Call the hook on the file the held exec will map; returns its flags. */
-static unsigned look(struct mo_execgate *g, const struct target *t, bool first)
+/* Call the hook on the file the held exec will map (asked: what it
+ * answered for that file last, 0 the first time); returns its flags. */
+static unsigned look(struct mo_execgate *g, const struct target *t, bool first, unsigned asked)
 {
 	struct seccomp_notif *req = g->req;
 	bool at = is_execveat(req), narrow = req->data.arch == AUDIT_ARCH_I386 || (req->data.nr & X32_BIT);
@@ -338,9 +345,11 @@ static unsigned look(struct mo_execgate *g, const struct target *t, bool first)
 		.path = t->path,
 		.id = &id,
 		.first = first,
+		.asked = asked,
 		.setid = t->st.st_mode & (S_ISUID | S_ISGID),
 	};
-	char *ld_env = first ? read_ld_env(req->pid, req->data.args[at ? 3 : 2], narrow ? 4 : 8, &held.ld_envlen) : NULL;
+	char *ld_env = first || (asked & MO_EXEC_ENV) ?
+			       read_ld_env(req->pid, req->data.args[at ? 3 : 2], narrow ? 4 : 8, &held.ld_envlen) : NULL;
 	unsigned flags;
 
 	file_id_from_stat(&t->st, &id);
@@ -369,7 +378,7 @@ static void handle(struct mo_execgate *g)
 	/* Remembered by the file exec'd (a script, or the executable itself). */
 	file_id_from_stat(&t.st, &exec_id);
 	flags = probeset__get(g->seen, &exec_id, "");
-	if ((flags && !(*flags & MO_EXEC_AGAIN)) || mapped_file(g->req->pid, opath, &t)) {
+	if ((flags && !(*flags & (MO_EXEC_AGAIN | MO_EXEC_ENV))) || mapped_file(g->req->pid, opath, &t)) {
 		close(opath);
 		answer(g, rid);
 		return;
@@ -378,7 +387,7 @@ static void handle(struct mo_execgate *g)
 	/* The path was read from memory the task could still change: what it
 	 * names is looked at only if it is still the one waiting. */
 	if (!ioctl(g->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &rid)) {
-		unsigned now = look(g, &t, !flags);
+		unsigned now = look(g, &t, !flags, flags ? *flags : 0);
 
 		if (!flags)
 			flags = probeset__add(g->seen, &exec_id, "");

@@ -32,17 +32,22 @@ struct mo_exec_held {
 	const char *path;	/* a path memobs can open it by while the exec waits */
 	const struct mo_file_id *id;
 	bool first;		/* this content is seen for the first time */
+	unsigned asked;		/* what the hook answered for this content last (0: first) */
 	bool setid;		/* a set-user/group-ID file */
-	/* The LD_ variables of the environment the exec passes (NUL-separated),
-	 * read for a first look only (NULL otherwise, or when unreadable):
+	/* The variables of the environment the exec passes that change what it
+	 * loads and how it allocates (LD_*, MEMOBS_HEAP_SOCK, PYTHONMALLOC;
+	 * NUL-separated), read for a first look, and for every exec a hook
+	 * asked them for (MO_EXEC_ENV); NULL otherwise or when unreadable:
 	 * /proc/PID/environ is still the old program's. */
 	const char *ld_env;
 	size_t ld_envlen;
 };
 
-/* A hook's answer: MO_EXEC_AGAIN to be called for every later exec of the
- * same content (per-process work), else 0 (done with this file for good). */
-enum { MO_EXEC_AGAIN = 1u << 0 };
+/* A hook's answer: MO_EXEC_AGAIN or MO_EXEC_ENV to be called for every
+ * later exec of the same content (per-process work), with MO_EXEC_ENV its
+ * environment read each time too; else 0 (done with this file for good).
+ * The hook learns what it answered last in held->asked. */
+enum { MO_EXEC_AGAIN = 1u << 0, MO_EXEC_ENV = 1u << 1 };
 typedef unsigned (*mo_exec_hook)(void *ctx, const struct mo_exec_held *held);
 
 /* Notification ids memobs received, in memory it shares with the watchdog:

@@ -69,6 +69,19 @@ const char *allocators_family(const char *path, const char *prefix, bool in_exe)
 	return name;
 }
 
+bool allocators_in_file(const char *path)
+{
+	struct mo_elf *e = elf__open(path);
+	struct mo_elf_func f;
+	bool found;
+
+	if (!e)
+		return false;
+	found = defines(e, "", &f) || defines(e, "je_", &f) || defines(e, "mi_", &f);
+	elf__free(e);
+	return found;
+}
+
 static void add_file(struct mo_alloc_files *out, const struct mo_ld_object *o, bool musl, struct mo_elf *e,
 		     const char *prefix)
 {

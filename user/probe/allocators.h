@@ -63,6 +63,10 @@ struct mo_exec_image {
 int allocators_for_exec(pid_t pid, const struct mo_exec_image *img, struct mo_alloc_files *out, char *err,
 			size_t errlen);
 
+/* Does the ELF file at path define a malloc family of its own (plain, je_,
+ * mi_: malloc and free)? */
+bool allocators_in_file(const char *path);
+
 /* The allocator family of the malloc named prefix + "malloc" in the ELF file
  * at path (see mo_alloc_file.name); in_exe: the file is an executable. */
 const char *allocators_family(const char *path, const char *prefix, bool in_exe);

@@ -146,6 +146,23 @@ bool elf__is_static(struct mo_elf *e)
 	return elf__interp(e, buf, sizeof(buf)) == -ENOENT;
 }
 
+bool elf__has_section(struct mo_elf *e, const char *name)
+{
+	size_t strndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(e->elf, &strndx))
+		return false;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		const char *s;
+
+		if (gelf_getshdr(scn, &sh) && (s = elf_strptr(e->elf, strndx, sh.sh_name)) && !strcmp(s, name))
+			return true;
+	}
+	return false;
+}
+
 int elf__interp(struct mo_elf *e, char *buf, size_t buflen)
 {
 	size_t n;

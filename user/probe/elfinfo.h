@@ -55,6 +55,9 @@ int elf__usdt_notes(struct mo_elf *elf, int (*fn)(const struct mo_usdt_note *not
 /* The GNU build id as lowercase hex into buf; 0, or -ENOENT without one. */
 int elf__build_id(struct mo_elf *elf, char *buf, size_t buflen);
 
+/* Has it a section of this name (Go's .go.buildinfo)? */
+bool elf__has_section(struct mo_elf *elf, const char *name);
+
 /* PT_INTERP's path into buf; 0, or -ENOENT for a static file. */
 int elf__interp(struct mo_elf *elf, char *buf, size_t buflen);
 

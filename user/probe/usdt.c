@@ -97,7 +97,7 @@ static int parse_deref(const char *s, uint64_t probe_addr, mo_usdt_sym_fn sym, v
 	return fits(disp) ? 0 : -ERANGE;
 }
 
-int usdt_arg_cookie(enum mo_marker marker, const char *spec, uint64_t probe_addr, mo_usdt_sym_fn sym, void *ctx,
+int usdt_arg_cookie(unsigned marker, const char *spec, uint64_t probe_addr, mo_usdt_sym_fn sym, void *ctx,
 		    uint64_t *cookie)
 {
 	char arg[512], *at;
@@ -161,6 +161,9 @@ static const char *const marker_names[] = {
 };
 
 struct collect {
+	const char *provider;
+	const char *const *names;	/* a probe's index is its kind in the cookie */
+	size_t nnames;
 	struct mo_elf *elf;
 	struct mo_marker_sites *out;
 	size_t cap;
@@ -206,13 +209,19 @@ static int collect_note(const struct mo_usdt_note *note, void *arg)
 	uint64_t cookie;
 	int err;
 
-	if (strcmp(note->provider, "memobs"))
+	if (strcmp(note->provider, c->provider))
 		return 0;
-	while (k < sizeof(marker_names) / sizeof(marker_names[0]) && strcmp(note->name, marker_names[k]))
+	while (k < c->nnames && strcmp(note->name, c->names[k]))
 		k++;
-	if (k == sizeof(marker_names) / sizeof(marker_names[0]))
+	if (k == c->nnames)
 		return 0;
-	err = usdt_arg_cookie(k, note->args, note->addr, elf_symbol, c->elf, &cookie);
+	/* No argument (memobs_heap:sync): nothing to fetch. */
+	if (!note->args[strspn(note->args, " ")]) {
+		cookie = MO_USDT_COOKIE(k, MO_USDT_ARG_CONST, 3, 0, 0, 0);
+		err = 0;
+	} else {
+		err = usdt_arg_cookie(k, note->args, note->addr, elf_symbol, c->elf, &cookie);
+	}
 	if (err) {
 		if (!m->unsupported++)
 			snprintf(c->err, c->errlen, "marker %s at file offset 0x%llx: argument '%s' %s", note->name,
@@ -229,9 +238,10 @@ static int collect_note(const struct mo_usdt_note *note, void *arg)
 	return 0;
 }
 
-int usdt_markers(struct mo_elf *elf, struct mo_marker_sites *out, char *err, size_t errlen)
+int usdt_probes_of(struct mo_elf *elf, const char *provider, const char *const *names, size_t nnames,
+		   struct mo_marker_sites *out, char *err, size_t errlen)
 {
-	struct collect c = { elf, out, 0, err, errlen };
+	struct collect c = { provider, names, nnames, elf, out, 0, err, errlen };
 	bool semaphores = false;
 	int ret;
 
@@ -249,6 +259,12 @@ int usdt_markers(struct mo_elf *elf, struct mo_marker_sites *out, char *err, siz
 		out->sema_offsets = NULL;
 	}
 	return out->count;
+}
+
+int usdt_markers(struct mo_elf *elf, struct mo_marker_sites *out, char *err, size_t errlen)
+{
+	return usdt_probes_of(elf, "memobs", marker_names, sizeof(marker_names) / sizeof(marker_names[0]), out, err,
+			      errlen);
 }
 
 void usdt_markers_free(struct mo_marker_sites *m)

@@ -22,7 +22,7 @@ typedef int (*mo_usdt_sym_fn)(void *ctx, const char *name, uint64_t *addr);
  * "8@counter+8(%rip)"). 0, or -ENOTSUP (a form memobs cannot fetch: SIB
  * addressing, %ah, an unknown symbol) / -ERANGE (a constant or displacement
  * past +-2^51). */
-int usdt_arg_cookie(enum mo_marker marker, const char *spec, uint64_t probe_addr, mo_usdt_sym_fn sym, void *ctx,
+int usdt_arg_cookie(unsigned marker, const char *spec, uint64_t probe_addr, mo_usdt_sym_fn sym, void *ctx,
 		    uint64_t *cookie);
 
 struct mo_marker_sites {
@@ -38,5 +38,11 @@ struct mo_marker_sites {
  * out->unsupported, the first reason in err ("" when none). */
 int usdt_markers(struct mo_elf *elf, struct mo_marker_sites *out, char *err, size_t errlen);
 void usdt_markers_free(struct mo_marker_sites *m);
+
+/* The same for the probes of provider named names[0..nnames) (the in-process
+ * heap library's): a probe's index in names goes where a marker's kind does,
+ * and a probe without argument is a constant 0. */
+int usdt_probes_of(struct mo_elf *elf, const char *provider, const char *const *names, size_t nnames,
+		   struct mo_marker_sites *out, char *err, size_t errlen);
 
 #endif
