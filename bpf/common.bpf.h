@@ -85,6 +85,37 @@ static __always_inline __u32 proc_phase(struct mo_proc *p)
 	return id;
 }
 
+/* The in-process heap slot of a process, NULL when it has none. */
+static __always_inline struct mo_heap_slot *heap_slot(__u32 tgid)
+{
+	__u32 zero = 0;
+	void *inner = bpf_map_lookup_elem(&mo_heap_slots, &tgid);
+
+	return inner ? bpf_map_lookup_elem(inner, &zero) : NULL;
+}
+
+/* The session's live heap changed by delta: its peaks, the phase
+ * segment's included. */
+static __always_inline void session_heap_add(__s64 delta)
+{
+	__s64 sess = __sync_fetch_and_add(&mo_heap.live, delta) + delta;
+
+	if (delta <= 0)
+		return;
+	atomic_max(&mo_heap.peak, sess);
+	atomic_max(&mo_heap.seg_peak, sess);
+}
+
+/* A program's heap leaves the session (exit, exec): its slot's live bytes
+ * with it, once. */
+static __always_inline void heap_slot_end(__u32 tgid)
+{
+	struct mo_heap_slot *s = heap_slot(tgid);
+
+	if (s && !(__sync_fetch_and_or(&s->flags, MO_HEAP_SLOT_ENDED) & MO_HEAP_SLOT_ENDED))
+		__sync_fetch_and_sub(&mo_heap.live, s->live);
+}
+
 /* This process's counters in the innermost open phase, created on first use
  * with the given RSS peak seed. NULL (counted) when the map is full. */
 static __always_inline struct mo_pstat *pstat_get(__u32 tgid, __u32 phase, __s64 rss_seed)

@@ -65,19 +65,23 @@ static __always_inline int heap_enter(struct pt_regs *ctx, __u32 kind, __u64 siz
 	return 0;
 }
 
-static __always_inline void heap_live_add(struct mo_proc *p, struct mo_pstat *ps, __s64 delta)
+/* A process that also counts in process (its executable's own prefixed
+ * allocator probed beside the preloaded library) keeps one live figure, its
+ * slot's: the probed calls add to it too. */
+static __always_inline void heap_live_add(struct mo_proc *p, __u32 tgid, struct mo_pstat *ps, __s64 delta)
 {
-	__s64 live = __sync_fetch_and_add(&p->heap_live, delta) + delta;
-	__s64 sess = __sync_fetch_and_add(&mo_sess.heap_live, delta) + delta;
+	struct mo_heap_slot *slot = (p->flags & MO_PROC_HEAP_INPROC) ? heap_slot(tgid) : NULL;
+	__s64 *live_p = slot ? &slot->live : &p->heap_live, *peak_p = slot ? &slot->peak_live : &p->heap_peak_live;
+	__s64 live = __sync_fetch_and_add(live_p, delta) + delta;
 
+	if (slot)
+		__sync_fetch_and_add(&slot->probed_live, delta);
+	session_heap_add(delta);
 	if (delta <= 0)
 		return;
-	atomic_max(&p->heap_peak_live, live);
-	atomic_max(&mo_sess.heap_peak, sess);
+	atomic_max(peak_p, live);
 	if (ps)
 		atomic_max(&ps->heap_peak_live, live);
-	/* Folded into every open phase at the next boundary. */
-	atomic_max(&mo_sess.seg_heap_peak, sess);
 }
 
 static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
@@ -117,7 +121,7 @@ static __always_inline void heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 	}
 	__sync_fetch_and_add(&mo_sess.free_bytes, size);
 	__sync_fetch_and_add(&mo_sess.free_count, 1);
-	heap_live_add(p, ps, -(__s64)size);
+	heap_live_add(p, tgid, ps, -(__s64)size);
 }
 
 /* Sample the allocating stack by bytes: its site is credited with the
@@ -178,7 +182,7 @@ static __always_inline void heap_alloc(struct pt_regs *ctx, struct heap_call *ca
 	__sync_fetch_and_add(&mo_sess.alloc_bytes, size);
 	__sync_fetch_and_add(&mo_sess.alloc_count, 1);
 	if (tracked)
-		heap_live_add(p, ps, size);
+		heap_live_add(p, tgid, ps, size);
 }
 
 SEC("uprobe.multi")

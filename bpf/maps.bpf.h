@@ -15,6 +15,9 @@
 
 MO_SHARED const volatile struct mo_config mo_cfg;
 MO_SHARED struct mo_state mo_sess;
+/* The session's heap header: a map of its own, which every process of an
+ * in-process --heap session maps (memobs_abi.h, struct mo_heap_shared). */
+MO_SHARED struct mo_heap_shared mo_heap SEC(".data.heap");
 
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -157,6 +160,25 @@ MO_SHARED struct {
 	__type(key, struct mo_site_delta_key);
 	__type(value, __s64);
 } mo_site_deltas SEC(".maps");
+
+/* In-process heap counting: each process's slot, a one-page array of its
+ * own (BPF_F_MMAPABLE, which the process maps), by tgid. Its value is a
+ * struct mo_heap_slot, given by size: the static linker cannot size a
+ * struct in an extern inner map. */
+struct mo_heap_slot_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, MO_HEAP_PAGE);
+};
+
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, MO_MAX_PROCS);
+	__type(key, __u32);
+	__array(values, struct mo_heap_slot_map);
+} mo_heap_slots SEC(".maps");
 
 /* -a --comm: the names to observe (NUL-padded comms); sized by the loader. */
 MO_SHARED struct {

@@ -80,7 +80,7 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flag
  * children are the phase's work. NULL: not a marker of the session. Under
  * -a, markers come only from the processes the filters observe (the only
  * ones in the session) and, of them, from root's and the --marker-uid's. */
-static __always_inline struct mo_proc *emitter(__u32 tgid)
+static __always_inline struct mo_proc *emitter(__u32 tgid, __u32 *etgid)
 {
 	struct mo_proc *p = session_proc(tgid), *parent;
 
@@ -90,12 +90,37 @@ static __always_inline struct mo_proc *emitter(__u32 tgid)
 		MO_DROP(markers_refused);
 		return NULL;
 	}
+	*etgid = tgid;
 	if (!(p->flags & MO_PROC_OBSERVER))
 		return p;
 	parent = session_proc(p->ppid);
 	if (!parent || (parent->flags & (MO_PROC_PENDING_EXEC | MO_PROC_EXITED)))
 		return p;
+	*etgid = p->ppid;
 	return parent;
+}
+
+/* The emitter works in phase id from now on; so do its in-process heap
+ * counts, from its next allocation on (no polling: its slot says so). */
+static __always_inline void set_phase(struct mo_proc *e, __u32 etgid, __u32 id)
+{
+	struct mo_heap_slot *slot = heap_slot(etgid);
+
+	e->phase = id;
+	if (slot)
+		slot->phase = id;
+}
+
+/* The in-process libraries learn which phases are open from the header:
+ * a process whose phase closed asks BPF for its nearest open one. */
+static __always_inline void heap_phase_open(__u32 id, bool open)
+{
+	__u64 bit = 1ull << (id % 64);
+
+	if (open)
+		__sync_fetch_and_or(&mo_heap.open[(id / 64) & (MO_MAX_PHASES / 64 - 1)], bit);
+	else
+		__sync_fetch_and_and(&mo_heap.open[(id / 64) & (MO_MAX_PHASES / 64 - 1)], ~bit);
 }
 
 /* The loops over open phases run as bpf_loop callbacks: verified once,
@@ -132,7 +157,7 @@ static __always_inline void fold_segment(void)
 {
 	struct segment seg = {
 		.rss = __sync_lock_test_and_set(&mo_sess.seg_rss_peak, mo_sess.rss_sum),
-		.heap = __sync_lock_test_and_set(&mo_sess.seg_heap_peak, mo_sess.heap_live),
+		.heap = __sync_lock_test_and_set(&mo_heap.seg_peak, mo_heap.live),
 	};
 
 	bpf_loop(MO_MAX_OPEN_PHASES, fold_into, &seg, 0);
@@ -169,8 +194,8 @@ static __always_inline bool within(const struct mo_phase *y, __u32 d, __u32 id)
  * it. */
 static __always_inline int marker_phase_begin(__u32 tgid, const char *uname)
 {
-	__u32 flags = MO_PHASE_OPEN, parent_id, depth = 0, slot, id;
-	struct mo_proc *e = emitter(tgid);
+	__u32 flags = MO_PHASE_OPEN, parent_id, depth = 0, slot, id, etgid = tgid;
+	struct mo_proc *e = emitter(tgid, &etgid);
 	struct mo_phase *ph, *parent;
 	char name[MO_NAME_LEN];
 
@@ -204,11 +229,12 @@ static __always_inline int marker_phase_begin(__u32 tgid, const char *uname)
 	fold_segment();
 	ph->start_ns = bpf_ktime_get_ns();
 	ph->rss_baseline = ph->rss_peak = mo_sess.rss_sum;
-	ph->heap_baseline = ph->heap_peak = mo_sess.heap_live;
+	ph->heap_baseline = ph->heap_peak = mo_heap.live;
 	ph->begin_epoch = __sync_fetch_and_add(&mo_sess.site_epoch, 1) + 1;
 	ph->flags = flags;
 	mo_sess.open[slot & (MO_MAX_OPEN_PHASES - 1)] = id;
-	e->phase = id;
+	heap_phase_open(id, true);
+	set_phase(e, etgid, id);
 	emit(MO_EV_PHASE_BEGIN, tgid, id, flags, name, (__u64)uname);
 	return 0;
 }
@@ -264,13 +290,14 @@ static __always_inline __u32 find_open(struct mo_proc *e, __u64 hash)
 }
 
 /* Close one phase at now; false when another end closed it first. */
-static __always_inline bool close_phase(struct mo_phase *ph, __u32 extra_flags, __u64 now, __u32 epoch)
+static __always_inline bool close_phase(struct mo_phase *ph, __u32 id, __u32 extra_flags, __u64 now, __u32 epoch)
 {
 	if (!(__sync_fetch_and_and(&ph->flags, ~MO_PHASE_OPEN) & MO_PHASE_OPEN))
 		return false;
+	heap_phase_open(id, false);
 	ph->end_ns = now;
 	ph->rss_end = mo_sess.rss_sum;
-	ph->heap_end = mo_sess.heap_live;
+	ph->heap_end = mo_heap.live;
 	ph->end_epoch = epoch;
 	__sync_fetch_and_or(&ph->flags, MO_PHASE_ENDED | extra_flags);
 	return true;
@@ -293,9 +320,9 @@ static long close_one(__u32 i, void *ctx)
 	if (!y || !within(y, c->depth, c->id))
 		return 0;
 	if (id == c->id)
-		c->closed = close_phase(y, 0, c->now, c->epoch);
+		c->closed = close_phase(y, id, 0, c->now, c->epoch);
 	else
-		close_phase(y, MO_PHASE_IMPLICIT_END, c->now, c->epoch);
+		close_phase(y, id, MO_PHASE_IMPLICIT_END, c->now, c->epoch);
 	__sync_val_compare_and_swap(&mo_sess.open[i & (MO_MAX_OPEN_PHASES - 1)], id, 0);
 	return 0;
 }
@@ -323,8 +350,8 @@ static __always_inline void unmatched(__u32 tgid, __u32 flags, const char *name,
  * still open inside it. A name BPF could not read matches nothing. */
 static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 {
-	__u32 flags = 0, id = MO_PHASE_NONE, epoch;
-	struct mo_proc *e = emitter(tgid);
+	__u32 flags = 0, id = MO_PHASE_NONE, epoch, etgid = tgid;
+	struct mo_proc *e = emitter(tgid, &etgid);
 	char name[MO_NAME_LEN];
 	struct mo_phase *ph;
 	__u64 now;
@@ -346,7 +373,9 @@ static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
 		unmatched(tgid, flags, name, uname);
 		return 0;
 	}
-	e->phase = ph->parent;
+	set_phase(e, etgid, ph->parent);
+	/* Other processes in the closed phases find out at their next call. */
+	__sync_fetch_and_add(&mo_heap.closes, 1);
 	emit(MO_EV_PHASE_END, tgid, id, flags, name, (__u64)uname);
 	return 0;
 }
@@ -356,7 +385,8 @@ static __always_inline int marker_phase_end(__u32 tgid, const char *uname)
  * (uint64)-1 would wrap. */
 static __always_inline int marker_items(__u32 tgid, __u64 count)
 {
-	struct mo_proc *e = emitter(tgid);
+	__u32 etgid;
+	struct mo_proc *e = emitter(tgid, &etgid);
 	struct mo_phase *ph;
 
 	if (!e)
@@ -389,7 +419,8 @@ static __always_inline bool take_mark(void)
  * innermost phase. */
 static __always_inline int marker_mark(__u32 tgid, const char *ulabel)
 {
-	struct mo_proc *e = emitter(tgid);
+	__u32 etgid;
+	struct mo_proc *e = emitter(tgid, &etgid);
 	char label[MO_NAME_LEN];
 	__u32 flags = 0;
 

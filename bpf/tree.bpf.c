@@ -51,7 +51,8 @@ static __always_inline void proc_end(struct task_struct *task, struct mo_proc *p
 	 * (reclaim) may add to rss_sum after this, but has set its member
 	 * before, or sees it ended and changes nothing. */
 	rss_end = rss_leave(p);
-	__sync_fetch_and_sub(&mo_sess.heap_live, p->heap_live);
+	__sync_fetch_and_sub(&mo_heap.live, p->heap_live);
+	heap_slot_end(tgid);
 	__sync_fetch_and_sub(&mo_sess.nprocs, 1);
 	if (p->mm_id)
 		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
@@ -263,6 +264,12 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 	restart_peaks(p, tgid);
 	mark_first(p, now);
+	/* The old program's heap is gone with its memory; the new one's library
+	 * shakes hands for a slot of its own. */
+	heap_slot_end(tgid);
+	__sync_fetch_and_and(&p->flags, ~(MO_PROC_SECURE_EXEC | MO_PROC_HEAP_INPROC));
+	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		__sync_fetch_and_or(&p->flags, MO_PROC_SECURE_EXEC);
 	__sync_fetch_and_and(&p->flags, ~MO_PROC_PENDING_EXEC);
 
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);

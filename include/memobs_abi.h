@@ -97,6 +97,9 @@ enum mo_proc_flags {
 					 * observation ended there (with EXITED) */
 	MO_PROC_EXIT_UNSEEN = 1u << 6,	/* (set by user space) found in /proc, it exited
 					 * before its record was put in: status unknown */
+	MO_PROC_HEAP_INPROC = 1u << 7,	/* its program's heap is counted in process (a slot) */
+	MO_PROC_SECURE_EXEC = 1u << 8,	/* its exec was secure (setuid, setgid, capabilities):
+					 * the dynamic loader ignored LD_PRELOAD */
 };
 
 /* Value of mo_procs, keyed by tgid. Sizes in bytes. */
@@ -337,6 +340,8 @@ struct mo_drops {
 	__u64 markers_refused;	/* host mode: markers of a uid other than root and marker_uid */
 	__u64 pycodes;		/* mo_pycode full: a Python frame's code is unnamed */
 	__u64 stacks_cut;	/* a stack walk ended early: the process's memory map was locked */
+	__u64 heap_calls;	/* (set by user space) in-process calls counted nowhere (slots' lost) */
+	__u64 heap_untracked;	/* (set by user space) sampled blocks whose free is not reported */
 };
 
 /* An executable's content: a file written in place is another one. */
@@ -388,17 +393,15 @@ struct mo_state {
 	__s64 rss[MO_RSS_NR] MO_LINE;
 	__s64 rss_sum;
 	__s64 rss_peak;
-	/* The highest session RSS and live heap since the last phase boundary:
-	 * each boundary folds them into every open phase. */
+	/* The highest session RSS since the last phase boundary: each boundary
+	 * folds it into every open phase (the live heap's: mo_heap_shared). */
 	__s64 seg_rss_peak;
 	/* A new session peak. */
 	__u64 rss_peak_ns MO_LINE;	/* when rss_peak was reached (bpf_ktime_get_ns) */
 	__s64 rss_at_peak[MO_RSS_NR];	/* the members then */
-	/* Every allocator call (--heap). */
-	__s64 heap_live MO_LINE;
-	__s64 heap_peak;
-	__s64 seg_heap_peak;
-	__u64 alloc_bytes;
+	/* Every allocator call of the uprobe path (--heap); the in-process
+	 * counts are in the slots, the live heap in mo_heap_shared. */
+	__u64 alloc_bytes MO_LINE;
 	__u64 alloc_count;
 	__u64 free_bytes;
 	__u64 free_count;
@@ -610,6 +613,14 @@ struct mo_heap_slot {
  * registers of the allocator's caller, where the stack is walked from. */
 enum mo_heap_sample_flags {
 	MO_HEAP_SAMPLE_TRACKED = 1u << 0,	/* its free will be reported (memobs_heap:free) */
+};
+
+/* The library's probes (provider memobs_heap), in the cookies of their
+ * uprobe_multi link where the markers have enum mo_marker. */
+enum mo_heap_probe {
+	MO_HEAP_PROBE_ALLOC,	/* alloc(struct mo_heap_sample *) */
+	MO_HEAP_PROBE_FREE,	/* free(ptr): a sampled block */
+	MO_HEAP_PROBE_SYNC,	/* sync(): the process's phase into its slot */
 };
 
 struct mo_heap_sample {

@@ -49,8 +49,11 @@ def test_a_typo_is_two_lines_and_exit_2():
     p = memobs("-o")
     assert p.stderr.splitlines() == ["memobs: option requires an argument -- 'o'",
                                      "Try 'memobs --help' for more information."], p.stderr
+    p = memobs("--live=yes", "true")
+    assert p.returncode == 2 and p.stderr.splitlines()[0] == "memobs: option '--live' doesn't allow an argument", \
+        p.stderr
     p = memobs("--heap=yes", "true")
-    assert p.returncode == 2 and p.stderr.splitlines()[0] == "memobs: option '--heap' doesn't allow an argument", \
+    assert p.returncode == 2 and p.stderr.splitlines()[0] == "memobs: --heap=yes: the only choice is --heap=uprobes", \
         p.stderr
     p = memobs("check", "--run")
     assert p.returncode == 2 and p.stderr.splitlines()[0] == "memobs check: option '--run' requires an argument", \

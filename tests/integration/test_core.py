@@ -64,11 +64,16 @@ def test_concurrent_tree_peak_is_the_sum():
 
 
 def test_heap_figures_are_exact():
+    """In process (the default for a command): the library's counts; its
+    free and live bytes are the allocator's usable sizes, a few bytes above
+    the requested ones, which stay within the start-up noise here."""
     proc, doc = memobs(["--heap"], [prog("heap_shape"), "20000"], check_rc=0)
     m = re.search(r"expect_alloc_bytes (\d+) expect_alloc_count (\d+) expect_live (\d+)", proc.stdout)
     want_bytes, want_count, want_live = map(int, m.groups())
     p = procs_by_comm(doc, "heap_shape")[0]
     assert p["heap_probed"] is True
+    assert p["heap"]["counted_by"] == "in-process" and p["heap"]["basis"] == "usable", p["heap"]
+    assert re.search(r"/libc\.so\.6$", p["heap"]["allocator"]), p["heap"]
     # start-up noise (stdio buffers) under 64 KiB and a handful of calls
     assert 0 <= p["heap"]["alloc_bytes"] - want_bytes < 64 * 1024, (p["heap"], want_bytes)
     assert 0 <= p["heap"]["alloc_count"] - want_count <= 8, (p["heap"], want_count)
@@ -76,6 +81,14 @@ def test_heap_figures_are_exact():
     assert p["heap"]["peak_live"] >= want_live
     assert p["heap"]["free_unknown_count"] == 0
     assert doc["totals"]["heap"]["alloc_bytes"] == p["heap"]["alloc_bytes"]
+    assert doc["heap_probes"] == [], doc["heap_probes"]
+
+
+def test_heap_uprobes_sit_on_emulated_instructions():
+    """--heap=uprobes: today's path, the comparison row of the bench."""
+    _, doc = memobs(["--heap=uprobes"], [prog("heap_shape"), "100"], check_rc=0)
+    p = procs_by_comm(doc, "heap_shape")[0]
+    assert p["heap"]["counted_by"] == "uprobes" and p["heap"]["basis"] == "requested", p["heap"]
     probes = {h["function"]: h for h in doc["heap_probes"] if h["allocator"] == "glibc"}
     # free's first instruction is stepped by the kernel: the probe must sit on an emulated one
     assert probes["free"]["emulated"] and not probes["free"]["uretprobe"], probes["free"]

@@ -26,7 +26,9 @@ _heap_run = []
 def heap_run():
     if not _heap_run:
         script = "%s %d 100 %d && exec %s %d" % (prog("contend"), THREADS, BLOCK >> 10, prog("hold_blocks"), HELD)
-        _heap_run.append(memobs(["-q", "--heap", "--max-allocs", str(SLOTS)], ["sh", "-c", script], check_rc=0))
+        # Uprobes: BPF tracks every block there (in process, sampled ones only).
+        _heap_run.append(memobs(["-q", "--heap=uprobes", "--max-allocs", str(SLOTS)], ["sh", "-c", script],
+                                check_rc=0))
     return _heap_run[0]
 
 

@@ -347,9 +347,10 @@ def test_without_cap_kill_nothing_is_left_stopped():
 def test_heap_storm_is_bounded_and_counted():
     # Two processes, each 100k malloc calls as fast as they go, 1000 blocks
     # outstanding against a block table of 16: the overflow is counted, the
-    # counts stay exact, memobs's RSS stays bounded.
+    # counts stay exact, memobs's RSS stays bounded. Uprobes: every call is
+    # an event for memobs, and every block one for its table.
     n = 100000
-    proc, doc, rss = timed_memobs(["--heap", "--max-allocs", "16"], [prog("alloc_storm"), "2", str(n), "1000"])
+    proc, doc, rss = timed_memobs(["--heap=uprobes", "--max-allocs", "16"], [prog("alloc_storm"), "2", str(n), "1000"])
     assert proc.returncode == 0, proc.stderr
     rates = [float(r) for r in re.findall(r"rate (\d+)", proc.stdout)]
     workers = [p for p in doc["processes"] if p["comm"] == "alloc_storm" and p["heap"]["alloc_count"] > 1000]

@@ -23,7 +23,9 @@ def test_fresh_document_with_heap_phases_and_stacks_validates():
     assert names == ["main", "big", "small", "leak"], names
     assert doc["phases"][1]["items"] == 64 and "per_item" in doc["phases"][1], doc["phases"][1]
     assert any(p["heap"].get("live_sites") for p in doc["phases"]), "no phase live sites to validate"
-    assert doc["top_allocators"] and doc["rss_growth_sites"] and doc["heap_probes"], "stacks and probes missing"
+    assert doc["top_allocators"] and doc["rss_growth_sites"], "stacks missing"
+    # in process: no uprobe (test_core's --heap=uprobes run validates heap_probes)
+    assert {p["heap"]["counted_by"] for p in doc["processes"]} == {"in-process"}, doc["processes"]
     assert doc["marks"] and doc["marks"][0]["label"] == "done", doc["marks"]
     assert doc["heap_traced"] and doc["by_command"] and doc["timeline"], doc["by_command"]
 

@@ -8,10 +8,14 @@
  *   realloc chain 16 -> 32 -> ... -> 16 KiB (11 steps), freed
  *   posix_memalign(4096, 256 KiB) and aligned_alloc(64, 64 KiB), freed
  *   a 1 MiB block kept live to the end
- * N = 0 makes none of these calls (the start-up baseline). Prints
- * "malloc_from PATH" (the file whose malloc this program calls) and
- * "expect_alloc_bytes A expect_alloc_count C expect_live L".
- * Usage: alloc_shape N */
+ * N = 0 makes none of these calls (the start-up baseline). Prints, each
+ * line after its own name, "malloc_from PATH" (the file whose malloc this
+ * program calls), "expect_alloc_bytes A expect_alloc_count C expect_live L"
+ * (requested bytes) and "expect_usable_free F expect_usable_live U": the
+ * allocator's malloc_usable_size of every block freed and of the one kept,
+ * what in-process counting (memobs's preloaded library) counts as freed and
+ * live. Usage: alloc_shape N */
+#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +39,14 @@ void *realloc(void *p, size_t size);
 void free(void *p);
 int posix_memalign(void **p, size_t align, size_t size);
 void *aligned_alloc(size_t align, size_t size);
+/* Its blocks are counted by uprobes, in requested bytes. */
+#define usable(p) ((void)(p), 0)
+#else
+#include <malloc.h>
+#define usable(p) malloc_usable_size(p)
 #endif
+
+static const char *me;
 
 /* The mapping that holds the address: the file that defines it. */
 static void print_owner(const char *what, uintptr_t addr)
@@ -55,28 +66,31 @@ static void print_owner(const char *what, uintptr_t addr)
 	}
 	if (maps)
 		fclose(maps);
-	printf("%s %s\n", what, found);
+	printf("%s: %s %s\n", me, what, found);
 }
 
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000;
 	void *(*volatile mallocp)(size_t) = malloc;
-	unsigned long long bytes = 0, count = 0, live = 0;
+	unsigned long long bytes = 0, count = 0, live = 0, ufree = 0, ulive = 0;
 	/* volatile: the compiler may drop an allocation that is only freed. */
 	void *volatile p, *volatile keep = NULL;
 	void *aligned;
 
+	me = basename(argv[0]);
 	print_owner("malloc_from", (uintptr_t)mallocp);
 	for (long i = 0; i < n; i++) {
 		void *volatile b = malloc(1000);
 
+		ufree += usable(b);
 		free(b);
 	}
 	bytes += 1000ull * n, count += n;
 	for (long i = 0; i < n; i++) {
 		void *volatile b = calloc(10, 100);
 
+		ufree += usable(b);
 		free(b);
 	}
 	bytes += 1000ull * n, count += n;
@@ -84,21 +98,27 @@ int main(int argc, char **argv)
 		p = malloc(16);
 		bytes += 16, count++;
 		for (size_t sz = 32; sz <= 16384; sz *= 2) {
+			ufree += usable(p);	/* realloc frees the block it replaces */
 			p = realloc(p, sz);
 			bytes += sz, count++;
 		}
+		ufree += usable(p);
 		free(p);
 		if (posix_memalign(&aligned, 4096, 256 << 10))
 			return 1;
 		bytes += 256 << 10, count++;
+		ufree += usable(aligned);
 		free(aligned);
 		p = aligned_alloc(64, 65536);
 		bytes += 65536, count++;
+		ufree += usable(p);
 		free(p);
 		keep = malloc(1 << 20);
 		memset(keep, 1, 1 << 20);
 		bytes += 1 << 20, count++, live = 1 << 20;
+		ulive = usable(keep);
 	}
-	printf("expect_alloc_bytes %llu expect_alloc_count %llu expect_live %llu\n", bytes, count, live);
+	printf("%s: expect_alloc_bytes %llu expect_alloc_count %llu expect_live %llu\n", me, bytes, count, live);
+	printf("%s: expect_usable_free %llu expect_usable_live %llu\n", me, ufree, ulive);
 	return n > 0 && !keep;
 }

@@ -99,10 +99,11 @@ static void ensure_tracefs(void)
 		log_info("mounted tracefs on /sys/kernel/tracing");
 }
 
-/* libmemobs.so beside this binary (build/) or in ../lib (installed). */
-static void find_libmemobs(char *path, size_t len)
+/* A library of memobs's beside this binary (build/) or in ../lib
+ * (installed), "" when there is none. */
+static void find_lib(const char *name, char *path, size_t len)
 {
-	char self[PATH_MAX], *dir;
+	char self[PATH_MAX], real[PATH_MAX], *dir;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	path[0] = 0;
@@ -110,11 +111,27 @@ static void find_libmemobs(char *path, size_t len)
 		return;
 	self[n] = 0;
 	dir = dirname(self);
-	snprintf(path, len, "%s/libmemobs.so", dir);
+	snprintf(path, len, "%s/%s", dir, name);
 	if (access(path, R_OK))
-		snprintf(path, len, "%s/../lib/libmemobs.so", dir);
-	if (access(path, R_OK))
+		snprintf(path, len, "%s/../lib/%s", dir, name);
+	/* The dynamic loader splits LD_PRELOAD at spaces and colons. */
+	if (access(path, R_OK) || !realpath(path, real) || strpbrk(real, " :\t\n"))
 		path[0] = 0;
+	else
+		snprintf(path, len, "%s", real);
+}
+
+/* LD_PRELOAD for the command: the heap library first, so that its malloc is
+ * the one every call finds (a preloaded allocator of the user's after it is
+ * where the calls go on to), then the user's own. */
+static char *heap_preload(const char *heap_lib)
+{
+	const char *user = getenv("LD_PRELOAD");
+	char *env;
+
+	if (asprintf(&env, "LD_PRELOAD=%s%s%s", heap_lib, user && *user ? " " : "", user ? user : "") < 0)
+		return NULL;
+	return env;
 }
 
 static int copy_command(struct mo_run *run, char **command)
@@ -231,11 +248,24 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 			 struct mo_launch *l, const char *libmemobs, struct mo_watchdog *watchdog)
 {
 	char env_lib[PATH_MAX + 16], err[512];
-	char *env[] = { env_lib, NULL };
+	char *env[4] = { NULL }, *preload = NULL;
 	int rc, listener;
+	size_t n = 0;
 
 	snprintf(env_lib, sizeof(env_lib), "MEMOBS_LIB=%s", libmemobs);
-	rc = launch_start(l, o->command, inv, libmemobs[0] ? env : NULL, o->stdio, true, err, sizeof(err));
+	if (libmemobs[0])
+		env[n++] = env_lib;
+	if (tracer__heap_env(t)) {
+		preload = heap_preload(o->tracer.heap_lib);
+		if (!preload) {
+			log_err("out of memory");
+			return MO_EXIT_FAILURE;
+		}
+		env[n++] = (char *)tracer__heap_env(t);
+		env[n++] = preload;
+	}
+	rc = launch_start(l, o->command, inv, n ? env : NULL, o->stdio, true, err, sizeof(err));
+	free(preload);	/* the child has its copy */
 	close_stdio(o->stdio);
 	if (rc) {
 		log_err("%s", err);
@@ -310,11 +340,23 @@ static int describe_run(struct run_opts *o, struct mo_run *run, const struct mo_
 }
 
 /* Load the BPF side for the run: the tracer, or NULL (said). */
-static struct mo_tracer *new_tracer(struct run_opts *o, struct mo_run *run, const char *libmemobs)
+static struct mo_tracer *new_tracer(struct run_opts *o, struct mo_run *run, const char *libmemobs,
+				     const char *heap_lib)
 {
 	struct mo_tracer *t;
 	char err[512];
 
+	if (o->tracer.heap && o->all)
+		log_warn("--heap with -a: the allocator probes are host-wide, every process on the host traps in "
+			 "them (about 5 us a call) while memobs runs");
+	/* A command's heap is counted in process, where the library is. */
+	if (o->tracer.heap && o->command && !o->heap_uprobes) {
+		if (heap_lib[0])
+			o->tracer.heap_lib = heap_lib;
+		else
+			log_warn("--heap: libmemobs-heap.so is not beside memobs nor in ../lib: the allocator is traced "
+				 "by uprobes, every process on the host traps in it");
+	}
 	o->tracer.mode = o->all ? MO_MODE_HOST : MO_MODE_TREE;
 	o->tracer.command = o->command != NULL;
 	o->tracer.max_samples = MAX_TIMELINE_SAMPLES;
@@ -340,7 +382,7 @@ int cmd_run(int argc, char **argv)
 	struct mo_watchdog *watchdog = NULL;
 	struct mo_git_look *git = NULL;
 	struct mo_run run;
-	char libmemobs[PATH_MAX], err[512];
+	char libmemobs[PATH_MAX], heap_lib[PATH_MAX], err[512];
 	int rc, status = 0;
 
 	run_init(&run);
@@ -365,7 +407,8 @@ int cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	block_stop_signals();
 	ensure_tracefs();
-	find_libmemobs(libmemobs, sizeof(libmemobs));
+	find_lib("libmemobs.so", libmemobs, sizeof(libmemobs));
+	find_lib("libmemobs-heap.so", heap_lib, sizeof(heap_lib));
 	if (o.command && o.tracer.live) {
 		rc = live_stdio(&inv, o.live_log, sizeof(o.live_log), o.stdio);
 		if (rc)
@@ -379,7 +422,7 @@ int cmd_run(int argc, char **argv)
 		log_err("cannot start the watchdog: %s", strerror(errno));
 		goto out;
 	}
-	t = new_tracer(&o, &run, libmemobs);
+	t = new_tracer(&o, &run, libmemobs, heap_lib);
 	if (!t)
 		goto out;
 	if (!o.command && tracer__give_watchdog(t, watchdog))

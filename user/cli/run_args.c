@@ -28,7 +28,9 @@ enum {
 
 static const struct cli_opt run_opt_table[] = {
 	{ "output", 'o', required_argument, "FILE", "write the run document (JSON) to FILE ('-': stdout)" },
-	{ "heap", OPT_HEAP, no_argument, NULL, "also trace the allocator (malloc family): heap live/peak, counts" },
+	{ "heap", OPT_HEAP, optional_argument, "uprobes", "also trace the allocator (malloc family): heap live/peak, "
+	  "counts; a command's processes count in process (a preloaded library), -p's and -a's by uprobes; "
+	  "=uprobes: the command's by uprobes too" },
 	{ "pid", 'p', required_argument, "PID[,PID...]", "attach to running processes and what they start from then "
 	  "on (until all have exited; repeatable)" },
 	{ "all", 'a', no_argument, NULL, "every process on the host (until Ctrl-C or --duration)" },
@@ -283,7 +285,10 @@ static int take_other(int key, const char *arg, struct run_opts *o)
 		o->output = arg;
 		break;
 	case OPT_HEAP:
+		if (arg && strcmp(arg, "uprobes"))
+			return cli_usage_error(&run_cmd, "--heap=%s: the only choice is --heap=uprobes", arg);
 		o->tracer.heap = true;
+		o->heap_uprobes = arg;
 		break;
 	case OPT_LABEL:
 		o->label = arg;

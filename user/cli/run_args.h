@@ -23,6 +23,7 @@ struct run_opts {
 	char *filters_text;		/* as given, for the run document */
 	bool all;
 	bool quiet;
+	bool heap_uprobes;		/* --heap=uprobes: a launched command's heap by uprobes too */
 	char **command;
 	char live_log[PATH_MAX];	/* --live: where the command's output goes, or "" */
 	int stdio[3];			/* the command's standard streams (-1: memobs's) */

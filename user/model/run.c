@@ -61,6 +61,9 @@ void run_free(struct mo_run *run)
 		free_strv(run->procs[i].argv);
 		free(run->procs[i].phases);
 		free(run->procs[i].cgroup);
+		free(run->procs[i].heap_allocator);
+		free(run->procs[i].heap_unobserved);
+		free(run->procs[i].heap_unseen);
 	}
 	free(run->target_pids);
 	free(run->filters);
@@ -124,6 +127,38 @@ struct mo_phase_rec *run_add_phase(struct mo_run *run)
 struct mo_mark_rec *run_add_mark(struct mo_run *run)
 {
 	return append(&run->marks, &run->nmarks, &run->marks_alloc, sizeof(struct mo_mark_rec));
+}
+
+static const char *const heap_path_names[] = {
+	[MO_HEAP_PATH_INPROC] = "in-process",
+	[MO_HEAP_PATH_UPROBES] = "uprobes",
+	[MO_HEAP_PATH_INPROC | MO_HEAP_PATH_UPROBES] = "in-process+uprobes",
+};
+
+const char *run_proc_heap_counted_by(const struct mo_proc_rec *proc)
+{
+	unsigned paths = proc->heap_paths & (MO_HEAP_PATH_INPROC | MO_HEAP_PATH_UPROBES);
+
+	return paths ? heap_path_names[paths] : NULL;
+}
+
+unsigned run_heap_paths_parse(const char *counted_by)
+{
+	for (unsigned i = 1; counted_by && i < sizeof(heap_path_names) / sizeof(heap_path_names[0]); i++)
+		if (!strcmp(counted_by, heap_path_names[i]))
+			return i;
+	return 0;
+}
+
+const char *run_proc_heap_basis(const struct mo_proc_rec *proc)
+{
+	bool inproc = proc->heap_paths & MO_HEAP_PATH_INPROC, probed = proc->heap_paths & MO_HEAP_PATH_UPROBES;
+
+	if (inproc && probed && proc->heap_inproc_calls && proc->heap_probed_calls)
+		return "mixed";
+	if (inproc && (proc->heap_inproc_calls || !proc->heap_probed_calls))
+		return "usable";
+	return probed ? "requested" : NULL;
 }
 
 int run_proc_add_phase(struct mo_proc_rec *proc, const struct mo_proc_phase *figures)

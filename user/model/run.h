@@ -48,6 +48,15 @@ struct mo_heap_calls {
 	uint64_t free_unknown_count;	/* frees of blocks allocated before memobs looked */
 };
 
+/* How a process's heap was counted (bits): in the process by the
+ * preloaded library (requested bytes allocated; usable bytes, the
+ * allocator's malloc_usable_size, freed and live), and by uprobes
+ * (requested bytes throughout). */
+enum mo_heap_path {
+	MO_HEAP_PATH_INPROC = 1u << 0,
+	MO_HEAP_PATH_UPROBES = 1u << 1,
+};
+
 /* Figures of one process inside one phase (exclusive: while it was the
  * process's innermost open phase). */
 struct mo_proc_phase {
@@ -83,6 +92,13 @@ struct mo_proc_rec {
 	bool filtered_out;		/* observed until an exec made it stop matching the filters */
 	int64_t heap_live;		/* outstanding at exit (or at the end) */
 	int64_t heap_peak_live;
+	unsigned heap_paths;		/* enum mo_heap_path: what counted its calls */
+	uint64_t heap_inproc_calls;	/* calls the library counted (their live and freed
+					 * bytes are usable bytes) */
+	uint64_t heap_probed_calls;	/* calls the uprobes counted (requested bytes) */
+	char *heap_allocator;		/* in process: the file its calls went on to, or NULL */
+	char *heap_unobserved;		/* why its heap was not observed, or NULL */
+	char *heap_unseen;		/* a heap of its own memobs does not see (Go's, pymalloc's), or NULL */
 	struct mo_proc_phase *phases;
 	size_t nphases, phases_alloc;
 };
@@ -353,6 +369,18 @@ double run_proc_growth_rate(const struct mo_run *run, const struct mo_proc_rec *
 
 /* Allocator calls of a process, summed over its phases. */
 void run_proc_heap(const struct mo_proc_rec *proc, struct mo_heap_calls *sum);
+
+/* What counted its heap: "in-process", "uprobes", "in-process+uprobes", or
+ * NULL (nothing). */
+const char *run_proc_heap_counted_by(const struct mo_proc_rec *proc);
+
+/* What its freed and live bytes are: "usable" (the allocator's
+ * malloc_usable_size, in process), "requested" (uprobes), "mixed" (calls of
+ * both), or NULL (none counted). */
+const char *run_proc_heap_basis(const struct mo_proc_rec *proc);
+
+/* And back, from the run document (0 for NULL or unknown). */
+unsigned run_heap_paths_parse(const char *counted_by);
 
 /* The process's own peak RSS inside a phase, inclusive of its nested phases. */
 int64_t run_proc_phase_rss_peak(const struct mo_run *run, const struct mo_proc_rec *proc, size_t phase);

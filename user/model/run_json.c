@@ -321,6 +321,11 @@ static cJSON *process_json(const struct mo_run *run, const struct mo_proc_rec *p
 	json_add_int(heap, "free_unknown_count", h.free_unknown_count);
 	json_add_int(heap, "live", p->heap_live);
 	json_add_int(heap, "peak_live", p->heap_peak_live);
+	json_add_str(heap, "counted_by", run_proc_heap_counted_by(p));
+	json_add_str(heap, "basis", run_proc_heap_basis(p));
+	json_add_str(heap, "allocator", p->heap_allocator);
+	json_add_str(heap, "unobserved", p->heap_unobserved);
+	json_add_str(heap, "unseen", p->heap_unseen);
 	cJSON_AddItemToObject(o, "phases", process_phases_json(run, p));
 	return o;
 }

@@ -292,6 +292,10 @@ static void parse_processes(const cJSON *doc, struct mo_run *run)
 		rec->rss_end = num(p, "rss.end");
 		rec->heap_live = num(p, "heap.live");
 		rec->heap_peak_live = num(p, "heap.peak_live");
+		rec->heap_paths = run_heap_paths_parse(json_string(p, "heap.counted_by", NULL));
+		rec->heap_allocator = dup_or_null(json_string(p, "heap.allocator", NULL));
+		rec->heap_unobserved = dup_or_null(json_string(p, "heap.unobserved", NULL));
+		rec->heap_unseen = dup_or_null(json_string(p, "heap.unseen", NULL));
 		parse_process_phases(p, rec);
 	}
 }

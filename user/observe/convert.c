@@ -33,6 +33,8 @@ static const size_t drop_offsets[MO_DROP_KINDS] = {
 	[MO_DROP_MARKERS_REFUSED] = offsetof(struct mo_drops, markers_refused),
 	[MO_DROP_PYCODES] = offsetof(struct mo_drops, pycodes),
 	[MO_DROP_STACKS_CUT] = offsetof(struct mo_drops, stacks_cut),
+	[MO_DROP_HEAP_CALLS] = offsetof(struct mo_drops, heap_calls),
+	[MO_DROP_HEAP_UNTRACKED] = offsetof(struct mo_drops, heap_untracked),
 };
 
 _Static_assert(MO_DROP_KINDS * sizeof(__u64) == sizeof(struct mo_drops),

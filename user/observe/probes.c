@@ -9,11 +9,14 @@
 #include "observe/session.h"
 #include "probe/allocators.h"
 #include "probe/attach_heap.h"
+#include "probe/attach_inproc.h"
 #include "probe/attach_usdt.h"
 #include "probe/uprobe_multi.h"
 #include "stacks/buildids.h"
 
 struct mo_probes {
+	struct mo_session *sess;
+	const char *heap_lib;		/* in-process heap counting, or NULL */
 	struct mo_links *links;
 	struct mo_heap_probes *heap;	/* NULL without --heap */
 	struct mo_usdt_probes *usdt;
@@ -22,7 +25,7 @@ struct mo_probes {
 };
 
 struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
-			      char *err, size_t errlen)
+			      const char *heap_lib, char *err, size_t errlen)
 {
 	struct mo_probes *p = calloc(1, sizeof(*p));
 
@@ -34,6 +37,10 @@ struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct m
 	}
 	p->run = run;
 	p->buildids = buildids;
+	p->sess = s;
+	p->heap_lib = heap ? heap_lib : NULL;
+	if (p->heap_lib)
+		heap_probes__exe_only(p->heap);
 	return p;
 }
 
@@ -58,6 +65,11 @@ int probes__attach_upfront(struct mo_probes *p, const char *libc, const char *li
 
 	if (p->heap && libc) {
 		ret = heap_probes__attach_file(p->heap, libc, "", allocators_family(libc, "", false), err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	if (p->heap_lib) {
+		ret = inproc_probes__attach(session__skel(p->sess), p->links, p->heap_lib, err, errlen);
 		if (ret < 0)
 			return ret;
 	}

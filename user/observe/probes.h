@@ -16,10 +16,12 @@ struct mo_probes;
 struct mo_session;
 struct mo_buildids;
 
-/* run: where warnings go; buildids: executables seen are added (or NULL).
- * NULL with the reason in err. */
+/* run: where warnings go; buildids: executables seen are added (or NULL);
+ * heap_lib: with heap, the in-process library the command preloads (its
+ * probes are attached up front, and only allocators linked into an
+ * executable get uprobes), or NULL. NULL with the reason in err. */
 struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
-			      char *err, size_t errlen);
+			      const char *heap_lib, char *err, size_t errlen);
 /* The observation is over: every link is closed in the background, together
  * (one grace period), while the report is made. */
 void probes__detach(struct mo_probes *p);

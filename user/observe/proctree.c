@@ -240,9 +240,16 @@ static void take_figures(struct mo_proctree *pt, struct mo_proc_rec *rec, const 
 	convert_mem(p->rss_peak, rec->rss_peak_member);
 	rec->rss_pre_exec_peak = p->rss_pre_exec_peak;
 	rec->rss_end = p->rss_sum;
-	rec->heap_live = p->heap_live;
-	rec->heap_peak_live = p->heap_peak_live;
-	rec->heap_probed = p->flags & MO_PROC_HEAP_SEEN;
+	/* In process, its slot has them (observe/inproc.c). */
+	if (!(p->flags & MO_PROC_HEAP_INPROC)) {
+		rec->heap_live = p->heap_live;
+		if (p->heap_peak_live > rec->heap_peak_live)
+			rec->heap_peak_live = p->heap_peak_live;
+	}
+	if (p->flags & MO_PROC_HEAP_SEEN) {
+		rec->heap_probed = true;
+		rec->heap_paths |= MO_HEAP_PATH_UPROBES;
+	}
 	rec->observer = p->flags & MO_PROC_OBSERVER;
 	rec->filtered_out = p->flags & MO_PROC_FILTERED_OUT;
 	rec->rss_first = p->rss_first;
@@ -290,6 +297,7 @@ int proctree__add_pstat(struct mo_proctree *pt, pid_t pid, const struct mo_proc_
 		idx = new_record(pt, pid);
 	if (idx < 0)
 		return idx;
+	pt->run->procs[idx].heap_probed_calls += figures->heap.alloc_count + figures->heap.free_count;
 	return run_proc_add_phase(&pt->run->procs[idx], figures);
 }
 

@@ -246,7 +246,7 @@ static int read_phases(struct mo_readout *r, __u64 end_ns)
 {
 	const volatile struct mo_state *st = session__state(r->sess);
 	struct mo_phase_end_state end = {
-		.t0_ns = r->t0_ns, .end_ns = end_ns, .rss = st->rss_sum, .heap_live = st->heap_live,
+		.t0_ns = r->t0_ns, .end_ns = end_ns, .rss = st->rss_sum, .heap_live = session__heap(r->sess)->live,
 	};
 	size_t n = st->next_phase < MO_MAX_PHASES ? st->next_phase : MO_MAX_PHASES;
 	struct mo_phase *table = calloc(n ? n : 1, sizeof(*table));
@@ -273,7 +273,7 @@ int readout__final(struct mo_readout *r, __u64 end_ns)
 		run->rss_peak_s = st->rss_peak_ns > r->t0_ns ? (double)(st->rss_peak_ns - r->t0_ns) / 1e9 : 0;
 		convert_mem(st->rss_at_peak, run->rss_at_peak);
 	}
-	run->heap_peak = st->heap_peak;
+	run->heap_peak = session__heap(r->sess)->peak;
 	run->alloc_bytes = st->alloc_bytes;
 	run->alloc_count = st->alloc_count;
 	run->free_bytes = st->free_bytes;

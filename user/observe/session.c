@@ -16,13 +16,14 @@
 #include "memobs.skel.h"
 #include "observe/filters.h"
 #include "probe/attach_heap.h"
+#include "probe/attach_inproc.h"
 #include "probe/attach_usdt.h"
 #include "lib/log.h"
 #include "observe/bpf_log.h"
 #include "observe/session.h"
 #include "observe/session_priv.h"
 
-static void set_heap_autoload(struct memobs_bpf *skel, bool on)
+static void set_heap_autoload(struct memobs_bpf *skel, bool on, bool inproc)
 {
 	struct bpf_program *progs[] = {
 		skel->progs.mo_malloc, skel->progs.mo_calloc, skel->progs.mo_realloc,
@@ -32,6 +33,7 @@ static void set_heap_autoload(struct memobs_bpf *skel, bool on)
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_autoload(progs[i], on);
+	bpf_program__set_autoload(skel->progs.mo_heap_usdt, inproc);
 }
 
 /* dev_t as the kernel keeps it in a super_block (MKDEV: 12-bit major, 20-bit minor). */
@@ -112,9 +114,15 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, opts->max_allocs);
 	if (!opts->heap)
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, 1);
-	set_heap_autoload(skel, opts->heap);
+	err = err ?: bpf_map__set_max_entries(skel->maps.mo_heap_slots, opts->heap_inproc && opts->max_procs ?
+								       opts->max_procs : opts->heap_inproc ? MO_MAX_PROCS : 1);
+	skel->data_heap->mo_heap.magic = MO_HEAP_MAGIC;
+	skel->data_heap->mo_heap.version = MO_HEAP_VERSION;
+	skel->data_heap->mo_heap.sample_bytes = skel->rodata->mo_cfg.alloc_sample_bytes;
+	set_heap_autoload(skel, opts->heap, opts->heap_inproc);
 	err = err ?: heap_probes__prepare(skel);
 	err = err ?: usdt_probes__prepare(skel);
+	err = err ?: inproc_probes__prepare(skel);
 	bpf_program__set_autoload(skel->progs.mo_prep_exec, kernel_has_tracepoint("sched/sched_prepare_exec"));
 	return err;
 }
@@ -253,6 +261,17 @@ const volatile struct mo_state *session__state(struct mo_session *s)
 	return &s->skel->bss->mo_sess;
 }
 
+volatile struct mo_heap_shared *session__heap(struct mo_session *s)
+{
+	return &s->skel->data_heap->mo_heap;
+}
+
+void session__heap_fds(struct mo_session *s, int *shared_fd, int *slots_fd)
+{
+	*shared_fd = bpf_map__fd(s->skel->maps.data_heap);
+	*slots_fd = bpf_map__fd(s->skel->maps.mo_heap_slots);
+}
+
 /* *peak = max(*peak, v) against BPF's own compare-and-swap on the same word. */
 static void raise_peak(volatile __s64 *peak, __s64 v)
 {
@@ -307,7 +326,7 @@ int session__end_unseen_exit(struct mo_session *s, pid_t pid, __u64 end_ns, stru
 	for (int m = 0; m < MO_RSS_NR; m++)
 		__atomic_fetch_sub(&sess->rss[m], final->rss[m], __ATOMIC_SEQ_CST);
 	__atomic_fetch_sub(&sess->rss_sum, final->rss_sum, __ATOMIC_SEQ_CST);
-	__atomic_fetch_sub(&sess->heap_live, final->heap_live, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&s->skel->data_heap->mo_heap.live, final->heap_live, __ATOMIC_SEQ_CST);
 	__atomic_fetch_sub(&sess->nprocs, 1, __ATOMIC_SEQ_CST);
 	final->flags |= MO_PROC_EXITED | MO_PROC_EXIT_UNSEEN;
 	final->end_ns = end_ns;
@@ -320,11 +339,12 @@ int session__start_root_phase(struct mo_session *s, __u64 start_ns)
 	struct mo_phase root = { .name = "main", .flags = MO_PHASE_OPEN, .start_ns = start_ns };
 	__u32 key = MO_PHASE_ROOT;
 	volatile struct mo_state *sess = &s->skel->bss->mo_sess;
+	volatile struct mo_heap_shared *heap = &s->skel->data_heap->mo_heap;
 
 	root.rss_baseline = root.rss_peak = sess->rss_sum;
-	root.heap_baseline = root.heap_peak = sess->heap_live;
+	root.heap_baseline = root.heap_peak = heap->live;
 	sess->seg_rss_peak = sess->rss_sum;
-	sess->seg_heap_peak = sess->heap_live;
+	heap->seg_peak = heap->live;
 	sess->next_phase = MO_PHASE_ROOT + 1;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_phases), &key, &root, BPF_ANY))
 		return -errno;
@@ -398,18 +418,19 @@ void session__gate_counts(struct mo_session *s, struct mo_gate_state *out)
 int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out)
 {
 	const volatile struct mo_state *st = &s->skel->bss->mo_sess;
+	const volatile struct mo_heap_shared *heap = &s->skel->data_heap->mo_heap;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_phases), &id, out))
 		return -errno;
 	if (id == MO_PHASE_ROOT) {
 		out->rss_peak = st->rss_peak;
-		out->heap_peak = st->heap_peak;
+		out->heap_peak = heap->peak;
 	} else if (out->flags & MO_PHASE_OPEN) {
 		/* BPF folds the segment into open phases at the next boundary. */
 		if (st->seg_rss_peak > out->rss_peak)
 			out->rss_peak = st->seg_rss_peak;
-		if (st->seg_heap_peak > out->heap_peak)
-			out->heap_peak = st->seg_heap_peak;
+		if (heap->seg_peak > out->heap_peak)
+			out->heap_peak = heap->seg_peak;
 	}
 	return 0;
 }
@@ -426,6 +447,13 @@ __u32 session__current_phase(struct mo_session *s)
 			newest = id;
 	}
 	return newest;
+}
+
+int session__read_proc(struct mo_session *s, pid_t pid, struct mo_proc *out)
+{
+	__u32 key = pid;
+
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.mo_procs), &key, out) ? -errno : 0;
 }
 
 bool session__same_program(struct mo_session *s, pid_t pid, __u64 program_id)

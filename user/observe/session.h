@@ -27,6 +27,7 @@ struct mo_marker_limits {
 struct mo_session_opts {
 	enum mo_mode mode;
 	bool heap;
+	bool heap_inproc;	/* processes may count in process (a preloaded library) */
 	bool gate_exec;		/* the -p gate (SIGSTOP at exec) */
 	int holds_fd;		/* its hosts-wide holds map (holds.h), -1: a map of its own */
 	unsigned gate_bit;	/* its bit in the holds */
@@ -63,6 +64,11 @@ struct memobs_bpf *session__skel(struct mo_session *s);
 
 /* The session-wide counters, live (the skeleton's mmap of .bss). */
 const volatile struct mo_state *session__state(struct mo_session *s);
+/* The session's heap header, live: its live heap and peaks (whichever path
+ * counts), what the in-process libraries read. */
+volatile struct mo_heap_shared *session__heap(struct mo_session *s);
+/* The header's map and the slots' (hash of maps by tgid), for observe/inproc.c. */
+void session__heap_fds(struct mo_session *s, int *shared_fd, int *slots_fd);
 
 /* Put a process into the session (the launched command, -p PID, or one
  * found in /proc by -a), with its name (NULL: learned at exec), current RSS
@@ -129,6 +135,8 @@ void session_procs_snap_free(struct mo_procs_snap *snap);
 
 /* Delete these records from mo_procs (harvested), in batches. */
 void session__delete_procs(struct mo_session *s, const __u32 *tgids, size_t n);
+/* The record of pid now. 0/-errno (-ENOENT: not in the session). */
+int session__read_proc(struct mo_session *s, pid_t pid, struct mo_proc *out);
 
 /* Visit records left in mo_procs: fn(ctx, tgid, proc); when fn returns true
  * the record is deleted from the map. */

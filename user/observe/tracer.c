@@ -13,6 +13,7 @@
 #include "observe/convert.h"
 #include "observe/unwind.h"
 #include "observe/cgroups.h"
+#include "observe/inproc.h"
 #include "serve/live.h"
 #include "lib/log.h"
 #include "observe/phases.h"
@@ -43,6 +44,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 
 		proctree__fork(t->tree, hdr->tgid, ev->ppid, ev->comm, hdr->ts_ns);
 		probes__fork(t->probes, ev->ppid, hdr->tgid);
+		if (t->inproc)
+			inproc__fork(t->inproc, ev->ppid, hdr->tgid);
 		break;
 	}
 	case MO_EV_EXEC: {
@@ -51,6 +54,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len, ev->args_total);
 		if (ev->flags & MO_EXEC_STOPPED)
 			tracer_inspect_exe(t, ev);
+		if (t->inproc)
+			inproc__exec(t->inproc, hdr->tgid, ev->exe.dev, ev->exe.ino);
 		break;
 	}
 	case MO_EV_EXIT: {
@@ -58,6 +63,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 
 		proctree__exit(t->tree, hdr->tgid, p);
 		probes__exit(t->probes, hdr->tgid);
+		if (t->inproc)
+			inproc__exited(t->inproc, hdr->tgid, p->flags);
 		/* Learn its cgroup's path now: a container's goes away with it. */
 		cgroups__path(t->cgroups, p->cgroup_id);
 		break;
@@ -77,6 +84,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	struct mo_session_opts sopts = {
 		.mode = opts->mode,
 		.heap = opts->heap,
+		.heap_inproc = opts->heap && opts->heap_lib,
 		/* A launched command has the seccomp gate (execgate.h) instead. */
 		.gate_exec = opts->mode == MO_MODE_TREE && !opts->no_exec_gate && !opts->command,
 		.max_procs = opts->max_procs,
@@ -123,7 +131,11 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		}
 		tracer_preload_unwind_tables(t);
 	}
-	t->probes = probes__new(t->sess, run, t->buildids, opts->heap, err, errlen);
+	if (sopts.heap_inproc && !(t->inproc = inproc__new(t->sess, opts->heap_lib))) {
+		snprintf(err, errlen, "cannot listen for the heap library: %s", strerror(errno));
+		goto err_free;
+	}
+	t->probes = probes__new(t->sess, run, t->buildids, opts->heap, t->inproc ? opts->heap_lib : NULL, err, errlen);
 	if (!t->probes || tracer_attach_upfront(t, err, errlen))
 		goto err_free;
 	/* Listening before the command runs: a busy port fails the run now. */
@@ -175,8 +187,14 @@ void tracer__free(struct mo_tracer *t)
 	stopgate__free(t->stopgate);
 	/* Every uprobe at once: one grace period, not one per link. */
 	probes__free(t->probes);
+	inproc__free(t->inproc);
 	session__free(t->sess);
 	free(t);
+}
+
+const char *tracer__heap_env(const struct mo_tracer *t)
+{
+	return t->inproc ? inproc__env(t->inproc) : NULL;
 }
 
 int tracer__start(struct mo_tracer *t)
@@ -189,6 +207,8 @@ int tracer__start(struct mo_tracer *t)
 	t->views = views__new(t->sess, t->readout, t->cgroups, t->opts.heap, t->t0_ns);
 	if (!t->tree || !t->readout || !t->views)
 		return -ENOMEM;
+	if (t->inproc)
+		inproc__start(t->inproc, t->run, t->tree);
 	for (size_t i = 0; i < t->nroots; i++)
 		if (t->roots[i].running)
 			tracer_name_running_root(t, t->roots[i].pid);
@@ -203,7 +223,7 @@ static void sample(struct mo_tracer *t, __u64 now)
 	struct mo_sample s = {
 		.t = (double)(now - t->t0_ns) / 1e9,
 		.rss = st->rss_sum,
-		.heap_live = st->heap_live,
+		.heap_live = session__heap(t->sess)->live,
 		.nprocs = st->nprocs,
 		.phase = session__current_phase(t->sess),
 	};
@@ -219,7 +239,8 @@ static void show_status(struct mo_tracer *t, __u64 now)
 	char line[256];
 
 	status_format(line, sizeof(line), (double)(now - t->t0_ns) / 1e9, st->nprocs, st->rss_sum, st->rss_peak,
-		      t->opts.heap ? st->heap_live : -1, readout__phase_name(t->readout, session__current_phase(t->sess)));
+		      t->opts.heap ? session__heap(t->sess)->live : -1,
+		      readout__phase_name(t->readout, session__current_phase(t->sess)));
 	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
 }
@@ -258,8 +279,26 @@ static int open_sigfd(struct mo_tracer *t)
 	return t->sigfd < 0 ? -errno : 0;
 }
 
+/* Once a second: what the process table says, read once for all that
+ * follows. */
+static void tick(struct mo_tracer *t, __u64 now)
+{
+	tracer_end_unseen_exits(t);
+	if (session__read_procs(t->sess, &t->procs))
+		t->procs.n = 0;
+	readout__harvest(t->readout, &t->procs);
+	if (t->inproc)
+		inproc__sweep(t->inproc);
+	if (t->live)
+		views__live(t->views, t->live, &t->procs, now);
+	else if (t->opts.status_line)
+		show_status(t, now);
+	if (t->serve)
+		views__serve(t->views, t->serve, &t->procs, now);
+}
+
 /* The run loop's descriptors: these, then the roots' pidfds. */
-enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, FD_GATE, NFIXED };
+enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, FD_GATE, FD_HEAP, NFIXED };
 
 int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *status)
 {
@@ -287,6 +326,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		fds[FD_SERVE] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
 		fds[FD_WATCH] = (struct pollfd){ .fd = probes__watch_fd(t->probes), .events = POLLIN };
 		fds[FD_GATE] = (struct pollfd){ .fd = t->gate ? execgate__fd(t->gate) : -1, .events = POLLIN };
+		fds[FD_HEAP] = (struct pollfd){ .fd = t->inproc ? inproc__fd(t->inproc) : -1, .events = POLLIN };
 		for (size_t i = 0; i < t->nroots; i++)
 			fds[NFIXED + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };
 
@@ -295,17 +335,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			next_sample += interval * ((now - next_sample) / interval + 1);
 		}
 		if (now >= next_tick) {
-			tracer_end_unseen_exits(t);
-			/* One read of the process table a tick, for all that follows. */
-			if (session__read_procs(t->sess, &t->procs))
-				t->procs.n = 0;
-			readout__harvest(t->readout, &t->procs);
-			if (t->live)
-				views__live(t->views, t->live, &t->procs, now);
-			else if (t->opts.status_line)
-				show_status(t, now);
-			if (t->serve)
-				views__serve(t->views, t->serve, &t->procs, now);
+			tick(t, now);
 			next_tick += 1000000000ull;
 		}
 		/* q leaves the live view; without a command it also ends the run. */
@@ -334,6 +364,8 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			probes__on_watch(t->probes);
 		if (fds[FD_GATE].revents)
 			tracer__serve_gate(t);
+		if (fds[FD_HEAP].revents)
+			inproc__accept(t->inproc);
 		for (size_t i = 0; i < t->nroots; i++)
 			if (fds[NFIXED + i].fd >= 0 && fds[NFIXED + i].revents) {
 				close(t->roots[i].pidfd);
@@ -344,6 +376,10 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	free(fds);
 	/* Whatever of the tree is left (daemons) execs past the watchdog. */
 	tracer__end_gate(t);
+	/* A process starting from now on gets no answer: refused at once, it
+	 * runs without counting rather than wait for one. */
+	if (t->inproc)
+		inproc__stop(t->inproc);
 	if (ret)
 		return ret;
 	t->end_ns = mono_ns();
@@ -413,6 +449,8 @@ int tracer__finish(struct mo_tracer *t)
 		t->run->nheap_probes = nsites;
 	}
 	ret = readout__final(t->readout, t->end_ns);
+	if (!ret && t->inproc)
+		inproc__final(t->inproc);
 	if (!ret)
 		name_identities(t);
 	if (!ret && t->buildids) {

@@ -30,6 +30,8 @@ struct mo_tracer_opts {
 	const char *live_log;		/* the command's output under --live, or NULL */
 	const char *serve_addr;		/* --serve ADDR:PORT (serve.h), or NULL */
 	const char *libmemobs;		/* libmemobs.so to attach markers in, or NULL */
+	const char *heap_lib;		/* with heap: the launched command counts its heap in
+					 * process through this preloaded library (NULL: uprobes) */
 	const char *verifier_log_dir;
 	__u32 max_procs;
 	__u32 max_allocs;
@@ -50,6 +52,10 @@ void tracer_stop_signals(sigset_t *set);
 
 /* Load and attach. NULL with the reason in err. */
 struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen);
+
+/* What the command's environment needs for in-process heap counting
+ * ("MEMOBS_HEAP_SOCK=..."), NULL without it. */
+const char *tracer__heap_env(const struct mo_tracer *t);
 void tracer__free(struct mo_tracer *t);
 
 /* A root of the session: a command held before exec (pending_exec: its

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "lib/log.h"
 #include "observe/holds.h"
+#include "observe/inproc.h"
 #include "observe/probes.h"
 #include "observe/stopgate.h"
 #include "observe/unwind.h"
@@ -103,6 +104,7 @@ static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
 {
 	struct mo_tracer *t = ctx;
 	char self[64], real[4096];
+	unsigned asked = 0;
 	ssize_t n;
 
 	if (held->first && t->unwinder) {
@@ -112,7 +114,11 @@ static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
 		unwind__load_now(t->unwinder, held->path);
 		queue_libraries(t, held->path, n > 0 ? real : NULL);
 	}
-	return probes__on_exec_held(t->probes, held);
+	/* Probes for the file, or its process; whether the heap library will
+	 * count the process, and if not, why (for every exec). */
+	if (held->first || (held->asked & MO_EXEC_AGAIN))
+		asked = probes__on_exec_held(t->probes, held);
+	return asked | (t->inproc ? inproc__held(t->inproc, held) : 0);
 }
 
 /* Probes that must be in place before the command runs: the C library's
@@ -122,14 +128,16 @@ int tracer_attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
 	char libc[4096];
 	int ret;
 
-	if (t->opts.heap) {
+	/* In process: no probe on a shared allocator, every process would trap. */
+	if (t->opts.heap && !t->inproc) {
 		ret = own_library(libc_names, libc, sizeof(libc));
 		if (ret) {
 			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
 			return ret;
 		}
 	}
-	return probes__attach_upfront(t->probes, t->opts.heap ? libc : NULL, t->opts.libmemobs, err, errlen);
+	return probes__attach_upfront(t->probes, t->opts.heap && !t->inproc ? libc : NULL, t->opts.libmemobs, err,
+				      errlen);
 }
 
 int tracer__set_gate(struct mo_tracer *t, int listener, struct mo_watchdog *watchdog, char *err, size_t errlen)

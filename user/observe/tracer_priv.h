@@ -22,6 +22,7 @@ struct root {
 
 struct mo_tracer {
 	struct mo_tracer_opts opts;
+	struct mo_inproc *inproc;	/* in-process heap counting, or NULL */
 	struct mo_run *run;
 	struct mo_session *sess;
 	struct mo_probes *probes;

@@ -84,7 +84,7 @@ void views__live(struct mo_views *v, struct mo_live *live, const struct mo_procs
 		.elapsed_s = (double)(now - v->t0_ns) / 1e9,
 		.rss = st->rss_sum,
 		.rss_peak = st->rss_peak,
-		.heap_live = v->heap ? st->heap_live : -1,
+		.heap_live = v->heap ? session__heap(v->sess)->live : -1,
 		.phase = readout__phase_name(v->readout, session__current_phase(v->sess)),
 	};
 	uint64_t drops[MO_DROP_KINDS];
@@ -142,8 +142,8 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, const struct mo_pr
 		.elapsed_s = (double)(now - v->t0_ns) / 1e9,
 		.rss_peak = st->rss_peak,
 		.processes = st->nprocs,
-		.heap_live = v->heap ? st->heap_live : -1,
-		.heap_peak = v->heap ? st->heap_peak : -1,
+		.heap_live = v->heap ? session__heap(v->sess)->live : -1,
+		.heap_peak = v->heap ? session__heap(v->sess)->peak : -1,
 		.alloc_bytes = st->alloc_bytes,
 		.alloc_count = st->alloc_count,
 		.free_bytes = st->free_bytes,

@@ -29,6 +29,7 @@ struct mo_heap_probes {
 	struct mo_probeset *files;	/* (file, prefix) probed: struct heap_file */
 	struct mo_heap_site *sites;
 	size_t nsites, cap;
+	bool exe_only;
 };
 
 /* The malloc family. nargs: integer arguments the entry program reads. */
@@ -278,14 +279,15 @@ static int attach_files(struct mo_heap_probes *hp, pid_t pid, struct mo_alloc_fi
 
 	if (ret == -ENOENT || ret == -ESRCH)
 		ret = 0;	/* killed while held: nothing to probe */
-	else if (!ret && files->missing[0]) {
+	else if (!ret && files->missing[0] && !hp->exe_only) {
 		first_err = -ENOENT;
 		snprintf(err, errlen, "pid %d: %s not found where the dynamic linker looks: an allocator in it is not probed",
 			 pid, files->missing);
 	}
 	for (size_t i = 0; !ret && i < files->count; i++) {
 		const struct mo_alloc_file *f = &files->files[i];
-		int n = heap_probes__attach_file(hp, f->path, f->prefix, f->name, why, sizeof(why));
+		int n = hp->exe_only && !f->in_exe ? 0 : heap_probes__attach_file(hp, f->path, f->prefix, f->name, why,
+										       sizeof(why));
 
 		if (n >= 0)
 			probed += n;
@@ -297,6 +299,11 @@ static int attach_files(struct mo_heap_probes *hp, pid_t pid, struct mo_alloc_fi
 	if (ret)
 		return ret;
 	return first_err ?: probed;
+}
+
+void heap_probes__exe_only(struct mo_heap_probes *hp)
+{
+	hp->exe_only = true;
 }
 
 /* The allocators of pid's program (img: it is held at the entry of its

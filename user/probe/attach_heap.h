@@ -48,4 +48,9 @@ int heap_probes__attach_exec(struct mo_heap_probes *hp, pid_t pid, const struct 
 
 const struct mo_heap_site *heap_probes__sites(const struct mo_heap_probes *hp, size_t *count);
 
+/* From now on heap_probes__attach_exe/exec probe only allocators linked into
+ * the executable itself: the preloaded library counts the calls that reach
+ * a shared one (observe/inproc.h). */
+void heap_probes__exe_only(struct mo_heap_probes *hp);
+
 #endif

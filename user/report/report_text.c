@@ -499,6 +499,53 @@ static void print_drops(FILE *out, const struct mo_run *run)
 			     "  warning: ", "           ");
 }
 
+/* Processes with the same note (why their heap was not observed, or which
+ * heap malloc does not see), one line per note: how many, the first few. */
+static void print_heap_notes(FILE *out, const struct mo_run *run, bool unseen, const char *title)
+{
+	const char *notes[8];
+	size_t nnotes = 0, total = 0;
+
+	for (size_t i = 0; i < run->nprocs; i++) {
+		const char *note = unseen ? run->procs[i].heap_unseen : run->procs[i].heap_unobserved;
+		size_t k = 0;
+
+		if (!note || run->procs[i].observer)
+			continue;
+		total++;
+		while (k < nnotes && strcmp(notes[k], note))
+			k++;
+		if (k == nnotes && nnotes < sizeof(notes) / sizeof(notes[0]))
+			notes[nnotes++] = note;
+	}
+	if (!total)
+		return;
+	fprintf(out, "\n  %s (%zu process%s):\n", title, total, total == 1 ? "" : "es");
+	for (size_t k = 0; k < nnotes; k++) {
+		char text[1024], comm[4 * MO_RUN_COMM_LEN];
+		size_t n = 0, shown = 0, count = 0;
+
+		for (size_t i = 0; i < run->nprocs; i++) {
+			const struct mo_proc_rec *p = &run->procs[i];
+			const char *note = unseen ? p->heap_unseen : p->heap_unobserved;
+
+			if (!note || p->observer || strcmp(note, notes[k]))
+				continue;
+			if (shown++ < 3 && n < sizeof(text)) {
+				termesc(p->comm, comm, sizeof(comm));
+				n += snprintf(text + n, sizeof(text) - n, "%s%s (pid %d)", shown > 1 ? ", " : "", comm,
+					      p->pid);
+			}
+			count++;
+		}
+		if (count > 3 && n < sizeof(text))
+			n += snprintf(text + n, sizeof(text) - n, ", +%zu more", count - 3);
+		if (n < sizeof(text))
+			snprintf(text + n, sizeof(text) - n, ": %s", notes[k]);
+		textfit_wrap(out, text, WIDTH, "    ", "      ");
+	}
+}
+
 void report_text(FILE *out, const struct mo_run *run)
 {
 	print_header(out, run);
@@ -507,6 +554,10 @@ void report_text(FILE *out, const struct mo_run *run)
 	if (run->host_wide)
 		print_growers(out, run);
 	print_commands(out, run);
+	if (run->heap) {
+		print_heap_notes(out, run, false, "programs whose heap was not observed");
+		print_heap_notes(out, run, true, "heaps of their own that malloc does not see");
+	}
 	if (run->host_wide) {
 		print_groups(out, run, MO_GROUP_CGROUP);
 		print_groups(out, run, MO_GROUP_USER);
