@@ -5,6 +5,11 @@
 #include "ident.bpf.h"
 
 #define SIGSTOP 19
+#define SIGTTOU 22
+
+/* 6.13 and later; the program that calls it is loaded only where the kernel
+ * has it (hold_forks). */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym __weak;
 
 /* A new child joins: in tree mode when its parent is observed, in host
  * mode when it matches the filters (if any). */
@@ -107,6 +112,9 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 		rss_seed(p, tgid, mm);
 		mark_first(p, init.start_ns);
 	}
+	/* Held by mo_fork_hold where it runs; otherwise it runs unlinked a while. */
+	if (mo_cfg.heap_pid_links && !mo_cfg.hold_forks)
+		MO_DROP(heap_unheld);
 
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
 	if (!ev) {
@@ -174,6 +182,60 @@ static __always_inline bool gate_exec(struct task_struct *task, __u32 tgid, cons
 	}
 	__sync_fetch_and_add(&mo_sess.gate.stops, 1);
 	return true;
+}
+
+/* A job-control shell (bash, dash, zsh with job control on) ignores
+ * SIGTTOU: a stop of its child before the child made a process group of its
+ * own would be reported as its job's. */
+static __always_inline bool job_control_shell(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, sighand, action[SIGTTOU - 1].sa.sa_handler) == (void *)1;	/* SIG_IGN */
+}
+
+/* -p --heap: a child forked in the session carries its parent's allocator
+ * breakpoints, but pid-scoped links do not follow a fork: until memobs links
+ * it, its calls trap and are not counted. So it is held (SIGSTOP, pending
+ * before it first runs) until memobs has linked it (MO_EV_FORK_HELD), by the
+ * exec gate's rules: armed, heartbeat, host-wide holds; a job-control shell's
+ * child is not held (counted). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(mo_fork_hold, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid), ptgid = BPF_CORE_READ(parent, tgid);
+	__u64 bit = 1ull << (mo_cfg.gate_bit & (MO_MAX_GATES - 1));
+	struct mo_hold none = {}, *hold;
+	struct mo_ev_fork *ev;
+
+	if (!mo_cfg.hold_forks || BPF_CORE_READ(child, pid) != tgid || !session_proc(ptgid) || !mo_sess.gate.armed)
+		return 0;
+	if (bpf_ktime_get_ns() - mo_sess.gate.heartbeat_ns > MO_GATE_HEARTBEAT_NS || job_control_shell(parent))
+		goto skip;
+	bpf_map_update_elem(&mo_holds, &tgid, &none, BPF_NOEXIST);
+	hold = bpf_map_lookup_elem(&mo_holds, &tgid);
+	if (!hold)
+		goto skip;
+	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
+	if (!ev) {
+		MO_DROP(events);
+		goto skip;
+	}
+	__sync_fetch_and_or(&hold->owners, bit);
+	if (bpf_send_signal_task(child, SIGSTOP, PIDTYPE_TGID, 0)) {
+		__sync_fetch_and_and(&hold->owners, ~bit);
+		bpf_ringbuf_discard(ev, 0);
+		goto skip;
+	}
+	ev->hdr.type = MO_EV_FORK_HELD;
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->ppid = ptgid;
+	BPF_CORE_READ_STR_INTO(&ev->comm, child, comm);
+	bpf_ringbuf_submit(ev, 0);
+	__sync_fetch_and_add(&mo_sess.gate.stops, 1);
+	return 0;
+skip:
+	MO_DROP(heap_unheld);
+	return 0;
 }
 
 /* Let go of a process this instance held (user space runs it with

@@ -83,7 +83,10 @@ struct mo_config {
 	__u64 max_marks;	/* marks kept in the run */
 	__u64 max_mark_rate;	/* marks kept in one second */
 	__u32 gate_bit;		/* the -p gate's bit in mo_hold.owners (< MO_MAX_GATES) */
-	__u32 pad;
+	__u32 heap_pid_links;	/* -p --heap: allocator probes are pid-scoped links, which
+				 * a forked child does not inherit */
+	__u32 hold_forks;	/* and the gate holds a forked child until it has its own
+				 * (mo_fork_hold, where the kernel can) */
 };
 
 enum mo_proc_flags {
@@ -342,6 +345,8 @@ struct mo_drops {
 	__u64 stacks_cut;	/* a stack walk ended early: the process's memory map was locked */
 	__u64 heap_calls;	/* (set by user space) in-process calls counted nowhere (slots' lost) */
 	__u64 heap_untracked;	/* (set by user space) sampled blocks whose free is not reported */
+	__u64 heap_unheld;	/* -p --heap: forked children that ran before their own
+				 * allocator links were made (not held at fork) */
 };
 
 /* An executable's content: a file written in place is another one. */
@@ -430,6 +435,7 @@ enum mo_event_type {
 	MO_EV_PHASE_UNMATCHED,
 	MO_EV_MARK,
 	MO_EV_UNWIND_FILE,
+	MO_EV_FORK_HELD,	/* struct mo_ev_fork: the child is held (hold_forks) */
 };
 
 struct mo_ev_hdr {

@@ -138,6 +138,7 @@ static bool test_exact_text(void)
 		"memobs_drops_total{kind=\"stacks_cut\"} 0\n"
 		"memobs_drops_total{kind=\"uncounted_calls\"} 0\n"
 		"memobs_drops_total{kind=\"untracked_samples\"} 0\n"
+		"memobs_drops_total{kind=\"unheld_forks\"} 0\n"
 		"# HELP memobs_phase_current The newest open phase, always 1.\n"
 		"# TYPE memobs_phase_current gauge\n"
 		"memobs_phase_current{phase=\"main\"} 1\n"

@@ -35,6 +35,7 @@ static const size_t drop_offsets[MO_DROP_KINDS] = {
 	[MO_DROP_STACKS_CUT] = offsetof(struct mo_drops, stacks_cut),
 	[MO_DROP_HEAP_CALLS] = offsetof(struct mo_drops, heap_calls),
 	[MO_DROP_HEAP_UNTRACKED] = offsetof(struct mo_drops, heap_untracked),
+	[MO_DROP_HEAP_UNHELD] = offsetof(struct mo_drops, heap_unheld),
 };
 
 _Static_assert(MO_DROP_KINDS * sizeof(__u64) == sizeof(struct mo_drops),

@@ -22,6 +22,7 @@ struct mo_probes {
 	struct mo_usdt_probes *usdt;
 	struct mo_run *run;
 	struct mo_buildids *buildids;
+	bool heap_per_process;
 };
 
 struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
@@ -64,7 +65,7 @@ int probes__attach_upfront(struct mo_probes *p, const char *libc, const char *li
 	int ret;
 
 	if (p->heap && libc) {
-		ret = heap_probes__attach_file(p->heap, libc, "", allocators_family(libc, "", false), err, errlen);
+		ret = heap_probes__attach_file(p->heap, libc, "", allocators_family(libc, "", false), 0, err, errlen);
 		if (ret < 0)
 			return ret;
 	}
@@ -136,11 +137,14 @@ bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
 		real[n] = 0;
 		buildids__add_file(p->buildids, real);
 	}
-	if (p->heap && heap_probes__attach_exe(p->heap, tgid, path, err, sizeof(err)) < 0)
+	n = p->heap ? heap_probes__attach_exe(p->heap, tgid, path, err, sizeof(err)) : 0;
+	if (n < 0)
 		run_add_warning(p->run, "%s", err);
+	/* Per process, every process that runs an allocator needs links of its own. */
+	again = p->heap_per_process && n > 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		again = attach_markers(p, tgid, fd);
+		again |= attach_markers(p, tgid, fd);
 		close(fd);
 	}
 	return again;
@@ -163,17 +167,29 @@ void probes__add_running(struct mo_probes *p, pid_t pid)
 	}
 }
 
+void probes__heap_per_process(struct mo_probes *p)
+{
+	if (p->heap) {
+		heap_probes__per_process(p->heap);
+		p->heap_per_process = true;
+	}
+}
+
 void probes__fork(struct mo_probes *p, pid_t parent, pid_t child)
 {
 	char err[512];
 
 	if (usdt_probes__fork(p->usdt, parent, child, err, sizeof(err)))
 		run_add_warning(p->run, "%s", err);
+	if (p->heap_per_process && heap_probes__fork(p->heap, parent, child, err, sizeof(err)))
+		run_add_warning(p->run, "%s", err);
 }
 
 void probes__exit(struct mo_probes *p, pid_t tgid)
 {
 	usdt_probes__exit(p->usdt, tgid);
+	if (p->heap_per_process)
+		heap_probes__exit(p->heap, tgid);
 }
 
 int probes__watch_fd(struct mo_probes *p)

@@ -47,8 +47,14 @@ bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid);
 /* A running process joins (-p PID): its markers, and its allocator with heap. */
 void probes__add_running(struct mo_probes *p, pid_t pid);
 
-/* Process tree events: a child forked by a process with markers gets its
- * own links; an exited process's links are closed in the background. */
+/* -p: allocator probes for each process alone (attach_heap.h), before any
+ * is attached. The -p gate then holds every exec of a program with an
+ * allocator (each process needs links of its own). */
+void probes__heap_per_process(struct mo_probes *p);
+
+/* Process tree events: a child forked by a process with markers or (per
+ * process) allocator links gets its own links (again: nothing more); an
+ * exited process's links are closed in the background. */
 void probes__fork(struct mo_probes *p, pid_t parent, pid_t child);
 void probes__exit(struct mo_probes *p, pid_t tgid);
 

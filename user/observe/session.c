@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,6 +59,16 @@ static bool kernel_has_tracepoint(const char *event)
 	return false;
 }
 
+/* bpf_send_signal_task (6.13), which the -p gate holds a forked child with. */
+static bool kernel_signals_tasks(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	return !uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+	       (major > 6 || (major == 6 && minor >= 13));
+}
+
 static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
 {
 	struct stat self;
@@ -80,6 +91,9 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 			err = err ?: bpf_map__set_max_entries(skel->maps.mo_exes, 64);
 	}
 	bpf_program__set_autoload(skel->progs.mo_release, opts->gate_exec);
+	skel->rodata->mo_cfg.heap_pid_links = opts->heap_pid_links;
+	skel->rodata->mo_cfg.hold_forks = opts->gate_exec && opts->heap_pid_links && kernel_signals_tasks();
+	bpf_program__set_autoload(skel->progs.mo_fork_hold, skel->rodata->mo_cfg.hold_forks);
 	skel->rodata->mo_cfg.heap = opts->heap;
 	skel->rodata->mo_cfg.page_size = sysconf(_SC_PAGESIZE);
 	skel->rodata->mo_cfg.alloc_sample_bytes = opts->heap ? opts->alloc_sample_bytes : 0;
@@ -178,6 +192,11 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 			bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot attach to the sched tracepoints", ret);
 			goto err_free;
 		}
+	if (s->skel->rodata->mo_cfg.hold_forks && !(s->links[5] = bpf_program__attach(s->skel->progs.mo_fork_hold))) {
+		ret = -errno;
+		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot attach to the fork tracepoint", ret);
+		goto err_free;
+	}
 	/* Without it, marker names BPF could not read stay unread (counted). */
 	if (bpf_program__autoload(s->skel->progs.mo_prep_exec)) {
 		s->links[4] = bpf_program__attach(s->skel->progs.mo_prep_exec);

@@ -29,6 +29,9 @@ struct mo_session_opts {
 	bool heap;
 	bool heap_inproc;	/* processes may count in process (a preloaded library) */
 	bool gate_exec;		/* the -p gate (SIGSTOP at exec) */
+	bool heap_pid_links;	/* allocator probes are pid-scoped (-p --heap): the gate holds
+				 * forked children too, where the kernel can (6.13:
+				 * bpf_send_signal_task); others are counted (unheld_forks) */
 	int holds_fd;		/* its hosts-wide holds map (holds.h), -1: a map of its own */
 	unsigned gate_bit;	/* its bit in the holds */
 	__u32 max_procs;

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NLINKS 6
+#define NLINKS 7
 
 struct mo_session {
 	struct memobs_bpf *skel;

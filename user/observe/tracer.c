@@ -48,6 +48,14 @@ static int on_event(void *ctx, const void *data, size_t len)
 			inproc__fork(t->inproc, ev->ppid, hdr->tgid);
 		break;
 	}
+	case MO_EV_FORK_HELD: {
+		const struct mo_ev_fork *ev = data;
+
+		/* Before or after its MO_EV_FORK: links made once either way. */
+		probes__fork(t->probes, ev->ppid, hdr->tgid);
+		stopgate__release(t->stopgate, hdr->tgid, t->run);
+		break;
+	}
 	case MO_EV_EXEC: {
 		const struct mo_ev_exec *ev = data;
 
@@ -87,6 +95,8 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		.heap_inproc = opts->heap && opts->heap_lib,
 		/* A launched command has the seccomp gate (execgate.h) instead. */
 		.gate_exec = opts->mode == MO_MODE_TREE && !opts->no_exec_gate && !opts->command,
+		/* -p --heap: pid-scoped allocator probes, which a fork does not carry. */
+		.heap_pid_links = opts->heap && opts->mode == MO_MODE_TREE && !opts->command,
 		.max_procs = opts->max_procs,
 		.max_allocs = opts->max_allocs,
 		.max_stacks = opts->max_stacks,
@@ -136,6 +146,8 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		goto err_free;
 	}
 	t->probes = probes__new(t->sess, run, t->buildids, opts->heap, t->inproc ? opts->heap_lib : NULL, err, errlen);
+	if (t->probes && sopts.heap_pid_links)
+		probes__heap_per_process(t->probes);
 	if (!t->probes || tracer_attach_upfront(t, err, errlen))
 		goto err_free;
 	/* Listening before the command runs: a busy port fails the run now. */

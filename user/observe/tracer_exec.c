@@ -125,19 +125,20 @@ static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
  * allocator (--heap), memobs's own markers. */
 int tracer_attach_upfront(struct mo_tracer *t, char *err, size_t errlen)
 {
+	/* In process: no probe on a shared allocator, every process would trap;
+	 * -p: each process's own (attach_heap.h), none up front. */
+	bool libc_up_front = t->opts.heap && !t->inproc && (t->opts.command || t->opts.mode == MO_MODE_HOST);
 	char libc[4096];
 	int ret;
 
-	/* In process: no probe on a shared allocator, every process would trap. */
-	if (t->opts.heap && !t->inproc) {
+	if (libc_up_front) {
 		ret = own_library(libc_names, libc, sizeof(libc));
 		if (ret) {
 			snprintf(err, errlen, "cannot find the C library to probe: %s", strerror(-ret));
 			return ret;
 		}
 	}
-	return probes__attach_upfront(t->probes, t->opts.heap && !t->inproc ? libc : NULL, t->opts.libmemobs, err,
-				      errlen);
+	return probes__attach_upfront(t->probes, libc_up_front ? libc : NULL, t->opts.libmemobs, err, errlen);
 }
 
 int tracer__set_gate(struct mo_tracer *t, int listener, struct mo_watchdog *watchdog, char *err, size_t errlen)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,27 +11,13 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
+#include "lib/grow.h"
 #include "probe/allocators.h"
 #include "probe/attach_heap.h"
 #include "probe/elfinfo.h"
 #include "probe/probeplan.h"
 #include "probe/probeset.h"
 #include "probe/uprobe_multi.h"
-
-/* What a probed (file, prefix) holds: one link per program. */
-struct heap_file {
-	int fds[10];	/* one per program of funcs[], and mo_alloc_ret */
-	size_t nfds;
-};
-
-struct mo_heap_probes {
-	struct memobs_bpf *skel;
-	struct mo_links *links;
-	struct mo_probeset *files;	/* (file, prefix) probed: struct heap_file */
-	struct mo_heap_site *sites;
-	size_t nsites, cap;
-	bool exe_only;
-};
 
 /* The malloc family. nargs: integer arguments the entry program reads. */
 struct heap_func {
@@ -57,6 +44,51 @@ static const struct heap_func funcs[] = {
 	{ "free", 1, false, prog_mo_free },
 };
 
+#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
+/* Where each function of the family is probed in one file. */
+struct heap_plan {
+	uint64_t func[NFUNCS];		/* file offset of the function, 0: not defined */
+	uint64_t entry[NFUNCS];		/* file offset of the entry probe, 0: not defined */
+	uint64_t ret[NFUNCS];		/* of the return probe, 0: none */
+	struct mo_probe_site site[NFUNCS];
+	int nfuncs;			/* functions planned */
+};
+
+/* A link per program of funcs[] (the entries it serves) and mo_alloc_ret's. */
+#define LINKS_PER_FILE (NFUNCS + 1)
+
+/* A probed (file content, prefix): its plan, the file kept open (links name
+ * it as /proc/self/fd/N, so that every link, a child's made later too, is
+ * on the content planned), and its system-wide links if it has them. */
+struct heap_file {
+	struct heap_plan plan;
+	int fd;
+	int fds[LINKS_PER_FILE];
+	size_t nfds;
+	bool linked_all;
+};
+
+/* The pid-scoped links of one process on one probed file. */
+struct pid_links {
+	pid_t tgid;
+	struct mo_file_id id;
+	char prefix[8];
+	int fds[LINKS_PER_FILE];
+	size_t nfds;
+};
+
+struct mo_heap_probes {
+	struct memobs_bpf *skel;
+	struct mo_links *links;
+	struct mo_probeset *files;	/* (file, prefix) planned: struct heap_file */
+	struct pid_links *pids;		/* per_process: each process's links */
+	size_t npids, pids_alloc;
+	struct mo_heap_site *sites;
+	size_t nsites, sites_alloc;
+	bool exe_only, per_process;
+};
+
 struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel, struct mo_links *links)
 {
 	struct mo_heap_probes *hp = calloc(1, sizeof(*hp));
@@ -73,13 +105,25 @@ struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel, struct mo_links
 	return hp;
 }
 
+static void close_file(void *value, void *ctx)
+{
+	(void)ctx;
+	close(((struct heap_file *)value)->fd);
+}
+
 void heap_probes__free(struct mo_heap_probes *hp)
 {
 	if (!hp)
 		return;
-	probeset__free(hp->files, NULL, NULL);
+	probeset__free(hp->files, close_file, NULL);
+	free(hp->pids);
 	free(hp->sites);
 	free(hp);
+}
+
+void heap_probes__per_process(struct mo_heap_probes *hp)
+{
+	hp->per_process = true;
 }
 
 int heap_probes__prepare(struct memobs_bpf *skel)
@@ -116,15 +160,8 @@ static int add_site(struct mo_heap_probes *hp, const char *path, const char *all
 {
 	struct mo_heap_site *rec;
 
-	if (hp->nsites == hp->cap) {
-		size_t cap = hp->cap ? 2 * hp->cap : 16;
-		struct mo_heap_site *v = realloc(hp->sites, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		hp->sites = v;
-		hp->cap = cap;
-	}
+	if (GROW(hp->sites, hp->nsites + 1, hp->sites_alloc))
+		return -ENOMEM;
 	rec = &hp->sites[hp->nsites++];
 	memset(rec, 0, sizeof(*rec));
 	probe_file_name(path, rec->file, sizeof(rec->file));
@@ -136,16 +173,6 @@ static int add_site(struct mo_heap_probes *hp, const char *path, const char *all
 	snprintf(rec->insn, sizeof(rec->insn), "%s", site->insn);
 	return 0;
 }
-
-#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
-
-/* Where each function of the family is probed in one file. */
-struct heap_plan {
-	uint64_t func[NFUNCS];		/* file offset of the function, 0: not defined */
-	uint64_t entry[NFUNCS];		/* file offset of the entry probe, 0: not defined */
-	uint64_t ret[NFUNCS];		/* of the return probe, 0: none */
-	struct mo_probe_site site[NFUNCS];
-};
 
 static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *plan)
 {
@@ -176,98 +203,207 @@ static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *p
 		plan->ret[i] = funcs[i].uretprobe ? f.offset : 0;
 		found++;
 	}
+	plan->nfuncs = found;
 	return found;
 }
 
-/* One link per program: the entries of the functions it serves, and one for
- * every return. The fds go to hf (closed with the link set). */
-static int link_plan(struct mo_heap_probes *hp, const char *path, const struct heap_plan *plan, struct heap_file *hf)
+/* A link of prog at offs[0..n) of the file open at fd, for pid (0: every
+ * process), into fds[*nfds] and the link set (owned by pid). */
+static int link_offsets(struct mo_heap_probes *hp, struct bpf_program *prog, int fd, const uint64_t *offs, size_t n,
+			pid_t pid, bool retprobe, int *fds, size_t *nfds)
 {
-	uint64_t offs[NFUNCS];
-	size_t n = 0;
-	int fd;
+	char path[64];
+	int link;
 
-	for (size_t i = 0; i < NFUNCS; i++) {
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	link = uprobe_multi_attach(bpf_program__fd(prog), &(struct mo_uprobe_multi){ path, offs, NULL, NULL, n,
+										     .pid = pid, .retprobe = retprobe });
+	if (link < 0 || links__add(hp->links, link, pid))
+		return link < 0 ? link : -ENOMEM;
+	fds[(*nfds)++] = link;
+	return 0;
+}
+
+/* One link per program: the entries of the functions it serves, and one for
+ * every return; for pid alone (0: every process). */
+static int link_plan(struct mo_heap_probes *hp, const struct heap_file *hf, pid_t pid, int *fds, size_t *nfds)
+{
+	const struct heap_plan *plan = &hf->plan;
+	uint64_t offs[NFUNCS];
+	size_t n;
+	int ret = 0;
+
+	*nfds = 0;
+	for (size_t i = 0; i < NFUNCS && !ret; i++) {
 		struct bpf_program *prog = funcs[i].prog(hp->skel);
 		bool done = false;
 
 		for (size_t j = 0; j < i; j++)
 			done |= funcs[j].prog(hp->skel) == prog;
-		if (done)
-			continue;
 		n = 0;
-		for (size_t j = i; j < NFUNCS; j++)
+		for (size_t j = i; j < NFUNCS && !done; j++)
 			if (plan->entry[j] && funcs[j].prog(hp->skel) == prog)
 				offs[n++] = plan->entry[j];
-		if (!n)
-			continue;
-		fd = uprobe_multi_attach(bpf_program__fd(prog), &(struct mo_uprobe_multi){ path, offs, NULL, NULL, n });
-		if (fd < 0 || links__add(hp->links, fd, 0))
-			return fd < 0 ? fd : -ENOMEM;
-		hf->fds[hf->nfds++] = fd;
+		if (n)
+			ret = link_offsets(hp, prog, hf->fd, offs, n, pid, false, fds, nfds);
 	}
 	n = 0;
 	for (size_t i = 0; i < NFUNCS; i++)
 		if (plan->ret[i])
 			offs[n++] = plan->ret[i];
-	if (!n)
-		return 0;
-	fd = uprobe_multi_attach(bpf_program__fd(hp->skel->progs.mo_alloc_ret),
-				 &(struct mo_uprobe_multi){ path, offs, NULL, NULL, n, .retprobe = true });
-	if (fd < 0 || links__add(hp->links, fd, 0))
-		return fd < 0 ? fd : -ENOMEM;
-	hf->fds[hf->nfds++] = fd;
-	return 0;
+	if (n && !ret)
+		ret = link_offsets(hp, hp->skel->progs.mo_alloc_ret, hf->fd, offs, n, pid, true, fds, nfds);
+	return ret;
 }
 
-int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
-			     const char *allocator, char *err, size_t errlen)
+static struct pid_links *pid_links_of(struct mo_heap_probes *hp, pid_t tgid, const struct mo_file_id *id,
+				      const char *prefix)
 {
-	struct heap_file *hf, stale;
-	struct mo_file_id id, known;
-	struct heap_plan plan;
-	struct mo_elf *elf;
-	int probed, ret;
+	for (size_t i = 0; i < hp->npids; i++)
+		if (hp->pids[i].tgid == tgid && file_id_same_file(&hp->pids[i].id, id) &&
+		    !strcmp(hp->pids[i].prefix, prefix))
+			return &hp->pids[i];
+	return NULL;
+}
 
-	if (file_id_of(path, &id))
-		return 0;	/* gone: nothing to probe */
-	if (probeset__get(hp->files, &id, prefix))
+/* Link hf for tgid alone, unless it has links on that content already. */
+static int link_pid(struct mo_heap_probes *hp, const struct heap_file *hf, pid_t tgid, const struct mo_file_id *id,
+		    const char *prefix)
+{
+	struct pid_links *pl = pid_links_of(hp, tgid, id, prefix);
+	int ret;
+
+	if (pl && file_id_same_content(&pl->id, id))
 		return 0;
+	/* Its breakpoints would land in code written since: out before it runs. */
+	if (pl) {
+		for (size_t i = 0; i < pl->nfds; i++)
+			links__close_now(hp->links, pl->fds[i]);
+		*pl = hp->pids[--hp->npids];
+	}
+	if (GROW(hp->pids, hp->npids + 1, hp->pids_alloc))
+		return -ENOMEM;
+	pl = &hp->pids[hp->npids];
+	*pl = (struct pid_links){ .tgid = tgid, .id = *id };
+	snprintf(pl->prefix, sizeof(pl->prefix), "%s", prefix);
+	ret = link_plan(hp, hf, tgid, pl->fds, &pl->nfds);
+	/* Made ones are in the link set: kept with their owner, released at its exit. */
+	if (pl->nfds)
+		hp->npids++;
+	return ret;
+}
+
+/* The plan of the file at path (its content now), made and its sites noted
+ * the first time; NULL with *ret 0 when it has no function of the family. */
+static struct heap_file *plan_of(struct mo_heap_probes *hp, const char *path, const struct mo_file_id *id,
+				 const char *prefix, const char *allocator, int *ret)
+{
+	struct heap_file *hf = probeset__get(hp->files, id, prefix), plan = { .fd = -1 };
+	struct mo_elf *elf;
+
+	*ret = 0;
+	if (hf)
+		return hf;
 	/* Written in place since: its probes point into the old code. */
-	if ((hf = probeset__find(hp->files, &id, prefix, &known))) {
-		stale = *hf;
-		for (size_t i = 0; i < stale.nfds; i++)
-			links__close_now(hp->links, stale.fds[i]);
-		probeset__remove(hp->files, &id, prefix);
+	if ((hf = probeset__find(hp->files, id, prefix, NULL))) {
+		for (size_t i = 0; i < hf->nfds; i++)
+			links__close_now(hp->links, hf->fds[i]);
+		close_file(hf, NULL);
+		probeset__remove(hp->files, id, prefix);
 	}
 	elf = elf__open(path);
 	if (!elf) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return ret;
+		*ret = -errno;
+		return NULL;
 	}
-	probed = plan_file(elf, prefix, &plan);
+	plan_file(elf, prefix, &plan.plan);
 	elf__free(elf);
-	if (!probed)
-		return 0;
-	hf = probeset__add(hp->files, &id, prefix);
+	if (!plan.plan.nfuncs)
+		return NULL;
+	plan.fd = open(path, O_RDONLY | O_CLOEXEC);
+	hf = plan.fd >= 0 ? probeset__add(hp->files, id, prefix) : NULL;
 	if (!hf) {
-		snprintf(err, errlen, "cannot probe %s: out of memory", path);
-		return -ENOMEM;
+		*ret = plan.fd >= 0 ? -ENOMEM : -errno;
+		if (plan.fd >= 0)
+			close(plan.fd);
+		return NULL;
 	}
-	ret = link_plan(hp, path, &plan, hf);
-	for (size_t i = 0; !ret && i < NFUNCS; i++) {
+	*hf = plan;
+	for (size_t i = 0; !*ret && i < NFUNCS; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "%s%s", prefix, funcs[i].name);
-		if (plan.entry[i])
-			ret = add_site(hp, path, allocator, name, &funcs[i], &plan.site[i]);
+		if (plan.plan.entry[i])
+			*ret = add_site(hp, path, allocator, name, &funcs[i], &plan.plan.site[i]);
 	}
+	return *ret ? NULL : hf;
+}
+
+int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
+			     const char *allocator, pid_t pid, char *err, size_t errlen)
+{
+	struct mo_file_id id;
+	struct heap_file *hf;
+	int ret;
+
+	if (file_id_of(path, &id))
+		return 0;	/* gone: nothing to probe */
+	hf = plan_of(hp, path, &id, prefix, allocator, &ret);
+	if (!hf) {
+		if (ret)
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (pid)
+		ret = link_pid(hp, hf, pid, &id, prefix);
+	else if (!hf->linked_all && !(ret = link_plan(hp, hf, 0, hf->fds, &hf->nfds)))
+		hf->linked_all = true;
+	if (ret == -ESRCH)
+		return 0;	/* gone meanwhile */
 	if (ret) {
 		snprintf(err, errlen, "cannot probe the allocator in %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	return probed;
+	return hf->plan.nfuncs;
+}
+
+int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char *err, size_t errlen)
+{
+	size_t n = hp->npids;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pid_links pl = hp->pids[i];
+		struct heap_file *hf;
+		int ret;
+
+		if (pl.tgid != parent || !(hf = probeset__get(hp->files, &pl.id, pl.prefix)))
+			continue;
+		ret = link_pid(hp, hf, child, &pl.id, pl.prefix);
+		if (ret == -ESRCH)
+			return 0;	/* gone already */
+		if (ret) {
+			snprintf(err, errlen, "cannot probe the allocator for pid %d (forked by %d): %s", child, parent,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid)
+{
+	size_t kept = 0;
+	bool had = false;
+
+	for (size_t i = 0; i < hp->npids; i++) {
+		if (hp->pids[i].tgid == tgid)
+			had = true;
+		else
+			hp->pids[kept++] = hp->pids[i];
+	}
+	hp->npids = kept;
+	if (had)
+		links__release(hp->links, tgid);
 }
 
 /* Probe every file of files; ret: how resolving them went. */
@@ -286,8 +422,9 @@ static int attach_files(struct mo_heap_probes *hp, pid_t pid, struct mo_alloc_fi
 	}
 	for (size_t i = 0; !ret && i < files->count; i++) {
 		const struct mo_alloc_file *f = &files->files[i];
-		int n = hp->exe_only && !f->in_exe ? 0 : heap_probes__attach_file(hp, f->path, f->prefix, f->name, why,
-										       sizeof(why));
+		pid_t scope = hp->per_process ? pid : 0;
+		int n = hp->exe_only && !f->in_exe ? 0 :
+			heap_probes__attach_file(hp, f->path, f->prefix, f->name, scope, why, sizeof(why));
 
 		if (n >= 0)
 			probed += n;

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Allocator uprobes: which functions of a file to probe, where (probeplan.h),
  * and the links: one uprobe_multi link per BPF program and file
- * (uprobe_multi.h), in the session's link set. Attached system-wide per
- * file; the BPF programs keep only the session's processes. Each file is
- * probed once per content: one written in place loses its old probes first. */
+ * (uprobe_multi.h), in the session's link set, closed together. Each file is
+ * planned once per content (kept open: every link is on that content); one
+ * written in place loses its old probes first.
+ *
+ * Either system-wide per file (the launched command's: its fork children are
+ * covered from their first instruction; the BPF programs keep only the
+ * session's processes, every other process mapping the file traps), or per
+ * process (heap_probes__per_process, -p): pid-scoped links, so that no
+ * process outside the session traps. A child forked without exec carries its
+ * parent's breakpoints but not its links (it traps, uncounted):
+ * heap_probes__fork gives it links of its own. */
 #ifndef MO_ATTACH_HEAP_H
 #define MO_ATTACH_HEAP_H
 
@@ -26,16 +34,29 @@ int heap_probes__prepare(struct memobs_bpf *skel);
 struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel, struct mo_links *links);
 void heap_probes__free(struct mo_heap_probes *hp);
 
+/* From now on, probes are attached for each process alone (before any is). */
+void heap_probes__per_process(struct mo_heap_probes *hp);
+
 /* Probe the allocator functions named prefix + malloc, ... defined in the
- * ELF file at path; allocator names their family for the report. Returns
- * the number of functions probed (0: none defined there, or that file and
- * prefix already probed), or -errno with the reason in err. */
+ * ELF file at path, for process pid alone (0: every process); allocator
+ * names their family for the report. Returns the number of functions the
+ * file has probed (0: none defined there, or pid is gone), or -errno with the
+ * reason in err. */
 int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const char *prefix,
-			     const char *allocator, char *err, size_t errlen);
+			     const char *allocator, pid_t pid, char *err, size_t errlen);
+
+/* Per process: child was forked by parent; links of its own on every file
+ * parent has them on (none again where it has them). 0, or -errno with the
+ * reason in err. */
+int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char *err, size_t errlen);
+
+/* tgid exited: its links are closed in the background. */
+void heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid);
 
 /* Probe every allocator process pid will really call (allocators.h), pid
  * being stopped at the exec of exe (a path memobs can open: /proc/PID/exe).
- * Returns the number of functions probed (0 too when pid is gone), or
+ * Returns the number of functions its files have probed (0 too when pid is
+ * gone), or
  * -errno with the first reason in err: a file that cannot be probed, a
  * library the dynamic linker's search does not find. Either way the other
  * files are probed. */

@@ -216,6 +216,14 @@ int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char 
 	return ret ?: (int)mf->sites.count;
 }
 
+static bool has_link(const struct mo_usdt_probes *up, pid_t tgid, const struct mo_file_id *id)
+{
+	for (size_t i = 0; i < up->npids; i++)
+		if (up->pids[i].tgid == tgid && file_id_same_content(&up->pids[i].file, id))
+			return true;
+	return false;
+}
+
 int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char *err, size_t errlen)
 {
 	size_t n = up->npids;
@@ -225,7 +233,8 @@ int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char
 		struct marker_file *mf;
 		int link, ret;
 
-		if (up->pids[i].tgid != parent || !(mf = probeset__get(up->files, &id, "")))
+		if (up->pids[i].tgid != parent || !(mf = probeset__get(up->files, &id, "")) ||
+		    has_link(up, child, &id))
 			continue;
 		link = link_markers(up, mf, child);
 		if (link == -ESRCH)

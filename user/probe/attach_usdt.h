@@ -46,7 +46,8 @@ int usdt_probes__is_own(struct mo_usdt_probes *up, int fd);
 int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char *err, size_t errlen);
 
 /* child was forked by parent (no exec): it carries parent's breakpoints;
- * give it links of its own. 0, or -errno with the reason in err. */
+ * give it links of its own (none again where it has them). 0, or -errno
+ * with the reason in err. */
 int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char *err, size_t errlen);
 
 /* tgid exited: its links are closed in the background. */
