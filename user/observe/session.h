@@ -158,11 +158,20 @@ void session__each_site(struct mo_session *s,
 void session__each_site_delta(struct mo_session *s,
 			      void (*fn)(void *ctx, const struct mo_site_delta_key *k, __s64 bytes), void *ctx);
 
-/* Give BPF a file's unwind table: its rows (sorted, info->nrows of them,
- * 0: frame pointers only) in an array of their own, then info (build id,
- * row count, Python runtime), marked ready. 0/-errno. */
-int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file,
-			       const struct mo_unwind_file *info, const struct mo_unwind_row *rows);
+/* One file's unwind table for BPF: its rows (sorted, info->nrows of them,
+ * 0: frame pointers only) and info (build id, row count, Python runtime). */
+struct mo_unwind_load {
+	struct mo_file_key file;
+	struct mo_unwind_file info;
+	const struct mo_unwind_row *rows;
+	int err;		/* out: 0/-errno for this file */
+};
+
+/* Give BPF the tables of n files: each file's rows in an array of their
+ * own, then its info, marked ready. The kernel waits an RCU grace period
+ * (10-60 ms here) after each update of a map of maps, or once per batch:
+ * the n arrays go in as one batch. 0, or the first error. */
+int session__load_unwind_tables(struct mo_session *s, struct mo_unwind_load *loads, size_t n);
 
 /* A Python code object's record (mo_pycode). 0/-errno. */
 int session__read_pycode(struct mo_session *s, const struct mo_pycode_key *key, struct mo_pycode *code);

@@ -141,48 +141,80 @@ void session__each_site_delta(struct mo_session *s,
 		   visit_site_delta, &v);
 }
 
-int session__load_unwind_table(struct mo_session *s, const struct mo_file_key *file,
-			       const struct mo_unwind_file *info, const struct mo_unwind_row *rows)
+/* A file's rows in a new array map, written in place through mmap (a
+ * compiler has 480,000 rows): its fd, or -errno. */
+static int unwind_rows_map(const struct mo_unwind_row *rows, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	struct mo_unwind_file ready = *info;
-	__u32 n = info->nrows;
 	size_t size = (size_t)n * sizeof(*rows);
-	int fd = -1, err = 0;
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mo_unwind_file", sizeof(__u32), sizeof(*rows), n, &opts), err;
 	void *mem;
 
-	ready.ready = 1;
-	if (n) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mo_unwind_file", sizeof(__u32), sizeof(*rows), n, &opts);
-		if (fd < 0)
-			return -errno;
-		/* Written in place: a compiler has 480,000 rows. */
-		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (mem == MAP_FAILED) {
-			err = -errno;
-			goto out;
-		}
-		memcpy(mem, rows, size);
-		munmap(mem, size);
-		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_tables), file, &fd, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
+	if (fd < 0)
+		return -errno;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	memcpy(mem, rows, size);
+	munmap(mem, size);
+	return fd;
+}
+
+int session__load_unwind_tables(struct mo_session *s, struct mo_unwind_load *loads, size_t n)
+{
+	struct mo_file_key *keys = calloc(n ?: 1, sizeof(*keys));
+	int *fds = calloc(n ?: 1, sizeof(*fds)), first = 0;
+	__u32 nfds = 0, count;
+
+	if (!keys || !fds) {
+		free(keys);
+		free(fds);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		loads[i].err = 0;
+		if (!loads[i].info.nrows)
+			continue;
+		fds[nfds] = unwind_rows_map(loads[i].rows, loads[i].info.nrows);
+		if (fds[nfds] < 0)
+			loads[i].err = fds[nfds];
+		else
+			keys[nfds++] = loads[i].file;
+	}
+	count = nfds;
+	if (nfds && bpf_map_update_batch(bpf_map__fd(s->skel->maps.mo_unwind_tables), keys, fds, &count, NULL)) {
+		int err = -errno;
+
+		/* count says how many went in, in order. */
+		for (size_t i = 0, k = 0; i < n; i++)
+			if (loads[i].info.nrows && !loads[i].err && k++ >= count)
+				loads[i].err = err;
 	}
 	/* Ready only once the rows are there: BPF reads them from then on. */
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_files), file, &ready, BPF_ANY))
-		err = -errno;
-	else
-		s->unwind_rows += n;
-out:
-	if (fd >= 0)
-		close(fd);	/* mo_unwind_tables holds it */
-	return err;
+	for (size_t i = 0; i < n; i++) {
+		struct mo_unwind_file ready = loads[i].info;
+
+		ready.ready = 1;
+		if (!loads[i].err && bpf_map_update_elem(bpf_map__fd(s->skel->maps.mo_unwind_files), &loads[i].file,
+							 &ready, BPF_ANY))
+			loads[i].err = -errno;
+		if (!loads[i].err)
+			__atomic_add_fetch(&s->unwind_rows, loads[i].info.nrows, __ATOMIC_RELAXED);
+		first = first ?: loads[i].err;
+	}
+	for (__u32 k = 0; k < nfds; k++)
+		close(fds[k]);	/* mo_unwind_tables holds those that went in */
+	free(keys);
+	free(fds);
+	return first;
 }
 
 size_t session__unwind_bytes(const struct mo_session *s)
 {
-	return s->unwind_rows * sizeof(struct mo_unwind_row);
+	return __atomic_load_n(&s->unwind_rows, __ATOMIC_RELAXED) * sizeof(struct mo_unwind_row);
 }
 
 int session__read_pycode(struct mo_session *s, const struct mo_pycode_key *key, struct mo_pycode *code)

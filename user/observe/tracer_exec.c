@@ -53,29 +53,42 @@ static const char *const libc_names[] = { "libc.so", "libc-", NULL };
 void tracer_preload_unwind_tables(struct mo_tracer *t)
 {
 	static const char *const loader_names[] = { "ld-linux", "ld-musl", NULL };
-	char path[4096];
+	char libc[4096], loader[4096];
+	const char *paths[2];
+	size_t n = 0;
 
-	if (!own_library(libc_names, path, sizeof(path)))
-		unwind__load_now(t->unwinder, path);
-	if (!own_library(loader_names, path, sizeof(path)))
-		unwind__load_now(t->unwinder, path);
+	if (!own_library(libc_names, libc, sizeof(libc)))
+		paths[n++] = libc;
+	if (!own_library(loader_names, loader, sizeof(loader)))
+		paths[n++] = loader;
+	unwind__load_now(t->unwinder, paths, n);
 }
 
-/* The libraries the loader will map for an executable (DT_NEEDED and
- * rpaths with $ORIGIN; the environment is not read here), to the unwind
- * worker. */
-static void queue_libraries(struct mo_tracer *t, const char *exe, const char *exe_path)
+/* The unwind tables of a new executable and of the libraries the loader
+ * will map for it (DT_NEEDED and rpaths with $ORIGIN; the environment is
+ * not read here), loaded before it runs: its first samples walk through
+ * them, and a short program (an interpreter's script, a compiler's small
+ * unit) would be done before a table loaded beside it. */
+static void load_exe_tables(struct mo_tracer *t, const char *exe, const char *exe_path)
 {
 	struct mo_ld_query q = { .root = "", .exe = exe, .exe_path = exe_path };
-	struct mo_ld_objects objs;
+	struct mo_ld_objects objs = {};
+	const char **paths;
+	size_t n = 0;
 	char err[256];
+	bool resolved = !ldsearch_resolve(&q, &objs, err, sizeof(err));
 
-	if (ldsearch_resolve(&q, &objs, err, sizeof(err)))
-		return;
-	for (size_t i = 0; i < objs.count; i++)
-		if (!objs.objs[i].exe && !objs.objs[i].interp)
-			unwind__queue_path(t->unwinder, objs.objs[i].path);
-	ldsearch_free(&objs);
+	paths = calloc(objs.count + 1, sizeof(*paths));
+	if (paths) {
+		paths[n++] = exe;
+		for (size_t i = 0; i < objs.count; i++)
+			if (!objs.objs[i].exe && !objs.objs[i].interp)
+				paths[n++] = objs.objs[i].path;
+		unwind__load_now(t->unwinder, paths, n);
+	}
+	free(paths);
+	if (resolved)
+		ldsearch_free(&objs);
 }
 
 /* The -p gate stopped pid at its first exec of a file memobs had not seen:
@@ -85,14 +98,11 @@ void tracer_inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 	char path[64], real[4096];
 	ssize_t n;
 
-	/* Its stacks walk through it from its first sample on, and through the
-	 * libraries its loader is about to map soon after. */
 	snprintf(path, sizeof(path), "/proc/%u/exe", ev->hdr.tgid);
 	if (t->unwinder) {
 		n = readlink(path, real, sizeof(real) - 1);
 		real[n > 0 ? n : 0] = 0;
-		unwind__load_now(t->unwinder, path);
-		queue_libraries(t, path, n > 0 ? real : NULL);
+		load_exe_tables(t, path, n > 0 ? real : NULL);
 	}
 	session__exe_ready(t->sess, &ev->exe, probes__on_exec_stopped(t->probes, ev->hdr.tgid));
 	stopgate__release(t->stopgate, ev->hdr.tgid, t->run);
@@ -111,8 +121,7 @@ static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
 		n = readlink(self, real, sizeof(real) - 1);
 		real[n > 0 ? n : 0] = 0;
-		unwind__load_now(t->unwinder, held->path);
-		queue_libraries(t, held->path, n > 0 ? real : NULL);
+		load_exe_tables(t, held->path, n > 0 ? real : NULL);
 	}
 	/* Probes for the file, or its process; whether the heap library will
 	 * count the process, and if not, why (for every exec). */

@@ -20,10 +20,8 @@
 #define MAX_ROWS (1u << 23)	/* what BPF's binary search reaches (unwind.bpf.h) */
 
 struct request {
-	struct mo_file_key file;
 	pid_t pid;
 	__u64 start, end;
-	char *path;		/* a file to load by its path (not a request from BPF) */
 };
 
 struct learned {
@@ -33,22 +31,34 @@ struct learned {
 	ino_t ino;
 };
 
+/* A file whose table is loaded or being loaded. */
+struct claimed {
+	struct mo_file_key file;
+	bool done;		/* loaded, or failed: nothing more will come */
+};
+
 struct mo_unwinder {
 	struct mo_session *s;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;	/* the queue has requests */
+	pthread_cond_t file_done;	/* a claimed file is done */
 	bool stop;
 	struct request *q;	/* the queue (under lock) */
 	size_t nq, capq;
 	struct learned *done;	/* files loaded, not yet handed over (under lock) */
 	size_t ndone, capdone;
-	struct mo_file_key *loaded;	/* files whose table is loaded or being loaded (under lock) */
+	struct claimed *loaded;	/* (under lock) */
 	size_t nloaded, caploaded;
 	size_t files, rows;
 	double cpu_s;
 	unsigned unknown_python;	/* the last Python version said to be unread */
 };
+
+static bool same_file(const struct mo_file_key *a, const struct mo_file_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
 
 /* True the first time a file comes to be loaded: two processes of a new
  * executable may wait at the exec gate at once. */
@@ -58,13 +68,32 @@ static bool claim(struct mo_unwinder *u, const struct mo_file_key *file)
 
 	pthread_mutex_lock(&u->lock);
 	for (size_t i = 0; i < u->nloaded && first; i++)
-		first = u->loaded[i].dev != file->dev || u->loaded[i].ino != file->ino;
+		first = !same_file(&u->loaded[i].file, file);
 	if (first && !GROW(u->loaded, u->nloaded + 1, u->caploaded))
-		u->loaded[u->nloaded++] = *file;
+		u->loaded[u->nloaded++] = (struct claimed){ *file, false };
 	pthread_mutex_unlock(&u->lock);
 	return first;
 }
 
+/* Say a claimed file is done (under lock). */
+static void claim_done(struct mo_unwinder *u, const struct mo_file_key *file)
+{
+	for (size_t i = 0; i < u->nloaded; i++)
+		if (same_file(&u->loaded[i].file, file))
+			u->loaded[i].done = true;
+	pthread_cond_broadcast(&u->file_done);
+}
+
+/* Wait until another thread is done with a file it claimed. */
+static void wait_done(struct mo_unwinder *u, const struct mo_file_key *file)
+{
+	pthread_mutex_lock(&u->lock);
+	for (size_t i = 0; i < u->nloaded; i++)
+		if (same_file(&u->loaded[i].file, file))
+			while (!u->loaded[i].done)
+				pthread_cond_wait(&u->file_done, &u->lock);
+	pthread_mutex_unlock(&u->lock);
+}
 
 static double thread_cpu_s(void)
 {
@@ -123,89 +152,146 @@ static void python_info(struct mo_unwinder *u, int fd, struct mo_unwind_file *in
 	info->py_runtime = py.runtime;
 }
 
-/* Compile and load the table of the file open at fd (to be named by path),
- * under its kernel name. 0/-errno. */
-static int load(struct mo_unwinder *u, int fd, char *path)
+/* A file compiled, to be given to BPF with the others of its batch. */
+struct prepared {
+	struct mo_cfi_table t;
+	struct mo_unwind_load load;
+	struct learned l;
+	bool mine;		/* claimed here: else another thread loads it */
+};
+
+/* Compile the table of the file at path (named by its mapped path when it
+ * is a link under /proc: those go with their process). 0/-errno; p->mine
+ * false when another thread has it. */
+static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 {
 	char err[128];
-	struct mo_cfi_table t;
-	struct learned l = {};
-	struct mo_file_key file;
-	struct mo_unwind_file info;
 	struct stat st;
 	double t0 = thread_cpu_s();
-	int ret;
-
-	if (fstat(fd, &st)) {
-		free(path);
-		return -errno;
-	}
-	/* The kernel's dev_t: MKDEV(major, minor), a 20-bit minor. */
-	file = (struct mo_file_key){ ((__u64)major(st.st_dev) << 20) | minor(st.st_dev), st.st_ino };
-	if (!claim(u, &file)) {
-		free(path);
-		return 0;
-	}
-	ret = cfi_compile_fd(fd, &t, err, sizeof(err));
-	if (ret) {
-		free(path);
-		return ret;
-	}
-	if (t.nrows > MAX_ROWS)
-		t.nrows = 0;	/* frame pointers only */
-	info = (struct mo_unwind_file){ .nrows = t.nrows };
-	memcpy(info.build_id, t.build_id, sizeof(info.build_id));
-	python_info(u, fd, &info);
-	ret = session__load_unwind_table(u->s, &file, &info, t.rows);
-	log_info("unwind table of %s: %zu rows, %.1f ms", path, t.nrows, (thread_cpu_s() - t0) * 1e3);
-	buildids_hex(t.build_id, l.id);
-	l.path = path;
-	l.dev = st.st_dev;
-	l.ino = st.st_ino;
-	pthread_mutex_lock(&u->lock);
-	if (!ret) {
-		u->files++;
-		u->rows += t.nrows;
-	}
-	u->cpu_s += thread_cpu_s() - t0;
-	if (l.id[0] && !GROW(u->done, u->ndone + 1, u->capdone))
-		u->done[u->ndone++] = l;
-	else
-		free(l.path);
-	pthread_mutex_unlock(&u->lock);
-	cfi_table_free(&t);
-	return ret;
-}
-
-int unwind__load_now(struct mo_unwinder *u, const char *path)
-{
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-	struct stat st;
-	char *name;
 
+	memset(p, 0, sizeof(*p));
 	if (fd < 0)
 		return -errno;
-	/* Named now: a link under /proc goes with its process. */
-	name = fstat(fd, &st) ? NULL : file_path(path, &st);
-	ret = name ? load(u, fd, name) : -ENOMEM;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto out;
+	}
+	/* The kernel's dev_t: MKDEV(major, minor), a 20-bit minor. */
+	p->load.file = (struct mo_file_key){ ((__u64)major(st.st_dev) << 20) | minor(st.st_dev), st.st_ino };
+	p->mine = claim(u, &p->load.file);
+	ret = 0;
+	if (!p->mine)
+		goto out;
+	ret = cfi_compile_fd(fd, &p->t, err, sizeof(err));
+	if (!ret && !(p->l.path = file_path(path, &st)))
+		ret = -ENOMEM;
+	if (ret) {
+		pthread_mutex_lock(&u->lock);
+		claim_done(u, &p->load.file);
+		pthread_mutex_unlock(&u->lock);
+		cfi_table_free(&p->t);
+		p->mine = false;
+		goto out;
+	}
+	if (p->t.nrows > MAX_ROWS)
+		p->t.nrows = 0;	/* frame pointers only */
+	p->load.info = (struct mo_unwind_file){ .nrows = p->t.nrows };
+	memcpy(p->load.info.build_id, p->t.build_id, sizeof(p->load.info.build_id));
+	p->load.rows = p->t.rows;
+	python_info(u, fd, &p->load.info);
+	buildids_hex(p->t.build_id, p->l.id);
+	p->l.dev = st.st_dev;
+	p->l.ino = st.st_ino;
+	log_info("unwind table of %s: %zu rows, %.1f ms", p->l.path, p->t.nrows, (thread_cpu_s() - t0) * 1e3);
+out:
 	close(fd);
 	return ret;
 }
 
-/* A request: the file as the asking process maps it. Gone with the
- * process: its frames in this file stay (dev, inode) ones. */
-static void serve(struct mo_unwinder *u, const struct request *r)
+/* Give BPF the tables prepared (one batch: one grace period), hand the
+ * files to the build-id table and say they are done. */
+static int publish(struct mo_unwinder *u, struct prepared *p, size_t n)
 {
-	char map_files[96];
+	struct mo_unwind_load *loads = calloc(n ?: 1, sizeof(*loads));
+	size_t k = 0;
+	int ret;
 
-	if (r->path) {
-		unwind__load_now(u, r->path);
-		free(r->path);
-		return;
+	for (size_t i = 0; loads && i < n; i++)
+		if (p[i].mine)
+			loads[k++] = p[i].load;
+	ret = loads ? session__load_unwind_tables(u->s, loads, k) : -ENOMEM;
+	pthread_mutex_lock(&u->lock);
+	for (size_t i = 0, j = 0; i < n; i++) {
+		int err;
+
+		if (!p[i].mine)
+			continue;
+		err = loads ? loads[j++].err : -ENOMEM;
+		if (!err) {
+			u->files++;
+			u->rows += p[i].t.nrows;
+		}
+		if (p[i].l.id[0] && !GROW(u->done, u->ndone + 1, u->capdone))
+			u->done[u->ndone++] = p[i].l;
+		else
+			free(p[i].l.path);
+		claim_done(u, &p[i].load.file);
+		cfi_table_free(&p[i].t);
 	}
-	snprintf(map_files, sizeof(map_files), "/proc/%d/map_files/%llx-%llx", r->pid, (unsigned long long)r->start,
-		 (unsigned long long)r->end);
-	unwind__load_now(u, map_files);
+	pthread_mutex_unlock(&u->lock);
+	free(loads);
+	return ret;
+}
+
+/* Load the tables of the files at paths, in the calling thread, as one
+ * batch. wait: also wait for those another thread is loading. */
+static int load_paths(struct mo_unwinder *u, const char *const *paths, size_t n, bool wait)
+{
+	struct prepared *p = calloc(n ?: 1, sizeof(*p));
+	double t0 = thread_cpu_s();
+	int ret = 0, err;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		err = prepare(u, paths[i], &p[i]);
+		ret = ret ?: err;
+	}
+	err = publish(u, p, n);
+	ret = ret ?: err;
+	for (size_t i = 0; wait && i < n; i++)
+		if (!p[i].mine && p[i].load.file.ino)
+			wait_done(u, &p[i].load.file);
+	pthread_mutex_lock(&u->lock);
+	u->cpu_s += thread_cpu_s() - t0;
+	pthread_mutex_unlock(&u->lock);
+	free(p);
+	return ret;
+}
+
+int unwind__load_now(struct mo_unwinder *u, const char *const *paths, size_t n)
+{
+	return load_paths(u, paths, n, true);
+}
+
+/* The requests queued, served as one batch: each file as the asking
+ * process maps it. Gone with the process: its frames in this file stay
+ * (dev, inode) ones. */
+static void serve(struct mo_unwinder *u, struct request *q, size_t n)
+{
+	char (*map_files)[96] = calloc(n, sizeof(*map_files));
+	const char **paths = calloc(n, sizeof(*paths));
+
+	for (size_t i = 0; map_files && paths && i < n; i++) {
+		snprintf(map_files[i], sizeof(map_files[i]), "/proc/%d/map_files/%llx-%llx", q[i].pid,
+			 (unsigned long long)q[i].start, (unsigned long long)q[i].end);
+		paths[i] = map_files[i];
+	}
+	if (map_files && paths)
+		load_paths(u, paths, n, false);
+	free(map_files);
+	free(paths);
 }
 
 static void *worker(void *arg)
@@ -214,16 +300,20 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&u->lock);
 	for (;;) {
-		struct request r;
+		struct request *q;
+		size_t n;
 
 		while (!u->nq && !u->stop)
 			pthread_cond_wait(&u->cond, &u->lock);
 		if (!u->nq)
 			break;
-		r = u->q[0];
-		memmove(u->q, u->q + 1, --u->nq * sizeof(*u->q));
+		q = u->q;
+		n = u->nq;
+		u->q = NULL;
+		u->nq = u->capq = 0;
 		pthread_mutex_unlock(&u->lock);
-		serve(u, &r);
+		serve(u, q, n);
+		free(q);
 		pthread_mutex_lock(&u->lock);
 	}
 	pthread_mutex_unlock(&u->lock);
@@ -240,6 +330,7 @@ struct mo_unwinder *unwind__new(struct mo_session *s)
 	u->s = s;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);
+	pthread_cond_init(&u->file_done, NULL);
 	err = pthread_create(&u->thread, NULL, worker, u);
 	if (err) {
 		free(u);
@@ -271,11 +362,10 @@ void unwind__free(struct mo_unwinder *u)
 		free(u->done[i].path);
 	free(u->done);
 	free(u->loaded);
-	for (size_t i = 0; i < u->nq; i++)
-		free(u->q[i].path);
 	free(u->q);
 	pthread_mutex_destroy(&u->lock);
 	pthread_cond_destroy(&u->cond);
+	pthread_cond_destroy(&u->file_done);
 	free(u);
 }
 
@@ -283,24 +373,10 @@ void unwind__request(struct mo_unwinder *u, const struct mo_ev_unwind_file *ev)
 {
 	pthread_mutex_lock(&u->lock);
 	if (!GROW(u->q, u->nq + 1, u->capq)) {
-		u->q[u->nq++] = (struct request){ ev->file, ev->hdr.tgid, ev->vm_start, ev->vm_end };
+		u->q[u->nq++] = (struct request){ ev->hdr.tgid, ev->vm_start, ev->vm_end };
 		pthread_cond_signal(&u->cond);
 	}
 	pthread_mutex_unlock(&u->lock);
-}
-
-void unwind__queue_path(struct mo_unwinder *u, const char *path)
-{
-	char *copy = strdup(path);
-
-	pthread_mutex_lock(&u->lock);
-	if (copy && !GROW(u->q, u->nq + 1, u->capq)) {
-		u->q[u->nq++] = (struct request){ .path = copy };
-		pthread_cond_signal(&u->cond);
-		copy = NULL;
-	}
-	pthread_mutex_unlock(&u->lock);
-	free(copy);
 }
 
 void unwind__learned(struct mo_unwinder *u, struct mo_buildids *ids)

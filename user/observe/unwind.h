@@ -3,7 +3,8 @@
  * its stack walks meet (MO_EV_UNWIND_FILE); a worker thread opens the file
  * through the asking process's /proc/PID/map_files (any mount namespace),
  * compiles its .eh_frame (stacks/cfi.c) and loads the rows into BPF, once
- * per file, off the thread that reads events. The files learned are handed
+ * per file, off the thread that reads events; the requests queued meanwhile
+ * go in as one batch. The files learned are handed
  * to the build-id table, so their frames are named after the process is
  * gone. */
 #ifndef MO_UNWIND_H
@@ -26,14 +27,13 @@ void unwind__stop(struct mo_unwinder *u);
 /* Stop it (if still running) and free. */
 void unwind__free(struct mo_unwinder *u);
 
-/* Load the table of the file at path now, in the calling thread (a new
- * executable held by the exec gate: its first samples walk through it).
- * 0/-errno. */
-int unwind__load_now(struct mo_unwinder *u, const char *path);
-
-/* Queue the file at path to be loaded by the worker (the libraries a new
- * executable will map: loaded while its loader maps them). */
-void unwind__queue_path(struct mo_unwinder *u, const char *path);
+/* Load the tables of the files at paths now, in the calling thread, as one
+ * batch (one RCU grace period for all), and wait for those of them another
+ * thread is loading: a new executable held by the exec gate, its libraries
+ * (its first samples walk through them: a short program is done before a
+ * worker would be), the C library and the loader before the command runs.
+ * 0, or the first -errno. */
+int unwind__load_now(struct mo_unwinder *u, const char *const *paths, size_t n);
 
 /* Queue a request from BPF. */
 void unwind__request(struct mo_unwinder *u, const struct mo_ev_unwind_file *ev);
