@@ -16,6 +16,7 @@
 #include "python.bpf.h"
 
 #define UNWIND_SEARCH_STEPS 23	/* rows of one file: at most 2^23 */
+#define URETPROBE_DEPTH 8	/* a task's pending uretprobe returns looked through */
 
 /* The user registers a walk starts from. */
 struct user_regs {
@@ -28,7 +29,6 @@ struct vma_span {
 };
 
 struct unwind_walk {
-	struct task_struct *task;
 	struct mo_stack *out;
 	struct user_regs r;
 	struct vma_span vma;
@@ -155,6 +155,31 @@ static __always_inline void python_frames(struct unwind_walk *w, const struct mo
 	bpf_loop(MO_STACK_DEPTH, python_step, &p, 0);
 }
 
+/* A uretprobe (anyone's: memobs --heap's, bpftrace's) replaces the return
+ * address of the call it probes with its trampoline, which no table covers,
+ * for as long as the call runs; the kernel keeps the original and the stack
+ * slot it was in (the stack pointer at the call's entry) in the task's
+ * return instances. The original return address when slot is one of those
+ * slots; else ra. */
+static __always_inline __u64 uretprobe_original(__u64 slot, __u64 ra)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct uprobe_task *utask = task->utask;
+	struct return_instance *ri;
+
+	/* BTF pointers read in place: no stack for the copies (the walk's
+	 * frames are at the 512-byte limit). */
+	if (!utask)
+		return ra;
+	ri = utask->return_instances;
+	for (int k = 0; k < URETPROBE_DEPTH && ri; k++) {
+		if (ri->stack == slot)
+			return ri->orig_ret_vaddr;
+		ri = ri->next;
+	}
+	return ra;
+}
+
 /* One native frame: record where w->r.ip is (Python frames in place of an
  * eval loop's), then step to its caller. Returns 1 (bpf_loop: stop) when
  * the walk ends. */
@@ -171,7 +196,7 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 		return 1;
 	if (w->r.ip < w->vma.start || w->r.ip >= w->vma.end) {
 		w->vma.end = 0;
-		long err = bpf_find_vma(w->task, w->r.ip, vma_span_of, &w->vma, 0);
+		long err = bpf_find_vma(bpf_get_current_task_btf(), w->r.ip, vma_span_of, &w->vma, 0);
 
 		if (err == -16 /* EBUSY: mmap_lock not taken */ && i)
 			MO_DROP(stacks_cut);
@@ -244,7 +269,7 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 	if (bp_at && bpf_probe_read_user(&w->r.bp, sizeof(w->r.bp), (void *)bp_at))
 		return 1;
 	w->r.sp = cfa;
-	w->r.ip = ra;
+	w->r.ip = uretprobe_original(cfa - 8, ra);
 	return 0;
 }
 
@@ -252,8 +277,7 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
  * bytes of frames written (as bpf_get_stack does). */
 static __always_inline long unwind_user(struct mo_stack *out, const struct user_regs *r)
 {
-	struct unwind_walk w = { .task = bpf_get_current_task_btf(), .out = out, .r = *r,
-				 .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct unwind_walk w = { .out = out, .r = *r, .tgid = bpf_get_current_pid_tgid() >> 32 };
 
 	bpf_loop(MO_STACK_DEPTH, unwind_step, &w, 0);
 	return (long)w.n * sizeof(struct mo_stack_frame);
