@@ -88,8 +88,8 @@ static __always_inline __u32 proc_phase(struct mo_proc *p)
 /* The in-process heap slot of a process, NULL when it has none. */
 static __always_inline struct mo_heap_slot *heap_slot(__u32 tgid)
 {
-	__u32 zero = 0;
-	void *inner = bpf_map_lookup_elem(&mo_heap_slots, &tgid);
+	__u32 zero = 0, *idx = bpf_map_lookup_elem(&mo_heap_slot_of, &tgid);
+	void *inner = idx ? bpf_map_lookup_elem(&mo_heap_slots, idx) : NULL;
 
 	return inner ? bpf_map_lookup_elem(inner, &zero) : NULL;
 }

@@ -162,8 +162,9 @@ MO_SHARED struct {
 } mo_site_deltas SEC(".maps");
 
 /* In-process heap counting: each process's slot, a one-page array of its
- * own (BPF_F_MMAPABLE, which the process maps), by tgid. Its value is a
- * struct mo_heap_slot, given by size: the static linker cannot size a
+ * own (BPF_F_MMAPABLE, which the process maps), in a pool of slots by index
+ * (observe/heapslots.h), found by tgid through mo_heap_slot_of. Its value is
+ * a struct mo_heap_slot, given by size: the static linker cannot size a
  * struct in an extern inner map. */
 struct mo_heap_slot_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -174,11 +175,19 @@ struct mo_heap_slot_map {
 };
 
 MO_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, MO_MAX_PROCS);
 	__type(key, __u32);
 	__array(values, struct mo_heap_slot_map);
 } mo_heap_slots SEC(".maps");
+
+/* tgid -> its slot's index in mo_heap_slots (set by user space). */
+MO_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MO_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mo_heap_slot_of SEC(".maps");
 
 /* -a --comm: the names to observe (NUL-padded comms); sized by the loader. */
 MO_SHARED struct {

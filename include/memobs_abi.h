@@ -539,7 +539,8 @@ enum mo_usdt_arg_kind {
  * library emitters/heap/ counts each process's allocator calls in memory it
  * shares with memobs and BPF. Two pages per process: the session's header
  * (one BPF_F_MMAPABLE map, mo_heap) and the process's own slot (a map of
- * one page, an inner map of mo_heap_slots keyed by tgid), handed over a unix
+ * one page, an inner map of mo_heap_slots, found by tgid through
+ * mo_heap_slot_of: observe/heapslots.h), handed over a unix
  * socket at a handshake (SCM_RIGHTS) and mapped by the library. */
 #define MO_HEAP_PAGE 4096
 #define MO_HEAP_MAGIC 0x6d6f6870u	/* "mohp" */

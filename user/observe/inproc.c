@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "observe/heapslots.h"
 #include "observe/heapwhy.h"
 #include "observe/inproc.h"
 #include "observe/proctree.h"
@@ -29,7 +30,7 @@
 /* A slot handed out: its program's counts, until they are read. */
 struct slot_ref {
 	pid_t pid;
-	__u32 map_id;
+	int idx;		/* in the pool (heapslots.h) */
 	char *allocator;	/* from its hello */
 };
 
@@ -54,7 +55,8 @@ struct mo_inproc {
 	struct mo_run *run;
 	struct mo_proctree *tree;
 	int listen_fd;
-	int shared_fd, slots_fd;
+	int shared_fd;
+	struct mo_heap_slots *slots;
 	char env[96];		/* MEMOBS_HEAP_SOCK=NAME */
 	struct slot_ref *refs;
 	size_t nrefs, refs_alloc;
@@ -69,16 +71,18 @@ struct mo_inproc *inproc__new(struct mo_session *sess, const char *heap_lib)
 	struct mo_inproc *ip = calloc(1, sizeof(*ip));
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	unsigned char rnd[8];
-	int len;
+	int len, outer_fd, index_fd;
+	size_t nslots;
 
 	if (!ip)
 		return NULL;
 	ip->sess = sess;
 	ip->heap_lib = heap_lib;
 	ip->listen_fd = -1;
-	session__heap_fds(sess, &ip->shared_fd, &ip->slots_fd);
+	session__heap_fds(sess, &ip->shared_fd, &outer_fd, &index_fd, &nslots);
+	ip->slots = heapslots__new(outer_fd, index_fd, nslots);
 	ip->phase_sums = calloc(MO_MAX_PHASES, sizeof(*ip->phase_sums));
-	if (!ip->phase_sums || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+	if (!ip->slots || !ip->phase_sums || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		goto err;
 	/* Abstract: nothing in the file system; a random name so that no other
 	 * program claims it first. */
@@ -111,6 +115,7 @@ void inproc__free(struct mo_inproc *ip)
 	free(ip->exes);
 	free(ip->pending);
 	free(ip->phase_sums);
+	heapslots__free(ip->slots);
 	free(ip);
 	errno = err;
 }
@@ -147,18 +152,10 @@ static struct slot_ref *find_ref(struct mo_inproc *ip, pid_t pid)
 	return NULL;
 }
 
-/* The slot's page as it is now. 0/-errno. */
-static int read_slot(const struct slot_ref *ref, struct mo_heap_slot *slot)
+/* The slot's page as it is now. */
+static void read_slot(struct mo_inproc *ip, const struct slot_ref *ref, struct mo_heap_slot *slot)
 {
-	int fd = bpf_map_get_fd_by_id(ref->map_id), err = 0;
-	__u32 zero = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (bpf_map_lookup_elem(fd, &zero, slot))
-		err = -errno;
-	close(fd);
-	return err;
+	memcpy(slot, heapslots__page(ip->slots, ref->idx), sizeof(*slot));
 }
 
 /* Add one row into the process's phase and the run's sums. */
@@ -222,18 +219,17 @@ static void take_slot(struct mo_inproc *ip, const struct slot_ref *ref, const st
 	}
 }
 
-/* Read a slot into the run and forget it (its map too, when it is still
- * pid's). */
+/* Read a slot into the run and give it back to the pool. */
 static void finish(struct mo_inproc *ip, struct slot_ref *ref)
 {
 	struct mo_heap_slot *slot = malloc(sizeof(*slot));
-	__u32 key = ref->pid, id;
 
-	if (slot && !read_slot(ref, slot))
+	if (slot) {
+		read_slot(ip, ref, slot);
 		take_slot(ip, ref, slot);
+	}
 	free(slot);
-	if (!bpf_map_lookup_elem(ip->slots_fd, &key, &id) && id == ref->map_id)
-		bpf_map_delete_elem(ip->slots_fd, &key);
+	heapslots__put(ip->slots, ref->idx, ref->pid);
 	free(ref->allocator);
 	*ref = ip->refs[--ip->nrefs];
 }
@@ -334,24 +330,17 @@ void inproc__exec(struct mo_inproc *ip, pid_t pid, __u64 kdev, __u64 ino)
 	rec->heap_unseen = unseen ? strdup(unseen) : NULL;
 }
 
-/* A fresh slot map for pid, its page set up: every row unused, the last
+/* A slot of the pool for pid, its page set up: every row unused, the last
  * ones shared; the process's phase as BPF has it now (the library asks BPF
- * again once it mapped the page). Returns its fd or -errno. */
-static int new_slot(pid_t pid, const struct mo_proc *p, const struct mo_heap_hello *hello)
+ * again once it mapped the page). Returns its index or -errno. */
+static int new_slot(struct mo_inproc *ip, pid_t pid, const struct mo_proc *p, const struct mo_heap_hello *hello)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mo_heap_slot", sizeof(__u32), MO_HEAP_PAGE, 1, &opts);
+	int idx = heapslots__take(ip->slots, pid);
 	struct mo_heap_slot *slot;
 
-	if (fd < 0)
-		return -errno;
-	slot = mmap(NULL, MO_HEAP_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (slot == MAP_FAILED) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
+	if (idx < 0)
+		return idx;
+	slot = heapslots__page(ip->slots, idx);
 	slot->magic = MO_HEAP_MAGIC;
 	slot->tgid = pid;
 	slot->program_id = p->program_id;
@@ -362,16 +351,7 @@ static int new_slot(pid_t pid, const struct mo_proc *p, const struct mo_heap_hel
 		slot->rows[i].phase = MO_PHASE_NONE;
 		slot->rows[i].owner = i < MO_HEAP_ROWS - MO_HEAP_SHARED_ROWS ? MO_HEAP_ROW_FREE : MO_HEAP_ROW_SHARED;
 	}
-	munmap(slot, MO_HEAP_PAGE);
-	return fd;
-}
-
-static __u32 map_id_of(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+	return idx;
 }
 
 /* The file pid's calls go on to, as dladdr named it there: its real path
@@ -396,7 +376,7 @@ static enum mo_heap_answer admit(struct mo_inproc *ip, pid_t pid, const struct m
 {
 	struct slot_ref *ref;
 	struct mo_proc p;
-	__u32 key = pid;
+	int idx;
 
 	/* Its fork and exec are in the ring buffer before its hello: their
 	 * records are made first. */
@@ -411,18 +391,11 @@ static enum mo_heap_answer admit(struct mo_inproc *ip, pid_t pid, const struct m
 		finish(ip, ref);
 	if (GROW(ip->refs, ip->nrefs + 1, ip->refs_alloc))
 		return MO_HEAP_FAILED;
-	*slot_fd = new_slot(pid, &p, hello);
-	if (*slot_fd < 0)
+	idx = new_slot(ip, pid, &p, hello);
+	if (idx < 0)
 		return MO_HEAP_FAILED;
-	ref = &ip->refs[ip->nrefs];
-	*ref = (struct slot_ref){ .pid = pid, .map_id = map_id_of(*slot_fd), .allocator = allocator_path(pid, hello) };
-	if (!ref->map_id || bpf_map_update_elem(ip->slots_fd, &key, slot_fd, BPF_ANY)) {
-		free(ref->allocator);
-		close(*slot_fd);
-		*slot_fd = -1;
-		return MO_HEAP_FAILED;
-	}
-	ip->nrefs++;
+	*slot_fd = heapslots__fd(ip->slots, idx);
+	ip->refs[ip->nrefs++] = (struct slot_ref){ .pid = pid, .idx = idx, .allocator = allocator_path(pid, hello) };
 	return MO_HEAP_ACCEPTED;
 }
 
@@ -458,8 +431,6 @@ static void serve(struct mo_inproc *ip, int conn)
 		memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	}
 	sendmsg(conn, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (slot_fd >= 0)
-		close(slot_fd);	/* the slots' map holds it */
 }
 
 void inproc__accept(struct mo_inproc *ip)
@@ -499,12 +470,14 @@ void inproc__sweep(struct mo_inproc *ip)
 	struct mo_heap_slot *slot = malloc(sizeof(*slot));
 
 	for (size_t i = 0; slot && i < ip->nrefs;) {
-		if (!read_slot(&ip->refs[i], slot) && (slot->flags & MO_HEAP_SLOT_ENDED))
+		read_slot(ip, &ip->refs[i], slot);
+		if (slot->flags & MO_HEAP_SLOT_ENDED)
 			finish(ip, &ip->refs[i]);	/* the last one moved to i */
 		else
 			i++;
 	}
 	free(slot);
+	heapslots__tick(ip->slots);
 }
 
 int64_t inproc__live(struct mo_inproc *ip, pid_t pid)
@@ -515,7 +488,8 @@ int64_t inproc__live(struct mo_inproc *ip, pid_t pid)
 
 	if (!ref || !(slot = malloc(sizeof(*slot))))
 		return -1;
-	if (!read_slot(ref, slot) && !(slot->flags & MO_HEAP_SLOT_ENDED))
+	read_slot(ip, ref, slot);
+	if (!(slot->flags & MO_HEAP_SLOT_ENDED))
 		live = slot->live;
 	free(slot);
 	return live;

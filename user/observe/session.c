@@ -72,6 +72,7 @@ static bool kernel_signals_tasks(void)
 static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
 {
 	struct stat self;
+	__u32 slots;
 	int err = 0;
 
 	if (!stat("/proc/self/exe", &self)) {
@@ -128,8 +129,9 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, opts->max_allocs);
 	if (!opts->heap)
 		err = err ?: bpf_map__set_max_entries(skel->maps.mo_allocs, 1);
-	err = err ?: bpf_map__set_max_entries(skel->maps.mo_heap_slots, opts->heap_inproc && opts->max_procs ?
-								       opts->max_procs : opts->heap_inproc ? MO_MAX_PROCS : 1);
+	slots = opts->heap_inproc && opts->max_procs ? opts->max_procs : opts->heap_inproc ? MO_MAX_PROCS : 1;
+	err = err ?: bpf_map__set_max_entries(skel->maps.mo_heap_slots, slots);
+	err = err ?: bpf_map__set_max_entries(skel->maps.mo_heap_slot_of, slots);
 	skel->data_heap->mo_heap.magic = MO_HEAP_MAGIC;
 	skel->data_heap->mo_heap.version = MO_HEAP_VERSION;
 	skel->data_heap->mo_heap.sample_bytes = skel->rodata->mo_cfg.alloc_sample_bytes;
@@ -285,10 +287,12 @@ volatile struct mo_heap_shared *session__heap(struct mo_session *s)
 	return &s->skel->data_heap->mo_heap;
 }
 
-void session__heap_fds(struct mo_session *s, int *shared_fd, int *slots_fd)
+void session__heap_fds(struct mo_session *s, int *shared_fd, int *slots_fd, int *slot_of_fd, size_t *nslots)
 {
 	*shared_fd = bpf_map__fd(s->skel->maps.data_heap);
 	*slots_fd = bpf_map__fd(s->skel->maps.mo_heap_slots);
+	*slot_of_fd = bpf_map__fd(s->skel->maps.mo_heap_slot_of);
+	*nslots = bpf_map__max_entries(s->skel->maps.mo_heap_slots);
 }
 
 /* *peak = max(*peak, v) against BPF's own compare-and-swap on the same word. */

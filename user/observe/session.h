@@ -70,8 +70,9 @@ const volatile struct mo_state *session__state(struct mo_session *s);
 /* The session's heap header, live: its live heap and peaks (whichever path
  * counts), what the in-process libraries read. */
 volatile struct mo_heap_shared *session__heap(struct mo_session *s);
-/* The header's map and the slots' (hash of maps by tgid), for observe/inproc.c. */
-void session__heap_fds(struct mo_session *s, int *shared_fd, int *slots_fd);
+/* The header's map, the slots' (an array of nslots maps) and their index
+ * (tgid -> slot), for observe/inproc.c. */
+void session__heap_fds(struct mo_session *s, int *shared_fd, int *slots_fd, int *slot_of_fd, size_t *nslots);
 
 /* Put a process into the session (the launched command, -p PID, or one
  * found in /proc by -a), with its name (NULL: learned at exec), current RSS
