@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "lib/grow.h"
 #include "memobs.skel.h"
 #include "probe/attach_usdt.h"
 #include "probe/elfinfo.h"
@@ -45,9 +46,9 @@ struct mo_usdt_probes {
 	struct mo_links *links;
 	struct mo_probeset *files;	/* files with markers: struct marker_file */
 	struct pid_link *pids;
-	size_t npids, cap_pids;
+	size_t npids, pids_alloc;
 	struct own_file *own;
-	size_t nown;
+	size_t nown, own_alloc;
 	int inotify;
 };
 
@@ -158,16 +159,9 @@ static int link_markers(struct mo_usdt_probes *up, const struct marker_file *mf,
 
 static int add_pid_link(struct mo_usdt_probes *up, pid_t tgid, const struct mo_file_id *id, int link)
 {
-	if (up->npids == up->cap_pids) {
-		size_t cap = up->cap_pids ? 2 * up->cap_pids : 16;
-		struct pid_link *v = realloc(up->pids, cap * sizeof(*v));
-
-		if (!v) {
-			close(link);
-			return -ENOMEM;
-		}
-		up->pids = v;
-		up->cap_pids = cap;
+	if (GROW(up->pids, up->npids + 1, up->pids_alloc)) {
+		close(link);
+		return -ENOMEM;
 	}
 	if (links__add(up->links, link, tgid))
 		return -ENOMEM;
@@ -304,12 +298,11 @@ static int link_own(struct mo_usdt_probes *up, struct own_file *o, char *err, si
 
 int usdt_probes__attach_own(struct mo_usdt_probes *up, const char *path, char *err, size_t errlen)
 {
-	struct own_file *o, *grown = realloc(up->own, (up->nown + 1) * sizeof(*grown));
+	struct own_file *o;
 
 	err[0] = 0;
-	if (!grown)
+	if (GROW(up->own, up->nown + 1, up->own_alloc))
 		return -ENOMEM;
-	up->own = grown;
 	o = &up->own[up->nown];
 	memset(o, 0, sizeof(*o));
 	/* The file itself, not a link to it (/proc/self/exe): that is what inotify watches. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include "lib/grow.h"
 #include "probe/elfinfo.h"
 #include "probe/usdt.h"
 
@@ -166,7 +167,7 @@ struct collect {
 	size_t nnames;
 	struct mo_elf *elf;
 	struct mo_marker_sites *out;
-	size_t cap;
+	size_t offsets_alloc, sema_alloc, cookies_alloc;	/* room in out's arrays */
 	char *err;
 	size_t errlen;
 };
@@ -179,25 +180,6 @@ static int elf_symbol(void *ctx, const char *name, uint64_t *addr)
 	if (elf__object(ctx, name, &obj))
 		return -ENOENT;
 	*addr = obj.addr;
-	return 0;
-}
-
-static int grow(struct collect *c)
-{
-	struct mo_marker_sites *m = c->out;
-	size_t cap = c->cap ? 2 * c->cap : 8;
-	uint64_t *p;
-
-	if (!(p = realloc(m->offsets, cap * sizeof(*p))))
-		return -ENOMEM;
-	m->offsets = p;
-	if (!(p = realloc(m->sema_offsets, cap * sizeof(*p))))
-		return -ENOMEM;
-	m->sema_offsets = p;
-	if (!(p = realloc(m->cookies, cap * sizeof(*p))))
-		return -ENOMEM;
-	m->cookies = p;
-	c->cap = cap;
 	return 0;
 }
 
@@ -229,7 +211,8 @@ static int collect_note(const struct mo_usdt_note *note, void *arg)
 				 err == -ERANGE ? "is out of range" : "is in a form memobs cannot read");
 		return 0;
 	}
-	if (m->count == c->cap && grow(c))
+	if (GROW(m->offsets, m->count + 1, c->offsets_alloc) || GROW(m->sema_offsets, m->count + 1, c->sema_alloc) ||
+	    GROW(m->cookies, m->count + 1, c->cookies_alloc))
 		return -ENOMEM;
 	m->offsets[m->count] = note->offset;
 	m->sema_offsets[m->count] = note->sema_offset;
@@ -241,7 +224,8 @@ static int collect_note(const struct mo_usdt_note *note, void *arg)
 int usdt_probes_of(struct mo_elf *elf, const char *provider, const char *const *names, size_t nnames,
 		   struct mo_marker_sites *out, char *err, size_t errlen)
 {
-	struct collect c = { provider, names, nnames, elf, out, 0, err, errlen };
+	struct collect c = { .provider = provider, .names = names, .nnames = nnames, .elf = elf, .out = out,
+			      .err = err, .errlen = errlen };
 	bool semaphores = false;
 	int ret;
 
