@@ -92,6 +92,29 @@ def test_history_path_with_a_space_in_a_run():
         assert len(f.read().splitlines()) == 1, "nothing appended"
 
 
+def test_a_misspelt_subcommand_not_found_says_which_it_meant():
+    if os.geteuid() != 0:
+        raise Skip("needs root to trace (run the tests with sudo)")
+    p = memobs("chekc", cwd=TMP)
+    assert p.returncode == 127, (p.returncode, p.stderr)
+    assert p.stderr.splitlines() == ["memobs: chekc: command not found; did you mean 'memobs check'? "
+                                     "(to run a program so named: memobs -- chekc)"], p.stderr
+    # After -- (or options) the word was meant as a command; far from every subcommand, no guess.
+    for args in (["--", "chekc"], ["nosuchcommand"]):
+        p = memobs(*args, cwd=TMP)
+        assert p.returncode == 127 and p.stderr.splitlines() == ["memobs: cannot run '%s': No such file or directory"
+                                                                 % args[-1]], (args, p.returncode, p.stderr)
+    # A program so named is run, first argument or not.
+    bindir = os.path.join(TMP, "bin")
+    os.makedirs(bindir)
+    with open(os.path.join(bindir, "chekc"), "w") as f:
+        f.write("#!/bin/sh\nexit 7\n")
+    os.chmod(os.path.join(bindir, "chekc"), 0o755)
+    p = subprocess.run([MEMOBS, "chekc"], capture_output=True, text=True, timeout=120, cwd=TMP,
+                       env=dict(os.environ, PATH=bindir + ":" + os.environ["PATH"]))
+    assert p.returncode == 7 and "did you mean" not in p.stderr, (p.returncode, p.stderr)
+
+
 try:
     run_tests(globals())
 finally:

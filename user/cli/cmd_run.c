@@ -244,6 +244,21 @@ static void live_log_done(const char *log)
 
 /* Start the command held behind its exec gate, attach, release it.
  * Returns 0 or an exit code. */
+/* Why the command did not run; a misspelt subcommand (memobs chekc) is
+ * told what it was probably meant to be. */
+static void say_cannot_run(const struct run_opts *o, int rc, const char *err)
+{
+	const char *name = o->command[0], *near = NULL;
+
+	if (rc == MO_EXIT_NOT_FOUND && o->command_first && !strchr(name, '/'))
+		near = cli_subcommand_near(name);
+	if (near)
+		log_err("%s: command not found; did you mean 'memobs %s'? (to run a program so named: memobs -- %s)",
+			name, near, name);
+	else
+		log_err("cannot run '%s': %s", name, err);
+}
+
 static int start_command(struct mo_tracer *t, struct run_opts *o, const struct mo_invoker *inv,
 			 struct mo_launch *l, const char *libmemobs, struct mo_watchdog *watchdog)
 {
@@ -288,7 +303,7 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 	}
 	rc = launch_release(l, tracer__gate_fd(t), tracer__serve_gate, t, err, sizeof(err));
 	if (rc)
-		log_err("cannot run '%s': %s", o->command[0], err);
+		say_cannot_run(o, rc, err);
 	return rc;
 }
 

@@ -23,4 +23,9 @@ struct cli_subcommand {
 
 extern const struct cli_subcommand cli_subcommands[];	/* ends with an entry without a name */
 
+/* The subcommand (help and version included) within 2 edits of name (a
+ * letter added, removed, changed, or two swapped), the nearest; NULL when
+ * none is: what a command not found was probably meant to be. */
+const char *cli_subcommand_near(const char *name);
+
 #endif

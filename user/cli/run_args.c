@@ -376,8 +376,10 @@ int run_args_parse(int argc, char **argv, struct run_opts *o)
 	while ((key = cli_next(&p, argc, argv)) != -1)
 		if ((rc = take_option(key, argc, argv, o)) != CLI_GO_ON)
 			return rc;
-	if (optind < argc)
+	if (optind < argc) {
 		o->command = argv + optind;
+		o->command_first = optind == 1;
+	}
 	return check_combination(o);
 }
 

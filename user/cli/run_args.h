@@ -25,6 +25,7 @@ struct run_opts {
 	bool quiet;
 	bool heap_uprobes;		/* --heap=uprobes: a launched command's heap by uprobes too */
 	char **command;
+	bool command_first;		/* memobs's first argument: where a subcommand would be */
 	char live_log[PATH_MAX];	/* --live: where the command's output goes, or "" */
 	int stdio[3];			/* the command's standard streams (-1: memobs's) */
 };
