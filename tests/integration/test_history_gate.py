@@ -313,6 +313,23 @@ def test_gate_on_the_largest_process_and_one_command():
     assert out["commands"][0]["metric"] == "cc1" and out["largest_changes"], out
 
 
+def test_compare_rows_stay_in_their_columns_with_long_names():
+    long_phase = "link-and-strip-every-shared-library-of-the-tree"
+    a = doc(100 * MiB, phases={long_phase: 40 * MiB, "cc": 10 * MiB}, procs=[("cc1plus-wrapper", 50 * MiB)])
+    b = doc(130 * MiB, phases={long_phase: 70 * MiB, "cc": 12 * MiB}, procs=[("cc1plus-wrapper", 80 * MiB)])
+    p = memobs("compare", "--history=" + history("longnames", [a, b]), "@-2", "@-1")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert not [l for l in lines if len(l) > 100], p.stdout
+    header = next(l for l in lines if l.startswith("metric "))
+    # Every row's figures end where the header's do, and each metric name is there in full.
+    rows = [l for l in lines if l.endswith("%") or l.endswith("only in A") or l.endswith("only in B")]
+    assert len(rows) >= 8, p.stdout
+    assert not [l for l in rows if len(l) != len(header)], p.stdout
+    for name in ("phase.%s.rss.peak" % long_phase, "by_command.cc1plus-wrapper.rss_peak_max"):
+        assert any(l.strip().startswith(name) for l in lines), (name, p.stdout)
+
+
 def test_summary_lines_and_whole_documents_read_together():
     # An old history (a whole document per line) gets summary lines appended.
     full = doc(100 * MiB, phases={"render": 50 * MiB})

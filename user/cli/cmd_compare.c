@@ -56,9 +56,18 @@ static void print_side(const char *which, const struct side *s)
 	textfit_wrap(stdout, line, TEXTFIT_WIDTH, lead, "   ");
 }
 
+/* The figures after a row's metric: " %12s %12s %12s %10s". */
+#define FIGURES_COLS 50
+#define METRIC_MIN_COLS 24
+#define NAME_BUF (4 * 512)	/* a metric name escaped (termesc: 4 bytes a byte at most) */
+
+/* A row: its metric, then A, B and the change in columns. A metric longer
+ * than its column (a phase's name in full) has a line of its own, so that
+ * the figures stay under their headers and the name stays whole. */
 static void print_row(const struct mo_compare_row *r, int width, const char *indent)
 {
-	char a[48] = "-", b[48] = "-", d[48] = "-", pct[48];
+	char a[48] = "-", b[48] = "-", d[48] = "-", pct[48], buf[NAME_BUF];
+	const char *name = termesc(r->metric, buf, sizeof(buf));
 
 	if (r->has_a)
 		units_fmt(r->a, r->unit, a, sizeof(a));
@@ -70,29 +79,46 @@ static void print_row(const struct mo_compare_row *r, int width, const char *ind
 	} else {
 		snprintf(pct, sizeof(pct), "only in %s", r->has_a ? "A" : "B");
 	}
-	printf("%s%-*s %12s %12s %12s %10s\n", indent, width, r->metric, a, b, d, pct);
+	if (textfit_cols(name) > (size_t)width) {
+		printf("%s%s\n", indent, name);
+		name = "";
+	}
+	printf("%s%-*s %12s %12s %12s %10s\n", indent, textfit_pad(name, width), name, a, b, d, pct);
 }
 
 static void print_rows(const char *title, const struct mo_compare_row *rows, size_t n, int width)
 {
-	char name[4 * 200];
-
 	if (!n)
 		return;
 	printf("%s\n", title);
-	for (size_t i = 0; i < n; i++) {
-		struct mo_compare_row r = rows[i];
+	for (size_t i = 0; i < n; i++)
+		print_row(&rows[i], width - 2, "  ");
+}
 
-		r.metric = termesc(r.metric, name, sizeof(name));
-		print_row(&r, width - 2, "  ");
+/* Grow *width to the rows' longest metric (indent columns in), within
+ * what TEXTFIT_WIDTH leaves beside the figures. */
+static void fit_metrics(const struct mo_compare_row *rows, size_t n, size_t indent, int *width)
+{
+	char buf[NAME_BUF];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t cols = indent + textfit_cols(termesc(rows[i].metric, buf, sizeof(buf)));
+
+		if (cols > (size_t)*width)
+			*width = cols < TEXTFIT_WIDTH - FIGURES_COLS ? (int)cols : TEXTFIT_WIDTH - FIGURES_COLS;
 	}
 }
 
 static void print_table(const struct mo_compare *c, const struct side *a, const struct side *b)
 {
-	const int width = 24;
+	int width = METRIC_MIN_COLS;
 	char title[96];
 
+	fit_metrics(c->largest, c->nlargest, 2, &width);
+	fit_metrics(c->totals, c->ntotals, 0, &width);
+	fit_metrics(c->commands, c->ncommands, 2, &width);
+	for (size_t i = 0; i < c->nphases; i++)
+		fit_metrics(c->phases[i].rows, c->phases[i].nrows, 2, &width);
 	print_side("A", a);
 	print_side("B", b);
 	printf("\n%-*s %12s %12s %12s %10s\n", width, "metric", "A", "B", "change", "change %");
