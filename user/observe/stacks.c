@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include "lib/grow.h"
 #include "stacks/buildids.h"
@@ -12,6 +15,7 @@
 #include "observe/session.h"
 #include "observe/readout.h"
 #include "observe/stacks.h"
+#include "probe/elfinfo.h"
 #include "stacks/python.h"
 #include "stacks/symbolize.h"
 
@@ -294,12 +298,76 @@ static int name_program(struct mo_session *s, const struct mo_buildids *ids, con
 	return where->comm && (!exe || where->exe) ? 0 : -ENOMEM;
 }
 
-int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run *run)
+struct mo_stack_names {
+	struct mo_symbolizer *sym;
+	pthread_t thread;
+	bool running;
+	pid_t tid;		/* the thread's, for its priority */
+	size_t n;
+	char *paths[MO_NAMES_AHEAD];
+};
+
+/* At the lowest priority: the CPUs are the command's. */
+static void *prepare_names(void *arg)
+{
+	struct mo_stack_names *names = arg;
+	char id[64];
+
+	names->tid = syscall(SYS_gettid);
+	setpriority(PRIO_PROCESS, names->tid, 19);
+	for (size_t i = 0; i < names->n; i++) {
+		struct mo_elf *elf = elf__open(names->paths[i]);
+
+		if (elf && !elf__build_id(elf, id, sizeof(id)) && strlen(id) < MO_BUILD_ID_HEX)
+			symbolizer__prepare(names->sym, id, names->paths[i]);
+		elf__free(elf);
+	}
+	return NULL;
+}
+
+struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const char *const *paths, size_t n)
+{
+	struct mo_stack_names *names = calloc(1, sizeof(*names));
+
+	if (!names || !(names->sym = symbolizer__new(ids))) {
+		free(names);
+		return NULL;
+	}
+	for (size_t i = 0; i < n && i < MO_NAMES_AHEAD; i++)
+		if ((names->paths[names->n] = strdup(paths[i])))
+			names->n++;
+	names->running = names->n && !pthread_create(&names->thread, NULL, prepare_names, names);
+	return names;
+}
+
+/* The thread done: at the priority of the caller, who waits for it. */
+static void names_ready(struct mo_stack_names *names)
+{
+	if (!names->running)
+		return;
+	if (names->tid)
+		setpriority(PRIO_PROCESS, names->tid, getpriority(PRIO_PROCESS, 0));
+	pthread_join(names->thread, NULL);
+	names->running = false;
+}
+
+void stack_names__free(struct mo_stack_names *names)
+{
+	if (!names)
+		return;
+	names_ready(names);
+	symbolizer__free(names->sym);
+	for (size_t i = 0; i < names->n; i++)
+		free(names->paths[i]);
+	free(names);
+}
+
+int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_stack_names *names, struct mo_run *run)
 {
 	struct collect c = {};
 	struct mo_stack *stacks;
 	struct alloc_stack *allocs;
-	struct mo_symbolizer *sym;
+	struct mo_symbolizer *sym = names->sym;
 	size_t nallocs = 0;
 	bool missing = false;
 	int err = 0;
@@ -311,8 +379,8 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	qsort(c.sites, c.n, sizeof(*c.sites), cmp_raw_site_stack);
 	stacks = calloc(c.n, sizeof(*stacks));
 	allocs = calloc(c.n, sizeof(*allocs));
-	sym = symbolizer__new(ids);
-	if (!stacks || !allocs || !sym) {
+	names_ready(names);
+	if (!stacks || !allocs) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -354,7 +422,6 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_run 
 	if (!err)
 		err = phases_sites(s, run, allocs, nallocs);
 out:
-	symbolizer__free(sym);
 	free(allocs);
 	free(stacks);
 	free(c.sites);

@@ -127,14 +127,21 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		goto err_free;
 	if (sopts.gate_exec && !(t->stopgate = stopgate__new(&sopts, err, errlen)))
 		goto err_free;
+	/* Stacks: their names are prepared while the BPF programs load. */
+	if ((opts->heap && opts->alloc_sample_bytes) || opts->rss_sample_bytes) {
+		t->buildids = buildids__new();
+		if (!t->buildids || tracer_start_names(t)) {
+			snprintf(err, errlen, "out of memory");
+			goto err_free;
+		}
+	}
 	t->sess = session__open(&sopts, on_event, t, err, errlen);
 	if (!t->sess)
 		goto err_free;
 	if (t->stopgate)
 		stopgate__attach(t->stopgate, t->sess);
-	if ((opts->heap && opts->alloc_sample_bytes) || opts->rss_sample_bytes) {
-		t->buildids = buildids__new();
-		t->unwinder = t->buildids ? unwind__new(t->sess) : NULL;
+	if (t->buildids) {
+		t->unwinder = unwind__new(t->sess);
 		if (!t->unwinder) {
 			snprintf(err, errlen, "cannot start the unwind table worker: %s", strerror(errno));
 			goto err_free;
@@ -193,6 +200,7 @@ void tracer__free(struct mo_tracer *t)
 	session_procs_snap_free(&t->procs);
 	readout__free(t->readout);
 	unwind__free(t->unwinder);
+	stack_names__free(t->names);
 	buildids__free(t->buildids);
 	proctree__free(t->tree);
 	tracer__end_gate(t);
@@ -475,7 +483,7 @@ int tracer__finish(struct mo_tracer *t)
 		t->run->unwind_files = files;
 		t->run->unwind_rows = rows;
 		t->run->unwind_cpu_s = cpu_s;
-		ret = stacks_readout(t->sess, t->buildids, t->run);
+		ret = stacks_readout(t->sess, t->buildids, t->names, t->run);
 	}
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include "observe/holds.h"
 #include "observe/inproc.h"
 #include "observe/probes.h"
+#include "observe/stacks.h"
 #include "observe/stopgate.h"
 #include "observe/unwind.h"
 #include "observe/watchdog.h"
@@ -48,20 +49,38 @@ static int own_library(const char *const *prefixes, char *path, size_t len)
 
 static const char *const libc_names[] = { "libc.so", "libc-", NULL };
 
-/* Every process maps the C library and the dynamic loader: their unwind
- * tables are loaded before the command runs. */
-void tracer_preload_unwind_tables(struct mo_tracer *t)
+static const char *const loader_names[] = { "ld-linux", "ld-musl", NULL };
+
+/* Every process maps the C library and the dynamic loader: memobs's own
+ * (the targets' unless they live in another mount namespace), into paths;
+ * how many were found. */
+static size_t every_process_maps(char libc[4096], char loader[4096], const char *paths[2])
 {
-	static const char *const loader_names[] = { "ld-linux", "ld-musl", NULL };
-	char libc[4096], loader[4096];
-	const char *paths[2];
 	size_t n = 0;
 
-	if (!own_library(libc_names, libc, sizeof(libc)))
+	if (!own_library(libc_names, libc, 4096))
 		paths[n++] = libc;
-	if (!own_library(loader_names, loader, sizeof(loader)))
+	if (!own_library(loader_names, loader, 4096))
 		paths[n++] = loader;
-	unwind__load_now(t->unwinder, paths, n);
+	return n;
+}
+
+/* Their unwind tables are loaded before the command runs. */
+void tracer_preload_unwind_tables(struct mo_tracer *t)
+{
+	char libc[4096], loader[4096];
+	const char *paths[2];
+
+	unwind__load_now(t->unwinder, paths, every_process_maps(libc, loader, paths));
+}
+
+int tracer_start_names(struct mo_tracer *t)
+{
+	char libc[4096], loader[4096];
+	const char *paths[2];
+
+	t->names = stack_names__new(t->buildids, paths, every_process_maps(libc, loader, paths));
+	return t->names ? 0 : -ENOMEM;
 }
 
 /* The unwind tables of a new executable and of the libraries the loader

@@ -33,6 +33,7 @@ struct mo_tracer {
 	struct mo_readout *readout;
 	struct mo_buildids *buildids;	/* NULL: no stacks */
 	struct mo_unwinder *unwinder;	/* the unwind tables BPF asks for; NULL: no stacks */
+	struct mo_stack_names *names;	/* the frames' names; NULL: no stacks */
 	struct mo_views *views;		/* the session now, for the next two */
 	struct mo_live *live;		/* --live, or NULL */
 	struct mo_serve *serve;		/* --serve, or NULL */
@@ -66,6 +67,9 @@ void tracer_name_running_root(struct mo_tracer *t, pid_t pid);
 
 /* The unwind tables of the C library and the dynamic loader, loaded now. */
 void tracer_preload_unwind_tables(struct mo_tracer *t);
+
+/* Start naming: the files in every stack opened ahead (stacks.h). 0/-ENOMEM. */
+int tracer_start_names(struct mo_tracer *t);
 
 /* The probes in place before the command runs. 0 or -errno with err. */
 int tracer_attach_upfront(struct mo_tracer *t, char *err, size_t errlen);

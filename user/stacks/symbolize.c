@@ -111,9 +111,10 @@ char *symbolize_demangle(const char *name)
 	return out;
 }
 
-static struct module *module_for(struct mo_symbolizer *s, const char *id, unsigned *index)
+/* The module of build id id: the file at path, or when NULL the one the
+ * build-id table knows. */
+static struct module *module_for(struct mo_symbolizer *s, const char *id, const char *path, unsigned *index)
 {
-	const char *path;
 	struct module *m;
 
 	for (size_t i = 0; i < s->nmods; i++)
@@ -127,7 +128,7 @@ static struct module *module_for(struct mo_symbolizer *s, const char *id, unsign
 	m = &s->mods[s->nmods++];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->id, sizeof(m->id), "%s", id);
-	path = buildids__find(s->ids, id);
+	path = path ?: buildids__find(s->ids, id);
 	if (!path)
 		return m;
 	m->base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -316,7 +317,7 @@ void symbolizer__frame(struct mo_symbolizer *s, const char *id, uint64_t offset,
 		       struct mo_sym *out)
 {
 	unsigned index = 0;
-	struct module *m = module_for(s, id, &index);
+	struct module *m = module_for(s, id, NULL, &index);
 	struct cached *c;
 
 	s->lookups++;
@@ -342,4 +343,17 @@ void symbolizer__frame(struct mo_symbolizer *s, const char *id, uint64_t offset,
 	c->return_address = return_address;
 	s->ncache++;
 	*out = c->sym;
+}
+
+void symbolizer__prepare(struct mo_symbolizer *s, const char *id, const char *path)
+{
+	unsigned index;
+	struct module *m = module_for(s, id, path, &index);
+	GElf_Addr bias;
+
+	if (!m || !m->mod)
+		return;
+	if (!m->funcs_read)
+		read_funcs(m);
+	dwfl_module_getdwarf(m->mod, &bias);
 }
