@@ -28,14 +28,21 @@ struct vma_span {
 	struct mo_file_key file;	/* ino 0: no file (anonymous, vdso) */
 };
 
+/* What the Python walk shares with the native one. */
+struct py_walk_state {
+	__u32 n;		/* frames written */
+	__u32 tgid;
+	__u64 pyframe;		/* the next Python frame to write, once the first eval loop was met */
+	__u64 runtime;		/* _PyRuntime's address in this process */
+	__u16 version;
+	bool read;		/* the Python thread state was looked for */
+};
+
 struct unwind_walk {
 	struct mo_stack *out;
 	struct user_regs r;
 	struct vma_span vma;
-	__u32 n;		/* frames written */
-	__u32 tgid;
-	__u64 pyframe;		/* the next Python frame to write, once the first eval loop was met */
-	bool py_read;		/* the Python thread state was looked for */
+	struct py_walk_state py;
 };
 
 static long vma_span_of(struct task_struct *task, struct vm_area_struct *vma, struct vma_span *span)
@@ -101,58 +108,63 @@ static __always_inline const struct mo_unwind_row *find_row(void *table, __u32 n
 }
 
 struct py_walk {
-	struct unwind_walk *w;
+	struct py_walk_state *st;
 	const struct py_offsets *o;
+	struct mo_stack *out;
 };
 
-/* One Python frame of the current eval loop call: written at w->n. Returns
- * 1 (bpf_loop: stop) at the call's entry frame. */
+/* One Python frame of the current eval loop call: written at st->n.
+ * Returns 1 (bpf_loop: stop) at the call's entry frame. */
 static long python_step(__u32 k, struct py_walk *p)
 {
-	struct unwind_walk *w = p->w;
+	struct py_walk_state *st = p->st;
 	const struct py_offsets *o = p->o;
-	struct mo_pycode_key key = { .tgid = w->tgid };
-	__u64 f = w->pyframe, instr, code_start;
+	struct mo_pycode_key key = { .tgid = st->tgid };
+	__u64 f = st->pyframe, instr, code_start;
 	__u8 owner = 0, entry = 0;
 	struct mo_stack_frame *fr;
 
-	if (!f || w->n >= MO_STACK_DEPTH)
+	if (!st->read) {	/* here, not in python_walk: its frame and this one share the 512 bytes */
+		st->read = true;
+		st->pyframe = f = py_current_frame(o, st->runtime);
+	}
+	if (!f || st->n >= MO_STACK_DEPTH)
 		return 1;
 	if (o->f_is_entry) {
 		bpf_probe_read_user(&entry, sizeof(entry), (void *)(f + o->f_is_entry));
 	} else if (!bpf_probe_read_user(&owner, sizeof(owner), (void *)(f + o->f_owner)) &&
 		   owner == PY_FRAME_OWNED_BY_CSTACK) {
-		w->pyframe = read_ptr(f + o->f_previous);
+		st->pyframe = read_ptr(f + o->f_previous);
 		return 1;
 	}
 	key.code = read_ptr(f + o->f_code);
 	instr = read_ptr(f + o->f_prev_instr);
-	w->pyframe = read_ptr(f + o->f_previous);
+	st->pyframe = read_ptr(f + o->f_previous);
 	if (key.code && py_code(o, &key)) {
-		fr = &w->out->frames[w->n & (MO_STACK_DEPTH - 1)];
+		fr = &p->out->frames[st->n & (MO_STACK_DEPTH - 1)];
 		fr->status = MO_FRAME_PY;
 		__builtin_memcpy(fr->build_id, &key, sizeof(key));
 		__builtin_memset(fr->build_id + sizeof(key), 0, sizeof(fr->build_id) - sizeof(key));
 		code_start = key.code + o->co_code;
 		fr->offset = instr > code_start ? instr - code_start : 0;
-		w->n++;
+		st->n++;
 	}
 	return entry ? 1 : 0;
 }
 
 /* The Python frames one eval loop call runs, in place of its native frame
- * (written at w->n): from the next one down to the call's entry frame. */
-static __always_inline void python_frames(struct unwind_walk *w, const struct mo_unwind_file *info)
+ * (written at st->n): from the next one down to the call's entry frame. A
+ * global function, verified once on its own: inlined in the native walk,
+ * the verifier followed it again for each state of that walk (50 ms of the
+ * RSS program's 74 ms). Weak: each object that walks stacks has it. */
+__weak __noinline int python_walk(struct py_walk_state *st, struct mo_stack *out)
 {
-	struct py_walk p = { w, py_offsets_of(info->py_version) };
+	struct py_walk p = { st, NULL, out };
 
-	if (!p.o)
-		return;
-	if (!w->py_read) {
-		w->py_read = true;
-		w->pyframe = py_current_frame(p.o, w->vma.start - (w->vma.pgoff << 12) + info->py_runtime);
-	}
+	if (!st || !out || !(p.o = py_offsets_of(st->version)))
+		return 0;
 	bpf_loop(MO_STACK_DEPTH, python_step, &p, 0);
+	return 0;
 }
 
 /* A uretprobe (anyone's: memobs --heap's, bpftrace's) replaces the return
@@ -185,14 +197,14 @@ static __always_inline __u64 uretprobe_original(__u64 slot, __u64 ra)
  * the walk ends. */
 static long unwind_step(__u32 i, struct unwind_walk *w)
 {
-	struct mo_stack_frame *fr = &w->out->frames[w->n & (MO_STACK_DEPTH - 1)];
+	struct mo_stack_frame *fr = &w->out->frames[w->py.n & (MO_STACK_DEPTH - 1)];
 	const struct mo_unwind_row *row = NULL;
 	struct mo_unwind_file *info;
 	__u64 off, cfa, ra, bp_at = 0;
 	__u8 rule = MO_CFA_FP;
 	bool ok = true;
 
-	if (i >= MO_STACK_DEPTH || w->n >= MO_STACK_DEPTH || !w->r.ip)
+	if (i >= MO_STACK_DEPTH || w->py.n >= MO_STACK_DEPTH || !w->r.ip)
 		return 1;
 	if (w->r.ip < w->vma.start || w->r.ip >= w->vma.end) {
 		w->vma.end = 0;
@@ -207,7 +219,7 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 	if (!w->vma.file.ino) {
 		fr->status = 2;	/* IP: memory no file backs (generated code, vdso) */
 		fr->offset = w->r.ip;
-		w->n++;
+		w->py.n++;
 	} else {
 		info = bpf_map_lookup_elem(&mo_unwind_files, &w->vma.file);
 		fr->offset = off;
@@ -215,21 +227,23 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 			fr->status = MO_FRAME_FILE;
 			__builtin_memcpy(fr->build_id, &w->vma.file, sizeof(w->vma.file));
 			__builtin_memset(fr->build_id + sizeof(w->vma.file), 0, sizeof(fr->build_id) - sizeof(w->vma.file));
-			w->n++;
+			w->py.n++;
 			if (!info)
 				ask_for_table(w);
 			return 1;
 		}
 		fr->status = 1;	/* VALID */
 		__builtin_memcpy(fr->build_id, info->build_id, sizeof(fr->build_id));
-		w->n++;
+		w->py.n++;
 		if (info->py_version && off >= info->py_eval_start && off < info->py_eval_end) {
-			__u32 native = w->n - 1;
+			__u32 native = w->py.n - 1;
 
-			w->n = native;	/* its Python frames take its place, if it has any */
-			python_frames(w, info);
-			if (w->n == native)
-				w->n = native + 1;
+			w->py.n = native;	/* its Python frames take its place, if it has any */
+			w->py.version = info->py_version;
+			w->py.runtime = w->vma.start - (w->vma.pgoff << 12) + info->py_runtime;
+			python_walk(&w->py, w->out);
+			if (w->py.n == native)
+				w->py.n = native + 1;
 		}
 		if (info->nrows) {
 			void *table = bpf_map_lookup_elem(&mo_unwind_tables, &w->vma.file);
@@ -277,10 +291,10 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
  * bytes of frames written (as bpf_get_stack does). */
 static __always_inline long unwind_user(struct mo_stack *out, const struct user_regs *r)
 {
-	struct unwind_walk w = { .out = out, .r = *r, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct unwind_walk w = { .out = out, .r = *r, .py.tgid = bpf_get_current_pid_tgid() >> 32 };
 
 	bpf_loop(MO_STACK_DEPTH, unwind_step, &w, 0);
-	return (long)w.n * sizeof(struct mo_stack_frame);
+	return (long)w.py.n * sizeof(struct mo_stack_frame);
 }
 
 /* The user registers of the current task, from inside the kernel. */
