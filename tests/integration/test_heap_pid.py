@@ -62,6 +62,7 @@ def observe():
         STATE["bystander_after"] = bystander.ask("p")
         assert target.ask("a 1000 100") == "done"
         STATE["child"] = target.ask("f 500 200").split()
+        STATE["execd"] = target.ask("e 300 50").split()
         target.quit()
         _, STATE["stderr"] = m.communicate(timeout=120)
         STATE["rc"] = m.returncode
@@ -107,6 +108,12 @@ def test_forked_child_is_held_until_linked_and_counted_exactly():
     heap = proc(s["doc"], int(s["child"][1]))["heap"]
     assert (heap["alloc_count"], heap["alloc_bytes"]) == (500, 100000), heap
     assert s["doc"]["drops"]["unheld_forks"] == 0, s["doc"]["drops"]
+
+
+def test_a_child_that_execs_is_counted_exactly_in_its_new_program():
+    s = run()
+    heap = proc(s["doc"], int(s["execd"][1]))["heap"]
+    assert (heap["alloc_count"], heap["alloc_bytes"]) == (300, 15000), heap
 
 
 def test_host_wide_heap_says_every_process_traps():

@@ -167,6 +167,15 @@ void probes__add_running(struct mo_probes *p, pid_t pid)
 	}
 }
 
+void probes__exec_unheld(struct mo_probes *p, pid_t tgid)
+{
+	char exe[64], why[512];
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", tgid);
+	if (p->heap_per_process && heap_probes__attach_exe(p->heap, tgid, exe, why, sizeof(why)) < 0)
+		run_add_warning(p->run, "%s", why);
+}
+
 void probes__heap_per_process(struct mo_probes *p)
 {
 	if (p->heap) {

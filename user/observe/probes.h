@@ -44,6 +44,11 @@ unsigned probes__on_exec_held(void *ctx, const struct mo_exec_held *held);
  * exec (markers: pid-scoped links). */
 bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid);
 
+/* -p: tgid exec'd and the gate did not hold it (a job-control shell's job,
+ * memobs not ticking, a file needing no look): per process, its new
+ * program's allocator files get links now, late rather than never. */
+void probes__exec_unheld(struct mo_probes *p, pid_t tgid);
+
 /* A running process joins (-p PID): its markers, and its allocator with heap. */
 void probes__add_running(struct mo_probes *p, pid_t pid);
 

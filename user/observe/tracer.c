@@ -62,6 +62,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		proctree__exec(t->tree, hdr->tgid, ev->comm, ev->filename, ev->args, ev->args_len, ev->args_total);
 		if (ev->flags & MO_EXEC_STOPPED)
 			tracer_inspect_exe(t, ev);
+		else
+			probes__exec_unheld(t->probes, hdr->tgid);
 		if (t->inproc)
 			inproc__exec(t->inproc, hdr->tgid, ev->exe.dev, ev->exe.ino);
 		break;
