@@ -310,6 +310,27 @@ int procfs_start_ticks(pid_t pid, uint64_t *out)
 	return n < 0 ? n : procfs_parse_start_ticks(text, out);
 }
 
+#define ENVIRON_MAX (4u << 20)
+
+char *procfs_environ(pid_t pid, size_t *len)
+{
+	char path[64], *buf = malloc(ENVIRON_MAX + 1);
+	ssize_t n;
+
+	*len = 0;
+	if (!buf)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	n = read_file(path, buf, ENVIRON_MAX);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
 ssize_t procfs_read_text(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

@@ -74,6 +74,11 @@ int procfs_pss(pid_t pid, struct mo_pss *out);
 int procfs_start_ticks(pid_t pid, uint64_t *out);
 int procfs_parse_start_ticks(const char *text, uint64_t *out);
 
+/* pid's environment as /proc/PID/environ has it (NUL-separated, at most
+ * 4 MiB), NUL-terminated, malloc'ed, its length in *len; NULL when it
+ * cannot be read. */
+char *procfs_environ(pid_t pid, size_t *len);
+
 /* A small text file read whole into buf (at most len - 1 bytes),
  * NUL-terminated: /proc and cgroup files. Its length, or -errno (-ESRCH
  * when it does not exist). */

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/procfs.h"
 #include "observe/heapwhy.h"
 #include "probe/allocators.h"
 #include "probe/elfinfo.h"
 
-#define MAX_ENVIRON (256u << 10)
 
 const char heapwhy_no_handshake[] = "memobs's library never reported (it exited before memobs could tell why)";
 const char heapwhy_no_report[] = "memobs's library never reported (it could not load, or the program "
@@ -47,28 +47,6 @@ void heapwhy_exe(const char *path, struct mo_exe_heap *out)
 		 (elf__dyn_strings(elf, find_libpython, &libpython) > 0 && libpython))
 		out->unseen = pymalloc_heap;
 	elf__free(elf);
-}
-
-static char *read_environ(pid_t pid, size_t *len)
-{
-	char path[64], *buf = malloc(MAX_ENVIRON + 1);
-	ssize_t n;
-	int fd;
-
-	*len = 0;
-	if (!buf)
-		return NULL;
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	while (*len < MAX_ENVIRON && (n = read(fd, buf + *len, MAX_ENVIRON - *len)) > 0)
-		*len += n;
-	close(fd);
-	buf[*len] = 0;
-	return buf;
 }
 
 /* The last value of name= in a NUL-separated environment, NULL if none. */
@@ -148,7 +126,7 @@ const char *heapwhy_process(pid_t pid, const struct mo_exe_heap *exe, const char
 			    bool *will_report)
 {
 	size_t len;
-	char *env = read_environ(pid, &len);
+	char *env = procfs_environ(pid, &len);
 	const char *why = judge(pid, exe, env, len, heap_lib, unseen, will_report);
 
 	free(env);

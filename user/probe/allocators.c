@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/procfs.h"
 #include "probe/allocators.h"
 #include "probe/elfinfo.h"
 #include "probe/ldsearch.h"
 
-#define MAX_ENVIRON (4u << 20)
 
 static bool has(struct mo_elf *e, const char *name)
 {
@@ -186,25 +186,6 @@ static void scan_environ(char *env, size_t len, const char **llp, const char **p
 	}
 }
 
-static char *read_environ(pid_t pid, size_t *len)
-{
-	char path[64], *buf = malloc(MAX_ENVIRON + 1);
-	ssize_t n;
-	int fd;
-
-	*len = 0;
-	if (!buf)
-		return NULL;
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (fd >= 0 && *len < MAX_ENVIRON && (n = read(fd, buf + *len, MAX_ENVIRON - *len)) > 0)
-		*len += n;
-	if (fd >= 0)
-		close(fd);
-	buf[*len] = 0;
-	return buf;
-}
-
 /* AT_SECURE as the kernel sets it for a set-user/group-ID exec: real and
  * effective ids differ. (File capabilities set it too; not seen here.) */
 static bool secure_exec(pid_t pid)
@@ -260,7 +241,7 @@ static int resolve_for(pid_t pid, const char *exe, const char *exe_path, char *e
 int allocators_for_exe(pid_t pid, const char *exe, struct mo_alloc_files *out, char *err, size_t errlen)
 {
 	size_t envlen;
-	char *env = read_environ(pid, &envlen);
+	char *env = procfs_environ(pid, &envlen);
 	int ret = resolve_for(pid, exe, NULL, env, envlen, secure_exec(pid), out, err, errlen);
 
 	free(env);
