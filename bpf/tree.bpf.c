@@ -4,12 +4,15 @@
 #include "rss.bpf.h"
 #include "ident.bpf.h"
 
+#define SIGCONT 18
 #define SIGSTOP 19
 #define SIGTTOU 22
 
-/* 6.13 and later; the program that calls it is loaded only where the kernel
- * has it (hold_forks). */
+/* 6.13 and later; the programs that call them are loaded only where the
+ * kernel has them (hold_forks, mo_release_continue). */
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym __weak;
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
 /* A new child joins: in tree mode when its parent is observed, in host
  * mode when it matches the filters (if any). */
@@ -242,14 +245,40 @@ skip:
  * BPF_PROG_TEST_RUN): atomic, unlike a read and a write of the map from user
  * space, which two instances could interleave and both believe the other
  * still holds it. */
-SEC("syscall")
-int mo_release(struct mo_release_args *args)
+static __always_inline void let_go(struct mo_release_args *args)
 {
 	__u32 tgid = args->tgid;
 	__u64 bit = 1ull << (args->bit & (MO_MAX_GATES - 1));
 	struct mo_hold *hold = bpf_map_lookup_elem(&mo_holds, &tgid);
 
 	args->remaining = hold ? __sync_fetch_and_and(&hold->owners, ~bit) & ~bit : 0;
+}
+
+/* Before 6.13: user space sends the SIGCONT, a system call later. */
+SEC("syscall")
+int mo_release(struct mo_release_args *args)
+{
+	let_go(args);
+	return 0;
+}
+
+/* 6.13 and later: the last to let go continues it in the same system call,
+ * so that no moment exists where nobody holds a stopped process and nobody
+ * has continued it (a memobs killed between the two left it stopped for
+ * ever: its watchdog continues only what still carries its bit). */
+SEC("syscall")
+int mo_release_continue(struct mo_release_args *args)
+{
+	struct task_struct *task;
+
+	let_go(args);
+	if (args->remaining)
+		return 0;
+	task = bpf_task_from_pid(args->tgid);
+	if (!task)
+		return 0;
+	args->continued = !bpf_send_signal_task(task, SIGCONT, PIDTYPE_TGID, 0);
+	bpf_task_release(task);
 	return 0;
 }
 

@@ -366,11 +366,14 @@ struct mo_hold {
 };
 
 /* Context of mo_release (a syscall program user space runs): clears bit in
- * tgid's hold, atomically, and says who holds it still. */
+ * tgid's hold, atomically, and says who holds it still; where the kernel can
+ * (mo_release_continue), the last to let go continues it there. */
 struct mo_release_args {
 	__u32 tgid;
 	__u32 bit;
 	__u64 remaining;	/* out: owners left (0: continue it) */
+	__u32 continued;	/* out: the program sent the SIGCONT itself */
+	__u32 pad;
 };
 
 /* The -p exec gate (SIGSTOP from BPF): memobs arms it and ticks a heartbeat

@@ -8,9 +8,11 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <linux/membarrier.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "lib/grow.h"
@@ -206,12 +208,14 @@ bool holds__shared(const struct mo_holds *h)
 	return h->gates_fd >= 0;
 }
 
+/* True when nobody holds tgid any more and the program did not continue it
+ * (a syscall program writes its context back into ctx_in). */
 static bool release(int prog_fd, pid_t tgid, unsigned bit)
 {
 	struct mo_release_args args = { .tgid = tgid, .bit = bit };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
-	return !bpf_prog_test_run_opts(prog_fd, &opts) && !args.remaining;
+	return !bpf_prog_test_run_opts(prog_fd, &opts) && !args.remaining && !args.continued;
 }
 
 bool holds__release(struct mo_holds *h, pid_t tgid)
@@ -220,11 +224,10 @@ bool holds__release(struct mo_holds *h, pid_t tgid)
 	return h->prog_fd < 0 || release(h->prog_fd, tgid, h->bit);
 }
 
-int holds_drain(int map_fd, int prog_fd, unsigned bit)
+void holds_drain(int map_fd, int prog_fd, unsigned bit)
 {
 	__u32 key, *prev = NULL, *keys = NULL;
 	size_t n = 0, cap = 0;
-	int continued = 0;
 
 	/* Keys first: letting go may change the map under a walk. */
 	while (!bpf_map_get_next_key(map_fd, prev, &key)) {
@@ -238,10 +241,15 @@ int holds_drain(int map_fd, int prog_fd, unsigned bit)
 		prev = &key;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (release(prog_fd, keys[i], bit) && !kill(keys[i], SIGCONT))
-			continued++;
+		if (release(prog_fd, keys[i], bit))
+			kill(keys[i], SIGCONT);
 	free(keys);
-	return continued;
+}
+
+void holds_wait_for_gates_in_flight(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(50000);
 }
 
 void holds__set_release(struct mo_holds *h, int prog_fd)

@@ -30,13 +30,23 @@ bool holds__shared(const struct mo_holds *h);
  * instances that died without letting go are let go of. */
 void holds__set_release(struct mo_holds *h, int prog_fd);
 
-/* Let go of tgid: true when no instance holds it any more (continue it). */
+/* Let go of tgid: true when no instance holds it any more and the caller
+ * is to continue it. Where the kernel can (6.13, mo_release_continue), the
+ * release program continues it itself, in the same system call, and this
+ * is false: a memobs killed at any moment never leaves one ownerless and
+ * stopped. */
 bool holds__release(struct mo_holds *h, pid_t tgid);
 
-/* Let go of every process held with bit through map_fd (prog_fd: mo_release)
- * and continue those no instance holds any more. Returns how many were
- * continued. Used by memobs at every end and by its watchdog. */
-int holds_drain(int map_fd, int prog_fd, unsigned bit);
+/* Let go of every process held with bit through map_fd (prog_fd: the
+ * release program) and continue those no instance holds any more. Used by
+ * memobs at every end and by its watchdog. */
+void holds_drain(int map_fd, int prog_fd, unsigned bit);
+
+/* Gate programs that passed their checks before the gate was disarmed or
+ * its links went away have finished after an RCU grace period (tracepoint
+ * programs run in an RCU read-side section): membarrier's global command
+ * waits for one. */
+void holds_wait_for_gates_in_flight(void);
 
 /* Drain, give the bit back, and remove the pinned maps when no instance is
  * left. NULL-safe. */

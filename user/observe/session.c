@@ -59,7 +59,8 @@ static bool kernel_has_tracepoint(const char *event)
 	return false;
 }
 
-/* bpf_send_signal_task (6.13), which the -p gate holds a forked child with. */
+/* bpf_send_signal_task (6.13), which the -p gate holds a forked child with
+ * and continues a process in the system call that lets go of it. */
 static bool kernel_signals_tasks(void)
 {
 	struct utsname u;
@@ -91,7 +92,8 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 		if (!opts->gate_exec)
 			err = err ?: bpf_map__set_max_entries(skel->maps.mo_exes, 64);
 	}
-	bpf_program__set_autoload(skel->progs.mo_release, opts->gate_exec);
+	bpf_program__set_autoload(skel->progs.mo_release, opts->gate_exec && !kernel_signals_tasks());
+	bpf_program__set_autoload(skel->progs.mo_release_continue, opts->gate_exec && kernel_signals_tasks());
 	skel->rodata->mo_cfg.heap_pid_links = opts->heap_pid_links;
 	skel->rodata->mo_cfg.hold_forks = opts->gate_exec && opts->heap_pid_links && kernel_signals_tasks();
 	bpf_program__set_autoload(skel->progs.mo_fork_hold, skel->rodata->mo_cfg.hold_forks);
@@ -413,7 +415,9 @@ int session__exe_ready_file(struct mo_session *s, const char *path, bool again)
 
 int session__release_prog_fd(struct mo_session *s)
 {
-	return bpf_program__fd(s->skel->progs.mo_release);
+	int fd = bpf_program__fd(s->skel->progs.mo_release_continue);
+
+	return fd >= 0 ? fd : bpf_program__fd(s->skel->progs.mo_release);
 }
 
 void session__gate_arm(struct mo_session *s, bool on, __u64 now_ns)

@@ -107,7 +107,8 @@ int session__exe_ready_file(struct mo_session *s, const char *path, bool again);
 
 /* The -p gate: arm or disarm it (the heartbeat set to now_ns), tick its
  * heartbeat (it stops nothing once the heartbeat is MO_GATE_HEARTBEAT_NS
- * old), read what it did. mo_release's fd, for holds.h. */
+ * old), read what it did. The release program's fd (mo_release_continue where
+ * the kernel has it, else mo_release), for holds.h. */
 void session__gate_arm(struct mo_session *s, bool on, __u64 now_ns);
 void session__gate_tick(struct mo_session *s, __u64 now_ns);
 void session__gate_counts(struct mo_session *s, struct mo_gate_state *out);

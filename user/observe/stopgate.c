@@ -5,9 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/membarrier.h>
 #include "lib/log.h"
 #include "observe/holds.h"
 #include "observe/session.h"
@@ -64,19 +62,10 @@ void stopgate__tick(struct mo_stopgate *g, __u64 now_ns)
 void stopgate__release(struct mo_stopgate *g, pid_t tgid, struct mo_run *run)
 {
 	if (!holds__release(g->holds, tgid))
-		return;	/* another memobs still looks at it: it continues it */
+		return;	/* another memobs still looks at it (it continues it), or continued */
 	if (kill(tgid, SIGCONT) && errno == EPERM)
 		run_add_warning(run, "pid %d was stopped for inspection and memobs may not continue it (CAP_KILL): "
 				"send it SIGCONT", tgid);
-}
-
-/* BPF programs that passed the armed check before it was cleared have
- * finished after an RCU grace period (tracepoint programs run in an RCU
- * read-side section): membarrier's global command waits for one. */
-static void wait_for_bpf_in_flight(void)
-{
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
-		usleep(50000);
 }
 
 void stopgate__end(struct mo_stopgate *g, struct mo_run *run)
@@ -89,7 +78,7 @@ void stopgate__end(struct mo_stopgate *g, struct mo_run *run)
 	if (g->armed) {
 		session__gate_arm(g->sess, false, 0);
 		g->armed = false;
-		wait_for_bpf_in_flight();
+		holds_wait_for_gates_in_flight();
 	}
 	holds_drain(holds__map_fd(g->holds), session__release_prog_fd(g->sess), holds__bit(g->holds));
 	session__gate_counts(g->sess, &st);

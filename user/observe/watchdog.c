@@ -194,9 +194,14 @@ static void watchdog_main(const struct mo_invoker *inv, bool keep_kill, int sock
 		if (msg != MSG_HANDOVER && msg != MSG_DEAD)
 			continue;
 		/* Killed: what memobs stopped and could not continue. A memobs
-		 * that handed over has continued its own. */
-		if (msg == MSG_DEAD && g.holds[0] >= 0)
+		 * that handed over has continued its own. Its links went with its
+		 * descriptors, before its pidfd said so; a gate program that was
+		 * running then may still stop one: drained again once it is done. */
+		if (msg == MSG_DEAD && g.holds[0] >= 0) {
 			holds_drain(g.holds[0], g.holds[1], g.bit);
+			holds_wait_for_gates_in_flight();
+			holds_drain(g.holds[0], g.holds[1], g.bit);
+		}
 		if (g.listener < 0)
 			_exit(0);
 		take_over(g.listener, ids);
