@@ -170,6 +170,14 @@ def test_fork_child_counts_its_own_calls_from_its_parents_live_heap():
     assert heap(pid)["live"] - kid["live"] == heap(ppid)["live"], (heap(pid), kid, heap(ppid))
 
 
+def test_a_process_killed_loses_nothing():
+    pid, want = case("killed")
+    assert shared()["procs"][pid]["exit_status"] == 128 + 9, shared()["procs"][pid]
+    got = heap(pid)
+    assert calls(got) == calls(want), (got, want)
+    assert got["live"] - want["live"] == heap(root_of("all"))["live"], (got, want, heap(root_of("all")))
+
+
 def test_threads_count_without_losing_a_call():
     (_, base), (_, work) = case("threads_base"), case("threads_work")
     got = diff(heap(case("threads_base")[0]), heap(case("threads_work")[0]))

@@ -153,6 +153,18 @@ static void case_fork(void *arg)
 	wait_for(pid);
 }
 
+/* Killed (SIGKILL) right after its work, nothing flushed by an exit: what
+ * it counted is in its slot already. */
+static void case_killed(void *arg)
+{
+	struct shape s = {};
+
+	(void)arg;
+	work(&s, 100);
+	say("killed", &s);
+	raise(SIGKILL);
+}
+
 struct worker {
 	pthread_t t;
 	long n;
@@ -279,8 +291,8 @@ static void case_exec(void *arg)
 
 static void all(void)
 {
-	void (*cases[])(void *) = { case_api, case_fork, case_threads_base, case_threads_work, case_dlopen_base,
-				     case_dlopen_work, case_closefds };
+	void (*cases[])(void *) = { case_api, case_fork, case_killed, case_threads_base, case_threads_work,
+				     case_dlopen_base, case_dlopen_work, case_closefds };
 	struct exec_arg e0 = { 10, 0 }, e1 = { 10, 100 };
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
