@@ -165,6 +165,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&s->lock, NULL);
 	bpf_log_capture();
 	s->skel = memobs_bpf__open();
 	if (!s->skel) {
@@ -269,6 +270,10 @@ void session__free(struct mo_session *s)
 		pthread_join(s->detacher, NULL);
 	else
 		detach_links(s);
+	for (size_t i = 0; i < s->ninserters; i++)
+		pthread_join(s->inserters[i], NULL);
+	free(s->inserters);
+	pthread_mutex_destroy(&s->lock);
 	memobs_bpf__destroy(s->skel);
 	free(s);
 	bpf_log_drop();

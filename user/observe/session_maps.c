@@ -2,9 +2,11 @@
 /* The session's BPF maps from user space: the process table, per-program
  * figures, sites and their deltas, unwind tables, stacks and Python code. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -163,35 +165,109 @@ static int unwind_rows_map(const struct mo_unwind_row *rows, __u32 n)
 	return fd;
 }
 
+/* One batch of arrays going into mo_unwind_tables. The kernel inserts them
+ * (BPF sees each at once), then holds the updater in an RCU grace period
+ * (10-60 ms here): a thread of its own waits it out, while the caller goes
+ * on as soon as it sees them all in. Whoever is last frees it. */
+struct table_batch {
+	int outer;
+	struct mo_file_key *keys;
+	int *fds;
+	__u32 n, count;		/* count: how many went in, once done */
+	int err;
+	int state;		/* BATCH_* (atomic) */
+};
+
+enum { BATCH_RUNNING, BATCH_DONE, BATCH_LEFT };
+
+static void table_batch_free(struct table_batch *b)
+{
+	for (__u32 k = 0; k < b->n; k++)
+		close(b->fds[k]);	/* mo_unwind_tables holds those that went in */
+	free(b->keys);
+	free(b->fds);
+	free(b);
+}
+
+static void *insert_tables(void *arg)
+{
+	struct table_batch *b = arg;
+
+	b->count = b->n;
+	if (bpf_map_update_batch(b->outer, b->keys, b->fds, &b->count, NULL))
+		b->err = -errno;
+	if (__atomic_exchange_n(&b->state, BATCH_DONE, __ATOMIC_ACQ_REL) == BATCH_LEFT)
+		table_batch_free(b);
+	return NULL;
+}
+
+static bool all_in(const struct table_batch *b)
+{
+	__u32 id;
+
+	for (__u32 k = 0; k < b->n; k++)
+		if (bpf_map_lookup_elem(b->outer, &b->keys[k], &id))
+			return false;
+	return true;
+}
+
+/* Insert the batch: 0 once all are in; else the batch is done, and
+ * b->count and b->err say what went in. */
+static int insert_batch(struct mo_session *s, struct table_batch *b)
+{
+	struct timespec pause = { 0, 20000 };
+	pthread_t thread;
+
+	pthread_mutex_lock(&s->lock);
+	if (GROW(s->inserters, s->ninserters + 1, s->inserters_alloc) ||
+	    pthread_create(&thread, NULL, insert_tables, b)) {
+		pthread_mutex_unlock(&s->lock);
+		insert_tables(b);
+		return -1;
+	}
+	s->inserters[s->ninserters++] = thread;
+	pthread_mutex_unlock(&s->lock);
+	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == BATCH_RUNNING && !all_in(b))
+		nanosleep(&pause, NULL);
+	if (__atomic_exchange_n(&b->state, BATCH_LEFT, __ATOMIC_ACQ_REL) == BATCH_RUNNING)
+		return 0;	/* the thread frees it */
+	__atomic_store_n(&b->state, BATCH_DONE, __ATOMIC_RELAXED);
+	return -1;
+}
+
 int session__load_unwind_tables(struct mo_session *s, struct mo_unwind_load *loads, size_t n)
 {
-	struct mo_file_key *keys = calloc(n ?: 1, sizeof(*keys));
-	int *fds = calloc(n ?: 1, sizeof(*fds)), first = 0;
-	__u32 nfds = 0, count;
+	struct table_batch *b = calloc(1, sizeof(*b));
+	int first = 0;
 
-	if (!keys || !fds) {
-		free(keys);
-		free(fds);
+	if (b) {
+		b->outer = bpf_map__fd(s->skel->maps.mo_unwind_tables);
+		b->keys = calloc(n ?: 1, sizeof(*b->keys));
+		b->fds = calloc(n ?: 1, sizeof(*b->fds));
+	}
+	if (!b || !b->keys || !b->fds) {
+		if (b)
+			table_batch_free(b);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
 		loads[i].err = 0;
 		if (!loads[i].info.nrows)
 			continue;
-		fds[nfds] = unwind_rows_map(loads[i].rows, loads[i].info.nrows);
-		if (fds[nfds] < 0)
-			loads[i].err = fds[nfds];
+		b->fds[b->n] = unwind_rows_map(loads[i].rows, loads[i].info.nrows);
+		if (b->fds[b->n] < 0)
+			loads[i].err = b->fds[b->n];
 		else
-			keys[nfds++] = loads[i].file;
+			b->keys[b->n++] = loads[i].file;
 	}
-	count = nfds;
-	if (nfds && bpf_map_update_batch(bpf_map__fd(s->skel->maps.mo_unwind_tables), keys, fds, &count, NULL)) {
-		int err = -errno;
-
-		/* count says how many went in, in order. */
+	if (b->n && insert_batch(s, b)) {
+		/* Done, not all in: count says how many went in, in order. */
 		for (size_t i = 0, k = 0; i < n; i++)
-			if (loads[i].info.nrows && !loads[i].err && k++ >= count)
-				loads[i].err = err;
+			if (loads[i].info.nrows && !loads[i].err && k++ >= b->count)
+				loads[i].err = b->err ?: -EIO;
+		table_batch_free(b);
+	} else if (!b->n) {
+		table_batch_free(b);
 	}
 	/* Ready only once the rows are there: BPF reads them from then on. */
 	for (size_t i = 0; i < n; i++) {
@@ -205,10 +281,6 @@ int session__load_unwind_tables(struct mo_session *s, struct mo_unwind_load *loa
 			__atomic_add_fetch(&s->unwind_rows, loads[i].info.nrows, __ATOMIC_RELAXED);
 		first = first ?: loads[i].err;
 	}
-	for (__u32 k = 0; k < nfds; k++)
-		close(fds[k]);	/* mo_unwind_tables holds those that went in */
-	free(keys);
-	free(fds);
 	return first;
 }
 

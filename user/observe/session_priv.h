@@ -18,6 +18,9 @@ struct mo_session {
 	size_t unwind_rows;	/* rows of the unwind tables loaded */
 	bool detaching;		/* detacher owns links[] */
 	pthread_t detacher;
+	pthread_mutex_t lock;	/* inserters */
+	pthread_t *inserters;	/* threads waiting out grace periods (session_maps.c) */
+	size_t ninserters, inserters_alloc;
 };
 
 #endif
