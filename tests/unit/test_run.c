@@ -308,6 +308,29 @@ static bool test_phase_peaks_and_top(void)
 	return true;
 }
 
+static bool test_listed_sites(void)
+{
+	struct mo_run run;
+	size_t idx[4];
+
+	run_init(&run);
+	run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "big", NULL), 2, NULL, 1000, 1, 0);
+	run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "mid", NULL), 2, NULL, 500, 1, 500);
+	run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "leak", NULL), 2, NULL, 100, 1, 100);
+	run_add_site(&run, MO_SITE_OF_RSS, strv("main", "touch", NULL), 2, NULL, 4096, 1, 0);
+	/* By bytes, then by live bytes those not listed yet: the leak shows. */
+	ASSERT_EQ(run_listed_sites(&run, MO_SITE_OF_ALLOC, idx, 2), 3);
+	ASSERT_TRUE(idx[0] == 0 && idx[1] == 1 && idx[2] == 2, "big, mid, then leak: %zu %zu %zu", idx[0], idx[1],
+		    idx[2]);
+	ASSERT_EQ(run_listed_sites(&run, MO_SITE_OF_ALLOC, idx, 1), 2);
+	ASSERT_TRUE(idx[0] == 0 && idx[1] == 1, "big, then mid (most live)");
+	/* RSS growth sites have no live bytes: by bytes only. */
+	ASSERT_EQ(run_listed_sites(&run, MO_SITE_OF_RSS, idx, 2), 1);
+	ASSERT_EQ(idx[0], 3);
+	run_free(&run);
+	return true;
+}
+
 static bool test_sites_merge(void)
 {
 	struct mo_run run;
@@ -522,6 +545,7 @@ int main(void)
 	RUN(test_phase_within);
 	RUN(test_phase_peaks_and_top);
 	RUN(test_sites_merge);
+	RUN(test_listed_sites);
 	RUN(test_top_sites);
 	RUN(test_phase_sites);
 	RUN(test_wait_status);

@@ -371,6 +371,22 @@ size_t run_top_sites(const struct mo_run *run, enum mo_site_of kind, bool by_liv
 	return top.n;
 }
 
+size_t run_listed_sites(const struct mo_run *run, enum mo_site_of kind, size_t *out, size_t max)
+{
+	size_t n = run_top_sites(run, kind, false, out, max), nlive, listed = n;
+
+	nlive = kind == MO_SITE_OF_ALLOC ? run_top_sites(run, kind, true, out + n, max) : 0;
+	for (size_t i = n; i < n + nlive; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < n; j++)
+			dup |= out[j] == out[i];
+		if (!dup)
+			out[listed++] = out[i];
+	}
+	return listed;
+}
+
 #define MAX_WARNINGS 100
 
 size_t run_drop_rows(const struct mo_run *run, struct mo_drop_row rows[MO_DROP_KINDS])

@@ -336,6 +336,14 @@ int run_phase_set_sites(struct mo_run *run, size_t phase, enum mo_phase_site_vie
  * by_live), at most max. Returns the count. */
 size_t run_top_sites(const struct mo_run *run, enum mo_site_of kind, bool by_live, size_t *out, size_t max);
 
+#define MO_RUN_LISTED_SITES 500	/* the max of run_listed_sites in the document */
+
+/* The sites of a kind that the run document and its site tables list, in
+ * their order: the top max by bytes, then for allocation sites the top max by
+ * live bytes not among them, so that a leak shows even when it allocated
+ * little. Indices into out (room for 2 * max). Returns the count. */
+size_t run_listed_sites(const struct mo_run *run, enum mo_site_of kind, size_t *out, size_t max);
+
 /* Append a timeline sample; past max_samples, halve the resolution keeping
  * the highest RSS of each merged pair, so the document stays bounded and the
  * peak survives. 0/-ENOMEM. */

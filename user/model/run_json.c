@@ -395,28 +395,18 @@ static void add_marks(cJSON *doc, const struct mo_run *run)
 	}
 }
 
-#define MAX_SITES 500
-
-/* Sites of a kind by descending bytes; the top by live bytes too, so that a
- * leak shows even when it allocated little. */
 static void add_sites(cJSON *doc, const struct mo_run *run, enum mo_site_of kind, const char *name)
 {
 	cJSON *arr = cJSON_AddArrayToObject(doc, name);
-	size_t *idx = malloc(2 * MAX_SITES * sizeof(*idx)), n, nlive;
+	size_t *idx = malloc(2 * MO_RUN_LISTED_SITES * sizeof(*idx)), n;
 
 	if (!idx)
 		return;
-	n = run_top_sites(run, kind, false, idx, MAX_SITES);
-	nlive = kind == MO_SITE_OF_ALLOC ? run_top_sites(run, kind, true, idx + n, MAX_SITES) : 0;
-	for (size_t i = 0; i < n + nlive; i++) {
+	n = run_listed_sites(run, kind, idx, MO_RUN_LISTED_SITES);
+	for (size_t i = 0; i < n; i++) {
 		const struct mo_site_rec *site = &run->sites[idx[i]];
-		bool dup = false;
 		cJSON *o;
 
-		for (size_t j = 0; j < n && i >= n; j++)
-			dup |= idx[j] == idx[i];
-		if (dup)
-			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddItemToObject(o, "frames", strv(site->frames));
 		add_where(o, &site->where);
