@@ -70,6 +70,6 @@ test: install-test-deps
 
 .PHONY: install-test-deps tests-build test
 
--include $(wildcard $(BUILD)/asan/obj/*.d $(BUILD)/asan/obj/*/*.d)
+-include $(wildcard $(BUILD)/asan/obj/*.d $(BUILD)/asan/obj/*/*.d $(BUILD)/tests/unit/*.d $(BUILD)/tests/bpf/*.d)
 
 include tests/fuzz/fuzz.mk
