@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_init(&run);
 	if (!run_json_parse(doc, &run, err, sizeof(err))) {
 		FUZZ_ASSERT(!report_svg(fuzz_sink(), &run, &svg));
-		FUZZ_ASSERT(!report_html(fuzz_sink(), &run, doc, 3));
+		FUZZ_ASSERT(!report_html(fuzz_sink(), &run, 3));
 		for (int w = MO_FOLD_ALLOC; w <= MO_FOLD_RSS; w++)
 			report_folded(fuzz_sink(), &run, w, w == MO_FOLD_RSS);
 	}

@@ -145,7 +145,8 @@ static bool entity_ok(const char *p)
 
 static bool is_void(const char *name, size_t len)
 {
-	return (len == 4 && !strncmp(name, "meta", 4)) || (len == 2 && !strncmp(name, "br", 2));
+	return (len == 4 && !strncmp(name, "meta", 4)) || (len == 2 && !strncmp(name, "br", 2)) ||
+	       (len == 5 && !strncmp(name, "input", 5));
 }
 
 #define FAIL(...) do { snprintf(why, whylen, __VA_ARGS__); return false; } while (0)

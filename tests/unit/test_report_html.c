@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The HTML report: self-contained, escaped whatever the names, every
- * section present, stack sections only when the document has them. */
+ * section present, stack sections only when the run sampled stacks or has
+ * sites. */
 #include <stdlib.h>
 #include "check.h"
 #include "report_fixture.h"
 #include "report/report_html.h"
 
-static char *html_of(const struct mo_run *run, const cJSON *doc)
+static char *html_of(const struct mo_run *run)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	int ret = report_html(f, run, doc, 2);
+	int ret = report_html(f, run, 2);
 
 	fclose(f);
 	if (ret) {
@@ -36,7 +37,7 @@ static bool test_sections(void)
 	char *html, why[160];
 
 	fixture_run(&run, NULL, 30);
-	html = html_of(&run, NULL);
+	html = html_of(&run);
 	run_free(&run);
 	ASSERT_TRUE(html, "rendered");
 	ASSERT_TRUE(xml_well_formed(html, true, why, sizeof(why)), "%s", why);
@@ -51,7 +52,7 @@ static bool test_sections(void)
 		   "<td class=\"n\" data-v=\"62914560\">60.0 MiB</td>", ">cc1</td>", ">memobs marker</td>");
 	ASSERT_EQ(count(html, "<tr><td class=\"n\" data-v=\"10"), 3);
 	ASSERT_TRUE(!strstr(html, "id=\"top-allocators\"") && !strstr(html, "id=\"rss-growth-sites\""),
-		    "no stack sections without the arrays");
+		    "no stack sections in a run that sampled no stacks");
 	free(html);
 	return true;
 }
@@ -62,7 +63,7 @@ static bool test_self_contained(void)
 	char *html;
 
 	fixture_run(&run, NULL, 10);
-	html = html_of(&run, NULL);
+	html = html_of(&run);
 	run_free(&run);
 	ASSERT_TRUE(html, "rendered");
 	/* Nothing to fetch: the SVG namespace is a name, not a request. */
@@ -76,20 +77,22 @@ static bool test_self_contained(void)
 static bool test_hostile_names_escaped(void)
 {
 	struct mo_run run;
-	cJSON *doc = cJSON_Parse("{\"top_allocators\":[{\"frames\":[\"main\",\"<img src=x onerror=alert(1)>\"],"
-				 "\"alloc_bytes\":1048576,\"alloc_count\":3,\"live_bytes\":0}]}");
+	struct mo_site_where where = { strv("a.c:1", "<b.c>:2", NULL), strdup("<i>cc"), strdup("/bin/\"x\"") };
 	char *html, why[160];
 
 	fixture_run(&run, hostile, 10);
-	html = html_of(&run, doc);
+	run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "<img src=x onerror=alert(1)>", NULL), 2, &where, 1048576,
+		     3, 0);
+	html = html_of(&run);
 	run_free(&run);
-	cJSON_Delete(doc);
 	ASSERT_TRUE(html, "rendered");
 	ASSERT_TRUE(xml_well_formed(html, true, why, sizeof(why)), "%s", why);
-	ASSERT_EQ(count(html, "<script"), 1);
+	/* The page's own and the flame graph's data and code: none from a name. */
+	ASSERT_EQ(count(html, "<script"), 3);
 	ASSERT_TRUE(!strstr(html, "<img"), "frames escaped");
 	ASSERT_HAS(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;",
-		   "<b>&lt;img src=x onerror=alert(1)&gt;</b>");
+		   "<b>&lt;img src=x onerror=alert(1)&gt;</b>", "<td title=\"/bin/&quot;x&quot;\">&lt;i&gt;cc</td>",
+		   "<span title=\"&lt;b.c&gt;:2\">");
 	free(html);
 	return true;
 }
@@ -97,31 +100,42 @@ static bool test_hostile_names_escaped(void)
 static bool test_stack_sections(void)
 {
 	struct mo_run run;
-	cJSON *doc = cJSON_Parse(
-		"{\"top_allocators\":[{\"frames\":[\"main\",\"render_page\",\"grow\"],\"alloc_bytes\":94371840,"
-		"\"alloc_count\":90,\"live_bytes\":1048576},{\"frames\":[\"main\",\"leak\"],\"alloc_bytes\":4096,"
-		"\"alloc_count\":1,\"live_bytes\":4096}],"
-		"\"rss_growth_sites\":[{\"frames\":[\"main\",\"load_index\"],\"bytes\":8388608,\"faults\":2048}]}");
+	struct mo_site_where where = { strv("/src/main.c:10", "", "/src/render.c:42"), strdup("cc1"),
+				       strdup("/usr/lib/gcc/cc1") };
 	char *html, why[160];
 
 	fixture_run(&run, NULL, 10);
-	html = html_of(&run, doc);
+	run.alloc_sample_bytes = run.rss_sample_bytes = 4096;
+	run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "render_page", "grow"), 3, &where, 94371840, 90, 1048576);
+	run_add_site(&run, MO_SITE_OF_ALLOC, strv("main", "leak", NULL), 2, NULL, 4096, 1, 4096);
+	run_add_site(&run, MO_SITE_OF_RSS, strv("main", "load_index", NULL), 2, NULL, 8388608, 2048, 0);
+	html = html_of(&run);
 	ASSERT_TRUE(html, "rendered");
 	ASSERT_TRUE(xml_well_formed(html, true, why, sizeof(why)), "%s", why);
 	ASSERT_HAS(html, "id=\"top-allocators\"", "id=\"rss-growth-sites\"",
-		   "main &#8594; render_page &#8594; <b>grow</b>", "<td class=\"n\" data-v=\"94371840\">90.0 MiB</td>",
-		   "<th class=\"n\">live at end</th>", "<th class=\"n\">faults</th>", "<b>load_index</b>",
-		   "<td class=\"n\" data-v=\"2048\">2048</td>");
+		   "<td class=\"n\" data-v=\"94371840\">90.0 MiB</td>", "<th class=\"n\">live at end</th>",
+		   "<th class=\"n\">faults</th>", "<b>load_index</b>", "<td class=\"n\" data-v=\"2048\">2048</td>",
+		   /* The program, its executable on hover; each frame's file:line on
+		    * hover, the leaf's file:line shown. */
+		   "<td title=\"/usr/lib/gcc/cc1\">cc1</td>",
+		   "<span title=\"/src/main.c:10\">main</span> &#8594; render_page &#8594; "
+		   "<span title=\"/src/render.c:42\"><b>grow</b> <small>render.c:42</small></span>");
 	ASSERT_TRUE(!strstr(html, "<th class=\"n\">count</th>"), "columns no site has are left out");
+	ASSERT_EQ(count(html, "<td class=\"stack\">"), 3);
 	free(html);
-	/* Present but empty: the section says so. */
-	cJSON_Delete(doc);
-	doc = cJSON_Parse("{\"top_allocators\":[]}");
-	html = html_of(&run, doc);
+	run_free(&run);
+	/* Sampled but none found: the section says so; without --heap, no allocation section. */
+	fixture_run(&run, NULL, 10);
+	run.alloc_sample_bytes = run.rss_sample_bytes = 4096;
+	html = html_of(&run);
 	ASSERT_TRUE(html, "rendered");
 	ASSERT_HAS(html, "id=\"top-allocators\"", "none recorded");
 	free(html);
-	cJSON_Delete(doc);
+	run.heap = false;
+	html = html_of(&run);
+	ASSERT_TRUE(html && !strstr(html, "id=\"top-allocators\"") && strstr(html, "id=\"rss-growth-sites\""),
+		    "growth sites only");
+	free(html);
 	run_free(&run);
 	return true;
 }
@@ -132,7 +146,7 @@ static bool test_empty_run(void)
 	char *html, why[160];
 
 	run_init(&run);
-	html = html_of(&run, NULL);
+	html = html_of(&run);
 	ASSERT_TRUE(html, "rendered");
 	ASSERT_TRUE(xml_well_formed(html, true, why, sizeof(why)), "%s", why);
 	ASSERT_HAS(html, "no timeline samples", "Processes (0)", "not traced");
@@ -147,8 +161,8 @@ static bool test_deterministic(void)
 
 	fixture_run(&a, NULL, 40);
 	fixture_run(&b, NULL, 40);
-	x = html_of(&a, NULL);
-	y = html_of(&b, NULL);
+	x = html_of(&a);
+	y = html_of(&b);
 	ASSERT_TRUE(x && y, "rendered");
 	ASSERT_STR_EQ(x, y);
 	free(x);

@@ -200,7 +200,7 @@ static int load(const struct report_args *a, cJSON **doc)
 
 /* Render a picture of the run and write it to path: 0 or -errno, said. */
 static int write_picture(const struct mo_invoker *inv, const char *path, bool html, const struct mo_run *run,
-			 const cJSON *doc, size_t processes)
+			 size_t processes)
 {
 	struct mo_svg_opts svg = { .processes = processes };
 	char *buf = NULL, err[512];
@@ -212,7 +212,7 @@ static int write_picture(const struct mo_invoker *inv, const char *path, bool ht
 		log_err("cannot render %s: out of memory", path);
 		return -ENOMEM;
 	}
-	ret = html ? report_html(mem, run, doc, processes) : report_svg(mem, run, &svg);
+	ret = html ? report_html(mem, run, processes) : report_svg(mem, run, &svg);
 	if (fclose(mem) && !ret)
 		ret = -ENOMEM;
 	if (ret) {
@@ -348,9 +348,9 @@ int cmd_report(int argc, char **argv)
 	}
 	invoker_get(&inv);
 	rc = MO_EXIT_FAILURE;
-	if (a.svg && write_picture(&inv, a.svg, false, &run, doc, a.processes))
+	if (a.svg && write_picture(&inv, a.svg, false, &run, a.processes))
 		goto out;
-	if (a.html && write_picture(&inv, a.html, true, &run, doc, a.processes))
+	if (a.html && write_picture(&inv, a.html, true, &run, a.processes))
 		goto out;
 	rc = write_stream(&a, &run, doc, &inv);
 out:

@@ -6,7 +6,6 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <cjson/cJSON.h>
 #include "model/run.h"
 
 struct html {
@@ -27,7 +26,7 @@ void html_td_none(struct html *h);
 void html_th_cells(struct html *h, const char *const *cols, size_t n);
 void html_thead(struct html *h, const char *const *cols, size_t n);
 
-/* The sections of the stack sites (top_allocators, rss_growth_sites) of doc. */
-void report_html_sites(struct html *h, const cJSON *doc);
+/* The sections of the stack sites (top_allocators, rss_growth_sites) of h->run. */
+void report_html_sites(struct html *h);
 
 #endif

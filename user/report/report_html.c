@@ -385,7 +385,7 @@ static void drops(struct html *h)
 	fputs("</ul></section>\n", h->out);
 }
 
-int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t processes)
+int report_html(FILE *out, const struct mo_run *run, size_t processes)
 {
 	struct html h = { .out = out, .run = run };
 	struct mo_svg_opts svg = { .processes = processes, .embedded = true };
@@ -412,7 +412,7 @@ int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t pr
 	process_table(&h);
 	by_command(&h);
 	marks(&h);
-	report_html_sites(&h, doc);
+	report_html_sites(&h);
 	drops(&h);
 	fprintf(out, "<script>\n%s</script>\n</body></html>\n", script);
 	if (!h.err && ferror(out))

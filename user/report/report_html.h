@@ -12,13 +12,10 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include <cjson/cJSON.h>
 #include "model/run.h"
 
-/* Write the page for run to out; doc is the run document run was parsed
- * from, read for what struct mo_run does not hold (top_allocators,
- * rss_growth_sites), or NULL. processes: as mo_svg_opts.processes, for the
- * chart. 0, or -ENOMEM, or -EIO when out reports a write error. */
-int report_html(FILE *out, const struct mo_run *run, const cJSON *doc, size_t processes);
+/* Write the page for run to out. processes: as mo_svg_opts.processes, for
+ * the chart. 0, or -ENOMEM, or -EIO when out reports a write error. */
+int report_html(FILE *out, const struct mo_run *run, size_t processes);
 
 #endif

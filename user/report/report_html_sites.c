@@ -1,138 +1,116 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The tables of stack sites on the HTML page. */
+/* The tables of stack sites on the HTML page, from the run's site records. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include "lib/json_util.h"
 #include "report/html.h"
 
 #define TOP_SITES 20		/* rows shown before "show all" */
 
-struct site_column {
-	const char *key;
-	const char *title;
-	bool bytes;
-};
-
 /* The site's program (comm; its executable on hover). */
-static void site_program(struct html *h, const cJSON *site)
+static void site_program(struct html *h, const struct mo_site_where *where)
 {
-	const cJSON *comm = cJSON_GetObjectItemCaseSensitive(site, "comm");
-	const cJSON *exe = cJSON_GetObjectItemCaseSensitive(site, "exe");
-
-	if (!cJSON_IsString(comm)) {
+	if (!where->comm) {
 		html_td_none(h);
 		return;
 	}
 	fputs("<td", h->out);
-	if (cJSON_IsString(exe)) {
+	if (where->exe) {
 		fputs(" title=\"", h->out);
-		html_esc(h, exe->valuestring);
+		html_esc(h, where->exe);
 		fputs("\"", h->out);
 	}
 	fputs(">", h->out);
-	html_esc(h, comm->valuestring);
+	html_esc(h, where->comm);
 	fputs("</td>", h->out);
 }
 
 /* Frames root to leaf, each with its file:line on hover; the leaf, where
  * the memory was taken, stands out with its file:line. */
-static void site_frames(struct html *h, const cJSON *site)
+static void site_frames(struct html *h, const struct mo_site_rec *site)
 {
-	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(site, "frames");
-	const cJSON *sources = cJSON_GetObjectItemCaseSensitive(site, "sources"), *f;
-	int n = cJSON_GetArraySize(frames), i = 0;
-
 	fputs("<td class=\"stack\">", h->out);
-	cJSON_ArrayForEach(f, frames) {
-		const cJSON *src = cJSON_GetArrayItem(sources, i);
-		bool has_src = cJSON_IsString(src) && *src->valuestring;
+	for (size_t i = 0; i < site->nframes; i++) {
+		const char *src = site->where.sources ? site->where.sources[i] : NULL;
+		bool has_src = src && *src, leaf = i == site->nframes - 1;
 
 		fputs(i ? " &#8594; " : "", h->out);
 		if (has_src) {
 			fputs("<span title=\"", h->out);
-			html_esc(h, src->valuestring);
+			html_esc(h, src);
 			fputs("\">", h->out);
 		}
-		fputs(i == n - 1 ? "<b>" : "", h->out);
-		html_esc(h, cJSON_IsString(f) ? f->valuestring : "?");
-		fputs(i == n - 1 ? "</b>" : "", h->out);
-		if (has_src && i == n - 1) {
-			const char *slash = strrchr(src->valuestring, '/');
+		fputs(leaf ? "<b>" : "", h->out);
+		html_esc(h, site->frames[i] ? site->frames[i] : "?");
+		fputs(leaf ? "</b>" : "", h->out);
+		if (has_src && leaf) {
+			const char *slash = strrchr(src, '/');
 
 			fputs(" <small>", h->out);
-			html_esc(h, slash ? slash + 1 : src->valuestring);
+			html_esc(h, slash ? slash + 1 : src);
 			fputs("</small>", h->out);
 		}
 		fputs(has_src ? "</span>" : "", h->out);
-		i++;
 	}
 	fputs("</td>", h->out);
 }
 
-/* A table of stack sites (top_allocators, rss_growth_sites), with the
- * columns among cols that some site has. Nothing when the run has none. */
-static void sites(struct html *h, const cJSON *doc, const char *member, const char *id, const char *title,
-		  const struct site_column *cols, size_t ncols)
+/* A table of the stack sites of a kind, as the run document lists them.
+ * Nothing when the run sampled no such stacks and has none. */
+static void sites(struct html *h, enum mo_site_of kind, bool sampled, const char *id, const char *title)
 {
-	const cJSON *arr = doc ? cJSON_GetObjectItemCaseSensitive(doc, member) : NULL, *site;
-	bool show[8] = {};
-	size_t rank = 0;
+	static const char *const alloc_cols[] = { "##", "#allocated", "#calls", "#live at end", "program",
+						  "stack (root &#8594; leaf)" };
+	static const char *const growth_cols[] = { "##", "#RSS growth", "#faults", "program",
+						   "stack (root &#8594; leaf)" };
+	const struct mo_run *run = h->run;
+	bool alloc = kind == MO_SITE_OF_ALLOC;
+	size_t *idx = malloc(2 * MO_RUN_LISTED_SITES * sizeof(*idx)), n;
 
-	if (!cJSON_IsArray(arr))
+	if (!idx) {
+		h->err = h->err ?: -ENOMEM;
 		return;
+	}
+	n = run_listed_sites(run, kind, idx, MO_RUN_LISTED_SITES);
+	if (!n && !sampled)
+		goto out;
 	fprintf(h->out, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
-	if (!cJSON_GetArraySize(arr)) {
+	if (!n) {
 		fputs("<p class=\"note\">none recorded</p></section>\n", h->out);
-		return;
+		goto out;
 	}
-	if (cJSON_GetArraySize(arr) > TOP_SITES)
-		fprintf(h->out, "<p class=\"note\">The first %d of %d sites; click a column header to sort.</p>\n",
-			TOP_SITES, cJSON_GetArraySize(arr));
-	fprintf(h->out, "<table class=\"sortable\" data-top=\"%d\"><thead><tr><th class=\"n\">#</th>", TOP_SITES);
-	for (size_t c = 0; c < ncols; c++) {
-		cJSON_ArrayForEach(site, arr)
-			show[c] |= cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(site, cols[c].key));
-		if (show[c])
-			fprintf(h->out, "<th class=\"n\">%s</th>", cols[c].title);
-	}
-	fputs("<th>program</th><th>stack (root &#8594; leaf)</th></tr></thead>\n<tbody>\n", h->out);
-	cJSON_ArrayForEach(site, arr) {
-		fputs("<tr>", h->out);
-		html_td_count(h, ++rank);
-		for (size_t c = 0; c < ncols; c++) {
-			double v = json_num(site, cols[c].key, -1);
+	if (n > TOP_SITES)
+		fprintf(h->out, "<p class=\"note\">The first %d of %zu sites; click a column header to sort.</p>\n",
+			TOP_SITES, n);
+	fprintf(h->out, "<table class=\"sortable\" data-top=\"%d\">", TOP_SITES);
+	if (alloc)
+		html_thead(h, alloc_cols, sizeof(alloc_cols) / sizeof(alloc_cols[0]));
+	else
+		html_thead(h, growth_cols, sizeof(growth_cols) / sizeof(growth_cols[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_site_rec *site = &run->sites[idx[i]];
 
-			if (!show[c])
-				continue;
-			/* A document may say 1e300: casting that is undefined.
-			 * Clamp to the largest double below 2^63. */
-			if (v >= 0x1p63)
-				v = 0x1p63 - 1024;
-			if (v < 0)
-				html_td_none(h);
-			else if (cols[c].bytes)
-				html_td_size(h, (int64_t)v);
-			else
-				html_td_count(h, (uint64_t)v);
-		}
-		site_program(h, site);
+		fputs("<tr>", h->out);
+		html_td_count(h, i + 1);
+		html_td_size(h, (int64_t)site->bytes);
+		html_td_count(h, site->count);
+		if (alloc && site->live >= 0)
+			html_td_size(h, site->live);
+		else if (alloc)
+			html_td_none(h);
+		site_program(h, &site->where);
 		site_frames(h, site);
 		fputs("</tr>\n", h->out);
 	}
 	fputs("</tbody></table></section>\n", h->out);
+out:
+	free(idx);
 }
 
-void report_html_sites(struct html *h, const cJSON *doc)
+void report_html_sites(struct html *h)
 {
-	static const struct site_column alloc_cols[] = {
-		{ "alloc_bytes", "allocated", true }, { "alloc_count", "calls", false }, { "live_bytes", "live at end", true },
-	};
-	static const struct site_column growth_cols[] = {
-		{ "bytes", "RSS growth", true }, { "faults", "faults", false }, { "count", "count", false },
-		{ "live_bytes", "live at end", true },
-	};
+	const struct mo_run *run = h->run;
 
-	sites(h, doc, "top_allocators", "top-allocators", "Top allocators", alloc_cols,
-	      sizeof(alloc_cols) / sizeof(alloc_cols[0]));
-	sites(h, doc, "rss_growth_sites", "rss-growth-sites", "RSS growth sites", growth_cols,
-	      sizeof(growth_cols) / sizeof(growth_cols[0]));
+	sites(h, MO_SITE_OF_ALLOC, run->heap && run->alloc_sample_bytes, "top-allocators", "Top allocators");
+	sites(h, MO_SITE_OF_RSS, run->rss_sample_bytes, "rss-growth-sites", "RSS growth sites");
 }
