@@ -1,7 +1,7 @@
 """The dependency direction of user/: every include of a user/ header must be
 allowed by the table in user/README.md ("may include"); and the run model,
-the reports and the history never reach the kernel ABI (memobs_abi.h), not
-even through another header. One test per folder, printed as "ok - NAME" /
+the reports, the history and the views of a running observation (serve)
+never reach the kernel ABI (memobs_abi.h), not even through another header. One test per folder, printed as "ok - NAME" /
 "not ok - NAME" for tests/run.sh."""
 import os
 import re
@@ -23,7 +23,7 @@ def allowed_table():
 
 
 # Folders that depend on the model's own types, never on the BPF side's layout.
-WITHOUT_ABI = ("model", "report", "history")
+WITHOUT_ABI = ("model", "report", "history", "serve")
 ABI = "memobs_abi.h"
 
 

@@ -59,21 +59,21 @@ static void fill(struct mo_prom_snapshot *s, struct mo_prom_proc *procs, struct 
 			snprintf(p->comm, sizeof(p->comm), "%s", odd_comms[i - (NPROCS - 4)]);
 		else
 			snprintf(p->comm, sizeof(p->comm), "worker-%d", i);
-		p->rss[MO_RSS_ANON] = (i + 1) * 64 * KiB + gen * 4 * KiB;
-		p->rss[MO_RSS_FILE] = 128 * KiB;
-		p->rss[MO_RSS_SHMEM] = i % 3 ? 0 : 8 * KiB;
-		p->rss[MO_RSS_SWAP] = i == 0 ? 4 * KiB : 0;
-		p->rss_peak = p->rss[MO_RSS_ANON] + p->rss[MO_RSS_FILE] + p->rss[MO_RSS_SHMEM];
+		p->rss[MO_MEM_ANON] = (i + 1) * 64 * KiB + gen * 4 * KiB;
+		p->rss[MO_MEM_FILE] = 128 * KiB;
+		p->rss[MO_MEM_SHMEM] = i % 3 ? 0 : 8 * KiB;
+		p->rss[MO_MEM_SWAP] = i == 0 ? 4 * KiB : 0;
+		p->rss_peak = p->rss[MO_MEM_ANON] + p->rss[MO_MEM_FILE] + p->rss[MO_MEM_SHMEM];
 		p->heap_live = i % 2 ? -1 : i * KiB;
 		p->cgroup = i % 2 ? "/system.slice/build.service" : "/user.slice/user-1000.slice";
-		for (int m = 0; m < MO_RSS_NR; m++)
+		for (int m = 0; m < MO_MEM_KINDS; m++)
 			s->rss[m] += p->rss[m];
 	}
 	phases[0] = (struct mo_prom_phase){ "main", true, t, 6 * 1024 * KiB, 2048 * KiB };
 	phases[1] = (struct mo_prom_phase){ "render", false, 0.5, 3 * 1024 * KiB, 1024 * KiB };
 	phases[2] = (struct mo_prom_phase){ "link", true, t / 2, 1024 * KiB + gen, 512 * KiB };
 	s->elapsed_s = t;
-	s->rss_peak = s->rss[MO_RSS_ANON] + s->rss[MO_RSS_FILE] + s->rss[MO_RSS_SHMEM];
+	s->rss_peak = s->rss[MO_MEM_ANON] + s->rss[MO_MEM_FILE] + s->rss[MO_MEM_SHMEM];
 	s->processes = NPROCS;
 	s->heap_live = 100 * KiB + gen;
 	s->heap_peak = 200 * KiB + gen;
@@ -93,7 +93,7 @@ static void log_gen(FILE *log, const struct mo_prom_snapshot *s, long gen)
 {
 	fprintf(log, "{\"gen\": %ld, \"anon\": {", gen);
 	for (size_t i = 0; i < s->nprocs; i++)
-		fprintf(log, "%s\"%d\": %lld", i ? ", " : "", s->procs[i].pid, (long long)s->procs[i].rss[MO_RSS_ANON]);
+		fprintf(log, "%s\"%d\": %lld", i ? ", " : "", s->procs[i].pid, (long long)s->procs[i].rss[MO_MEM_ANON]);
 	fprintf(log, "}}\n");
 	fflush(log);
 }

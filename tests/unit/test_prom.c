@@ -35,8 +35,8 @@ static struct mo_prom_proc proc(pid_t pid, const char *comm, int64_t anon, int64
 	struct mo_prom_proc p = { .pid = pid, .heap_live = -1, .cgroup = cgroup };
 
 	snprintf(p.comm, sizeof(p.comm), "%s", comm);
-	p.rss[MO_RSS_ANON] = anon;
-	p.rss[MO_RSS_FILE] = file;
+	p.rss[MO_MEM_ANON] = anon;
+	p.rss[MO_MEM_FILE] = file;
 	p.rss_peak = anon + file;
 	return p;
 }
@@ -85,13 +85,13 @@ static bool test_exact_text(void)
 		{ "render", false, 1.25, 1 * MiB, -1 },
 	};
 	struct mo_prom_snapshot s = {
-		.elapsed_s = 2.5, .rss = { [MO_RSS_ANON] = 3 * MiB, [MO_RSS_FILE] = 1 * MiB, [MO_RSS_SWAP] = 4096 },
+		.elapsed_s = 2.5, .rss = { [MO_MEM_ANON] = 3 * MiB, [MO_MEM_FILE] = 1 * MiB, [MO_MEM_SWAP] = 4096 },
 		.rss_peak = 5 * MiB, .processes = 1, .heap_live = -1, .heap_peak = -1,
 		.drops = { [MO_DROP_EVENTS] = 7 }, .phase = "main", .phases = phases, .nphases = 2, .procs = procs, .nprocs = 1,
 	};
 	char *text;
 
-	procs[0].rss[MO_RSS_SWAP] = 4096;
+	procs[0].rss[MO_MEM_SWAP] = 4096;
 	text = render(&s, NULL, NULL);
 	ASSERT_TRUE(text, "prom_write failed");
 	ASSERT_STR_EQ(text,
@@ -245,7 +245,7 @@ static bool test_top_processes_and_the_rest(void)
 	struct mo_prom_limits lim = { .procs = 2, .cgroups = 8, .phases = 8 };
 	char *text;
 
-	procs[4].rss[MO_RSS_SHMEM] = 8192;
+	procs[4].rss[MO_MEM_SHMEM] = 8192;
 	text = render(&s, &lim, NULL);
 	ASSERT_TRUE(text, "prom_write failed");
 	HAS(text, "memobs_process_rss_bytes{pid=\"2\",comm=\"big\",kind=\"anon\"} 8388608\n");
@@ -305,12 +305,12 @@ static bool test_cgroup_peaks_across_snapshots(void)
 
 	ASSERT_TRUE(peaks, "out of memory");
 	ASSERT_EQ(prom_peaks__update(peaks, &s), 0);
-	procs[0].rss[MO_RSS_ANON] = 7 * MiB;
-	procs[0].rss[MO_RSS_FILE] = 1 * MiB + 4096;	/* a higher peak, by 4 KiB */
+	procs[0].rss[MO_MEM_ANON] = 7 * MiB;
+	procs[0].rss[MO_MEM_FILE] = 1 * MiB + 4096;	/* a higher peak, by 4 KiB */
 	ASSERT_EQ(prom_peaks__update(peaks, &s), 0);
-	procs[0].rss[MO_RSS_FILE] = 0;
-	procs[0].rss[MO_RSS_ANON] = 2 * MiB;
-	procs[1].rss[MO_RSS_ANON] = 3 * MiB;
+	procs[0].rss[MO_MEM_FILE] = 0;
+	procs[0].rss[MO_MEM_ANON] = 2 * MiB;
+	procs[1].rss[MO_MEM_ANON] = 3 * MiB;
 	text = render(&s, NULL, peaks);
 	ASSERT_TRUE(text, "prom_write failed");
 	HAS(text, "memobs_cgroup_rss_bytes{cgroup=\"/a\",kind=\"anon\"} 2097152\n");
@@ -319,10 +319,10 @@ static bool test_cgroup_peaks_across_snapshots(void)
 	free(text);
 	/* Full (2 remembered): a new cgroup replaces one no longer seen. */
 	procs[1].cgroup = "/c";
-	procs[1].rss[MO_RSS_ANON] = 1 * MiB;
+	procs[1].rss[MO_MEM_ANON] = 1 * MiB;
 	ASSERT_EQ(prom_peaks__update(peaks, &s), 0);
-	procs[1].rss[MO_RSS_ANON] = 0;
-	procs[0].rss[MO_RSS_ANON] = 1;
+	procs[1].rss[MO_MEM_ANON] = 0;
+	procs[0].rss[MO_MEM_ANON] = 1;
 	text = render(&s, NULL, peaks);
 	ASSERT_TRUE(text, "prom_write failed");
 	HAS(text, "memobs_cgroup_rss_peak_bytes{cgroup=\"/a\"} 8392704\n");

@@ -129,7 +129,7 @@ fail:
 
 static bool test_one_scrape(void)
 {
-	struct mo_prom_proc procs[] = { { .pid = 7, .comm = "cc1", .rss = { [MO_RSS_ANON] = 4096 }, .heap_live = -1 } };
+	struct mo_prom_proc procs[] = { { .pid = 7, .comm = "cc1", .rss = { [MO_MEM_ANON] = 4096 }, .heap_live = -1 } };
 	struct mo_prom_snapshot snap = { .elapsed_s = 1, .heap_live = -1, .procs = procs, .nprocs = 1 };
 	char err[256];
 	struct mo_serve *s = serve__new(":0", err, sizeof(err));

@@ -152,8 +152,7 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, const struct mo_pr
 		.phases = phases,
 	};
 
-	for (int m = 0; m < MO_RSS_NR; m++)
-		snap.rss[m] = st->rss[m];
+	convert_mem(st->rss, snap.rss);
 	convert_drops(&st->drops, snap.drops);
 	snap.nphases = read_phases(v, now, next, phases, MO_PROM_MAX_PHASES);
 	if (read_running(v, procs)) {
@@ -163,7 +162,7 @@ void views__serve(struct mo_views *v, struct mo_serve *serve, const struct mo_pr
 
 			pp->pid = v->procs[i].tgid;
 			memcpy(pp->comm, p->comm, sizeof(pp->comm));
-			memcpy(pp->rss, p->rss, sizeof(pp->rss));
+			convert_mem(p->rss, pp->rss);
 			pp->rss_peak = p->rss_peak_sum;
 			pp->heap_live = heap_live(v, p);
 			pp->cgroup = cgroups__path(v->cgroups, p->cgroup_id);

@@ -9,12 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <linux/types.h>
-#include "memobs_abi.h"
+#include "model/run.h"
 
 struct mo_live_proc {
 	pid_t pid;
-	char comm[MO_COMM_LEN];
+	char comm[MO_RUN_COMM_LEN];
 	int64_t rss;
 	int64_t rss_peak;
 	int64_t heap_live;		/* -1: heap not traced, or no probes in it */

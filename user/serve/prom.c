@@ -17,8 +17,8 @@
 /* The kinds of RSS, in the order they are written; swap is apart. */
 static const struct {
 	const char *name;
-	enum mo_rss_member member;
-} rss_kinds[] = { { "anon", MO_RSS_ANON }, { "file", MO_RSS_FILE }, { "shmem", MO_RSS_SHMEM } };
+	enum mo_mem_kind member;
+} rss_kinds[] = { { "anon", MO_MEM_ANON }, { "file", MO_MEM_FILE }, { "shmem", MO_MEM_SHMEM } };
 
 struct mo_prom_limits prom_default_limits(void)
 {
@@ -241,7 +241,7 @@ static void write_session(FILE *out, const struct mo_prom_snapshot *s)
 	       "RSS of the observed processes now, summed, by kind (sum of the kinds: RSS).");
 	by_kind(out, "memobs_session_rss_bytes", l, 0, s->rss);
 	family(out, "memobs_session_swap_bytes", "gauge", "Swap of the observed processes now, summed.");
-	sample_i(out, "memobs_session_swap_bytes", NULL, 0, s->rss[MO_RSS_SWAP]);
+	sample_i(out, "memobs_session_swap_bytes", NULL, 0, s->rss[MO_MEM_SWAP]);
 	family(out, "memobs_session_rss_peak_bytes", "gauge",
 	       "Highest RSS of the observed processes together so far (concurrent peak).");
 	sample_i(out, "memobs_session_rss_peak_bytes", NULL, 0, s->rss_peak);
@@ -271,7 +271,7 @@ static void write_session(FILE *out, const struct mo_prom_snapshot *s)
 static void write_phases(FILE *out, const struct mo_prom_view *v)
 {
 	const struct mo_prom_snapshot *s = v->snap;
-	struct label l = { "phase", NULL, MO_NAME_LEN };
+	struct label l = { "phase", NULL, MO_RUN_NAME_LEN };
 	bool heap = s->heap_live >= 0;
 
 	if (s->phase) {
@@ -305,7 +305,7 @@ static void write_phases(FILE *out, const struct mo_prom_view *v)
 static void write_procs(FILE *out, const struct mo_prom_view *v)
 {
 	const struct mo_prom_snapshot *s = v->snap;
-	struct label l[3] = { { "pid", NULL, SIZE_MAX }, { "comm", NULL, MO_COMM_LEN } };
+	struct label l[3] = { { "pid", NULL, SIZE_MAX }, { "comm", NULL, MO_RUN_COMM_LEN } };
 	size_t nheap = 0;
 
 	for (size_t i = 0; i < v->nprocs; i++)
@@ -322,7 +322,7 @@ static void write_procs(FILE *out, const struct mo_prom_view *v)
 	EACH_PROC("memobs_process_rss_bytes", "RSS of the process now, by kind (sum of the kinds: its RSS).",
 		  by_kind(out, "memobs_process_rss_bytes", l, 2, p->rss));
 	EACH_PROC("memobs_process_swap_bytes", "Swap of the process now.",
-		  sample_i(out, "memobs_process_swap_bytes", l, 2, p->rss[MO_RSS_SWAP]));
+		  sample_i(out, "memobs_process_swap_bytes", l, 2, p->rss[MO_MEM_SWAP]));
 	EACH_PROC("memobs_process_rss_peak_bytes", "Highest RSS of the process so far.",
 		  sample_i(out, "memobs_process_rss_peak_bytes", l, 2, p->rss_peak));
 	if (nheap)

@@ -52,8 +52,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include <linux/types.h>
-#include "memobs_abi.h"
+#include "model/run.h"
 #include "model/drops.h"
 
 #define MO_PROM_MAX_PROCS 64
@@ -63,8 +62,8 @@
 
 struct mo_prom_proc {
 	pid_t pid;
-	char comm[MO_COMM_LEN];
-	int64_t rss[MO_RSS_NR];		/* now, by member (enum mo_rss_member), swap included */
+	char comm[MO_RUN_COMM_LEN];
+	int64_t rss[MO_MEM_KINDS];	/* now, by kind (enum mo_mem_kind), swap included */
 	int64_t rss_peak;		/* peak of file + anon + shmem (mo_proc.rss_peak_sum) */
 	int64_t heap_live;		/* -1: heap not traced, or no probes in it */
 	const char *cgroup;		/* its cgroup (v2 path), NULL or "": unknown */
@@ -80,7 +79,7 @@ struct mo_prom_phase {
 
 struct mo_prom_snapshot {
 	double elapsed_s;
-	int64_t rss[MO_RSS_NR];		/* the session's sum now, by member */
+	int64_t rss[MO_MEM_KINDS];	/* the session's sum now, by kind */
 	int64_t rss_peak;		/* its concurrent peak of file + anon + shmem */
 	int64_t processes;		/* live processes of the session */
 	int64_t heap_live, heap_peak;	/* -1 without --heap: the heap families are left out */

@@ -33,7 +33,7 @@ static int select_procs(struct mo_prom_view *v, size_t max)
 	for (size_t i = 0; i < v->nprocs; i++)
 		snprintf(v->pids[i], sizeof(v->pids[i]), "%d", (int)s->procs[v->procs[i]].pid);
 	for (size_t i = v->nprocs; i < s->nprocs; i++)
-		for (int m = 0; m < MO_RSS_NR; m++)
+		for (int m = 0; m < MO_MEM_KINDS; m++)
 			v->other_rss[m] += s->procs[v->procs[i]].rss[m];
 	return 0;
 }
@@ -77,7 +77,7 @@ ssize_t prom_view_cgroups(const struct mo_prom_snapshot *s, struct mo_prom_cgrou
 		if (!ncg || strcmp(cgs[ncg - 1].path, p->cgroup))
 			cgs[ncg++].path = p->cgroup;
 		c = &cgs[ncg - 1];
-		for (int m = 0; m < MO_RSS_NR; m++)
+		for (int m = 0; m < MO_MEM_KINDS; m++)
 			c->rss[m] += p->rss[m];
 		c->sum += prom_view_rss(p->rss);
 		c->nprocs++;
@@ -97,7 +97,7 @@ static int select_cgroups(struct mo_prom_view *v, size_t max)
 	v->ncgs = (size_t)n < max ? (size_t)n : max;
 	v->other_cgs = n - v->ncgs;
 	for (size_t i = v->ncgs; i < (size_t)n; i++)
-		for (int m = 0; m < MO_RSS_NR; m++)
+		for (int m = 0; m < MO_MEM_KINDS; m++)
 			v->other_cg_rss[m] += v->cgs[i].rss[m];
 	return 0;
 }

@@ -13,7 +13,7 @@
 /* The observed processes of one cgroup, summed. */
 struct mo_prom_cgroup {
 	const char *path;		/* points into the snapshot */
-	int64_t rss[MO_RSS_NR];
+	int64_t rss[MO_MEM_KINDS];
 	int64_t sum;			/* file + anon + shmem */
 	int64_t nprocs;
 };
@@ -23,17 +23,17 @@ struct mo_prom_view {
 	size_t *procs, nprocs;		/* listed (indices into snap->procs), largest first */
 	char (*pids)[16];		/* their pid labels */
 	size_t other_procs;
-	int64_t other_rss[MO_RSS_NR];
+	int64_t other_rss[MO_MEM_KINDS];
 	struct mo_prom_cgroup *cgs;	/* every cgroup, largest first: the first ncgs are listed */
 	size_t ncgs, other_cgs;
-	int64_t other_cg_rss[MO_RSS_NR];
+	int64_t other_cg_rss[MO_MEM_KINDS];
 	size_t *phases, nphases;	/* listed (indices into snap->phases), in the order they began */
 	size_t other_phases;
 };
 
 static inline int64_t prom_view_rss(const int64_t *rss)
 {
-	return rss[MO_RSS_FILE] + rss[MO_RSS_ANON] + rss[MO_RSS_SHMEM];
+	return rss[MO_MEM_FILE] + rss[MO_MEM_ANON] + rss[MO_MEM_SHMEM];
 }
 
 /* Fill v from snap (which must outlive it) under lim. 0 or -ENOMEM; free
