@@ -185,50 +185,6 @@ static __always_inline void heap_alloc(struct pt_regs *ctx, struct heap_call *ca
 		heap_live_add(p, tgid, ps, size);
 }
 
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_malloc, __u64 size)
-{
-	return heap_enter(ctx, HEAP_MALLOC, size, 0);
-}
-
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_calloc, __u64 n, __u64 size)
-{
-	return heap_enter(ctx, HEAP_MALLOC, n * size, 0);
-}
-
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_realloc, __u64 old, __u64 size)
-{
-	return heap_enter(ctx, HEAP_REALLOC, size, old);
-}
-
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_reallocarr, __u64 old, __u64 n, __u64 size)
-{
-	return heap_enter(ctx, HEAP_REALLOC, n * size, old);
-}
-
-/* memalign(align, size) and aligned_alloc(align, size) */
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_memalign, __u64 align, __u64 size)
-{
-	return heap_enter(ctx, HEAP_MALLOC, size, 0);
-}
-
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_posix_memal, __u64 memptr, __u64 align, __u64 size)
-{
-	return heap_enter(ctx, HEAP_POSIX_MEMALIGN, size, memptr);
-}
-
-/* valloc(size) and pvalloc(size) */
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_valloc, __u64 size)
-{
-	return heap_enter(ctx, HEAP_MALLOC, size, 0);
-}
-
 /* Return of any allocating call above: the block's address is known now. */
 SEC("uprobe.multi")
 int BPF_KRETPROBE(mo_alloc_ret, __u64 ret)
@@ -261,8 +217,7 @@ int BPF_KRETPROBE(mo_alloc_ret, __u64 ret)
 
 /* free(ptr). The loader may attach this past the entry instruction (to the
  * first one the kernel emulates), as long as ptr is still in the register. */
-SEC("uprobe.multi")
-int BPF_KPROBE(mo_free, __u64 ptr)
+static __always_inline int heap_free_entry(struct pt_regs *ctx, __u64 ptr)
 {
 	__u32 tgid = current_tgid();
 	struct mo_proc *p;
@@ -278,5 +233,30 @@ int BPF_KPROBE(mo_free, __u64 ptr)
 	if (call && call->depth && PT_REGS_SP(ctx) < call->sp)
 		return 0;
 	heap_free(p, tgid, ptr);
+	return 0;
+}
+
+/* Every entry probe of the family in a file: one link, whose cookie says
+ * which function (enum mo_heap_fn) and so which arguments are read. */
+SEC("uprobe.multi")
+int BPF_KPROBE(mo_alloc_entry, __u64 a1, __u64 a2, __u64 a3)
+{
+	switch (bpf_get_attach_cookie(ctx)) {
+	case MO_HEAP_FN_MALLOC:
+	case MO_HEAP_FN_VALLOC:
+		return heap_enter(ctx, HEAP_MALLOC, a1, 0);
+	case MO_HEAP_FN_CALLOC:
+		return heap_enter(ctx, HEAP_MALLOC, a1 * a2, 0);
+	case MO_HEAP_FN_REALLOC:
+		return heap_enter(ctx, HEAP_REALLOC, a2, a1);
+	case MO_HEAP_FN_REALLOCARRAY:
+		return heap_enter(ctx, HEAP_REALLOC, a2 * a3, a1);
+	case MO_HEAP_FN_MEMALIGN:
+		return heap_enter(ctx, HEAP_MALLOC, a2, 0);
+	case MO_HEAP_FN_POSIX_MEMALIGN:
+		return heap_enter(ctx, HEAP_POSIX_MEMALIGN, a3, a1);
+	case MO_HEAP_FN_FREE:
+		return heap_free_entry(ctx, a1);
+	}
 	return 0;
 }

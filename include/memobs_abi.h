@@ -625,6 +625,21 @@ enum mo_heap_sample_flags {
 	MO_HEAP_SAMPLE_TRACKED = 1u << 0,	/* its free will be reported (memobs_heap:free) */
 };
 
+/* The malloc family's entry points, for allocator uprobes: one
+ * uprobe_multi link carries every entry probe of a file, and its cookie at
+ * each says which function the probe is on (the return probes are one more
+ * link). */
+enum mo_heap_fn {
+	MO_HEAP_FN_MALLOC,		/* malloc(size) */
+	MO_HEAP_FN_CALLOC,		/* calloc(n, size) */
+	MO_HEAP_FN_REALLOC,		/* realloc(old, size) */
+	MO_HEAP_FN_REALLOCARRAY,	/* reallocarray(old, n, size) */
+	MO_HEAP_FN_POSIX_MEMALIGN,	/* posix_memalign(memptr, align, size) */
+	MO_HEAP_FN_MEMALIGN,		/* memalign(align, size), aligned_alloc(align, size) */
+	MO_HEAP_FN_VALLOC,		/* valloc(size), pvalloc(size) */
+	MO_HEAP_FN_FREE,		/* free(ptr) */
+};
+
 /* The library's probes (provider memobs_heap), in the cookies of their
  * uprobe_multi link where the markers have enum mo_marker. */
 enum mo_heap_probe {

@@ -27,9 +27,7 @@
 static void set_heap_autoload(struct memobs_bpf *skel, bool on, bool inproc)
 {
 	struct bpf_program *progs[] = {
-		skel->progs.mo_malloc, skel->progs.mo_calloc, skel->progs.mo_realloc,
-		skel->progs.mo_reallocarr, skel->progs.mo_memalign, skel->progs.mo_posix_memal,
-		skel->progs.mo_valloc, skel->progs.mo_alloc_ret, skel->progs.mo_free,
+		skel->progs.mo_alloc_entry, skel->progs.mo_alloc_ret,
 	};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)

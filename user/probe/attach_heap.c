@@ -24,24 +24,20 @@ struct heap_func {
 	const char *name;
 	unsigned nargs;
 	bool uretprobe;		/* the block's address is only known at return */
-	struct bpf_program *(*prog)(struct memobs_bpf *skel);
+	enum mo_heap_fn fn;	/* the entry probe's cookie */
 };
 
-#define PROG(p) static struct bpf_program *prog_##p(struct memobs_bpf *s) { return s->progs.p; }
-PROG(mo_malloc) PROG(mo_calloc) PROG(mo_realloc) PROG(mo_reallocarr) PROG(mo_memalign)
-PROG(mo_posix_memal) PROG(mo_valloc) PROG(mo_free)
-
 static const struct heap_func funcs[] = {
-	{ "malloc", 1, true, prog_mo_malloc },
-	{ "calloc", 2, true, prog_mo_calloc },
-	{ "realloc", 2, true, prog_mo_realloc },
-	{ "reallocarray", 3, true, prog_mo_reallocarr },
-	{ "posix_memalign", 3, true, prog_mo_posix_memal },
-	{ "aligned_alloc", 2, true, prog_mo_memalign },
-	{ "memalign", 2, true, prog_mo_memalign },
-	{ "valloc", 1, true, prog_mo_valloc },
-	{ "pvalloc", 1, true, prog_mo_valloc },
-	{ "free", 1, false, prog_mo_free },
+	{ "malloc", 1, true, MO_HEAP_FN_MALLOC },
+	{ "calloc", 2, true, MO_HEAP_FN_CALLOC },
+	{ "realloc", 2, true, MO_HEAP_FN_REALLOC },
+	{ "reallocarray", 3, true, MO_HEAP_FN_REALLOCARRAY },
+	{ "posix_memalign", 3, true, MO_HEAP_FN_POSIX_MEMALIGN },
+	{ "aligned_alloc", 2, true, MO_HEAP_FN_MEMALIGN },
+	{ "memalign", 2, true, MO_HEAP_FN_MEMALIGN },
+	{ "valloc", 1, true, MO_HEAP_FN_VALLOC },
+	{ "pvalloc", 1, true, MO_HEAP_FN_VALLOC },
+	{ "free", 1, false, MO_HEAP_FN_FREE },
 };
 
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
@@ -55,8 +51,8 @@ struct heap_plan {
 	int nfuncs;			/* functions planned */
 };
 
-/* A link per program of funcs[] (the entries it serves) and mo_alloc_ret's. */
-#define LINKS_PER_FILE (NFUNCS + 1)
+/* mo_alloc_entry's link (every entry, a cookie each) and mo_alloc_ret's. */
+#define LINKS_PER_FILE 2
 
 /* A probed (file content, prefix): its plan, the file kept open (links name
  * it as /proc/self/fd/N, so that every link, a child's made later too, is
@@ -128,16 +124,7 @@ void heap_probes__per_process(struct mo_heap_probes *hp)
 
 int heap_probes__prepare(struct memobs_bpf *skel)
 {
-	struct bpf_program *progs[] = {
-		skel->progs.mo_malloc, skel->progs.mo_calloc, skel->progs.mo_realloc,
-		skel->progs.mo_reallocarr, skel->progs.mo_memalign, skel->progs.mo_posix_memal,
-		skel->progs.mo_valloc, skel->progs.mo_alloc_ret, skel->progs.mo_free,
-	};
-	int err = 0;
-
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !err; i++)
-		err = uprobe_multi_prepare(progs[i]);
-	return err;
+	return uprobe_multi_prepare(skel->progs.mo_alloc_entry) ?: uprobe_multi_prepare(skel->progs.mo_alloc_ret);
 }
 
 /* The file's name for the run document: a path through /proc
@@ -207,16 +194,17 @@ static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *p
 	return found;
 }
 
-/* A link of prog at offs[0..n) of the file open at fd, for pid (0: every
- * process), into fds[*nfds] and the link set (owned by pid). */
-static int link_offsets(struct mo_heap_probes *hp, struct bpf_program *prog, int fd, const uint64_t *offs, size_t n,
-			pid_t pid, bool retprobe, int *fds, size_t *nfds)
+/* A link of prog at offs[0..n) (cookies: NULL or one each) of the file open
+ * at fd, for pid (0: every process), into fds[*nfds] and the link set (owned
+ * by pid). */
+static int link_offsets(struct mo_heap_probes *hp, struct bpf_program *prog, int fd, const uint64_t *offs,
+			const uint64_t *cookies, size_t n, pid_t pid, bool retprobe, int *fds, size_t *nfds)
 {
 	char path[64];
 	int link;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	link = uprobe_multi_attach(bpf_program__fd(prog), &(struct mo_uprobe_multi){ path, offs, NULL, NULL, n,
+	link = uprobe_multi_attach(bpf_program__fd(prog), &(struct mo_uprobe_multi){ path, offs, NULL, cookies, n,
 										     .pid = pid, .retprobe = retprobe });
 	if (link < 0 || links__add(hp->links, link, pid))
 		return link < 0 ? link : -ENOMEM;
@@ -224,35 +212,29 @@ static int link_offsets(struct mo_heap_probes *hp, struct bpf_program *prog, int
 	return 0;
 }
 
-/* One link per program: the entries of the functions it serves, and one for
- * every return; for pid alone (0: every process). */
+/* Two links for a file (one grace period to attach, one to detach, however
+ * many functions): every entry, its function in its cookie; every return. */
 static int link_plan(struct mo_heap_probes *hp, const struct heap_file *hf, pid_t pid, int *fds, size_t *nfds)
 {
 	const struct heap_plan *plan = &hf->plan;
-	uint64_t offs[NFUNCS];
-	size_t n;
+	uint64_t offs[NFUNCS], cookies[NFUNCS];
+	size_t n = 0;
 	int ret = 0;
 
 	*nfds = 0;
-	for (size_t i = 0; i < NFUNCS && !ret; i++) {
-		struct bpf_program *prog = funcs[i].prog(hp->skel);
-		bool done = false;
-
-		for (size_t j = 0; j < i; j++)
-			done |= funcs[j].prog(hp->skel) == prog;
-		n = 0;
-		for (size_t j = i; j < NFUNCS && !done; j++)
-			if (plan->entry[j] && funcs[j].prog(hp->skel) == prog)
-				offs[n++] = plan->entry[j];
-		if (n)
-			ret = link_offsets(hp, prog, hf->fd, offs, n, pid, false, fds, nfds);
-	}
+	for (size_t i = 0; i < NFUNCS; i++)
+		if (plan->entry[i]) {
+			offs[n] = plan->entry[i];
+			cookies[n++] = funcs[i].fn;
+		}
+	if (n)
+		ret = link_offsets(hp, hp->skel->progs.mo_alloc_entry, hf->fd, offs, cookies, n, pid, false, fds, nfds);
 	n = 0;
 	for (size_t i = 0; i < NFUNCS; i++)
 		if (plan->ret[i])
 			offs[n++] = plan->ret[i];
 	if (n && !ret)
-		ret = link_offsets(hp, hp->skel->progs.mo_alloc_ret, hf->fd, offs, n, pid, true, fds, nfds);
+		ret = link_offsets(hp, hp->skel->progs.mo_alloc_ret, hf->fd, offs, NULL, n, pid, true, fds, nfds);
 	return ret;
 }
 
