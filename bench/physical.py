@@ -21,12 +21,13 @@ import datetime
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
+
+import workloads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = ["bare", "cgroup", "pss"]
@@ -127,14 +128,10 @@ def main():
     ap.add_argument("--build", required=True)
     args = ap.parse_args()
     lua = os.environ.get("LUA_SRC")
-    if not lua or not os.path.isfile(os.path.join(lua, "lua.c")):
-        sys.exit("bench-physical: set LUA_SRC to a Lua source tree (git clone https://github.com/lua/lua)")
     rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
     out_path = os.environ.get("BENCH_OUT", os.path.join(HERE, "physical_results.json"))
     memobs = os.path.abspath(args.memobs)
-    src = os.path.abspath(os.path.join(args.build, "lua"))
-    shutil.rmtree(src, ignore_errors=True)
-    shutil.copytree(lua, src, ignore=shutil.ignore_patterns(".git"))
+    src = workloads.lua_tree(lua, args.build, "lua")
     out = os.path.join(os.path.abspath(args.build), "physical-run.json")
     rows = []
     for r in range(rounds):

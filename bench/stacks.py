@@ -21,12 +21,13 @@ import json
 import os
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+import workloads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BAD = re.compile(r"^\[unknown|0xffffffff|^main_arena$|^_PyRuntime$")
@@ -82,9 +83,7 @@ def stack_quality(doc):
 
 
 def lua(memobs, src, build, rounds, tmp):
-    tree = os.path.join(build, "lua-stacks")
-    shutil.rmtree(tree, ignore_errors=True)
-    shutil.copytree(src, tree, ignore=shutil.ignore_patterns(".git"))
+    tree = workloads.lua_tree(src, build, "lua-stacks")
     modes = {"bare": ["make", "-j2"],
              "memobs": [memobs, "-q", "-o", os.path.join(tmp, "lua.json"), "--", "make", "-j2"],
              "memobs_no_stacks": [memobs, "-q", "--rss-sample-bytes", "0", "-o", os.path.join(tmp, "lua0.json"),

@@ -21,6 +21,17 @@ SIZES = {
 }
 
 
+def lua_tree(src, build, name):
+    """A copy of the Lua checkout src (LUA_SRC) in build/name, for the bench to build there: Lua is
+    not in this repository (git clone https://github.com/lua/lua), and its checkout stays clean."""
+    if not src or not os.path.isfile(os.path.join(src, "lua.c")):
+        raise SystemExit("bench: set LUA_SRC to a Lua source tree (git clone https://github.com/lua/lua)")
+    tree = os.path.abspath(os.path.join(build, name))
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(src, tree, ignore=shutil.ignore_patterns(".git"))
+    return tree
+
+
 def _last_json_line(text):
     for line in reversed(text.splitlines()):
         line = line.strip()
