@@ -118,15 +118,40 @@ def bpf_prog_stats(pid):
     return sorted(progs, key=lambda p: -p["run_time_ns"])
 
 
+def libc_uprobe_multi_pids():
+    """Pids holding host-wide (pid 0) uprobe_multi links on libc, read from their links' fdinfo:
+    bpftool 7.1 lists neither uprobe_multi links' files nor their holders."""
+    pids = set()
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{p}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{p}/fd/{fd}") != "anon_inode:bpf_link":
+                    continue
+                with open(f"/proc/{p}/fdinfo/{fd}") as f:
+                    info = dict(line.split(":", 1) for line in f if ":" in line)
+            except OSError:
+                continue
+            if (info.get("link_type", "").strip() == "uprobe_multi" and info.get("pid", "").strip() == "0"
+                    and "libc" in info.get("path", "")):
+                pids.add(int(p))
+                break
+    return pids
+
+
 def libc_uprobe_pids(exclude):
-    """Pids other than `exclude` holding uprobes on libc: their probes trap in our runs too."""
+    """Pids other than `exclude` holding host-wide uprobes on libc: they trap in our runs too."""
     try:
         out = subprocess.run(["bpftool", "perf", "-j"], capture_output=True, text=True, timeout=30).stdout
         events = json.loads(out or "[]")
     except (OSError, ValueError, subprocess.SubprocessError):
-        return set()
-    return {e["pid"] for e in events if e.get("fd_type") in ("uprobe", "uretprobe")
-            and "libc" in (e.get("filename") or "") and e.get("pid") not in exclude}
+        events = []
+    pids = {e["pid"] for e in events if e.get("fd_type") in ("uprobe", "uretprobe")
+            and "libc" in (e.get("filename") or "")}
+    return (pids | libc_uprobe_multi_pids()) - set(exclude)
 
 
 def scan_foreign(pid, found, stop):
