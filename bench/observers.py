@@ -112,7 +112,15 @@ class MemobsHeap(Memobs):
     label = "memobs --heap"
     heap = True
     extra = ["--heap"]
-    sees = "+ every malloc-family call of every process of the tree (uprobes, host-wide traps)"
+    sees = ("+ every malloc-family call of every process of the tree (counted in process by a "
+            "preloaded library; uprobes only where it cannot reach)")
+
+
+class MemobsHeapUprobes(MemobsHeap):
+    name = "memobs-heap-uprobes"
+    label = "memobs --heap=uprobes"
+    extra = ["--heap=uprobes"]
+    sees = "+ every malloc-family call of every process of the tree (uprobes on libc: host-wide traps)"
 
 
 class MemobsHeapStacks(MemobsHeap):
@@ -177,6 +185,13 @@ class BpftraceCount(Bpftrace):
     label = "bpftrace: count malloc+free"
     script = "malloc_count.bt"
     sees = "malloc/free call counts of the tree (uprobes at entry; free is single-stepped)"
+
+
+class BpftraceMallocRet(Bpftrace):
+    name = "bpftrace-malloc-ret"
+    label = "bpftrace: count malloc, its return, free"
+    script = "malloc_ret_count.bt"
+    sees = "malloc/free call counts of the tree (uprobe and uretprobe on malloc, uprobe on free)"
 
 
 class BpftraceMemleak(Bpftrace):
