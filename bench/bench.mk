@@ -19,7 +19,7 @@ $(BENCH_DIR):
 	$(Q)mkdir -p $@
 
 bench-deps:
-	$(Q)missing=; for p in bpftrace heaptrack valgrind time bpftool; do \
+	$(Q)missing=; for p in bpftrace heaptrack valgrind time bpftool strace; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
 	[ -z "$$missing" ] || { echo "bench: installing$$missing" >&2; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
@@ -27,6 +27,13 @@ bench-deps:
 bench: bench-deps all $(BENCH_DIR)/malloc_pairs $(BENCH_DIR)/exec_fail
 	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+	$(Q)$(MAKE) --no-print-directory bench-heap
+
+# What heap tracing costs (issue 14): the churn program, make -j2 of Lua (with LUA_SRC), a bystander
+# outside the session and start/stop, in-process --heap beside --heap=uprobes, bpftrace and
+# heaptrack, alternating; bench/heap_results.json.
+bench-heap: bench-deps all $(BENCH_DIR)/malloc_pairs
+	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/heap.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
 # Start and stop (issue 15): memobs -- true beside bpftrace with one tracepoint, alternating;
 # the exec gate's round trip. BENCH_MEMOBS_BEFORE=BIN adds a build to compare with.
@@ -52,7 +59,7 @@ bench-physical: all | $(BENCH_DIR)
 bench-host: all
 	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
-.PHONY: bench bench-deps bench-host bench-startstop bench-physical bench-stacks
+.PHONY: bench bench-deps bench-heap bench-host bench-startstop bench-physical bench-stacks
 
 # memobs's own cost per RSS change with many threads at once (issue 15): the real BPF
 # programs in-process, BPF_ENABLE_STATS run time of mo_rss_stat per event.
