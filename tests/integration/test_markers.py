@@ -3,6 +3,7 @@ read from another program; under -a only root's and --marker-uid's
 processes among those observed fire markers; a marker flood leaves memobs
 small, every mark it did not keep counted. Needs root."""
 import json
+import math
 import os
 import shutil
 import signal
@@ -104,6 +105,31 @@ def test_marker_flood_keeps_memobs_small_and_counts_drops():
     # the ends of the phases not opened matched nothing either
     assert drops["unmatched_phase_ends"] == ends + drops["phases"], drops
     assert len(doc["warnings"]) <= 101, len(doc["warnings"])
+
+
+def test_mark_rate_cap_keeps_at_most_the_rate_each_second():
+    """--max-mark-rate: BPF keeps at most RATE marks in each second of its
+    clock (README "Who may mark, and how much"), the rest in drops.marks."""
+    rate, fired = 100, 300000
+    _, doc = memobs(["-q", "--max-marks", "1000000", "--max-mark-rate", str(rate)],
+                    [prog("marker_flood"), LIBMEMOBS, str(fired)], check_rc=0)
+    kept = [m["t"] for m in doc["marks"]]
+    assert len(kept) + doc["drops"]["marks"] == fired, (len(kept), doc["drops"])
+    # The flood ran within its process's life: at most that many seconds of
+    # the clock, plus the one it straddles into.
+    flood = [p for p in doc["processes"] if p["comm"] == "marker_flood"]
+    assert len(flood) == 1 and flood[0]["end_s"] is not None, flood
+    seconds = math.ceil(flood[0]["end_s"] - flood[0]["start_s"]) + 1
+    assert len(kept) <= rate * seconds, (len(kept), seconds)
+    # Some second saw more than the rate (fired / seconds of them): it kept the rate.
+    assert fired / seconds > rate and len(kept) >= rate, (len(kept), seconds)
+    # No window of a second holds more than two seconds' worth.
+    kept.sort()
+    j = 0
+    for i, t in enumerate(kept):
+        while kept[j] <= t - 1.0:
+            j += 1
+        assert i - j + 1 <= 2 * rate, (t, i - j + 1)
 
 
 def test_host_markers_from_root_and_marker_uid_only():
