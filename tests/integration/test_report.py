@@ -135,6 +135,40 @@ def test_text_summary_is_the_default():
     assert p.stdout == ok(report(path, "--format", "text")).stdout
 
 
+def test_site_tables_name_the_program_and_the_line():
+    """Issue 16, item 3 and item 2: each row of the text and HTML site tables
+    names its program (comm; the executable on hover in HTML) and the
+    file:line of its frames (the workload's own line 6 took 24 MiB)."""
+    path, doc = run_file()
+    text = ok(report(path)).stdout.splitlines()
+    page = os.path.join(TMP, "sites.html")
+    ok(report(path, "--html", page))
+    with open(page) as f:
+        html_rows = f.read().split("\n")
+    for kind, title, section in (("top_allocators", "top allocation sites", "top-allocators"),
+                                 ("rss_growth_sites", "code that made RSS grow", "rss-growth-sites")):
+        mine = [s for s in doc[kind] if any((src or "").endswith("/workload.py:6") for src in s.get("sources", []))]
+        assert mine, (kind, [s.get("sources") for s in doc[kind][:5]])
+        site = mine[0]
+        frame = site["frames"][[(src or "").endswith("/workload.py:6") for src in site["sources"]].index(True)]
+        assert site["comm"] and site["exe"], site
+        # Text: "  BYTES COUNT  PROGRAM  leaf (file:line) <- ... <- <module> (workload.py:6)".
+        start = [i for i, l in enumerate(text) if l.strip().startswith(title)][0]
+        rows = [l for l in text[start + 1:] if l.startswith("  ") and "(workload.py:6)" in l]
+        assert rows, (kind, text[start:start + 12])
+        cells = rows[0].split()
+        assert cells[3] == site["comm"] and "%s (workload.py:6)" % frame in rows[0], (kind, rows[0], site["comm"])
+        # HTML: the row of that site in its section.
+        first = html_rows.index([l for l in html_rows if l.startswith('<section id="%s"' % section)][0])
+        row = [l for l in html_rows[first:] if l.startswith("<tr>") and "workload.py:6" in l][0]
+        assert '<td title="%s">%s</td>' % (site["exe"], site["comm"]) in row, (kind, row[:600])
+        assert '<span title="%s">%s</span>' % (site["sources"][site["frames"].index(frame)],
+                                               frame.replace("<", "&lt;").replace(">", "&gt;")) in row, row
+        leaf = site["sources"][-1]
+        if leaf:
+            assert "<small>%s</small>" % leaf.rsplit("/", 1)[-1] in row, (leaf, row[-600:])
+
+
 def test_json_is_the_document_again():
     path, doc = run_file()
     again = json.loads(ok(report(path, "--format", "json")).stdout)
