@@ -50,6 +50,16 @@ def test_rss_growth_sites_without_heap():
     _, doc = memobs(["-q"], [prog("sites")], check_rc=0)
     assert doc["top_allocators"] == []
     assert leaf(doc["rss_growth_sites"][0]) == "touch_static"
+    # Its pprof profile (issue 18, item 8): RSS growth samples only, every site's pages and bytes.
+    types, samples = decode_pprof(doc)
+    assert types == [("rss_growth_pages", "count"), ("rss_growth_space", "bytes")], types
+    sites = doc["rss_growth_sites"]
+    assert len(samples) == len(sites), (len(samples), len(sites))
+    assert sum(s[1][0] for s in samples) == sum(s["faults"] for s in sites), samples
+    assert sum(s[1][1] for s in samples) == sum(s["bytes"] for s in sites), samples
+    top = max(samples, key=lambda s: s[1][1])
+    assert top[0][0][0] == "touch_static" and top[1] == [sites[0]["faults"], sites[0]["bytes"]], (top, sites[0])
+    assert top[2] == {"comm": "sites", "exe": prog("sites")}, top[2]
 
 
 def test_short_lived_child_is_symbolized():
