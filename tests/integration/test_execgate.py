@@ -52,32 +52,53 @@ def test_overwrite_in_place_under_memobs():
         assert doc["warnings"] == [], doc["warnings"]
 
 
-def test_overwrite_in_place_beside_memobs():
-    # The same file, written over and run by a process outside the session
-    # while memobs observes one that ran its old content: outsiders never get
-    # memobs's breakpoints.
+def overwrite_beside(options, first, second):
+    """memobs OPTIONS -- a session that runs t (a copy of first), then, while
+    it observes, a process outside the session writes second over t (the
+    same inode) and runs it: what it ran, the session's output and document."""
     with tempfile.TemporaryDirectory() as d:
         t, ready, go = os.path.join(d, "t"), os.path.join(d, "ready"), os.path.join(d, "go")
         out = os.path.join(d, "run.json")
-        shutil.copy(prog("layout_a"), t)
+        shutil.copy(first, t)
         script = "%s && touch %s && while [ ! -e %s ]; do sleep 0.02; done" % (t, ready, go)
-        m = subprocess.Popen([MEMOBS, "-q", "-o", out, "--", "sh", "-c", script], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+        m = subprocess.Popen([MEMOBS, "-q", "-o", out] + options + ["--", "sh", "-c", script],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.time() + 60
             while not os.path.exists(ready):
                 assert time.time() < deadline and m.poll() is None, "the session's run of t"
                 time.sleep(0.02)
-            shutil.copy(prog("layout_b"), t)
+            shutil.copy(second, t)
             outsider = subprocess.run([t], capture_output=True, text=True, timeout=60)
-            assert outsider.returncode == 0 and outsider.stdout == layout_b_output(), outsider
         finally:
             open(go, "w").close()
         stdout, stderr = m.communicate(timeout=60)
-        assert m.returncode == 0 and stdout == "a\n", (stdout, stderr)
+        assert m.returncode == 0, (stdout, stderr)
         with open(out) as f:
-            doc = json.load(f)
-        assert phase(doc, "a")["items"] == 1 and not [p for p in doc["phases"] if p["name"] == "b"], doc["phases"]
+            return outsider, stdout, json.load(f)
+
+
+def test_overwrite_in_place_beside_memobs():
+    # The same file, written over and run by a process outside the session
+    # while memobs observes one that ran its old content: outsiders never get
+    # memobs's breakpoints.
+    outsider, stdout, doc = overwrite_beside([], prog("layout_a"), prog("layout_b"))
+    assert outsider.returncode == 0 and outsider.stdout == layout_b_output(), outsider
+    assert stdout == "a\n", stdout
+    assert phase(doc, "a")["items"] == 1 and not [p for p in doc["phases"] if p["name"] == "b"], doc["phases"]
+
+
+def test_overwrite_in_place_beside_memobs_heap():
+    # Issue 17 audit: with --heap, a static program's own malloc had uprobes
+    # for every process on its file: written over with a build whose malloc
+    # sits elsewhere, it crashed outside the session (SIGSEGV, exit 139).
+    outsider, stdout, doc = overwrite_beside(["--heap"], prog("own_malloc_pad_static"), prog("own_malloc_static"))
+    assert outsider.returncode == 0 and outsider.stdout == "ok 10\n", outsider
+    assert stdout == "ok 10\n", stdout
+    # the session's run was counted by the probes on its file: 10 mallocs at least
+    ran = [p for p in doc["processes"] if p["comm"] == "t"]
+    assert len(ran) == 1 and ran[0]["heap"]["alloc_count"] >= 10, ran
+    assert any(p["file"].endswith("/t") for p in doc["heap_probes"]), doc["heap_probes"]
 
 
 def test_setuid_program_in_the_tree_keeps_its_privileges():

@@ -25,7 +25,7 @@ const struct mo_drop_kind run_drop_kinds[MO_DROP_KINDS] = {
 	[MO_DROP_HEAP_UNTRACKED] = { "untracked_samples",
 				     "sampled blocks whose free was not followed (no room to remember them)", true },
 	[MO_DROP_HEAP_UNHELD] = { "unheld_forks", "processes forked before their allocator probes were in place "
-				  "(-p --heap, not held at fork): their calls until then not counted", true },
+				  "(--heap, not held at fork): their calls until then not counted", true },
 	[MO_DROP_MARKERS_REFUSED] = { "markers_refused", "markers of other users (-a: root's and --marker-uid's only)",
 				      false },
 	[MO_DROP_PYCODES] = { "python_code", "Python code objects (table full: unnamed)", true },

@@ -23,6 +23,7 @@ struct mo_probes {
 	struct mo_run *run;
 	struct mo_buildids *buildids;
 	bool heap_per_process;
+	bool count_unlinked_forks;	/* children linked after their fork: dropped calls */
 };
 
 struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct mo_buildids *buildids, bool heap,
@@ -100,29 +101,30 @@ unsigned probes__on_exec_held(void *ctx, const struct mo_exec_held *held)
 {
 	struct mo_probes *p = ctx;
 	char self[64], real[4096], err[512];
+	bool again = false;
 	ssize_t n;
 
-	if (held->first) {
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
-		n = readlink(self, real, sizeof(real) - 1);
-		real[n > 0 ? n : 0] = 0;
-		if (p->buildids && n > 0)
-			buildids__add_file(p->buildids, real);
-		/* System-wide per file: once per content. */
-		if (p->heap) {
-			struct mo_exec_image img = {
-				.exe = held->path,
-				.exe_path = n > 0 ? real : NULL,
-				.env = held->ld_env,
-				.envlen = held->ld_envlen,
-				.secure = held->setid,
-			};
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
+	n = readlink(self, real, sizeof(real) - 1);
+	real[n > 0 ? n : 0] = 0;
+	if (held->first && p->buildids && n > 0)
+		buildids__add_file(p->buildids, real);
+	/* System-wide per file: once per content; per process: each process's. */
+	if (p->heap && (held->first || p->heap_per_process)) {
+		struct mo_exec_image img = {
+			.exe = held->path,
+			.exe_path = n > 0 ? real : NULL,
+			.env = held->ld_env,
+			.envlen = held->ld_envlen,
+			.secure = held->setid,
+		};
+		int probed = heap_probes__attach_exec(p->heap, held->tgid, &img, err, sizeof(err));
 
-			if (heap_probes__attach_exec(p->heap, held->tgid, &img, err, sizeof(err)) < 0)
-				run_add_warning(p->run, "%s", err);
-		}
+		if (probed < 0)
+			run_add_warning(p->run, "%s", err);
+		again = p->heap_per_process && probed > 0;
 	}
-	return attach_markers(p, held->tgid, held->fd) ? MO_EXEC_AGAIN : 0;
+	return attach_markers(p, held->tgid, held->fd) || again ? MO_EXEC_AGAIN : 0;
 }
 
 bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
@@ -176,22 +178,29 @@ void probes__exec_unheld(struct mo_probes *p, pid_t tgid)
 		run_add_warning(p->run, "%s", why);
 }
 
-void probes__heap_per_process(struct mo_probes *p)
+void probes__heap_per_process(struct mo_probes *p, bool count_unlinked_forks)
 {
 	if (p->heap) {
 		heap_probes__per_process(p->heap);
 		p->heap_per_process = true;
+		p->count_unlinked_forks = count_unlinked_forks;
 	}
 }
 
 void probes__fork(struct mo_probes *p, pid_t parent, pid_t child)
 {
 	char err[512];
+	int linked;
 
 	if (usdt_probes__fork(p->usdt, parent, child, err, sizeof(err)))
 		run_add_warning(p->run, "%s", err);
-	if (p->heap_per_process && heap_probes__fork(p->heap, parent, child, err, sizeof(err)))
+	if (!p->heap_per_process)
+		return;
+	linked = heap_probes__fork(p->heap, parent, child, err, sizeof(err));
+	if (linked < 0)
 		run_add_warning(p->run, "%s", err);
+	else if (linked && p->count_unlinked_forks)
+		session__count_unlinked_fork(p->sess);
 }
 
 void probes__exit(struct mo_probes *p, pid_t tgid)

@@ -52,10 +52,13 @@ void probes__exec_unheld(struct mo_probes *p, pid_t tgid);
 /* A running process joins (-p PID): its markers, and its allocator with heap. */
 void probes__add_running(struct mo_probes *p, pid_t pid);
 
-/* -p: allocator probes for each process alone (attach_heap.h), before any
- * is attached. The -p gate then holds every exec of a program with an
- * allocator (each process needs links of its own). */
-void probes__heap_per_process(struct mo_probes *p);
+/* Allocator probes found at an exec for each process alone (attach_heap.h),
+ * before any is attached: -p, and a launched command. The exec gates then
+ * hold every exec of a program with an allocator (each process needs links
+ * of its own). count_unlinked_forks: a child forked by a linked process
+ * gets its links after it ran a while (nothing held it): counted as a drop
+ * here (-p's gate counts its own in BPF). */
+void probes__heap_per_process(struct mo_probes *p, bool count_unlinked_forks);
 
 /* Process tree events: a child forked by a process with markers or (per
  * process) allocator links gets its own links (again: nothing more); an

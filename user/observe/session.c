@@ -416,6 +416,11 @@ int session__exe_ready_file(struct mo_session *s, const char *path, bool again)
 	return session__exe_ready(s, &key, again);
 }
 
+void session__count_unlinked_fork(struct mo_session *s)
+{
+	__atomic_fetch_add(&s->skel->bss->mo_sess.drops.heap_unheld, 1, __ATOMIC_RELAXED);
+}
+
 int session__release_prog_fd(struct mo_session *s)
 {
 	int fd = bpf_program__fd(s->skel->progs.mo_release_continue);

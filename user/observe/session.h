@@ -187,6 +187,9 @@ int session__read_prog(struct mo_session *s, __u32 key, struct mo_prog *prog);
 /* The frames of a stack (innermost first; status 0 ends it). 0/-errno. */
 int session__read_stack(struct mo_session *s, __u64 key, struct mo_stack *stack);
 
+/* A forked child got its allocator links after it ran a while (drops). */
+void session__count_unlinked_fork(struct mo_session *s);
+
 /* Delete outstanding heap blocks of processes for which fn says so. */
 void session__drop_allocs(struct mo_session *s, bool (*fn)(void *ctx, __u32 tgid), void *ctx);
 

@@ -155,8 +155,10 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		goto err_free;
 	}
 	t->probes = probes__new(t->sess, run, t->buildids, opts->heap, t->inproc ? opts->heap_lib : NULL, err, errlen);
-	if (t->probes && sopts.heap_pid_links)
-		probes__heap_per_process(t->probes);
+	/* Never a system-wide link on a file an exec found: a file written in
+	 * place would crash whoever runs it beside the session. */
+	if (t->probes && opts->heap && opts->mode == MO_MODE_TREE)
+		probes__heap_per_process(t->probes, !sopts.heap_pid_links);
 	if (!t->probes || tracer_attach_upfront(t, err, errlen))
 		goto err_free;
 	/* Listening before the command runs: a busy port fails the run now. */

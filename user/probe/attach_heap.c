@@ -336,9 +336,11 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
 			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (pid)
+	if (hf->linked_all)
+		ret = 0;	/* every process's already (the C library up front) */
+	else if (pid)
 		ret = link_pid(hp, hf, pid, &id, prefix);
-	else if (!hf->linked_all && !(ret = link_plan(hp, hf, 0, hf->fds, &hf->nfds)))
+	else if (!(ret = link_plan(hp, hf, 0, hf->fds, &hf->nfds)))
 		hf->linked_all = true;
 	if (ret == -ESRCH)
 		return 0;	/* gone meanwhile */
@@ -352,6 +354,7 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
 int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char *err, size_t errlen)
 {
 	size_t n = hp->npids;
+	int linked = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct pid_links pl = hp->pids[i];
@@ -368,8 +371,9 @@ int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char
 				 strerror(-ret));
 			return ret;
 		}
+		linked++;
 	}
-	return 0;
+	return linked;
 }
 
 void heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid)

@@ -5,13 +5,17 @@
  * planned once per content (kept open: every link is on that content); one
  * written in place loses its old probes first.
  *
- * Either system-wide per file (the launched command's: its fork children are
- * covered from their first instruction; the BPF programs keep only the
- * session's processes, every other process mapping the file traps), or per
- * process (heap_probes__per_process, -p): pid-scoped links, so that no
- * process outside the session traps. A child forked without exec carries its
- * parent's breakpoints but not its links (it traps, uncounted):
- * heap_probes__fork gives it links of its own. */
+ * Either system-wide per file (the C library linked up front for
+ * --heap=uprobes or -a: fork children are covered from their first
+ * instruction; the BPF programs keep only the session's processes, every
+ * other process mapping the file traps), or per process
+ * (heap_probes__per_process: -p, and every file found at an exec of a
+ * launched command): pid-scoped links, so that no process outside the
+ * session traps - nor crashes: a system-wide link on a file written in place
+ * since would put the old code's breakpoints into the new program of anyone
+ * running it. A child forked without exec carries its parent's breakpoints
+ * but not its links (it traps, uncounted): heap_probes__fork gives it links
+ * of its own. */
 #ifndef MO_ATTACH_HEAP_H
 #define MO_ATTACH_HEAP_H
 
@@ -38,7 +42,8 @@ void heap_probes__free(struct mo_heap_probes *hp);
 void heap_probes__per_process(struct mo_heap_probes *hp);
 
 /* Probe the allocator functions named prefix + malloc, ... defined in the
- * ELF file at path, for process pid alone (0: every process); allocator
+ * ELF file at path, for process pid alone (0: every process; a file linked
+ * for every process gets no pid's links); allocator
  * names their family for the report. Returns the number of functions the
  * file has probed (0: none defined there, or pid is gone), or -errno with the
  * reason in err. */
@@ -46,8 +51,8 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
 			     const char *allocator, pid_t pid, char *err, size_t errlen);
 
 /* Per process: child was forked by parent; links of its own on every file
- * parent has them on (none again where it has them). 0, or -errno with the
- * reason in err. */
+ * parent has them on (none again where it has them). The number of files
+ * child has links on, or -errno with the reason in err. */
 int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char *err, size_t errlen);
 
 /* tgid exited: its links are closed in the background. */
