@@ -111,6 +111,7 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	};
 	struct mo_tracer *t = calloc(1, sizeof(*t));
 	char cgroup_root[4096];
+	int saved_errno;
 
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
@@ -178,7 +179,10 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	return t;
 
 err_free:
+	/* What failed says why in errno (EPERM: needs root), not what freeing did. */
+	saved_errno = errno;
 	tracer__free(t);
+	errno = saved_errno;
 	return NULL;
 }
 
