@@ -182,6 +182,41 @@ def test_pprof_profile_decodes_with_protoc():
     assert growth[0][0][0] == "touch_static" and growth[1][:4] == [0, 0, 0, 0], growth
 
 
+def test_separate_debug_info_by_build_id():
+    """A stripped program is named from its separate debug file under
+    /usr/lib/debug/.build-id/xx/yyyy.debug (issue 16, item 2): function and
+    file:line. Without that file the same frame is only program+0xoffset. The
+    build id is random, so no other program's debug file is touched."""
+    import shutil
+    import tempfile
+    build_id = os.urandom(20).hex()
+    src = os.path.join(ROOT, "tests", "progs", "sites.c")
+    line = [i + 1 for i, l in enumerate(open(src).read().splitlines()) if "[i] = 1;" in l][0]
+    with tempfile.TemporaryDirectory(prefix="memobs-debuginfo-") as d:
+        exe, symbols = os.path.join(d, "stripped"), os.path.join(d, "symbols")
+        subprocess.run(["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline", "-I" + os.path.join(ROOT, "include"),
+                        "-Wl,--build-id=0x" + build_id, src, "-o", exe], check=True)
+        subprocess.run(["objcopy", "--only-keep-debug", exe, symbols], check=True)
+        subprocess.run(["strip", "--strip-all", exe], check=True)
+        os.chmod(d, 0o755)
+        _, bare = memobs(["-q"], [exe], check_rc=0)
+        assert leaf(bare["rss_growth_sites"][0]).startswith("stripped+0x"), bare["rss_growth_sites"][0]
+        where = os.path.join("/usr/lib/debug/.build-id", build_id[:2])
+        made = not os.path.isdir(where)
+        os.makedirs(where, exist_ok=True)
+        debug = os.path.join(where, build_id[2:] + ".debug")
+        try:
+            shutil.copy(symbols, debug)
+            _, doc = memobs(["-q"], [exe], check_rc=0)
+        finally:
+            os.unlink(debug)
+            if made:
+                os.rmdir(where)
+    top = doc["rss_growth_sites"][0]
+    assert leaf(top) == "touch_static" and top["frames"][-2] == "main", top
+    assert top["sources"][-1].endswith("/tests/progs/sites.c:%d" % line), top["sources"]
+
+
 def data_symbols(*files):
     """Names of the data objects (STT_OBJECT, TLS) of these ELF files and their separate debug files."""
     names = set()
