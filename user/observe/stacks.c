@@ -302,19 +302,17 @@ struct mo_stack_names {
 	struct mo_symbolizer *sym;
 	pthread_t thread;
 	bool running;
-	pid_t tid;		/* the thread's, for its priority */
+	pid_t tid;		/* the thread's, for its priority (0 until it runs) */
 	size_t n;
 	char *paths[MO_NAMES_AHEAD];
 };
 
-/* At the lowest priority: the CPUs are the command's. */
 static void *prepare_names(void *arg)
 {
 	struct mo_stack_names *names = arg;
 	char id[64];
 
-	names->tid = syscall(SYS_gettid);
-	setpriority(PRIO_PROCESS, names->tid, 19);
+	__atomic_store_n(&names->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (size_t i = 0; i < names->n; i++) {
 		struct mo_elf *elf = elf__open(names->paths[i]);
 
@@ -340,13 +338,23 @@ struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const cha
 	return names;
 }
 
+void stack_names__yield(struct mo_stack_names *names)
+{
+	pid_t tid = names && names->running ? __atomic_load_n(&names->tid, __ATOMIC_ACQUIRE) : 0;
+
+	if (tid)
+		setpriority(PRIO_PROCESS, tid, 19);
+}
+
 /* The thread done: at the priority of the caller, who waits for it. */
 static void names_ready(struct mo_stack_names *names)
 {
+	pid_t tid;
+
 	if (!names->running)
 		return;
-	if (names->tid)
-		setpriority(PRIO_PROCESS, names->tid, getpriority(PRIO_PROCESS, 0));
+	if ((tid = __atomic_load_n(&names->tid, __ATOMIC_ACQUIRE)))
+		setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, 0));
 	pthread_join(names->thread, NULL);
 	names->running = false;
 }

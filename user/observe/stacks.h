@@ -15,11 +15,15 @@ struct mo_stack_names;
 
 /* The names of the run's frames (ids: the build-id table), with the files
  * at paths (the C library, the loader: in nearly every stack) opened ahead
- * by a thread at the lowest priority, from now (while the BPF programs
- * load: ~60 ms of the end of a short run, most of it libdw decompressing
- * the C library's debug info). NULL on ENOMEM. */
+ * by a thread, from now (while the BPF programs load: ~60 ms of the end of
+ * a short run, most of it libdw decompressing the C library's debug info).
+ * NULL on ENOMEM. */
 struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const char *const *paths, size_t n);
 void stack_names__free(struct mo_stack_names *names);
+
+/* The command runs from now: the thread, if not done, goes on at the
+ * lowest priority (the CPUs are the command's). */
+void stack_names__yield(struct mo_stack_names *names);
 
 /* Read, symbolize (with names, once its thread is done) and merge the
  * sites, and give each phase its top live allocation sites at its end

@@ -242,6 +242,7 @@ int tracer__start(struct mo_tracer *t)
 			tracer_name_running_root(t, t->roots[i].pid);
 	ret = session__start_root_phase(t->sess, t->t0_ns);
 	stopgate__arm(t->stopgate, mono_ns());
+	stack_names__yield(t->names);
 	return ret;
 }
 
