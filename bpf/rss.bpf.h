@@ -28,12 +28,14 @@ static __always_inline void session_peak(__s64 sess)
  * Compare-and-swap makes each change count exactly once however the updates
  * interleave, and none after the process left the sums. Returns the change
  * in bytes. */
-static __always_inline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
+__weak __noinline __s64 rss_set(struct mo_proc *p, __u32 tgid, int member, __s64 bytes)
 {
 	__s64 old, delta, sum, sess;
 	struct mo_pstat *ps;
 	bool set = false;
 
+	if (!p)
+		return 0;
 	member &= MO_RSS_NR - 1;
 	old = *(volatile __s64 *)&p->rss[member];
 	for (int i = 0; i < MO_MAX_TRIES && !set; i++) {
