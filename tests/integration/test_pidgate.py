@@ -46,6 +46,30 @@ def stopped(loop):
     return [p for p in [loop.pid] + children(loop.pid) if state(p) == "T"]
 
 
+def left_stopped(loops):
+    """What memobs (or, killed, its watchdog) stopped is continued at once:
+    what is still stopped 5 s on, continued here (never left so)."""
+    deadline = time.time() + 5
+    while any(stopped(loop) for loop in loops) and time.time() < deadline:
+        time.sleep(0.02)
+    left = [p for loop in loops for p in stopped(loop)]
+    for p in left:
+        os.kill(p, signal.SIGCONT)
+    return left
+
+
+def in_lanes(lane, nlanes, runs):
+    """lane(d, index, runs, failures) in nlanes threads at once; what failed."""
+    failures = []
+    with tempfile.TemporaryDirectory() as d:
+        lanes = [threading.Thread(target=lane, args=(d, i, runs, failures)) for i in range(nlanes)]
+        for t in lanes:
+            t.start()
+        for t in lanes:
+            t.join()
+    return failures
+
+
 def one_run(loop, mode, rng):
     pids = "%d,999999" % loop.pid if mode == "error" else str(loop.pid)
     # Only the gate is under test: no stacks to unwind or name, no PSS sweeps.
@@ -70,15 +94,9 @@ def lane(d, index, runs, failures):
             rc = one_run(loop, mode, rng)
             if mode == "error" and rc != 125:
                 failures.append("lane %d run %d: -p PID,999999 exited %d" % (index, i, rc))
-            # what memobs (or, killed, its watchdog) stopped is continued at once
-            deadline = time.time() + 5
-            while stopped(loop) and time.time() < deadline:
-                time.sleep(0.02)
-            left = stopped(loop)
+            left = left_stopped([loop])
             if left:
                 failures.append("lane %d run %d (%s): left stopped: %s" % (index, i, mode, left))
-                for p in left:
-                    os.kill(p, signal.SIGCONT)
     finally:
         os.killpg(loop.pid, signal.SIGKILL)
         loop.wait()
@@ -89,13 +107,7 @@ def test_no_process_left_stopped_after_100_runs():
     # process left in state T in 6 of 6 runs; Ctrl-C 2 of 3; -p PID,999999 8
     # of 8. Four lanes of 25 runs at once (so several instances share the
     # host's holds), the end of each chosen in turn.
-    failures = []
-    with tempfile.TemporaryDirectory() as d:
-        lanes = [threading.Thread(target=lane, args=(d, i, 25, failures)) for i in range(4)]
-        for t in lanes:
-            t.start()
-        for t in lanes:
-            t.join()
+    failures = in_lanes(lane, 4, 25)
     assert not failures, "\n".join(failures)
 
 
@@ -130,14 +142,9 @@ def fresh_lane(d, index, runs, failures):
     try:
         for i in range(runs):
             kill_while_gating(loops, rng)
-            deadline = time.time() + 5
-            while any(stopped(loop) for loop in loops) and time.time() < deadline:
-                time.sleep(0.02)
-            left = [p for loop in loops for p in stopped(loop)]
+            left = left_stopped(loops)
             if left:
                 failures.append("fresh lane %d run %d: left stopped: %s" % (index, i, left))
-                for p in left:
-                    os.kill(p, signal.SIGCONT)
     finally:
         for loop in loops:
             os.killpg(loop.pid, signal.SIGKILL)
@@ -150,13 +157,7 @@ def test_fresh_executables_never_left_stopped_by_kill_9():
     # had let go of its hold and was killed before its SIGCONT, and its
     # watchdog continues only what still carries memobs's bit. Here every
     # exec is of a new file, so memobs is killed while it lets go of them.
-    failures = []
-    with tempfile.TemporaryDirectory() as d:
-        lanes = [threading.Thread(target=fresh_lane, args=(d, i, 6, failures)) for i in range(2)]
-        for t in lanes:
-            t.start()
-        for t in lanes:
-            t.join()
+    failures = in_lanes(fresh_lane, 2, 6)
     assert not failures, "\n".join(failures)
 
 
