@@ -10,9 +10,11 @@
  *              for: "child PID"
  *   e N SIZE   the same, the child first exec'ing this program with N SIZE
  *              as arguments (which makes the pairs, and nothing else)
+ *   j          ignore SIGTTOU from now on, as a job-control shell does
  *   q          exit */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,9 @@ int main(int argc, char **argv)
 			}
 			waitpid(child, &status, 0);
 			printf("child %d\n", (int)child);
+		} else if (line[0] == 'j') {
+			signal(SIGTTOU, SIG_IGN);
+			printf("ignoring SIGTTOU\n");
 		} else if (line[0] == 'q') {
 			break;
 		}
