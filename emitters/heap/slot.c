@@ -201,18 +201,23 @@ static void fork_child(void)
 
 /* pthread_atfork, found at run time: glibc has it only in libc_nonshared.a
  * (over __register_atfork, which musl lacks); musl exports it. A link-time
- * reference to either would keep the other's programs from starting. */
+ * reference to either would keep the other's programs from starting. Each
+ * name is looked up only where it exists: glibc's dlsym allocates its error
+ * message through the program's malloc, which would count as the program's. */
 extern void *__dso_handle;
 
 static void watch_forks(void)
 {
 	int (*glibc_register)(void (*)(void), void (*)(void), void (*)(void), void *) =
 		dlsym(RTLD_DEFAULT, "__register_atfork");
-	int (*atfork)(void (*)(void), void (*)(void), void (*)(void)) = dlsym(RTLD_DEFAULT, "pthread_atfork");
+	int (*atfork)(void (*)(void), void (*)(void), void (*)(void));
 
-	if (glibc_register)
+	if (glibc_register) {
 		glibc_register(fork_prepare, NULL, fork_child, __dso_handle);
-	else if (atfork)
+		return;
+	}
+	atfork = dlsym(RTLD_DEFAULT, "pthread_atfork");
+	if (atfork)
 		atfork(fork_prepare, NULL, fork_child);
 }
 

@@ -106,6 +106,7 @@ def run_session():
     bump = cc(tmp, "libbump.so", BUMP, ["-shared", "-fPIC"])
     fake_go = cc(tmp, "fake_go", 'const char buildinfo[16] __attribute__((section(".go.buildinfo"))) = "\\xff Go buildinf:";\n'
                  "int main(void) { return buildinfo[0] == 0; }\n")
+    nothing = cc(tmp, "allocates_nothing", "int main(void) { return 0; }\n")
     pool = os.path.join(tmp, "pool.py")
     with open(pool, "w") as f:
         f.write(POOL)
@@ -121,7 +122,7 @@ def run_session():
         'LD_PRELOAD="$LD_PRELOAD %s" %s signal 200000' % (bump, hc),
         "env -i %s leaf 3" % hc,
         "setpriv --reuid=65534 --regid=65534 --clear-groups %s leaf 3" % suid,
-        "python3 %s" % pool, fake_go,
+        "python3 %s" % pool, fake_go, nothing,
     ])
     proc, doc = memobs(["-q", "--heap"], ["sh", "-c", script], check_rc=0, timeout=300)
     cases = {}
@@ -151,6 +152,17 @@ def calls(h, keys=CALLS):
 
 def diff(a, b, keys=CALLS):
     return {k: b[k] - a[k] for k in keys}
+
+
+def test_the_librarys_own_start_is_not_the_programs():
+    """A program that makes no call of the malloc family is counted none:
+    what the library itself does to start (its dlsym calls) is not the
+    program's."""
+    procs = [p for p in shared()["doc"]["processes"] if p["comm"] == "allocates_nothi"]
+    assert len(procs) == 1, [p["comm"] for p in shared()["doc"]["processes"]]
+    h = procs[0]["heap"]
+    assert h["counted_by"] == "in-process", h
+    assert calls(h) == dict.fromkeys(CALLS, 0) and h["live"] == 0, h
 
 
 def test_every_entry_point_exactly():
