@@ -27,6 +27,7 @@ bench-deps:
 bench: bench-deps all $(BENCH_DIR)/malloc_pairs $(BENCH_DIR)/exec_fail
 	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/default_cost.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)$(MAKE) --no-print-directory bench-heap
 
 # What heap tracing costs (issue 14): the churn program, make -j2 of Lua (with LUA_SRC), a bystander
@@ -34,6 +35,12 @@ bench: bench-deps all $(BENCH_DIR)/malloc_pairs $(BENCH_DIR)/exec_fail
 # heaptrack, alternating; bench/heap_results.json.
 bench-heap: bench-deps all $(BENCH_DIR)/malloc_pairs
 	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/heap.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
+
+# What the default mode costs a build (issue 15): make -j2 of Lua (with LUA_SRC) and a
+# 2,000-process shell loop, bare and under memobs --, alternating; BENCH_MEMOBS_BEFORE=BIN
+# adds a build to compare with.
+bench-default: all | $(BENCH_DIR)
+	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/default_cost.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
 # Start and stop (issue 15): memobs -- true beside bpftrace with one tracepoint, alternating;
 # the exec gate's round trip. BENCH_MEMOBS_BEFORE=BIN adds a build to compare with.
@@ -59,7 +66,7 @@ bench-physical: all | $(BENCH_DIR)
 bench-host: all
 	$(Q)$(BENCH_PY) bench/host_overhead.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
-.PHONY: bench bench-deps bench-heap bench-host bench-startstop bench-physical bench-stacks
+.PHONY: bench bench-deps bench-heap bench-host bench-startstop bench-physical bench-stacks bench-default
 
 # memobs's own cost per RSS change with many threads at once (issue 15): the real BPF
 # programs in-process, BPF_ENABLE_STATS run time of mo_rss_stat per event.

@@ -6,6 +6,7 @@ Alternating rounds (every round runs every row once, in a rotated order); the fi
 of the rounds, and the ratio memobs / bpftrace is the median of the per-round ratios:
   bare          /bin/true
   memobs        memobs -q -- /bin/true
+  memobs-report memobs -- /bin/true (the report printed: the stacks named)
   memobs-rss0   memobs -q --rss-sample-bytes 0 -- /bin/true (no RSS-growth stacks to symbolize)
   bpftrace      bpftrace -e 'tracepoint:sched:sched_process_exit { @n = count(); }' -c /bin/true
   before        BENCH_MEMOBS_BEFORE -q -- /bin/true, when given (a build to compare with)
@@ -62,6 +63,7 @@ def main():
     rows = {
         "bare": [TRUE],
         "memobs": [memobs, "-q", "--", TRUE],
+        "memobs-report": [memobs, "--", TRUE],
         "memobs-rss0": [memobs, "-q", "--rss-sample-bytes", "0", "--", TRUE],
         "bpftrace": BPFTRACE,
     }
@@ -72,7 +74,9 @@ def main():
     names = list(rows)
     for name in names:          # untimed: caches warm
         wall(rows[name])
+    loads = []
     for r in range(rounds):
+        loads.append(os.getloadavg()[0])
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             s, rc, err = wall(rows[name])
@@ -82,15 +86,17 @@ def main():
         sys.stderr.write("startstop: round %d/%d: %s\n" % (r + 1, rounds, "  ".join(
             f"{n} {times[n][-1]:.3f}" for n in names)))
     ratios = [m / b for m, b in zip(times["memobs"], times["bpftrace"])]
+    report_ratios = [m / b for m, b in zip(times["memobs-report"], times["bpftrace"])]
     bare_ns, gated_ns = exec_round_trip(memobs, os.path.abspath(args.build))
     doc = {
         "what": "memobs -- true vs bpftrace with one tracepoint (issue 15); the exec gate's round trip",
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "rounds": rounds, "loadavg": os.getloadavg(),
+        "rounds": rounds, "loadavg": os.getloadavg(), "loadavg_before_rounds": loads,
         "commands": {k: " ".join(v) for k, v in rows.items()},
         "seconds": {k: v for k, v in times.items()},
         "median_s": {k: statistics.median(v) for k, v in times.items()},
         "memobs_over_bpftrace": statistics.median(ratios),
+        "memobs_report_over_bpftrace": statistics.median(report_ratios),
         "target": "<= 0.5",
         "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns},
     }
@@ -103,7 +109,8 @@ def main():
     print("| row | command | median s |\n|---|---|---|")
     for k in names:
         print(f"| {k} | `{doc['commands'][k]}` | {doc['median_s'][k]:.3f} |")
-    print(f"\nmemobs / bpftrace (median of per-round ratios): {doc['memobs_over_bpftrace']:.2f} (target <= 0.5)")
+    print(f"\nmemobs / bpftrace (median of per-round ratios): {doc['memobs_over_bpftrace']:.2f} (target <= 0.5); "
+          f"with the report: {doc['memobs_report_over_bpftrace']:.2f}")
     if before:
         print(f"before / bpftrace: {doc['before_over_bpftrace']:.2f}")
     print(f"exec gate round trip: {gated_ns - bare_ns:.0f} ns per exec (bare {bare_ns:.0f} ns, "

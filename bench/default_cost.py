@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""What the default mode costs a build (issue 15's targets), side by side in one run.
+
+Two workloads, each bare and under `memobs --` (the default: RSS, tree, phases, stacks; the text
+report on stderr), and under BENCH_MEMOBS_BEFORE when given (a build to compare with):
+  lua    make -j2 of Lua (LUA_SRC=DIR, a checkout copied into --build), after make clean;
+         target: <= 1.05x wall and <= 1.03x CPU of bare, memobs's own CPU included
+  loop   a shell loop running /bin/true 2,000 times (BENCH_LOOP=N); target: <= 1.10x wall
+Rounds alternate (every round runs every row once, in a rotated order); a ratio is the median
+of the per-round ratios over that round's bare run. CPU is user + system of every descendant
+(the build's, memobs's own and its helpers', BPF run in the build's tasks included). The load
+average is recorded before each round: the VM is shared.
+
+Writes BENCH_OUT (default BUILD/default_cost.json), prints Markdown. BENCH_ROUNDS=N (5).
+Run as root. Usage: default_cost.py --memobs BIN --build DIR
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+
+def log(msg):
+    sys.stderr.write(f"default-cost: {msg}\n")
+    sys.stderr.flush()
+
+
+def timed(cmd, cwd=None):
+    """Wall seconds and CPU seconds (user + system) of cmd and all its descendants."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.monotonic()
+    subprocess.run(cmd, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.monotonic() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def measure(name, command, observers, rounds, cwd=None, before_each=None):
+    """{observer: [(wall, cpu) per round]} for command bare and under each observer (argv prefix)."""
+    rows = {"bare": []}
+    rows.update({k: [] for k in observers})
+    names = list(rows)
+    loads = []
+    for r in range(rounds):
+        loads.append(os.getloadavg()[0])
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            if before_each:
+                before_each()
+            rows[k].append(timed((observers.get(k) or []) + command, cwd=cwd))
+        log(f"{name} round {r + 1}/{rounds} (load {loads[-1]:.2f}): " +
+            ", ".join(f"{k} {rows[k][-1][0]:.2f} s {rows[k][-1][1]:.2f} cpu-s" for k in names))
+    out = {"command": " ".join(command), "loadavg_before_rounds": loads, "raw": rows,
+           "bare_median": {"wall_s": statistics.median(x[0] for x in rows["bare"]),
+                           "cpu_s": statistics.median(x[1] for x in rows["bare"])}}
+    for k in observers:
+        wr = [x[0] / b[0] for x, b in zip(rows[k], rows["bare"])]
+        cr = [x[1] / b[1] for x, b in zip(rows[k], rows["bare"])]
+        out[k] = {"argv": " ".join(observers[k]), "wall_ratio": statistics.median(wr),
+                  "cpu_ratio": statistics.median(cr), "wall_ratios": wr, "cpu_ratios": cr}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--memobs", required=True)
+    ap.add_argument("--build", required=True)
+    a = ap.parse_args()
+    rounds = max(int(os.environ.get("BENCH_ROUNDS") or 5), 1)
+    observers = {"memobs": [os.path.abspath(a.memobs), "--"]}
+    if os.environ.get("BENCH_MEMOBS_BEFORE"):
+        observers["before"] = [os.path.abspath(os.environ["BENCH_MEMOBS_BEFORE"]), "--"]
+    result = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rounds": rounds}
+    n = int(os.environ.get("BENCH_LOOP") or 2000)
+    loop = ["sh", "-c", f"i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done"]
+    result["loop"] = measure("loop", loop, observers, rounds)
+    src = os.environ.get("LUA_SRC")
+    if src:
+        tree = os.path.join(a.build, "lua-default-cost")
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(src, tree, ignore=shutil.ignore_patterns(".git"))
+        clean = lambda: subprocess.run(["make", "-s", "clean"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
+        result["lua"] = measure("lua", ["make", "-j2"], observers, rounds, cwd=tree, before_each=clean)
+    else:
+        log("LUA_SRC is not set: the Lua build was not measured")
+    out = os.environ.get("BENCH_OUT") or os.path.join(a.build, "default_cost.json")
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+    print("| workload | bare wall s | bare CPU s | run | wall / bare | CPU / bare | target |")
+    print("|---|---|---|---|---|---|---|")
+    for w, target in (("lua", "<= 1.05x wall, <= 1.03x CPU"), ("loop", "<= 1.10x wall")):
+        if w not in result:
+            continue
+        r = result[w]
+        for k in observers:
+            print(f"| {w} | {r['bare_median']['wall_s']:.2f} | {r['bare_median']['cpu_s']:.2f} | {k} | "
+                  f"{r[k]['wall_ratio']:.3f} ({', '.join(f'{x:.2f}' for x in r[k]['wall_ratios'])}) | "
+                  f"{r[k]['cpu_ratio']:.3f} ({', '.join(f'{x:.2f}' for x in r[k]['cpu_ratios'])}) | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
