@@ -212,6 +212,14 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 
 		if (err == -16 /* EBUSY: mmap_lock not taken */ && i)
 			MO_DROP(stacks_cut);
+		if (err == -2 /* ENOENT */ && !i) {
+			/* The task runs, yet its pc is in no mapping: an exec's new
+			 * image being built (MO_FRAME_EXEC). */
+			fr->status = MO_FRAME_EXEC;
+			fr->offset = 0;
+			w->py.n++;
+			return 1;
+		}
 		if (err || !w->vma.end)
 			return 1;	/* no mapping: not a code address */
 	}

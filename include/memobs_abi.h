@@ -253,6 +253,11 @@ struct mo_unwind_file {
 	__u64 py_runtime;
 };
 
+/* The only frame of a stack taken while the kernel builds a new program's
+ * image (execve, after the switch to its memory map: the user registers
+ * are still the old program's, at no address of the new map). */
+#define MO_FRAME_EXEC 5
+
 /* A Python frame (MO_FRAME_PY): build_id holds struct mo_pycode_key, offset
  * the byte offset of the instruction running in the code object. */
 #define MO_FRAME_PY 4

@@ -46,6 +46,17 @@ def test_static_buffer_tops_rss_growth():
     assert top["faults"] == top["bytes"] // 4096
 
 
+def test_growth_while_an_exec_builds_the_image_is_the_execs():
+    """Pages an exec faults into the new program's map before its first
+    instruction (the user registers are still the old program's) are a site
+    of their own, [exec], under the new program: no stack is dropped."""
+    _, doc = memobs(["-q", "--rss-sample-bytes", "4096"], ["sh", "-c", "%s; /bin/true" % prog("sites")],
+                    check_rc=0)
+    assert doc["drops"]["stacks"] == 0, doc["drops"]
+    execs = {s["comm"] for s in doc["rss_growth_sites"] if s["frames"] == ["[exec]"]}
+    assert {"sites", "true"} <= execs, [(s["comm"], s["frames"][-2:]) for s in doc["rss_growth_sites"]]
+
+
 def test_rss_growth_sites_without_heap():
     _, doc = memobs(["-q"], [prog("sites")], check_rc=0)
     assert doc["top_allocators"] == []
