@@ -52,7 +52,7 @@ static __always_inline bool same_stack(const struct mo_stack *stored, const stru
 /* The current user stack, walked from r (unwind.bpf.h), stored once in
  * mo_stacks: returns its key, 0 when it cannot be taken or stored, or when
  * another stack holds its key (a hash collision): counted, never merged. */
-static __always_inline __u64 stack_key(const struct user_regs *r)
+static __always_inline __u64 stack_key(const struct user_regs *r, __u32 kind)
 {
 	__u32 zero = 0, words;
 	struct mo_stack *buf = bpf_map_lookup_elem(&mo_stack_buf, &zero), *stored;
@@ -61,7 +61,14 @@ static __always_inline __u64 stack_key(const struct user_regs *r)
 
 	if (!buf)
 		return 0;
-	n = unwind_user(buf, r);
+	/* RSS growth under the task's own map lock: an exec building the new
+	 * image, whose map bpf_find_vma cannot take. */
+	if (kind == MO_SITE_RSS && holds_own_map()) {
+		exec_frame(&buf->frames[0]);
+		n = sizeof(buf->frames[0]);
+	} else {
+		n = unwind_user(buf, r);
+	}
 	if (n <= 0) {
 		MO_DROP(stacks);
 		return 0;
@@ -142,7 +149,7 @@ static __always_inline __u64 site_add(const struct user_regs *r, __u32 kind, __u
 	struct mo_site_key key = { .kind = kind };
 	struct mo_site zero = {}, *site;
 
-	key.stack = stack_key(r);
+	key.stack = stack_key(r, kind);
 	if (!key.stack)
 		return 0;
 	key.prog = *prog = current_prog();

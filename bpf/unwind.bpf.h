@@ -192,6 +192,25 @@ static __always_inline __u64 uretprobe_original(__u64 slot, __u64 ra)
 	return ra;
 }
 
+/* The one frame of a stack taken while an exec builds the new image: the
+ * same bytes every time, so that it is one stack. */
+static __always_inline void exec_frame(struct mo_stack_frame *fr)
+{
+	fr->status = MO_FRAME_EXEC;
+	__builtin_memset(fr->build_id, 0, sizeof(fr->build_id));
+	fr->offset = 0;
+}
+
+/* Does the current task hold its own memory map's lock for writing (the
+ * rwsem's owner is the writer's task_struct, flags in its low 3 bits)? Its
+ * pages grow then only while an exec builds the new image. */
+static __always_inline bool holds_own_map(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return (BPF_CORE_READ(task, mm, mmap_lock.owner.counter) & ~7L) == (long)task;
+}
+
 /* One native frame: record where w->r.ip is (Python frames in place of an
  * eval loop's), then step to its caller. Returns 1 (bpf_loop: stop) when
  * the walk ends. */
@@ -214,9 +233,8 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 			MO_DROP(stacks_cut);
 		if (err == -2 /* ENOENT */ && !i) {
 			/* The task runs, yet its pc is in no mapping: an exec's new
-			 * image being built (MO_FRAME_EXEC). */
-			fr->status = MO_FRAME_EXEC;
-			fr->offset = 0;
+			 * image being built. */
+			exec_frame(fr);
 			w->py.n++;
 			return 1;
 		}
