@@ -61,8 +61,8 @@ static __always_inline __u64 stack_key(const struct user_regs *r, __u32 kind)
 
 	if (!buf)
 		return 0;
-	/* RSS growth under the task's own map lock: an exec building the new
-	 * image, whose map bpf_find_vma cannot take. */
+	/* RSS growth under the task's own map lock (a program being loaded:
+	 * holds_own_map), whose map bpf_find_vma cannot take. */
 	if (kind == MO_SITE_RSS && holds_own_map()) {
 		exec_frame(&buf->frames[0]);
 		n = sizeof(buf->frames[0]);

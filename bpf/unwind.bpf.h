@@ -202,8 +202,9 @@ static __always_inline void exec_frame(struct mo_stack_frame *fr)
 }
 
 /* Does the current task hold its own memory map's lock for writing (the
- * rwsem's owner is the writer's task_struct, flags in its low 3 bits)? Its
- * pages grow then only while an exec builds the new image. */
+ * rwsem's owner is the writer's task_struct, flags in its low 3 bits)? The
+ * kernel adds pages to the map under it while an exec builds the new image,
+ * or while a probed file is mapped (its breakpoint's copy of a page). */
 static __always_inline bool holds_own_map(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -255,7 +255,8 @@ struct mo_unwind_file {
 
 /* The only frame of a stack taken while the kernel builds a new program's
  * image (execve, after the switch to its memory map: the user registers
- * are still the old program's, at no address of the new map). */
+ * are still the old program's, at no address of the new map), or adds
+ * pages while the task holds its own map's lock (its map cannot be walked). */
 #define MO_FRAME_EXEC 5
 
 /* A Python frame (MO_FRAME_PY): build_id holds struct mo_pycode_key, offset

@@ -117,8 +117,7 @@ static char **frame_names(struct mo_session *s, struct mo_symbolizer *sym, const
 
 	for (; depth < MO_STACK_DEPTH && f[depth].status != FRAME_EMPTY; depth++) {
 		const struct mo_stack_frame *fr = &f[depth];
-		const char *id = fr->status == FRAME_IP || fr->status == MO_FRAME_PY || fr->status == MO_FRAME_EXEC ?
-				 NULL : frame_id(ids, fr, hex);
+		const char *id;
 
 		if (fr->status == MO_FRAME_EXEC) {
 			syms[depth] = (struct mo_sym){ MO_SYM_FOUND, "[exec]", NULL };
@@ -129,6 +128,7 @@ static char **frame_names(struct mo_session *s, struct mo_symbolizer *sym, const
 				break;
 			continue;
 		}
+		id = fr->status == FRAME_IP ? NULL : frame_id(ids, fr, hex);
 
 		if (!id) {
 			if (fr->status == FRAME_IP && (depth > 0 || fr->offset >= USER_ADDR_LIMIT))
