@@ -30,13 +30,19 @@ static inline void *alloc_plain(size_t size)
 	return ready() ? REAL(real.malloc(size)) : boot_alloc(size, 16);
 }
 
-EXPORT void *malloc(size_t size)
+/* A new block, counted unless it is the arena's (the library's own start). */
+static inline __attribute__((always_inline)) void *plain_counted(size_t size, struct caller c)
 {
 	void *p = alloc_plain(size);
 
 	if (likely(p) && !boot_owns(p))
-		count_alloc(p, size, CALLER);
+		count_alloc(p, size, c);
 	return p;
+}
+
+EXPORT void *malloc(size_t size)
+{
+	return plain_counted(size, CALLER);
 }
 
 EXPORT void free(void *p)
@@ -96,17 +102,19 @@ static void *realloc_at(void *old, size_t size, struct caller c)
 	void *p;
 
 	if (!old)
-		return NULL;	/* the caller counts a malloc */
+		return plain_counted(size, c);
 	if (unlikely(boot_owns(old))) {
-		/* Out of the arena into the allocator: a new block. */
-		if (!(p = alloc_plain(size)))
+		/* Out of the arena (into the allocator once it is found): a new block. */
+		if (!(p = plain_counted(size, c)))
 			return NULL;
 		keep = boot_size(old);
 		memcpy(p, old, keep < size ? keep : size);
-		if (!boot_owns(p))
-			count_alloc(p, size, c);
 		return p;
 	}
+	/* Not the arena's, and the allocator not found yet: its size is
+	 * unknown, so it cannot be copied. */
+	if (!ready())
+		return boot_alloc(size, 16);
 	/* Counted before the allocator may hand old out again. */
 	count_free(old, c.ip);
 	if (real.realloc)
@@ -127,36 +135,17 @@ static void *realloc_at(void *old, size_t size, struct caller c)
 
 EXPORT void *realloc(void *old, size_t size)
 {
-	void *p;
-
-	if (!old) {
-		p = alloc_plain(size);
-		if (likely(p) && !boot_owns(p))
-			count_alloc(p, size, CALLER);
-		return p;
-	}
-	if (!ready())
-		return boot_alloc(size, 16);
 	return realloc_at(old, size, CALLER);
 }
 
 EXPORT void *reallocarray(void *old, size_t n, size_t size)
 {
 	size_t bytes;
-	void *p;
 
 	if (__builtin_mul_overflow(n, size, &bytes)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!old) {
-		p = alloc_plain(bytes);
-		if (likely(p) && !boot_owns(p))
-			count_alloc(p, bytes, CALLER);
-		return p;
-	}
-	if (!ready())
-		return boot_alloc(bytes, 16);
 	return realloc_at(old, bytes, CALLER);
 }
 
