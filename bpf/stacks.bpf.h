@@ -61,13 +61,12 @@ static __always_inline __u64 stack_key(const struct user_regs *r, __u32 kind)
 
 	if (!buf)
 		return 0;
-	/* RSS growth under the task's own map lock (a program being loaded:
-	 * holds_own_map), whose map bpf_find_vma cannot take. */
-	if (kind == MO_SITE_RSS && holds_own_map()) {
+	n = unwind_user(buf, r);
+	/* No frame, RSS growing under the task's own map lock (a program being
+	 * loaded: holds_own_map): bpf_find_vma could not take that map. */
+	if (n <= 0 && kind == MO_SITE_RSS && holds_own_map()) {
 		exec_frame(&buf->frames[0]);
 		n = sizeof(buf->frames[0]);
-	} else {
-		n = unwind_user(buf, r);
 	}
 	if (n <= 0) {
 		MO_DROP(stacks);
