@@ -176,11 +176,14 @@ static __always_inline bool gate_exec(struct task_struct *task, __u32 tgid, cons
 		bpf_map_update_elem(&mo_exes, &key, &inspecting, BPF_NOEXIST);
 	bpf_map_update_elem(&mo_holds, &tgid, &none, BPF_NOEXIST);
 	hold = bpf_map_lookup_elem(&mo_holds, &tgid);
-	if (!hold)
+	if (!hold) {
+		__sync_fetch_and_add(&mo_sess.gate.hold_fails, 1);
 		return false;
+	}
 	__sync_fetch_and_or(&hold->owners, bit);
 	if (bpf_send_signal(SIGSTOP)) {
 		__sync_fetch_and_and(&hold->owners, ~bit);
+		__sync_fetch_and_add(&mo_sess.gate.hold_fails, 1);
 		return false;
 	}
 	__sync_fetch_and_add(&mo_sess.gate.stops, 1);

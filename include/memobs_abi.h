@@ -392,6 +392,7 @@ struct mo_gate_state {
 	__u64 stops;		/* processes stopped */
 	__u64 job_skips;	/* execs not stopped: a job of a job-control shell */
 	__u64 stale_skips;	/* execs not stopped: armed, heartbeat stale */
+	__u64 hold_fails;	/* execs not stopped: the host-wide holds full, or the stop refused */
 };
 
 /* Session-wide state, in .bss, shared by all BPF programs and read by user

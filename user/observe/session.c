@@ -448,6 +448,7 @@ void session__gate_counts(struct mo_session *s, struct mo_gate_state *out)
 	out->stops = g->stops;
 	out->job_skips = g->job_skips;
 	out->stale_skips = g->stale_skips;
+	out->hold_fails = g->hold_fails;
 }
 
 int session__read_phase(struct mo_session *s, __u32 id, struct mo_phase *out)

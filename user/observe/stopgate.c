@@ -92,6 +92,10 @@ void stopgate__end(struct mo_stopgate *g, struct mo_run *run)
 				"stopped for more than %.0f s): markers and allocator probes there may start late",
 				(unsigned long long)st.stale_skips, st.stale_skips == 1 ? "" : "s",
 				MO_GATE_HEARTBEAT_NS / 1e9);
+	if (st.hold_fails)
+		run_add_warning(run, "%llu exec%s were not held by the exec gate (the host-wide table of held "
+				"processes was full, or the stop was refused): markers and allocator probes there may "
+				"start late", (unsigned long long)st.hold_fails, st.hold_fails == 1 ? "" : "s");
 }
 
 struct mo_holds *stopgate__holds(struct mo_stopgate *g)
