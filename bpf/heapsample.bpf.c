@@ -34,11 +34,17 @@ static __always_inline int sample_alloc(const struct mo_heap_sample *us)
 	/* Field by field: the whole record on the stack would pass BPF's 512
 	 * bytes with the unwinder's frames. ip, sp, bp follow each other as in
 	 * struct user_regs (asserted in emitters/heap/count.c). */
-	if (!p || bpf_probe_read_user(&regs, sizeof(regs), &us->ip) ||
+	if (!p)
+		return 0;
+	if (bpf_probe_read_user(&regs, sizeof(regs), &us->ip) ||
 	    bpf_probe_read_user(&rec.size, sizeof(rec.size), &us->size) ||
 	    bpf_probe_read_user(&rec.weight, sizeof(rec.weight), &us->weight) ||
 	    bpf_probe_read_user(&key.addr, sizeof(key.addr), &us->ptr) ||
-	    bpf_probe_read_user(&flags, sizeof(flags), &us->flags) || !rec.weight)
+	    bpf_probe_read_user(&flags, sizeof(flags), &us->flags)) {
+		MO_DROP(stacks);	/* the sample unread: its weight reaches no site */
+		return 0;
+	}
+	if (!rec.weight)
 		return 0;
 	count = rec.size ? rec.weight / rec.size : 1;
 	rec.stack = site_add(&regs, MO_SITE_ALLOC, rec.weight, count ?: 1, flags & MO_HEAP_SAMPLE_TRACKED, &rec.prog);
@@ -99,8 +105,14 @@ int mo_heap_usdt(struct pt_regs *ctx)
 
 	if (MO_USDT_MARKER(cookie) == MO_HEAP_PROBE_SYNC)
 		return sync_phase();
-	if (usdt_arg(ctx, cookie, &arg))
+	if (usdt_arg(ctx, cookie, &arg)) {
+		/* Its argument unread: a sample no site gets, or a free not seen. */
+		if (MO_USDT_MARKER(cookie) == MO_HEAP_PROBE_ALLOC)
+			MO_DROP(stacks);
+		else
+			MO_DROP(missed_frees);
 		return 0;
+	}
 	if (MO_USDT_MARKER(cookie) == MO_HEAP_PROBE_ALLOC)
 		return sample_alloc((const struct mo_heap_sample *)arg);
 	return sample_free(arg);
