@@ -152,12 +152,6 @@ static struct slot_ref *find_ref(struct mo_inproc *ip, pid_t pid)
 	return NULL;
 }
 
-/* The slot's page as it is now. */
-static void read_slot(struct mo_inproc *ip, const struct slot_ref *ref, struct mo_heap_slot *slot)
-{
-	memcpy(slot, heapslots__page(ip->slots, ref->idx), sizeof(*slot));
-}
-
 /* Add one row into the process's phase and the run's sums. */
 static void add_row(struct mo_inproc *ip, struct mo_proc_rec *rec, const struct mo_heap_row *row)
 {
@@ -219,16 +213,11 @@ static void take_slot(struct mo_inproc *ip, const struct slot_ref *ref, const st
 	}
 }
 
-/* Read a slot into the run and give it back to the pool. */
+/* Read a slot into the run, from its page (mapped until it is put back),
+ * and give it back to the pool. */
 static void finish(struct mo_inproc *ip, struct slot_ref *ref)
 {
-	struct mo_heap_slot *slot = malloc(sizeof(*slot));
-
-	if (slot) {
-		read_slot(ip, ref, slot);
-		take_slot(ip, ref, slot);
-	}
-	free(slot);
+	take_slot(ip, ref, heapslots__page(ip->slots, ref->idx));
 	heapslots__put(ip->slots, ref->idx, ref->pid);
 	free(ref->allocator);
 	*ref = ip->refs[--ip->nrefs];
@@ -467,32 +456,15 @@ void inproc__exited(struct mo_inproc *ip, pid_t pid, __u32 flags)
 
 void inproc__sweep(struct mo_inproc *ip)
 {
-	struct mo_heap_slot *slot = malloc(sizeof(*slot));
+	for (size_t i = 0; i < ip->nrefs;) {
+		const struct mo_heap_slot *page = heapslots__page(ip->slots, ip->refs[i].idx);
 
-	for (size_t i = 0; slot && i < ip->nrefs;) {
-		read_slot(ip, &ip->refs[i], slot);
-		if (slot->flags & MO_HEAP_SLOT_ENDED)
+		if (__atomic_load_n(&page->flags, __ATOMIC_ACQUIRE) & MO_HEAP_SLOT_ENDED)
 			finish(ip, &ip->refs[i]);	/* the last one moved to i */
 		else
 			i++;
 	}
-	free(slot);
 	heapslots__tick(ip->slots);
-}
-
-int64_t inproc__live(struct mo_inproc *ip, pid_t pid)
-{
-	struct slot_ref *ref = find_ref(ip, pid);
-	struct mo_heap_slot *slot;
-	int64_t live = -1;
-
-	if (!ref || !(slot = malloc(sizeof(*slot))))
-		return -1;
-	read_slot(ip, ref, slot);
-	if (!(slot->flags & MO_HEAP_SLOT_ENDED))
-		live = slot->live;
-	free(slot);
-	return live;
 }
 
 void inproc__final(struct mo_inproc *ip)

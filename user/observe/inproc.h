@@ -60,9 +60,6 @@ void inproc__exited(struct mo_inproc *ip, pid_t pid, __u32 flags);
  * records. */
 void inproc__sweep(struct mo_inproc *ip);
 
-/* The live bytes pid's program counts in process now; -1 when it has no slot. */
-int64_t inproc__live(struct mo_inproc *ip, pid_t pid);
-
 /* At the end, after readout__final: every slot left into its record, the
  * slots' counts into the phases' and the run's totals, their drops. */
 void inproc__final(struct mo_inproc *ip);
