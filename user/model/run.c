@@ -580,6 +580,15 @@ struct mo_proc_group *run_group_by(const struct mo_run *run, enum mo_group_key k
 	return groups;
 }
 
+int run_cmp_procs_by_peak(const void *a, const void *b, void *arg)
+{
+	const struct mo_run *run = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int64_t x = run->procs[i].rss_peak, y = run->procs[j].rss_peak;
+
+	return x != y ? (x < y) - (x > y) : (i > j) - (i < j);
+}
+
 double run_proc_growth_rate(const struct mo_run *run, const struct mo_proc_rec *proc)
 {
 	double end = proc->exited ? proc->end_s : run->duration_s, span = end - proc->first_s;

@@ -375,6 +375,10 @@ struct mo_proc_group *run_group_by(const struct mo_run *run, enum mo_group_key k
  * per second; NAN when observed for less than MO_GROWTH_MIN_S. */
 double run_proc_growth_rate(const struct mo_run *run, const struct mo_proc_rec *proc);
 
+/* qsort_r order of indices into run->procs (arg: the run): highest peak RSS
+ * first, ties in document order, so that every report is the same every time. */
+int run_cmp_procs_by_peak(const void *a, const void *b, void *run);
+
 /* Allocator calls of a process, summed over its phases. */
 void run_proc_heap(const struct mo_proc_rec *proc, struct mo_heap_calls *sum);
 

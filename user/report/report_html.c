@@ -277,17 +277,6 @@ static void process_row(struct html *h, const struct mo_proc_rec *p)
 	fputs("</tr>\n", h->out);
 }
 
-/* Highest peak first; ties in document order, so that the page is the
- * same every time. */
-static int cmp_peak(const void *a, const void *b, void *arg)
-{
-	const struct mo_run *run = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int64_t x = run->procs[i].rss_peak, y = run->procs[j].rss_peak;
-
-	return x != y ? (x < y) - (x > y) : (i > j) - (i < j);
-}
-
 static void process_table(struct html *h)
 {
 	static const char *const cols[] = { "#pid", "#ppid", "comm", "command", "#start (s)", "#end (s)", "exit",
@@ -302,7 +291,7 @@ static void process_table(struct html *h)
 	}
 	for (size_t i = 0; i < h->run->nprocs; i++)
 		order[i] = i;
-	qsort_r(order, h->run->nprocs, sizeof(*order), cmp_peak, (void *)h->run);
+	qsort_r(order, h->run->nprocs, sizeof(*order), run_cmp_procs_by_peak, (void *)h->run);
 	fprintf(h->out, "<section id=\"processes\"><h2>Processes (%zu)</h2>\n<p class=\"note\">By peak RSS, the "
 		"first %d shown; click a column header to sort by it, a long command line to unfold it.</p>\n"
 		"<table class=\"sortable\" data-top=\"%d\">", h->run->nprocs, TOP_PROCESSES, TOP_PROCESSES);

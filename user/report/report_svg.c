@@ -7,16 +7,6 @@
 
 #define MAX_ROWS 6		/* label rows above the plot, and below it for marks */
 
-static int cmp_peak(const void *a, const void *b, void *arg)
-{
-	const struct mo_run *run = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int64_t x = run->procs[i].rss_peak, y = run->procs[j].rss_peak;
-
-	/* Ties by document order, so that the output is the same every time. */
-	return x != y ? (x < y) - (x > y) : (i > j) - (i < j);
-}
-
 static int pick_processes(struct mo_svg_chart *s)
 {
 	const struct mo_run *run = s->run;
@@ -30,7 +20,7 @@ static int pick_processes(struct mo_svg_chart *s)
 	for (size_t i = 0; i < run->nprocs; i++)
 		if (!run->procs[i].observer && run->procs[i].rss_peak > 0)
 			s->procs[s->nprocs++] = i;
-	qsort_r(s->procs, s->nprocs, sizeof(*s->procs), cmp_peak, (void *)run);
+	qsort_r(s->procs, s->nprocs, sizeof(*s->procs), run_cmp_procs_by_peak, (void *)run);
 	if (s->nprocs > want)
 		s->nprocs = want;
 	return 0;

@@ -65,14 +65,6 @@ static void print_physical(FILE *out, const struct mo_physical *ph)
 	textfit_wrap(out, text, WIDTH, "  session peak physical ", "    ");
 }
 
-static int cmp_peak(const void *a, const void *b, void *arg)
-{
-	const struct mo_run *run = arg;
-	int64_t x = run->procs[*(const size_t *)a].rss_peak, y = run->procs[*(const size_t *)b].rss_peak;
-
-	return (x < y) - (x > y);
-}
-
 /* Indices of the workload's processes (not those running memobs itself)
  * alive at t, or all of them for t < 0, by descending peak RSS. Caller
  * frees; NULL when there are none (or on ENOMEM). */
@@ -91,7 +83,7 @@ static size_t *procs_by_peak(const struct mo_run *run, double t, size_t *n)
 		free(idx);
 		return NULL;
 	}
-	qsort_r(idx, *n, sizeof(*idx), cmp_peak, (void *)run);
+	qsort_r(idx, *n, sizeof(*idx), run_cmp_procs_by_peak, (void *)run);
 	return idx;
 }
 
