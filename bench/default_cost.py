@@ -17,28 +17,18 @@ Run as root. Usage: default_cost.py --memobs BIN --build DIR
 import argparse
 import json
 import os
-import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 
+import workloads
+from stacks import timed
+
 
 def log(msg):
     sys.stderr.write(f"default-cost: {msg}\n")
     sys.stderr.flush()
-
-
-def timed(cmd, cwd=None):
-    """Wall seconds and CPU seconds (user + system) of cmd and all its descendants."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.monotonic()
-    subprocess.run(cmd, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.monotonic() - t
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def measure(name, command, observers, rounds, cwd=None, before_each=None):
@@ -81,9 +71,7 @@ def main():
     result["loop"] = measure("loop", loop, observers, rounds)
     src = os.environ.get("LUA_SRC")
     if src:
-        tree = os.path.join(a.build, "lua-default-cost")
-        shutil.rmtree(tree, ignore_errors=True)
-        shutil.copytree(src, tree, ignore=shutil.ignore_patterns(".git"))
+        tree = workloads.lua_tree(src, a.build, "lua-default-cost")
         clean = lambda: subprocess.run(["make", "-s", "clean"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
         result["lua"] = measure("lua", ["make", "-j2"], observers, rounds, cwd=tree, before_each=clean)
     else:
