@@ -38,7 +38,7 @@ void run_init(struct mo_run *run)
 	run->rss_peak_s = -1;
 }
 
-static void free_strv(char **v)
+void run_free_strv(char **v)
 {
 	if (!v)
 		return;
@@ -49,7 +49,7 @@ static void free_strv(char **v)
 
 static void free_where(struct mo_site_where *w)
 {
-	free_strv(w->sources);
+	run_free_strv(w->sources);
 	free(w->comm);
 	free(w->exe);
 }
@@ -58,7 +58,7 @@ void run_free(struct mo_run *run)
 {
 	for (size_t i = 0; i < run->nprocs; i++) {
 		free(run->procs[i].exe);
-		free_strv(run->procs[i].argv);
+		run_free_strv(run->procs[i].argv);
 		free(run->procs[i].phases);
 		free(run->procs[i].cgroup);
 		free(run->procs[i].heap_allocator);
@@ -69,7 +69,7 @@ void run_free(struct mo_run *run)
 	free(run->filters);
 	free(run->procs);
 	for (size_t i = 0; i < run->nsites; i++) {
-		free_strv(run->sites[i].frames);
+		run_free_strv(run->sites[i].frames);
 		free_where(&run->sites[i].where);
 	}
 	free(run->sites);
@@ -77,7 +77,7 @@ void run_free(struct mo_run *run)
 	for (size_t i = 0; i < run->nphases; i++)
 		for (int v = 0; v < MO_PHASE_SITE_VIEWS; v++)
 			for (size_t k = 0; k < run->phases[i].nsites[v]; k++) {
-				free_strv(run->phases[i].sites[v][k].frames);
+				run_free_strv(run->phases[i].sites[v][k].frames);
 				free_where(&run->phases[i].sites[v][k].where);
 			}
 	free(run->phases);
@@ -86,7 +86,7 @@ void run_free(struct mo_run *run)
 	for (size_t i = 0; i < run->nwarnings; i++)
 		free(run->warnings[i]);
 	free(run->warnings);
-	free_strv(run->command);
+	run_free_strv(run->command);
 	free(run->cwd);
 	free(run->label);
 	free(run->physical.cgroup);
@@ -259,13 +259,13 @@ int run_add_site(struct mo_run *run, enum mo_site_of kind, char **frames, size_t
 		site->bytes += bytes;
 		site->count += count;
 		site->live += live;
-		free_strv(frames);
+		run_free_strv(frames);
 		free_where(&w);
 		return (int)i;
 	}
 	site = append(&run->sites, &run->nsites, &run->sites_alloc, sizeof(*site));
 	if (!site) {
-		free_strv(frames);
+		run_free_strv(frames);
 		free_where(&w);
 		return -ENOMEM;
 	}
@@ -287,7 +287,7 @@ void run_phase_add_site(struct mo_phase_rec *ph, enum mo_phase_site_view view, c
 	struct mo_phase_site *site;
 
 	if (ph->nsites[view] == MO_PHASE_TOP_SITES) {
-		free_strv(frames);
+		run_free_strv(frames);
 		free_where(&w);
 		return;
 	}
@@ -304,7 +304,7 @@ static char **strv_dup(char **v, size_t n)
 
 	for (size_t i = 0; copy && i < n; i++)
 		if (!(copy[i] = strdup(v[i]))) {
-			free_strv(copy);
+			run_free_strv(copy);
 			return NULL;
 		}
 	return copy;
@@ -347,7 +347,7 @@ int run_phase_set_sites(struct mo_run *run, size_t phase, enum mo_phase_site_vie
 		struct mo_site_where w;
 
 		if (!frames || !where_dup(&site->where, site->nframes, &w)) {
-			free_strv(frames);
+			run_free_strv(frames);
 			return -ENOMEM;
 		}
 		run_phase_add_site(&run->phases[phase], view, frames, site->nframes, &w, keys[k]);

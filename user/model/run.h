@@ -302,6 +302,8 @@ const char *run_physical_source_name(enum mo_physical_source s);
 enum mo_physical_source run_physical_source_parse(const char *name);
 
 void run_init(struct mo_run *run);
+/* Frees a NULL-terminated array of strings and its strings (NULL: nothing). */
+void run_free_strv(char **v);
 void run_free(struct mo_run *run);
 
 /* Append helpers: return the new element (zeroed) or NULL on ENOMEM. */

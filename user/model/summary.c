@@ -58,18 +58,11 @@ void summary_init(struct mo_summary *s)
 		s->total[i] = NAN;
 }
 
-static void free_strv(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
 void summary_free(struct mo_summary *s)
 {
 	free(s->label);
 	free(s->document);
-	free_strv(s->command);
+	run_free_strv(s->command);
 	free(s->phases);
 	free(s->commands);
 	summary_init(s);
@@ -90,7 +83,7 @@ static char **dup_strv(char *const *v)
 	out = calloc(n + 1, sizeof(*out));
 	for (size_t i = 0; out && i < n; i++)
 		if (!(out[i] = strdup(v[i]))) {
-			free_strv(out);
+			run_free_strv(out);
 			return NULL;
 		}
 	return out;
