@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "lib/procfs.h"
 #include "observe/heapwhy.h"
 #include "probe/allocators.h"
 #include "probe/elfinfo.h"
+#include "probe/probeset.h"
 
 
 const char heapwhy_no_handshake[] = "memobs's library never reported (it exited before memobs could tell why)";
@@ -75,13 +75,6 @@ static bool preloads(const char *preload, const char *lib)
 	return false;
 }
 
-static bool same_inode(const char *a, const char *b)
-{
-	struct stat x, y;
-
-	return !stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
-}
-
 /* The judgement on an environment (NUL-separated, NULL: unknown) of a
  * process of exe in the root and network namespace of tgid. */
 static const char *judge(pid_t tgid, const struct mo_exe_heap *exe, const char *env, size_t len, const char *heap_lib,
@@ -107,10 +100,10 @@ static const char *judge(pid_t tgid, const struct mo_exe_heap *exe, const char *
 	if (!preloads(env_value(env, len, "LD_PRELOAD"), heap_lib) || !env_value(env, len, "MEMOBS_HEAP_SOCK"))
 		return "its environment dropped memobs's LD_PRELOAD (or MEMOBS_HEAP_SOCK)";
 	snprintf(path, sizeof(path), "/proc/%d/root%s", tgid, heap_lib);
-	if (!same_inode(path, heap_lib))
+	if (!file_id_same_path(path, heap_lib))
 		return "memobs's library is not in its root (a chroot or a container)";
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", tgid);
-	if (!same_inode(ns, "/proc/self/ns/net"))
+	if (!file_id_same_path(ns, "/proc/self/ns/net"))
 		return "another network namespace: the library cannot reach memobs's socket";
 	*will_report = true;
 	return NULL;

@@ -24,6 +24,7 @@
 #include "observe/session.h"
 #include "lib/grow.h"
 #include "lib/log.h"
+#include "probe/probeset.h"
 
 #define HELLO_WAIT_MS 200	/* a process sends its hello right after connect */
 
@@ -349,11 +350,9 @@ static int new_slot(struct mo_inproc *ip, pid_t pid, const struct mo_proc *p, co
 static char *allocator_path(pid_t pid, const struct mo_heap_hello *hello)
 {
 	char root[64], real[PATH_MAX], *given = strndup(hello->allocator, sizeof(hello->allocator));
-	struct stat a, b;
 
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
-	if (given && given[0] == '/' && !stat(root, &a) && !stat("/", &b) && a.st_dev == b.st_dev &&
-	    a.st_ino == b.st_ino && realpath(given, real)) {
+	if (given && given[0] == '/' && file_id_same_path(root, "/") && realpath(given, real)) {
 		free(given);
 		return strdup(real);
 	}

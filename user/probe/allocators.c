@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "lib/procfs.h"
 #include "probe/allocators.h"
 #include "probe/elfinfo.h"
 #include "probe/ldsearch.h"
+#include "probe/probeset.h"
 
 
 static bool has(struct mo_elf *e, const char *name)
@@ -143,13 +143,6 @@ int allocators_resolve(const struct mo_ld_query *q, struct mo_alloc_files *out, 
 
 /* ---- a process stopped at its exec, read from /proc ---- */
 
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* A /proc/PID link (exe, cwd) as a path inside the process's root: the
  * kernel shows it from memobs's root, which for a chroot includes the
  * chroot's own path; for another mount namespace it is already the path
@@ -218,7 +211,7 @@ static int resolve_for(pid_t pid, const char *exe, const char *exe_path, char *e
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", pid);
 	/* Our own root and mount namespace: plain paths, the report reads better. */
-	q.root = same_file(root, "/") && same_file(ns, "/proc/self/ns/mnt") ? "" : root;
+	q.root = file_id_same_path(root, "/") && file_id_same_path(ns, "/proc/self/ns/mnt") ? "" : root;
 	if (q.root[0]) {
 		ssize_t n = readlink(root, chroot, sizeof(chroot) - 1);
 

@@ -49,6 +49,13 @@ bool file_id_same_content(const struct mo_file_id *a, const struct mo_file_id *b
 	return file_id_same_file(a, b) && a->ctime_ns == b->ctime_ns && a->size == b->size;
 }
 
+bool file_id_same_path(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return !stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 static size_t bucket_of(const struct mo_probeset *ps, const struct mo_file_id *id)
 {
 	uint64_t h = (id->dev * 0x9e3779b97f4a7c15ull) ^ (id->ino * 0xc2b2ae3d27d4eb4full);

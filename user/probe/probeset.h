@@ -26,6 +26,8 @@ void file_id_from_stat(const struct stat *st, struct mo_file_id *id);
 int file_id_of(const char *path, struct mo_file_id *id);
 bool file_id_same_file(const struct mo_file_id *a, const struct mo_file_id *b);	/* dev, ino */
 bool file_id_same_content(const struct mo_file_id *a, const struct mo_file_id *b);	/* and version */
+/* Do paths a and b lead to one file (dev, ino)? false when either cannot be stat'ed. */
+bool file_id_same_path(const char *a, const char *b);
 
 struct mo_probeset;
 
