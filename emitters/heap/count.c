@@ -180,16 +180,15 @@ static struct mo_heap_row *refresh(struct thread_state *t)
 
 	if (!ps)
 		return NULL;
+	if (ps->mode == MODE_NONE)
+		slot_start();
 	if (ps->epoch != t->epoch) {
 		/* A row of another epoch is the parent's (after fork) or the
-		 * pre-handshake one: not this thread's to give back. */
+		 * pre-handshake one: not this thread's to give back. Looked at
+		 * after slot_start, which starts a new epoch. */
 		t->row = NULL;
 		t->epoch = ps->epoch;
 	}
-	if (ps->mode == MODE_NONE)
-		slot_start();
-	if (ps->epoch != t->epoch)
-		t->row = NULL, t->epoch = ps->epoch;
 	switch (__atomic_load_n(&ps->mode, __ATOMIC_ACQUIRE)) {
 	case MODE_ACTIVE:
 		break;
