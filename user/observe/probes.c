@@ -127,24 +127,20 @@ unsigned probes__on_exec_held(void *ctx, const struct mo_exec_held *held)
 	return attach_markers(p, held->tgid, held->fd) || again ? MO_EXEC_AGAIN : 0;
 }
 
-bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
+/* The allocator and the markers of what tgid runs now (/proc/PID/exe): true
+ * when that file needs a look at every exec. */
+static bool attach_exe(struct mo_probes *p, pid_t tgid, const char *exe)
 {
-	char path[64], err[512], real[4096];
-	bool again = false;
-	ssize_t n;
-	int fd;
+	char err[512];
+	bool again;
+	int n, fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", tgid);
-	if (p->buildids && (n = readlink(path, real, sizeof(real) - 1)) > 0) {
-		real[n] = 0;
-		buildids__add_file(p->buildids, real);
-	}
-	n = p->heap ? heap_probes__attach_exe(p->heap, tgid, path, err, sizeof(err)) : 0;
+	n = p->heap ? heap_probes__attach_exe(p->heap, tgid, exe, err, sizeof(err)) : 0;
 	if (n < 0)
 		run_add_warning(p->run, "%s", err);
 	/* Per process, every process that runs an allocator needs links of its own. */
 	again = p->heap_per_process && n > 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		again |= attach_markers(p, tgid, fd);
 		close(fd);
@@ -152,21 +148,27 @@ bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
 	return again;
 }
 
+bool probes__on_exec_stopped(struct mo_probes *p, pid_t tgid)
+{
+	char path[64], real[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", tgid);
+	if (p->buildids && (n = readlink(path, real, sizeof(real) - 1)) > 0) {
+		real[n] = 0;
+		buildids__add_file(p->buildids, real);
+	}
+	return attach_exe(p, tgid, path);
+}
+
 void probes__add_running(struct mo_probes *p, pid_t pid)
 {
-	char exe[64], why[512];
-	int fd;
+	char exe[64];
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-	/* Its allocator is whatever its loader chose back then. */
-	if (p->heap && heap_probes__attach_exe(p->heap, pid, exe, why, sizeof(why)) < 0)
-		run_add_warning(p->run, "%s", why);
-	/* A link made now puts breakpoints into its mapping as it is. */
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		attach_markers(p, pid, fd);
-		close(fd);
-	}
+	/* Its allocator is whatever its loader chose back then; a link made
+	 * now puts breakpoints into its mapping as it is. */
+	attach_exe(p, pid, exe);
 }
 
 void probes__exec_unheld(struct mo_probes *p, pid_t tgid)
