@@ -42,11 +42,10 @@ static const struct heap_func funcs[] = {
 
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
 
-/* Where each function of the family is probed in one file. */
+/* Where each function of the family is probed in one file: the entry probe
+ * at func + site.skipped, the return probe (uretprobe functions) at func. */
 struct heap_plan {
-	uint64_t func[NFUNCS];		/* file offset of the function, 0: not defined */
-	uint64_t entry[NFUNCS];		/* file offset of the entry probe, 0: not defined */
-	uint64_t ret[NFUNCS];		/* of the return probe, 0: none */
+	uint64_t func[NFUNCS];		/* file offset of the function, 0: not planned */
 	struct mo_probe_site site[NFUNCS];
 	int nfuncs;			/* functions planned */
 };
@@ -186,8 +185,6 @@ static int plan_file(struct mo_elf *elf, const char *prefix, struct heap_plan *p
 		/* No bytes: the entry, "not decoded" in the probe report. */
 		len = decode ? elf__read(elf, f.offset, code, sizeof(code)) : 0;
 		probeplan_site(code, len, funcs[i].nargs, !funcs[i].uretprobe, &plan->site[i]);
-		plan->entry[i] = f.offset + plan->site[i].skipped;
-		plan->ret[i] = funcs[i].uretprobe ? f.offset : 0;
 		found++;
 	}
 	plan->nfuncs = found;
@@ -223,16 +220,16 @@ static int link_plan(struct mo_heap_probes *hp, const struct heap_file *hf, pid_
 
 	*nfds = 0;
 	for (size_t i = 0; i < NFUNCS; i++)
-		if (plan->entry[i]) {
-			offs[n] = plan->entry[i];
+		if (plan->func[i]) {
+			offs[n] = plan->func[i] + plan->site[i].skipped;
 			cookies[n++] = funcs[i].fn;
 		}
 	if (n)
 		ret = link_offsets(hp, hp->skel->progs.mo_alloc_entry, hf->fd, offs, cookies, n, pid, false, fds, nfds);
 	n = 0;
 	for (size_t i = 0; i < NFUNCS; i++)
-		if (plan->ret[i])
-			offs[n++] = plan->ret[i];
+		if (plan->func[i] && funcs[i].uretprobe)
+			offs[n++] = plan->func[i];
 	if (n && !ret)
 		ret = link_offsets(hp, hp->skel->progs.mo_alloc_ret, hf->fd, offs, NULL, n, pid, true, fds, nfds);
 	return ret;
@@ -315,7 +312,7 @@ static struct heap_file *plan_of(struct mo_heap_probes *hp, const char *path, co
 		char name[32];
 
 		snprintf(name, sizeof(name), "%s%s", prefix, funcs[i].name);
-		if (plan.plan.entry[i])
+		if (plan.plan.func[i])
 			*ret = add_site(hp, path, allocator, name, &funcs[i], &plan.plan.site[i]);
 	}
 	return *ret ? NULL : hf;
