@@ -122,14 +122,13 @@ static char *file_path(const char *map_files, const struct stat *st)
 
 /* A CPython runtime's eval loop and _PyRuntime, for BPF to read its frames;
  * a version memobs does not read is said once. */
-static void python_info(struct mo_unwinder *u, int fd, struct mo_unwind_file *info)
+static void python_info(struct mo_unwinder *u, struct mo_elf *elf, struct mo_unwind_file *info)
 {
 	struct mo_python_runtime py;
-	char path[64];
 	unsigned version;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (python_runtime(path, &py) || !py.major)
+	python_runtime(elf, &py);
+	if (!py.major)
 		return;
 	version = py.major << 8 | py.minor;
 	if (!python_version_known(py.major, py.minor)) {
@@ -169,6 +168,7 @@ static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 	struct stat st;
 	double t0 = thread_cpu_s();
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	struct mo_elf *elf = NULL;
 
 	memset(p, 0, sizeof(*p));
 	if (fd < 0)
@@ -183,7 +183,8 @@ static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 	ret = 0;
 	if (!p->mine)
 		goto out;
-	ret = cfi_compile_fd(fd, &p->t, err, sizeof(err));
+	elf = elf__open_fd(fd);
+	ret = elf ? cfi_compile_elf(elf, &p->t, err, sizeof(err)) : -errno;
 	if (!ret && !(p->l.path = file_path(path, &st)))
 		ret = -ENOMEM;
 	if (ret) {
@@ -199,12 +200,13 @@ static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 	p->load.info = (struct mo_unwind_file){ .nrows = p->t.nrows };
 	memcpy(p->load.info.build_id, p->t.build_id, sizeof(p->load.info.build_id));
 	p->load.rows = p->t.rows;
-	python_info(u, fd, &p->load.info);
+	python_info(u, elf, &p->load.info);
 	buildids_hex(p->t.build_id, p->l.id);
 	p->l.dev = st.st_dev;
 	p->l.ino = st.st_ino;
 	log_info("unwind table of %s: %zu rows, %.1f ms", p->l.path, p->t.nrows, (thread_cpu_s() - t0) * 1e3);
 out:
+	elf__free(elf);
 	close(fd);
 	return ret;
 }

@@ -10,13 +10,13 @@
 
 struct mo_elf {
 	int fd;
+	bool own_fd;		/* opened here: closed by elf__free */
 	Elf *elf;
 };
 
-struct mo_elf *elf__open(const char *path)
+struct mo_elf *elf__open_fd(int fd)
 {
 	struct mo_elf *e;
-	int err;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		errno = ENOSYS;
@@ -25,27 +25,31 @@ struct mo_elf *elf__open(const char *path)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	e->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (e->fd < 0)
-		goto err_free;
-	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	e->fd = fd;
+	e->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
+		if (e->elf)
+			elf_end(e->elf);
+		free(e);
 		errno = ENOEXEC;
-		goto err_close;
+		return NULL;
 	}
 	return e;
+}
 
-err_close:
-	err = errno;
-	if (e->elf)
-		elf_end(e->elf);
-	close(e->fd);
-	errno = err;
-err_free:
-	err = errno;
-	free(e);
-	errno = err;
-	return NULL;
+struct mo_elf *elf__open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	struct mo_elf *e = fd >= 0 ? elf__open_fd(fd) : NULL;
+
+	if (e) {
+		e->own_fd = true;
+	} else if (fd >= 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return e;
 }
 
 void elf__free(struct mo_elf *e)
@@ -53,8 +57,14 @@ void elf__free(struct mo_elf *e)
 	if (!e)
 		return;
 	elf_end(e->elf);
-	close(e->fd);
+	if (e->own_fd)
+		close(e->fd);
 	free(e);
+}
+
+Elf *elf__libelf(struct mo_elf *e)
+{
+	return e->elf;
 }
 
 /* File offset of a virtual address, through the PT_LOAD that maps it. */

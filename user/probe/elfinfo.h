@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <libelf.h>
 
 struct mo_elf;
 
@@ -19,7 +20,13 @@ struct mo_elf_func {
 
 /* Open path; NULL+errno (ENOEXEC: not an ELF file). Free with elf__free. */
 struct mo_elf *elf__open(const char *path);
+/* The same of a file open at fd, which stays the caller's: elf__free leaves it open. */
+struct mo_elf *elf__open_fd(int fd);
 void elf__free(struct mo_elf *elf);
+
+/* libelf's handle of the file, for readers of what this module does not
+ * read (call frame information); valid until elf__free. */
+Elf *elf__libelf(struct mo_elf *elf);
 
 /* A defined function named `name` (.symtab, else .dynsym). 0 or -ENOENT. */
 int elf__func(struct mo_elf *elf, const char *name, struct mo_elf_func *out);

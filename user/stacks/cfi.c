@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <elfutils/libdw.h>
 #include "lib/grow.h"
 #include "stacks/cfi.h"
@@ -440,20 +438,17 @@ static void read_build_id(Elf *elf, unsigned char id[20])
 	}
 }
 
-int cfi_compile_fd(int fd, struct mo_cfi_table *out, char *err, size_t errlen)
+int cfi_compile_elf(struct mo_elf *file, struct mo_cfi_table *out, char *err, size_t errlen)
 {
 	struct compiler c = {};
 	Dwarf_CFI_Entry e;
 	Dwarf_Off off = 0, next;
-	Elf *elf;
+	Elf *elf = elf__libelf(file);
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || gelf_getclass(elf) != ELFCLASS64) {
+	if (gelf_getclass(elf) != ELFCLASS64) {
 		snprintf(err, errlen, "not a 64-bit ELF file");
-		elf_end(elf);
 		return -ENOEXEC;
 	}
 	read_build_id(elf, out->build_id);
@@ -474,21 +469,22 @@ int cfi_compile_fd(int fd, struct mo_cfi_table *out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", strerror(-ret));
 	free(c.rows);
 	free(c.cies);
-	elf_end(elf);
 	return ret;
 }
 
 int cfi_compile(const char *path, struct mo_cfi_table *out, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	struct mo_elf *file = elf__open(path);
+	int ret;
 
-	if (fd < 0) {
+	if (!file) {
+		ret = -errno;
 		memset(out, 0, sizeof(*out));
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -errno;
+		snprintf(err, errlen, "%s", ret == -ENOEXEC ? "not a 64-bit ELF file" : strerror(-ret));
+		return ret;
 	}
-	ret = cfi_compile_fd(fd, out, err, errlen);
-	close(fd);
+	ret = cfi_compile_elf(file, out, err, errlen);
+	elf__free(file);
 	return ret;
 }
 

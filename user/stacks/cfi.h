@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "probe/elfinfo.h"
 
 struct mo_cfi_table {
 	struct mo_unwind_row *rows;	/* sorted by offset; malloc'd */
@@ -25,8 +26,8 @@ struct mo_cfi_table {
  * rows. 0, or -errno with the reason in err. */
 int cfi_compile(const char *path, struct mo_cfi_table *out, char *err, size_t errlen);
 
-/* The table of an ELF file already open (fd); otherwise as cfi_compile. */
-int cfi_compile_fd(int fd, struct mo_cfi_table *out, char *err, size_t errlen);
+/* The table of an ELF file already open; otherwise as cfi_compile. */
+int cfi_compile_elf(struct mo_elf *file, struct mo_cfi_table *out, char *err, size_t errlen);
 
 void cfi_table_free(struct mo_cfi_table *t);
 

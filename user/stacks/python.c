@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <stdbool.h>
-#include "probe/elfinfo.h"
 #include "stacks/python.h"
 
 bool python_version_known(unsigned major, unsigned minor)
@@ -9,15 +7,12 @@ bool python_version_known(unsigned major, unsigned minor)
 	return major == 3 && (minor == 11 || minor == 12);
 }
 
-int python_runtime(const char *path, struct mo_python_runtime *out)
+void python_runtime(struct mo_elf *elf, struct mo_python_runtime *out)
 {
-	struct mo_elf *elf = elf__open(path);
 	struct mo_elf_func eval, runtime, version;
 	uint32_t hex = 0;
 
 	*out = (struct mo_python_runtime){};
-	if (!elf)
-		return -errno;
 	/* Py_Version (3.11+) is PY_VERSION_HEX: 0x030b07f0 is 3.11.7. */
 	if (!elf__func(elf, "_PyEval_EvalFrameDefault", &eval) && !elf__object(elf, "_PyRuntime", &runtime) &&
 	    !elf__object(elf, "Py_Version", &version) &&
@@ -31,8 +26,6 @@ int python_runtime(const char *path, struct mo_python_runtime *out)
 	} else if (!elf__func(elf, "_PyEval_EvalFrameDefault", &eval)) {
 		out->major = 3;	/* older than 3.11: no Py_Version */
 	}
-	elf__free(elf);
-	return 0;
 }
 
 /* The 6-bit varints of the location table. */

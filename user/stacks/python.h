@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "probe/elfinfo.h"
 
 struct mo_python_runtime {
 	unsigned major, minor;		/* 0.0: not a CPython runtime */
@@ -17,9 +18,9 @@ struct mo_python_runtime {
 	uint64_t runtime;		/* _PyRuntime in mo_unwind_file.py_runtime's form */
 };
 
-/* Is the ELF file at path a CPython runtime (an executable with the
- * interpreter linked in, or libpython)? 0 (out->major 0 when not), -errno. */
-int python_runtime(const char *path, struct mo_python_runtime *out);
+/* Is the ELF file a CPython runtime (an executable with the interpreter
+ * linked in, or libpython)? out->major 0 when not. */
+void python_runtime(struct mo_elf *elf, struct mo_python_runtime *out);
 
 /* Does memobs read this version's frames? */
 bool python_version_known(unsigned major, unsigned minor);
