@@ -27,9 +27,13 @@ CFLAGS    += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-i
 # libstdc++ for __cxa_demangle: C++ frames by their source names
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -lstdc++
 
-# maps.bpf.c defines the shared maps: it goes first (libbpf 1.1 linker)
-BPF_SRCS  := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
+# maps.bpf.c defines the shared maps: it goes first (libbpf 1.1 linker).
+# The allocator uprobe programs (heap.bpf.c) are an object of their own,
+# loaded only when a session probes an allocator (probe/attach_heap.c): it
+# reuses the main object's maps.
+BPF_SRCS  := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c bpf/heap.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(BUILD)/memobs.skel.h $(BUILD)/memobs_heap.skel.h
 # Include dirs clang would search for the host, so that <bpf/usdt.bpf.h> and
 # <sys/sdt.h> resolve under -target bpf (Debian's libbpf 1.1 needs this).
 BPF_SYS_INCS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
@@ -66,11 +70,19 @@ $(BUILD)/memobs.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK-BPF,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
 
+$(BUILD)/memobs_heap.bpf.o: $(BUILD)/bpf/maps.bpf.o $(BUILD)/bpf/heap.bpf.o
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
 $(BUILD)/memobs.skel.h: $(BUILD)/memobs.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name memobs_bpf > $@
 
-$(patsubst user/%.c,$(BUILD)/obj/%.o,$(BPF_USER_SRCS)): $(BUILD)/memobs.skel.h
+$(BUILD)/memobs_heap.skel.h: $(BUILD)/memobs_heap.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name memobs_heap_bpf > $@
+
+$(patsubst user/%.c,$(BUILD)/obj/%.o,$(BPF_USER_SRCS)): $(SKELS)
 
 $(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
 	$(call msg,CC,$@)

@@ -22,7 +22,7 @@ $(BUILD)/asan/obj/%.o: user/%.c | $(BUILD)/asan/obj
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
-$(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(BPF_USER_SRCS)): $(BUILD)/memobs.skel.h
+$(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(BPF_USER_SRCS)): $(SKELS)
 $(BUILD)/asan/obj/report/report_pprof.o: $(BUILD)/gen/profile.pb-c.h
 
 $(BUILD)/asan/obj/profile.pb-c.o: $(GEN_SRC) | $(BUILD)/asan/obj

@@ -4,6 +4,7 @@
  * kernel accounts it in fdinfo ("map key_size K value_size V max_entries M
  * memlock B"), and frees the blocks. Usage: hold_blocks COUNT */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,15 @@ static void print_maps(pid_t pid)
 {
 	char path[320], line[256];
 	struct dirent *de;
+	long seen[512];
+	size_t nseen = 0;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
 	d = opendir(path);
 	while (d && (de = readdir(d))) {
-		long key = -1, value = -1, max = -1, memlock = -1;
+		long key = -1, value = -1, max = -1, memlock = -1, id = -1;
+		bool dup = false;
 		FILE *f;
 
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, de->d_name);
@@ -28,10 +32,16 @@ static void print_maps(pid_t pid)
 			sscanf(line, "value_size: %ld", &value);
 			sscanf(line, "max_entries: %ld", &max);
 			sscanf(line, "memlock: %ld", &memlock);
+			sscanf(line, "map_id: %ld", &id);
 		}
 		if (f)
 			fclose(f);
-		if (max >= 0 && memlock >= 0)
+		/* A map memobs's BPF objects share is open once per object. */
+		for (size_t i = 0; i < nseen; i++)
+			dup |= seen[i] == id;
+		if (id >= 0 && !dup && nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = id;
+		if (max >= 0 && memlock >= 0 && !dup)
 			printf("map key_size %ld value_size %ld max_entries %ld memlock %ld\n", key, value, max, memlock);
 	}
 	if (d)

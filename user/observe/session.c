@@ -16,24 +16,12 @@
 #include "memobs_abi.h"
 #include "memobs.skel.h"
 #include "observe/filters.h"
-#include "probe/attach_heap.h"
 #include "probe/attach_inproc.h"
 #include "probe/attach_usdt.h"
 #include "lib/log.h"
 #include "observe/bpf_log.h"
 #include "observe/session.h"
 #include "observe/session_priv.h"
-
-static void set_heap_autoload(struct memobs_bpf *skel, bool on, bool inproc)
-{
-	struct bpf_program *progs[] = {
-		skel->progs.mo_alloc_entry, skel->progs.mo_alloc_ret,
-	};
-
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		bpf_program__set_autoload(progs[i], on);
-	bpf_program__set_autoload(skel->progs.mo_heap_usdt, inproc);
-}
 
 /* dev_t as the kernel keeps it in a super_block (MKDEV: 12-bit major, 20-bit minor). */
 static __u64 kernel_dev(dev_t dev)
@@ -135,8 +123,7 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	skel->data_heap->mo_heap.magic = MO_HEAP_MAGIC;
 	skel->data_heap->mo_heap.version = MO_HEAP_VERSION;
 	skel->data_heap->mo_heap.sample_bytes = skel->rodata->mo_cfg.alloc_sample_bytes;
-	set_heap_autoload(skel, opts->heap, opts->heap_inproc);
-	err = err ?: heap_probes__prepare(skel);
+	bpf_program__set_autoload(skel->progs.mo_heap_usdt, opts->heap_inproc);
 	err = err ?: usdt_probes__prepare(skel);
 	err = err ?: inproc_probes__prepare(skel);
 	bpf_program__set_autoload(skel->progs.mo_prep_exec, kernel_has_tracepoint("sched/sched_prepare_exec"));

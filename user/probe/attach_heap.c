@@ -11,12 +11,14 @@
 #include <linux/types.h>
 #include "memobs_abi.h"
 #include "memobs.skel.h"
+#include "memobs_heap.skel.h"
 #include "lib/grow.h"
 #include "probe/allocators.h"
 #include "probe/attach_heap.h"
 #include "probe/elfinfo.h"
 #include "probe/probeplan.h"
 #include "probe/probeset.h"
+#include "probe/shared_maps.h"
 #include "probe/uprobe_multi.h"
 
 /* The malloc family. nargs: integer arguments the entry program reads. */
@@ -75,6 +77,7 @@ struct pid_links {
 
 struct mo_heap_probes {
 	struct memobs_bpf *skel;
+	struct memobs_heap_bpf *progs;	/* loaded at the first file probed */
 	struct mo_links *links;
 	struct mo_probeset *files;	/* (file, prefix) planned: struct heap_file */
 	struct pid_links *pids;		/* per_process: each process's links */
@@ -111,6 +114,7 @@ void heap_probes__free(struct mo_heap_probes *hp)
 	if (!hp)
 		return;
 	probeset__free(hp->files, close_file, NULL);
+	memobs_heap_bpf__destroy(hp->progs);
 	free(hp->pids);
 	free(hp->sites);
 	free(hp);
@@ -121,9 +125,31 @@ void heap_probes__per_process(struct mo_heap_probes *hp)
 	hp->per_process = true;
 }
 
-int heap_probes__prepare(struct memobs_bpf *skel)
+/* The allocator programs, verified when a session first probes an
+ * allocator (--heap=uprobes, -p, -a: at start; the in-process path: at the
+ * first static executable with its own, held at its exec), not at every
+ * start: mo_alloc_ret alone is the biggest program of memobs to verify.
+ * They count into the session's maps. 0/-errno. */
+static int load_progs(struct mo_heap_probes *hp)
 {
-	return uprobe_multi_prepare(skel->progs.mo_alloc_entry) ?: uprobe_multi_prepare(skel->progs.mo_alloc_ret);
+	struct memobs_heap_bpf *progs;
+	int err;
+
+	if (hp->progs)
+		return 0;
+	progs = memobs_heap_bpf__open();
+	if (!progs)
+		return -errno;
+	progs->rodata->mo_cfg = hp->skel->rodata->mo_cfg;
+	err = uprobe_multi_prepare(progs->progs.mo_alloc_entry) ?: uprobe_multi_prepare(progs->progs.mo_alloc_ret);
+	err = err ?: shared_maps_reuse(progs->obj, hp->skel->obj);
+	err = err ?: memobs_heap_bpf__load(progs);
+	if (err) {
+		memobs_heap_bpf__destroy(progs);
+		return err;
+	}
+	hp->progs = progs;
+	return 0;
 }
 
 /* The file's name for the run document: a path through /proc
@@ -225,13 +251,13 @@ static int link_plan(struct mo_heap_probes *hp, const struct heap_file *hf, pid_
 			cookies[n++] = funcs[i].fn;
 		}
 	if (n)
-		ret = link_offsets(hp, hp->skel->progs.mo_alloc_entry, hf->fd, offs, cookies, n, pid, false, fds, nfds);
+		ret = link_offsets(hp, hp->progs->progs.mo_alloc_entry, hf->fd, offs, cookies, n, pid, false, fds, nfds);
 	n = 0;
 	for (size_t i = 0; i < NFUNCS; i++)
 		if (plan->func[i] && funcs[i].uretprobe)
 			offs[n++] = plan->func[i];
 	if (n && !ret)
-		ret = link_offsets(hp, hp->skel->progs.mo_alloc_ret, hf->fd, offs, NULL, n, pid, true, fds, nfds);
+		ret = link_offsets(hp, hp->progs->progs.mo_alloc_ret, hf->fd, offs, NULL, n, pid, true, fds, nfds);
 	return ret;
 }
 
@@ -331,6 +357,10 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
 	if (!hf) {
 		if (ret)
 			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if ((ret = load_progs(hp))) {
+		snprintf(err, errlen, "cannot load the allocator programs (to probe %s): %s", path, strerror(-ret));
 		return ret;
 	}
 	if (hf->linked_all)

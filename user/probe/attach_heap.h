@@ -30,11 +30,9 @@ struct mo_heap_probes;
 struct memobs_bpf;
 struct mo_links;
 
-/* Make the allocator programs loadable for uprobe_multi links: before the
- * skeleton is loaded. 0/-errno. */
-int heap_probes__prepare(struct memobs_bpf *skel);
-
-/* Links go to links (the caller frees them, all at once). NULL+errno. */
+/* Links go to links (the caller frees them, all at once). The allocator
+ * programs are loaded at the first file probed, sharing skel's maps (its
+ * configuration is final: loaded). NULL+errno. */
 struct mo_heap_probes *heap_probes__new(struct memobs_bpf *skel, struct mo_links *links);
 void heap_probes__free(struct mo_heap_probes *hp);
 
