@@ -27,6 +27,14 @@
 #define NR_EXECVE_32 11
 #define NR_EXECVEAT_32 358
 
+/* Linux 6.6; Debian 12's headers predate it. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 int execgate_install(void)
 {
 	struct sock_filter f[] = {
@@ -75,6 +83,12 @@ struct mo_execgate *execgate__new(int listener, struct mo_gate_ids *ids, mo_exec
 	if (!g)
 		return NULL;
 	g->listener = listener;
+	/* The held task and memobs hand the CPU to each other (the task waits
+	 * while memobs looks): the kernel wakes each on the waker's CPU, not
+	 * another one that may be idle and slow to wake. The filter's, so the
+	 * watchdog's answers after a handover do the same. Older kernels
+	 * (EINVAL): wakeups as usual. */
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	g->ids = ids;
 	g->hook = hook;
 	g->ctx = ctx;
