@@ -14,6 +14,21 @@
 
 #define MO_MAX_TRIES 32
 
+/* bpf_ringbuf_submit's flags for an event. Something waits on an urgent one
+ * (a stopped process, a table a walk needs, a marker's name to read while
+ * the process runs it): it wakes memobs even behind events that did not
+ * (the default wakes only a consumer that has read all before it). Others
+ * wake memobs as usual, or not at all under lazy_events unless the buffer
+ * fills: memobs reads them within MO_LAZY_EVENTS_MS, in order. */
+static __always_inline __u64 wake_flags(bool urgent)
+{
+	if (!mo_sess.lazy_events)
+		return 0;
+	if (urgent || bpf_ringbuf_query(&mo_events, BPF_RB_AVAIL_DATA) > MO_RINGBUF_BYTES / 4)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* *p = max(*p, v), lock-free. A failed compare-and-swap means another CPU
  * changed *p meanwhile (raised it, but maybe not to v): try again, up to
  * MO_MAX_TRIES times, then count it. */

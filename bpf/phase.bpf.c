@@ -72,7 +72,7 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 phase, __u32 flag
 	ev->name_addr = (flags & MO_PHASE_NAME_PENDING) ? name_addr : 0;
 	ev->program_id = p ? p->program_id : 0;
 	__builtin_memcpy(ev->name, name, MO_NAME_LEN);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(true));
 }
 
 /* Whose phases a marker acts on. `memobs mark` (memobs's own executable)

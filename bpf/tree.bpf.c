@@ -73,7 +73,7 @@ static __always_inline void proc_end(struct task_struct *task, struct mo_proc *p
 	ev->hdr.ts_ns = p->end_ns;
 	__builtin_memcpy(&ev->proc, p, sizeof(ev->proc));
 	ev->proc.rss_sum = rss_end;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(false));
 	bpf_map_delete_elem(&mo_procs, &tgid);
 }
 
@@ -129,7 +129,7 @@ int BPF_PROG(mo_fork, struct task_struct *parent, struct task_struct *child)
 	ev->hdr.ts_ns = init.start_ns;
 	ev->ppid = ptgid;
 	__builtin_memcpy(ev->comm, init.comm, sizeof(ev->comm));
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(false));
 	return 0;
 }
 
@@ -236,7 +236,7 @@ int BPF_PROG(mo_fork_hold, struct task_struct *parent, struct task_struct *child
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	ev->ppid = ptgid;
 	BPF_CORE_READ_STR_INTO(&ev->comm, child, comm);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(true));
 	__sync_fetch_and_add(&mo_sess.gate.stops, 1);
 	return 0;
 skip:
@@ -388,7 +388,7 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	ev->args_len = len;
 	ev->exe = exe;
 	ev->flags = gate_exec(task, tgid, &exe) ? MO_EXEC_STOPPED : 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(ev->flags & MO_EXEC_STOPPED));
 	return 0;
 }
 

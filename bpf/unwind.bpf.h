@@ -78,7 +78,7 @@ static __always_inline void ask_for_table(struct unwind_walk *w)
 	ev->file = w->vma.file;
 	ev->vm_start = w->vma.start;
 	ev->vm_end = w->vma.end;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(true));
 }
 
 /* The row of the table holding at file offset off; NULL before the first

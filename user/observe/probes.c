@@ -205,6 +205,11 @@ void probes__fork(struct mo_probes *p, pid_t parent, pid_t child)
 		session__count_unlinked_fork(p->sess);
 }
 
+bool probes__forks_urgent(const struct mo_probes *p)
+{
+	return p->heap_per_process || usdt_probes__pids(p->usdt);
+}
+
 void probes__exit(struct mo_probes *p, pid_t tgid)
 {
 	usdt_probes__exit(p->usdt, tgid);

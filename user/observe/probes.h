@@ -64,6 +64,9 @@ void probes__heap_per_process(struct mo_probes *p, bool count_unlinked_forks);
  * process) allocator links gets its own links (again: nothing more); an
  * exited process's links are closed in the background. */
 void probes__fork(struct mo_probes *p, pid_t parent, pid_t child);
+/* Does a fork need memobs at once (links for the child, which a fork does
+ * not carry)? */
+bool probes__forks_urgent(const struct mo_probes *p);
 void probes__exit(struct mo_probes *p, pid_t tgid);
 
 /* memobs's own files are watched: poll this fd, and call on_watch. */

@@ -378,6 +378,16 @@ int session__poll_fd(struct mo_session *s)
 	return ring_buffer__epoll_fd(s->rb);
 }
 
+void session__consume(struct mo_session *s)
+{
+	ring_buffer__consume(s->rb);
+}
+
+void session__lazy_events(struct mo_session *s, bool lazy)
+{
+	__atomic_store_n(&s->skel->bss->mo_sess.lazy_events, lazy, __ATOMIC_SEQ_CST);
+}
+
 int session__exe_ready(struct mo_session *s, const struct mo_exe_key *key, bool again)
 {
 	__u32 ready = again ? MO_EXE_AGAIN : MO_EXE_READY;

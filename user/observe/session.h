@@ -98,6 +98,11 @@ int session__start_root_phase(struct mo_session *s, __u64 start_ns);
 int session__poll(struct mo_session *s, int timeout_ms);
 /* A file descriptor that becomes readable when records are pending. */
 int session__poll_fd(struct mo_session *s);
+/* Deliver the records pending now, without a system call. */
+void session__consume(struct mo_session *s);
+/* Whether fork, exec and exit events wake memobs (mo_state.lazy_events):
+ * lazy, memobs must consume every MO_LAZY_EVENTS_MS. */
+void session__lazy_events(struct mo_session *s, bool lazy);
 
 /* The -p gate may let this content run from now on, or (again) must stop
  * every process that execs it, for a look each. The second takes the file's

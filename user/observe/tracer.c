@@ -326,6 +326,20 @@ static void tick(struct mo_tracer *t, __u64 now)
 		views__serve(t->views, t->serve, &t->procs, now);
 }
 
+/* Where no one waits for them, fork, exec and exit events need not wake
+ * memobs. Someone does in -a mode (a container's cgroup path is learned at
+ * the exits of its processes, before it goes), for in-process heap
+ * counting, and for processes with links of their own (their forks). */
+void tracer_lazy_events(struct mo_tracer *t)
+{
+	bool lazy = t->opts.mode == MO_MODE_TREE && !t->inproc && !probes__forks_urgent(t->probes);
+
+	if (lazy != t->lazy_events) {
+		session__lazy_events(t->sess, lazy);
+		t->lazy_events = lazy;
+	}
+}
+
 /* The run loop's descriptors: these, then the roots' pidfds. */
 enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, FD_GATE, FD_HEAP, NFIXED };
 
@@ -348,6 +362,9 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	while (!ret && !root_done && !t->stop) {
 		__u64 now = mono_ns(), wake;
 
+		/* What BPF did not wake memobs for, before anything reads the maps. */
+		session__consume(t->sess);
+		tracer_lazy_events(t);
 		stopgate__tick(t->stopgate, now);
 		fds[FD_EVENTS] = (struct pollfd){ .fd = session__poll_fd(t->sess), .events = POLLIN };
 		fds[FD_SIGNALS] = (struct pollfd){ .fd = t->sigfd, .events = POLLIN };
@@ -379,12 +396,14 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		wake = next_sample < next_tick ? next_sample : next_tick;
 		if (deadline && deadline < wake)
 			wake = deadline;
+		if (wake > now + MO_LAZY_EVENTS_MS * 1000000ull)
+			wake = now + MO_LAZY_EVENTS_MS * 1000000ull;
 		if (poll(fds, NFIXED + t->nroots, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
 		}
-		if (fds[FD_EVENTS].revents)
-			session__poll(t->sess, 0);
+		/* Every wakeup: the events of an exec the gate holds come first. */
+		session__consume(t->sess);
 		if (fds[FD_SIGNALS].revents)
 			on_signal(t, forward);
 		if (fds[FD_SERVE].revents)

@@ -124,6 +124,7 @@ void tracer_inspect_exe(struct mo_tracer *t, const struct mo_ev_exec *ev)
 		load_exe_tables(t, path, n > 0 ? real : NULL);
 	}
 	session__exe_ready(t->sess, &ev->exe, probes__on_exec_stopped(t->probes, ev->hdr.tgid));
+	tracer_lazy_events(t);
 	stopgate__release(t->stopgate, ev->hdr.tgid, t->run);
 }
 
@@ -146,6 +147,8 @@ static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
 	 * count the process, and if not, why (for every exec). */
 	if (held->first || (held->asked & MO_EXEC_AGAIN))
 		asked = probes__on_exec_held(t->probes, held);
+	/* Links of its own: its forks wake memobs from before it runs. */
+	tracer_lazy_events(t);
 	return asked | (t->inproc ? inproc__held(t->inproc, held) : 0);
 }
 

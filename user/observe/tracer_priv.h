@@ -48,6 +48,7 @@ struct mo_tracer {
 	__u64 t0_ns;
 	__u64 end_ns;
 	bool stop;		/* a stop signal in -p/-a mode */
+	bool lazy_events;	/* as told to BPF (tracer_lazy_events) */
 };
 
 static inline __u64 mono_ns(void)
@@ -57,6 +58,10 @@ static inline __u64 mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
+
+/* Tell BPF whether fork, exec and exit events may wait for memobs's next
+ * read (mo_state.lazy_events); again whenever that may have changed. */
+void tracer_lazy_events(struct mo_tracer *t);
 
 /* Processes read from /proc that exited before BPF knew them: ended now. */
 void tracer_end_unseen_exits(struct mo_tracer *t);

@@ -210,6 +210,11 @@ int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char 
 	return ret ?: (int)mf->sites.count;
 }
 
+size_t usdt_probes__pids(const struct mo_usdt_probes *up)
+{
+	return up->npids;
+}
+
 static bool has_link(const struct mo_usdt_probes *up, pid_t tgid, const struct mo_file_id *id)
 {
 	for (size_t i = 0; i < up->npids; i++)

@@ -50,6 +50,10 @@ int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char 
  * with the reason in err. */
 int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char *err, size_t errlen);
 
+/* How many processes have links of their own: their forks need links
+ * before the child runs far. */
+size_t usdt_probes__pids(const struct mo_usdt_probes *up);
+
 /* tgid exited: its links are closed in the background. */
 void usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid);
 
