@@ -145,6 +145,34 @@ static __always_inline bool job_of_a_shell(struct task_struct *task)
 	       BPF_CORE_READ(sig, pids[PIDTYPE_SID]) == BPF_CORE_READ(psig, pids[PIDTYPE_SID]);
 }
 
+/* tgid's entry of the host-wide mo_holds, made when it has none; NULL when
+ * they are full. */
+static __always_inline struct mo_hold *hold_of(__u32 tgid)
+{
+	struct mo_hold none = {};
+
+	bpf_map_update_elem(&mo_holds, &tgid, &none, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&mo_holds, &tgid);
+}
+
+/* Record in hold (hold_of; NULL: the holds are full) that this instance
+ * holds the process, then stop it: the current one (stop_current), else
+ * task, a new child (bpf_send_signal_task, 6.13). false when there is no
+ * hold or the stop is refused; the hold is then not this instance's. */
+static __always_inline bool hold_and_stop(struct mo_hold *hold, bool stop_current, struct task_struct *task)
+{
+	__u64 bit = 1ull << (mo_cfg.gate_bit & (MO_MAX_GATES - 1));
+
+	if (!hold)
+		return false;
+	__sync_fetch_and_or(&hold->owners, bit);
+	if (stop_current ? bpf_send_signal(SIGSTOP) : bpf_send_signal_task(task, SIGSTOP, PIDTYPE_TGID, 0)) {
+		__sync_fetch_and_and(&hold->owners, ~bit);
+		return false;
+	}
+	return true;
+}
+
 /* The -p gate: stop a process at an exec memobs has to look at (an
  * executable's content not seen before, or one whose every process needs a
  * look: markers), so that it can attach probes before it runs; SIGCONT
@@ -156,8 +184,6 @@ static __always_inline bool gate_exec(struct task_struct *task, __u32 tgid, cons
 {
 	struct mo_exe_key key = *exe;
 	__u32 inspecting = MO_EXE_INSPECTING, *state;
-	__u64 bit = 1ull << (mo_cfg.gate_bit & (MO_MAX_GATES - 1));
-	struct mo_hold none = {}, *hold;
 
 	if (!mo_cfg.gate_exec || !mo_sess.gate.armed)
 		return false;
@@ -174,15 +200,7 @@ static __always_inline bool gate_exec(struct task_struct *task, __u32 tgid, cons
 	}
 	if (!state)
 		bpf_map_update_elem(&mo_exes, &key, &inspecting, BPF_NOEXIST);
-	bpf_map_update_elem(&mo_holds, &tgid, &none, BPF_NOEXIST);
-	hold = bpf_map_lookup_elem(&mo_holds, &tgid);
-	if (!hold) {
-		__sync_fetch_and_add(&mo_sess.gate.hold_fails, 1);
-		return false;
-	}
-	__sync_fetch_and_or(&hold->owners, bit);
-	if (bpf_send_signal(SIGSTOP)) {
-		__sync_fetch_and_and(&hold->owners, ~bit);
+	if (!hold_and_stop(hold_of(tgid), true, NULL)) {
 		__sync_fetch_and_add(&mo_sess.gate.hold_fails, 1);
 		return false;
 	}
@@ -208,16 +226,14 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(mo_fork_hold, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 tgid = BPF_CORE_READ(child, tgid), ptgid = BPF_CORE_READ(parent, tgid);
-	__u64 bit = 1ull << (mo_cfg.gate_bit & (MO_MAX_GATES - 1));
-	struct mo_hold none = {}, *hold;
+	struct mo_hold *hold;
 	struct mo_ev_fork *ev;
 
 	if (!mo_cfg.hold_forks || BPF_CORE_READ(child, pid) != tgid || !session_proc(ptgid) || !mo_sess.gate.armed)
 		return 0;
 	if (bpf_ktime_get_ns() - mo_sess.gate.heartbeat_ns > MO_GATE_HEARTBEAT_NS || job_control_shell(parent))
 		goto skip;
-	bpf_map_update_elem(&mo_holds, &tgid, &none, BPF_NOEXIST);
-	hold = bpf_map_lookup_elem(&mo_holds, &tgid);
+	hold = hold_of(tgid);
 	if (!hold)
 		goto skip;
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
@@ -225,9 +241,7 @@ int BPF_PROG(mo_fork_hold, struct task_struct *parent, struct task_struct *child
 		MO_DROP(events);
 		goto skip;
 	}
-	__sync_fetch_and_or(&hold->owners, bit);
-	if (bpf_send_signal_task(child, SIGSTOP, PIDTYPE_TGID, 0)) {
-		__sync_fetch_and_and(&hold->owners, ~bit);
+	if (!hold_and_stop(hold, false, child)) {
 		bpf_ringbuf_discard(ev, 0);
 		goto skip;
 	}
