@@ -72,12 +72,34 @@ struct mo_execgate {
 	uint64_t answered, inspected;
 };
 
-struct mo_execgate *execgate__new(int listener, struct mo_gate_ids *ids, mo_exec_hook hook, void *ctx)
+int execgate_notif_sizes(size_t *req_size, size_t *resp_size)
 {
 	struct seccomp_notif_sizes sizes;
+	int ret = syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) ? -errno : 0;
+
+	*req_size = sizeof(struct seccomp_notif);
+	*resp_size = sizeof(struct seccomp_notif_resp);
+	if (!ret && sizes.seccomp_notif > *req_size)
+		*req_size = sizes.seccomp_notif;
+	if (!ret && sizes.seccomp_notif_resp > *resp_size)
+		*resp_size = sizes.seccomp_notif_resp;
+	return ret;
+}
+
+int execgate_let_go(int listener, struct seccomp_notif_resp *resp, size_t resp_size, uint64_t id)
+{
+	memset(resp, 0, resp_size);
+	resp->id = id;
+	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) ? -errno : 0;
+}
+
+struct mo_execgate *execgate__new(int listener, struct mo_gate_ids *ids, mo_exec_hook hook, void *ctx)
+{
+	size_t req_size, resp_size;
 	struct mo_execgate *g;
 
-	if (syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes))
+	if (execgate_notif_sizes(&req_size, &resp_size))
 		return NULL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -92,9 +114,8 @@ struct mo_execgate *execgate__new(int listener, struct mo_gate_ids *ids, mo_exec
 	g->ids = ids;
 	g->hook = hook;
 	g->ctx = ctx;
-	/* The kernel's structs may be larger than the headers': its sizes. */
-	g->req_size = sizes.seccomp_notif > sizeof(*g->req) ? sizes.seccomp_notif : sizeof(*g->req);
-	g->resp_size = sizes.seccomp_notif_resp > sizeof(*g->resp) ? sizes.seccomp_notif_resp : sizeof(*g->resp);
+	g->req_size = req_size;
+	g->resp_size = resp_size;
 	g->req = calloc(1, g->req_size);
 	g->resp = calloc(1, g->resp_size);
 	g->seen = probeset__new(sizeof(unsigned));
@@ -133,10 +154,7 @@ void execgate__counts(const struct mo_execgate *g, uint64_t *answered, uint64_t 
  * (ENOENT) needs nothing. */
 static void answer(struct mo_execgate *g, uint64_t id)
 {
-	memset(g->resp, 0, g->resp_size);
-	g->resp->id = id;
-	g->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	if (!ioctl(g->listener, SECCOMP_IOCTL_NOTIF_SEND, g->resp))
+	if (!execgate_let_go(g->listener, g->resp, g->resp_size, id))
 		g->answered++;
 }
 

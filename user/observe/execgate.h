@@ -15,6 +15,7 @@
 #define MO_EXECGATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "probe/probeset.h"
@@ -22,6 +23,18 @@
 /* In the command before it drops root: install the filter. Returns the
  * listener fd or -errno. */
 int execgate_install(void);
+
+struct seccomp_notif_resp;
+
+/* How large a notification and an answer are: the kernel's sizes
+ * (SECCOMP_GET_NOTIF_SIZES), at least the headers'. 0, or -errno with the
+ * headers' sizes. */
+int execgate_notif_sizes(size_t *req_size, size_t *resp_size);
+
+/* Let notification id's exec go on as if nothing had looked
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE), answered through resp (resp_size
+ * bytes). 0, or -errno (ENOENT: the task died meanwhile). */
+int execgate_let_go(int listener, struct seccomp_notif_resp *resp, size_t resp_size, uint64_t id);
 
 /* What a held exec is about to run. */
 struct mo_exec_held {

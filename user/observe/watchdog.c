@@ -127,40 +127,32 @@ static int receive(int sock, struct given *g)
 	return msg.type;
 }
 
-static void let_go(int listener, struct seccomp_notif_resp *resp, size_t size, uint64_t id)
-{
-	memset(resp, 0, size);
-	resp->id = id;
-	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-}
-
 /* Answer in memobs's place until no task of the tree is left. */
 static void take_over(int listener, const struct mo_gate_ids *ids)
 {
-	struct seccomp_notif_sizes sizes = { sizeof(struct seccomp_notif), sizeof(struct seccomp_notif_resp), 0 };
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
+	size_t req_size, resp_size;
 
-	syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
-	req = calloc(1, sizes.seccomp_notif > sizeof(*req) ? sizes.seccomp_notif : sizeof(*req));
-	resp = calloc(1, sizes.seccomp_notif_resp > sizeof(*resp) ? sizes.seccomp_notif_resp : sizeof(*resp));
+	execgate_notif_sizes(&req_size, &resp_size);
+	req = calloc(1, req_size);
+	resp = calloc(1, resp_size);
 	if (!req || !resp)
 		_exit(1);
 	/* One memobs took and did not answer: still valid (waiting) is ours. */
 	if (__atomic_load_n(&ids->any, __ATOMIC_ACQUIRE))
 		for (uint64_t id = ids->last; id != ids->last + RESCUE_SPAN; id++)
 			if (!ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id))
-				let_go(listener, resp, sizes.seccomp_notif_resp, id);
+				execgate_let_go(listener, resp, resp_size, id);
 	for (;;) {
 		struct pollfd p = { listener, POLLIN, 0 };
 
 		if (poll(&p, 1, -1) < 0)
 			continue;
 		if (p.revents & POLLIN) {
-			memset(req, 0, sizes.seccomp_notif);
+			memset(req, 0, req_size);
 			if (!ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req))
-				let_go(listener, resp, sizes.seccomp_notif_resp, req->id);
+				execgate_let_go(listener, resp, resp_size, req->id);
 		} else if (p.revents & (POLLHUP | POLLERR)) {
 			_exit(0);
 		}
