@@ -411,8 +411,8 @@ static void handle(struct mo_execgate *g)
 	file_id_from_stat(&t.st, &exec_id);
 	flags = probeset__get(g->seen, &exec_id, "");
 	if ((flags && !(*flags & (MO_EXEC_AGAIN | MO_EXEC_ENV))) || mapped_file(g->req->pid, opath, &t)) {
+		answer(g, rid);	/* before the close: the exec waits for it */
 		close(opath);
-		answer(g, rid);
 		return;
 	}
 	close(opath);
@@ -426,8 +426,8 @@ static void handle(struct mo_execgate *g)
 		if (flags)
 			*flags = now;
 	}
-	close(t.fd);
 	answer(g, rid);
+	close(t.fd);
 }
 
 int execgate__serve(struct mo_execgate *g)
