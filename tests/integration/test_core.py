@@ -42,6 +42,21 @@ def test_every_child_seen_with_its_own_peak():
     assert statuses == list(range(6)), statuses
 
 
+def test_a_burst_of_short_children_all_recorded():
+    # Fork and exit events that wake no one (lazy_events) are read later in
+    # a batch: none may be lost or left without its exit.
+    n = 1500
+    proc, doc = memobs(["-q"], [prog("children"), str(n), "0"], check_rc=0)
+    truth = {int(pid) for pid, _ in re.findall(r"child (\d+) (\d+)", proc.stdout)}
+    assert len(truth) == n, proc.stdout[-500:]
+    by_pid = {p["pid"]: p for p in doc["processes"]}
+    missing = sorted(truth - set(by_pid))
+    assert not missing, "%d children missing, e.g. %s" % (len(missing), missing[:5])
+    statuses = sorted(by_pid[pid]["exit_status"] for pid in truth)
+    assert statuses == sorted(i % 256 for i in range(n)), statuses[:20]
+    assert doc["drops"]["events"] == 0 and doc["drops"]["processes"] == 0, doc["drops"]
+
+
 def test_children_that_exec_are_followed():
     _, doc = memobs([], [prog("children"), "3", "10", "exec"], check_rc=0)
     touched = procs_by_comm(doc, "alloc_touch")
