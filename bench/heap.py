@@ -123,7 +123,7 @@ def strace_processes(tree):
     subprocess.run(["make", "-s", "clean"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as out:
         subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve,exit_group", "-e", "signal=none",
-                        "-o", out.name, "make", "-j2"], cwd=tree, check=True, env=run.clean_env({}),
+                        "-o", out.name, "make", "-j2"], cwd=tree, check=True, env=run.clean_env(),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         lines = out.read().splitlines()
     execs = collections.Counter(os.path.basename(l.split('"')[1]) for l in lines
@@ -183,7 +183,7 @@ class Session:
 
     def __init__(self, argv):
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     env=run.clean_env({}))
+                                     env=run.clean_env())
         self.err = []
         for line in self.proc.stderr:
             self.err.append(line)

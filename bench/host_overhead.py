@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import run
 import workloads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,14 +34,9 @@ def log(msg):
     sys.stderr.flush()
 
 
-def env():
-    # memobs would run the command as SUDO_UID; the bare runs run it as root: the same for all.
-    return {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
-
-
 def timed(cmd):
     t = time.monotonic()
-    subprocess.run(cmd, check=True, env=env(), stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, env=run.clean_env(), stdout=subprocess.DEVNULL)
     return time.monotonic() - t
 
 
@@ -49,7 +45,7 @@ class HostObserver:
 
     def __init__(self, memobs, out):
         self.proc = subprocess.Popen([memobs, "-a", "-v", "-q", "-o", out], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True, env=env())
+                                     stderr=subprocess.PIPE, text=True, env=run.clean_env())
         for line in self.proc.stderr:
             if "memobs: observing" in line:
                 return
@@ -71,7 +67,7 @@ def run_mode(mode, wl, memobs, tmp):
         # memobs's start-up and report are outside the build's own time: time -f %e measures the build.
         tfile = os.path.join(tmp, "time")
         subprocess.run([memobs, "-q", "-o", out, "--", "/usr/bin/time", "-f", "%e", "-o", tfile] + wl.command(),
-                       check=True, env=env(), stdout=subprocess.DEVNULL)
+                       check=True, env=run.clean_env(), stdout=subprocess.DEVNULL)
         with open(tfile) as f:
             return float(f.read().split()[-1]), None
     obs = HostObserver(memobs, out)

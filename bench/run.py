@@ -44,11 +44,11 @@ def log(msg):
     sys.stderr.flush()
 
 
-def clean_env(extra):
+def clean_env(extra=None):
     # As root under sudo, memobs would run the command as the invoking user; the other observers
     # run it as root. Every observer runs it as the same user here.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
-    env.update(extra)
+    env.update(extra or {})
     return env
 
 

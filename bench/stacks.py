@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 
+import run
 import workloads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,15 +39,11 @@ def log(msg):
     sys.stderr.flush()
 
 
-def env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
-
-
 def timed(cmd, cwd=None):
     """Wall seconds and CPU seconds (user + system) of cmd and all its descendants."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.monotonic()
-    subprocess.run(cmd, cwd=cwd, check=True, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=cwd, check=True, env=run.clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.monotonic() - t
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
@@ -61,7 +58,7 @@ def sample_cost(memobs, grower, rounds, tmp):
             out = os.path.join(tmp, "grower.json")
             tfile = os.path.join(tmp, "time")
             subprocess.run([memobs, "-q", "--rss-sample-bytes", period, "-o", out, "--", "/usr/bin/time", "-f",
-                            "%S", "-o", tfile, grower, "512"], check=True, env=env(), stdout=subprocess.DEVNULL)
+                            "%S", "-o", tfile, grower, "512"], check=True, env=run.clean_env(), stdout=subprocess.DEVNULL)
             sys_s[period] = float(open(tfile).read().split()[-1])
             if period != "0":
                 doc = json.load(open(out))

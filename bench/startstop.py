@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRUE = "/bin/true"
 BPFTRACE = ["bpftrace", "-q", "-e", "tracepoint:sched:sched_process_exit { @n = count(); }", "-c", TRUE]
@@ -33,9 +35,8 @@ EXECS = 20000
 
 def wall(argv):
     """Seconds from start to exit of argv (its output discarded), and its exit status."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUDO_")}
     t0 = time.monotonic()
-    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=600)
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=run.clean_env(), timeout=600)
     return time.monotonic() - t0, p.returncode, p.stderr.decode(errors="replace")[-300:]
 
 
