@@ -5,6 +5,7 @@ run_tests(globals()); every function named test_* is one test and prints
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,13 @@ def assert_near(actual, expected, rel=0.0, abs_=0, what="value"):
     tol = max(abs(expected) * rel, abs_)
     assert abs(actual - expected) <= tol, "%s: %d vs expected %d (tolerance %d, off by %.2f%%)" % (
         what, actual, expected, tol, 100.0 * (actual - expected) / expected if expected else 0)
+
+
+def free_port():
+    """A loopback TCP port nothing listens on now (for --serve)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def cgroup2_mount():

@@ -8,7 +8,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import MEMOBS, FreshCgroup, MiB, Observer, assert_near, prog, run_tests  # noqa: E402
+from harness import MEMOBS, FreshCgroup, MiB, Observer, assert_near, free_port, prog, run_tests  # noqa: E402
 
 NOBODY = 65534
 
@@ -184,12 +183,6 @@ def test_several_pids_each_with_descendants():
     assert_near(proc_of(doc, a.pid)["rss"]["peak"], hwm[0][1], rel=0.05, abs_=MiB, what="A after exec")
     assert_near(proc_of(doc, b.pid)["rss"]["peak"], hwm[1][0], rel=0.05, abs_=MiB, what="B after exec")
     assert {p["pid"] for p in doc["processes"]} == {a.pid, b.pid, child[0]["pid"]}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_prometheus_cgroup_series():

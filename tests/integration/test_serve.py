@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, MEMOBS, MiB, ROOT, prog, run_tests  # noqa: E402
+from harness import BUILD, MEMOBS, MiB, ROOT, free_port, prog, run_tests  # noqa: E402
 
 DEMO = os.path.join(BUILD, "serve_demo")
 LISTED = 64     # MO_PROM_MAX_PROCS
@@ -81,12 +81,6 @@ def get_metrics(addr):
         assert r.status == 200
         assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8", r.headers
         return r.read()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(what, fn, timeout=180, every=0.5):
