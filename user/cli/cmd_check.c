@@ -41,7 +41,7 @@ struct check_runs {
 enum { OPT_HISTORY = 256, OPT_RUN, OPT_BASELINE, OPT_LABEL, OPT_MAX_GROWTH };
 
 static const struct cli_opt check_opts[] = {
-	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	HISTORY_CLI_OPT(OPT_HISTORY),
 	{ "run", OPT_RUN, required_argument, "FILE", "check this run document (memobs -o) instead" },
 	{ "baseline", OPT_BASELINE, required_argument, "REF", "compare with one run: @-2, a commit prefix, a label or a "
 	  "file" },

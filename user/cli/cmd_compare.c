@@ -25,7 +25,7 @@ struct side {
 enum { OPT_HISTORY = 256, OPT_FORMAT };
 
 static const struct cli_opt compare_opts[] = {
-	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	HISTORY_CLI_OPT(OPT_HISTORY),
 	{ "format", OPT_FORMAT, required_argument, "FORMAT", "table (default) or json" },
 	CLI_OPT_HELP,
 	{},

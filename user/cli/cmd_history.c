@@ -34,7 +34,7 @@ struct phase_names {
 enum { OPT_HISTORY = 256, OPT_LABEL, OPT_FORMAT };
 
 static const struct cli_opt history_opts[] = {
-	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	HISTORY_CLI_OPT(OPT_HISTORY),
 	{ "runs", 'n', required_argument, "N", "the last N runs (default " XSTR(DEFAULT_RUNS) ")" },
 	{ "label", OPT_LABEL, required_argument, "L", "only runs labelled L" },
 	{ "format", OPT_FORMAT, required_argument, "FORMAT", "table (default) or json" },

@@ -58,7 +58,7 @@ static const struct cli_opt report_opts[] = {
 	{ "weight", OPT_WEIGHT, required_argument, "W", "what the folded stacks weigh: alloc (allocated bytes, the "
 	  "default with --heap), live (bytes never freed), rss (RSS growth, the default without)" },
 	{ "lines", OPT_LINES, no_argument, NULL, "folded frames followed by their (file.c:42) where DWARF gave one" },
-	{ "history", OPT_HISTORY, required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" },
+	HISTORY_CLI_OPT(OPT_HISTORY),
 	CLI_OPT_HELP,
 	{},
 };

@@ -8,6 +8,10 @@
 #include <cjson/cJSON.h>
 #include "history/history.h"
 
+/* The --history option of the subcommands that read the history (cli_opt). */
+#define HISTORY_CLI_OPT(key) \
+	{ "history", (key), required_argument, "PATH", "the history file (default " HISTORY_DEFAULT_PATH ")" }
+
 /* Load the history at path into *h (free with history_free in any case),
  * printing a warning per skipped line. A missing file is an error said
  * with what to do when `required`, and silent otherwise (the caller may
