@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "probe/elfinfo.h"
 #include "stacks/buildids.h"
@@ -138,6 +139,24 @@ static bool test_cxx_names_demangled(void)
 	return true;
 }
 
+/* The hex of a build id as BPF gives it (20 bytes, zero-padded): this
+ * binary's, as the ELF note reads, and a 16-byte (md5) one cut at its end. */
+static bool test_build_id_hex(void)
+{
+	unsigned char raw[20] = { 0 }, md5[20] = { 0x00, 0x0f, 0xf0, 0xab, 0xcd, 0xef, 0x10, 0x99,
+						 0x80, 0x7f, 0x01, 0x02, 0xfe, 0xff, 0x5a, 0xa5 };
+	char hex[MO_BUILD_ID_HEX];
+	size_t n = strlen(self_id) / 2;
+
+	for (size_t i = 0; i < n && i < sizeof(raw); i++)
+		sscanf(self_id + 2 * i, "%2hhx", &raw[i]);
+	buildids_hex(raw, hex);
+	ASSERT_STR_EQ(hex, self_id);
+	buildids_hex(md5, hex);
+	ASSERT_STR_EQ(hex, "000ff0abcdef1099807f0102feff5aa5");
+	return true;
+}
+
 int main(void)
 {
 	if (!setup()) {
@@ -149,6 +168,7 @@ int main(void)
 	RUN(test_unknown_file_falls_back_to_offset);
 	RUN(test_each_frame_looked_up_once);
 	RUN(test_cxx_names_demangled);
+	RUN(test_build_id_hex);
 	buildids__free(ids);
 	return check_summary();
 }

@@ -55,8 +55,11 @@ void buildids_hex(const unsigned char id[20], char out[MO_BUILD_ID_HEX])
 	/* The kernel pads shorter ids (e.g. 16-byte md5 ids) with zeros. */
 	while (n > 0 && !id[n - 1])
 		n--;
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	/* Not snprintf: it runs for every frame of every stack read out. */
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = "0123456789abcdef"[id[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[id[i] & 15];
+	}
 	out[2 * n] = 0;
 }
 
