@@ -9,7 +9,10 @@ of the rounds, and the ratio memobs / bpftrace is the median of the per-round ra
   memobs-report memobs -- /bin/true (the report printed: the stacks named)
   memobs-rss0   memobs -q --rss-sample-bytes 0 -- /bin/true (no RSS-growth stacks to symbolize)
   bpftrace      bpftrace -e 'tracepoint:sched:sched_process_exit { @n = count(); }' -c /bin/true
+  memobs-heap   memobs -q --heap -- /bin/true (the in-process heap path: issue 14's start and stop)
+  bpftrace-heap bpftrace with libc's malloc, malloc's return and free probed, -c /bin/true
   before        BENCH_MEMOBS_BEFORE -q -- /bin/true, when given (a build to compare with)
+  before-heap   BENCH_MEMOBS_BEFORE -q --heap -- /bin/true, the same
 Then the exec gate's round trip: exec_fail N /etc/passwd (execve of a file that is not
 executable: the kernel's checks, and under memobs one answer of the gate for a file it knows),
 bare and under memobs; (memobs - bare) / N.
@@ -30,6 +33,9 @@ import run
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRUE = "/bin/true"
 BPFTRACE = ["bpftrace", "-q", "-e", "tracepoint:sched:sched_process_exit { @n = count(); }", "-c", TRUE]
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+BPFTRACE_HEAP = ["bpftrace", "-q", "-e", f"uprobe:{LIBC}:malloc {{ @a = count(); }} "
+                 f"uretprobe:{LIBC}:malloc {{ @b = count(); }} uprobe:{LIBC}:free {{ @c = count(); }}", "-c", TRUE]
 EXECS = 20000
 
 
@@ -67,10 +73,13 @@ def main():
         "memobs-report": [memobs, "--", TRUE],
         "memobs-rss0": [memobs, "-q", "--rss-sample-bytes", "0", "--", TRUE],
         "bpftrace": BPFTRACE,
+        "memobs-heap": [memobs, "-q", "--heap", "--", TRUE],
+        "bpftrace-heap": BPFTRACE_HEAP,
     }
     before = os.environ.get("BENCH_MEMOBS_BEFORE")
     if before:
         rows["before"] = [os.path.abspath(before), "-q", "--", TRUE]
+        rows["before-heap"] = [os.path.abspath(before), "-q", "--heap", "--", TRUE]
     times = {k: [] for k in rows}
     names = list(rows)
     for name in names:          # untimed: caches warm
@@ -88,6 +97,7 @@ def main():
             f"{n} {times[n][-1]:.3f}" for n in names)))
     ratios = [m / b for m, b in zip(times["memobs"], times["bpftrace"])]
     report_ratios = [m / b for m, b in zip(times["memobs-report"], times["bpftrace"])]
+    heap_ratios = [m / b for m, b in zip(times["memobs-heap"], times["bpftrace-heap"])]
     bare_ns, gated_ns = exec_round_trip(memobs, os.path.abspath(args.build))
     doc = {
         "what": "memobs -- true vs bpftrace with one tracepoint (issue 15); the exec gate's round trip",
@@ -98,12 +108,15 @@ def main():
         "median_s": {k: statistics.median(v) for k, v in times.items()},
         "memobs_over_bpftrace": statistics.median(ratios),
         "memobs_report_over_bpftrace": statistics.median(report_ratios),
+        "memobs_heap_over_bpftrace_heap": statistics.median(heap_ratios),
         "target": "<= 0.5",
         "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns},
     }
     if before:
         doc["before_over_bpftrace"] = statistics.median(
             [b / t for b, t in zip(times["before"], times["bpftrace"])])
+        doc["before_heap_over_bpftrace_heap"] = statistics.median(
+            [b / t for b, t in zip(times["before-heap"], times["bpftrace-heap"])])
     out = os.environ.get("BENCH_OUT") or os.path.join(args.build, "startstop.json")
     with open(out, "w") as f:
         json.dump(doc, f, indent=1)
@@ -112,8 +125,11 @@ def main():
         print(f"| {k} | `{doc['commands'][k]}` | {doc['median_s'][k]:.3f} |")
     print(f"\nmemobs / bpftrace (median of per-round ratios): {doc['memobs_over_bpftrace']:.2f} (target <= 0.5); "
           f"with the report: {doc['memobs_report_over_bpftrace']:.2f}")
+    print(f"memobs --heap / bpftrace with malloc, its return and free: {doc['memobs_heap_over_bpftrace_heap']:.2f} "
+          "(target <= 0.5)")
     if before:
-        print(f"before / bpftrace: {doc['before_over_bpftrace']:.2f}")
+        print(f"before / bpftrace: {doc['before_over_bpftrace']:.2f}; before --heap / bpftrace with malloc, its "
+              f"return and free: {doc['before_heap_over_bpftrace_heap']:.2f}")
     print(f"exec gate round trip: {gated_ns - bare_ns:.0f} ns per exec (bare {bare_ns:.0f} ns, "
           f"under memobs {gated_ns:.0f} ns; exec_fail {EXECS} /etc/passwd, median of 3)")
     return 0
