@@ -66,9 +66,11 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/memobs.bpf.o: $(BPF_OBJS)
+# Makefile: which sources go into which object is decided here (a build
+# directory made before a program moved out must not keep it).
+$(BUILD)/memobs.bpf.o: $(BPF_OBJS) Makefile
 	$(call msg,LINK-BPF,$@)
-	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(BPFTOOL) gen object $@ $(filter %.o,$^)
 
 $(BUILD)/memobs_heap.bpf.o: $(BUILD)/bpf/maps.bpf.o $(BUILD)/bpf/heap.bpf.o
 	$(call msg,LINK-BPF,$@)
