@@ -25,6 +25,8 @@ test_packages=(
 	protobuf-compiler
 	# --serve: a real Prometheus server scraping it, and promtool
 	prometheus
+	# the kernel's workqueue seen detaching memobs's links after it stops (test_teardown)
+	bpftrace
 )
 case "${1:-}" in
 --test) packages+=("${test_packages[@]}") ;;

@@ -31,7 +31,8 @@ struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct m
 {
 	struct mo_probes *p = calloc(1, sizeof(*p));
 
-	if (!p || !(p->links = links__new()) || !(p->usdt = usdt_probes__new(session__skel(s), p->links)) ||
+	if (!p || !(p->links = links__new(session__handoff(s))) ||
+	    !(p->usdt = usdt_probes__new(session__skel(s), p->links)) ||
 	    (heap && !(p->heap = heap_probes__new(session__skel(s), p->links)))) {
 		snprintf(err, errlen, "out of memory");
 		probes__free(p);

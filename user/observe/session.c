@@ -18,6 +18,7 @@
 #include "observe/filters.h"
 #include "probe/attach_inproc.h"
 #include "probe/attach_usdt.h"
+#include "probe/handoff.h"
 #include "lib/log.h"
 #include "observe/bpf_log.h"
 #include "observe/session.h"
@@ -144,6 +145,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 				 char *err, size_t errlen)
 {
 	struct mo_session *s = calloc(1, sizeof(*s));
+	char why[300];
 	int ret;
 
 	if (!s) {
@@ -210,6 +212,9 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(-ret));
 		goto err_free;
 	}
+	s->handoff = handoff__new(why, sizeof(why));
+	if (!s->handoff)
+		log_info("%s: memobs waits for the kernel to detach its BPF links when it stops", why);
 	/* memobs's own executable needs no inspection at exec. */
 	session__exe_ready_file(s, "/proc/self/exe", false);
 	bpf_log_drop();
@@ -221,14 +226,20 @@ err_free:
 	return NULL;
 }
 
-/* Each detach waits for the kernel (a tracepoint's unregistering): off the
- * thread that writes the report. */
+/* A link pinned while libbpf closes its fds (and a tracepoint's perf event)
+ * is detached by the kernel when the pin goes (handoff.h); without the pin,
+ * by this thread, waiting for the tracepoint's unregistering. */
 static void *detach_links(void *arg)
 {
 	struct mo_session *s = arg;
 
-	for (int i = 0; i < NLINKS; i++)
+	for (int i = 0; i < NLINKS; i++) {
+		int slot = s->links[i] ? handoff__pin(s->handoff, bpf_link__fd(s->links[i])) : -1;
+
 		bpf_link__destroy(s->links[i]);
+		if (slot >= 0)
+			handoff__unpin(s->handoff, slot);
+	}
 	return NULL;
 }
 
@@ -238,6 +249,13 @@ void session__detach(struct mo_session *s)
 		return;
 	s->links[NLINKS - 1] = s->skel->links.mo_rss_stat;
 	s->skel->links.mo_rss_stat = NULL;
+	/* Handed off, nothing waits: no thread needed. */
+	if (s->handoff) {
+		detach_links(s);
+		memset(s->links, 0, sizeof(s->links));
+		return;
+	}
+	/* Each detach waits: off the thread that writes the report. */
 	s->detaching = true;
 	if (pthread_create(&s->detacher, NULL, detach_links, s)) {
 		s->detaching = false;
@@ -260,8 +278,14 @@ void session__free(struct mo_session *s)
 	free(s->inserters);
 	pthread_mutex_destroy(&s->lock);
 	memobs_bpf__destroy(s->skel);
+	handoff__free(s->handoff);
 	free(s);
 	bpf_log_drop();
+}
+
+struct mo_handoff *session__handoff(struct mo_session *s)
+{
+	return s->handoff;
 }
 
 struct memobs_bpf *session__skel(struct mo_session *s)

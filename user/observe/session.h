@@ -12,6 +12,7 @@
 #include "memobs_abi.h"
 
 struct mo_session;
+struct mo_handoff;
 struct memobs_bpf;
 struct mo_filters;
 
@@ -59,9 +60,14 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 				 char *err, size_t errlen);
 void session__free(struct mo_session *s);
 
-/* The observation is over: the tracepoints are detached in the background
- * (session__free waits), the maps stay readable. */
+/* The observation is over: the tracepoints are handed to the kernel to
+ * detach (probe/handoff.h), or detached in the background (session__free
+ * waits); the maps stay readable. */
 void session__detach(struct mo_session *s);
+
+/* Where the links of the observation are handed off (session__free frees
+ * it), or NULL: closing them waits. */
+struct mo_handoff *session__handoff(struct mo_session *s);
 
 struct memobs_bpf *session__skel(struct mo_session *s);
 

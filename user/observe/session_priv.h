@@ -16,6 +16,7 @@ struct mo_session {
 	struct bpf_link *links[NLINKS];	/* the last: kmem:rss_stat's, once detaching */
 	bool exec_begins_seen;	/* mo_prep_exec attached */
 	size_t unwind_rows;	/* rows of the unwind tables loaded */
+	struct mo_handoff *handoff;	/* links detached by the kernel, or NULL */
 	bool detaching;		/* detacher owns links[] */
 	pthread_t detacher;
 	pthread_mutex_t lock;	/* inserters */

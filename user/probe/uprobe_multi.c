@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include "lib/grow.h"
+#include "probe/handoff.h"
 #include "probe/uprobe_multi.h"
 
 /* Debian 12's uapi headers (6.1) predate uprobe_multi (6.6). */
@@ -70,6 +71,7 @@ struct link {
 struct mo_links {
 	struct link *v;
 	size_t n, cap;
+	struct mo_handoff *handoff;	/* links detached by the kernel, or NULL */
 	/* Background batches still closing. */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
@@ -127,12 +129,13 @@ static void *background_batch(void *arg)
 	return NULL;
 }
 
-struct mo_links *links__new(void)
+struct mo_links *links__new(struct mo_handoff *handoff)
 {
 	struct mo_links *ls = calloc(1, sizeof(*ls));
 
 	if (!ls)
 		return NULL;
+	ls->handoff = handoff;
 	pthread_mutex_init(&ls->lock, NULL);
 	pthread_cond_init(&ls->idle, NULL);
 	return ls;
@@ -165,6 +168,19 @@ static int *take(struct mo_links *ls, pid_t owner, bool all, size_t *count)
 	return fds;
 }
 
+/* Hand the fds over to the kernel to detach; those it refused stay in fds. */
+static void hand_off(struct mo_links *ls, int *fds, size_t *count)
+{
+	size_t kept = 0;
+
+	if (!ls->handoff)
+		return;
+	for (size_t i = 0; i < *count; i++)
+		if (handoff__link(ls->handoff, fds[i]))
+			fds[kept++] = fds[i];
+	*count = kept;
+}
+
 /* Close the links of owner (all: every one) from a background thread. */
 static void release(struct mo_links *ls, pid_t owner, bool all)
 {
@@ -176,6 +192,8 @@ static void release(struct mo_links *ls, pid_t owner, bool all)
 	if (!b)
 		return;	/* kept: closed at the end */
 	b->fds = take(ls, owner, all, &b->n);
+	if (b->fds)
+		hand_off(ls, b->fds, &b->n);
 	if (!b->fds || !b->n) {
 		free(b->fds);
 		free(b);
@@ -227,8 +245,10 @@ void links__free(struct mo_links *ls)
 	if (!ls)
 		return;
 	b.fds = take(ls, 0, true, &b.n);
-	if (b.fds)
+	if (b.fds) {
+		hand_off(ls, b.fds, &b.n);
 		close_batch(&b);
+	}
 	free(b.fds);
 	pthread_mutex_lock(&ls->lock);
 	while (ls->batches)

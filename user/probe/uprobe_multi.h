@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 struct bpf_program;
+struct mo_handoff;
 
 /* Make prog loadable for uprobe_multi links (program type kprobe, expected
  * attach type BPF_TRACE_UPROBE_MULTI): call before the object is loaded.
@@ -46,20 +47,23 @@ int uprobe_multi_attach(int prog_fd, const struct mo_uprobe_multi *spec);
  * system-wide ones). Not thread-safe: one user at a time. */
 struct mo_links;
 
-/* NULL+errno. */
-struct mo_links *links__new(void);
+/* Links released are handed to the kernel to detach (handoff, kept by the
+ * caller until links__free) or, when it is NULL or refuses one, closed by
+ * threads of the set. NULL+errno. */
+struct mo_links *links__new(struct mo_handoff *handoff);
 
 /* Adopt a link fd (closed by the set from now on, even when this fails).
  * 0/-ENOMEM. */
 int links__add(struct mo_links *ls, int fd, pid_t owner);
 
-/* Close the links of owner in the background (a process exited or exec'd
- * another program): the caller does not wait for their grace period. */
+/* Let go of the links of owner (a process exited or exec'd another program)
+ * without waiting for their grace period: handed off, or closed in the
+ * background. */
 void links__release(struct mo_links *ls, pid_t owner);
 
-/* Close every link in the background (the observation is over): whatever
- * comes next (the report) does not wait for their grace period;
- * links__free does. */
+/* Let go of every link (the observation is over) as links__release does:
+ * whatever comes next (the report) does not wait for their grace period;
+ * links__free waits for the background closes, not for handed-off links. */
 void links__release_all(struct mo_links *ls);
 
 /* Close one link now and wait until it is gone: breakpoints of a stale
@@ -69,8 +73,9 @@ void links__close_now(struct mo_links *ls, int fd);
 /* Links held now (released ones not counted). */
 size_t links__count(const struct mo_links *ls);
 
-/* Close every link concurrently and wait: the whole set costs about one
- * grace period. NULL-safe. */
+/* Let go of every link left and wait for the background closes (links
+ * closed concurrently cost about one grace period; handed-off ones, none).
+ * NULL-safe. */
 void links__free(struct mo_links *ls);
 
 #endif
