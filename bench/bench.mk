@@ -15,6 +15,10 @@ $(BENCH_DIR)/exec_fail: bench/workloads/exec_fail.c | $(BENCH_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
 
+$(BENCH_DIR)/prog_insns: bench/workloads/prog_insns.c | $(BENCH_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@ $(shell pkg-config --libs libbpf)
+
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
 
@@ -24,7 +28,7 @@ bench-deps:
 	[ -z "$$missing" ] || { echo "bench: installing$$missing" >&2; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
 
-bench: bench-deps all $(BENCH_DIR)/malloc_pairs $(BENCH_DIR)/exec_fail
+bench: bench-deps all $(BENCH_DIR)/malloc_pairs $(BENCH_DIR)/exec_fail $(BENCH_DIR)/prog_insns
 	$(Q)$(BENCH_PY) bench/run.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/default_cost.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
@@ -43,8 +47,8 @@ bench-default: all | $(BENCH_DIR)
 	$(Q)LUA_SRC=$(LUA_SRC) $(BENCH_PY) bench/default_cost.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 
 # Start and stop (issue 15): memobs -- true beside bpftrace with one tracepoint, alternating;
-# the exec gate's round trip. BENCH_MEMOBS_BEFORE=BIN adds a build to compare with.
-bench-startstop: bench-deps all $(BENCH_DIR)/exec_fail
+# the exec gate's round trip; the instructions the verifier processes per program and mode. BENCH_MEMOBS_BEFORE=BIN adds a build to compare with.
+bench-startstop: bench-deps all $(BENCH_DIR)/exec_fail $(BENCH_DIR)/prog_insns
 	$(Q)$(BENCH_PY) bench/startstop.py --memobs $(BENCH_MEMOBS) --build $(BENCH_DIR)
 	$(Q)if [ -n "$(LUA_SRC)" ]; then $(MAKE) --no-print-directory bench-physical; \
 	else echo "bench: LUA_SRC is not set: the physical-memory bench (make bench-physical) did not run" >&2; fi

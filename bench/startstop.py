@@ -15,7 +15,10 @@ of the rounds, and the ratio memobs / bpftrace is the median of the per-round ra
   before-heap   BENCH_MEMOBS_BEFORE -q --heap -- /bin/true, the same
 Then the exec gate's round trip: exec_fail N /etc/passwd (execve of a file that is not
 executable: the kernel's checks, and under memobs one answer of the gate for a file it knows),
-bare and under memobs; (memobs - bare) / N.
+bare and under memobs; (memobs - bare) / N. And what the verifier does at every start, a count
+that does not depend on the load: the instructions it processed for each program memobs holds
+while `memobs -q [--heap | --heap=uprobes] -- sleep 2` runs (prog_insns: the kernel's
+bpf_prog_info.verified_insns), for memobs and the before build.
 
 Environment: BENCH_ROUNDS (default 9), BENCH_MEMOBS_BEFORE, BENCH_OUT.
 Usage: startstop.py --memobs BIN --build DIR   (root: memobs and bpftrace load BPF programs)
@@ -60,6 +63,45 @@ def exec_round_trip(memobs, build):
     return statistics.median(bare), statistics.median(gated)
 
 
+def command_runs(pid, comm):
+    """Whether a child of pid runs comm (memobs lets the command exec once it has loaded)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = f.read().split()
+    except OSError:
+        return False
+    for child in children:
+        try:
+            with open(f"/proc/{child}/comm") as f:
+                if f.read().strip() == comm:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+INSN_MODES = {"default": [], "heap": ["--heap"], "heap_uprobes": ["--heap=uprobes"]}
+
+
+def verified_insns(memobs, build):
+    """{mode: {program: instructions verified}} of memobs -q MODE -- sleep 2."""
+    tool = os.path.join(build, "prog_insns")
+    out = {}
+    for mode, args in INSN_MODES.items():
+        p = subprocess.Popen([memobs, "-q"] + args + ["--", "sleep", "2"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not command_runs(p.pid, "sleep") and p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            lines = subprocess.run([tool, str(p.pid)], capture_output=True, text=True, timeout=60).stdout
+        finally:
+            p.wait()
+        progs = {name: int(n) for name, n in (line.split() for line in lines.splitlines())}
+        out[mode] = dict(progs, total=sum(progs.values()))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--memobs", required=True)
@@ -99,6 +141,9 @@ def main():
     report_ratios = [m / b for m, b in zip(times["memobs-report"], times["bpftrace"])]
     heap_ratios = [m / b for m, b in zip(times["memobs-heap"], times["bpftrace-heap"])]
     bare_ns, gated_ns = exec_round_trip(memobs, os.path.abspath(args.build))
+    insns = {"memobs": verified_insns(memobs, os.path.abspath(args.build))}
+    if before:
+        insns["before"] = verified_insns(os.path.abspath(before), os.path.abspath(args.build))
     doc = {
         "what": "memobs -- true vs bpftrace with one tracepoint (issue 15); the exec gate's round trip",
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -111,6 +156,7 @@ def main():
         "memobs_heap_over_bpftrace_heap": statistics.median(heap_ratios),
         "target": "<= 0.5",
         "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns},
+        "verified_insns": insns,
     }
     if before:
         doc["before_over_bpftrace"] = statistics.median(
@@ -130,6 +176,9 @@ def main():
     if before:
         print(f"before / bpftrace: {doc['before_over_bpftrace']:.2f}; before --heap / bpftrace with malloc, its "
               f"return and free: {doc['before_heap_over_bpftrace_heap']:.2f}")
+    for who, modes in insns.items():
+        for mode, progs in modes.items():
+            print(f"verified instructions, {who} {mode}: " + ", ".join(f"{k} {v:,}" for k, v in progs.items()))
     print(f"exec gate round trip: {gated_ns - bare_ns:.0f} ns per exec (bare {bare_ns:.0f} ns, "
           f"under memobs {gated_ns:.0f} ns; exec_fail {EXECS} /etc/passwd, median of 3)")
     return 0
