@@ -2,7 +2,11 @@
 /* THREADS threads allocate and fault at once: each, ROUNDS times, mallocs a
  * block of BLOCK_KIB KiB (mmap'd: fresh pages), touches every page, and
  * frees it, so that RSS, its peaks and the live heap change from every CPU
- * together. Counts its own live heap with atomics and prints
+ * together. The threads meet between touching and freeing: the peak is
+ * reached there, with every block touched, and the kernel's VmHWM, which it
+ * updates only when memory is unmapped, takes it at the first free after.
+ * Without the meeting the peak could fall between two unmaps, above VmHWM
+ * (up to a block per thread), and VmHWM would be no ground truth. Counts its own live heap with atomics and prints
  * "heap_peak_live B allocs N" and its VmHWM ("VmHWM_kB K") as ground truth.
  * Usage: contend THREADS ROUNDS BLOCK_KIB */
 #include <malloc.h>
@@ -15,6 +19,7 @@
 
 static long rounds, block;
 static atomic_long live, peak, allocs;
+static pthread_barrier_t touched;
 
 static void raise_peak(long v)
 {
@@ -38,6 +43,7 @@ static void *worker(void *arg)
 		atomic_fetch_add(&allocs, 1);
 		for (long i = 0; i < block; i += page)
 			((volatile char *)p)[i] = 1;
+		pthread_barrier_wait(&touched);
 		atomic_fetch_sub(&live, block);
 		free(p);
 	}
@@ -55,6 +61,7 @@ int main(int argc, char **argv)
 	block = (argc > 3 ? atol(argv[3]) : 256) << 10;
 	/* A fixed threshold: every block is mmap'd and munmap'd, never reused. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 10);
+	pthread_barrier_init(&touched, NULL, threads);
 	for (int i = 0; i < threads; i++)
 		if (pthread_create(&t[i], NULL, worker, NULL))
 			return 1;
