@@ -13,7 +13,10 @@ of the rounds, and the ratio memobs / bpftrace is the median of the per-round ra
   bpftrace-heap bpftrace with libc's malloc, malloc's return and free probed, -c /bin/true
   before        BENCH_MEMOBS_BEFORE -q -- /bin/true, when given (a build to compare with)
   before-heap   BENCH_MEMOBS_BEFORE -q --heap -- /bin/true, the same
-Then the exec gate's round trip: exec_fail N /etc/passwd (execve of a file that is not
+Then how long memobs's links outlive its exit (handed to the kernel to detach, issue 15): the
+ids of the links memobs -q --heap holds while its command waits, then ms from its exit until
+none exists (BPF_LINK_GET_FD_BY_ID polled), for it and the build before. Then the exec gate's
+round trip: exec_fail N /etc/passwd (execve of a file that is not
 executable: the kernel's checks, and under memobs one answer of the gate for a file it knows),
 bare and under memobs; (memobs - bare) / N. And what the verifier does at every start, a count
 that does not depend on the load: the instructions it processed for each program memobs holds
@@ -24,11 +27,13 @@ Environment: BENCH_ROUNDS (default 9), BENCH_MEMOBS_BEFORE, BENCH_OUT.
 Usage: startstop.py --memobs BIN --build DIR   (root: memobs and bpftrace load BPF programs)
 """
 import argparse
+import ctypes
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import run
@@ -47,6 +52,58 @@ def wall(argv):
     t0 = time.monotonic()
     p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=run.clean_env(), timeout=600)
     return time.monotonic() - t0, p.returncode, p.stderr.decode(errors="replace")[-300:]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+SYS_BPF, BPF_LINK_GET_FD_BY_ID = 321, 30     # x86_64
+
+
+def link_exists(link_id):
+    attr = (ctypes.c_uint32 * 3)(link_id, 0, 0)
+    fd = _libc.syscall(SYS_BPF, BPF_LINK_GET_FD_BY_ID, ctypes.byref(attr), ctypes.sizeof(attr))
+    if fd >= 0:
+        os.close(fd)
+    return fd >= 0
+
+
+def held_links(pid):
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                ids |= {int(line.split()[1]) for line in f if line.startswith("link_id:")}
+        except OSError:
+            pass
+    return ids
+
+
+def links_outlive_exit(argv):
+    """(ms from memobs's exit until its last link is gone, links it held)."""
+    d = tempfile.mkdtemp(prefix="startstop-")
+    go = os.path.join(d, "go")
+    os.mkfifo(go, 0o666)
+    os.chmod(d, 0o755)
+    try:
+        p = subprocess.Popen(argv + ["sh", "-c", "cat %s >/dev/null" % go], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        with open(go, "w"):
+            links = held_links(p.pid)
+        p.wait(timeout=600)
+        t_exit = time.monotonic()
+        while any(link_exists(i) for i in links):
+            if time.monotonic() - t_exit > 30:
+                sys.exit("startstop: links %s of %s outlived it by 30 s" % (links, argv[0]))
+            time.sleep(0.0005)
+        return (time.monotonic() - t_exit) * 1000, len(links)
+    finally:
+        os.unlink(go)
+        os.rmdir(d)
+
+
+def outlive(argv, rounds):
+    ms = [links_outlive_exit(argv) for _ in range(rounds)]
+    return {"median_ms": statistics.median(m for m, _ in ms), "max_ms": max(m for m, _ in ms),
+            "links": ms[0][1], "ms": [round(m, 2) for m, _ in ms]}
 
 
 def exec_round_trip(memobs, build):
@@ -140,6 +197,9 @@ def main():
     ratios = [m / b for m, b in zip(times["memobs"], times["bpftrace"])]
     report_ratios = [m / b for m, b in zip(times["memobs-report"], times["bpftrace"])]
     heap_ratios = [m / b for m, b in zip(times["memobs-heap"], times["bpftrace-heap"])]
+    links_after_exit = {"memobs": outlive([memobs, "-q", "--heap", "--"], rounds)}
+    if before:
+        links_after_exit["before"] = outlive([os.path.abspath(before), "-q", "--heap", "--"], rounds)
     bare_ns, gated_ns = exec_round_trip(memobs, os.path.abspath(args.build))
     insns = {"memobs": verified_insns(memobs, os.path.abspath(args.build))}
     if before:
@@ -155,6 +215,7 @@ def main():
         "memobs_report_over_bpftrace": statistics.median(report_ratios),
         "memobs_heap_over_bpftrace_heap": statistics.median(heap_ratios),
         "target": "<= 0.5",
+        "links_after_exit": links_after_exit,
         "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns},
         "verified_insns": insns,
     }
@@ -179,6 +240,9 @@ def main():
     for who, modes in insns.items():
         for mode, progs in modes.items():
             print(f"verified instructions, {who} {mode}: " + ", ".join(f"{k} {v:,}" for k, v in progs.items()))
+    for k, v in links_after_exit.items():
+        print(f"{k} -q --heap: its {v['links']} links gone {v['median_ms']:.1f} ms after its exit "
+              f"(median of {rounds}; max {v['max_ms']:.1f} ms)")
     print(f"exec gate round trip: {gated_ns - bare_ns:.0f} ns per exec (bare {bare_ns:.0f} ns, "
           f"under memobs {gated_ns:.0f} ns; exec_fail {EXECS} /etc/passwd, median of 3)")
     return 0
