@@ -213,9 +213,13 @@ bool probes__forks_urgent(const struct mo_probes *p)
 
 void probes__exit(struct mo_probes *p, pid_t tgid)
 {
-	usdt_probes__exit(p->usdt, tgid);
+	bool had = usdt_probes__exit(p->usdt, tgid);
+
 	if (p->heap_per_process)
-		heap_probes__exit(p->heap, tgid);
+		had |= heap_probes__exit(p->heap, tgid);
+	/* Its markers' and allocator's links alike, in one go. */
+	if (had)
+		links__release(p->links, tgid);
 }
 
 int probes__watch_fd(struct mo_probes *p)

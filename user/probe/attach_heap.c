@@ -403,20 +403,16 @@ int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char
 	return linked;
 }
 
-void heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid)
+bool heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid)
 {
-	size_t kept = 0;
-	bool had = false;
+	size_t kept = 0, had;
 
-	for (size_t i = 0; i < hp->npids; i++) {
-		if (hp->pids[i].tgid == tgid)
-			had = true;
-		else
+	for (size_t i = 0; i < hp->npids; i++)
+		if (hp->pids[i].tgid != tgid)
 			hp->pids[kept++] = hp->pids[i];
-	}
+	had = hp->npids - kept;
 	hp->npids = kept;
-	if (had)
-		links__release(hp->links, tgid);
+	return had;
 }
 
 /* Probe every file of files; ret: how resolving them went. */

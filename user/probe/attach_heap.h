@@ -53,8 +53,10 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
  * child has links on, or -errno with the reason in err. */
 int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char *err, size_t errlen);
 
-/* tgid exited: its links are closed in the background. */
-void heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid);
+/* tgid exited: its links are forgotten here, true when it had some; the
+ * caller releases them from the link set (links__release), once for every
+ * module. */
+bool heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid);
 
 /* Probe every allocator process pid will really call (allocators.h), pid
  * being stopped at the exec of exe (a path memobs can open: /proc/PID/exe).

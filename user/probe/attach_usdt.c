@@ -248,20 +248,16 @@ int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char
 	return 0;
 }
 
-void usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid)
+bool usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid)
 {
-	size_t kept = 0;
-	bool had = false;
+	size_t kept = 0, had;
 
-	for (size_t i = 0; i < up->npids; i++) {
-		if (up->pids[i].tgid == tgid)
-			had = true;
-		else
+	for (size_t i = 0; i < up->npids; i++)
+		if (up->pids[i].tgid != tgid)
 			up->pids[kept++] = up->pids[i];
-	}
+	had = up->npids - kept;
 	up->npids = kept;
-	if (had)
-		links__release(up->links, tgid);
+	return had;
 }
 
 /* (Re)attach own file o from its path: its current content. */

@@ -15,6 +15,7 @@
 #ifndef MO_ATTACH_USDT_H
 #define MO_ATTACH_USDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -54,8 +55,10 @@ int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char
  * before the child runs far. */
 size_t usdt_probes__pids(const struct mo_usdt_probes *up);
 
-/* tgid exited: its links are closed in the background. */
-void usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid);
+/* tgid exited: its links are forgotten here, true when it had some; the
+ * caller releases them from the link set (links__release), once for every
+ * module. */
+bool usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid);
 
 /* The inotify descriptor of the own files (poll it for POLLIN), -1 without. */
 int usdt_probes__watch_fd(struct mo_usdt_probes *up);
