@@ -278,8 +278,6 @@ void holds__close(struct mo_holds *h)
 
 	if (!h)
 		return;
-	if (h->prog_fd >= 0)
-		holds_drain(h->holds_fd, h->prog_fd, h->bit);
 	if (h->gates_fd >= 0 && (lock = lock_gates()) >= 0) {
 		b = h->bit;
 		bpf_map_delete_elem(h->gates_fd, &b);

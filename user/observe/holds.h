@@ -48,8 +48,10 @@ void holds_drain(int map_fd, int prog_fd, unsigned bit);
  * waits for one. */
 void holds_wait_for_gates_in_flight(void);
 
-/* Drain, give the bit back, and remove the pinned maps when no instance is
- * left. NULL-safe. */
+/* Give the bit back, and remove the pinned maps when no instance is left.
+ * The caller has drained the bit after disarming the gate and waiting out
+ * gate programs in flight (stopgate__end): a drain before that could be
+ * followed by new holds, one after it finds none. NULL-safe. */
 void holds__close(struct mo_holds *h);
 
 #endif
