@@ -18,8 +18,8 @@ ids of the links memobs -q --heap holds while its command waits, then ms from it
 none exists (BPF_LINK_GET_FD_BY_ID polled), for it and the build before. Then the exec gate's
 round trip: exec_fail N /etc/passwd (execve of a file that is not
 executable: the kernel's checks, and under memobs one answer of the gate for a file it knows),
-bare and under memobs; (memobs - bare) / N. And what the verifier does at every start, a count
-that does not depend on the load: the instructions it processed for each program memobs holds
+bare, under memobs and under the build before; (memobs - bare) / N. And what the verifier does
+at every start, a count that does not depend on the load: the instructions it processed for each program memobs holds
 while `memobs -q [--heap | --heap=uprobes] -- sleep 2` runs (prog_insns: the kernel's
 bpf_prog_info.verified_insns), for memobs and the before build.
 
@@ -106,18 +106,21 @@ def outlive(argv, rounds):
             "links": ms[0][1], "ms": [round(m, 2) for m, _ in ms]}
 
 
-def exec_round_trip(memobs, build):
-    """ns per exec of exec_fail, bare and under memobs."""
+def exec_round_trip(memobs, build, before=None):
+    """ns per exec of exec_fail, bare, under memobs and under before (None without), alternating."""
     prog = os.path.join(build, "exec_fail")
 
     def ns(argv):
         out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
         return json.loads(out.strip().splitlines()[-1])["ns_per_exec"]
-    bare, gated = [], []
+    bare, gated, gated_before = [], [], []
     for _ in range(3):
         bare.append(ns([prog, str(EXECS), "/etc/passwd"]))
         gated.append(ns([memobs, "-q", "--", prog, str(EXECS), "/etc/passwd"]))
-    return statistics.median(bare), statistics.median(gated)
+        if before:
+            gated_before.append(ns([before, "-q", "--", prog, str(EXECS), "/etc/passwd"]))
+    return (statistics.median(bare), statistics.median(gated),
+            statistics.median(gated_before) if before else None)
 
 
 def command_runs(pid, comm):
@@ -200,7 +203,8 @@ def main():
     links_after_exit = {"memobs": outlive([memobs, "-q", "--heap", "--"], rounds)}
     if before:
         links_after_exit["before"] = outlive([os.path.abspath(before), "-q", "--heap", "--"], rounds)
-    bare_ns, gated_ns = exec_round_trip(memobs, os.path.abspath(args.build))
+    bare_ns, gated_ns, before_ns = exec_round_trip(memobs, os.path.abspath(args.build),
+                                                   os.path.abspath(before) if before else None)
     insns = {"memobs": verified_insns(memobs, os.path.abspath(args.build))}
     if before:
         insns["before"] = verified_insns(os.path.abspath(before), os.path.abspath(args.build))
@@ -216,7 +220,8 @@ def main():
         "memobs_heap_over_bpftrace_heap": statistics.median(heap_ratios),
         "target": "<= 0.5",
         "links_after_exit": links_after_exit,
-        "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns},
+        "exec_ns": {"bare": bare_ns, "under_memobs": gated_ns, "gate_round_trip": gated_ns - bare_ns,
+                    "under_before": before_ns},
         "verified_insns": insns,
     }
     if before:
@@ -245,6 +250,8 @@ def main():
               f"(median of {rounds}; max {v['max_ms']:.1f} ms)")
     print(f"exec gate round trip: {gated_ns - bare_ns:.0f} ns per exec (bare {bare_ns:.0f} ns, "
           f"under memobs {gated_ns:.0f} ns; exec_fail {EXECS} /etc/passwd, median of 3)")
+    if before:
+        print(f"exec gate round trip, before: {before_ns - bare_ns:.0f} ns per exec (under it {before_ns:.0f} ns)")
     return 0
 
 
