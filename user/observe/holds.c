@@ -6,24 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/membarrier.h>
 #include <linux/types.h>
 #include "memobs_abi.h"
+#include "lib/bpffs.h"
 #include "lib/grow.h"
 #include "observe/holds.h"
 
-#define BPF_FS "/sys/fs/bpf"
-#define PIN_DIR BPF_FS "/memobs"
+#define PIN_DIR BPFFS_ROOT "/memobs"
 #define PIN_HOLDS PIN_DIR "/holds"
 #define PIN_GATES PIN_DIR "/gates"
 #define LOCK_PATH "/run/memobs-gates.lock"
-#define BPF_FS_MAGIC 0xcafe4a11
 
 /* Value of the gates map (key: the bit): which memobs has it. */
 struct gate_owner {
@@ -65,16 +62,6 @@ static __u64 start_time(pid_t pid)
 static bool owner_alive(const struct gate_owner *o)
 {
 	return start_time(o->pid) == o->start;
-}
-
-/* bpffs at /sys/fs/bpf (mounted if it is not): 0/-errno. */
-static int ensure_bpffs(void)
-{
-	struct statfs fs;
-
-	if (!statfs(BPF_FS, &fs) && fs.f_type == BPF_FS_MAGIC)
-		return 0;
-	return mount("bpf", BPF_FS, "bpf", 0, "mode=0700") ? -errno : 0;
 }
 
 static int open_or_create(const char *pin, enum bpf_map_type type, const char *name, __u32 key, __u32 value,
@@ -137,7 +124,7 @@ static int open_shared(struct mo_holds *h, char *err, size_t errlen)
 {
 	int lock, ret;
 
-	ret = ensure_bpffs();
+	ret = bpffs_ensure();
 	if (ret || (mkdir(PIN_DIR, 0700) && errno != EEXIST)) {
 		ret = ret ?: -errno;
 		snprintf(err, errlen, "no bpffs to share the holds of the exec gate (%s): %s", PIN_DIR, strerror(-ret));

@@ -1,39 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "lib/bpffs.h"
 #include "probe/handoff.h"
 
-#define BPF_FS "/sys/fs/bpf"
-#define BPF_FS_MAGIC 0xcafe4a11
 /* Shared with the exec gate's pins (observe/holds.c), which remove it when
  * the last instance leaves: a mkdir under it may find it gone, and retries. */
-#define PARENT BPF_FS "/memobs"
+#define PARENT BPFFS_ROOT "/memobs"
 #define NAME_FMT "%d-%016llx"
 
 struct mo_handoff {
 	char dir[128];
 	int next;
 };
-
-static int ensure_bpffs(void)
-{
-	struct statfs fs;
-
-	if (!statfs(BPF_FS, &fs) && fs.f_type == BPF_FS_MAGIC)
-		return 0;
-	return mount("bpf", BPF_FS, "bpf", 0, "mode=0700") ? -errno : 0;
-}
 
 static void remove_dir(const char *dir)
 {
@@ -101,7 +88,7 @@ struct mo_handoff *handoff__new(char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	ret = ensure_bpffs();
+	ret = bpffs_ensure();
 	if (!ret) {
 		remove_stale();
 		ret = make_dir(h);
