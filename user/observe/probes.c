@@ -50,6 +50,7 @@ struct mo_probes *probes__new(struct mo_session *s, struct mo_run *run, struct m
 void probes__detach(struct mo_probes *p)
 {
 	links__release_all(p->links);
+	usdt_probes__unwatch(p->usdt);
 }
 
 void probes__free(struct mo_probes *p)

@@ -332,6 +332,15 @@ int usdt_probes__is_own(struct mo_usdt_probes *up, int fd)
 	return 0;
 }
 
+void usdt_probes__unwatch(struct mo_usdt_probes *up)
+{
+	for (size_t i = 0; i < up->nown; i++)
+		if (up->own[i].wd >= 0) {
+			inotify_rm_watch(up->inotify, up->own[i].wd);
+			up->own[i].wd = -1;
+		}
+}
+
 int usdt_probes__watch_fd(struct mo_usdt_probes *up)
 {
 	return up->inotify;

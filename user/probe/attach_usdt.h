@@ -60,6 +60,12 @@ size_t usdt_probes__pids(const struct mo_usdt_probes *up);
  * module. */
 bool usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid);
 
+/* Stop watching the own files (the observation is over). Closing the
+ * inotify descriptor waits until its watches are gone (an SRCU grace period);
+ * removed now, they go in a kernel worker while the report is made, and the
+ * close at the end finds none left. */
+void usdt_probes__unwatch(struct mo_usdt_probes *up);
+
 /* The inotify descriptor of the own files (poll it for POLLIN), -1 without. */
 int usdt_probes__watch_fd(struct mo_usdt_probes *up);
 /* Read the watch events: an own file written in place loses its links, and
