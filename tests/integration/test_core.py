@@ -57,6 +57,22 @@ def test_a_burst_of_short_children_all_recorded():
     assert doc["drops"]["events"] == 0 and doc["drops"]["processes"] == 0, doc["drops"]
 
 
+def test_pid_run_ends_with_the_exits_it_saw():
+    # A loop of short children observed with -p for a second: every child
+    # but the one running when memobs stops is recorded with its end. Exit
+    # events that woke no one (lazy_events) are read at the end too.
+    loop = subprocess.Popen(["sh", "-c", "while :; do /bin/sleep 0.01; done"])
+    try:
+        time.sleep(0.2)
+        _, doc = memobs(["-q", "-p", str(loop.pid), "--duration", "1"], check_rc=0)
+    finally:
+        loop.kill()
+        loop.wait()
+    sleeps = procs_by_comm(doc, "sleep")
+    unended = [p["pid"] for p in sleeps if p["end_s"] is None]
+    assert len(sleeps) > 10 and len(unended) <= 1, (len(sleeps), unended)
+
+
 def test_children_that_exec_are_followed():
     _, doc = memobs([], [prog("children"), "3", "10", "exec"], check_rc=0)
     touched = procs_by_comm(doc, "alloc_touch")

@@ -392,8 +392,12 @@ int session__start_root_phase(struct mo_session *s, __u64 start_ns)
 
 int session__poll(struct mo_session *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
+	int n = ring_buffer__poll(s->rb, timeout_ms), more;
 
+	/* Records submitted without a wakeup (lazy_events) do not make the
+	 * epoll descriptor ready: they are read all the same. */
+	if (n >= 0 && (more = ring_buffer__consume(s->rb)) > 0)
+		n += more;
 	return n == -EINTR ? 0 : n;
 }
 
