@@ -374,7 +374,8 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		fds[FD_GATE] = (struct pollfd){ .fd = t->gate ? execgate__fd(t->gate) : -1, .events = POLLIN };
 		fds[FD_HEAP] = (struct pollfd){ .fd = t->inproc ? inproc__fd(t->inproc) : -1, .events = POLLIN };
 		for (size_t i = 0; i < t->nroots; i++)
-			fds[NFIXED + i] = (struct pollfd){ .fd = t->roots[i].pidfd, .events = POLLIN };
+			fds[NFIXED + i] = (struct pollfd){ .fd = t->roots[i].exited ? -1 : t->roots[i].pidfd,
+							    .events = POLLIN };
 
 		if (now >= next_sample) {
 			sample(t, now);
@@ -416,8 +417,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			inproc__accept(t->inproc);
 		for (size_t i = 0; i < t->nroots; i++)
 			if (fds[NFIXED + i].fd >= 0 && fds[NFIXED + i].revents) {
-				close(t->roots[i].pidfd);
-				t->roots[i].pidfd = -1;
+				t->roots[i].exited = true;
 				root_done = --roots_left == 0;
 			}
 	}

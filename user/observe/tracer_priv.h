@@ -16,7 +16,8 @@
 /* A process given with -p (or the command): the run ends when all are gone. */
 struct root {
 	pid_t pid;
-	int pidfd;		/* -1 once it exited */
+	int pidfd;		/* kept after it exits: its exit status (tracer_roots.c) */
+	bool exited;
 	bool running;		/* it ran before we looked: named from /proc */
 };
 

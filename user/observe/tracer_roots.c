@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/types.h>
 #include "lib/grow.h"
 #include "lib/procfs.h"
 #include "observe/cgroups.h"
@@ -34,10 +36,36 @@ static int add_running(struct mo_tracer *t, pid_t pid, const struct mo_proc_stat
 	return ret == -EEXIST ? 0 : ret;
 }
 
+/* Linux 6.15's PIDFD_GET_INFO (Debian 12's headers predate it): a pidfd
+ * opened before its process was reaped tells its wait status after. */
+struct pidfd_info {
+	__u64 mask, cgroupid;
+	__u32 pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	__s32 exit_code;
+};
+#define PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_info)
+#define PIDFD_INFO_EXIT (1ull << 3)
+
+/* The exit status of a root that exited before BPF knew it, from its pidfd
+ * once its parent reaped it: true when *final has it. */
+static bool root_exit_status(const struct mo_tracer *t, pid_t pid, struct mo_proc *final)
+{
+	struct pidfd_info info = { .mask = PIDFD_INFO_EXIT };
+
+	for (size_t i = 0; i < t->nroots; i++)
+		if (t->roots[i].pid == pid && t->roots[i].pidfd >= 0 &&
+		    !ioctl(t->roots[i].pidfd, PIDFD_GET_INFO, &info) && (info.mask & PIDFD_INFO_EXIT)) {
+			final->exit_code = info.exit_code;
+			return true;
+		}
+	return false;
+}
+
 /* A process read from /proc may have exited before its record was put in:
  * BPF saw no exit then, and its record would stay in the sums for good. A
  * second later, any of them gone or a zombie has passed its exit tracepoint:
- * those still unended were missed. */
+ * those still unended were missed. A root's status is known all the same
+ * once it is reaped (its pidfd); another's is not. */
 void tracer_end_unseen_exits(struct mo_tracer *t)
 {
 	for (size_t i = 0; i < t->nadded; i++) {
@@ -46,8 +74,11 @@ void tracer_end_unseen_exits(struct mo_tracer *t)
 
 		if (!procfs_status(t->added[i], &st) && st.has_rss)
 			continue;
-		if (session__end_unseen_exit(t->sess, t->added[i], mono_ns(), &final))
-			proctree__exit(t->tree, t->added[i], &final);
+		if (!session__end_unseen_exit(t->sess, t->added[i], mono_ns(), &final))
+			continue;
+		if (root_exit_status(t, t->added[i], &final))
+			final.flags &= ~MO_PROC_EXIT_UNSEEN;
+		proctree__exit(t->tree, t->added[i], &final);
 	}
 	free(t->added);
 	t->added = NULL;
