@@ -2,7 +2,8 @@
 """What the default mode costs a build (issue 15's targets), side by side in one run.
 
 Two workloads, each bare and under `memobs --` (the default: RSS, tree, phases, stacks; the text
-report on stderr), and under BENCH_MEMOBS_BEFORE when given (a build to compare with):
+report on stderr), under `memobs --rss-sample-bytes 0 --` (no stacks: what stacks cost, issue 16),
+and under BENCH_MEMOBS_BEFORE when given (a build to compare with):
   lua    make -j2 of Lua (LUA_SRC=DIR, a checkout copied into --build), after make clean;
          target: <= 1.05x wall and <= 1.03x CPU of bare, memobs's own CPU included
   loop   a shell loop running /bin/true 2,000 times (BENCH_LOOP=N); target: <= 1.10x wall
@@ -92,7 +93,9 @@ def main():
     ap.add_argument("--build", required=True)
     a = ap.parse_args()
     rounds = max(int(os.environ.get("BENCH_ROUNDS") or 5), 1)
-    observers = {"memobs": [os.path.abspath(a.memobs), "--"]}
+    # The no-stacks row is issue 16's: what RSS-growth stacks add is its difference from memobs's.
+    observers = {"memobs": [os.path.abspath(a.memobs), "--"],
+                 "no-stacks": [os.path.abspath(a.memobs), "--rss-sample-bytes", "0", "--"]}
     if os.environ.get("BENCH_MEMOBS_BEFORE"):
         observers["before"] = [os.path.abspath(os.environ["BENCH_MEMOBS_BEFORE"]), "--"]
     result = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rounds": rounds}
