@@ -178,10 +178,17 @@ static int add_object(struct resolver *r, const char *open, const char *found_as
 
 	if (!elf)
 		return -errno;
-	if (elf__machine(elf, &cls, &mach) || (r->n && (cls != r->elfclass || mach != r->machine)) ||
-	    stat(open, &st)) {
+	if (elf__machine(elf, &cls, &mach) || (r->n && (cls != r->elfclass || mach != r->machine))) {
 		elf__free(elf);
 		return -ENOEXEC;
+	}
+	/* A /proc/PID/exe whose process exits after the open is gone (callers
+	 * pass over it), not "not an ELF file". */
+	if (stat(open, &st)) {
+		int err = -errno;
+
+		elf__free(elf);
+		return err;
 	}
 	for (size_t i = 0; i < r->n; i++)
 		if (r->objs[i].dev == st.st_dev && r->objs[i].ino == st.st_ino) {
