@@ -31,6 +31,19 @@ def layout_b_output():
     return subprocess.run([prog("layout_b")], capture_output=True, text=True, check=True).stdout
 
 
+def test_memobs_inside_memobs_says_why_and_what_to_do():
+    # The kernel allows one seccomp listener in a filter chain: a launched
+    # command's exec gate cannot be installed in a command that already runs
+    # under one (memobs -- make test, where the tests run memobs). The inner
+    # memobs must say so in one line, with the way that works (-p), not only
+    # "Device or resource busy".
+    proc, doc = memobs(["-q"], [MEMOBS, "-q", "--", "/bin/true"])
+    inner = [l for l in proc.stderr.splitlines() if "exec gate" in l]
+    assert proc.returncode == 125 and len(inner) == 1, (proc.returncode, proc.stderr)
+    assert "another seccomp" in inner[0] and "-p PID" in inner[0], inner
+    assert doc is not None and doc["exit_status"] == 125, doc and doc["exit_status"]
+
+
 def test_job_control_shell_sees_no_stop():
     # Issue 17, item 3: `set -m` made bash report the SIGSTOP of the old gate
     # ("Stopped (signal)", $? 147) for every new executable.

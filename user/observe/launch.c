@@ -109,8 +109,14 @@ static int gate_failure(struct mo_launch *l, char *err, size_t errlen)
 	struct launch_failure f = {};
 	ssize_t n = read(l->status_fd, &f, sizeof(f));
 
-	snprintf(err, errlen, "cannot install the exec gate (seccomp user notification) in the command: %s",
-		 n == sizeof(f) ? strerror(f.err) : "it exited");
+	if (n == sizeof(f) && f.err == EBUSY)
+		/* The kernel allows one listener in a task's filter chain. */
+		snprintf(err, errlen, "cannot install the exec gate (seccomp user notification) in the command: "
+			 "it already runs under another seccomp notifier (memobs inside memobs's command?); "
+			 "observe it with -p PID instead");
+	else
+		snprintf(err, errlen, "cannot install the exec gate (seccomp user notification) in the command: %s",
+			 n == sizeof(f) ? strerror(f.err) : "it exited");
 	launch_abort(l);
 	return n == sizeof(f) ? -f.err : -ECHILD;
 }
