@@ -100,6 +100,7 @@ __noinline int heap_free(struct mo_proc *p, __u32 tgid, __u64 ptr)
 
 	if (!p)
 		return 0;
+	key.program = p->program_id;
 	phase = proc_phase(p);
 	ps = pstat_get(tgid, phase, p->rss_sum);
 	a = bpf_map_lookup_elem(&mo_allocs, &key);
@@ -157,7 +158,7 @@ static __always_inline void sample_site(struct pt_regs *ctx, struct heap_call *c
 static __always_inline void heap_alloc(struct pt_regs *ctx, struct heap_call *call, struct mo_proc *p, __u32 tgid,
 				       __u64 ptr, __u64 size)
 {
-	struct mo_alloc_key key = { .tgid = tgid, .addr = ptr };
+	struct mo_alloc_key key = { .tgid = tgid, .program = p->program_id, .addr = ptr };
 	__u32 phase = proc_phase(p);
 	struct mo_alloc rec = { .size = size, .phase = phase };
 	struct mo_pstat *ps;

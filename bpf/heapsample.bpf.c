@@ -36,6 +36,7 @@ static __always_inline int sample_alloc(const struct mo_heap_sample *us)
 	 * struct user_regs (asserted in emitters/heap/count.c). */
 	if (!p)
 		return 0;
+	key.program = p->program_id;
 	if (bpf_probe_read_user(&regs, sizeof(regs), &us->ip) ||
 	    bpf_probe_read_user(&rec.size, sizeof(rec.size), &us->size) ||
 	    bpf_probe_read_user(&rec.weight, sizeof(rec.weight), &us->weight) ||
@@ -67,7 +68,9 @@ static __always_inline int sample_alloc(const struct mo_heap_sample *us)
 /* memobs_heap:free(ptr): a sampled block goes; its site's live bytes too. */
 static __noinline int sample_free(__u64 ptr)
 {
-	struct mo_alloc_key key = { .tgid = current_tgid(), .addr = ptr };
+	__u32 tgid = current_tgid();
+	struct mo_proc *p = session_proc(tgid);
+	struct mo_alloc_key key = { .tgid = tgid, .program = p ? p->program_id : 0, .addr = ptr };
 	struct mo_alloc *a = bpf_map_lookup_elem(&mo_allocs, &key), block;
 
 	if (!a)

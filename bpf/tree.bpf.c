@@ -372,8 +372,11 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 	restart_peaks(p, tgid);
 	mark_first(p, now);
-	/* The old program's heap is gone with its memory; the new one's library
-	 * shakes hands for a slot of its own. */
+	/* The old program's heap is gone with its memory (its blocks' keys are
+	 * of its program id, which mo_prep_exec renewed: a free in the new one
+	 * never matches them); the new one's library shakes hands for a slot of
+	 * its own. */
+	__sync_fetch_and_sub(&mo_heap.live, __sync_lock_test_and_set(&p->heap_live, 0));
 	heap_slot_end(tgid);
 	__sync_fetch_and_and(&p->flags, ~(MO_PROC_SECURE_EXEC | MO_PROC_HEAP_INPROC));
 	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))

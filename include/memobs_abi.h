@@ -151,7 +151,8 @@ struct mo_pstat {
 
 struct mo_alloc_key {
 	__u32 tgid;
-	__u32 pad;
+	__u32 program;		/* the low bits of its process's program_id: an
+				 * exec leaves the old program's blocks behind */
 	__u64 addr;
 };
 

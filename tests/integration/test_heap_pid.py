@@ -18,6 +18,8 @@ import time
 from harness import MEMOBS, prog, read_run, run_tests
 
 STATE = {}
+# malloc'd by a child before it execs, never freed: gone with the old program's memory.
+KEPT_BEFORE_EXEC = 8 << 20
 
 
 class Proc:
@@ -67,6 +69,7 @@ def observe():
         assert target.ask("a 1000 100") == "done"
         STATE["child"] = target.ask("f 500 200").split()
         STATE["execd"] = target.ask("e 300 50").split()
+        STATE["kept"] = target.ask("x %d" % KEPT_BEFORE_EXEC).split()
         # Now like a job-control shell: its child is not held (the shell would report the stop).
         assert target.ask("j") == "ignoring SIGTTOU"
         STATE["unheld"] = target.ask("f 10 100").split()
@@ -120,6 +123,15 @@ def test_a_child_that_execs_is_counted_exactly_in_its_new_program():
     s = run()
     heap = proc(s["doc"], int(s["execd"][1]))["heap"]
     assert (heap["alloc_count"], heap["alloc_bytes"]) == (300, 15000), heap
+
+
+def test_a_block_kept_across_an_exec_is_not_live_after_it():
+    """The exec takes the old program's memory, its blocks with it: the new program does not
+    start with them live."""
+    s = run()
+    heap = proc(s["doc"], int(s["kept"][1]))["heap"]
+    assert heap["alloc_bytes"] >= KEPT_BEFORE_EXEC, heap
+    assert heap["live"] < KEPT_BEFORE_EXEC, heap
 
 
 def test_a_child_not_held_is_counted_in_the_drops():

@@ -10,6 +10,9 @@
  *              for: "child PID"
  *   e N SIZE   the same, the child first exec'ing this program with N SIZE
  *              as arguments (which makes the pairs, and nothing else)
+ *   x SIZE     fork a child that mallocs SIZE bytes, keeps them and execs
+ *              this program with 0 0 (no pairs): the block dies with the old
+ *              program's memory, unfreed; waited for: "child PID"
  *   j          ignore SIGTTOU from now on, as a job-control shell does
  *   q          exit */
 #define _GNU_SOURCE
@@ -78,6 +81,20 @@ int main(int argc, char **argv)
 			if (child == 0) {
 				pairs(n, size);
 				_exit(0);
+			}
+			waitpid(child, &status, 0);
+			printf("child %d\n", (int)child);
+		} else if (sscanf(line, "x %zu", &size) == 1) {
+			int status;
+			pid_t child = fork();
+
+			if (child == 0) {
+				volatile char *kept = malloc(size);
+
+				if (kept)
+					kept[0] = 1;
+				execl("/proc/self/exe", "heap_pid", "0", "0", (char *)NULL);
+				_exit(127);
 			}
 			waitpid(child, &status, 0);
 			printf("child %d\n", (int)child);
