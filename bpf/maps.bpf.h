@@ -165,12 +165,13 @@ MO_SHARED struct {
  * own (BPF_F_MMAPABLE, which the process maps), in a pool of slots by index
  * (observe/heapslots.h), found by tgid through mo_heap_slot_of. Its value is
  * a struct mo_heap_slot, given by size: the static linker cannot size a
- * struct in an extern inner map. */
+ * struct in an extern inner map; so is its key (a key with a BTF type and a
+ * value without one is refused by the kernel, and libbpf retries without). */
 struct mo_heap_slot_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(key_size, sizeof(__u32));
 	__uint(value_size, MO_HEAP_PAGE);
 };
 

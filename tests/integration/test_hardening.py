@@ -232,6 +232,17 @@ def test_tracefs_unmounted_is_mounted_again():
         assert [p for p in doc["processes"] if p["comm"] == "alloc_touch" and p["rss"]["peak"] >= 8 * MiB]
 
 
+def test_verbose_run_reports_no_error_where_there_is_none():
+    # -v passes libbpf's messages on: a clean run must not show one saying
+    # "Error" (libbpf retried a map without BTF the kernel refused: its key
+    # had a type, its value only a size).
+    proc = subprocess.run([MEMOBS, "-v", "-q", "--heap", "-o", "/dev/null", "--", "/bin/true"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
+    assert not errors, errors
+
+
 def nobody_command(caps, args, d):
     """argv and environment of memobs (a copy nobody can run) as uid 65534
     holding only caps (ambient)."""
