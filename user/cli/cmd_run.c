@@ -288,7 +288,12 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 	}
 	listener = l->listener;
 	l->listener = -1;
-	if (watchdog_give_listener(watchdog, listener) || tracer__set_gate(t, listener, watchdog, err, sizeof(err)) ||
+	if (l->gateless)
+		log_warn("the command runs under another seccomp notifier (memobs inside memobs's command?): "
+			 "its execs are not held for this memobs, so the markers and stacks of a program's first "
+			 "instants may be missed");
+	if ((!l->gateless && (watchdog_give_listener(watchdog, listener) ||
+			      tracer__set_gate(t, listener, watchdog, err, sizeof(err)))) ||
 	    tracer__add_root(t, l->pid, true, err, sizeof(err))) {
 		log_err("%s", err[0] ? err : "cannot hand the exec gate to the watchdog");
 		launch_abort(l);

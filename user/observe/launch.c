@@ -42,6 +42,15 @@ static void install_gate(int gate_sock, int status_fd)
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	int listener = execgate_install();
 
+	if (listener == -EBUSY) {
+		/* A filter of the chain has a listener already (the kernel allows
+		 * one): memobs inside memobs. The outer gate holds these execs. */
+		byte = 'N';
+		if (send(gate_sock, &byte, 1, MSG_NOSIGNAL) != 1)
+			report_and_exit(status_fd, STAGE_GATE, errno);
+		close(gate_sock);
+		return;
+	}
 	if (listener < 0)
 		report_and_exit(status_fd, STAGE_GATE, -listener);
 	c->cmsg_level = SOL_SOCKET;
@@ -85,8 +94,11 @@ static void child(char *const argv[], const struct mo_invoker *inv, char *const 
 	report_and_exit(status_fd, STAGE_EXEC, errno);
 }
 
-/* The listener the child sent, or -1 when it could not install the gate
- * (it said why on the status pipe and exited). */
+/* The listener the child sent; GATELESS when the command runs under
+ * another notifier; -1 when it could not install the gate (it said why on
+ * the status pipe and exited). */
+enum { GATELESS = -2 };
+
 static int receive_listener(int sock)
 {
 	char byte, cbuf[CMSG_SPACE(sizeof(int))];
@@ -97,6 +109,8 @@ static int receive_listener(int sock)
 
 	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
 		return -1;
+	if (byte == 'N')
+		return GATELESS;
 	c = CMSG_FIRSTHDR(&m);
 	if (c && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
@@ -109,14 +123,8 @@ static int gate_failure(struct mo_launch *l, char *err, size_t errlen)
 	struct launch_failure f = {};
 	ssize_t n = read(l->status_fd, &f, sizeof(f));
 
-	if (n == sizeof(f) && f.err == EBUSY)
-		/* The kernel allows one listener in a task's filter chain. */
-		snprintf(err, errlen, "cannot install the exec gate (seccomp user notification) in the command: "
-			 "it already runs under another seccomp notifier (memobs inside memobs's command?); "
-			 "observe it with -p PID instead");
-	else
-		snprintf(err, errlen, "cannot install the exec gate (seccomp user notification) in the command: %s",
-			 n == sizeof(f) ? strerror(f.err) : "it exited");
+	snprintf(err, errlen, "cannot install the exec gate (seccomp user notification) in the command: %s",
+		 n == sizeof(f) ? strerror(f.err) : "it exited");
 	launch_abort(l);
 	return n == sizeof(f) ? -f.err : -ECHILD;
 }
@@ -159,7 +167,10 @@ int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoke
 	close(sv[1]);
 	l->listener = receive_listener(sv[0]);
 	close(sv[0]);
-	return l->listener < 0 ? gate_failure(l, err, errlen) : 0;
+	l->gateless = l->listener == GATELESS;
+	if (l->gateless)
+		l->listener = -1;
+	return l->listener < 0 && !l->gateless ? gate_failure(l, err, errlen) : 0;
 }
 
 int launch_release(struct mo_launch *l, int wait_fd, void (*on_wait)(void *ctx), void *ctx, char *err,

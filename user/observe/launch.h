@@ -15,6 +15,8 @@ struct mo_launch {
 	int release_fd;		/* write end: one byte lets the child exec */
 	int status_fd;		/* read end: EOF on exec, errno when it failed */
 	int listener;		/* the exec gate's (execgate.h), -1 without; the caller takes it */
+	bool gateless;		/* asked for, but the command runs under another seccomp
+				 * notifier (memobs inside memobs): no gate */
 };
 
 /* Fork the held child. env: extra NAME=VALUE strings (NULL-terminated) set
@@ -22,8 +24,9 @@ struct mo_launch {
  * NULL. gate: install the exec gate in it while it is root (before it
  * becomes the invoking user); its listener is in l->listener, and its first
  * notification (a priming execve of nothing) waits for an answer
- * (execgate__prime) before the child goes on. 0, or -errno with the reason
- * in err (the child is gone then). */
+ * (execgate__prime) before the child goes on; none, l->gateless, when the
+ * kernel refuses a second listener in its filter chain. 0, or -errno with
+ * the reason in err (the child is gone then). */
 int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, char *const env[],
 		 const int stdio[3], bool gate, char *err, size_t errlen);
 
