@@ -16,6 +16,7 @@
 #include "probe/allocators.h"
 #include "probe/attach_heap.h"
 #include "probe/elfinfo.h"
+#include "probe/pidlinks.h"
 #include "probe/probeplan.h"
 #include "probe/probeset.h"
 #include "probe/shared_maps.h"
@@ -52,27 +53,15 @@ struct heap_plan {
 	int nfuncs;			/* functions planned */
 };
 
-/* mo_alloc_entry's link (every entry, a cookie each) and mo_alloc_ret's. */
-#define LINKS_PER_FILE 2
-
 /* A probed (file content, prefix): its plan, the file kept open (links name
  * it as /proc/self/fd/N, so that every link, a child's made later too, is
  * on the content planned), and its system-wide links if it has them. */
 struct heap_file {
 	struct heap_plan plan;
 	int fd;
-	int fds[LINKS_PER_FILE];
+	int fds[MO_PID_LINKS_MAX];
 	size_t nfds;
 	bool linked_all;
-};
-
-/* The pid-scoped links of one process on one probed file. */
-struct pid_links {
-	pid_t tgid;
-	struct mo_file_id id;
-	char prefix[8];
-	int fds[LINKS_PER_FILE];
-	size_t nfds;
 };
 
 struct mo_heap_probes {
@@ -80,8 +69,7 @@ struct mo_heap_probes {
 	struct memobs_heap_bpf *progs;	/* loaded at the first file probed */
 	struct mo_links *links;
 	struct mo_probeset *files;	/* (file, prefix) planned: struct heap_file */
-	struct pid_links *pids;		/* per_process: each process's links */
-	size_t npids, pids_alloc;
+	struct mo_pid_link_table pids;	/* per_process: each process's links */
 	struct mo_heap_site *sites;
 	size_t nsites, sites_alloc;
 	bool exe_only, per_process;
@@ -115,7 +103,7 @@ void heap_probes__free(struct mo_heap_probes *hp)
 		return;
 	probeset__free(hp->files, close_file, NULL);
 	memobs_heap_bpf__destroy(hp->progs);
-	free(hp->pids);
+	pid_links__free(&hp->pids);
 	free(hp->sites);
 	free(hp);
 }
@@ -261,40 +249,21 @@ static int link_plan(struct mo_heap_probes *hp, const struct heap_file *hf, pid_
 	return ret;
 }
 
-static struct pid_links *pid_links_of(struct mo_heap_probes *hp, pid_t tgid, const struct mo_file_id *id,
-				      const char *prefix)
-{
-	for (size_t i = 0; i < hp->npids; i++)
-		if (hp->pids[i].tgid == tgid && file_id_same_file(&hp->pids[i].id, id) &&
-		    !strcmp(hp->pids[i].prefix, prefix))
-			return &hp->pids[i];
-	return NULL;
-}
-
 /* Link hf for tgid alone, unless it has links on that content already. */
 static int link_pid(struct mo_heap_probes *hp, const struct heap_file *hf, pid_t tgid, const struct mo_file_id *id,
 		    const char *prefix)
 {
-	struct pid_links *pl = pid_links_of(hp, tgid, id, prefix);
+	struct mo_pid_links *e;
 	int ret;
 
-	if (pl && file_id_same_content(&pl->id, id))
+	if (pid_links__current(&hp->pids, hp->links, tgid, id, prefix))
 		return 0;
-	/* Its breakpoints would land in code written since: out before it runs. */
-	if (pl) {
-		for (size_t i = 0; i < pl->nfds; i++)
-			links__close_now(hp->links, pl->fds[i]);
-		*pl = hp->pids[--hp->npids];
-	}
-	if (GROW(hp->pids, hp->npids + 1, hp->pids_alloc))
+	e = pid_links__new_entry(&hp->pids, tgid, id, prefix);
+	if (!e)
 		return -ENOMEM;
-	pl = &hp->pids[hp->npids];
-	*pl = (struct pid_links){ .tgid = tgid, .id = *id };
-	snprintf(pl->prefix, sizeof(pl->prefix), "%s", prefix);
-	ret = link_plan(hp, hf, tgid, pl->fds, &pl->nfds);
+	ret = link_plan(hp, hf, tgid, e->fds, &e->nfds);
 	/* Made ones are in the link set: kept with their owner, released at its exit. */
-	if (pl->nfds)
-		hp->npids++;
+	pid_links__keep(&hp->pids, e);
 	return ret;
 }
 
@@ -380,17 +349,17 @@ int heap_probes__attach_file(struct mo_heap_probes *hp, const char *path, const 
 
 int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char *err, size_t errlen)
 {
-	size_t n = hp->npids;
+	size_t n = hp->pids.n;
 	int linked = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct pid_links pl = hp->pids[i];
+		struct mo_pid_links pl = hp->pids.v[i];
 		struct heap_file *hf;
 		int ret;
 
-		if (pl.tgid != parent || !(hf = probeset__get(hp->files, &pl.id, pl.prefix)))
+		if (pl.tgid != parent || !(hf = probeset__get(hp->files, &pl.id, pl.tag)))
 			continue;
-		ret = link_pid(hp, hf, child, &pl.id, pl.prefix);
+		ret = link_pid(hp, hf, child, &pl.id, pl.tag);
 		if (ret == -ESRCH)
 			return 0;	/* gone already */
 		if (ret) {
@@ -405,14 +374,7 @@ int heap_probes__fork(struct mo_heap_probes *hp, pid_t parent, pid_t child, char
 
 bool heap_probes__exit(struct mo_heap_probes *hp, pid_t tgid)
 {
-	size_t kept = 0, had;
-
-	for (size_t i = 0; i < hp->npids; i++)
-		if (hp->pids[i].tgid != tgid)
-			hp->pids[kept++] = hp->pids[i];
-	had = hp->npids - kept;
-	hp->npids = kept;
-	return had;
+	return pid_links__exit(&hp->pids, tgid);
 }
 
 /* Probe every file of files; ret: how resolving them went. */

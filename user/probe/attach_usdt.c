@@ -15,6 +15,7 @@
 #include "memobs.skel.h"
 #include "probe/attach_usdt.h"
 #include "probe/elfinfo.h"
+#include "probe/pidlinks.h"
 #include "probe/probeset.h"
 #include "probe/uprobe_multi.h"
 #include "probe/usdt.h"
@@ -24,13 +25,6 @@
 struct marker_file {
 	struct mo_marker_sites sites;
 	int fd;
-};
-
-/* A pid-scoped link. */
-struct pid_link {
-	pid_t tgid;
-	struct mo_file_id file;
-	int link;
 };
 
 /* One of memobs's own files, linked system-wide. */
@@ -45,8 +39,7 @@ struct mo_usdt_probes {
 	struct memobs_bpf *skel;
 	struct mo_links *links;
 	struct mo_probeset *files;	/* files with markers: struct marker_file */
-	struct pid_link *pids;
-	size_t npids, pids_alloc;
+	struct mo_pid_link_table pids;	/* one link an entry */
 	struct own_file *own;
 	size_t nown, own_alloc;
 	int inotify;
@@ -90,7 +83,7 @@ void usdt_probes__free(struct mo_usdt_probes *up)
 	probeset__free(up->files, release_file, NULL);
 	if (up->inotify >= 0)
 		close(up->inotify);
-	free(up->pids);
+	pid_links__free(&up->pids);
 	free(up->own);
 	free(up);
 }
@@ -159,13 +152,16 @@ static int link_markers(struct mo_usdt_probes *up, const struct marker_file *mf,
 
 static int add_pid_link(struct mo_usdt_probes *up, pid_t tgid, const struct mo_file_id *id, int link)
 {
-	if (GROW(up->pids, up->npids + 1, up->pids_alloc)) {
+	struct mo_pid_links *e = pid_links__new_entry(&up->pids, tgid, id, "");
+
+	if (!e) {
 		close(link);
 		return -ENOMEM;
 	}
 	if (links__add(up->links, link, tgid))
 		return -ENOMEM;
-	up->pids[up->npids++] = (struct pid_link){ tgid, *id, link };
+	e->fds[e->nfds++] = link;
+	pid_links__keep(&up->pids, e);
 	return 0;
 }
 
@@ -183,19 +179,9 @@ int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char 
 		return ret;
 	}
 	file_id_from_stat(&st, &id);
-	for (size_t i = 0; i < up->npids; i++) {
-		struct pid_link *pl = &up->pids[i];
-
-		if (pl->tgid != tgid || !file_id_same_file(&pl->file, &id))
-			continue;
-		if (file_id_same_content(&pl->file, &id)) {
-			mf = probeset__get(up->files, &id, "");
-			return mf ? (int)mf->sites.count : 0;
-		}
-		/* Its breakpoints would land in the new code: out before it runs. */
-		links__close_now(up->links, pl->link);
-		*pl = up->pids[--up->npids];
-		break;
+	if (pid_links__current(&up->pids, up->links, tgid, &id, "")) {
+		mf = probeset__get(up->files, &id, "");
+		return mf ? (int)mf->sites.count : 0;
 	}
 	mf = markers_of(up, fd, &id, &ret, err, errlen);
 	if (!mf)
@@ -212,28 +198,20 @@ int usdt_probes__attach_pid(struct mo_usdt_probes *up, pid_t tgid, int fd, char 
 
 size_t usdt_probes__pids(const struct mo_usdt_probes *up)
 {
-	return up->npids;
-}
-
-static bool has_link(const struct mo_usdt_probes *up, pid_t tgid, const struct mo_file_id *id)
-{
-	for (size_t i = 0; i < up->npids; i++)
-		if (up->pids[i].tgid == tgid && file_id_same_content(&up->pids[i].file, id))
-			return true;
-	return false;
+	return up->pids.n;
 }
 
 int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char *err, size_t errlen)
 {
-	size_t n = up->npids;
+	size_t n = up->pids.n;
 
 	for (size_t i = 0; i < n; i++) {
-		struct mo_file_id id = up->pids[i].file;
+		struct mo_file_id id = up->pids.v[i].id;
 		struct marker_file *mf;
 		int link, ret;
 
-		if (up->pids[i].tgid != parent || !(mf = probeset__get(up->files, &id, "")) ||
-		    has_link(up, child, &id))
+		if (up->pids.v[i].tgid != parent || !(mf = probeset__get(up->files, &id, "")) ||
+		    pid_links__has(&up->pids, child, &id, ""))
 			continue;
 		link = link_markers(up, mf, child);
 		if (link == -ESRCH)
@@ -250,17 +228,9 @@ int usdt_probes__fork(struct mo_usdt_probes *up, pid_t parent, pid_t child, char
 
 bool usdt_probes__exit(struct mo_usdt_probes *up, pid_t tgid)
 {
-	size_t kept = 0, had;
-
-	for (size_t i = 0; i < up->npids; i++)
-		if (up->pids[i].tgid != tgid)
-			up->pids[kept++] = up->pids[i];
-	had = up->npids - kept;
-	up->npids = kept;
-	return had;
+	return pid_links__exit(&up->pids, tgid);
 }
 
-/* (Re)attach own file o from its path: its current content. */
 static int link_own(struct mo_usdt_probes *up, struct own_file *o, char *err, size_t errlen)
 {
 	struct marker_file *mf;
