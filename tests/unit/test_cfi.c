@@ -4,18 +4,44 @@
  * and its last byte, in the C library and in this test binary, the CFA
  * rule (rsp/rbp + N), where rbp was saved and whether the return address
  * is undefined agree with dwarf_cfi_addrframe; rules libdw gives as
- * expressions are MO_CFA_STOP. Cut and non-ELF files are refused. */
+ * expressions are MO_CFA_STOP. FDEs out of their code's order (as a
+ * compiler's cold parts are) give the rows they would in order. Cut and
+ * non-ELF files are refused. */
 #include <dwarf.h>
 #include <errno.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "check.h"
 #include "stacks/cfi.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+/* Two leaf functions, one right after the other in the code (the linker
+ * sorts .text.sorted.* by name), their FDEs the other way round in
+ * .eh_frame (the assembler's order). Both say CFA = rsp + 8 all through:
+ * the first row of the later one says what the row before it says, and
+ * the gap after the earlier one starts where it starts. */
+asm(".section .text.sorted.memobs_2, \"ax\", @progbits\n"
+    ".globl cfi_order_late\n"
+    ".type cfi_order_late, @function\n"
+    "cfi_order_late:\n"
+    ".cfi_startproc\n"
+    "nop; nop; nop; ret\n"
+    ".cfi_endproc\n"
+    ".size cfi_order_late, . - cfi_order_late\n"
+    ".section .text.sorted.memobs_1, \"ax\", @progbits\n"
+    ".globl cfi_order_early\n"
+    ".type cfi_order_early, @function\n"
+    "cfi_order_early:\n"
+    ".cfi_startproc\n"
+    "nop; nop; nop; ret\n"
+    ".cfi_endproc\n"
+    ".size cfi_order_early, . - cfi_order_early\n"
+    ".text\n");
 
 /* The vaddr of a file offset in the executable segment holding it. */
 static bool vaddr_of(Elf *elf, __u32 off, Dwarf_Addr *vaddr)
@@ -129,11 +155,75 @@ static bool test_libc_rows_agree_with_libdw(void)
 	return true;
 }
 
+static bool test_perl_rows_agree_with_libdw(void)
+{
+	size_t checked = 0;
+
+	return agrees("/usr/bin/perl", &checked);
+}
+
 static bool test_own_rows_agree_with_libdw(void)
 {
 	size_t checked = 0;
 
 	return agrees("/proc/self/exe", &checked);
+}
+
+/* The file offset and size of a function of this binary, from its symbol
+ * table. */
+static bool symbol_at(Elf *elf, const char *name, __u32 *off, size_t *size)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB ? elf_getdata(scn, NULL) : NULL;
+
+		for (size_t i = 0; data && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *s = gelf_getsym(data, i, &sym) ? elf_strptr(elf, sh.sh_link, sym.st_name) : NULL;
+			size_t nph;
+
+			if (!s || strcmp(s, name) || elf_getphdrnum(elf, &nph))
+				continue;
+			for (size_t k = 0; k < nph; k++) {
+				GElf_Phdr ph;
+
+				if (gelf_getphdr(elf, k, &ph) && ph.p_type == PT_LOAD && sym.st_value >= ph.p_vaddr &&
+				    sym.st_value < ph.p_vaddr + ph.p_filesz) {
+					*off = sym.st_value - ph.p_vaddr + ph.p_offset;
+					*size = sym.st_size;
+					return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+static bool test_fdes_out_of_code_order(void)
+{
+	struct mo_cfi_table t;
+	char err[128];
+	int fd = open("/proc/self/exe", O_RDONLY);
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	__u32 early, late;
+	size_t early_size, late_size;
+	const struct mo_unwind_row *row;
+
+	ASSERT_TRUE(symbol_at(elf, "cfi_order_early", &early, &early_size), "cfi_order_early found");
+	ASSERT_TRUE(symbol_at(elf, "cfi_order_late", &late, &late_size), "cfi_order_late found");
+	ASSERT_TRUE(early + early_size == late, "the two functions meet (%#x + %zu, %#x)", early, early_size, late);
+	ASSERT_EQ(cfi_compile("/proc/self/exe", &t, err, sizeof(err)), 0);
+	for (__u32 off = early; off < late + late_size; off++) {
+		row = cfi_lookup(&t, off);
+		ASSERT_TRUE(row && row->cfa == MO_CFA_RSP && row->cfa_off8 == 1, "at %#x (functions at %#x, %#x): rule %d",
+			    off, early, late, row ? row->cfa : -1);
+	}
+	cfi_table_free(&t);
+	elf_end(elf);
+	close(fd);
+	return true;
 }
 
 static bool test_build_id_read(void)
@@ -169,6 +259,8 @@ int main(void)
 	elf_version(EV_CURRENT);
 	RUN(test_libc_rows_agree_with_libdw);
 	RUN(test_own_rows_agree_with_libdw);
+	RUN(test_perl_rows_agree_with_libdw);
+	RUN(test_fdes_out_of_code_order);
 	RUN(test_build_id_read);
 	RUN(test_bad_files_refused);
 	return check_summary();

@@ -352,9 +352,24 @@ static int cmp_rows(const void *a, const void *b)
 	return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
-/* Sorted, one row per offset (an FDE's over a gap's), equal neighbours merged. */
+static bool same_rule(const struct mo_unwind_row *a, const struct mo_unwind_row *b)
+{
+	return a->cfa == b->cfa && a->cfa_off8 == b->cfa_off8 && a->rbp_off8 == b->rbp_off8;
+}
+
+/* Keep row unless the one before says the same. */
+static void keep_row(struct compiler *c, size_t *n, const struct mo_unwind_row *row)
+{
+	if (!*n || !same_rule(&c->rows[*n - 1], row))
+		c->rows[(*n)++] = *row;
+}
+
+/* Sorted, one row per offset (an FDE's over a gap's), then equal neighbours
+ * merged: in that order, or a gap at the start of an FDE whose first row
+ * had merged into the row before it would stand for the whole function. */
 static void finish_rows(struct compiler *c, struct mo_cfi_table *out)
 {
+	struct mo_unwind_row at;
 	size_t n = 0;
 	bool sorted = true;
 
@@ -366,17 +381,17 @@ static void finish_rows(struct compiler *c, struct mo_cfi_table *out)
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct mo_unwind_row *row = &c->rows[i];
 
-		if (n && c->rows[n - 1].offset == row->offset) {
-			/* A gap row never replaces an FDE's row at the same offset. */
+		if (i && at.offset == row->offset) {
 			if (row->cfa != MO_CFA_FP)
-				c->rows[n - 1] = *row;
+				at = *row;
 			continue;
 		}
-		if (n && c->rows[n - 1].cfa == row->cfa && c->rows[n - 1].cfa_off8 == row->cfa_off8 &&
-		    c->rows[n - 1].rbp_off8 == row->rbp_off8)
-			continue;
-		c->rows[n++] = *row;
+		if (i)
+			keep_row(c, &n, &at);
+		at = *row;
 	}
+	if (c->nrows)
+		keep_row(c, &n, &at);
 	out->rows = c->rows;
 	out->nrows = n;
 	c->rows = NULL;
