@@ -4,8 +4,8 @@ user notification holds each exec while memobs looks, then lets it go on
 process on the content it runs (an executable overwritten in place runs
 fine, under memobs and beside it); setuid programs in the tree keep their
 privileges; phases are seen after hundreds of executables; and if memobs is
-killed, its watchdog answers the rest of the tree and leaves with it.
-Needs root."""
+killed, its watchdog answers the rest of the tree and leaves with it,
+and a command it had not released yet never runs. Needs root."""
 import json
 import os
 import random
@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import MEMOBS, memobs, phase, prog, run_tests
+from harness import MEMOBS, cgroup2_mount, memobs, phase, prog, run_tests
 
 
 def fresh_copy(src, d, name):
@@ -197,6 +197,147 @@ def test_watchdog_answers_when_memobs_is_killed():
             while watchdogs_of(m.pid):
                 assert time.time() < deadline, "round %d: the watchdog outlived the tree" % round_
                 time.sleep(0.05)
+
+
+def proc_field(pid, name):
+    """A line of /proc/PID/status (None when the process is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def children_of(pid):
+    """pid's children (pid, status Name, Seccomp_filters)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and proc_field(int(entry), "PPid") == str(pid):
+            found.append((int(entry), proc_field(int(entry), "Name"),
+                          int(proc_field(int(entry), "Seccomp_filters") or 0)))
+    return found
+
+
+def parked_child_of(pid):
+    """The command memobs PID forked, parked before its exec (its child with
+    one seccomp filter more than memobs: the exec gate), and its watchdog;
+    None for either not there yet."""
+    own = int(proc_field(pid, "Seccomp_filters") or 0)
+    children = children_of(pid)
+    parked = [c for c, _, filters in children if filters > own]
+    watchdog = [c for c, name, _ in children if name == "memobs-watchdog"[:15]]
+    return parked[0] if parked else None, watchdog[0] if watchdog else None
+
+
+def gone(pid):
+    return (proc_field(pid, "State") or "Z")[0] == "Z"
+
+
+def blocked_in(pid):
+    """The syscall pid is blocked in and its first argument, or None
+    (running, or gone)."""
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            words = f.read().split()
+    except OSError:
+        return None
+    return (int(words[0]), int(words[1], 16)) if words and words[0].isdigit() else None
+
+
+def cgroups_of(pid):
+    """The memory cgroups memobs PID made (memobs-PID-START) still there."""
+    with open("/proc/self/cgroup") as f:
+        lines = f.read().splitlines()
+    v1 = [l.split(":", 2)[2] for l in lines if l.split(":")[1] == "memory"]
+    parent = "/sys/fs/cgroup/memory" + v1[0] if v1 else \
+        cgroup2_mount() + [l for l in lines if l.startswith("0::")][0][3:]
+    return [e for e in os.listdir(parent) if e.startswith("memobs-%d-" % pid)]
+
+
+def holds_listener(pid):
+    """Does pid hold a seccomp listener (the watchdog, once memobs gave it
+    the exec gate's)?"""
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if "seccomp" in os.readlink("/proc/%d/fd/%s" % (pid, fd)):
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def stop(pid):
+    """SIGSTOP pid and wait until it is stopped: it writes nothing more."""
+    os.kill(pid, signal.SIGSTOP)
+    while (proc_field(pid, "State") or "T")[0] not in "TZ":
+        time.sleep(0.001)
+
+
+# Where the parked command waits: the exec gate's first notification (an
+# execve of nothing), or the read of its release.
+SYS_READ, SYS_EXECVE = 0, 59
+PARKED = ((SYS_READ, None), (SYS_EXECVE, 0))
+
+
+def test_parked_command_never_runs_when_memobs_is_killed():
+    # The command is forked before the BPF side loads (it moves into its
+    # memory cgroup meanwhile) and waits, parked, for the release. memobs
+    # is stopped at moments of its start (even rounds: after the fork;
+    # odd: once its watchdog holds the exec gate, which answers it after
+    # memobs, so that only the release holds the command), and killed: a
+    # command still parked (in its gate's first notification, or reading
+    # its release) never runs, its process exits (never stopped), and the
+    # watchdog and the command's memory cgroup go too.
+    rng = random.Random(15)
+    with tempfile.TemporaryDirectory() as d:
+        ran = os.path.join(d, "ran")
+        parked_rounds = 0
+        name = os.path.basename(MEMOBS)[:15]  # the parked command's, before its exec
+        for round_ in range(6):
+            m = subprocess.Popen([MEMOBS, "-q", "--", "sh", "-c", "touch %s" % ran], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            child = watchdog = None
+            while child is None or watchdog is None:
+                assert time.time() < deadline and m.poll() is None, "round %d: no parked command" % round_
+                child, watchdog = parked_child_of(m.pid)
+            if round_ % 2:
+                while not holds_listener(watchdog):
+                    assert time.time() < deadline and m.poll() is None, "round %d: no watchdog" % round_
+            else:
+                time.sleep(0 if round_ == 0 else rng.uniform(0, 0.15))
+            stop(m.pid)
+            # memobs stopped: the command settles where it waits (or ran).
+            while proc_field(child, "Name") == name and blocked_in(child) is None:
+                assert time.time() < deadline, "round %d: the command neither waited nor ran" % round_
+                time.sleep(0.001)
+            where = blocked_in(child) if proc_field(child, "Name") == name else None
+            parked = where is not None and any(where[0] == nr and arg in (None, where[1]) for nr, arg in PARKED)
+            m.send_signal(signal.SIGKILL)
+            m.wait()
+            while not gone(child):
+                state = proc_field(child, "State") or "Z"
+                assert state[0] != "T", "round %d: the command is left stopped" % round_
+                assert time.time() < deadline, "round %d: the command outlived memobs (%s)" % (round_, state)
+                time.sleep(0.01)
+            while not gone(watchdog) or cgroups_of(m.pid):
+                assert time.time() < deadline, "round %d: the watchdog or the cgroup outlived memobs" % round_
+                time.sleep(0.05)
+            if parked:
+                parked_rounds += 1
+                assert not os.path.exists(ran), "round %d: the command ran after memobs was killed" % round_
+            elif os.path.exists(ran):
+                os.unlink(ran)
+        # The first round stops memobs as soon as the command is forked,
+        # long before the BPF side is loaded.
+        assert parked_rounds >= 1, parked_rounds
 
 
 if __name__ == "__main__":

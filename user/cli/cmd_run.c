@@ -259,14 +259,57 @@ static void say_cannot_run(const struct run_opts *o, int rc, const char *err)
 		log_err("cannot run '%s': %s", name, err);
 }
 
-static int start_command(struct mo_tracer *t, struct run_opts *o, const struct mo_invoker *inv,
-			 struct mo_launch *l, const char *libmemobs, struct mo_watchdog *watchdog)
+/* Fork the command parked before its exec, with its exec gate (the
+ * watchdog's to answer after memobs), while memobs has no thread yet (on
+ * cgroup v2 it is born in its cgroup), so that it waits while the BPF side
+ * loads, not after. 0, or -1 with the reason in err. */
+static int park_command(struct run_opts *o, const struct mo_invoker *inv, struct mo_launch *l,
+			struct mo_physical_obs *phys, struct mo_watchdog *watchdog, char *err, size_t errlen)
+{
+	int cgroup_fd = physical__cgroup_fd(phys), rc;
+
+	rc = launch_start(l, o->command, inv, o->stdio, true, cgroup_fd, err, errlen);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
+	close_stdio(o->stdio);
+	if (rc)
+		return -1;
+	if (!l->gateless && watchdog_give_listener(watchdog, l->listener)) {
+		snprintf(err, errlen, "cannot hand the exec gate to the watchdog");
+		return -1;
+	}
+	o->tracer.parked = l->pid;
+	o->tracer.parked_in_cgroup = l->in_cgroup;
+	return 0;
+}
+
+/* Serve the parked command's exec gate, attach, release it. Returns 0 or
+ * an exit code. */
+static int start_command(struct mo_tracer *t, struct run_opts *o, struct mo_launch *l, const char *libmemobs,
+			 struct mo_watchdog *watchdog)
 {
 	char env_lib[PATH_MAX + 16], err[512];
 	char *env[4] = { NULL }, *preload = NULL;
 	int rc, listener;
 	size_t n = 0;
 
+	listener = l->listener;
+	l->listener = -1;
+	if (l->gateless)
+		log_warn("the command runs under another seccomp notifier (memobs inside memobs's command?): "
+			 "its execs are not held for this memobs, so the markers and stacks of a program's first "
+			 "instants may be missed");
+	if ((!l->gateless && tracer__set_gate(t, listener, watchdog, err, sizeof(err))) ||
+	    tracer__add_root(t, l->pid, true, err, sizeof(err))) {
+		log_err("%s", err);
+		return MO_EXIT_FAILURE;
+	}
+	/* tracer__start says nothing in err: its own message. */
+	rc = tracer__start(t);
+	if (rc) {
+		log_err("cannot start observing: %s", strerror(-rc));
+		return MO_EXIT_FAILURE;
+	}
 	snprintf(env_lib, sizeof(env_lib), "MEMOBS_LIB=%s", libmemobs);
 	if (libmemobs[0])
 		env[n++] = env_lib;
@@ -279,34 +322,8 @@ static int start_command(struct mo_tracer *t, struct run_opts *o, const struct m
 		env[n++] = (char *)tracer__heap_env(t);
 		env[n++] = preload;
 	}
-	rc = launch_start(l, o->command, inv, n ? env : NULL, o->stdio, true, err, sizeof(err));
-	free(preload);	/* the child has its copy */
-	close_stdio(o->stdio);
-	if (rc) {
-		log_err("%s", err);
-		return MO_EXIT_FAILURE;
-	}
-	listener = l->listener;
-	l->listener = -1;
-	if (l->gateless)
-		log_warn("the command runs under another seccomp notifier (memobs inside memobs's command?): "
-			 "its execs are not held for this memobs, so the markers and stacks of a program's first "
-			 "instants may be missed");
-	if ((!l->gateless && (watchdog_give_listener(watchdog, listener) ||
-			      tracer__set_gate(t, listener, watchdog, err, sizeof(err)))) ||
-	    tracer__add_root(t, l->pid, true, err, sizeof(err))) {
-		log_err("%s", err[0] ? err : "cannot hand the exec gate to the watchdog");
-		launch_abort(l);
-		return MO_EXIT_FAILURE;
-	}
-	/* tracer__start says nothing in err: its own message. */
-	rc = tracer__start(t);
-	if (rc) {
-		log_err("cannot start observing: %s", strerror(-rc));
-		launch_abort(l);
-		return MO_EXIT_FAILURE;
-	}
-	rc = launch_release(l, tracer__gate_fd(t), tracer__serve_gate, t, err, sizeof(err));
+	rc = launch_release(l, env, tracer__gate_fd(t), tracer__serve_gate, t, err, sizeof(err));
+	free(preload);
 	if (rc)
 		say_cannot_run(o, rc, err);
 	return rc;
@@ -359,9 +376,9 @@ static int describe_run(struct run_opts *o, struct mo_run *run, const struct mo_
 	return 0;
 }
 
-/* Load the BPF side for the run: the tracer, or NULL (said). */
-static struct mo_tracer *new_tracer(struct run_opts *o, struct mo_run *run, const char *libmemobs,
-				     const char *heap_lib)
+/* Load the BPF side for the run: the tracer (phys is its), or NULL (said). */
+static struct mo_tracer *new_tracer(struct run_opts *o, struct mo_run *run, struct mo_physical_obs *phys,
+				    const char *libmemobs, const char *heap_lib)
 {
 	struct mo_tracer *t;
 	char err[512];
@@ -385,7 +402,7 @@ static struct mo_tracer *new_tracer(struct run_opts *o, struct mo_run *run, cons
 	o->tracer.verifier_log_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	o->tracer.filters = filters_any(&o->filters) ? &o->filters : NULL;
 	o->tracer.no_exec_gate = !may_continue(run->target_pids, run->ntarget_pids);
-	t = tracer__new(&o->tracer, run, err, sizeof(err));
+	t = tracer__new(&o->tracer, phys, run, err, sizeof(err));
 	if (!t && errno == EPERM)
 		log_err("%s: memobs needs root (or CAP_SYS_ADMIN and CAP_DAC_READ_SEARCH): run it with sudo", err);
 	else if (!t)
@@ -399,11 +416,13 @@ int cmd_run(int argc, char **argv)
 	struct mo_invoker inv;
 	struct mo_launch launch = { .pid = -1 };
 	struct mo_tracer *t = NULL;
+	struct mo_physical_obs *phys;
 	struct mo_watchdog *watchdog = NULL;
 	struct mo_git_look *git = NULL;
 	struct mo_run run;
 	char libmemobs[PATH_MAX], heap_lib[PATH_MAX], err[512];
 	int rc, status = 0;
+	bool parked;
 
 	run_init(&run);
 	rc = run_args_parse(argc, argv, &o);
@@ -442,12 +461,23 @@ int cmd_run(int argc, char **argv)
 		log_err("cannot start the watchdog: %s", strerror(errno));
 		goto out;
 	}
-	t = new_tracer(&o, &run, libmemobs, heap_lib);
+	phys = physical__new(o.tracer.physical, o.command != NULL, o.all, err, sizeof(err));
+	if (!phys) {
+		log_err("%s", err);
+		goto out;
+	}
+	parked = !o.command || !park_command(&o, &inv, &launch, phys, watchdog, err, sizeof(err));
+	/* Its failure first: it says what memobs lacks (privileges). */
+	t = new_tracer(&o, &run, phys, libmemobs, heap_lib);
 	if (!t)
 		goto out;
+	if (!parked) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (!o.command && tracer__give_watchdog(t, watchdog))
 		log_warn("cannot hand the exec gate's holds to the watchdog: %s", strerror(errno));
-	rc = o.command ? start_command(t, &o, &inv, &launch, libmemobs, watchdog) : start_running(t, &run);
+	rc = o.command ? start_command(t, &o, &launch, libmemobs, watchdog) : start_running(t, &run);
 	if (rc)
 		goto out;
 	rc = tracer__follow(t, o.command != NULL, o.command != NULL, &status);
@@ -467,6 +497,8 @@ int cmd_run(int argc, char **argv)
 		rc = run.exit_status;
 out:
 	meta_git_finish(git, &run);
+	/* A command memobs gave up on before releasing it never runs. */
+	launch_abort(&launch);
 	tracer__free(t);
 	close_stdio(o.stdio);
 	watchdog_free(watchdog);

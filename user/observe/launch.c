@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/sched.h>
 #include "lib/exitcodes.h"
 #include "observe/execgate.h"
 #include "observe/launch.h"
@@ -64,11 +65,38 @@ static void install_gate(int gate_sock, int status_fd)
 	syscall(SYS_execve, NULL, NULL, NULL);
 }
 
-static void child(char *const argv[], const struct mo_invoker *inv, char *const env[], const int stdio[3],
-		  int release_fd, int status_fd, int gate_sock)
+/* What memobs sends to let the child go on: the environment strings to set,
+ * each NUL-terminated, then an empty one. NULL when memobs ended before it
+ * sent it all (it gave up, or was killed). Until then the child waits here. */
+static char *read_release(int fd)
+{
+	size_t len = 0, cap = 0, start = 0;
+	char *buf = NULL;
+
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 1024 && !(buf = realloc(buf, cap = 2 * cap + 4096)))
+			_exit(MO_EXIT_FAILURE);
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		for (size_t end = len + n; len < end; len++)
+			if (!buf[len]) {
+				if (len == start)
+					return buf;
+				start = len + 1;
+			}
+	}
+}
+
+static void child(char *const argv[], const struct mo_invoker *inv, const int stdio[3], int release_fd,
+		  int status_fd, int gate_sock)
 {
 	sigset_t none;
-	char go;
+	char *env;
 	int err;
 
 	sigemptyset(&none);
@@ -78,20 +106,40 @@ static void child(char *const argv[], const struct mo_invoker *inv, char *const 
 	for (int fd = 0; stdio && fd < 3; fd++)
 		if (stdio[fd] >= 0 && dup2(stdio[fd], fd) < 0)
 			report_and_exit(status_fd, STAGE_SETUP, errno);
-	for (char *const *e = env; e && *e; e++)
-		if (putenv(*e))
-			report_and_exit(status_fd, STAGE_SETUP, errno);
 	if (gate_sock >= 0)
 		install_gate(gate_sock, status_fd);
 	err = invoker_become(inv);
 	if (err)
 		report_and_exit(status_fd, STAGE_SETUP, -err);
-	/* EOF instead of a byte: memobs gave up before the probes were ready. */
-	if (read(release_fd, &go, 1) != 1)
+	/* Parked here until the probes are ready; no release: memobs gave up. */
+	env = read_release(release_fd);
+	if (!env)
 		_exit(MO_EXIT_FAILURE);
 	close(release_fd);
+	for (char *e = env; *e; e += strlen(e) + 1)
+		if (putenv(e))
+			report_and_exit(status_fd, STAGE_SETUP, errno);
 	execvp(argv[0], argv);
 	report_and_exit(status_fd, STAGE_EXEC, errno);
+}
+
+/* fork(), or on cgroup v2 a clone3() that starts the child in the cgroup
+ * cgroup_fd (no migration later; *in_cgroup says so). Raw clone3 skips
+ * what glibc's fork does for threads: memobs has none yet here. */
+static pid_t fork_into(int cgroup_fd, bool *in_cgroup)
+{
+	struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = cgroup_fd };
+	pid_t pid;
+
+	*in_cgroup = false;
+	if (cgroup_fd >= 0) {
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*in_cgroup = true;
+			return pid;
+		}
+	}
+	return fork();
 }
 
 /* The listener the child sent; GATELESS when the command runs under
@@ -129,8 +177,8 @@ static int gate_failure(struct mo_launch *l, char *err, size_t errlen)
 	return n == sizeof(f) ? -f.err : -ECHILD;
 }
 
-int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, char *const env[],
-		 const int stdio[3], bool gate, char *err, size_t errlen)
+int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoker *inv, const int stdio[3],
+		 bool gate, int cgroup_fd, char *err, size_t errlen)
 {
 	int release[2], status[2], sv[2] = { -1, -1 };
 
@@ -141,7 +189,7 @@ int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoke
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
 		return -errno;
 	}
-	l->pid = fork();
+	l->pid = fork_into(cgroup_fd, &l->in_cgroup);
 	if (l->pid < 0) {
 		int e = errno;
 
@@ -156,7 +204,7 @@ int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoke
 		close(status[0]);
 		if (gate)
 			close(sv[0]);
-		child(argv, inv, env, stdio, release[0], status[1], sv[1]);
+		child(argv, inv, stdio, release[0], status[1], sv[1]);
 	}
 	close(release[0]);
 	close(status[1]);
@@ -173,18 +221,46 @@ int launch_start(struct mo_launch *l, char *const argv[], const struct mo_invoke
 	return l->listener < 0 && !l->gateless ? gate_failure(l, err, errlen) : 0;
 }
 
-int launch_release(struct mo_launch *l, int wait_fd, void (*on_wait)(void *ctx), void *ctx, char *err,
-		   size_t errlen)
+/* The environment to set and the release, in one write where it fits in
+ * a pipe's atomic size (read_release). 0/-errno. */
+static int send_release(int fd, char *const env[])
+{
+	size_t len = 1, off = 0;
+	char *msg;
+	int ret = 0;
+
+	for (char *const *e = env; e && *e; e++)
+		len += strlen(*e) + 1;
+	msg = malloc(len);
+	if (!msg)
+		return -ENOMEM;
+	for (char *const *e = env; e && *e; e++)
+		off += strlen(strcpy(msg + off, *e)) + 1;
+	msg[off] = 0;
+	for (off = 0; off < len && !ret;) {
+		ssize_t n = write(fd, msg + off, len - off);
+
+		if (n > 0)
+			off += n;
+		else if (errno != EINTR)
+			ret = -errno;
+	}
+	free(msg);
+	return ret;
+}
+
+int launch_release(struct mo_launch *l, char *const env[], int wait_fd, void (*on_wait)(void *ctx), void *ctx,
+		   char *err, size_t errlen)
 {
 	struct launch_failure f;
 	ssize_t n;
-	int status;
+	int status, ret;
 
-	n = write(l->release_fd, "g", 1);
+	ret = send_release(l->release_fd, env);
 	close(l->release_fd);
 	l->release_fd = -1;
-	if (n != 1) {
-		snprintf(err, errlen, "cannot start the command: %s", strerror(errno));
+	if (ret) {
+		snprintf(err, errlen, "cannot start the command: %s", strerror(-ret));
 		return MO_EXIT_FAILURE;
 	}
 	/* Its exec (each one execvp tries) waits at the gate: serve it meanwhile. */
@@ -221,10 +297,9 @@ int launch_release(struct mo_launch *l, int wait_fd, void (*on_wait)(void *ctx),
 
 void launch_abort(struct mo_launch *l)
 {
-	if (l->pid <= 0)
+	if (l->pid <= 0 || l->release_fd < 0)
 		return;
-	if (l->release_fd >= 0)
-		close(l->release_fd);
+	close(l->release_fd);
 	if (l->status_fd >= 0)
 		close(l->status_fd);
 	if (l->listener >= 0)

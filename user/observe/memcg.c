@@ -486,6 +486,11 @@ fail:
 	return NULL;
 }
 
+int memcg__open_v2(const struct mo_memcg *cg)
+{
+	return cg->version == MO_MEMCG_V2 ? open(cg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
 int memcg__enter(struct mo_memcg *cg, pid_t pid)
 {
 	return move_pid(cg->dir, pid);

@@ -79,6 +79,9 @@ struct mo_memcg;
  * why when there can be none. */
 struct mo_memcg *memcg__create(char *why, size_t len);
 
+/* v2: a descriptor of it, for clone3(CLONE_INTO_CGROUP), or -1. */
+int memcg__open_v2(const struct mo_memcg *cg);
+
 /* Move pid (held before its exec) into it. 0/-errno. */
 int memcg__enter(struct mo_memcg *cg, pid_t pid);
 

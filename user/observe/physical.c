@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,11 @@ struct mo_physical_obs {
 	bool fall_back;			/* auto: PSS when the cgroup fails */
 	uint64_t next_pss_ns;		/* PSS: no sweep before this */
 	uint64_t last_ns;		/* the last measurement */
+	pid_t command;			/* physical__enter_begin's */
+	bool born_in;			/* it started in the cgroup */
+	bool moving;			/* mover moves it in */
+	int move_ret;			/* mover's result */
+	pthread_t mover;
 };
 
 static uint64_t mono_ns(void)
@@ -83,6 +89,41 @@ struct mo_physical_obs *physical__new(enum mo_physical_mode mode, bool command, 
 	return p;
 }
 
+int physical__cgroup_fd(const struct mo_physical_obs *p)
+{
+	return p->cg ? memcg__open_v2(p->cg) : -1;
+}
+
+static void *move_in(void *arg)
+{
+	struct mo_physical_obs *p = arg;
+
+	p->move_ret = memcg__enter(p->cg, p->command);
+	return NULL;
+}
+
+void physical__enter_begin(struct mo_physical_obs *p, pid_t pid, bool born_in)
+{
+	p->command = pid;
+	p->born_in = born_in;
+	if (p->cg && !born_in)
+		p->moving = !pthread_create(&p->mover, NULL, move_in, p);
+}
+
+/* The move physical__enter_begin started: its result, once done. */
+static bool moved(struct mo_physical_obs *p, pid_t pid, int *ret)
+{
+	if (pid != p->command || (!p->born_in && !p->moving))
+		return false;
+	*ret = 0;
+	if (p->moving) {
+		pthread_join(p->mover, NULL);
+		p->moving = false;
+		*ret = p->move_ret;
+	}
+	return true;
+}
+
 int physical__enter(struct mo_physical_obs *p, pid_t pid, char *err, size_t errlen)
 {
 	char why[512], msg[600];
@@ -90,7 +131,8 @@ int physical__enter(struct mo_physical_obs *p, pid_t pid, char *err, size_t errl
 
 	if (!p->cg)
 		return 0;
-	ret = memcg__enter(p->cg, pid);
+	if (!moved(p, pid, &ret))
+		ret = memcg__enter(p->cg, pid);
 	if (!ret)
 		return 0;
 	snprintf(msg, sizeof(msg), "cannot move the command into %s: %s", memcg__path(p->cg), strerror(-ret));
@@ -198,6 +240,8 @@ int physical__free(struct mo_physical_obs *p, char *err, size_t errlen)
 
 	if (!p)
 		return 0;
+	if (p->moving)
+		pthread_join(p->mover, NULL);
 	ret = memcg__remove(p->cg, why, sizeof(why));
 	if (ret && err)
 		snprintf(err, errlen, "%s", why);

@@ -33,6 +33,15 @@ struct mo_physical_obs;
 struct mo_physical_obs *physical__new(enum mo_physical_mode mode, bool command, bool host, char *err,
 				      size_t errlen);
 
+/* cgroup v2: a descriptor of the cgroup to start the command in
+ * (clone3(CLONE_INTO_CGROUP)), the caller's to close; -1 otherwise. */
+int physical__cgroup_fd(const struct mo_physical_obs *p);
+
+/* The command pid, parked before its exec, is moved into the cgroup by a
+ * thread of its own while memobs goes on (the move waits for an RCU grace
+ * period); born_in: it started there. physical__enter(pid) then waits. */
+void physical__enter_begin(struct mo_physical_obs *p, pid_t pid, bool born_in);
+
 /* Move the command, held before its exec, into the cgroup. In auto mode
  * a failure falls back to PSS (the reason kept); otherwise -errno with
  * the reason in err. */

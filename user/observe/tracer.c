@@ -89,7 +89,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
-struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen)
+struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_physical_obs *phys, struct mo_run *run,
+			      char *err, size_t errlen)
 {
 	struct mo_session_opts sopts = {
 		.mode = opts->mode,
@@ -115,8 +116,10 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
+		physical__free(phys, NULL, 0);
 		return NULL;
 	}
+	t->phys = phys;
 	t->opts = *opts;
 	t->run = run;
 	t->sigfd = -1;
@@ -125,9 +128,6 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 		snprintf(err, errlen, "out of memory");
 		goto err_free;
 	}
-	t->phys = physical__new(opts->physical, opts->command, opts->mode == MO_MODE_HOST, err, errlen);
-	if (!t->phys)
-		goto err_free;
 	if (sopts.gate_exec && !(t->stopgate = stopgate__new(&sopts, err, errlen)))
 		goto err_free;
 	/* Stacks: their names are prepared while the BPF programs load. */
@@ -141,6 +141,12 @@ struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *
 	t->sess = session__open(&sopts, on_event, t, err, errlen);
 	if (!t->sess)
 		goto err_free;
+	/* The parked command's move into its cgroup waits for an RCU grace
+	 * period, as the unwind tables' publication and the markers' links
+	 * below do: at the same time, one wait. Not before: that it is in
+	 * the cgroup tells that it is about to run. */
+	if (opts->parked)
+		physical__enter_begin(t->phys, opts->parked, opts->parked_in_cgroup);
 	if (t->stopgate)
 		stopgate__attach(t->stopgate, t->sess);
 	if (t->buildids) {

@@ -43,6 +43,8 @@ struct mo_tracer_opts {
 	bool no_exec_gate;		/* do not stop new executables for inspection */
 	enum mo_physical_mode physical;	/* the tree's physical memory (physical.h) */
 	bool command;			/* memobs launches the command (a cgroup of its own is possible) */
+	pid_t parked;			/* the command, forked parked before the BPF side loads, or 0 */
+	bool parked_in_cgroup;		/* it was born in its cgroup (physical__cgroup_fd) */
 };
 
 /* The signals that end or are passed on by an observation (SIGINT, SIGTERM,
@@ -50,8 +52,10 @@ struct mo_tracer_opts {
  * reads them from a signalfd. */
 void tracer_stop_signals(sigset_t *set);
 
-/* Load and attach. NULL with the reason in err. */
-struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_run *run, char *err, size_t errlen);
+/* Load and attach. phys (physical__new) is the tracer's from now on,
+ * whatever the outcome. NULL with the reason in err. */
+struct mo_tracer *tracer__new(const struct mo_tracer_opts *opts, struct mo_physical_obs *phys, struct mo_run *run,
+			      char *err, size_t errlen);
 
 /* What the command's environment needs for in-process heap counting
  * ("MEMOBS_HEAP_SOCK=..."), NULL without it. */
