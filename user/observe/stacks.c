@@ -9,7 +9,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include "lib/grow.h"
+#include "lib/log.h"
 #include "stacks/buildids.h"
+#include "stacks/debugcache.h"
 #include "model/run.h"
 #include "observe/convert.h"
 #include "observe/session.h"
@@ -305,6 +307,7 @@ static int name_program(struct mo_session *s, const struct mo_buildids *ids, con
 
 struct mo_stack_names {
 	struct mo_symbolizer *sym;
+	struct mo_debugcache *cache;	/* NULL: none */
 	pthread_t thread;
 	bool running;
 	pid_t tid;		/* the thread's, for its priority (0 until it runs) */
@@ -331,11 +334,16 @@ static void *prepare_names(void *arg)
 struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const char *const *paths, size_t n)
 {
 	struct mo_stack_names *names = calloc(1, sizeof(*names));
+	char err[512];
 
 	if (!names || !(names->sym = symbolizer__new(ids))) {
 		free(names);
 		return NULL;
 	}
+	names->cache = debugcache__open(err, sizeof(err));
+	if (!names->cache && err[0])
+		log_warn("cache %s: names are read without it", err);
+	symbolizer__use_cache(names->sym, names->cache);
 	for (size_t i = 0; i < n && i < MO_NAMES_AHEAD; i++)
 		if ((names->paths[names->n] = strdup(paths[i])))
 			names->n++;
@@ -370,6 +378,9 @@ void stack_names__free(struct mo_stack_names *names)
 		return;
 	names_ready(names);
 	symbolizer__free(names->sym);
+	if (names->cache && debugcache__error(names->cache)[0])
+		log_warn("cache %s: names were read without it", debugcache__error(names->cache));
+	debugcache__free(names->cache);
 	for (size_t i = 0; i < names->n; i++)
 		free(names->paths[i]);
 	free(names);

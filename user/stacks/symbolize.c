@@ -6,6 +6,7 @@
 #include <gelf.h>
 #include "lib/grow.h"
 #include "stacks/buildids.h"
+#include "stacks/debugcache.h"
 #include "stacks/symbolize.h"
 
 /* libstdc++'s Itanium C++ ABI demangler (the one every C++ toolchain on
@@ -28,6 +29,7 @@ struct module {
 	struct func *funcs;	/* sorted by address, read on the first lookup */
 	size_t nfuncs;
 	bool funcs_read;
+	bool debug_asked;	/* its debug file was looked for (a later call is for a .dwz) */
 };
 
 /* One looked-up frame: (module, offset, return address) -> its names. */
@@ -49,7 +51,38 @@ struct mo_symbolizer {
 	struct mo_sym spare;	/* the last answer that found no room in the cache */
 	char *debuginfo_path;
 	Dwfl_Callbacks callbacks;
+	struct mo_debugcache *debugcache;	/* NULL: none */
 };
+
+/* A module's separate debug file: from the cache when it has it, or when
+ * the installed one (by build id) has compressed sections (stored then);
+ * else the standard search's (by build id under /usr/lib/debug/.build-id,
+ * or by .gnu_debuglink). That search keeps the file it validated as the
+ * module's, whatever is returned: it is not called for a cached one.
+ * libdwfl asks again for a .gnu_debugaltlink file (dwz): that one is the
+ * standard search's. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
+			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			  char **debuginfo_file_name)
+{
+	struct mo_symbolizer *s = *userdata;
+	struct module *m = NULL;
+	const unsigned char *id = NULL;
+	GElf_Addr vaddr;
+	int len, fd;
+
+	for (size_t i = 0; s && i < s->nmods && !m; i++)
+		if (s->mods[i].mod == mod)
+			m = &s->mods[i];
+	len = m && !m->debug_asked && s->debugcache ? dwfl_module_build_id(mod, &id, &vaddr) : 0;
+	if (m)
+		m->debug_asked = true;
+	if (len > 0 && ((fd = debugcache__find(s->debugcache, id, len, debuginfo_file_name)) >= 0 ||
+			(fd = debugcache__add(s->debugcache, id, len, debuginfo_file_name)) >= 0))
+		return fd;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+					    debuginfo_file_name);
+}
 
 struct mo_symbolizer *symbolizer__new(const struct mo_buildids *ids)
 {
@@ -61,7 +94,7 @@ struct mo_symbolizer *symbolizer__new(const struct mo_buildids *ids)
 	/* The standard search finds separate debuginfo by build id under
 	 * /usr/lib/debug/.build-id and by .gnu_debuglink. */
 	s->callbacks.find_elf = dwfl_build_id_find_elf;
-	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->callbacks.find_debuginfo = find_debuginfo;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
 	return s;
 }
@@ -70,6 +103,11 @@ static void free_sym(struct mo_sym *sym)
 {
 	free((char *)sym->name);
 	free((char *)sym->source);
+}
+
+void symbolizer__use_cache(struct mo_symbolizer *s, struct mo_debugcache *cache)
+{
+	s->debugcache = cache;
 }
 
 void symbolizer__free(struct mo_symbolizer *s)
@@ -134,8 +172,13 @@ static struct module *module_for(struct mo_symbolizer *s, const char *id, const 
 	m->base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	m->dwfl = dwfl_begin(&s->callbacks);
 	if (m->dwfl) {
+		void **userdata;
+
 		m->mod = dwfl_report_offline(m->dwfl, m->base, path, -1);
 		dwfl_report_end(m->dwfl, NULL, NULL);
+		/* find_debuginfo's: the symbolizer, its cache and modules. */
+		if (m->mod && dwfl_module_info(m->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+			*userdata = s;
 	}
 	return m;
 }

@@ -15,9 +15,13 @@
 
 struct mo_symbolizer;
 struct mo_buildids;
+struct mo_debugcache;
 
 struct mo_symbolizer *symbolizer__new(const struct mo_buildids *ids);
 void symbolizer__free(struct mo_symbolizer *s);
+
+/* Separate debug files from (and into) cache, which outlives s; NULL: none. */
+void symbolizer__use_cache(struct mo_symbolizer *s, struct mo_debugcache *cache);
 
 /* Open the file at path, whose build id (hex) is id, ahead of its lookups:
  * its symbols sorted, its DWARF read (libdw decompresses the sections of a
