@@ -20,6 +20,7 @@
 #include "probe/attach_usdt.h"
 #include "probe/handoff.h"
 #include "lib/log.h"
+#include "lib/pool.h"
 #include "observe/bpf_log.h"
 #include "observe/session.h"
 #include "observe/session_priv.h"
@@ -152,7 +153,7 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&s->lock, NULL);
+	s->inserters = pool__new();	/* without: the updates wait in place */
 	bpf_log_capture();
 	s->skel = memobs_bpf__open();
 	if (!s->skel) {
@@ -273,10 +274,7 @@ void session__free(struct mo_session *s)
 		pthread_join(s->detacher, NULL);
 	else
 		detach_links(s);
-	for (size_t i = 0; i < s->ninserters; i++)
-		pthread_join(s->inserters[i], NULL);
-	free(s->inserters);
-	pthread_mutex_destroy(&s->lock);
+	pool__free(s->inserters);
 	memobs_bpf__destroy(s->skel);
 	handoff__free(s->handoff);
 	free(s);

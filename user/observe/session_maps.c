@@ -2,7 +2,6 @@
 /* The session's BPF maps from user space: the process table, per-program
  * figures, sites and their deltas, unwind tables, stacks and Python code. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "lib/grow.h"
+#include "lib/pool.h"
 #include "memobs_abi.h"
 #include "memobs.skel.h"
 #include "observe/map_walk.h"
@@ -167,8 +167,9 @@ static int unwind_rows_map(const struct mo_unwind_row *rows, __u32 n)
 
 /* One batch of arrays going into mo_unwind_tables. The kernel inserts them
  * (BPF sees each at once), then holds the updater in an RCU grace period
- * (10-60 ms here): a thread of its own waits it out, while the caller goes
- * on as soon as it sees them all in. Whoever is last frees it. */
+ * (maybe_wait_bpf_programs: 8-16 ms here, whatever the batch's size): a
+ * thread of the session's pool waits it out, while the caller goes on as
+ * soon as it sees them all in. Whoever is last frees it. */
 struct table_batch {
 	int outer;
 	struct mo_file_key *keys;
@@ -189,7 +190,7 @@ static void table_batch_free(struct table_batch *b)
 	free(b);
 }
 
-static void *insert_tables(void *arg)
+static void insert_tables(void *arg)
 {
 	struct table_batch *b = arg;
 
@@ -198,7 +199,6 @@ static void *insert_tables(void *arg)
 		b->err = -errno;
 	if (__atomic_exchange_n(&b->state, BATCH_DONE, __ATOMIC_ACQ_REL) == BATCH_LEFT)
 		table_batch_free(b);
-	return NULL;
 }
 
 static bool all_in(const struct table_batch *b)
@@ -216,17 +216,11 @@ static bool all_in(const struct table_batch *b)
 static int insert_batch(struct mo_session *s, struct table_batch *b)
 {
 	struct timespec pause = { 0, 20000 };
-	pthread_t thread;
 
-	pthread_mutex_lock(&s->lock);
-	if (GROW(s->inserters, s->ninserters + 1, s->inserters_alloc) ||
-	    pthread_create(&thread, NULL, insert_tables, b)) {
-		pthread_mutex_unlock(&s->lock);
+	if (!s->inserters || pool__run(s->inserters, insert_tables, b)) {
 		insert_tables(b);
 		return -1;
 	}
-	s->inserters[s->ninserters++] = thread;
-	pthread_mutex_unlock(&s->lock);
 	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == BATCH_RUNNING && !all_in(b))
 		nanosleep(&pause, NULL);
 	if (__atomic_exchange_n(&b->state, BATCH_LEFT, __ATOMIC_ACQ_REL) == BATCH_RUNNING)

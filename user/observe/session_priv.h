@@ -19,9 +19,7 @@ struct mo_session {
 	struct mo_handoff *handoff;	/* links detached by the kernel, or NULL */
 	bool detaching;		/* detacher owns links[] */
 	pthread_t detacher;
-	pthread_mutex_t lock;	/* inserters */
-	pthread_t *inserters;	/* threads waiting out grace periods (session_maps.c) */
-	size_t ninserters, inserters_alloc;
+	struct mo_pool *inserters;	/* threads waiting out grace periods (session_maps.c), or NULL */
 };
 
 #endif
