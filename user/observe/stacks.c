@@ -307,7 +307,8 @@ static int name_program(struct mo_session *s, const struct mo_buildids *ids, con
 
 struct mo_stack_names {
 	struct mo_symbolizer *sym;
-	struct mo_debugcache *cache;	/* NULL: none */
+	struct mo_debugcache *cache;	/* NULL: none, for cache_error */
+	char cache_error[512];
 	pthread_t thread;
 	bool running;
 	pid_t tid;		/* the thread's, for its priority (0 until it runs) */
@@ -334,15 +335,12 @@ static void *prepare_names(void *arg)
 struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const char *const *paths, size_t n)
 {
 	struct mo_stack_names *names = calloc(1, sizeof(*names));
-	char err[512];
 
 	if (!names || !(names->sym = symbolizer__new(ids))) {
 		free(names);
 		return NULL;
 	}
-	names->cache = debugcache__open(err, sizeof(err));
-	if (!names->cache && err[0])
-		log_warn("cache %s: names are read without it", err);
+	names->cache = debugcache__open(names->cache_error, sizeof(names->cache_error));
 	symbolizer__use_cache(names->sym, names->cache);
 	for (size_t i = 0; i < n && i < MO_NAMES_AHEAD; i++)
 		if ((names->paths[names->n] = strdup(paths[i])))
@@ -378,12 +376,20 @@ void stack_names__free(struct mo_stack_names *names)
 		return;
 	names_ready(names);
 	symbolizer__free(names->sym);
-	if (names->cache && debugcache__error(names->cache)[0])
-		log_warn("cache %s: names were read without it", debugcache__error(names->cache));
 	debugcache__free(names->cache);
 	for (size_t i = 0; i < names->n; i++)
 		free(names->paths[i]);
 	free(names);
+}
+
+/* What kept the cache from use, said once the frames are named: a run
+ * that fails before (no privileges) has its own line to say. */
+static void cache_said(const struct mo_stack_names *names)
+{
+	const char *why = names->cache ? debugcache__error(names->cache) : names->cache_error;
+
+	if (why[0])
+		log_warn("cache %s: frames were named without it", why);
 }
 
 int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_stack_names *names, struct mo_run *run)
@@ -445,6 +451,7 @@ int stacks_readout(struct mo_session *s, struct mo_buildids *ids, struct mo_stac
 	}
 	if (!err)
 		err = phases_sites(s, run, allocs, nallocs);
+	cache_said(names);
 out:
 	free(allocs);
 	free(stacks);
