@@ -260,6 +260,29 @@ def test_cxx_without_frame_pointers():
     assert not [f for f in frames if re.search(r"unknown|0xffffffff", f)], frames
 
 
+def test_unwind_tables_from_the_cache():
+    """The unwind tables a run compiles are kept by build id in the cache (MEMOBS_CACHE=DIR); the next run
+    reads them instead (-v says "(cached)") and unwinds alike: grower's site under its callers up to main."""
+    import shutil
+    import tempfile
+    cache = tempfile.mkdtemp(prefix="memobs-cfi-")
+    try:
+        env = dict(os.environ, MEMOBS_CACHE=cache)
+        for run in range(2):
+            proc, doc = memobs(["-v"], [prog("grower")], check_rc=0, env=env)
+            lines = [l for l in proc.stderr.splitlines() if "unwind table of" in l]
+            mine = [l for l in lines if prog("grower") in l]
+            assert mine and all(l.endswith("(cached)") == (run == 1) for l in mine), (run, lines)
+            frames = doc["rss_growth_sites"][0]["frames"]
+            assert frames[frames.index("main"):] == ["main", "run_phase(Grower&, int)", "build(Grower&, int)",
+                                                    "Grower::grow(unsigned long)"], (run, frames)
+        build_id = subprocess.run(["readelf", "-n", prog("grower")], capture_output=True, text=True).stdout
+        build_id = re.search(r"Build ID: ([0-9a-f]+)", build_id).group(1)
+        assert build_id + ".v1.cfi" in os.listdir(os.path.join(cache, "cfi")), os.listdir(os.path.join(cache, "cfi"))
+    finally:
+        shutil.rmtree(cache)
+
+
 def pythons():
     """CPython 3.11 as Debian builds it (the interpreter linked in), pyenv's 3.11 (libpython3.11.so, first on
     PATH) and pyenv's 3.12 where installed."""

@@ -14,6 +14,7 @@
 #include "observe/unwind.h"
 #include "stacks/buildids.h"
 #include "stacks/cfi.h"
+#include "stacks/cficache.h"
 #include "stacks/python.h"
 #include "lib/log.h"
 
@@ -39,6 +40,7 @@ struct claimed {
 
 struct mo_unwinder {
 	struct mo_session *s;
+	struct mo_cficache *cache;	/* NULL: none */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* the queue has requests */
@@ -157,7 +159,21 @@ struct prepared {
 	struct mo_unwind_load load;
 	struct learned l;
 	bool mine;		/* claimed here: else another thread loads it */
+	bool cached;		/* t came from the cache */
+	char id_hex[2 * MO_BUILD_ID_HEX];	/* the file's build id as its cache entry is named ("": none) */
+	off_t size;
 };
+
+/* The file's table from the cache, else compiled. */
+static int table_of(struct mo_unwinder *u, struct mo_elf *elf, struct prepared *p, char *err, size_t errlen)
+{
+	if (u->cache && !elf__build_id(elf, p->id_hex, sizeof(p->id_hex)) &&
+	    !cficache__find(u->cache, p->id_hex, p->size, &p->t)) {
+		p->cached = true;
+		return 0;
+	}
+	return cfi_compile_elf(elf, &p->t, err, errlen);
+}
 
 /* Compile the table of the file at path (named by its mapped path when it
  * is a link under /proc: those go with their process). 0/-errno; p->mine
@@ -184,7 +200,8 @@ static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 	if (!p->mine)
 		goto out;
 	elf = elf__open_fd(fd);
-	ret = elf ? cfi_compile_elf(elf, &p->t, err, sizeof(err)) : -errno;
+	p->size = st.st_size;
+	ret = elf ? table_of(u, elf, p, err, sizeof(err)) : -errno;
 	if (!ret && !(p->l.path = file_path(path, &st)))
 		ret = -ENOMEM;
 	if (ret) {
@@ -204,7 +221,8 @@ static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 	buildids_hex(p->t.build_id, p->l.id);
 	p->l.dev = st.st_dev;
 	p->l.ino = st.st_ino;
-	log_info("unwind table of %s: %zu rows, %.1f ms", p->l.path, p->t.nrows, (thread_cpu_s() - t0) * 1e3);
+	log_info("unwind table of %s: %zu rows, %.1f ms%s", p->l.path, p->t.nrows, (thread_cpu_s() - t0) * 1e3,
+		 p->cached ? " (cached)" : "");
 out:
 	elf__free(elf);
 	close(fd);
@@ -234,6 +252,8 @@ static int publish(struct mo_unwinder *u, struct prepared *p, size_t n)
 			u->files++;
 			u->rows += p[i].t.nrows;
 		}
+		if (!err && u->cache && !p[i].cached && p[i].id_hex[0])
+			cficache__add(u->cache, p[i].id_hex, p[i].size, &p[i].t);
 		if (p[i].l.id[0] && !GROW(u->done, u->ndone + 1, u->capdone))
 			u->done[u->ndone++] = p[i].l;
 		else
@@ -325,16 +345,21 @@ static void *worker(void *arg)
 struct mo_unwinder *unwind__new(struct mo_session *s)
 {
 	struct mo_unwinder *u = calloc(1, sizeof(*u));
+	char why[512];
 	int err;
 
 	if (!u)
 		return NULL;
 	u->s = s;
+	u->cache = cficache__open(why, sizeof(why));
+	if (!u->cache && why[0])
+		log_warn("cache %s: unwind tables are compiled without it", why);
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);
 	pthread_cond_init(&u->file_done, NULL);
 	err = pthread_create(&u->thread, NULL, worker, u);
 	if (err) {
+		cficache__free(u->cache);
 		free(u);
 		errno = err;
 		return NULL;
@@ -360,6 +385,9 @@ void unwind__free(struct mo_unwinder *u)
 	if (!u)
 		return;
 	unwind__stop(u);
+	if (u->cache && cficache__error(u->cache)[0])
+		log_warn("cache %s: unwind tables were compiled without it", cficache__error(u->cache));
+	cficache__free(u->cache);
 	for (size_t i = 0; i < u->ndone; i++)
 		free(u->done[i].path);
 	free(u->done);
