@@ -13,9 +13,12 @@ void python_runtime(struct mo_elf *elf, struct mo_python_runtime *out)
 	uint32_t hex = 0;
 
 	*out = (struct mo_python_runtime){};
+	/* Looked up once: every file with an unwind table comes here, and a
+	 * compiler's symbol tables take ~1 ms to scan. */
+	if (elf__func(elf, "_PyEval_EvalFrameDefault", &eval))
+		return;
 	/* Py_Version (3.11+) is PY_VERSION_HEX: 0x030b07f0 is 3.11.7. */
-	if (!elf__func(elf, "_PyEval_EvalFrameDefault", &eval) && !elf__object(elf, "_PyRuntime", &runtime) &&
-	    !elf__object(elf, "Py_Version", &version) &&
+	if (!elf__object(elf, "_PyRuntime", &runtime) && !elf__object(elf, "Py_Version", &version) &&
 	    elf__read(elf, version.offset, &hex, sizeof(hex)) == sizeof(hex) && eval.offset + eval.size <= UINT32_MAX) {
 		out->major = hex >> 24;
 		out->minor = (hex >> 16) & 0xff;
@@ -23,7 +26,7 @@ void python_runtime(struct mo_elf *elf, struct mo_python_runtime *out)
 		out->eval_end = eval.offset + eval.size;
 		/* The text segment's vaddr - offset, from the eval loop's own. */
 		out->runtime = runtime.addr - (eval.addr - eval.offset);
-	} else if (!elf__func(elf, "_PyEval_EvalFrameDefault", &eval)) {
+	} else {
 		out->major = 3;	/* older than 3.11: no Py_Version */
 	}
 }
