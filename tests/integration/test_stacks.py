@@ -279,6 +279,12 @@ def test_unwind_tables_from_the_cache():
         build_id = subprocess.run(["readelf", "-n", prog("grower")], capture_output=True, text=True).stdout
         build_id = re.search(r"Build ID: ([0-9a-f]+)", build_id).group(1)
         assert build_id + ".v1.cfi" in os.listdir(os.path.join(cache, "cfi")), os.listdir(os.path.join(cache, "cfi"))
+        # The tables' own subdirectory unusable (another user's): one line, and the run goes on.
+        os.chown(os.path.join(cache, "cfi"), 1, 1)
+        proc, _ = memobs(["-q"], ["true"], check_rc=0, env=env)
+        warnings = [l for l in proc.stderr.splitlines() if "warning" in l]
+        assert len(warnings) == 1 and "/cfi: owned by uid 1" in warnings[0] and \
+            warnings[0].endswith("unwind tables are compiled without it"), proc.stderr
     finally:
         shutil.rmtree(cache)
 

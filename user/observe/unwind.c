@@ -352,7 +352,9 @@ struct mo_unwinder *unwind__new(struct mo_session *s)
 		return NULL;
 	u->s = s;
 	u->cache = cficache__open(why, sizeof(why));
-	if (!u->cache && why[0])
+	/* A cache unusable as a whole is said once, by the names' (stacks.c):
+	 * here only what is wrong with the tables' own subdirectory. */
+	if (!u->cache && strstr(why, "/" MO_CFICACHE_DIR))
 		log_warn("cache %s: unwind tables are compiled without it", why);
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);

@@ -36,7 +36,7 @@ struct mo_cficache *cficache__open(char *err, size_t errlen)
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return NULL;
 	}
-	if (cachedir_open(&c->dir, "cfi", err, errlen)) {
+	if (cachedir_open(&c->dir, MO_CFICACHE_DIR, err, errlen)) {
 		free(c);
 		return NULL;
 	}

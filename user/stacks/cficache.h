@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include "stacks/cfi.h"
 
+#define MO_CFICACHE_DIR "cfi"	/* the cache's subdirectory */
+
 struct mo_cficache;
 
 /* The cache, or NULL: off (err empty) or unusable (the reason in err). */
