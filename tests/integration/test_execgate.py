@@ -151,6 +151,26 @@ def test_phases_after_500_executables():
         assert doc["warnings"] == [], doc["warnings"]
 
 
+def test_run_loop_is_not_woken_per_exec():
+    # Issue 15: each exec woke memobs's run loop (the gate's listener was one
+    # of its descriptors): its wakeup, its reading of the ring buffer and its
+    # poll of every descriptor, ~2,000 times for a shell loop of 2,000 short
+    # commands. The gate's own thread answers them; the run loop wakes for
+    # its timers. Its voluntary context switches over 600 execs of a file
+    # already seen (the command's parent is memobs; its main thread's id is
+    # its pid), and every one of them observed.
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        counts = os.path.join(d, "switches")
+        read = "grep voluntary_ctxt_switches /proc/$PPID/task/$PPID/status | head -1 >> %s" % counts
+        script = "/bin/true; %s; i=0; while [ $i -lt 600 ]; do /bin/true; i=$((i + 1)); done; %s" % (read, read)
+        _, doc = memobs(["-q"], ["sh", "-c", script], check_rc=0)
+        with open(counts) as f:
+            before, after = [int(line.split()[1]) for line in f]
+    assert len([p for p in doc["processes"] if p["comm"] == "true"]) == 601, len(doc["processes"])
+    assert after - before < 300, (before, after)
+
+
 def watchdogs_of(pid):
     """Watchdog processes of memobs PID still there."""
     found = []

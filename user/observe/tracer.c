@@ -346,6 +346,18 @@ void tracer_lazy_events(struct mo_tracer *t)
 	}
 }
 
+/* Wait for the run loop's descriptors without the tracer's lock: the
+ * gate's thread answers execs meanwhile. 0 or -errno. */
+static int poll_unlocked(struct mo_tracer *t, struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	int ret;
+
+	pthread_mutex_unlock(&t->lock);
+	ret = poll(fds, n, timeout_ms) < 0 && errno != EINTR ? -errno : 0;
+	pthread_mutex_lock(&t->lock);
+	return ret;
+}
+
 /* The run loop's descriptors: these, then the roots' pidfds. */
 enum { FD_EVENTS, FD_SIGNALS, FD_LIVE, FD_SERVE, FD_WATCH, FD_GATE, FD_HEAP, NFIXED };
 
@@ -362,7 +374,11 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		interval = 100000000ull;
 	if (!fds)
 		return -ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_lock(&t->lock);
 	ret = open_sigfd(t);
+	if (!ret && tracer_gate_thread_start(t))
+		log_info("the exec gate is served by the run loop: no thread for it");
 	if (!ret && t->opts.live && !(t->live = live__new(t->opts.live_log)))
 		ret = -errno;
 	while (!ret && !root_done && !t->stop) {
@@ -377,7 +393,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		fds[FD_LIVE] = (struct pollfd){ .fd = t->live ? live__fd(t->live) : -1, .events = POLLIN };
 		fds[FD_SERVE] = (struct pollfd){ .fd = t->serve ? serve__fd(t->serve) : -1, .events = POLLIN };
 		fds[FD_WATCH] = (struct pollfd){ .fd = probes__watch_fd(t->probes), .events = POLLIN };
-		fds[FD_GATE] = (struct pollfd){ .fd = t->gate ? execgate__fd(t->gate) : -1, .events = POLLIN };
+		fds[FD_GATE] = (struct pollfd){ .fd = tracer_gate_poll_fd(t), .events = POLLIN };
 		fds[FD_HEAP] = (struct pollfd){ .fd = t->inproc ? inproc__fd(t->inproc) : -1, .events = POLLIN };
 		for (size_t i = 0; i < t->nroots; i++)
 			fds[NFIXED + i] = (struct pollfd){ .fd = t->roots[i].exited ? -1 : t->roots[i].pidfd,
@@ -405,11 +421,9 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 			wake = deadline;
 		if (wake > now + MO_LAZY_EVENTS_MS * 1000000ull)
 			wake = now + MO_LAZY_EVENTS_MS * 1000000ull;
-		if (poll(fds, NFIXED + t->nroots, wake > now ? (wake - now) / 1000000 + 1 : 0) < 0 && errno != EINTR) {
-			ret = -errno;
+		ret = poll_unlocked(t, fds, NFIXED + t->nroots, wake > now ? (wake - now) / 1000000 + 1 : 0);
+		if (ret)
 			break;
-		}
-		/* Every wakeup: the events of an exec the gate holds come first. */
 		session__consume(t->sess);
 		if (fds[FD_SIGNALS].revents)
 			on_signal(t, forward);
@@ -418,7 +432,7 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 		if (fds[FD_WATCH].revents)
 			probes__on_watch(t->probes);
 		if (fds[FD_GATE].revents)
-			tracer__serve_gate(t);
+			tracer_gate_ready(t);
 		if (fds[FD_HEAP].revents)
 			inproc__accept(t->inproc);
 		for (size_t i = 0; i < t->nroots; i++)
@@ -430,6 +444,8 @@ int tracer__follow(struct mo_tracer *t, bool own_child, bool forward, int *statu
 	free(fds);
 	/* Whatever of the tree is left (daemons) execs past the watchdog. */
 	tracer__end_gate(t);
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_destroy(&t->lock);
 	/* A process starting from now on gets no answer: refused at once, it
 	 * runs without counting rather than wait for one. */
 	if (t->inproc)

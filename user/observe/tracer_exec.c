@@ -3,10 +3,13 @@
  * it maps, its probes; and the two gates that hold it meanwhile (the
  * command's exec gate, the -p stop gate). */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include "lib/log.h"
 #include "observe/holds.h"
 #include "observe/inproc.h"
@@ -137,6 +140,8 @@ static unsigned on_exec_held(void *ctx, const struct mo_exec_held *held)
 	unsigned asked = 0;
 	ssize_t n;
 
+	/* What BPF told of this process (its fork) before looking at it. */
+	session__consume(t->sess);
 	if (held->first && t->unwinder) {
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", held->fd);
 		n = readlink(self, real, sizeof(real) - 1);
@@ -195,21 +200,121 @@ int tracer__gate_fd(struct mo_tracer *t)
 	return t->gate ? execgate__fd(t->gate) : -1;
 }
 
+static void gate_failed(struct mo_tracer *t, int err)
+{
+	log_warn("the exec gate failed (%s): the watchdog answers it from now on", strerror(-err));
+	tracer__end_gate(t);
+}
+
 void tracer__serve_gate(void *ctx)
 {
 	struct mo_tracer *t = ctx;
 	int ret = execgate__serve(t->gate);
 
-	if (ret < 0) {
-		log_warn("the exec gate failed (%s): the watchdog answers it from now on", strerror(-ret));
-		tracer__end_gate(t);
+	if (ret < 0)
+		gate_failed(t, ret);
+}
+
+/* The gate's thread: each exec is answered from here, so that the run loop
+ * is not woken for it; what the hook does (execgate.h) runs under the
+ * tracer's lock, as the run loop's work does. It ends when told
+ * (gate_stop), when no task is left under the filter, or on an error of
+ * the listener (gate_error). */
+static void *serve_gate_thread(void *arg)
+{
+	struct mo_tracer *t = arg;
+
+	for (;;) {
+		struct pollfd p[2] = { { execgate__fd(t->gate), POLLIN, 0 }, { t->gate_stop, POLLIN, 0 } };
+		int ret;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents || (p[0].revents && !(p[0].revents & POLLIN)))
+			break;
+		if (!p[0].revents)
+			continue;
+		pthread_mutex_lock(&t->lock);
+		ret = execgate__serve(t->gate);
+		t->gate_error = ret < 0 ? ret : 0;
+		pthread_mutex_unlock(&t->lock);
+		if (ret < 0)
+			break;
 	}
+	eventfd_write(t->gate_ended, 1);
+	return NULL;
+}
+
+static void close_gate_fds(struct mo_tracer *t)
+{
+	if (t->gate_stop >= 0)
+		close(t->gate_stop);
+	if (t->gate_ended >= 0)
+		close(t->gate_ended);
+}
+
+int tracer_gate_thread_start(struct mo_tracer *t)
+{
+	sigset_t all, old;
+	int err;
+
+	if (!t->gate)
+		return 0;
+	t->gate_stop = eventfd(0, EFD_CLOEXEC);
+	t->gate_ended = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->gate_stop < 0 || t->gate_ended < 0) {
+		err = errno;
+		close_gate_fds(t);
+		return -err;
+	}
+	/* Signals are the run loop's (its signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&t->gate_thread, NULL, serve_gate_thread, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	t->gate_threaded = !err;
+	if (err)
+		close_gate_fds(t);
+	return -err;
+}
+
+/* Tell the gate's thread to end, and wait for it: without the lock, which
+ * it may be waiting for. */
+static void join_gate_thread(struct mo_tracer *t)
+{
+	if (!t->gate_threaded)
+		return;
+	eventfd_write(t->gate_stop, 1);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->gate_thread, NULL);
+	pthread_mutex_lock(&t->lock);
+	t->gate_threaded = false;
+	close_gate_fds(t);
+}
+
+int tracer_gate_poll_fd(struct mo_tracer *t)
+{
+	if (t->gate_threaded)
+		return t->gate_ended;
+	return t->gate ? execgate__fd(t->gate) : -1;
+}
+
+void tracer_gate_ready(struct mo_tracer *t)
+{
+	if (!t->gate_threaded) {
+		tracer__serve_gate(t);
+		return;
+	}
+	join_gate_thread(t);
+	if (t->gate_error)
+		gate_failed(t, t->gate_error);
 }
 
 void tracer__end_gate(struct mo_tracer *t)
 {
 	/* Nothing the -p gate stopped is left stopped, whatever the end. */
 	stopgate__end(t->stopgate, t->run);
+	join_gate_thread(t);
 	if (!t->gate)
 		return;
 	watchdog_handover(t->watchdog);

@@ -5,6 +5,7 @@
 #ifndef MO_TRACER_PRIV_H
 #define MO_TRACER_PRIV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -50,6 +51,14 @@ struct mo_tracer {
 	__u64 end_ns;
 	bool stop;		/* a stop signal in -p/-a mode */
 	bool lazy_events;	/* as told to BPF (tracer_lazy_events) */
+	/* The tracer's state while it follows: the run loop holds it but
+	 * while it waits, the gate's thread while it answers. */
+	pthread_mutex_t lock;
+	pthread_t gate_thread;
+	int gate_stop;		/* eventfd: the gate's thread ends (while it runs) */
+	int gate_ended;		/* eventfd: it ended on its own (while it runs) */
+	bool gate_threaded;	/* gate_thread runs (until joined) */
+	int gate_error;		/* why it ended on its own, -errno; 0: it did not fail */
 };
 
 static inline __u64 mono_ns(void)
@@ -59,6 +68,18 @@ static inline __u64 mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
+
+/* Serve the exec gate from a thread of its own from now on (with t->lock
+ * held); without one (-errno), the run loop serves it as before. */
+int tracer_gate_thread_start(struct mo_tracer *t);
+
+/* What the run loop waits on for the exec gate: the listener, or with a
+ * thread serving it, the end of that thread. */
+int tracer_gate_poll_fd(struct mo_tracer *t);
+
+/* That descriptor is ready: serve the gate, or join its thread (which
+ * ended on its own: a failed listener goes to the watchdog). */
+void tracer_gate_ready(struct mo_tracer *t);
 
 /* Tell BPF whether fork, exec and exit events may wait for memobs's next
  * read (mo_state.lazy_events); again whenever that may have changed. */
