@@ -360,5 +360,36 @@ def test_parked_command_never_runs_when_memobs_is_killed():
         assert parked_rounds >= 1, parked_rounds
 
 
+
+def test_a_stop_signal_while_parked_is_the_commands():
+    # Ctrl-C while memobs starts: the terminal signals the whole group, the
+    # parked command too. It is the command's, as it would be a moment
+    # later: it ends of it before it runs anything, and the report says so
+    # (128+2), not "cannot start the command". memobs is stopped meanwhile,
+    # so that the command is still parked when the signal comes.
+    with tempfile.TemporaryDirectory() as d:
+        ran, out = os.path.join(d, "ran"), os.path.join(d, "run.json")
+        m = subprocess.Popen([MEMOBS, "-q", "-o", out, "--", "sh", "-c", "touch %s" % ran],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        child = None
+        while child is None:
+            assert time.time() < deadline and m.poll() is None, "no parked command"
+            child, _ = parked_child_of(m.pid)
+        stop(m.pid)
+        while blocked_in(child) is None:
+            assert time.time() < deadline, "the command neither waited nor ran"
+            time.sleep(0.001)
+        where = blocked_in(child)
+        assert any(where[0] == nr and arg in (None, where[1]) for nr, arg in PARKED), where
+        os.kill(child, signal.SIGINT)
+        m.send_signal(signal.SIGCONT)
+        _, err = m.communicate(timeout=120)
+        assert m.returncode == 130, (m.returncode, err)
+        assert not os.path.exists(ran), "the command ran"
+        with open(out) as f:
+            assert json.load(f)["exit_status"] == 130
+
+
 if __name__ == "__main__":
     run_tests(globals())

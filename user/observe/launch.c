@@ -99,8 +99,6 @@ static void child(char *const argv[], const struct mo_invoker *inv, const int st
 	char *env;
 	int err;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* memobs ignores it; an ignored signal would stay ignored across exec. */
 	signal(SIGPIPE, SIG_DFL);
 	for (int fd = 0; stdio && fd < 3; fd++)
@@ -119,6 +117,11 @@ static void child(char *const argv[], const struct mo_invoker *inv, const int st
 	for (char *e = env; *e; e += strlen(e) + 1)
 		if (putenv(e))
 			report_and_exit(status_fd, STAGE_SETUP, errno);
+	/* memobs's stop signals stayed blocked while it was parked: one that
+	 * came meanwhile (Ctrl-C to the terminal's group) is the command's, and
+	 * ends it here, before it runs anything. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(argv[0], argv);
 	report_and_exit(status_fd, STAGE_EXEC, errno);
 }
