@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <elfutils/libdw.h>
 #include "lib/grow.h"
 #include "stacks/cfi.h"
@@ -573,9 +574,13 @@ int cfi_compile(const char *path, struct mo_cfi_table *out, char *err, size_t er
 
 void cfi_table_free(struct mo_cfi_table *t)
 {
-	free(t->rows);
+	if (t->map)
+		munmap(t->map, t->map_len);
+	else
+		free(t->rows);
 	t->rows = NULL;
 	t->nrows = 0;
+	t->map = NULL;
 }
 
 const struct mo_unwind_row *cfi_lookup(const struct mo_cfi_table *t, __u32 off)

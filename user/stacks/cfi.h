@@ -17,8 +17,10 @@
 #include "probe/elfinfo.h"
 
 struct mo_cfi_table {
-	struct mo_unwind_row *rows;	/* sorted by offset; malloc'd */
+	struct mo_unwind_row *rows;	/* sorted by offset; malloc'd, or in map */
 	size_t nrows;
+	void *map;		/* a file mapped that holds rows (stacks/cficache.c), or NULL */
+	size_t map_len;
 	unsigned char build_id[20];	/* zero-padded; all zero when the file has none */
 };
 

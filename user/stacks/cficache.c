@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include "lib/cachedir.h"
 #include "stacks/cficache.h"
@@ -93,6 +94,8 @@ static bool rows_valid(const struct mo_unwind_row *rows, size_t n)
 	return true;
 }
 
+/* The entry mapped as out's rows: read from the page cache in place,
+ * neither copied nor given pages of their own. */
 static bool read_entry(int fd, const unsigned char id[20], uint64_t file_size, struct mo_cfi_table *out)
 {
 	struct entry_header h;
@@ -103,11 +106,16 @@ static bool read_entry(int fd, const unsigned char id[20], uint64_t file_size, s
 	    h.file_size != file_size || h.nrows > (uint64_t)st.st_size / sizeof(*out->rows) ||
 	    (uint64_t)st.st_size != sizeof(h) + h.nrows * sizeof(*out->rows))
 		return false;
-	out->rows = malloc(h.nrows * sizeof(*out->rows) ?: 1);
+	out->map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (out->map == MAP_FAILED) {
+		out->map = NULL;
+		return false;
+	}
+	out->map_len = st.st_size;
+	out->rows = (struct mo_unwind_row *)((char *)out->map + sizeof(h));
 	out->nrows = h.nrows;
 	memcpy(out->build_id, h.build_id, sizeof(out->build_id));
-	if (out->rows && read_all(fd, out->rows, h.nrows * sizeof(*out->rows), sizeof(h)) &&
-	    rows_valid(out->rows, out->nrows))
+	if (rows_valid(out->rows, out->nrows))
 		return true;
 	cfi_table_free(out);
 	return false;
