@@ -17,7 +17,7 @@ struct mm_struct___old {
 
 /* An mm's counter for one member, in pages. After 6.2 this is the percpu
  * counter's shared part: off by at most batch x CPUs pages. Used only to seed
- * a process at fork/exec; kmem:rss_stat then gives exact sums. */
+ * a process at fork/exec; mo_rss_stat then sums each change exactly. */
 static __always_inline __s64 mm_counter_approx(struct mm_struct *mm, int member)
 {
 	__s64 pages;
@@ -32,17 +32,18 @@ static __always_inline __s64 mm_counter_approx(struct mm_struct *mm, int member)
 	return pages > 0 ? pages : 0;
 }
 
-/* The process an mm belongs to. mm->owner (CONFIG_MEMCG) also names the
- * parent for a vfork child that borrows its mm until exec. */
-static __always_inline __u32 mm_owner_tgid(struct task_struct *task)
+/* The process an mm belongs to (mm is current's): mm->owner (CONFIG_MEMCG)
+ * also names the parent for a vfork child that borrows its mm until exec.
+ * Direct reads: both pointers come from the kernel's BTF (tp_btf). */
+static __always_inline __u32 mm_owner_tgid(struct mm_struct *mm, struct task_struct *task)
 {
-	if (bpf_core_field_exists(struct mm_struct, owner)) {
-		struct task_struct *owner = BPF_CORE_READ(task, mm, owner);
+	if (bpf_core_field_exists(mm->owner)) {
+		struct task_struct *owner = mm->owner;
 
 		if (owner)
-			return BPF_CORE_READ(owner, tgid);
+			return owner->tgid;
 	}
-	return BPF_CORE_READ(task, tgid);
+	return task->tgid;
 }
 
 /* 6.11 (3aa63a569c64 "fs: switch timespec64 fields in inode to discrete

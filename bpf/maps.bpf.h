@@ -26,11 +26,12 @@ MO_SHARED struct {
 	__type(value, struct mo_proc);
 } mo_procs SEC(".maps");
 
-/* kmem:rss_stat names an mm by a hash; this maps it back to the process. */
+/* An mm (its address) to the process seen using it: RSS changes that are
+ * not current's (reclaim, fork copy, teardown) name only the mm. */
 MO_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MO_MAX_PROCS);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, __u32);
 } mo_mm_owner SEC(".maps");
 

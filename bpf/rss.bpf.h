@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* RSS accounting shared by rss.bpf.c (kmem:rss_stat) and tree.bpf.c (seeding
+/* RSS accounting shared by rss.bpf.c (raw tracepoint rss_stat) and tree.bpf.c (seeding
  * a process at fork/exec, zeroing it at exit). */
 #ifndef MO_RSS_BPF_H
 #define MO_RSS_BPF_H

@@ -62,8 +62,8 @@ static __always_inline void proc_end(struct task_struct *task, struct mo_proc *p
 	__sync_fetch_and_sub(&mo_heap.live, p->heap_live);
 	heap_slot_end(tgid);
 	__sync_fetch_and_sub(&mo_sess.nprocs, 1);
-	if (p->mm_id)
-		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
+	if (p->mm)
+		bpf_map_delete_elem(&mo_mm_owner, &p->mm);
 
 	ev = bpf_ringbuf_reserve(&mo_events, sizeof(*ev), 0);
 	if (!ev)
@@ -355,9 +355,9 @@ int BPF_PROG(mo_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		return 0;
 	}
 	ident_update(p, task);
-	if (p->mm_id)
-		bpf_map_delete_elem(&mo_mm_owner, &p->mm_id);
-	p->mm_id = 0;
+	if (p->mm)
+		bpf_map_delete_elem(&mo_mm_owner, &p->mm);
+	p->mm = 0;
 	exe.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	exe.ino = BPF_CORE_READ(inode, i_ino);
 	exe.ctime_ns = inode_ctime_ns(inode);

@@ -22,6 +22,7 @@
 
 /* Default map sizes; the loader may change them before load. */
 #define MO_MAX_PROCS 32768	/* live processes of the session */
+#define MO_MAX_CPUS 8192	/* possible CPUs an mm counter is summed over */
 #define MO_MAX_PSTATS 65536	/* (process, phase) pairs not yet harvested */
 #define MO_MAX_ALLOCS 1048576	/* outstanding heap blocks */
 #define MO_MAX_EXES 16384	/* executables the -p gate knows (LRU: one forgotten is looked at again) */
@@ -88,6 +89,7 @@ struct mo_config {
 				 * a forked child does not inherit */
 	__u32 hold_forks;	/* and the gate holds a forked child until it has its own
 				 * (mo_fork_hold, where the kernel can) */
+	__u32 nr_cpus;		/* possible CPUs (< MO_MAX_CPUS): an mm counter's parts */
 };
 
 enum mo_proc_flags {
@@ -112,8 +114,10 @@ struct mo_proc {
 	__u32 flags;		/* enum mo_proc_flags */
 	__u64 start_ns;		/* CLOCK_MONOTONIC */
 	__u64 end_ns;
+	__u64 mm;		/* its mm_struct's address, learned from its own RSS
+				 * changes (mo_mm_owner's key) */
 	__s32 exit_code;	/* kernel wait status (as in waitpid) */
-	__u32 mm_id;		/* kmem:rss_stat's hashed mm, learned from curr=1 */
+	__u32 uid;		/* effective uid, at fork and exec */
 	__s64 rss[MO_RSS_NR];	/* -1 once it left the session's sums (exit) */
 	__s64 rss_peak[MO_RSS_NR];
 	__s64 rss_sum;		/* file + anon + shmem */
@@ -125,7 +129,6 @@ struct mo_proc {
 	__s64 rss_first;	/* rss_sum when its program was first seen (fork, exec, attach) */
 	__u64 first_ns;		/* and when */
 	__u64 cgroup_id;	/* cgroup v2 id, at fork, exec and cgroup moves */
-	__u32 uid;		/* effective uid, at fork and exec */
 	__u32 phase;		/* its innermost phase: inherited at fork, set by its
 				 * markers; once closed, its nearest open enclosing one */
 	__u64 program_id;	/* new at fork and when an exec begins (before the old

@@ -3,7 +3,7 @@
  * at once (issue 15): this process observes itself with the real programs
  * (RSS only, no stack sampling) while THREADS threads each map PAGES pages,
  * touch every one and unmap them, ROUNDS times. Every touch and every unmap
- * is a kmem:rss_stat event on the same mm, so all threads hit the session's
+ * is an rss_stat event on the same mm, so all threads hit the session's
  * counters and the process's record together. Prints the BPF run time per
  * event of mo_rss_stat (BPF_ENABLE_STATS, only while this runs), the events,
  * the wall time, and the peak checks. Usage: rss_contention THREADS PAGES ROUNDS */

@@ -7,7 +7,9 @@ memobs itself (workqueue:workqueue_queue_work of bpf_link_put_deferred, by
 memobs's pid; closing the last fd instead detaches in the closing thread and
 queues nothing), every one of its links is gone soon after it exits, no pin is
 left, the pin directory of a dead memobs is removed at start, and the exit
-status is the command's. One run of memobs --heap (tracepoint, perf-event and
+status is the command's. RSS changes come through a raw tracepoint link, not
+a perf event on the classic kmem:rss_stat event (whose summing every process
+of the host would pay for). One run of memobs --heap (raw tracepoint and
 uprobe_multi links). Needs root, bpftrace and bpftool."""
 import glob
 import json
@@ -26,17 +28,19 @@ QUEUED = ('tracepoint:workqueue:workqueue_queue_work /comm == "memobs"/ '
 
 
 def memobs_links(pid):
-    """Ids of the BPF links whose fds pid holds (its fdinfo says link_id)."""
-    ids = set()
+    """The BPF links whose fds pid holds: {link_id: (link_type, tp_name)} from
+    its fdinfo, and how many of its fds are perf events."""
+    links, perf_events = {}, 0
     for fd in os.listdir("/proc/%d/fdinfo" % pid):
         try:
+            perf_events += os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:[perf_event]"
             with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                for line in f:
-                    if line.startswith("link_id:"):
-                        ids.add(int(line.split()[1]))
+                info = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
         except OSError:
-            pass
-    return ids
+            continue
+        if "link_id" in info:
+            links[int(info["link_id"])] = (info.get("link_type"), info.get("tp_name"))
+    return links, perf_events
 
 
 def live_links():
@@ -95,7 +99,8 @@ def observe():
                                "sh", "-c", "cat %s >/dev/null; exit 3" % go],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         fd = open_when_read(go, mo)
-        links = memobs_links(mo.pid)   # the command runs: every up-front link is made
+        kinds, perf_events = memobs_links(mo.pid)   # the command runs: every up-front link is made
+        links = set(kinds)
         os.close(fd)
         stale_left = os.path.exists(stale)
         _, err = mo.communicate(timeout=120)
@@ -117,7 +122,8 @@ def observe():
         if doc.get("type") == "map" and "@q" in doc.get("data", {}):
             queued = sum(n for key, n in doc["data"]["@q"].items()
                          if key == "%d,bpf_link_put_deferred" % mo.pid)
-    return {"rc": mo.returncode, "err": err, "links": links, "left": left, "pins": pins, "queued": queued,
+    return {"rc": mo.returncode, "err": err, "links": links, "kinds": kinds, "perf_events": perf_events,
+            "left": left, "pins": pins, "queued": queued,
             "stale_left": stale_left}
 
 
@@ -135,9 +141,16 @@ def test_exit_status_is_the_commands():
     assert seen()["rc"] == 3, seen()["err"]
 
 
+def test_rss_changes_come_through_a_raw_tracepoint_not_a_perf_event():
+    s = seen()
+    assert ("raw_tracepoint", "rss_stat") in s["kinds"].values(), s["kinds"]
+    assert not [k for k in s["kinds"].values() if k[0] == "perf_event"], s["kinds"]
+    assert s["perf_events"] == 0, "memobs holds %d perf events" % s["perf_events"]
+
+
 def test_links_are_detached_by_the_kernel_not_by_memobs():
     s = seen()
-    # tracepoints (process tree, rss_stat) and uprobe_multi (markers, the heap library)
+    # raw tracepoints (process tree, rss_stat) and uprobe_multi (markers, the heap library)
     assert len(s["links"]) >= 6, s["links"]
     assert s["queued"] >= len(s["links"]), \
         "%d of memobs's %d links were handed to the kernel's worker; the rest were detached by memobs's own " \

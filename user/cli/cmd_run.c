@@ -86,7 +86,7 @@ static bool may_continue(const pid_t *pids, size_t n)
 	return true;
 }
 
-/* libbpf attaches classic tracepoints through tracefs: mount it if it is not. */
+/* tracefs says which tracepoints the kernel has (session.c): mount it if it is not. */
 static void ensure_tracefs(void)
 {
 	struct stat st;

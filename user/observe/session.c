@@ -32,8 +32,8 @@ static __u64 kernel_dev(dev_t dev)
 }
 
 /* Does the kernel have this tracepoint? tracefs lists it (memobs mounts it
- * for kmem:rss_stat anyway): parsing the kernel's BTF for it would cost a
- * second parse, libbpf parsing it for CO-RE already. */
+ * if needed): parsing the kernel's BTF for it would cost a second parse,
+ * libbpf parsing it for CO-RE already. */
 static bool kernel_has_tracepoint(const char *event)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events" };
@@ -60,9 +60,15 @@ static bool kernel_signals_tasks(void)
 
 static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts)
 {
+	int cpus = libbpf_num_possible_cpus();
 	struct stat self;
 	__u32 slots;
 	int err = 0;
+
+	if (cpus <= 0 || cpus > MO_MAX_CPUS)
+		return cpus < 0 ? cpus : -E2BIG;
+	skel->rodata->mo_cfg.nr_cpus = cpus;
+	err = bpf_map__set_max_entries(skel->maps.mo_cpu_off, cpus);
 
 	if (!stat("/proc/self/exe", &self)) {
 		skel->rodata->mo_cfg.self_dev = kernel_dev(self.st_dev);
@@ -132,6 +138,16 @@ static int configure(struct memobs_bpf *skel, const struct mo_session_opts *opts
 	return err;
 }
 
+/* RSS changes are summed over the mm counter's per-CPU parts (rss.bpf.c). */
+static int find_cpu_offsets(struct memobs_bpf *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.mo_cpu_offsets), &opts))
+		return -errno;
+	return opts.retval ? -ENXIO : 0;
+}
+
 static int fill_comm_filter(struct memobs_bpf *skel, const struct mo_filters *f)
 {
 	__u8 yes = 1;
@@ -171,6 +187,11 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot load the BPF programs", ret);
 		goto err_free;
 	}
+	ret = find_cpu_offsets(s->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot find the kernel's per-CPU areas: %s", strerror(-ret));
+		goto err_free;
+	}
 	ret = fill_comm_filter(s->skel, opts->filters);
 	if (ret) {
 		snprintf(err, errlen, "cannot fill the --comm filter: %s", strerror(-ret));
@@ -201,10 +222,10 @@ struct mo_session *session__open(const struct mo_session_opts *opts, mo_event_fn
 	if (!s->links[3])
 		log_info("cannot attach to tracepoint cgroup:cgroup_attach_task (%s): cgroup moves after exec are not seen",
 			 strerror(errno));
-	s->skel->links.mo_rss_stat = bpf_program__attach(s->skel->progs.mo_rss_stat);
-	if (!s->skel->links.mo_rss_stat) {
+	s->links[6] = bpf_program__attach(s->skel->progs.mo_rss_stat);
+	if (!s->links[6]) {
 		ret = -errno;
-		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot attach to tracepoint kmem:rss_stat", ret);
+		bpf_log_save(opts->verifier_log_dir, err, errlen, "cannot attach to the rss_stat tracepoint", ret);
 		goto err_free;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.mo_events), (ring_buffer_sample_fn)on_event, ctx, NULL);
@@ -227,9 +248,9 @@ err_free:
 	return NULL;
 }
 
-/* A link pinned while libbpf closes its fds (and a tracepoint's perf event)
- * is detached by the kernel when the pin goes (handoff.h); without the pin,
- * by this thread, waiting for the tracepoint's unregistering. */
+/* A link pinned while libbpf closes its fd is detached by the kernel when
+ * the pin goes (handoff.h); without the pin, by this thread, waiting for the
+ * tracepoint's unregistering. */
 static void *detach_links(void *arg)
 {
 	struct mo_session *s = arg;
@@ -248,8 +269,6 @@ void session__detach(struct mo_session *s)
 {
 	if (s->detaching)
 		return;
-	s->links[NLINKS - 1] = s->skel->links.mo_rss_stat;
-	s->skel->links.mo_rss_stat = NULL;
 	/* Handed off, nothing waits: no thread needed. */
 	if (s->handoff) {
 		detach_links(s);

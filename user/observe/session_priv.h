@@ -13,7 +13,7 @@
 struct mo_session {
 	struct memobs_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[NLINKS];	/* the last: kmem:rss_stat's, once detaching */
+	struct bpf_link *links[NLINKS];
 	bool exec_begins_seen;	/* mo_prep_exec attached */
 	size_t unwind_rows;	/* rows of the unwind tables loaded */
 	struct mo_handoff *handoff;	/* links detached by the kernel, or NULL */
