@@ -5,6 +5,7 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/termesc.h"
+#include "lib/textfit.h"
 
 #define OPT_COLUMN 28	/* where the options' help starts */
 
@@ -182,9 +183,9 @@ static void option_help(const struct cli_opt *o, FILE *out)
 	else
 		n = snprintf(left, sizeof(left), "      --%s", o->name);
 	if (o->value && o->arg == optional_argument)
-		snprintf(left + n, sizeof(left) - n, "[=%s]", o->value);
+		textfit_appendf(left, sizeof(left), n, "[=%s]", o->value);
 	else if (o->value)
-		snprintf(left + n, sizeof(left) - n, " %s", o->value);
+		textfit_appendf(left, sizeof(left), n, " %s", o->value);
 	n = strlen(left);
 	if (n + 2 > OPT_COLUMN) {
 		fprintf(out, "%s\n%*s", left, OPT_COLUMN, "");

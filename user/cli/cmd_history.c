@@ -112,12 +112,12 @@ static void print_phase_list(const struct mo_summary *run, const struct phase_na
 	char text[4096], buf[48], name[4 * 64];
 	size_t len = 0;
 
-	for (size_t k = 0; k < pn->n && len < sizeof(text); k++) {
+	for (size_t k = 0; k < pn->n; k++) {
 		double v;
 
 		if (metrics_phase(run, pn->names[k], MO_PHASE_RSS_PEAK, &v))
 			continue;
-		len += snprintf(text + len, sizeof(text) - len, "%s%s %s", len ? ", " : "",
+		len = textfit_appendf(text, sizeof(text), len, "%s%s %s", len ? ", " : "",
 				termesc_name(pn->names[k], name, sizeof(name)), units_fmt_size(v, buf, sizeof(buf)));
 	}
 	if (len)

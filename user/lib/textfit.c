@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
 #include <string.h>
 #include "lib/textfit.h"
 
@@ -77,4 +78,19 @@ void textfit_wrap(FILE *out, const char *text, size_t width, const char *first, 
 			;
 		lead = rest;
 	} while (*p);
+}
+
+size_t textfit_appendf(char *buf, size_t size, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (len >= size)
+		return size ? size - 1 : 0;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return len;
+	return (size_t)n < size - len ? len + n : size - 1;
 }

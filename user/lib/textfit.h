@@ -21,6 +21,12 @@ int textfit_pad(const char *s, size_t cols);
  * boundary. Returns buf. */
 const char *textfit_cut(const char *s, size_t cols, bool keep_end, char *buf, size_t len);
 
+/* Append printf-style to the text of len bytes in buf (size bytes): cut at
+ * the end of buf, never past it, however long what a document holds (a
+ * label, an absurd duration). Returns the new length (< size). */
+size_t textfit_appendf(char *buf, size_t size, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* text word-wrapped to lines of at most width columns, each ending in a
  * newline: the first starts with `first`, the others with `rest` (both
  * counted in the width). A word longer than a line is cut. */

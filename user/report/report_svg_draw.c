@@ -5,6 +5,7 @@
 #include <string.h>
 #include "report/report_svg_draw.h"
 #include "report/report_target.h"
+#include "lib/textfit.h"
 #include "lib/units.h"
 #include "lib/xmlesc.h"
 
@@ -135,12 +136,12 @@ static void head(struct mo_svg_chart *s)
 	n = snprintf(title, sizeof(title), "%s%s%.2f s, peak RSS %s", run->time_utc, run->time_utc[0] ? ", " : "",
 		     run->duration_s, units_fmt_size(run->rss_peak, a, sizeof(a)));
 	if (run->heap)
-		n += snprintf(title + n, sizeof(title) - n, ", peak live heap %s", units_fmt_size(run->heap_peak, b, sizeof(b)));
-	n += snprintf(title + n, sizeof(title) - n, ", %zu process%s", run->nprocs, run->nprocs == 1 ? "" : "es");
+		n = textfit_appendf(title, sizeof(title), n, ", peak live heap %s", units_fmt_size(run->heap_peak, b, sizeof(b)));
+	n = textfit_appendf(title, sizeof(title), n, ", %zu process%s", run->nprocs, run->nprocs == 1 ? "" : "es");
 	if (run->exit_status >= 0)
-		n += snprintf(title + n, sizeof(title) - n, ", exit %d", run->exit_status);
+		n = textfit_appendf(title, sizeof(title), n, ", exit %d", run->exit_status);
 	if (run->label)
-		snprintf(title + n, sizeof(title) - n, ", label %s", run->label);
+		textfit_appendf(title, sizeof(title), n, ", label %s", run->label);
 	fprintf(s->out, "</text>\n<text x=\"%d\" y=\"40\" fill=\"#555555\">", MARGIN_L);
 	text_esc(s, title);
 	fprintf(s->out, "</text>\n");

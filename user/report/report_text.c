@@ -48,19 +48,19 @@ static void print_physical(FILE *out, const struct mo_physical *ph)
 	}
 	n = snprintf(text, sizeof(text), "%s", sz(ph->peak, a, sizeof(a)));
 	if (ph->source == MO_PHYSICAL_PSS)
-		n += snprintf(text + n, sizeof(text) - n, " (PSS of the live processes summed, sampled every %.2f s or "
+		n = textfit_appendf(text, sizeof(text), n, " (PSS of the live processes summed, sampled every %.2f s or "
 			      "more: a shared page split among the processes that map it; unmapped page cache and "
 			      "kernel memory not counted;", ph->interval_s);
 	else
-		n += snprintf(text + n, sizeof(text) - n, " (the kernel's charge to the command's memory cgroup %s, "
+		n = textfit_appendf(text, sizeof(text), n, " (the kernel's charge to the command's memory cgroup %s, "
 			      "each page once;", ph->source == MO_PHYSICAL_CGROUP_V1 ? "v1" : "v2");
-	n += snprintf(text + n, sizeof(text) - n, " at the highest sample: anon %s, page cache %s",
+	n = textfit_appendf(text, sizeof(text), n, " at the highest sample: anon %s, page cache %s",
 		      sz(ph->at_peak.anon, b, sizeof(b)), sz(ph->at_peak.file, c, sizeof(c)));
 	if (ph->at_peak.kernel >= 0)
-		n += snprintf(text + n, sizeof(text) - n, ", kernel %s", sz(ph->at_peak.kernel, d, sizeof(d)));
+		n = textfit_appendf(text, sizeof(text), n, ", kernel %s", sz(ph->at_peak.kernel, d, sizeof(d)));
 	if (ph->max.file > ph->at_peak.file)
-		n += snprintf(text + n, sizeof(text) - n, "; page cache up to %s", sz(ph->max.file, b, sizeof(b)));
-	snprintf(text + n, sizeof(text) - n, ")%s%s%s", ph->source == MO_PHYSICAL_PSS && ph->why ? " (PSS because " : "",
+		n = textfit_appendf(text, sizeof(text), n, "; page cache up to %s", sz(ph->max.file, b, sizeof(b)));
+	textfit_appendf(text, sizeof(text), n, ")%s%s%s", ph->source == MO_PHYSICAL_PSS && ph->why ? " (PSS because " : "",
 		 ph->source == MO_PHYSICAL_PSS && ph->why ? why : "", ph->source == MO_PHYSICAL_PSS && ph->why ? ")" : "");
 	textfit_wrap(out, text, WIDTH, "  session peak physical ", "    ");
 }
@@ -109,14 +109,14 @@ static void print_peak(FILE *out, const struct mo_run *run)
 	n = snprintf(text, sizeof(text), "%s", sz(run->rss_peak, a, sizeof(a)));
 	phase = run->rss_peak_s < 0 ? MO_RUN_ROOT : phase_at_time(run, run->rss_peak_s);
 	if (run->rss_peak_s >= 0)
-		n += snprintf(text + n, sizeof(text) - n, " at %.2f s", run->rss_peak_s);
+		n = textfit_appendf(text, sizeof(text), n, " at %.2f s", run->rss_peak_s);
 	if (phase != MO_RUN_ROOT)
-		n += snprintf(text + n, sizeof(text) - n, " (in phase %s)",
+		n = textfit_appendf(text, sizeof(text), n, " (in phase %s)",
 			      textfit_cut(termesc_name(run->phases[phase].name, name, sizeof(name)), 24, false, line,
 					  sizeof(line)));
 	if (run->rss_peak_s >= 0)
-		n += snprintf(text + n, sizeof(text) - n, ", %s of it anon", sz(run->rss_at_peak[MO_MEM_ANON], b, sizeof(b)));
-	snprintf(text + n, sizeof(text) - n, " (ps-style sum: a page shared by N processes counts N times)");
+		n = textfit_appendf(text, sizeof(text), n, ", %s of it anon", sz(run->rss_at_peak[MO_MEM_ANON], b, sizeof(b)));
+	textfit_appendf(text, sizeof(text), n, " (ps-style sum: a page shared by N processes counts N times)");
 	textfit_wrap(out, text, WIDTH, "  session peak RSS ", "    ");
 	if (run->rss_peak_s < 0)
 		return;
@@ -142,14 +142,14 @@ static void print_peak(FILE *out, const struct mo_run *run)
 
 static void print_header(FILE *out, const struct mo_run *run)
 {
-	char a[32], b[32], c[32], tail[128], target[4 * WIDTH], text[512];
+	char a[32], b[32], c[32], status[32] = "", tail[128], target[4 * WIDTH], text[512];
 	int n;
 
-	n = snprintf(tail, sizeof(tail), "  (%.2f s, %zu process%s", run->duration_s, run->nprocs,
-		     run->nprocs == 1 ? "" : "es");
 	if (run->exit_status >= 0)
-		n += snprintf(tail + n, sizeof(tail) - n, ", exit %d", run->exit_status);
-	snprintf(tail + n, sizeof(tail) - n, ")");
+		snprintf(status, sizeof(status), ", exit %d", run->exit_status);
+	/* Cut, never overrun, when a document's duration is absurdly long. */
+	snprintf(tail, sizeof(tail), "  (%.2f s, %zu process%s%s)", run->duration_s, run->nprocs,
+		 run->nprocs == 1 ? "" : "es", status);
 	report_target(run, WIDTH - strlen("memobs: ") - strlen(tail), target, sizeof(target));
 	fprintf(out, "memobs: %s%s\n", target, tail);
 	print_peak(out, run);
@@ -161,7 +161,7 @@ static void print_header(FILE *out, const struct mo_run *run)
 		     (unsigned long long)run->alloc_count, sz(run->free_bytes, c, sizeof(c)),
 		     (unsigned long long)run->free_count);
 	if (run->free_unknown_count)
-		snprintf(text + n, sizeof(text) - n, "; %llu frees of untracked blocks%s",
+		textfit_appendf(text, sizeof(text), n, "; %llu frees of untracked blocks%s",
 			 (unsigned long long)run->free_unknown_count, untracked_why(run));
 	textfit_wrap(out, text, WIDTH, "  heap: ", "        ");
 }
@@ -472,8 +472,8 @@ static void print_drops(FILE *out, const struct mo_run *run)
 	size_t n = run_drop_rows(run, rows), len = 0;
 	char text[2048] = "none", line[2048];
 
-	for (size_t i = 0; i < n && len < sizeof(text); i++)
-		len += snprintf(text + len, sizeof(text) - len, "%s%s %llu", i ? ", " : "", rows[i].what,
+	for (size_t i = 0; i < n; i++)
+		len = textfit_appendf(text, sizeof(text), len, "%s%s %llu", i ? ", " : "", rows[i].what,
 				(unsigned long long)rows[i].n);
 	fputc('\n', out);
 	textfit_wrap(out, text, WIDTH, "  drops: ", "         ");
@@ -523,17 +523,16 @@ static void print_heap_notes(FILE *out, const struct mo_run *run, bool unseen, c
 
 			if (!note || p->observer || strcmp(note, notes[k]))
 				continue;
-			if (shown++ < 3 && n < sizeof(text)) {
+			if (shown++ < 3) {
 				termesc(p->comm, comm, sizeof(comm));
-				n += snprintf(text + n, sizeof(text) - n, "%s%s (pid %d)", shown > 1 ? ", " : "", comm,
-					      p->pid);
+				n = textfit_appendf(text, sizeof(text), n, "%s%s (pid %d)", shown > 1 ? ", " : "",
+						    comm, p->pid);
 			}
 			count++;
 		}
-		if (count > 3 && n < sizeof(text))
-			n += snprintf(text + n, sizeof(text) - n, ", +%zu more", count - 3);
-		if (n < sizeof(text))
-			snprintf(text + n, sizeof(text) - n, ": %s", notes[k]);
+		if (count > 3)
+			n = textfit_appendf(text, sizeof(text), n, ", +%zu more", count - 3);
+		textfit_appendf(text, sizeof(text), n, ": %s", notes[k]);
 		textfit_wrap(out, text, WIDTH, "    ", "      ");
 	}
 }

@@ -198,8 +198,8 @@ static void print_prediction(FILE *out, const struct mo_scale *s)
 
 	n = snprintf(text, sizeof(text), "prediction at size %llu", (unsigned long long)s->setup.predict);
 	if (size > largest)
-		n += snprintf(text + n, sizeof(text) - n, " (%.3gx the largest size run)", size / largest);
-	snprintf(text + n, sizeof(text) - n, ", +- its 95%% prediction interval (assuming the fit holds that "
+		n = textfit_appendf(text, sizeof(text), n, " (%.3gx the largest size run)", size / largest);
+	textfit_appendf(text, sizeof(text), n, ", +- its 95%% prediction interval (assuming the fit holds that "
 		 "far; not reliable past half the value):");
 	fputc('\n', out);
 	textfit_wrap(out, text, WIDTH, "", "  ");
@@ -263,8 +263,8 @@ void scale_text(FILE *out, const struct mo_scale *s)
 
 	scale_text_command(s, cmd, sizeof(cmd));
 	fprintf(out, "memobs scale: %s\n", textfit_cut(cmd, WIDTH - strlen("memobs scale: "), false, cut, sizeof(cut)));
-	for (size_t i = 0; i < s->setup.nsizes && n < sizeof(sizes); i++)
-		n += snprintf(sizes + n, sizeof(sizes) - n, "%s%llu", i ? ", " : "", (unsigned long long)s->setup.sizes[i]);
+	for (size_t i = 0; i < s->setup.nsizes; i++)
+		n = textfit_appendf(sizes, sizeof(sizes), n, "%s%llu", i ? ", " : "", (unsigned long long)s->setup.sizes[i]);
 	snprintf(text, sizeof(text), "%s%s%s; %u run%s each (median)%s", sizes, s->setup.env ? " in $" : "",
 		 s->setup.env ? s->setup.env : "", s->setup.repeat, s->setup.repeat == 1 ? "" : "s",
 		 s->setup.heap ? "; heap traced" : "");
