@@ -167,6 +167,13 @@ def wait_for(cond, seconds):
     return True
 
 
+def exe_of(pid):
+    try:
+        return os.readlink("/proc/%s/exe" % pid)
+    except OSError:
+        return None
+
+
 def killed_mid_run(tmp, also_its_reaper):
     """memobs -- (a command that runs 0.5 s) killed with SIGKILL while the
     command runs in its cgroup (and memobs's child that removes the cgroup
@@ -179,8 +186,13 @@ def killed_mid_run(tmp, also_its_reaper):
     found = []
 
     def command_in_cgroup():
+        # Past its exec: on cgroup v2 the parked child is born in the cgroup,
+        # still memobs's program until memobs lets it go.
         found[:] = [d for d in os.listdir(cgdir) if d.startswith("memobs-%d-" % observer.pid)]
-        return found and open(os.path.join(cgdir, found[0], "cgroup.procs")).read().strip()
+        if not found:
+            return False
+        with open(os.path.join(cgdir, found[0], "cgroup.procs")) as f:
+            return any(exe_of(p) not in (None, os.path.realpath(MEMOBS)) for p in f.read().split())
     assert wait_for(command_in_cgroup, 60), "memobs made no cgroup for the command"
     time.sleep(0.1)   # past the exec gate: nothing of the command is stopped
     def reaper(c):
