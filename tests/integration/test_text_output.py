@@ -3,6 +3,7 @@ stderr never pass a control character through (a comm with a newline and an
 escape, phase names that retitle the window or clear the screen), an empty
 phase name shows as "", and items that overflow 64 bits are flagged, never
 printed negative (tests/progs/hostile_names.c)."""
+import atexit
 import json
 import os
 import re
@@ -23,6 +24,7 @@ def hostile_run():
     if _hostile:
         return _hostile[0]
     d = tempfile.mkdtemp(prefix="memobs-text-")
+    atexit.register(shutil.rmtree, d, True)
     link = os.path.join(d, "evil\nna\033[2J")
     os.symlink(prog("hostile_names"), link)
     proc, doc = memobs([], [link], check_rc=0)
@@ -126,6 +128,7 @@ def build_run():
     build with long compiler command lines, heap columns and sites."""
     if not _build:
         d = tempfile.mkdtemp(prefix="memobs-build-")
+        atexit.register(shutil.rmtree, d, True)
         for i in range(6):
             with open(os.path.join(d, "unit%d.c" % i), "w") as f:
                 f.write("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
