@@ -2,7 +2,8 @@
 """What the default mode costs a build (issue 15's targets), side by side in one run.
 
 Two workloads, each bare and under `memobs --` (the default: RSS, tree, phases, stacks; the text
-report on stderr), under `memobs --rss-sample-bytes 0 --` (no stacks: what stacks cost, issue 16),
+report on stderr; its cache warm), the same with an empty cache for every run (cold-cache), under
+`memobs --rss-sample-bytes 0 --` (no stacks: what stacks cost, issue 16),
 and under BENCH_MEMOBS_BEFORE when given (a build to compare with):
   lua    make -j2 of Lua (LUA_SRC=DIR, a checkout copied into --build), after make clean;
          target: <= 1.05x wall and <= 1.03x CPU of bare, memobs's own CPU included
@@ -94,7 +95,11 @@ def main():
     a = ap.parse_args()
     rounds = max(int(os.environ.get("BENCH_ROUNDS") or 5), 1)
     # The no-stacks row is issue 16's: what RSS-growth stacks add is its difference from memobs's.
+    # memobs's cache (names and unwind tables by build id) is warm after its first run here; the
+    # cold-cache row gives each run an empty one, as a host that keeps none between builds.
+    cold = 'd=$(mktemp -d) && MEMOBS_CACHE=$d "$0" -- "$@"; rc=$?; rm -rf "$d"; exit $rc'
     observers = {"memobs": [os.path.abspath(a.memobs), "--"],
+                 "cold-cache": ["sh", "-c", cold, os.path.abspath(a.memobs)],
                  "no-stacks": [os.path.abspath(a.memobs), "--rss-sample-bytes", "0", "--"]}
     if os.environ.get("BENCH_MEMOBS_BEFORE"):
         observers["before"] = [os.path.abspath(os.environ["BENCH_MEMOBS_BEFORE"]), "--"]
