@@ -154,6 +154,15 @@ static bool test_build_id_hex(void)
 	ASSERT_STR_EQ(hex, self_id);
 	buildids_hex(md5, hex);
 	ASSERT_STR_EQ(hex, "000ff0abcdef1099807f0102feff5aa5");
+	/* Ids whose own last byte is zero keep it: a sha1 one, an md5 one. */
+	raw[16] = 0x42;
+	raw[19] = 0;
+	buildids_hex(raw, hex);
+	ASSERT_EQ(strlen(hex), 40);
+	ASSERT_TRUE(!strncmp(hex + 32, "42", 2) && !strcmp(hex + 38, "00"), "%s", hex);
+	md5[15] = 0;
+	buildids_hex(md5, hex);
+	ASSERT_STR_EQ(hex, "000ff0abcdef1099807f0102feff5a00");
 	return true;
 }
 

@@ -50,11 +50,15 @@ void buildids__free(struct mo_buildids *b)
 
 void buildids_hex(const unsigned char id[20], char out[MO_BUILD_ID_HEX])
 {
+	static const unsigned char zeros[12];
 	size_t n = 20;
 
-	/* The kernel pads shorter ids (e.g. 16-byte md5 ids) with zeros. */
-	while (n > 0 && !id[n - 1])
-		n--;
+	/* The kernel pads shorter ids with zeros, without their length: ids are
+	 * 20 bytes (sha1), 16 (md5, uuid) or 8 (xxhash), and one of those whose
+	 * own last bytes are zeros keeps them (only a sha1 id ending in four
+	 * zero bytes, one in 2^32, is taken for an md5 one). */
+	if (!memcmp(id + 16, zeros, 4))
+		n = memcmp(id + 8, zeros, 8) ? 16 : 8;
 	/* Not snprintf: it runs for every frame of every stack read out. */
 	for (size_t i = 0; i < n; i++) {
 		out[2 * i] = "0123456789abcdef"[id[i] >> 4];

@@ -39,8 +39,8 @@ const char *buildids__path(const struct mo_buildids *b, dev_t dev, ino_t ino);
 /* The path of the file with this build id (hex), or NULL. */
 const char *buildids__find(const struct mo_buildids *b, const char *hex);
 
-/* Hex form of a 20-byte build id (trailing zero bytes of shorter ids kept
- * out) into out[MO_BUILD_ID_HEX]. */
+/* Hex form of a build id as the kernel gives it (20 bytes, a shorter id
+ * padded with zeros: the padding kept out) into out[MO_BUILD_ID_HEX]. */
 void buildids_hex(const unsigned char id[20], char out[MO_BUILD_ID_HEX]);
 
 #endif
