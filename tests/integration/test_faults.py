@@ -17,11 +17,13 @@ def start_memobs(args, **kw):
     return subprocess.Popen([MEMOBS] + args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, **kw)
 
 
-def wait_running(comm, timeout=20):
-    """pid of the newest process named comm (the target under memobs)."""
+def wait_running(comm, parent, timeout=20):
+    """pid of parent's child named comm (the command under memobs; not
+    another one of that name on a shared host)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        out = subprocess.run(["pgrep", "-n", "-x", comm], capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(["pgrep", "-n", "-x", "-P", str(parent), comm], capture_output=True,
+                             text=True).stdout.strip()
         if out:
             return int(out)
         time.sleep(0.1)
@@ -32,7 +34,7 @@ def test_sigterm_to_memobs_goes_to_the_command_and_the_report_is_written():
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "run.json")
         m = start_memobs(["-q", "-o", out, "--", prog("alloc_touch"), "16", "20000"])
-        victim = wait_running("alloc_touch")
+        victim = wait_running("alloc_touch", m.pid)
         time.sleep(0.5)
         m.send_signal(signal.SIGTERM)
         _, err = m.communicate(timeout=60)
