@@ -127,6 +127,23 @@ static bool test_entries_and_bound(void)
 	return true;
 }
 
+/* An entry that is a FIFO is refused at once: opening it to read would wait
+ * for a writer that never comes, and the exec its table holds with it. */
+static bool test_fifo_entry_refused_without_waiting(void)
+{
+	struct mo_cachedir c;
+	char dir[128], err[256];
+
+	snprintf(dir, sizeof(dir), "%s/fifo", root);
+	ASSERT_TRUE(open_at(&c, dir, err, sizeof(err)), "%s", err);
+	ASSERT_EQ(mkfifoat(c.fd, "f", 0600), 0);
+	alarm(5);	/* a hang fails the test (SIGALRM) instead of stalling the suite */
+	ASSERT_EQ(cachedir_read(&c, "f"), -EPERM);
+	alarm(0);
+	cachedir_close(&c);
+	return true;
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/memobs-test-cachedir-XXXXXX");
@@ -138,6 +155,7 @@ int main(void)
 	RUN(test_made_for_the_owner_alone);
 	RUN(test_foreign_directory_refused);
 	RUN(test_entries_and_bound);
+	RUN(test_fifo_entry_refused_without_waiting);
 	{
 		char cmd[128];
 

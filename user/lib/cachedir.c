@@ -124,7 +124,9 @@ void cachedir_close(struct mo_cachedir *c)
 
 int cachedir_read(const struct mo_cachedir *c, const char *name)
 {
-	int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: an entry that is a FIFO would wait for a writer (and the
+	 * exec its table holds with it); it is refused below as not a file. */
+	int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	char err[64];
 
 	if (fd < 0)
