@@ -278,7 +278,7 @@ def test_unwind_tables_from_the_cache():
                                                     "Grower::grow(unsigned long)"], (run, frames)
         build_id = subprocess.run(["readelf", "-n", prog("grower")], capture_output=True, text=True).stdout
         build_id = re.search(r"Build ID: ([0-9a-f]+)", build_id).group(1)
-        assert build_id + ".v1.cfi" in os.listdir(os.path.join(cache, "cfi")), os.listdir(os.path.join(cache, "cfi"))
+        assert build_id + ".v2.cfi" in os.listdir(os.path.join(cache, "cfi")), os.listdir(os.path.join(cache, "cfi"))
         # The tables' own subdirectory unusable (another user's): one line, and the run goes on.
         os.chown(os.path.join(cache, "cfi"), 1, 1)
         proc, _ = memobs(["-q"], ["true"], check_rc=0, env=env)
@@ -287,6 +287,49 @@ def test_unwind_tables_from_the_cache():
             warnings[0].endswith("unwind tables are compiled without it"), proc.stderr
     finally:
         shutil.rmtree(cache)
+
+
+# Two programs of one size and one build id (linked with a fixed one) whose unwind rows differ: framed's
+# frame is 4000 bytes in one, 8000 in the other.
+SAME_ID_SRC = r"""
+#include <stdlib.h>
+#include <string.h>
+__attribute__((noinline)) void grow(volatile char *buf)
+{ for (int i = 0; i < 48; i++) { char *p = malloc(1 << 20); memset(p, 1, 1 << 20); buf[i] = p[5]; } }
+__attribute__((noinline)) void framed(void) { volatile char big[FRAME]; big[0] = 1; grow(big); }
+int main(void) { framed(); return 0; }
+"""
+
+
+def test_cached_table_not_given_to_a_rebuilt_file():
+    """A program rebuilt in place with the same build id and size but other code (a fixed --build-id) is not
+    given its former unwind table from the cache: its growth site is unwound up to main as without a cache."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="memobs-test-")
+    os.chmod(d, 0o755)
+    try:
+        cache, exe = os.path.join(d, "cache"), os.path.join(d, "prog")
+        os.mkdir(cache, 0o700)
+        builds = []
+        for frame in (4000, 8000):
+            src, out = os.path.join(d, "p%d.c" % frame), os.path.join(d, "p%d" % frame)
+            open(src, "w").write(SAME_ID_SRC.replace("FRAME", str(frame)))
+            subprocess.run(["gcc", "-O1", "-fomit-frame-pointer", "-fasynchronous-unwind-tables",
+                            "-Wl,--build-id=0x" + "5a" * 20, src, "-o", out], check=True)
+            builds.append(out)
+        assert os.path.getsize(builds[0]) == os.path.getsize(builds[1]), "one size"
+        env = dict(os.environ, MEMOBS_CACHE=cache)
+        for build in builds:
+            with open(build, "rb") as f, open(exe, "wb") as to:  # in place: the same inode
+                to.write(f.read())
+            os.chmod(exe, 0o755)
+            _, doc = memobs(["-q", "--rss-sample-bytes", "1MiB"], [exe], check_rc=0, env=env)
+            frames = max(doc["rss_growth_sites"], key=lambda s: s["bytes"])["frames"]
+            assert "main" in frames and frames[frames.index("main"):][:3] == ["main", "framed", "grow"], \
+                (build, frames)
+    finally:
+        shutil.rmtree(d)
 
 
 def pythons():

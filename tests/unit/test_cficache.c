@@ -23,6 +23,7 @@ static char root[64];
 static struct mo_cfi_table libc;
 static char libc_id[128];
 static off_t libc_size;
+#define MTIME 1733380000123456789ull	/* the file's modification time, as unwind.c gives it */
 
 static struct mo_cficache *open_cache(void)
 {
@@ -40,7 +41,7 @@ static char *entry_path(const char *id)
 {
 	static char path[256];
 
-	snprintf(path, sizeof(path), "%s/cfi/%s.v1.cfi", root, id);
+	snprintf(path, sizeof(path), "%s/cfi/%s.v2.cfi", root, id);
 	return path;
 }
 
@@ -50,17 +51,19 @@ static bool test_stored_table_found_again(void)
 	struct mo_cfi_table t;
 
 	ASSERT_TRUE(c != NULL, "cache open");
-	ASSERT_EQ(cficache__find(c, libc_id, libc_size, &t), -ENOENT);
-	ASSERT_EQ(cficache__add(c, libc_id, libc_size, &libc), 0);
-	ASSERT_EQ(cficache__find(c, libc_id, libc_size, &t), 0);
+	ASSERT_EQ(cficache__find(c, libc_id, libc_size, MTIME, &t), -ENOENT);
+	ASSERT_EQ(cficache__add(c, libc_id, libc_size, MTIME, &libc), 0);
+	ASSERT_EQ(cficache__find(c, libc_id, libc_size, MTIME, &t), 0);
 	ASSERT_EQ(t.nrows, libc.nrows);
 	ASSERT_TRUE(!memcmp(t.rows, libc.rows, libc.nrows * sizeof(*t.rows)), "the same rows");
 	ASSERT_TRUE(!memcmp(t.build_id, libc.build_id, sizeof(t.build_id)), "the same build id");
 	cfi_table_free(&t);
 	/* Another file of that build id (rebuilt, stripped otherwise): compiled again. */
-	ASSERT_EQ(cficache__find(c, libc_id, libc_size + 1, &t), -ENOENT);
-	ASSERT_EQ(cficache__find(c, "00112233445566778899aabbccddeeff00112233", libc_size, &t), -ENOENT);
-	ASSERT_EQ(cficache__find(c, "../x", libc_size, &t), -ENOENT);
+	ASSERT_EQ(cficache__find(c, libc_id, libc_size + 1, MTIME, &t), -ENOENT);
+	/* Rebuilt in place with the build id kept (a fixed --build-id): its time tells. */
+	ASSERT_EQ(cficache__find(c, libc_id, libc_size, MTIME + 1, &t), -ENOENT);
+	ASSERT_EQ(cficache__find(c, "00112233445566778899aabbccddeeff00112233", libc_size, MTIME, &t), -ENOENT);
+	ASSERT_EQ(cficache__find(c, "../x", libc_size, MTIME, &t), -ENOENT);
 	ASSERT_STR_EQ(cficache__error(c), "");
 	cficache__free(c);
 	return true;
@@ -75,12 +78,12 @@ static bool damaged_entry_removed(bool (*fn)(int fd, off_t size))
 	int fd;
 
 	ASSERT_TRUE(c != NULL, "cache open");
-	ASSERT_EQ(cficache__add(c, libc_id, libc_size, &libc), 0);
+	ASSERT_EQ(cficache__add(c, libc_id, libc_size, MTIME, &libc), 0);
 	fd = open(entry_path(libc_id), O_RDWR);
 	ASSERT_TRUE(fd >= 0 && !fstat(fd, &st), "%s", entry_path(libc_id));
 	ASSERT_TRUE(fn(fd, st.st_size), "damaged");
 	close(fd);
-	ASSERT_EQ(cficache__find(c, libc_id, libc_size, &t), -ENOENT);
+	ASSERT_EQ(cficache__find(c, libc_id, libc_size, MTIME, &t), -ENOENT);
 	ASSERT_TRUE(t.rows == NULL && t.nrows == 0, "nothing given");
 	ASSERT_TRUE(access(entry_path(libc_id), F_OK) && errno == ENOENT, "the entry removed");
 	cficache__free(c);

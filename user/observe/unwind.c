@@ -162,13 +162,14 @@ struct prepared {
 	bool cached;		/* t came from the cache */
 	char id_hex[2 * MO_BUILD_ID_HEX];	/* the file's build id as its cache entry is named ("": none) */
 	off_t size;
+	uint64_t mtime_ns;	/* with size and build id, its cache entry's key */
 };
 
 /* The file's table from the cache, else compiled. */
 static int table_of(struct mo_unwinder *u, struct mo_elf *elf, struct prepared *p, char *err, size_t errlen)
 {
 	if (u->cache && !elf__build_id(elf, p->id_hex, sizeof(p->id_hex)) &&
-	    !cficache__find(u->cache, p->id_hex, p->size, &p->t)) {
+	    !cficache__find(u->cache, p->id_hex, p->size, p->mtime_ns, &p->t)) {
 		p->cached = true;
 		return 0;
 	}
@@ -201,6 +202,7 @@ static int prepare(struct mo_unwinder *u, const char *path, struct prepared *p)
 		goto out;
 	elf = elf__open_fd(fd);
 	p->size = st.st_size;
+	p->mtime_ns = st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
 	ret = elf ? table_of(u, elf, p, err, sizeof(err)) : -errno;
 	if (!ret && !(p->l.path = file_path(path, &st)))
 		ret = -ENOMEM;
@@ -253,7 +255,7 @@ static int publish(struct mo_unwinder *u, struct prepared *p, size_t n)
 			u->rows += p[i].t.nrows;
 		}
 		if (!err && u->cache && !p[i].cached && p[i].id_hex[0])
-			cficache__add(u->cache, p[i].id_hex, p[i].size, &p[i].t);
+			cficache__add(u->cache, p[i].id_hex, p[i].size, p[i].mtime_ns, &p[i].t);
 		if (p[i].l.id[0] && !GROW(u->done, u->ndone + 1, u->capdone))
 			u->done[u->ndone++] = p[i].l;
 		else

@@ -11,7 +11,7 @@
 #include "lib/cachedir.h"
 #include "stacks/cficache.h"
 
-#define ENTRY_FORMAT "v1"	/* in each entry's name: another layout gets another name */
+#define ENTRY_FORMAT "v2"	/* in each entry's name: another layout gets another name */
 #define MAGIC "memobs-cfi-" ENTRY_FORMAT
 
 struct mo_cficache {
@@ -25,6 +25,7 @@ struct entry_header {
 	unsigned char build_id[20];	/* as mo_cfi_table's */
 	uint32_t row_size;
 	uint64_t file_size;
+	uint64_t file_mtime_ns;	/* a file rebuilt in place with its build id kept (a fixed --build-id) */
 	uint64_t nrows;
 };
 
@@ -96,14 +97,15 @@ static bool rows_valid(const struct mo_unwind_row *rows, size_t n)
 
 /* The entry mapped as out's rows: read from the page cache in place,
  * neither copied nor given pages of their own. */
-static bool read_entry(int fd, const unsigned char id[20], uint64_t file_size, struct mo_cfi_table *out)
+static bool read_entry(int fd, const unsigned char id[20], uint64_t file_size, uint64_t mtime_ns,
+		       struct mo_cfi_table *out)
 {
 	struct entry_header h;
 	struct stat st;
 
 	if (fstat(fd, &st) || !read_all(fd, &h, sizeof(h), 0) || memcmp(h.magic, MAGIC, sizeof(MAGIC)) ||
 	    memcmp(h.build_id, id, sizeof(h.build_id)) || h.row_size != sizeof(*out->rows) ||
-	    h.file_size != file_size || h.nrows > (uint64_t)st.st_size / sizeof(*out->rows) ||
+	    h.file_size != file_size || h.file_mtime_ns != mtime_ns || h.nrows > (uint64_t)st.st_size / sizeof(*out->rows) ||
 	    (uint64_t)st.st_size != sizeof(h) + h.nrows * sizeof(*out->rows))
 		return false;
 	out->map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -121,7 +123,8 @@ static bool read_entry(int fd, const unsigned char id[20], uint64_t file_size, s
 	return false;
 }
 
-int cficache__find(struct mo_cficache *c, const char *id_hex, uint64_t file_size, struct mo_cfi_table *out)
+int cficache__find(struct mo_cficache *c, const char *id_hex, uint64_t file_size, uint64_t mtime_ns,
+		   struct mo_cfi_table *out)
 {
 	unsigned char id[20];
 	char name[64];
@@ -131,7 +134,7 @@ int cficache__find(struct mo_cficache *c, const char *id_hex, uint64_t file_size
 	memset(out, 0, sizeof(*out));
 	if (!entry_id(id_hex, name, sizeof(name), id) || (fd = cachedir_read(&c->dir, name)) < 0)
 		return -ENOENT;
-	ok = read_entry(fd, id, file_size, out);
+	ok = read_entry(fd, id, file_size, mtime_ns, out);
 	close(fd);
 	if (!ok) {
 		/* Truncated, damaged or of another file: made again. */
@@ -153,10 +156,11 @@ static bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-int cficache__add(struct mo_cficache *c, const char *id_hex, uint64_t file_size, const struct mo_cfi_table *t)
+int cficache__add(struct mo_cficache *c, const char *id_hex, uint64_t file_size, uint64_t mtime_ns,
+		  const struct mo_cfi_table *t)
 {
 	struct entry_header h = { .magic = MAGIC, .row_size = sizeof(*t->rows), .file_size = file_size,
-				  .nrows = t->nrows };
+				  .file_mtime_ns = mtime_ns, .nrows = t->nrows };
 	char name[64], tmp[MO_CACHE_TMP_LEN];
 	int fd, ret;
 

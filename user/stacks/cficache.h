@@ -4,10 +4,12 @@
  * of CPU to compile, at every run of a build that runs it, and under 1 ms
  * to read back; the exec gate holds its first exec meanwhile.
  *
- * An entry, "<build id>.v1.cfi", is a header (its format, the ELF file's
- * build id and size, the row count) and the rows as BPF takes them. It is
- * trusted only when it is its user's alone (lib/cachedir.h), of the size
- * its header gives, for that build id and file size, its rows in order of
+ * An entry, "<build id>.v2.cfi", is a header (its format, the ELF file's
+ * build id, size and modification time, the row count) and the rows as BPF
+ * takes them. It is trusted only when it is its user's alone
+ * (lib/cachedir.h), of the size its header gives, for that build id, file
+ * size and modification time (a file rebuilt in place may keep its build
+ * id: a fixed --build-id, or one given by hand), its rows in order of
  * offset with rules BPF knows; otherwise it is removed and made again.
  * Files without a build id are not kept. Thread-safe. No libbpf here. */
 #ifndef MO_CFICACHE_H
@@ -26,13 +28,15 @@ struct mo_cficache *cficache__open(char *err, size_t errlen);
 void cficache__free(struct mo_cficache *c);
 
 /* The table of the ELF file with build id id_hex (as elf__build_id gives
- * it) and file_size bytes, into *out (as cfi_compile would: rows malloc'd,
+ * it), file_size bytes and modified at mtime_ns (st_mtim), into *out (as cfi_compile would: rows malloc'd,
  * build_id set): 0; -ENOENT when there is none to trust. */
-int cficache__find(struct mo_cficache *c, const char *id_hex, uint64_t file_size, struct mo_cfi_table *out);
+int cficache__find(struct mo_cficache *c, const char *id_hex, uint64_t file_size, uint64_t mtime_ns,
+		   struct mo_cfi_table *out);
 
 /* Keep t, the table of that file. 0/-errno; after a failure the cache is
  * not written again in this run (cficache__error says why). */
-int cficache__add(struct mo_cficache *c, const char *id_hex, uint64_t file_size, const struct mo_cfi_table *t);
+int cficache__add(struct mo_cficache *c, const char *id_hex, uint64_t file_size, uint64_t mtime_ns,
+		  const struct mo_cfi_table *t);
 
 /* The first failure to store an entry ("" when none), for the caller to
  * say once. */
