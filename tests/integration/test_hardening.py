@@ -215,6 +215,34 @@ def test_output_dir_only_roots_group_may_write():
         assert os.listdir(d) == [], "written with root's groups: %s" % os.listdir(d)
 
 
+def test_no_names_from_a_program_the_invoking_user_cannot_read():
+    # Under sudo a user may run a program they cannot read (mode 0711): its
+    # function names are not theirs to learn from memobs's report. The same
+    # program readable: named as ever.
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        outdir = os.path.join(d, "out")
+        os.mkdir(outdir)
+        os.chown(outdir, 65534, 65534)
+        env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+        frames = {}
+        for mode in (0o755, 0o711):
+            exe = os.path.join(d, "grower%o" % mode)
+            shutil.copy(prog("grower"), exe)
+            os.chmod(exe, mode)
+            out = os.path.join(outdir, "%o.json" % mode)
+            proc = subprocess.run([MEMOBS, "-q", "-o", out, "--", exe], capture_output=True, text=True,
+                                  env=env, timeout=300)
+            assert proc.returncode == 0, (mode, proc.returncode, proc.stderr)
+            with open(out) as f:
+                frames[mode] = [f for s in json.load(f)["rss_growth_sites"] for f in s["frames"]]
+        assert "Grower::grow(unsigned long)" in frames[0o755], frames[0o755]
+        secret = [f for f in frames[0o711] if re.search(r"Grower|run_phase|build\(", f) or f == "main"]
+        assert not secret, secret
+        assert [f for f in frames[0o711] if f.startswith("grower711+0x")], frames[0o711]
+        assert "__libc_start_main" in frames[0o711], frames[0o711]
+
+
 def test_tracefs_unmounted_is_mounted_again():
     # In a mount namespace of its own, so that the host keeps its tracefs.
     with tempfile.TemporaryDirectory() as d:

@@ -429,6 +429,7 @@ int cmd_run(int argc, char **argv)
 	if (rc != CLI_GO_ON)
 		goto out;
 	invoker_get(&inv);
+	o.tracer.reader = &inv;
 	rc = describe_run(&o, &run, &inv, &git);
 	if (rc)
 		goto out;

@@ -29,6 +29,13 @@ void invoker_get(struct mo_invoker *inv);
 int invoker_enter(const struct mo_invoker *inv);
 void invoker_leave(const struct mo_invoker *inv);
 
+/* Could the invoker read the file at path (its permissions, ACLs and
+ * directories, as the kernel checks them)? Asked in the calling thread
+ * alone, whatever memobs's other threads do: memobs reads nothing for a
+ * report that its user could not (a program they may run but not read).
+ * True when memobs does not run as root for someone else. */
+bool invoker_can_read(const struct mo_invoker *inv, const char *path);
+
 /* In a forked child before exec: become the invoker for good (groups, gid,
  * uid). 0/-errno. */
 int invoker_become(const struct mo_invoker *inv);

@@ -332,7 +332,8 @@ static void *prepare_names(void *arg)
 	return NULL;
 }
 
-struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const char *const *paths, size_t n)
+struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const struct mo_invoker *reader,
+					const char *const *paths, size_t n)
 {
 	struct mo_stack_names *names = calloc(1, sizeof(*names));
 
@@ -342,6 +343,7 @@ struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const cha
 	}
 	names->cache = debugcache__open(names->cache_error, sizeof(names->cache_error));
 	symbolizer__use_cache(names->sym, names->cache);
+	symbolizer__read_as(names->sym, reader);
 	for (size_t i = 0; i < n && i < MO_NAMES_AHEAD; i++)
 		if ((names->paths[names->n] = strdup(paths[i])))
 			names->n++;

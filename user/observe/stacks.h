@@ -8,6 +8,7 @@
 
 struct mo_session;
 struct mo_buildids;
+struct mo_invoker;
 struct mo_run;
 struct mo_stack_names;
 
@@ -17,8 +18,10 @@ struct mo_stack_names;
  * at paths (the C library, the loader: in nearly every stack) opened ahead
  * by a thread, from now (while the BPF programs load: ~60 ms of the end of
  * a short run, most of it libdw decompressing the C library's debug info).
+ * Nothing is named from a file reader could not read (NULL: any).
  * NULL on ENOMEM. */
-struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const char *const *paths, size_t n);
+struct mo_stack_names *stack_names__new(const struct mo_buildids *ids, const struct mo_invoker *reader,
+					const char *const *paths, size_t n);
 void stack_names__free(struct mo_stack_names *names);
 
 /* The command runs from now: the thread, if not done, goes on at the

@@ -19,6 +19,8 @@ struct mo_tracer;
 struct mo_filters;
 struct mo_watchdog;
 
+struct mo_invoker;
+
 struct mo_tracer_opts {
 	enum mo_mode mode;
 	bool heap;
@@ -45,6 +47,7 @@ struct mo_tracer_opts {
 	bool command;			/* memobs launches the command (a cgroup of its own is possible) */
 	pid_t parked;			/* the command, forked parked before the BPF side loads, or 0 */
 	bool parked_in_cgroup;		/* it was born in its cgroup (physical__cgroup_fd) */
+	const struct mo_invoker *reader;	/* names only from files it may read; NULL: any */
 };
 
 /* The signals that end or are passed on by an observation (SIGINT, SIGTERM,

@@ -82,7 +82,7 @@ int tracer_start_names(struct mo_tracer *t)
 	char libc[4096], loader[4096];
 	const char *paths[2];
 
-	t->names = stack_names__new(t->buildids, paths, every_process_maps(libc, loader, paths));
+	t->names = stack_names__new(t->buildids, t->opts.reader, paths, every_process_maps(libc, loader, paths));
 	return t->names ? 0 : -ENOMEM;
 }
 

@@ -5,6 +5,7 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include "lib/grow.h"
+#include "lib/invoker.h"
 #include "stacks/buildids.h"
 #include "stacks/debugcache.h"
 #include "stacks/symbolize.h"
@@ -52,6 +53,7 @@ struct mo_symbolizer {
 	char *debuginfo_path;
 	Dwfl_Callbacks callbacks;
 	struct mo_debugcache *debugcache;	/* NULL: none */
+	const struct mo_invoker *reader;	/* NULL: root's reading rights */
 };
 
 /* A module's separate debug file: from the cache when it has it, or when
@@ -103,6 +105,11 @@ static void free_sym(struct mo_sym *sym)
 {
 	free((char *)sym->name);
 	free((char *)sym->source);
+}
+
+void symbolizer__read_as(struct mo_symbolizer *s, const struct mo_invoker *reader)
+{
+	s->reader = reader;
 }
 
 void symbolizer__use_cache(struct mo_symbolizer *s, struct mo_debugcache *cache)
@@ -170,6 +177,8 @@ static struct module *module_for(struct mo_symbolizer *s, const char *id, const 
 	if (!path)
 		return m;
 	m->base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (s->reader && !invoker_can_read(s->reader, path))
+		return m;
 	m->dwfl = dwfl_begin(&s->callbacks);
 	if (m->dwfl) {
 		void **userdata;

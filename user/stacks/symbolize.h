@@ -16,12 +16,17 @@
 struct mo_symbolizer;
 struct mo_buildids;
 struct mo_debugcache;
+struct mo_invoker;
 
 struct mo_symbolizer *symbolizer__new(const struct mo_buildids *ids);
 void symbolizer__free(struct mo_symbolizer *s);
 
 /* Separate debug files from (and into) cache, which outlives s; NULL: none. */
 void symbolizer__use_cache(struct mo_symbolizer *s, struct mo_debugcache *cache);
+
+/* Name nothing from a file reader could not read (NULL: read everything):
+ * such a module's frames are FILE+0xOFFSET. reader outlives s. */
+void symbolizer__read_as(struct mo_symbolizer *s, const struct mo_invoker *reader);
 
 /* Open the file at path, whose build id (hex) is id, ahead of its lookups:
  * its symbols sorted, its DWARF read (libdw decompresses the sections of a
