@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,8 +70,6 @@ struct mo_execgate {
 	struct seccomp_notif_resp *resp;
 	size_t req_size, resp_size;
 	uint64_t answered, inspected;
-	bool rt_answers;	/* execgate__rt_answers */
-	bool rt;		/* at real-time priority since an answer */
 };
 
 int execgate_notif_sizes(size_t *req_size, size_t *resp_size)
@@ -153,29 +150,10 @@ void execgate__counts(const struct mo_execgate *g, uint64_t *answered, uint64_t 
 	*inspected = g->inspected;
 }
 
-void execgate__rt_answers(struct mo_execgate *g, bool on)
-{
-	g->rt_answers = on;
-}
-
-void execgate__relax(struct mo_execgate *g)
-{
-	struct sched_param normal = { .sched_priority = 0 };
-
-	if (g->rt && !sched_setscheduler(0, SCHED_OTHER, &normal))
-		g->rt = false;
-}
-
 /* Let the exec go on as if nothing had looked. A task that died meanwhile
  * (ENOENT) needs nothing. */
 static void answer(struct mo_execgate *g, uint64_t id)
 {
-	struct sched_param lowest_rt = { .sched_priority = 1 };
-
-	/* Refused (no CAP_SYS_NICE, no real-time budget in this cgroup): as
-	 * before, from then on. */
-	if (g->rt_answers && !g->rt && !(g->rt = !sched_setscheduler(0, SCHED_FIFO, &lowest_rt)))
-		g->rt_answers = false;
 	if (!execgate_let_go(g->listener, g->resp, g->resp_size, id))
 		g->answered++;
 }
@@ -462,7 +440,6 @@ int execgate__serve(struct mo_execgate *g)
 
 		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
 			return n;
-		execgate__relax(g);
 		err = receive(g);
 		if (err == -ENOENT || err == -EINTR)
 			continue;	/* the task died before we took it */

@@ -83,18 +83,6 @@ void execgate__free(struct mo_execgate *g);
 /* The listener: POLLIN when execs wait. */
 int execgate__fd(struct mo_execgate *g);
 
-/* Answer at real-time priority (SCHED_FIFO 1) from now on (on: a thread
- * that serves the gate alone), staying there until execgate__relax. The
- * task an answer wakes on memobs's CPU would preempt memobs, and at its
- * exec's balancing (sched_exec) find that CPU busy and move to another
- * one, idle and slow to wake (~50 us a short process on the bench VM);
- * so it waits the few microseconds memobs takes to sleep again. Without
- * the privilege to: as before. */
-void execgate__rt_answers(struct mo_execgate *g, bool on);
-
-/* Back to normal priority: before any other work after an answer. */
-void execgate__relax(struct mo_execgate *g);
-
 /* Answer every exec waiting now. Returns how many, or -errno when the
  * listener failed. */
 int execgate__serve(struct mo_execgate *g);

@@ -230,7 +230,6 @@ static void *serve_gate_thread(void *arg)
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
-		execgate__relax(t->gate);
 		if (p[1].revents || (p[0].revents && !(p[0].revents & POLLIN)))
 			break;
 		if (!p[0].revents)
@@ -274,7 +273,6 @@ int tracer_gate_thread_start(struct mo_tracer *t)
 	err = pthread_create(&t->gate_thread, NULL, serve_gate_thread, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	t->gate_threaded = !err;
-	execgate__rt_answers(t->gate, t->gate_threaded);
 	if (err)
 		close_gate_fds(t);
 	return -err;
@@ -291,8 +289,6 @@ static void join_gate_thread(struct mo_tracer *t)
 	pthread_join(t->gate_thread, NULL);
 	pthread_mutex_lock(&t->lock);
 	t->gate_threaded = false;
-	/* The run loop's own answers (if it serves the gate again) stay at its priority. */
-	execgate__rt_answers(t->gate, false);
 	close_gate_fds(t);
 }
 
