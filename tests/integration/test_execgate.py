@@ -357,8 +357,11 @@ def test_a_stop_signal_while_parked_is_the_commands():
     # so that the command is still parked when the signal comes.
     with tempfile.TemporaryDirectory() as d:
         ran, out = os.path.join(d, "ran"), os.path.join(d, "run.json")
+        # As from a terminal: a suite started in the background (nohup, &)
+        # ignores SIGINT, and an ignored signal stays ignored in children.
         m = subprocess.Popen([MEMOBS, "-q", "-o", out, "--", "sh", "-c", "touch %s" % ran],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 60
         child = None
         while child is None:
