@@ -325,6 +325,7 @@ static bool segment_delta(const struct compiler *c, uint64_t vaddr, int64_t *del
 /* An FDE to compile: where its code is and its program. */
 struct fde_ref {
 	uint64_t start, range;
+	int64_t seg_delta;	/* offset - vaddr of its code's segment */
 	const struct cie *cie;
 	const uint8_t *program, *end;
 };
@@ -334,7 +335,6 @@ struct fde_ref {
 static bool read_fde(struct compiler *c, const Dwarf_FDE *fde, struct fde_ref *ref)
 {
 	struct reader r = { fde->start, fde->end };
-	int64_t delta;
 
 	ref->cie = cie_at(c, fde->CIE_pointer);
 	if (!ref->cie)
@@ -345,7 +345,7 @@ static bool read_fde(struct compiler *c, const Dwarf_FDE *fde, struct fde_ref *r
 		r.p += uleb(&r);
 	ref->program = r.p;
 	ref->end = r.end;
-	return !r.bad && r.p <= r.end && ref->range && segment_delta(c, ref->start, &delta);
+	return !r.bad && r.p <= r.end && ref->range && segment_delta(c, ref->start, &ref->seg_delta);
 }
 
 /* One FDE's rows, then a gap row at its end (overridden by an FDE that
@@ -356,7 +356,7 @@ static bool compile_fde(struct compiler *c, const struct fde_ref *fde)
 	struct frame_state st = fde->cie->init;
 	size_t first = c->nrows;
 
-	segment_delta(c, fde->start, &c->seg_delta);
+	c->seg_delta = fde->seg_delta;
 	if (!run_program(c, fde->cie, &st, &r, fde->start, fde->start + fde->range, true))
 		c->nrows = first;	/* a program we cannot follow: no rows, frame pointers there */
 	return add_row(c, fde->start + fde->range, &st, true);
