@@ -15,6 +15,12 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 };
 
+/* Before 6.2 an mm's counters are atomics: each read is exact. */
+static __always_inline bool mm_counters_atomic(void)
+{
+	return bpf_core_field_exists(struct mm_struct___old, rss_stat.count);
+}
+
 /* An mm's counter for one member, in pages. After 6.2 this is the percpu
  * counter's shared part: off by at most batch x CPUs pages. Used only to seed
  * a process at fork/exec; mo_rss_stat then sums each change exactly. */
@@ -22,7 +28,7 @@ static __always_inline __s64 mm_counter_approx(struct mm_struct *mm, int member)
 {
 	__s64 pages;
 
-	if (!bpf_core_field_exists(struct mm_struct___old, rss_stat.count)) {
+	if (!mm_counters_atomic()) {
 		pages = BPF_CORE_READ(mm, rss_stat[member & 3].count);
 	} else {
 		struct mm_struct___old *old = (void *)mm;

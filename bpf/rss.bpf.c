@@ -60,7 +60,7 @@ int mo_cpu_offsets(void *ctx)
 	__u64 *own = bpf_map_lookup_elem(&mo_cpu_anchor, &zero);
 	__u64 map, base;
 
-	if (bpf_core_field_exists(struct mm_struct___old, rss_stat.count))
+	if (mm_counters_atomic())
 		return 0;
 	if (!own)
 		return -1;
@@ -115,12 +115,8 @@ static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 	__s64 count, again, pages = 0;
 	__u64 counters;
 
-	if (bpf_core_field_exists(struct mm_struct___old, rss_stat.count)) {
-		struct mm_struct___old *old = (void *)mm;
-
-		pages = BPF_CORE_READ(old, rss_stat.count[member & 3].counter);
-		return pages > 0 ? pages : 0;
-	}
+	if (mm_counters_atomic())
+		return mm_counter_approx(mm, member);	/* exact there */
 	fbc = mm_rss_counter(mm, member);
 	count = *(volatile __s64 *)&fbc->count;
 	counters = (__u64)fbc->counters;
