@@ -123,10 +123,10 @@ static void outdir_close(struct outdir *d)
 	d->fd = -1;
 }
 
-/* Write it all; on a descriptor that would block (a FIFO), wait for room at
- * most WRITE_STALL_MS at a time. */
-static int write_all(int fd, const char *data, size_t len)
+int outfile_write_all(int fd, const void *buf, size_t len)
 {
+	const char *data = buf;
+
 	while (len) {
 		ssize_t n = write(fd, data, len);
 
@@ -184,7 +184,7 @@ static int write_in_place(const struct outdir *d, bool fifo, const char *path, c
 	}
 	if (fd < 0)
 		return fail(fd, msg, msglen, "write", path);
-	err = write_all(fd, data, len);
+	err = outfile_write_all(fd, data, len);
 	if (close(fd) && !err)
 		err = -errno;
 	if (err == -ETIMEDOUT) {
@@ -278,7 +278,7 @@ static int write_replace(const struct outdir *d, const char *data, size_t len)
 	fd = open_unnamed(d, tmp, sizeof(tmp), &named);
 	if (fd < 0)
 		return fd;
-	err = write_all(fd, data, len);
+	err = outfile_write_all(fd, data, len);
 	if (!err && fchmod(fd, 0666 & ~mask))
 		err = -errno;
 	if (!err && fsync(fd))
@@ -370,7 +370,7 @@ static int append_locked(const char *path, const char *data, size_t len, char *m
 		close(fd);
 		return fail(err, msg, msglen, "lock", path);
 	}
-	err = write_all(fd, data, len);
+	err = outfile_write_all(fd, data, len);
 	if (!err && fsync(fd))
 		err = -errno;
 	if (err && S_ISREG(st.st_mode) && ftruncate(fd, st.st_size))

@@ -26,6 +26,11 @@ int outfile_temp(const struct mo_invoker *inv, char *path, int suffixlen, char *
  * its directory). */
 int outfile_make_dirs(const struct mo_invoker *inv, const char *path, char *err, size_t errlen);
 
+/* Write len bytes of buf to fd, all of them (EINTR, short writes); on a
+ * descriptor that would block (a FIFO), wait for room at most 10 s at a
+ * time. 0 or -errno (-ETIMEDOUT). */
+int outfile_write_all(int fd, const void *buf, size_t len);
+
 /* Append one line (data must end in '\n') with a single write under an
  * exclusive lock; creates the file and its parent directory when missing. */
 int outfile_append(const struct mo_invoker *inv, const char *path, const char *data, size_t len,

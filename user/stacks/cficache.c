@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "lib/cachedir.h"
+#include "lib/outfile.h"
 #include "stacks/cficache.h"
 
 #define ENTRY_FORMAT "v2"	/* in each entry's name: another layout gets another name */
@@ -144,18 +145,6 @@ int cficache__find(struct mo_cficache *c, const char *id_hex, uint64_t file_size
 	return 0;
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-
-		if (n <= 0)
-			return false;
-		done += n;
-	}
-	return true;
-}
-
 int cficache__add(struct mo_cficache *c, const char *id_hex, uint64_t file_size, uint64_t mtime_ns,
 		  const struct mo_cfi_table *t)
 {
@@ -174,8 +163,8 @@ int cficache__add(struct mo_cficache *c, const char *id_hex, uint64_t file_size,
 	fd = cachedir_begin(&c->dir, tmp);
 	if (fd < 0) {
 		ret = fd;
-	} else if (!write_all(fd, &h, sizeof(h)) || !write_all(fd, t->rows, t->nrows * sizeof(*t->rows))) {
-		ret = -(errno ?: EIO);
+	} else if ((ret = outfile_write_all(fd, &h, sizeof(h)) ?:
+			  outfile_write_all(fd, t->rows, t->nrows * sizeof(*t->rows)))) {
 		cachedir_abort(&c->dir, fd, tmp);
 	} else {
 		ret = cachedir_commit(&c->dir, fd, tmp, name);
