@@ -51,16 +51,14 @@ const char *debugcache__error(const struct mo_debugcache *c)
 	return c->error;
 }
 
-static bool entry_name(const unsigned char *id, size_t len, char *out, size_t outlen)
+/* The id in hex (hex[2 * MAX_ID_BYTES + 1]) and its entry's name. */
+static bool entry_name(const unsigned char *id, size_t len, char *hex, char *out, size_t outlen)
 {
-	size_t at = 0;
-
-	if (!len || len > MAX_ID_BYTES || outlen < 2 * len + sizeof("." ENTRY_FORMAT ".debug"))
+	if (!len || len > MAX_ID_BYTES)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		at += snprintf(out + at, outlen - at, "%02x", id[i]);
-	snprintf(out + at, outlen - at, "." ENTRY_FORMAT ".debug");
-	return true;
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	return snprintf(out, outlen, "%s." ENTRY_FORMAT ".debug", hex) < (int)outlen;
 }
 
 static char *entry_path(const struct mo_debugcache *c, const char *name)
@@ -98,10 +96,10 @@ static bool entry_valid(int fd, const unsigned char *id, size_t len)
 
 int debugcache__find(struct mo_debugcache *c, const unsigned char *id, size_t len, char **path)
 {
-	char name[2 * MAX_ID_BYTES + 16];
+	char hex[2 * MAX_ID_BYTES + 1], name[2 * MAX_ID_BYTES + 16];
 	int fd;
 
-	if (!entry_name(id, len, name, sizeof(name)) || (fd = cachedir_read(&c->dir, name)) < 0)
+	if (!entry_name(id, len, hex, name, sizeof(name)) || (fd = cachedir_read(&c->dir, name)) < 0)
 		return -1;
 	if (!entry_valid(fd, id, len)) {
 		/* Truncated, damaged or not ours: made again from the original. */
@@ -213,15 +211,12 @@ static void store_failed(struct mo_debugcache *c, const char *why)
 		snprintf(c->error, sizeof(c->error), "%s: %s", c->dir.path, why);
 }
 
-/* The debug file of build id id where packages install it (Debian's
+/* The debug file of build id hex where packages install it (Debian's
  * -dbg and -dbgsym): /usr/lib/debug/.build-id/xx/yyyy.debug, opened. */
-static int open_installed(const unsigned char *id, size_t len, char **path)
+static int open_installed(const char *hex, char **path)
 {
-	char hex[2 * MAX_ID_BYTES + 1];
 	int fd;
 
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", id[i]);
 	if (asprintf(path, "%s/.build-id/%.2s/%s.debug", DEBUG_ROOT, hex, hex + 2) < 0)
 		return -1;
 	fd = open(*path, O_RDONLY | O_CLOEXEC);
@@ -234,12 +229,12 @@ static int open_installed(const unsigned char *id, size_t len, char **path)
 
 int debugcache__add(struct mo_debugcache *c, const unsigned char *id, size_t len, char **path)
 {
-	char name[2 * MAX_ID_BYTES + 16], tmp[MO_CACHE_TMP_LEN], *orig_path = NULL;
+	char hex[2 * MAX_ID_BYTES + 1], name[2 * MAX_ID_BYTES + 16], tmp[MO_CACHE_TMP_LEN], *orig_path = NULL;
 	const void *orig_id;
 	Elf *elf = NULL;
 	int fd, out, ret, cached = -1;
 
-	if (c->error[0] || !entry_name(id, len, name, sizeof(name)) || (fd = open_installed(id, len, &orig_path)) < 0)
+	if (c->error[0] || !entry_name(id, len, hex, name, sizeof(name)) || (fd = open_installed(hex, &orig_path)) < 0)
 		return -1;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	/* Not the file of this build id, or nothing to inflate: libdwfl's. */
