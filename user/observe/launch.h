@@ -13,7 +13,7 @@
 
 struct mo_launch {
 	pid_t pid;
-	int release_fd;		/* write end: one byte lets the child exec */
+	int release_fd;		/* write end: the release (its environment) lets the child exec */
 	int status_fd;		/* read end: EOF on exec, errno when it failed */
 	int listener;		/* the exec gate's (execgate.h), -1 without; the caller takes it */
 	bool gateless;		/* asked for, but the command runs under another seccomp
